@@ -1,0 +1,138 @@
+//! `transmem align`: pair the sentences of a bilingual article.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use transmem::align::{self, Link, Segment};
+use transmem::memory::{Memory, OnDuplicate, Unit};
+use transmem::segment::{self, Piece, Segmenter};
+
+use super::{Global, lang_arg, stdout};
+
+/// Align a source and a target text into sentence links
+///
+/// Example: transmem align --src-lang en --tgt-lang ru --store story.en.txt story.ru.txt
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Language of the source file
+    #[arg(long)]
+    pub src_lang: String,
+    /// Language of the target file
+    #[arg(long)]
+    pub tgt_lang: String,
+    /// Files hold one segment per line, as given (blank lines separate paragraphs)
+    #[arg(long)]
+    pub presegmented: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Tsv)]
+    pub format: Format,
+    /// Also store the links with text on both sides in the memory
+    #[arg(long)]
+    pub store: bool,
+    /// Origin recorded with stored units [default: the source file name]
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Only store links with at least this confidence (0-1)
+    #[arg(long, default_value_t = 0.0)]
+    pub min_confidence: f64,
+    /// Source text file
+    pub src: PathBuf,
+    /// Target text file
+    pub tgt: PathBuf,
+}
+
+/// Output formats.
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum Format {
+    /// source TAB target, one link per line
+    Tsv,
+    /// One JSON object per link
+    Jsonl,
+}
+
+/// A segmented side of the pair.
+pub struct Side {
+    pub text: String,
+    pub pieces: Vec<Piece>,
+}
+
+impl Side {
+    pub fn load(path: &Path, lang: &str, presegmented: bool) -> anyhow::Result<Side> {
+        let text = transmem::error::read_text(path)?;
+        let pieces = if presegmented {
+            segment::lines(&text)
+        } else {
+            segment::document(&text, &Segmenter::for_lang(lang))
+        };
+        Ok(Side { text, pieces })
+    }
+
+    pub fn texts(&self) -> Vec<&str> {
+        self.pieces.iter().map(|p| &self.text[p.range.clone()]).collect()
+    }
+
+    pub fn segments(&self) -> Vec<Segment<'_>> {
+        self.pieces
+            .iter()
+            .map(|p| Segment {
+                text: &self.text[p.range.clone()],
+                para: p.para,
+            })
+            .collect()
+    }
+}
+
+pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    let (sl, tl) = (lang_arg(&args.src_lang)?, lang_arg(&args.tgt_lang)?);
+    let src = Side::load(&args.src, &sl, args.presegmented)?;
+    let tgt = Side::load(&args.tgt, &tl, args.presegmented)?;
+    let opts = align::Options {
+        src_lang: sl.clone(),
+        tgt_lang: tl.clone(),
+    };
+    let links = align::align(&src.segments(), &tgt.segments(), &opts);
+    let (st, tt) = (src.texts(), tgt.texts());
+    if args.store {
+        let origin = args.origin.clone().unwrap_or_else(|| {
+            args.src
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        let template = Unit {
+            origin: Some(origin),
+            creator: Some(g.creator()),
+            ..Unit::default()
+        };
+        let units = align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
+        let mut mem = Memory::open(g.memory_path())?;
+        let mut w = mem.writer()?;
+        for u in &units {
+            w.insert(u, Some(&sl), OnDuplicate::KeepBoth)?;
+        }
+        w.commit()?;
+    }
+    let mut out = stdout();
+    print_links(&mut out, &links, &st, &tt, args.format)?;
+    out.flush()?;
+    Ok(0)
+}
+
+fn print_links(out: &mut impl Write, links: &[Link], st: &[&str], tt: &[&str], format: Format) -> anyhow::Result<()> {
+    let join = |ids: &[usize], texts: &[&str]| ids.iter().map(|&i| texts[i]).collect::<Vec<_>>().join(" ");
+    for l in links {
+        let (s, t) = (join(&l.src, st), join(&l.tgt, tt));
+        match format {
+            Format::Tsv => writeln!(out, "{}\t{}", s.replace('\t', " "), t.replace('\t', " "))?,
+            Format::Jsonl => super::write_json_line(
+                out,
+                &serde_json::json!({
+                    "src": l.src, "tgt": l.tgt, "src_text": s, "tgt_text": t,
+                    "score": (l.confidence * 1000.0).round() / 1000.0,
+                }),
+            )?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! `transmem demo`: the main job on the bundled sample articles.
+
+use std::io::Write;
+
+use transmem::align;
+use transmem::matcher::{Matcher, Options, Query};
+use transmem::memory::{Memory, OnDuplicate, Unit};
+use transmem::segment::{self, Segmenter};
+
+use super::{Global, stdout};
+
+const EN: &str = include_str!("../../memory/samples/kovalev.en.txt");
+const RU: &str = include_str!("../../memory/samples/kovalev.ru.txt");
+const NEW: &str = include_str!("../../memory/samples/new-article.en.txt");
+
+/// Align the bundled sample pair into a fresh memory and look up a new article
+///
+/// Uses memory/demo.sqlite (or --memory), which it recreates each run.
+/// Example: transmem demo
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Lowest score shown, in percent
+    #[arg(long, default_value_t = 50.0)]
+    pub threshold: f64,
+}
+
+pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    let path = g
+        .memory
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("memory").join("demo.sqlite"));
+    if path.exists() {
+        std::fs::remove_file(&path)?;
+    }
+    let mut out = stdout();
+    let (en_seg, ru_seg) = (Segmenter::for_lang("en"), Segmenter::for_lang("ru"));
+    let en = segment::document(EN, &en_seg);
+    let ru = segment::document(RU, &ru_seg);
+    let segs = |text: &'static str, p: &[segment::Piece]| -> Vec<align::Segment<'static>> {
+        p.iter()
+            .map(|p| align::Segment {
+                text: &text[p.range.clone()],
+                para: p.para,
+            })
+            .collect()
+    };
+    let (es, rs) = (segs(EN, &en), segs(RU, &ru));
+    let opts = align::Options {
+        src_lang: "en".into(),
+        tgt_lang: "ru".into(),
+    };
+    let links = align::align(&es, &rs, &opts);
+    let et: Vec<&str> = es.iter().map(|s| s.text).collect();
+    let rt: Vec<&str> = rs.iter().map(|s| s.text).collect();
+    let template = Unit {
+        origin: Some("kovalev.en.txt".into()),
+        creator: Some(g.creator()),
+        ..Unit::default()
+    };
+    let units = align::to_units(&links, &et, &rt, ("en", "ru"), 0.0, &template);
+    let mut mem = Memory::open(&path)?;
+    let mut w = mem.writer()?;
+    for u in &units {
+        w.insert(u, Some("en"), OnDuplicate::KeepBoth)?;
+    }
+    w.commit()?;
+    let kinds = |a: usize, b: usize| links.iter().filter(|l| l.src.len() == a && l.tgt.len() == b).count();
+    writeln!(
+        out,
+        "Aligned {} English and {} Russian sentences into {} links (1:1 {}, 1:2 {}, 2:1 {}, 1:0 {}, 0:1 {}); stored {} units in {}.\n",
+        es.len(),
+        rs.len(),
+        links.len(),
+        kinds(1, 1),
+        kinds(1, 2),
+        kinds(2, 1),
+        kinds(1, 0),
+        kinds(0, 1),
+        mem.unit_count()?,
+        path.display()
+    )?;
+    let matcher = Matcher::load(&mem, "en", "ru")?;
+    let opts = Options {
+        threshold: args.threshold,
+        limit: 1,
+    };
+    writeln!(out, "Looking up each sentence of the new article:\n")?;
+    for p in segment::document(NEW, &en_seg) {
+        let q = &NEW[p.range];
+        writeln!(out, "> {q}")?;
+        match matcher.lookup(&Query { text: q, ..Query::default() }, &opts).first() {
+            Some(m) => writeln!(out, "  {:>5.1}%  {}\n          {}\n", m.score, m.source, m.target)?,
+            None => writeln!(out, "  no match at or above {}%\n", args.threshold)?,
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}

@@ -1,0 +1,1 @@
+//! CSV/TSV reading and writing (placeholder until the formats work lands).

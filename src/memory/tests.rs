@@ -1,0 +1,140 @@
+//! Store tests: round trip, duplicates, transactions, language fallback.
+
+use super::*;
+
+fn pair(en: &str, ru: &str) -> Unit {
+    Unit {
+        variants: vec![
+            Variant {
+                lang: "en".into(),
+                text: en.into(),
+                ..Variant::default()
+            },
+            Variant {
+                lang: "ru".into(),
+                text: ru.into(),
+                ..Variant::default()
+            },
+        ],
+        origin: Some("doc1".into()),
+        creator: Some("tester".into()),
+        ..Unit::default()
+    }
+}
+
+#[test]
+fn insert_and_read_back() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut w = m.writer().unwrap();
+    let mut u = pair("Hello.", "Привет.");
+    u.variants[0].prev = Some("Before.".into());
+    u.props = vec![("x-note".into(), "v".into())];
+    let id = match w.insert(&u, None, OnDuplicate::KeepBoth).unwrap() {
+        Inserted::New(id) => id,
+        other => panic!("{other:?}"),
+    };
+    w.commit().unwrap();
+    let got = m.unit(id).unwrap().unwrap();
+    assert_eq!(got.variants, u.variants);
+    assert_eq!(got.props, u.props);
+    assert_eq!(got.origin.as_deref(), Some("doc1"));
+    assert!(got.created.as_deref().is_some_and(|c| c.len() == 16 && c.ends_with('Z')));
+}
+
+#[test]
+fn exact_duplicates_are_stored_once() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut w = m.writer().unwrap();
+    let a = w.insert(&pair("A.", "А."), None, OnDuplicate::KeepBoth).unwrap();
+    let b = w.insert(&pair("A.", "А."), None, OnDuplicate::KeepBoth).unwrap();
+    w.commit().unwrap();
+    let Inserted::New(id) = a else { panic!("{a:?}") };
+    assert_eq!(b, Inserted::Duplicate(id));
+    assert_eq!(m.unit_count().unwrap(), 1);
+}
+
+#[test]
+fn duplicate_policies() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut w = m.writer().unwrap();
+    w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth).unwrap();
+    let kept = w.insert(&pair("Yes.", "Ага."), None, OnDuplicate::KeepBoth).unwrap();
+    assert!(matches!(kept, Inserted::New(_)));
+    let skipped = w.insert(&pair("Yes.", "Так точно."), None, OnDuplicate::Skip).unwrap();
+    assert!(matches!(skipped, Inserted::Skipped(_)));
+    let over = w.insert(&pair("Yes.", "Конечно."), Some("en"), OnDuplicate::Overwrite).unwrap();
+    let Inserted::Overwritten(id) = over else { panic!("{over:?}") };
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 2);
+    assert_eq!(m.unit(id).unwrap().unwrap().variant("ru").unwrap().text, "Конечно.");
+}
+
+#[test]
+fn dropped_writer_rolls_back() {
+    let mut m = Memory::in_memory().unwrap();
+    {
+        let mut w = m.writer().unwrap();
+        w.insert(&pair("Lost.", "Потеряно."), None, OnDuplicate::KeepBoth).unwrap();
+    }
+    assert_eq!(m.unit_count().unwrap(), 0);
+}
+
+#[test]
+fn invalid_units_are_refused() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut w = m.writer().unwrap();
+    assert!(w.insert(&Unit::default(), None, OnDuplicate::KeepBoth).is_err());
+    let mut twice = pair("a", "b");
+    twice.variants[1].lang = "en".into();
+    assert!(w.insert(&twice, None, OnDuplicate::KeepBoth).is_err());
+    let mut bad = pair("a", "b");
+    bad.variants[1].lang = "EN_us".into();
+    assert!(w.insert(&bad, None, OnDuplicate::KeepBoth).is_err());
+}
+
+#[test]
+fn pairs_follow_language_fallback_and_direction() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut w = m.writer().unwrap();
+    let mut u = pair("Color.", "Цвет.");
+    u.variants[0].lang = "en-US".into();
+    u.variants.push(Variant {
+        lang: "de".into(),
+        text: "Farbe.".into(),
+        ..Variant::default()
+    });
+    w.insert(&u, None, OnDuplicate::KeepBoth).unwrap();
+    w.commit().unwrap();
+    let en_ru = m.pairs("en", "ru").unwrap();
+    assert_eq!((en_ru[0].source.as_str(), en_ru[0].target.as_str()), ("Color.", "Цвет."));
+    let ru_de = m.pairs("ru", "de").unwrap();
+    assert_eq!((ru_de[0].source.as_str(), ru_de[0].target.as_str()), ("Цвет.", "Farbe."));
+    assert!(m.pairs("en-GB", "ru").unwrap().is_empty());
+    let st = m.stats().unwrap();
+    assert_eq!(st.units, 1);
+    assert_eq!(st.pairs.get("en-US / ru"), Some(&1));
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    Memory::open(&p).unwrap();
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    let e = Memory::open(&p).unwrap_err();
+    assert!(matches!(e, Error::SchemaTooNew { found: 99, .. }), "{e}");
+}
+
+#[test]
+fn foreign_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("other.sqlite");
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .execute_batch("CREATE TABLE t(x)")
+        .unwrap();
+    assert!(Memory::open(&p).is_err());
+}
