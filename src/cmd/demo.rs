@@ -9,8 +9,8 @@ use transmem::segment::{self, Segmenter};
 
 use super::{Global, stdout};
 
-const EN: &str = include_str!("../../memory/samples/kovalev.en.txt");
-const RU: &str = include_str!("../../memory/samples/kovalev.ru.txt");
+const EN: &str = include_str!("../../memory/samples/arctic.en.txt");
+const RU: &str = include_str!("../../memory/samples/arctic.ru.txt");
 const NEW: &str = include_str!("../../memory/samples/new-article.en.txt");
 
 /// Align the bundled sample pair into a fresh memory and look up a new article
@@ -53,7 +53,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let et: Vec<&str> = es.iter().map(|s| s.text).collect();
     let rt: Vec<&str> = rs.iter().map(|s| s.text).collect();
     let template = Unit {
-        origin: Some("kovalev.en.txt".into()),
+        origin: Some("arctic.en.txt".into()),
         creator: Some(g.creator()),
         ..Unit::default()
     };
