@@ -8,6 +8,7 @@
 //! matching ignores. The binary in `src/main.rs` is a thin shell over this.
 
 pub mod align;
+pub mod analysis;
 pub mod error;
 pub mod formats;
 pub mod lang;

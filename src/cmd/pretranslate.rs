@@ -1,11 +1,137 @@
-//! `transmem pretranslate` (placeholder: its issue builds it).
+//! `transmem pretranslate`: a bilingual draft filled from the memory.
 
-use super::Global;
+use std::io::Write;
+use std::path::PathBuf;
 
-/// Not built yet.
+use clap::ValueEnum;
+use transmem::analysis::Analyzer;
+use transmem::formats::xliff::{self, DraftUnit};
+use transmem::matcher::{Matcher, Options};
+use transmem::memory::Memory;
+use transmem::segment::Segmenter;
+
+use super::{Global, lang_arg};
+
+/// Write a draft translation: every segment with its best memory match
+///
+/// XLIFF 1.2 opens in OmegaT, Trados and memoQ; TSV is source, target,
+/// score and origin.
+/// Example: transmem pretranslate --from en --to ru story.txt --format xliff -o story.xlf
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Language of the file
+    #[arg(long)]
+    pub from: String,
+    /// Language of the translation
+    #[arg(long)]
+    pub to: String,
+    /// Lowest match score used for a target, in percent
+    #[arg(long, default_value_t = 75.0)]
+    pub threshold: f64,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Xliff)]
+    pub format: Format,
+    /// Output file [default: standard output]
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Text file to pre-translate
+    pub file: PathBuf,
+}
 
-pub fn run(_args: Args, _g: &Global) -> anyhow::Result<u8> {
-    anyhow::bail!("`pretranslate` is not built yet")
+/// Output formats.
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum Format {
+    /// XLIFF 1.2
+    Xliff,
+    /// TMX 1.4b
+    Tmx,
+    /// source TAB target TAB score TAB origin
+    Tsv,
+}
+
+pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    let (from, to) = (lang_arg(&args.from)?, lang_arg(&args.to)?);
+    let text = transmem::error::read_text(&args.file)?;
+    let mem = Memory::open_existing(g.memory_path())?;
+    let matcher = Matcher::load(&mem, &from, &to)?;
+    let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), Options::default());
+    let name = args.file.display().to_string();
+    let analysis = analyzer.analyze(&name, &text);
+    let units: Vec<DraftUnit> = analysis
+        .segments
+        .iter()
+        .map(|s| {
+            let m = s.best.as_ref().filter(|m| m.score >= args.threshold);
+            DraftUnit {
+                source: &s.text,
+                target: m.map(|m| m.target.as_str()),
+                score: m.map(|m| m.score),
+                match_source: m.map(|m| m.source.as_str()),
+                origin: m.and_then(|m| m.origin.as_deref()),
+            }
+        })
+        .collect();
+    let mut buf: Vec<u8> = Vec::new();
+    match args.format {
+        Format::Xliff => xliff::write(&mut buf, &name, &from, &to, &units)?,
+        Format::Tsv => {
+            for u in &units {
+                let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+                writeln!(
+                    buf,
+                    "{}\t{}\t{}\t{}",
+                    clean(u.source),
+                    clean(u.target.unwrap_or("")),
+                    u.score.map(|s| s.to_string()).unwrap_or_default(),
+                    clean(u.origin.unwrap_or(""))
+                )?;
+            }
+        }
+        Format::Tmx => write_tmx(&mut buf, &from, &to, &units)?,
+    }
+    match &args.output {
+        Some(p) => std::fs::write(p, &buf).map_err(|e| transmem::Error::io(p, e))?,
+        None => {
+            let mut out = super::stdout();
+            out.write_all(&buf)?;
+            out.flush()?;
+        }
+    }
+    let filled = units.iter().filter(|u| u.target.is_some()).count();
+    eprintln!(
+        "{filled} of {} segments pre-translated at {}% or more",
+        units.len(),
+        args.threshold
+    );
+    Ok(0)
+}
+
+fn write_tmx(buf: &mut Vec<u8>, from: &str, to: &str, units: &[DraftUnit]) -> anyhow::Result<()> {
+    use transmem::formats::tmx::{Header, Writer};
+    use transmem::memory::{Unit, Variant};
+    let mut w = Writer::new(
+        buf,
+        &Header {
+            srclang: from.to_string(),
+        },
+    )?;
+    for u in units {
+        let Some(t) = u.target else { continue };
+        let v = |lang: &str, text: &str| Variant {
+            lang: lang.to_string(),
+            text: text.to_string(),
+            ..Variant::default()
+        };
+        let mut unit = Unit {
+            variants: vec![v(from, u.source), v(to, t)],
+            origin: u.origin.map(str::to_string),
+            ..Unit::default()
+        };
+        if let Some(s) = u.score {
+            unit.props.push(("x-match-quality".into(), s.to_string()));
+        }
+        w.write_unit(&unit)?;
+    }
+    w.finish()?;
+    Ok(())
 }

@@ -5,3 +5,4 @@
 
 pub mod csv;
 pub mod tmx;
+pub mod xliff;

@@ -1,0 +1,287 @@
+//! Document analysis and pre-translation: how much of a new text the memory
+//! already covers, and a draft with everything it knows filled in.
+//!
+//! Each segment is looked up with its neighbours (so context matches count)
+//! and counted in the band of its best match's score — the same score that
+//! `lookup` shows, so a segment shown at 87% is counted in 85–94. A segment
+//! whose normalised text appeared earlier in the same or an earlier file is a
+//! repetition instead: a translator only translates it once.
+
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::matcher::{Match, Matcher, Options, Query};
+use crate::normalize::normalize;
+use crate::segment::{self, Segmenter};
+
+/// The standard CAT analysis bands, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Band {
+    Context,
+    Exact,
+    Fuzzy95,
+    Fuzzy85,
+    Fuzzy75,
+    Fuzzy50,
+    NoMatch,
+    Repetition,
+}
+
+impl Band {
+    /// Every band, in report order.
+    pub const ALL: [Band; 8] = [
+        Band::Context,
+        Band::Exact,
+        Band::Fuzzy95,
+        Band::Fuzzy85,
+        Band::Fuzzy75,
+        Band::Fuzzy50,
+        Band::NoMatch,
+        Band::Repetition,
+    ];
+
+    /// The band's name in reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Band::Context => "context",
+            Band::Exact => "100",
+            Band::Fuzzy95 => "95-99",
+            Band::Fuzzy85 => "85-94",
+            Band::Fuzzy75 => "75-84",
+            Band::Fuzzy50 => "50-74",
+            Band::NoMatch => "no-match",
+            Band::Repetition => "repetitions",
+        }
+    }
+
+    /// The band of a best-match score (`None`: no match at all). Bands are
+    /// half-open: 94.99 is in 85–94, 95.0 in 95–99.
+    pub fn of_score(score: Option<f64>) -> Band {
+        match score {
+            Some(s) if s > 100.0 => Band::Context,
+            Some(s) if s >= 100.0 => Band::Exact,
+            Some(s) if s >= 95.0 => Band::Fuzzy95,
+            Some(s) if s >= 85.0 => Band::Fuzzy85,
+            Some(s) if s >= 75.0 => Band::Fuzzy75,
+            Some(s) if s >= 50.0 => Band::Fuzzy50,
+            _ => Band::NoMatch,
+        }
+    }
+}
+
+/// Segments, words and characters in one band.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub segments: u64,
+    pub words: u64,
+    pub characters: u64,
+}
+
+impl Counts {
+    fn add(&mut self, text: &str) {
+        self.segments += 1;
+        self.words += count_words(text) as u64;
+        self.characters += count_characters(text) as u64;
+    }
+
+    fn merge(&mut self, o: &Counts) {
+        self.segments += o.segments;
+        self.words += o.words;
+        self.characters += o.characters;
+    }
+}
+
+/// Counts per band, indexed like [`Band::ALL`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BandCounts(pub [Counts; 8]);
+
+impl BandCounts {
+    /// The counts of one band.
+    pub fn get(&self, b: Band) -> &Counts {
+        &self.0[b as usize]
+    }
+
+    /// Sum over all bands.
+    pub fn total(&self) -> Counts {
+        let mut t = Counts::default();
+        self.0.iter().for_each(|c| t.merge(c));
+        t
+    }
+
+    fn merge(&mut self, o: &BandCounts) {
+        for (a, b) in self.0.iter_mut().zip(o.0.iter()) {
+            a.merge(b);
+        }
+    }
+}
+
+impl Serialize for BandCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(8))?;
+        for b in Band::ALL {
+            m.serialize_entry(b.name(), self.get(b))?;
+        }
+        m.end()
+    }
+}
+
+/// Words as CAT tools count them: a word is a run of letters and digits,
+/// which may contain an apostrophe, hyphen, or a `.`/`,` between digits
+/// (`don't`, `e-mail`, `4.5`, `1,000` are one word each); punctuation alone
+/// is no word. Slash- or dash-joined words (`and/or`, `2017—2018`) count
+/// as separate words.
+pub fn count_words(text: &str) -> usize {
+    let chars: Vec<char> = text.chars().collect();
+    let mut n = 0;
+    let mut in_word = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_alphanumeric() {
+            if !in_word {
+                n += 1;
+                in_word = true;
+            }
+            continue;
+        }
+        let next_alnum = chars.get(i + 1).is_some_and(|c| c.is_alphanumeric());
+        let joins = in_word
+            && next_alnum
+            && match c {
+                '\'' | '’' | '-' | '‐' | '‑' => true,
+                '.' | ',' => chars[i - 1].is_ascii_digit() && chars[i + 1].is_ascii_digit(),
+                _ => false,
+            };
+        if !joins {
+            in_word = false;
+        }
+    }
+    n
+}
+
+/// Characters as CAT tools count them: everything but white space.
+pub fn count_characters(text: &str) -> usize {
+    text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// One segment of an analysed file with its best match.
+#[derive(Debug, Clone)]
+pub struct SegmentResult {
+    pub text: String,
+    pub band: Band,
+    pub best: Option<Match>,
+}
+
+/// The analysis of one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileAnalysis {
+    pub file: String,
+    /// Band name → counts, flattened so a file reads like the total.
+    #[serde(flatten)]
+    pub bands: BandCounts,
+    #[serde(skip)]
+    pub segments: Vec<SegmentResult>,
+}
+
+/// Analyses files in order, remembering what it has seen for repetitions.
+pub struct Analyzer<'a> {
+    matcher: &'a Matcher,
+    segmenter: Segmenter,
+    opts: Options,
+    seen: HashSet<String>,
+    total: BandCounts,
+}
+
+impl<'a> Analyzer<'a> {
+    /// An analyser looking up with `matcher`, segmenting with `segmenter`.
+    /// `opts.threshold` is lowered to 50 if higher, so the 50–74 band fills.
+    pub fn new(matcher: &'a Matcher, segmenter: Segmenter, opts: Options) -> Self {
+        let opts = Options {
+            threshold: opts.threshold.min(50.0),
+            limit: 1,
+            ..opts
+        };
+        Analyzer {
+            matcher,
+            segmenter,
+            opts,
+            seen: HashSet::new(),
+            total: BandCounts::default(),
+        }
+    }
+
+    /// Analyses one file's text.
+    pub fn analyze(&mut self, file: &str, text: &str) -> FileAnalysis {
+        let pieces = segment::document(text, &self.segmenter);
+        let segs: Vec<&str> = pieces.iter().map(|p| &text[p.range.clone()]).collect();
+        let best: Vec<Option<Match>> = (0..segs.len())
+            .into_par_iter()
+            .map(|i| {
+                let q = Query {
+                    text: segs[i],
+                    prev: i.checked_sub(1).map(|j| segs[j]),
+                    next: segs.get(i + 1).copied(),
+                };
+                self.matcher.lookup(&q, &self.opts).into_iter().next()
+            })
+            .collect();
+        let mut bands = BandCounts::default();
+        let mut segments = Vec::with_capacity(segs.len());
+        for (s, m) in segs.iter().zip(best) {
+            let band = if self.seen.insert(normalize(s)) {
+                Band::of_score(m.as_ref().map(|m| m.score))
+            } else {
+                Band::Repetition
+            };
+            bands.0[band as usize].add(s);
+            segments.push(SegmentResult {
+                text: s.to_string(),
+                band,
+                best: m,
+            });
+        }
+        self.total.merge(&bands);
+        FileAnalysis {
+            file: file.to_string(),
+            bands,
+            segments,
+        }
+    }
+
+    /// Counts over every file analysed so far.
+    pub fn total(&self) -> &BandCounts {
+        &self.total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_counting_rules() {
+        assert_eq!(count_words("Don't use e-mail, he said."), 5);
+        assert_eq!(count_words("It costs 4.5 billion or 1,000 roubles."), 7);
+        assert_eq!(count_words("«Да», — сказал он."), 3);
+        assert_eq!(count_words(" — ... !"), 0);
+        assert_eq!(count_words("and/or 2017—2018"), 4);
+        assert_eq!(count_characters("a b\tc"), 3);
+    }
+
+    #[test]
+    fn band_boundaries_are_half_open() {
+        assert_eq!(Band::of_score(Some(101.0)), Band::Context);
+        assert_eq!(Band::of_score(Some(100.0)), Band::Exact);
+        assert_eq!(Band::of_score(Some(99.9)), Band::Fuzzy95);
+        assert_eq!(Band::of_score(Some(95.0)), Band::Fuzzy95);
+        assert_eq!(Band::of_score(Some(94.9)), Band::Fuzzy85);
+        assert_eq!(Band::of_score(Some(85.0)), Band::Fuzzy85);
+        assert_eq!(Band::of_score(Some(84.9)), Band::Fuzzy75);
+        assert_eq!(Band::of_score(Some(75.0)), Band::Fuzzy75);
+        assert_eq!(Band::of_score(Some(74.9)), Band::Fuzzy50);
+        assert_eq!(Band::of_score(Some(50.0)), Band::Fuzzy50);
+        assert_eq!(Band::of_score(Some(49.9)), Band::NoMatch);
+        assert_eq!(Band::of_score(None), Band::NoMatch);
+    }
+}

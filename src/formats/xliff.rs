@@ -1,0 +1,168 @@
+//! XLIFF 1.2 output for pre-translated drafts.
+//!
+//! One `<trans-unit>` per segment; a memory match fills `<target>` (state
+//! `translated` for 100% and context matches, `needs-review-translation`
+//! for fuzzy ones) and is also given as `<alt-trans match-quality="..">`, the
+//! form OmegaT, Trados and memoQ read as a TM match.
+
+use std::io::Write;
+
+/// One segment of the draft.
+#[derive(Debug, Clone)]
+pub struct DraftUnit<'a> {
+    pub source: &'a str,
+    /// The suggested translation, if any match reached the threshold.
+    pub target: Option<&'a str>,
+    /// Match score in percent (101 for a context match).
+    pub score: Option<f64>,
+    /// The matched memory source (may differ from `source` for fuzzy matches).
+    pub match_source: Option<&'a str>,
+    /// The unit's origin in the memory.
+    pub origin: Option<&'a str>,
+}
+
+/// Escapes text for XML content and attributes. Characters XML 1.0 forbids
+/// (C0 controls other than tab, LF, CR; U+FFFE/FFFF) become U+FFFD, so the
+/// document is always well-formed.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes a whole XLIFF 1.2 document with one `<file>`.
+pub fn write<W: Write>(
+    out: &mut W,
+    original: &str,
+    source_lang: &str,
+    target_lang: &str,
+    units: &[DraftUnit],
+) -> std::io::Result<()> {
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">"#
+    )?;
+    writeln!(
+        out,
+        r#"  <file original="{}" source-language="{}" target-language="{}" datatype="plaintext" tool-id="transmem">"#,
+        escape(original),
+        escape(source_lang),
+        escape(target_lang)
+    )?;
+    writeln!(
+        out,
+        r#"    <header><tool tool-id="transmem" tool-name="transmem" tool-version="{}"/></header>"#,
+        env!("CARGO_PKG_VERSION")
+    )?;
+    writeln!(out, "    <body>")?;
+    for (i, u) in units.iter().enumerate() {
+        writeln!(
+            out,
+            r#"      <trans-unit id="{}" xml:space="preserve">"#,
+            i + 1
+        )?;
+        writeln!(
+            out,
+            "        <source xml:lang=\"{}\">{}</source>",
+            escape(source_lang),
+            escape(u.source)
+        )?;
+        if let (Some(t), Some(score)) = (u.target, u.score) {
+            let state = if score >= 100.0 {
+                "translated"
+            } else {
+                "needs-review-translation"
+            };
+            writeln!(
+                out,
+                "        <target xml:lang=\"{}\" state=\"{state}\">{}</target>",
+                escape(target_lang),
+                escape(t)
+            )?;
+            let origin = u
+                .origin
+                .map(|o| format!(r#" origin="{}""#, escape(o)))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                r#"        <alt-trans match-quality="{score}"{origin}>"#
+            )?;
+            writeln!(
+                out,
+                "          <source xml:lang=\"{}\">{}</source>",
+                escape(source_lang),
+                escape(u.match_source.unwrap_or(u.source))
+            )?;
+            writeln!(
+                out,
+                "          <target xml:lang=\"{}\">{}</target>",
+                escape(target_lang),
+                escape(t)
+            )?;
+            writeln!(out, "        </alt-trans>")?;
+        }
+        writeln!(out, "      </trans-unit>")?;
+    }
+    writeln!(out, "    </body>\n  </file>\n</xliff>")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_forbidden_characters() {
+        assert_eq!(
+            escape("a<b & \"c\"\u{1}"),
+            "a&lt;b &amp; &quot;c&quot;\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn writes_states_and_alt_trans() {
+        let units = [
+            DraftUnit {
+                source: "One.",
+                target: Some("Один."),
+                score: Some(100.0),
+                match_source: Some("One."),
+                origin: Some("a.txt"),
+            },
+            DraftUnit {
+                source: "Two <b>.",
+                target: Some("Два."),
+                score: Some(87.5),
+                match_source: Some("Two."),
+                origin: None,
+            },
+            DraftUnit {
+                source: "Three.",
+                target: None,
+                score: None,
+                match_source: None,
+                origin: None,
+            },
+        ];
+        let mut buf = Vec::new();
+        write(&mut buf, "x.txt", "en", "ru", &units).unwrap();
+        let x = String::from_utf8(buf).unwrap();
+        assert!(x.contains(r#"state="translated">Один.</target>"#), "{x}");
+        assert!(x.contains(r#"state="needs-review-translation">Два.</target>"#));
+        assert!(x.contains(r#"<alt-trans match-quality="87.5">"#));
+        assert!(x.contains("Two &lt;b&gt;."));
+        assert_eq!(x.matches("<trans-unit ").count(), 3);
+        assert_eq!(x.matches("<target ").count(), 4);
+    }
+}
