@@ -7,7 +7,9 @@
 //! Both the index and the query side call the same functions, which is the
 //! whole point: a rule applied on one side only would lose matches.
 
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Which differences to fold away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,9 +48,23 @@ fn unify(c: char) -> Option<char> {
 /// space (trimmed), `…` as `...`, ё as е, and lower case unless `fold.case`
 /// is off.
 pub fn normalize_with(text: &str, fold: Fold) -> String {
+    // Most text is already NFC; checking is far cheaper than recomposing.
+    let nfc: Cow<str> = if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.nfc().collect())
+    };
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
-    for c in text.nfc() {
+    for c in nfc.chars() {
+        if c.is_ascii_alphanumeric() {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(if fold.case { c.to_ascii_lowercase() } else { c });
+            continue;
+        }
         match unify(c) {
             None => pending_space = !out.is_empty(),
             Some(u) => {

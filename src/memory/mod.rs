@@ -21,7 +21,6 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::normalize::normalize;
 
 /// One language version of a unit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -396,6 +395,20 @@ fn from_json<T: for<'de> Deserialize<'de>>(s: Option<String>) -> Vec<T> {
         .unwrap_or_default()
 }
 
+/// FNV-1a, as SQLite's signed 64-bit integer. Used only to find rows by
+/// index; every hit is confirmed by comparing the text itself.
+fn fnv1a(bytes: &[u8]) -> i64 {
+    fnv1a_extend(0xcbf29ce484222325, bytes) as i64
+}
+
+fn fnv1a_extend(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
 /// FNV-1a over the sorted (lang, text) pairs: equal for units with the same
 /// variants whatever their order, so exact duplicates are found by index.
 fn content_hash(unit: &Unit) -> i64 {
@@ -407,9 +420,8 @@ fn content_hash(unit: &Unit) -> i64 {
     keys.sort();
     let mut h: u64 = 0xcbf29ce484222325;
     for (l, t) in keys {
-        for b in l.bytes().chain([0]).chain(t.bytes()).chain([0]) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
+        for part in [l.as_bytes(), &[0], t.as_bytes(), &[0]] {
+            h = fnv1a_extend(h, part);
         }
     }
     h as i64
@@ -464,9 +476,11 @@ impl Writer<'_> {
                 .unwrap_or(&unit.variants[0]);
             let existing: Option<i64> = self
                 .tx
-                .prepare_cached("SELECT unit_id FROM variant WHERE lang = ?1 AND norm = ?2 AND text = ?3 LIMIT 1")
+                .prepare_cached(
+                    "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3 LIMIT 1",
+                )
                 .map_err(&err)?
-                .query_row(params![src.lang, normalize(&src.text), src.text], |r| r.get(0))
+                .query_row(params![fnv1a(src.text.as_bytes()), src.lang, src.text], |r| r.get(0))
                 .optional()
                 .map_err(&err)?;
             if let Some(id) = existing {
@@ -538,7 +552,7 @@ impl Writer<'_> {
         let mut stmt = self
             .tx
             .prepare_cached(
-                "INSERT INTO variant (unit_id, lang, primary_lang, text, markup, norm, prev, next, props, notes)
+                "INSERT INTO variant (unit_id, lang, primary_lang, text, markup, text_hash, prev, next, props, notes)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )
             .map_err(&err)?;
@@ -549,7 +563,7 @@ impl Writer<'_> {
                 crate::lang::primary(&v.lang),
                 v.text,
                 v.markup,
-                normalize(&v.text),
+                fnv1a(v.text.as_bytes()),
                 v.prev,
                 v.next,
                 to_json(&v.props),

@@ -35,19 +35,19 @@ CREATE TABLE unit (
 CREATE INDEX unit_hash ON unit(content_hash);
 CREATE INDEX unit_origin ON unit(origin);
 CREATE TABLE variant (
-    unit_id      INTEGER NOT NULL REFERENCES unit(id) ON DELETE CASCADE,
+    unit_id      INTEGER NOT NULL,  -- unit.id (the store deletes variants itself)
     lang         TEXT NOT NULL,     -- canonical tag, en-US
     primary_lang TEXT NOT NULL,     -- en: lookups by language find every region
     text         TEXT NOT NULL,     -- exactly as given
     markup       TEXT,              -- TMX seg content with inline codes, if any
-    norm         TEXT NOT NULL,     -- normalize::normalize(text)
+    text_hash    INTEGER NOT NULL,  -- FNV-1a of text: finds a known source by index
     prev         TEXT,              -- neighbouring segments, for context matches
     next         TEXT,
     props        TEXT,
     notes        TEXT,
     UNIQUE (unit_id, lang)
 );
-CREATE INDEX variant_norm ON variant(primary_lang, norm);
+CREATE INDEX variant_text ON variant(text_hash);
 ";
 
 /// Checks (and, for a new file, creates) the schema.
@@ -55,7 +55,7 @@ pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
     let err = store_err(path);
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(&err)?;
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072;")
         .map_err(&err)?;
     let app: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
