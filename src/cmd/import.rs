@@ -1,11 +1,201 @@
-//! `transmem import` (placeholder: its issue builds it).
+//! `transmem import`: TMX, CSV and TSV files into the memory, all files in
+//! one transaction (an error anywhere leaves the memory as it was).
 
-use super::Global;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
-/// Not built yet.
+use anyhow::{Context, bail};
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use transmem::formats::{Format, csv, tmx};
+use transmem::memory::{Inserted, Memory, OnDuplicate, Unit};
+
+use super::{Global, lang_arg};
+
+/// Import translation memories from TMX (1.1–1.4b), CSV or TSV files.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+#[command(after_help = "Examples:\n  transmem import project.tmx\n  \
+    transmem import --langs en,ru pairs.tsv\n  \
+    transmem import --columns en,ru,note glossary.csv   (header row renamed)")]
+pub struct Args {
+    /// Files to import; the format comes from the extension (.tmx, .csv, .tsv)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Format of every file: tmx, csv or tsv [default: by extension]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// CSV/TSV without a header row: the languages of the first columns
+    #[arg(long, value_delimiter = ',', value_name = "TAGS")]
+    pub langs: Vec<String>,
+    /// CSV/TSV column meanings: after the --langs columns, or replacing the
+    /// header row's names. Each is a language tag or origin, note, created,
+    /// creator, changed, changer, tuid, - (ignore)
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub columns: Vec<String>,
+    /// Origin recorded on every unit [default: the file name, for units that name none]
+    #[arg(long, value_name = "NAME")]
+    pub origin: Option<String>,
+    /// What to do when a unit's source text is stored with another translation
+    #[arg(long, value_enum, default_value_t = Dup::KeepBoth)]
+    pub on_duplicate: Dup,
+}
 
-pub fn run(_args: Args, _g: &Global) -> anyhow::Result<u8> {
-    anyhow::bail!("`import` is not built yet")
+/// `--on-duplicate` values.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dup {
+    KeepBoth,
+    Skip,
+    Overwrite,
+}
+
+impl From<Dup> for OnDuplicate {
+    fn from(d: Dup) -> Self {
+        match d {
+            Dup::KeepBoth => OnDuplicate::KeepBoth,
+            Dup::Skip => OnDuplicate::Skip,
+            Dup::Overwrite => OnDuplicate::Overwrite,
+        }
+    }
+}
+
+/// Per-file counts for the summary.
+#[derive(Default)]
+struct Counts {
+    read: u64,
+    new: u64,
+    duplicate: u64,
+    skipped: u64,
+    overwritten: u64,
+}
+
+fn format_of(path: &Path, forced: Option<Format>) -> anyhow::Result<Format> {
+    if let Some(f) = forced {
+        return Ok(f);
+    }
+    match Format::from_path(path) {
+        Some(f) => Ok(f),
+        None => bail!(
+            "{}: cannot tell the format from the file name; use --format tmx|csv|tsv",
+            path.display()
+        ),
+    }
+}
+
+pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    let forced = match &args.format {
+        Some(f) => Some(
+            Format::parse(f)
+                .with_context(|| format!("unknown --format {f:?} (expected tmx, csv or tsv)"))?,
+        ),
+        None => None,
+    };
+    let langs: Vec<csv::Column> = args
+        .langs
+        .iter()
+        .map(|l| lang_arg(l).map(csv::Column::Lang))
+        .collect::<anyhow::Result<_>>()?;
+    let named: Vec<csv::Column> = args
+        .columns
+        .iter()
+        .map(|c| csv::Column::parse(c).with_context(|| format!("--columns: {c:?}")))
+        .collect::<anyhow::Result<_>>()?;
+    // Check every file's format before touching the memory.
+    let formats: Vec<Format> = args
+        .files
+        .iter()
+        .map(|p| format_of(p, forced))
+        .collect::<anyhow::Result<_>>()?;
+    let creator = g.creator();
+    let policy: OnDuplicate = args.on_duplicate.into();
+    let mut mem = Memory::open(g.memory_path())?;
+    let mut w = mem.writer()?;
+    let mut summary = Vec::new();
+    for (path, format) in args.files.iter().zip(formats) {
+        let file = std::fs::File::open(path).map_err(|e| transmem::Error::io(path, e))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let bar = progress(size, path);
+        let input = bar.wrap_read(file);
+        let default_origin = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let mut counts = Counts::default();
+        let mut store = |mut unit: Unit, src: Option<String>| -> transmem::Result<()> {
+            counts.read += 1;
+            match &args.origin {
+                Some(o) => unit.origin = Some(o.clone()),
+                None if unit.origin.is_none() => unit.origin = Some(default_origin.clone()),
+                None => {}
+            }
+            if unit.creator.is_none() {
+                unit.creator = Some(creator.clone());
+            }
+            match w.insert(&unit, src.as_deref(), policy)? {
+                Inserted::New(_) => counts.new += 1,
+                Inserted::Duplicate(_) => counts.duplicate += 1,
+                Inserted::Skipped(_) => counts.skipped += 1,
+                Inserted::Overwritten(_) => counts.overwritten += 1,
+            }
+            Ok(())
+        };
+        let empty = match format {
+            Format::Tmx => {
+                let report = tmx::read_units(input, path, |h, u| {
+                    let src = u
+                        .attrs
+                        .iter()
+                        .find(|(k, _)| k == "srclang")
+                        .and_then(|(_, v)| transmem::lang::normalize_tag(v).ok())
+                        .or_else(|| h.source_lang())
+                        .filter(|l| u.variants.iter().any(|v| &v.lang == l));
+                    store(u, src)
+                })?;
+                report.empty
+            }
+            Format::Csv | Format::Tsv => {
+                let mut opts = csv::ReadOptions {
+                    tsv: format == Format::Tsv,
+                    ..Default::default()
+                };
+                if langs.is_empty() {
+                    opts.rename = (!named.is_empty()).then(|| named.clone());
+                } else {
+                    opts.columns = Some(langs.iter().chain(&named).cloned().collect());
+                }
+                // The store takes the first variant (first language column
+                // with text) as the source.
+                let report = csv::read(input, path, &opts, |u| store(u, None))?;
+                report.empty
+            }
+        };
+        bar.finish_and_clear();
+        counts.skipped += empty;
+        summary.push((path.display().to_string(), counts));
+    }
+    w.commit()?;
+    for (file, c) in &summary {
+        let mut line = format!(
+            "{file}: {} units read, {} new, {} duplicate, {} skipped",
+            c.read, c.new, c.duplicate, c.skipped
+        );
+        if c.overwritten > 0 {
+            line.push_str(&format!(", {} overwritten", c.overwritten));
+        }
+        eprintln!("{line}");
+    }
+    Ok(0)
+}
+
+/// A byte progress bar on stderr, only when stderr is a terminal.
+fn progress(size: u64, path: &Path) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || size < (1 << 20) {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(size);
+    if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_message(path.display().to_string());
+    bar
 }
