@@ -153,7 +153,7 @@ impl<R: BufRead> Parser<'_, R> {
             let start = self.xml.buffer_position();
             let ev = match self.xml.read_event_into(&mut buf) {
                 Ok(ev) => ev,
-                Err(e) => return Err(self.xml_error(e)),
+                Err(e) => return Err(self.xml_error(e, start)),
             };
             match ev {
                 Event::Start(e) => self.open(&e, start, false, &mut f)?,
@@ -215,7 +215,7 @@ impl<R: BufRead> Parser<'_, R> {
         }
     }
 
-    fn xml_error(&self, e: quick_xml::Error) -> Error {
+    fn xml_error(&self, e: quick_xml::Error, event_start: u64) -> Error {
         let at = self.xml.error_position();
         match e {
             quick_xml::Error::Io(io) => {
@@ -227,11 +227,16 @@ impl<R: BufRead> Parser<'_, R> {
                     Error::io(self.path, std::io::Error::new(io.kind(), msg))
                 }
             }
-            quick_xml::Error::Encoding(_) => Error::encoding(
-                self.path,
-                self.pos(self.xml.buffer_position().max(at)),
-                "invalid UTF-8",
-            ),
+            quick_xml::Error::Encoding(_) => {
+                // quick-xml names the event; the bad byte itself is found in
+                // the consumed bytes.
+                let bad = self
+                    .xml
+                    .get_ref()
+                    .first_invalid_utf8(event_start)
+                    .unwrap_or(at);
+                Error::encoding(self.path, self.pos(bad), "invalid UTF-8")
+            }
             other => self.err(at, format!("malformed XML: {other}")),
         }
     }
@@ -600,6 +605,19 @@ impl<R: BufRead> Tracked<R> {
         let rel = at.checked_sub(self.window_start)? as usize;
         let upto = self.window.get(..rel.min(self.window.len()))?;
         Some(self.lines_before + memchr_count(upto) + 1)
+    }
+}
+
+impl<R> Tracked<R> {
+    /// Stream offset of the first byte at or after `from` that is not
+    /// valid UTF-8, if it is still in the window.
+    fn first_invalid_utf8(&self, from: u64) -> Option<u64> {
+        let rel = from.checked_sub(self.window_start)? as usize;
+        let bytes = self.window.get(rel..)?;
+        match std::str::from_utf8(bytes) {
+            Ok(_) => None,
+            Err(e) => Some(from + e.valid_up_to() as u64),
+        }
     }
 }
 
