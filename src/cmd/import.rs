@@ -58,6 +58,45 @@ impl From<Dup> for OnDuplicate {
     }
 }
 
+/// SQLite page cache for imports, in KiB (the RSS target is 300 MB).
+const IMPORT_CACHE_KIB: u64 = 160 * 1024;
+
+/// Input size from which a keep-both import rebuilds the text index once
+/// instead of updating it per row.
+const BULK_MIN_BYTES: u64 = 16 << 20;
+
+/// Text index of variants, which only `skip`/`overwrite` read during an
+/// import.
+const TEXT_INDEX: &str = "variant_norm";
+
+fn store_err(g: &Global) -> impl Fn(rusqlite::Error) -> transmem::Error + '_ {
+    move |source| transmem::Error::Store {
+        path: g.memory_path().display().to_string(),
+        source,
+    }
+}
+
+/// Drops the variant text index inside the import's transaction and returns
+/// the SQL that recreates it (read from the schema, so it stays in step with
+/// `memory/schema.rs`). Inserting 1M units into a maintained index of whole
+/// sentences costs twice as much as sorting them once at the end; the
+/// transaction keeps this invisible, and a failed import restores it.
+fn defer_text_index(w: &transmem::memory::Writer<'_>) -> rusqlite::Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    let tx = w.transaction();
+    let sql: Option<String> = tx
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+            [TEXT_INDEX],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if sql.is_some() {
+        tx.execute_batch(&format!("DROP INDEX {TEXT_INDEX}"))?;
+    }
+    Ok(sql)
+}
+
 /// Per-file counts for the summary.
 #[derive(Default)]
 struct Counts {
@@ -108,7 +147,28 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let creator = g.creator();
     let policy: OnDuplicate = args.on_duplicate.into();
     let mut mem = Memory::open(g.memory_path())?;
+    // A large import touches index pages all over the file; SQLite's default
+    // 2 MB page cache makes it spill and re-read them through the kernel
+    // (measured: 2.2x slower on 1M units). This connection only.
+    mem.connection()
+        .execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))
+        .map_err(store_err(g))?;
     let mut w = mem.writer()?;
+    let input_bytes: u64 = args
+        .files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let memory_bytes = std::fs::metadata(g.memory_path())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let deferred =
+        if policy == OnDuplicate::KeepBoth && input_bytes >= BULK_MIN_BYTES.max(memory_bytes / 4) {
+            defer_text_index(&w).map_err(store_err(g))?
+        } else {
+            None
+        };
     let mut summary = Vec::new();
     for (path, format) in args.files.iter().zip(formats) {
         let file = std::fs::File::open(path).map_err(|e| transmem::Error::io(path, e))?;
@@ -171,6 +231,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         bar.finish_and_clear();
         counts.skipped += empty;
         summary.push((path.display().to_string(), counts));
+    }
+    if let Some(sql) = deferred {
+        w.transaction().execute_batch(&sql).map_err(store_err(g))?;
     }
     w.commit()?;
     for (file, c) in &summary {

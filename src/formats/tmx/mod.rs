@@ -67,7 +67,7 @@ impl Header {
         if s.is_empty() || s.eq_ignore_ascii_case("*all*") || s.eq_ignore_ascii_case("all") {
             return None;
         }
-        crate::lang::normalize_tag(s).ok()
+        reader::lenient_tag(s)
     }
 }
 

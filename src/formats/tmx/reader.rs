@@ -346,7 +346,8 @@ impl<R: BufRead> Parser<'_, R> {
                     *slot = v;
                 }
             }
-            (El::Tu, Some(El::Body)) => {
+            // Some tools leave out <body>.
+            (El::Tu, Some(El::Body | El::Tmx)) => {
                 let mut u = Unit::default();
                 for (k, v) in self.attrs(e, start)? {
                     match k.as_str() {
@@ -381,7 +382,7 @@ impl<R: BufRead> Parser<'_, R> {
                 let Some(lang) = lang else {
                     return Err(self.err(start, "<tuv> without xml:lang (or lang)"));
                 };
-                v.lang = crate::lang::normalize_tag(&lang).map_err(|_| {
+                v.lang = lenient_tag(&lang).ok_or_else(|| {
                     self.err(start, format!("unknown language tag {lang:?} in <tuv>"))
                 })?;
                 self.variant = Some(v);
@@ -540,6 +541,14 @@ impl<R: BufRead> Parser<'_, R> {
         }
         Ok(())
     }
+}
+
+/// A language tag as tools write it, canonical: also Weblate/gettext forms
+/// such as `sr@latin` and `zh_Hans`.
+pub(crate) fn lenient_tag(tag: &str) -> Option<String> {
+    crate::lang::normalize_tag(tag)
+        .or_else(|_| crate::lang::normalize_tag(&tag.trim().replace('@', "-")))
+        .ok()
 }
 
 /// Moves the first prop of type `key` into `slot`.
