@@ -40,6 +40,6 @@ step import-tmx "$bin" --memory "$work/tmx.sqlite" import "$work/export.tmx"
 bytes=$(stat -c %s "$work/export.tmx")
 wall=$(grep -F 'Elapsed (wall clock)' "$work/export-tmx.time" | awk '{print $NF}')
 awk -v b="$bytes" -v s="$(secs "$wall")" 'BEGIN { printf "export rate: %.1f MB/s (%d MB TMX in %.2f s)\n", b/1e6/s, b/1e6, s }'
-n1=$("$bin" --memory "$work/tsv.sqlite" stats 2>/dev/null | awk '$1=="units"{print $2}' || true)
-n2=$("$bin" --memory "$work/tmx.sqlite" stats 2>/dev/null | awk '$1=="units"{print $2}' || true)
+n1=$("$bin" --memory "$work/tsv.sqlite" stats 2>/dev/null | awk '$1=="units" && NF==2 {print $2}' || true)
+n2=$("$bin" --memory "$work/tmx.sqlite" stats 2>/dev/null | awk '$1=="units" && NF==2 {print $2}' || true)
 echo "units stored: from TSV $n1, from TMX $n2"

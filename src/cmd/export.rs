@@ -59,9 +59,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             let out = BufWriter::with_capacity(1 << 20, file);
             let done = export(&mem, format, &langs, args.bom, out, &bar).and_then(|w| {
                 w.into_inner()
-                    .map_err(|e| transmem::Error::io(&tmp, e.into_error()))?
-                    .sync_all()
-                    .map_err(|e| transmem::Error::io(&tmp, e))?;
+                    .map_err(|e| transmem::Error::io(&tmp, e.into_error()))?;
                 std::fs::rename(&tmp, path).map_err(|e| transmem::Error::io(path, e))
             });
             if let Err(e) = done {

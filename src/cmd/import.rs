@@ -59,7 +59,7 @@ impl From<Dup> for OnDuplicate {
 }
 
 /// SQLite page cache for imports, in KiB (the RSS target is 300 MB).
-const IMPORT_CACHE_KIB: u64 = 160 * 1024;
+const IMPORT_CACHE_KIB: u64 = 100 * 1024;
 
 /// Input size from which a keep-both import rebuilds the text index once
 /// instead of updating it per row.
@@ -95,6 +95,40 @@ fn defer_text_index(w: &transmem::memory::Writer<'_>) -> rusqlite::Result<Option
         tx.execute_batch(&format!("DROP INDEX {TEXT_INDEX}"))?;
     }
     Ok(sql)
+}
+
+/// Reads one file on the parser thread, sending each unit with the language
+/// that counts as its source. Returns the number of empty units skipped.
+fn parse(
+    format: Format,
+    input: impl std::io::Read,
+    path: &Path,
+    opts: &csv::ReadOptions,
+    tx: std::sync::mpsc::SyncSender<(Unit, Option<String>)>,
+) -> transmem::Result<u64> {
+    // A closed channel means the store failed; its error is the one reported.
+    let closed = || transmem::Error::Invalid("import stopped".into());
+    match format {
+        Format::Tmx => {
+            let report = tmx::read_units(input, path, |h, u| {
+                let src = u
+                    .attrs
+                    .iter()
+                    .find(|(k, _)| k == "srclang")
+                    .and_then(|(_, v)| transmem::lang::normalize_tag(v).ok())
+                    .or_else(|| h.source_lang())
+                    .filter(|l| u.variants.iter().any(|v| &v.lang == l));
+                tx.send((u, src)).map_err(|_| closed())
+            })?;
+            Ok(report.empty)
+        }
+        // The store takes the first variant (the first language column with
+        // text) as the source.
+        Format::Csv | Format::Tsv => Ok(csv::read(input, path, opts, |u| {
+            tx.send((u, None)).map_err(|_| closed())
+        })?
+        .empty),
+    }
 }
 
 /// Per-file counts for the summary.
@@ -198,35 +232,35 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             }
             Ok(())
         };
-        let empty = match format {
-            Format::Tmx => {
-                let report = tmx::read_units(input, path, |h, u| {
-                    let src = u
-                        .attrs
-                        .iter()
-                        .find(|(k, _)| k == "srclang")
-                        .and_then(|(_, v)| transmem::lang::normalize_tag(v).ok())
-                        .or_else(|| h.source_lang())
-                        .filter(|l| u.variants.iter().any(|v| &v.lang == l));
-                    store(u, src)
-                })?;
-                report.empty
-            }
-            Format::Csv | Format::Tsv => {
-                let mut opts = csv::ReadOptions {
-                    tsv: format == Format::Tsv,
-                    ..Default::default()
-                };
-                if langs.is_empty() {
-                    opts.rename = (!named.is_empty()).then(|| named.clone());
-                } else {
-                    opts.columns = Some(langs.iter().chain(&named).cloned().collect());
+        let mut opts = csv::ReadOptions {
+            tsv: format == Format::Tsv,
+            ..Default::default()
+        };
+        if langs.is_empty() {
+            opts.rename = (!named.is_empty()).then(|| named.clone());
+        } else {
+            opts.columns = Some(langs.iter().chain(&named).cloned().collect());
+        }
+        // Parsing runs on its own thread, feeding units to the store through
+        // a bounded channel: the two halves overlap and memory stays flat.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Unit, Option<String>)>(1024);
+        let (parsed, stored) = std::thread::scope(|s| {
+            let parser = s.spawn(move || parse(format, input, path, &opts, tx));
+            let mut stored = Ok(());
+            for (u, src) in rx.iter() {
+                if let Err(e) = store(u, src) {
+                    stored = Err(e);
+                    break;
                 }
-                // The store takes the first variant (first language column
-                // with text) as the source.
-                let report = csv::read(input, path, &opts, |u| store(u, None))?;
-                report.empty
             }
+            // Closing the channel stops the parser if the store failed.
+            drop(rx);
+            (parser.join(), stored)
+        });
+        stored.with_context(|| format!("{}: unit {}", path.display(), counts.read))?;
+        let empty = match parsed {
+            Ok(r) => r?,
+            Err(_) => bail!("{}: the reader stopped unexpectedly", path.display()),
         };
         bar.finish_and_clear();
         counts.skipped += empty;

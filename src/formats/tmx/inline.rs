@@ -11,7 +11,7 @@
 use quick_xml::events::Event;
 
 use super::reader::escape_into;
-use super::{CTRL_PH_TYPE, xml_forbidden};
+use super::{CTRL_PH_TYPE, maybe_forbidden, xml_forbidden};
 
 /// Attributes the 1.4b DTD declares for each inline element.
 fn allowed_attrs(name: &str) -> &'static [&'static str] {
@@ -40,6 +40,10 @@ fn is_code(name: &str) -> bool {
 /// Appends seg text, escaping control characters as `x-ctrl` placeholders
 /// (in text context) or failing (inside code, where no element may go).
 pub(crate) fn push_text(out: &mut String, s: &str, code: bool) -> Result<(), char> {
+    if !maybe_forbidden(s) {
+        escape_into(out, s, false);
+        return Ok(());
+    }
     for c in s.chars() {
         if xml_forbidden(c) {
             if code {

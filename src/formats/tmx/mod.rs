@@ -71,6 +71,13 @@ impl Header {
     }
 }
 
+/// True when `s` may hold a character XML 1.0 cannot (a quick byte scan:
+/// C0 controls other than tab/LF/CR, and the lead byte of U+FFFE/U+FFFF).
+pub(crate) fn maybe_forbidden(s: &str) -> bool {
+    s.bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
+}
+
 /// True for characters XML 1.0 cannot hold in any form.
 pub(crate) fn xml_forbidden(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')

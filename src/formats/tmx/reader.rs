@@ -568,20 +568,28 @@ fn decode_ctrl(s: &str) -> Option<char> {
 }
 
 /// Appends `s` XML-escaped. `\r` is written as a reference so that XML's
-/// newline normalisation cannot turn it into `\n`.
+/// newline normalisation cannot turn it into `\n`; in attributes tabs and
+/// newlines too (attribute normalisation would make them spaces).
 pub(crate) fn escape_into(out: &mut String, s: &str, attr: bool) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' if attr => out.push_str("&#10;"),
-            '\t' if attr => out.push_str("&#9;"),
-            c => out.push(c),
-        }
+    let special = |b: u8| {
+        matches!(b, b'&' | b'<' | b'>' | b'\r') || attr && matches!(b, b'"' | b'\n' | b'\t')
+    };
+    let mut rest = s;
+    // Copy runs of ordinary text at once; escapes are rare.
+    while let Some(i) = rest.bytes().position(special) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\r' => "&#13;",
+            b'\n' => "&#10;",
+            _ => "&#9;",
+        });
+        rest = &rest[i + 1..];
     }
+    out.push_str(rest);
 }
 
 /// A `BufRead` that remembers the recently consumed bytes, so that an error

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::inline::{push_text, sanitize};
 use super::reader::escape_into;
-use super::{Header, PROP_NEXT, PROP_ORIGIN, PROP_PREV, xml_forbidden};
+use super::{Header, PROP_NEXT, PROP_ORIGIN, PROP_PREV, maybe_forbidden, xml_forbidden};
 use crate::error::{Error, Result};
 use crate::memory::Unit;
 
@@ -49,6 +49,9 @@ fn or<'a>(v: &'a str, default: &'a str) -> &'a str {
 
 /// Fails on characters XML cannot hold, naming where they were.
 fn check(what: &str, s: &str) -> Result<()> {
+    if !maybe_forbidden(s) {
+        return Ok(());
+    }
     match s.chars().find(|c| xml_forbidden(*c)) {
         Some(c) => Err(Error::Invalid(format!(
             "TMX export: {what} holds control character U+{:04X}, which XML 1.0 cannot represent",
