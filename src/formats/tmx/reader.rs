@@ -671,3 +671,66 @@ impl<R: BufRead> BufRead for Tracked<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(doc: &str) -> Result<(ReadReport, Vec<Unit>)> {
+        let mut out = Vec::new();
+        let r = read(doc.as_bytes(), Path::new("t.tmx"), |u| {
+            out.push(u);
+            Ok(())
+        })?;
+        Ok((r, out))
+    }
+
+    #[test]
+    fn tmx_11_lang_attribute_and_missing_body() {
+        let doc = r#"<tmx version="1.1"><header srclang="*all*" creationtool="x"/>
+            <tu><tuv lang="EN-gb"><seg>Colour</seg></tuv><tuv lang="sr@latin"><seg>Boja</seg></tuv></tu></tmx>"#;
+        let (r, us) = units(doc).unwrap();
+        assert_eq!(r.header.version, "1.1");
+        assert_eq!(r.header.source_lang(), None);
+        assert_eq!(us[0].variants[0].lang, "en-GB");
+        assert_eq!(us[0].variants[1].lang, "sr-latin");
+    }
+
+    #[test]
+    fn header_props_notes_and_empty_units() {
+        let doc = r##"<?xml version="1.0"?><tmx version="1.4"><header srclang="en-us" segtype="sentence">
+            <note>n</note><prop type="p">v</prop><ude name="u"><map unicode="#xE001"/></ude></header>
+            <body><tu/><tu><prop type="x">y</prop></tu><tu><tuv xml:lang="en"><seg/></tuv></tu></body></tmx>"##;
+        let (r, us) = units(doc).unwrap();
+        assert_eq!(r.header.source_lang().as_deref(), Some("en-US"));
+        assert_eq!(r.header.notes, ["n"]);
+        assert_eq!(r.header.props, [("p".to_string(), "v".to_string())]);
+        assert_eq!((r.tus, r.empty, us.len()), (3, 2, 1));
+        assert_eq!(us[0].variants[0].text, "");
+    }
+
+    #[test]
+    fn text_skips_codes_but_keeps_hi() {
+        let doc = r#"<tmx><header/><body><tu><tuv xml:lang="en"><seg>A <hi type="b">bold</hi> <ph>&lt;x/&gt;<sub>alt</sub></ph>end</seg></tuv></tu></body></tmx>"#;
+        let (_, us) = units(doc).unwrap();
+        let v = &us[0].variants[0];
+        assert_eq!(v.text, "A bold end");
+        assert_eq!(
+            v.markup.as_deref(),
+            Some(r#"A <hi type="b">bold</hi> <ph>&lt;x/&gt;<sub>alt</sub></ph>end"#)
+        );
+    }
+
+    #[test]
+    fn wrong_root_and_missing_lang_are_errors() {
+        let e = units("<xliff/>").unwrap_err().to_string();
+        assert!(e.contains("root element is <xliff>"), "{e}");
+        let e = units("<tmx><body><tu>\n<tuv><seg>x</seg></tuv></tu></body></tmx>")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("t.tmx:2 (byte 16): <tuv> without xml:lang"),
+            "{e}"
+        );
+    }
+}
