@@ -369,10 +369,7 @@ impl<W: Write> Writer<W> {
         if texts.iter().all(|t| t.is_empty()) {
             return Ok(false);
         }
-        let langs = std::mem::take(&mut self.langs);
-        let r = self.row(&texts);
-        self.langs = langs;
-        r.map(|_| true)
+        self.row(&texts).map(|_| true)
     }
 
     /// Flushes and returns the output.

@@ -71,6 +71,7 @@ pub(crate) fn sanitize(markup: &str, out: &mut String) -> Result<(), String> {
     // content is code.
     let mut stack: Vec<(Option<&'static str>, bool)> = Vec::new();
     let mut auto_i = 0u32;
+    let mut open_auto: Vec<u32> = Vec::new();
     loop {
         let ev = xml.read_event().map_err(|e| e.to_string())?;
         let code = stack.last().is_some_and(|(_, c)| *c);
@@ -119,8 +120,19 @@ pub(crate) fn sanitize(markup: &str, out: &mut String) -> Result<(), String> {
                                 .or_else(|| get("rid"))
                                 .or_else(|| get("id"))
                                 .or_else(|| {
-                                    auto_i += 1;
-                                    Some(format!("auto{auto_i}"))
+                                    // Pair an unnumbered <ept> with the last open
+                                    // unnumbered <bpt>.
+                                    if t == "bpt" {
+                                        auto_i += 1;
+                                        open_auto.push(auto_i);
+                                        Some(format!("auto{auto_i}"))
+                                    } else {
+                                        let n = open_auto.pop().unwrap_or_else(|| {
+                                            auto_i += 1;
+                                            auto_i
+                                        });
+                                        Some(format!("auto{n}"))
+                                    }
                                 }),
                             _ => get(k),
                         };
@@ -210,7 +222,7 @@ mod tests {
         );
         assert_eq!(
             clean(r#"<bpt>&lt;b&gt;</bpt>x<ept>&lt;/b&gt;</ept>"#),
-            r#"<bpt i="auto1">&lt;b&gt;</bpt>x<ept i="auto2">&lt;/b&gt;</ept>"#
+            r#"<bpt i="auto1">&lt;b&gt;</bpt>x<ept i="auto1">&lt;/b&gt;</ept>"#
         );
     }
 
