@@ -357,14 +357,23 @@ impl<W: Write> Writer<W> {
             .map_err(|e| Error::io("<output>", e))
     }
 
-    /// Writes `unit` as one row (the variant serving each language, or an
-    /// empty field). Returns false, writing nothing, when the unit has none
+    /// Writes `unit` as one row (the variant of each column's language, or
+    /// one it serves that has no column of its own; else an empty field). Returns false, writing nothing, when the unit has none
     /// of the languages.
     pub fn write_unit(&mut self, unit: &Unit) -> Result<bool> {
         let texts: Vec<&str> = self
             .langs
             .iter()
-            .map(|l| unit.variant(l).map(|v| v.text.as_str()).unwrap_or(""))
+            .map(|l| {
+                // Exact language first; a bare `en` column also takes `en-US`
+                // unless `en-US` has a column of its own.
+                let v = unit.variants.iter().find(|v| &v.lang == l).or_else(|| {
+                    unit.variants
+                        .iter()
+                        .find(|v| crate::lang::serves(l, &v.lang) && !self.langs.contains(&v.lang))
+                });
+                v.map(|v| v.text.as_str()).unwrap_or("")
+            })
             .collect();
         if texts.iter().all(|t| t.is_empty()) {
             return Ok(false);
@@ -376,5 +385,59 @@ impl<W: Write> Writer<W> {
     pub fn finish(mut self) -> Result<W> {
         self.out.flush().map_err(|e| Error::io("<output>", e))?;
         Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(vs: &[(&str, &str)]) -> Unit {
+        Unit {
+            variants: vs
+                .iter()
+                .map(|(l, t)| Variant {
+                    lang: l.to_string(),
+                    text: t.to_string(),
+                    ..Variant::default()
+                })
+                .collect(),
+            ..Unit::default()
+        }
+    }
+
+    #[test]
+    fn columns_take_exact_languages_first() {
+        let langs = ["en".to_string(), "en-US".to_string(), "ru".to_string()];
+        let mut w = Writer::new(Vec::new(), &langs, true, false).unwrap();
+        assert!(
+            w.write_unit(&unit(&[("en-US", "color"), ("ru", "цвет")]))
+                .unwrap()
+        );
+        assert!(w.write_unit(&unit(&[("en", "colour")])).unwrap());
+        assert!(!w.write_unit(&unit(&[("de", "Farbe")])).unwrap());
+        let out = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert_eq!(out, "en\ten-US\tru\n\tcolor\tцвет\ncolour\t\t\n");
+    }
+
+    #[test]
+    fn tsv_never_unquotes_and_csv_does() {
+        let read_all = |text: &str, tsv: bool| {
+            let mut out = Vec::new();
+            let opts = ReadOptions {
+                tsv,
+                ..Default::default()
+            };
+            read(text.as_bytes(), Path::new("x"), &opts, |u| {
+                out.push(u.variants[0].text.clone());
+                Ok(())
+            })
+            .unwrap();
+            out
+        };
+        assert_eq!(read_all("en\tru\n\"a\"\tб\n", true), ["\"a\""]);
+        assert_eq!(read_all("en,ru\n\"a\",б\n", false), ["a"]);
+        // A BOM and CRLF line ends are handled in both.
+        assert_eq!(read_all("\u{FEFF}en\tru\r\nx\ty\r\n", true), ["x"]);
     }
 }
