@@ -310,3 +310,34 @@ fn unknown_format_and_language_options_fail_before_writing() {
         .stderr(predicate::str::contains("invalid language tag"));
     assert_eq!(units(&mem), before);
 }
+
+#[test]
+fn tool_dialects_import() {
+    let dir = TempDir::new().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    tm(&mem)
+        .arg("import")
+        .arg(fixture("tmx/toolkit_multilingual.tmx"))
+        .arg(fixture("tmx/trados_utf16be_nobom.tmx"))
+        .arg(fixture("tmx/tmx11_ut.tmx"))
+        .assert()
+        .success();
+    let us = units(&mem);
+    assert_eq!(us.len(), 4);
+    // Translate Toolkit: note after the tuvs, gettext-style tags.
+    let langs: Vec<&str> = us[0].variants.iter().map(|v| v.lang.as_str()).collect();
+    assert_eq!(langs, ["en", "sr-latin", "zh-Hant", "pt-BR"]);
+    assert_eq!(us[0].notes, ["menu item"]);
+    // Trados-style UTF-16BE without BOM, header ude/props, self-closing codes.
+    assert_eq!(us[1].usage_count, Some(2));
+    assert_eq!(us[1].changer.as_deref(), Some("Y"));
+    assert!(us[1].attrs.contains(&("lastusagedate".to_string(), "20200103T000000Z".to_string())));
+    assert_eq!(us[1].variants[0].text, "Click OK now.");
+    assert_eq!(
+        us[1].variants[0].markup.as_deref(),
+        Some(r#"Click <bpt i="1" type="1" x="1"/>OK<ept i="1"/> now."#)
+    );
+    // TMX 1.1 `lang` and <ut>.
+    assert_eq!(us[3].variants[1].lang, "ru");
+    assert_eq!(us[3].variants[1].text, "Один два");
+}
