@@ -331,7 +331,11 @@ fn tool_dialects_import() {
     // Trados-style UTF-16BE without BOM, header ude/props, self-closing codes.
     assert_eq!(us[1].usage_count, Some(2));
     assert_eq!(us[1].changer.as_deref(), Some("Y"));
-    assert!(us[1].attrs.contains(&("lastusagedate".to_string(), "20200103T000000Z".to_string())));
+    assert!(
+        us[1]
+            .attrs
+            .contains(&("lastusagedate".to_string(), "20200103T000000Z".to_string()))
+    );
     assert_eq!(us[1].variants[0].text, "Click OK now.");
     assert_eq!(
         us[1].variants[0].markup.as_deref(),
