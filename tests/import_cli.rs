@@ -327,7 +327,7 @@ fn tool_dialects_import() {
     // Translate Toolkit: note after the tuvs, gettext-style tags.
     let langs: Vec<&str> = us[0].variants.iter().map(|v| v.lang.as_str()).collect();
     assert_eq!(langs, ["en", "sr-latin", "zh-Hant", "pt-BR"]);
-    assert_eq!(us[0].notes, ["menu item"]);
+    assert_eq!(us[0].notes, ["label on the first toolbar"]);
     // Trados-style UTF-16BE without BOM, header ude/props, self-closing codes.
     assert_eq!(us[1].usage_count, Some(2));
     assert_eq!(us[1].changer.as_deref(), Some("Y"));
