@@ -345,3 +345,16 @@ fn tool_dialects_import() {
     assert_eq!(us[3].variants[1].lang, "ru");
     assert_eq!(us[3].variants[1].text, "Один два");
 }
+
+#[test]
+fn failed_import_into_a_new_memory_leaves_no_file() {
+    let dir = TempDir::new().unwrap();
+    let mem = dir.path().join("new.sqlite");
+    tm(&mem)
+        .arg("import")
+        .arg(fixture("csv/good.csv"))
+        .arg(fixture("tmx/truncated.tmx"))
+        .assert()
+        .code(2);
+    assert!(!mem.exists());
+}

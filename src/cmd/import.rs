@@ -194,12 +194,46 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .iter()
         .map(|p| format_of(p, forced))
         .collect::<anyhow::Result<_>>()?;
+    let mem_path = g.memory_path();
+    let existed = mem_path.exists();
+    let summary = match import_files(&args, g, &formats, &langs, &named) {
+        Ok(s) => s,
+        Err(e) => {
+            // "Unchanged" includes not leaving a new, empty memory behind.
+            if !existed {
+                let _ = std::fs::remove_file(&mem_path);
+            }
+            return Err(e);
+        }
+    };
+    for (file, c) in &summary {
+        let mut line = format!(
+            "{file}: {} units read, {} new, {} duplicate, {} skipped",
+            c.read, c.new, c.duplicate, c.skipped
+        );
+        if c.overwritten > 0 {
+            line.push_str(&format!(", {} overwritten", c.overwritten));
+        }
+        eprintln!("{line}");
+    }
+    Ok(0)
+}
+
+/// Imports every file in one transaction; nothing is kept unless all succeed.
+fn import_files(
+    args: &Args,
+    g: &Global,
+    formats: &[Format],
+    langs: &[csv::Column],
+    named: &[csv::Column],
+) -> anyhow::Result<Vec<(String, Counts)>> {
     let creator = g.creator();
     let policy: OnDuplicate = args.on_duplicate.into();
     let mut mem = Memory::open(g.memory_path())?;
     // A large import touches index pages all over the file; SQLite's default
     // 2 MB page cache makes it spill and re-read them through the kernel
-    // (measured: 2.2x slower on 1M units). This connection only.
+    // (measured on 200k units: 3.4 s of system time instead of 0.8 s). This
+    // connection only.
     mem.connection()
         .execute_batch(&format!("PRAGMA cache_size = -{IMPORT_CACHE_KIB}"))
         .map_err(store_err(g))?;
@@ -220,7 +254,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             None
         };
     let mut summary = Vec::new();
-    for (path, format) in args.files.iter().zip(formats) {
+    for (path, &format) in args.files.iter().zip(formats) {
         let file = std::fs::File::open(path).map_err(|e| transmem::Error::io(path, e))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let bar = progress(size, path);
@@ -253,9 +287,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             ..Default::default()
         };
         if langs.is_empty() {
-            opts.rename = (!named.is_empty()).then(|| named.clone());
+            opts.rename = (!named.is_empty()).then(|| named.to_vec());
         } else {
-            opts.columns = Some(langs.iter().chain(&named).cloned().collect());
+            opts.columns = Some(langs.iter().chain(named).cloned().collect());
         }
         // Parsing runs on its own thread, feeding units to the store through
         // a bounded channel: the two halves overlap and memory stays flat.
@@ -288,17 +322,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         w.transaction().execute_batch(&sql).map_err(store_err(g))?;
     }
     w.commit()?;
-    for (file, c) in &summary {
-        let mut line = format!(
-            "{file}: {} units read, {} new, {} duplicate, {} skipped",
-            c.read, c.new, c.duplicate, c.skipped
-        );
-        if c.overwritten > 0 {
-            line.push_str(&format!(", {} overwritten", c.overwritten));
-        }
-        eprintln!("{line}");
-    }
-    Ok(0)
+    Ok(summary)
 }
 
 /// A byte progress bar on stderr, only when stderr is a terminal.
