@@ -456,11 +456,14 @@ impl<R: BufRead> Parser<'_, R> {
                             seg.text.push(c);
                             seg.markup.push(c);
                         }
+                        // Another tool's placeholder of that type: an
+                        // ordinary code (nested elements in it are dropped).
                         None => {
-                            return Err(self.err(
-                                start,
-                                format!("bad <ph type=\"{CTRL_PH_TYPE}\"> content {code:?}"),
-                            ));
+                            seg.has_inline = true;
+                            seg.markup
+                                .push_str(&format!("<ph type=\"{CTRL_PH_TYPE}\">"));
+                            escape_into(&mut seg.markup, &code, false);
+                            seg.markup.push_str("</ph>");
                         }
                     }
                 }
@@ -731,6 +734,18 @@ mod tests {
         assert!(
             e.contains("t.tmx:2 (byte 16): <tuv> without xml:lang"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn foreign_ctrl_placeholder_is_an_ordinary_code() {
+        let doc = r#"<tmx><body><tu><tuv xml:lang="en"><seg>a<ph type="x-ctrl">{tab}</ph>b<ph type="x-ctrl">&amp;#x9;</ph></seg></tuv></tu></body></tmx>"#;
+        let (_, us) = units(doc).unwrap();
+        let v = &us[0].variants[0];
+        assert_eq!(v.text, "ab\t");
+        assert_eq!(
+            v.markup.as_deref(),
+            Some("a<ph type=\"x-ctrl\">{tab}</ph>b\t")
         );
     }
 }
