@@ -96,6 +96,7 @@ pub fn read<R: Read>(
     let (stream, detected) = utf8_stream(reader, false).map_err(|e| Error::io(path, e))?;
     let mut report = ReadReport::default();
     let mut columns = opts.columns.clone();
+    let mut first_row = true;
     let mut row_fn = |line: u64, offset: u64, fields: Vec<String>| -> Result<()> {
         let pos = position(&detected, line, offset);
         let cols = match &columns {
@@ -126,6 +127,14 @@ pub fn read<R: Read>(
             }
         };
         if fields.len() == 1 && fields[0].trim().is_empty() {
+            return Ok(());
+        }
+        // `--langs` given for a file that has a header row after all: a first
+        // row naming exactly those languages is the header, not a unit.
+        if std::mem::take(&mut first_row)
+            && fields.len() == cols.len()
+            && is_header_row(cols, &fields)
+        {
             return Ok(());
         }
         if fields.len() != cols.len() {
@@ -160,6 +169,14 @@ pub fn read<R: Read>(
         report.columns = c.clone();
     }
     Ok(report)
+}
+
+/// True when every language column of `fields` holds its own tag.
+fn is_header_row(cols: &[Column], fields: &[String]) -> bool {
+    cols.iter().zip(fields).all(|(c, f)| match c {
+        Column::Lang(l) => crate::lang::normalize_tag(f).ok().as_deref() == Some(l.as_str()),
+        _ => true,
+    })
 }
 
 fn check_columns(path: &Path, pos: Position, cols: &[Column]) -> Result<()> {
@@ -437,6 +454,19 @@ mod tests {
         };
         assert_eq!(read_all("en\tru\n\"a\"\tб\n", true), ["\"a\""]);
         assert_eq!(read_all("en,ru\n\"a\",б\n", false), ["a"]);
+        // A header row the options did not expect is recognised.
+        let mut out = Vec::new();
+        let opts = ReadOptions {
+            tsv: true,
+            columns: Some(vec![Column::Lang("en".into()), Column::Lang("ru".into())]),
+            ..Default::default()
+        };
+        read(&b"EN\tru\nen\tru\n"[..], Path::new("x"), &opts, |u| {
+            out.push(u.variants[0].text.clone());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out, ["en"], "only the first row is taken for a header");
         // A BOM and CRLF line ends are handled in both.
         assert_eq!(read_all("\u{FEFF}en\tru\r\nx\ty\r\n", true), ["x"]);
     }
