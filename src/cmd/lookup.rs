@@ -56,19 +56,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let mut out = stdout();
     let mut any = false;
     for q in &queries {
-        let matches = matcher.lookup(
-            &Query {
-                text: q,
-                ..Query::default()
-            },
-            &opts,
-        );
+        let matches = matcher.lookup(&Query { text: q, ..Query::default() }, &opts);
         any |= !matches.is_empty();
         match args.format {
-            Format::Jsonl => super::write_json_line(
-                &mut out,
-                &serde_json::json!({"query": q, "matches": matches}),
-            )?,
+            Format::Jsonl => super::write_json_line(&mut out, &serde_json::json!({"query": q, "matches": matches}))?,
             Format::Table => {
                 if queries.len() > 1 {
                     writeln!(out, "> {q}")?;
@@ -77,11 +68,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                     writeln!(out, "  (no match at or above {}%)", args.threshold)?;
                 }
                 for m in &matches {
-                    writeln!(
-                        out,
-                        "{:>6.1}%  {}\n         {}",
-                        m.score, m.source, m.target
-                    )?;
+                    writeln!(out, "{:>6.1}%  {}\n         {}", m.score, m.source, m.target)?;
                 }
             }
         }

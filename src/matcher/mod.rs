@@ -123,12 +123,10 @@ pub fn score_normalized(a: &str, b: &str) -> f64 {
     }
     let ac: Vec<char> = a.chars().collect();
     let bc: Vec<char> = b.chars().collect();
-    let char_sim =
-        1.0 - strsim::generic_levenshtein(&ac, &bc) as f64 / ac.len().max(bc.len()).max(1) as f64;
+    let char_sim = 1.0 - strsim::generic_levenshtein(&ac, &bc) as f64 / ac.len().max(bc.len()).max(1) as f64;
     let aw: Vec<&str> = a.split(' ').collect();
     let bw: Vec<&str> = b.split(' ').collect();
-    let word_sim =
-        1.0 - strsim::generic_levenshtein(&aw, &bw) as f64 / aw.len().max(bw.len()).max(1) as f64;
+    let word_sim = 1.0 - strsim::generic_levenshtein(&aw, &bw) as f64 / aw.len().max(bw.len()).max(1) as f64;
     let s = 100.0 * (0.5 * char_sim + 0.5 * word_sim);
     // Never 100 for texts that differ, however little.
     (s.min(99.0) * 10.0).round() / 10.0
