@@ -213,3 +213,55 @@ fn control_characters_in_metadata_are_refused_not_written() {
     assert!(!out.contains('\u{7}'));
     assert!(!out.contains("<tu"), "a refused unit leaves nothing behind");
 }
+
+/// Every prefix of a valid document and every single-byte corruption is
+/// read without a panic; prefixes that cut the document short are errors.
+#[test]
+fn truncated_and_corrupted_documents_never_panic() {
+    let doc = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/tmx/good.tmx"
+    ))
+    .unwrap();
+    let end = doc.len() - b"</tmx>\n".len();
+    let read =
+        |bytes: &[u8]| tmx::read(bytes, std::path::Path::new("x.tmx"), |_| Ok(())).map(|r| r.tus);
+    assert_eq!(read(&doc).unwrap(), 4);
+    for cut in 0..end {
+        assert!(read(&doc[..cut]).is_err(), "prefix of {cut} bytes accepted");
+    }
+    for i in (0..doc.len()).step_by(3) {
+        for b in [0x00, b'<', b'&', 0xFF, 0xC3] {
+            let mut bad = doc.clone();
+            bad[i] = b;
+            let _ = read(&bad);
+        }
+    }
+}
+
+/// CSV and TSV: no prefix or corruption of a valid file makes the reader
+/// panic.
+#[test]
+fn csv_prefixes_and_corruptions_never_panic() {
+    use transmem::formats::csv;
+    for (name, tsv) in [("good.csv", false), ("good.tsv", true)] {
+        let path = format!("{}/tests/fixtures/csv/{name}", env!("CARGO_MANIFEST_DIR"));
+        let doc = std::fs::read(path).unwrap();
+        let opts = csv::ReadOptions {
+            tsv,
+            ..Default::default()
+        };
+        let read = |bytes: &[u8]| {
+            csv::read(bytes, std::path::Path::new(name), &opts, |_| Ok(())).map(|r| r.rows)
+        };
+        assert!(read(&doc).unwrap() >= 2);
+        for cut in 0..doc.len() {
+            let _ = read(&doc[..cut]);
+            for b in [0xFF, b'"', b'\t', b',', b'\n'] {
+                let mut bad = doc.clone();
+                bad[cut] = b;
+                let _ = read(&bad);
+            }
+        }
+    }
+}
