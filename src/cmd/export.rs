@@ -1,11 +1,165 @@
-//! `transmem export` (placeholder: its issue builds it).
+//! `transmem export`: the memory as TMX 1.4b, CSV or TSV, streamed.
 
-use super::Global;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
-/// Not built yet.
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use transmem::formats::{Format, csv, tmx};
+use transmem::memory::{Memory, Unit};
+
+use super::{Global, lang_arg};
+
+/// Export the memory as TMX 1.4b, CSV or TSV (to stdout unless -o).
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+#[command(
+    after_help = "Examples:\n  transmem export --format tmx -o memory.tmx\n  \
+    transmem export --format csv --langs en,ru --bom -o memory.csv"
+)]
+pub struct Args {
+    /// tmx, csv or tsv [default: from the -o extension, else tmx]
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Only these languages (a bare `en` takes every English variant) [default: all]
+    #[arg(long, value_delimiter = ',', value_name = "TAGS")]
+    pub langs: Vec<String>,
+    /// Write here instead of standard output (replaced only when complete)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Start with a UTF-8 byte order mark (spreadsheet programs want it)
+    #[arg(long)]
+    pub bom: bool,
+}
 
-pub fn run(_args: Args, _g: &Global) -> anyhow::Result<u8> {
-    anyhow::bail!("`export` is not built yet")
+pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    let format = match (&args.format, &args.output) {
+        (Some(f), _) => Format::parse(f)
+            .with_context(|| format!("unknown --format {f:?} (expected tmx, csv or tsv)"))?,
+        (None, Some(o)) => Format::from_path(o).unwrap_or(Format::Tmx),
+        (None, None) => Format::Tmx,
+    };
+    let langs: Vec<String> = args
+        .langs
+        .iter()
+        .map(|l| lang_arg(l))
+        .collect::<anyhow::Result<_>>()?;
+    let mem = Memory::open_existing(g.memory_path())?;
+    let total = mem.unit_count()?;
+    let bar = progress(total);
+    match &args.output {
+        None => {
+            let out = super::stdout();
+            export(&mem, format, &langs, args.bom, out, &bar)?;
+        }
+        Some(path) => {
+            // Write beside the target and rename: a failed export never
+            // leaves a half-written file where a good one was.
+            let tmp = temp_path(path);
+            let file = std::fs::File::create(&tmp).map_err(|e| transmem::Error::io(&tmp, e))?;
+            let out = BufWriter::with_capacity(1 << 20, file);
+            let done = export(&mem, format, &langs, args.bom, out, &bar).and_then(|w| {
+                w.into_inner()
+                    .map_err(|e| transmem::Error::io(&tmp, e.into_error()))?;
+                std::fs::rename(&tmp, path).map_err(|e| transmem::Error::io(path, e))
+            });
+            if let Err(e) = done {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e.into());
+            }
+        }
+    }
+    bar.finish_and_clear();
+    Ok(0)
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(format!(".{}.part", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// Keeps only the variants serving `langs` (all when empty).
+fn select(mut unit: Unit, langs: &[String]) -> Option<Unit> {
+    if !langs.is_empty() {
+        unit.variants
+            .retain(|v| langs.iter().any(|l| transmem::lang::serves(l, &v.lang)));
+    }
+    (!unit.variants.is_empty()).then_some(unit)
+}
+
+fn export<W: Write>(
+    mem: &Memory,
+    format: Format,
+    langs: &[String],
+    bom: bool,
+    mut out: W,
+    bar: &ProgressBar,
+) -> transmem::Result<W> {
+    match format {
+        Format::Tmx => {
+            if bom {
+                out.write_all(b"\xEF\xBB\xBF")
+                    .map_err(|e| transmem::Error::io("<output>", e))?;
+            }
+            let header = tmx::Header {
+                srclang: langs.first().cloned().unwrap_or_else(|| "*all*".into()),
+                ..Default::default()
+            };
+            let mut w = tmx::Writer::new(out, &header)?;
+            mem.for_each_unit(|u| {
+                bar.inc(1);
+                match select(u, langs) {
+                    Some(u) => w.write_unit(&u),
+                    None => Ok(()),
+                }
+            })?;
+            w.finish()
+        }
+        Format::Csv | Format::Tsv => {
+            let langs = if langs.is_empty() {
+                stored_langs(mem)?
+            } else {
+                langs.to_vec()
+            };
+            let mut w = csv::Writer::new(out, &langs, format == Format::Tsv, bom)?;
+            mem.for_each_unit(|u| {
+                bar.inc(1);
+                w.write_unit(&u).map(|_| ())
+            })?;
+            w.finish()
+        }
+    }
+}
+
+/// Every language in the memory, sorted.
+fn stored_langs(mem: &Memory) -> transmem::Result<Vec<String>> {
+    let err = |e| transmem::Error::Store {
+        path: mem.path().display().to_string(),
+        source: e,
+    };
+    let mut stmt = mem
+        .connection()
+        .prepare("SELECT DISTINCT lang FROM variant ORDER BY lang")
+        .map_err(err)?;
+    let langs = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(err)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    Ok(langs)
+}
+
+/// A unit progress bar on stderr, only when stderr is a terminal.
+fn progress(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || total < 10_000 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template("export {wide_bar} {pos}/{len} units {eta}") {
+        bar.set_style(style);
+    }
+    bar
 }

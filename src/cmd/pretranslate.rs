@@ -113,6 +113,7 @@ fn write_tmx(buf: &mut Vec<u8>, from: &str, to: &str, units: &[DraftUnit]) -> an
         buf,
         &Header {
             srclang: from.to_string(),
+            ..Header::default()
         },
     )?;
     for u in units {

@@ -1,0 +1,84 @@
+//! TMX 1.1–1.4b: a streaming reader and a streaming, DTD-valid writer.
+//!
+//! How TMX maps onto [`Unit`](crate::memory::Unit) (see `docs/formats.md`):
+//! - `<tu>` attributes `tuid`, `creationdate`, `creationid`, `changedate`,
+//!   `changeid`, `usagecount` become unit fields; every other `<tu>`
+//!   attribute is kept in `attrs`.
+//! - `<prop>`/`<note>` of `<tu>` and `<tuv>` are kept in order. transmem's own
+//!   metadata travels as props: `x-origin` (unit origin), `x-context-prev` /
+//!   `x-context-next` (a variant's neighbours). A prop whose type starts with
+//!   `@` carries an attribute the 1.4b DTD does not allow where it was found.
+//! - `<tuv>` attributes other than the language are kept as variant props
+//!   `@name`, so that an export can put them back.
+//! - `<seg>`: `text` is the plain text (outside inline codes, plus `<hi>`
+//!   content); `markup` is the inner XML when the segment had inline codes.
+//! - Two `<tuv>` of one language: the first is the variant, later ones are
+//!   kept as its `x-alt` props (plain text), because the memory holds one
+//!   variant per language and the unit count must match the file.
+
+mod inline;
+mod reader;
+mod writer;
+
+pub use reader::{ReadReport, read, read_units};
+pub use writer::Writer;
+
+/// Prop type carrying a unit's origin.
+pub const PROP_ORIGIN: &str = "x-origin";
+/// Prop type carrying a variant's previous segment.
+pub const PROP_PREV: &str = "x-context-prev";
+/// Prop type carrying a variant's next segment.
+pub const PROP_NEXT: &str = "x-context-next";
+/// Prop type for a further `<tuv>` in the same language.
+pub const PROP_ALT: &str = "x-alt";
+/// `<ph type=..>` that stands for a control character XML cannot hold.
+pub const CTRL_PH_TYPE: &str = "x-ctrl";
+
+/// The TMX `<header>`. Empty fields take transmem's defaults on writing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Header {
+    /// `srclang` of the header: a tag, or `*all*`.
+    pub srclang: String,
+    pub adminlang: String,
+    pub creationtool: String,
+    pub creationtoolversion: String,
+    /// `block`, `paragraph`, `sentence` or `phrase`.
+    pub segtype: String,
+    pub o_tmf: String,
+    pub datatype: String,
+    pub o_encoding: String,
+    pub creationdate: String,
+    pub creationid: String,
+    pub changedate: String,
+    pub changeid: String,
+    /// The `version` of `<tmx>` as read (the writer always writes 1.4).
+    pub version: String,
+    /// Header `<prop>`s.
+    pub props: Vec<(String, String)>,
+    /// Header `<note>`s.
+    pub notes: Vec<String>,
+}
+
+impl Header {
+    /// The header's source language, canonical, unless it is `*all*` or not
+    /// a tag at all.
+    pub fn source_lang(&self) -> Option<String> {
+        let s = self.srclang.trim();
+        if s.is_empty() || s.eq_ignore_ascii_case("*all*") || s.eq_ignore_ascii_case("all") {
+            return None;
+        }
+        reader::lenient_tag(s)
+    }
+}
+
+/// True when `s` may hold a character XML 1.0 cannot (a quick byte scan:
+/// C0 controls other than tab/LF/CR, and the lead byte of U+FFFE/U+FFFF).
+pub(crate) fn maybe_forbidden(s: &str) -> bool {
+    s.bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
+}
+
+/// True for characters XML 1.0 cannot hold in any form.
+pub(crate) fn xml_forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
