@@ -1,0 +1,369 @@
+//! The rule engine: ordered SRX-style break / no-break rules.
+//!
+//! A rule is a pair of regular expressions, `before` (must match text ending
+//! at a position) and `after` (must match text starting there). At each
+//! position the first rule whose two halves both match decides: a break rule
+//! splits there, a no-break rule keeps the text together, and a position that
+//! no rule matches is not a break. This is SRX 2.0's model.
+//!
+//! Testing every position against every rule would be slow, and it is not
+//! needed: only a position where some *break* rule matches can become a
+//! break. So each break rule also gets a "locator", `(before)(?:after)`, run
+//! once over the line to find its candidate positions (the end of the first
+//! group); the full ordered rule list is then tried only there. The `before`
+//! half is tested with a `(?:before)$` regex on the line up to the position
+//! (the regex crate runs such end-anchored searches backwards from the end),
+//! limited to a window of [`WINDOW`] bytes so that a long line stays linear.
+//!
+//! Rules compile with the `regex` crate when they can; rules that need
+//! look-around or back-references (common in SRX files written for Java)
+//! fall back to `fancy-regex`.
+
+use std::ops::Range;
+
+/// How far back (in bytes) a `before` pattern may look. Long enough for any
+/// rule that looks at the start of a list item or a quoted span, short
+/// enough that every position costs about the same.
+const WINDOW: usize = 400;
+
+/// One rule as written: the source of its two halves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSource {
+    /// True for a break rule, false for an exception (no-break) rule.
+    pub brk: bool,
+    /// Regex for the text before the position (may be empty).
+    pub before: String,
+    /// Regex for the text after the position (may be empty).
+    pub after: String,
+}
+
+impl RuleSource {
+    /// A break rule.
+    pub fn brk(before: impl Into<String>, after: impl Into<String>) -> Self {
+        RuleSource {
+            brk: true,
+            before: before.into(),
+            after: after.into(),
+        }
+    }
+
+    /// A no-break (exception) rule.
+    pub fn keep(before: impl Into<String>, after: impl Into<String>) -> Self {
+        RuleSource {
+            brk: false,
+            before: before.into(),
+            after: after.into(),
+        }
+    }
+}
+
+/// A compiled regular expression from either engine.
+#[derive(Debug, Clone)]
+enum Pat {
+    Std(regex::Regex),
+    Fancy(Box<fancy_regex::Regex>),
+}
+
+impl Pat {
+    fn new(src: &str) -> Result<Pat, String> {
+        match regex::Regex::new(src) {
+            Ok(r) => Ok(Pat::Std(r)),
+            Err(std_err) => match fancy_regex::Regex::new(src) {
+                Ok(r) => Ok(Pat::Fancy(Box::new(r))),
+                // The regex crate's message is the more precise one unless the
+                // pattern needed fancy-regex's extra syntax to begin with.
+                Err(fancy_err) => Err(match std_err {
+                    regex::Error::Syntax(s)
+                        if !s.contains("look-around") && !s.contains("backreference") =>
+                    {
+                        s
+                    }
+                    _ => fancy_err.to_string(),
+                }),
+            },
+        }
+    }
+
+    /// True when the pattern matches in `hay[start..]`, with the text before
+    /// `start` still visible to anchors and word boundaries.
+    fn is_match_at(&self, hay: &str, start: usize) -> bool {
+        match self {
+            Pat::Std(r) => r.is_match_at(hay, start),
+            // A backtracking-limit error counts as "no match": a rule that
+            // cannot be decided must not split text.
+            Pat::Fancy(r) => matches!(r.find_from_pos(hay, start), Ok(Some(_))),
+        }
+    }
+
+    /// The first match at or after `start`: its start and the end of group 1.
+    fn locate(&self, hay: &str, start: usize) -> Option<(usize, usize)> {
+        match self {
+            Pat::Std(r) => {
+                let c = r.captures_at(hay, start)?;
+                Some((c.get(0)?.start(), c.get(1)?.end()))
+            }
+            Pat::Fancy(r) => {
+                let c = r.captures_from_pos(hay, start).ok()??;
+                Some((c.get(0)?.start(), c.get(1)?.end()))
+            }
+        }
+    }
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+struct Rule {
+    brk: bool,
+    /// `(?:before)$`, or None when `before` is empty (always matches).
+    before: Option<Pat>,
+    /// `^(?:after)`, or None when `after` is empty (always matches).
+    after: Option<Pat>,
+    /// `(before)(?:after)` for break rules.
+    locator: Option<Pat>,
+}
+
+/// An error in one rule: its index and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    /// 0-based index of the rule in the list.
+    pub index: usize,
+    /// Which half failed and why.
+    pub msg: String,
+}
+
+/// An ordered, compiled rule list.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    rules: Vec<Rule>,
+    /// Indices of break rules whose locators find the candidate positions,
+    /// with duplicate `(before, after)` pairs dropped.
+    locators: Vec<usize>,
+}
+
+impl Engine {
+    /// Compiles `rules`, naming the first rule that does not compile.
+    pub fn new(rules: &[RuleSource]) -> Result<Engine, RuleError> {
+        let mut out = Vec::with_capacity(rules.len());
+        let mut locators = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (index, r) in rules.iter().enumerate() {
+            let err = |half: &str, msg: String| RuleError {
+                index,
+                msg: format!("{half} pattern: {msg}"),
+            };
+            // On failure the half is compiled alone, so that the message
+            // points into the user's pattern rather than our wrapper.
+            let half = |name: &str, src: &str, wrapped: String| -> Result<Option<Pat>, RuleError> {
+                if src.is_empty() {
+                    return Ok(None);
+                }
+                Pat::new(&wrapped)
+                    .map_err(|m| err(name, Pat::new(src).err().unwrap_or(m)))
+                    .map(Some)
+            };
+            let before = half("beforebreak", &r.before, format!("(?:{})$", r.before))?;
+            let after = half("afterbreak", &r.after, format!("^(?:{})", r.after))?;
+            let locator = if r.brk {
+                if seen.insert((r.before.clone(), r.after.clone())) {
+                    locators.push(index);
+                }
+                Some(
+                    Pat::new(&format!("({})(?:{})", r.before, r.after))
+                        .map_err(|m| err("rule", m))?,
+                )
+            } else {
+                None
+            };
+            out.push(Rule {
+                brk: r.brk,
+                before,
+                after,
+                locator,
+            });
+        }
+        Ok(Engine {
+            rules: out,
+            locators,
+        })
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// True when there are no rules (nothing ever breaks except lines).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Appends the byte ranges (relative to `line`'s start plus `offset`) of
+    /// the segments of one line (no line break inside), trimmed.
+    pub fn split_line(&self, line: &str, offset: usize, out: &mut Vec<Range<usize>>) {
+        let mut cands = Vec::new();
+        for &i in &self.locators {
+            if let Some(loc) = &self.rules[i].locator {
+                collect(loc, line, &mut cands);
+            }
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        let mut start = 0;
+        for pos in cands {
+            if pos <= start || pos >= line.len() {
+                continue;
+            }
+            if self.breaks_at(line, pos) {
+                push_trimmed(line, start, pos, offset, out);
+                start = pos;
+            }
+        }
+        push_trimmed(line, start, line.len(), offset, out);
+    }
+
+    /// Applies the rules in order at `pos`; the first that matches decides.
+    fn breaks_at(&self, line: &str, pos: usize) -> bool {
+        self.decide(line, pos).is_some_and(|i| self.rules[i].brk)
+    }
+
+    /// The index of the rule that decides at `pos`, if any.
+    fn decide(&self, line: &str, pos: usize) -> Option<usize> {
+        let head = &line[..pos];
+        let tail = &line[pos..];
+        let from = floor_boundary(line, pos.saturating_sub(WINDOW));
+        self.rules.iter().position(|r| {
+            r.after.as_ref().is_none_or(|a| a.is_match_at(tail, 0))
+                && r.before.as_ref().is_none_or(|b| b.is_match_at(head, from))
+        })
+    }
+
+    /// For one line: every candidate position, the rule that decided there
+    /// (by index) and whether it broke. For explaining a segmentation.
+    pub fn trace_line(&self, line: &str) -> Vec<(usize, Option<usize>, bool)> {
+        let mut cands = Vec::new();
+        for &i in &self.locators {
+            if let Some(loc) = &self.rules[i].locator {
+                collect(loc, line, &mut cands);
+            }
+        }
+        cands.sort_unstable();
+        cands.dedup();
+        cands
+            .into_iter()
+            .filter(|&p| p > 0 && p < line.len())
+            .map(|p| {
+                let d = self.decide(line, p);
+                (p, d, d.is_some_and(|i| self.rules[i].brk))
+            })
+            .collect()
+    }
+}
+
+/// Adds to `out` the positions where `loc`'s first group ends.
+fn collect(loc: &Pat, line: &str, out: &mut Vec<usize>) {
+    let mut from = 0;
+    while from <= line.len() {
+        let Some((start, end)) = loc.locate(line, from) else {
+            break;
+        };
+        out.push(end);
+        // Resume just after the match's start, not its end: the `after` part
+        // of one match may hold the start of the next (a list item's marker
+        // begins the next item's `before`).
+        from = next_boundary(line, start.max(from));
+    }
+}
+
+/// The largest char boundary of `s` at or below `i`.
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The char boundary just after `i` (or past the end).
+fn next_boundary(s: &str, i: usize) -> usize {
+    s[i..]
+        .chars()
+        .next()
+        .map_or(s.len() + 1, |c| i + c.len_utf8())
+}
+
+/// Pushes `line[s..e]` trimmed of white space, shifted by `offset`, unless
+/// it is blank.
+pub(crate) fn push_trimmed(
+    line: &str,
+    s: usize,
+    e: usize,
+    offset: usize,
+    out: &mut Vec<Range<usize>>,
+) {
+    let piece = &line[s..e];
+    let trimmed = piece.trim_start();
+    if trimmed.is_empty() {
+        return;
+    }
+    let lead = piece.len() - trimmed.len();
+    let trail = trimmed.len() - trimmed.trim_end().len();
+    out.push(offset + s + lead..offset + e - trail);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(rules: &[RuleSource], text: &str) -> Vec<String> {
+        let e = Engine::new(rules).unwrap();
+        let mut out = Vec::new();
+        e.split_line(text, 0, &mut out);
+        out.into_iter().map(|r| text[r].to_string()).collect()
+    }
+
+    #[test]
+    fn first_matching_rule_wins() {
+        let rules = [
+            RuleSource::keep(r"\bMr\.", r"\s"),
+            RuleSource::brk(r"\.", r"\s"),
+        ];
+        assert_eq!(
+            split(&rules, "Mr. Li came. He sat."),
+            ["Mr. Li came.", "He sat."]
+        );
+        // The same rules the other way round: the break rule now wins.
+        let rev = [rules[1].clone(), rules[0].clone()];
+        assert_eq!(split(&rev, "Mr. Li came."), ["Mr.", "Li came."]);
+    }
+
+    #[test]
+    fn no_rule_means_no_break() {
+        assert_eq!(split(&[], "One. Two."), ["One. Two."]);
+    }
+
+    #[test]
+    fn break_rules_with_context_in_after_find_their_positions() {
+        // Break before every "N)" item, a position that is not after a stop.
+        let rules = [RuleSource::brk(r"\s", r"\d\)")];
+        assert_eq!(split(&rules, "1) a 2) b 3) c"), ["1) a", "2) b", "3) c"]);
+    }
+
+    #[test]
+    fn look_around_falls_back_to_fancy_regex() {
+        let rules = [RuleSource::brk(r"(?<!Dr)\.", r"\s")];
+        assert_eq!(split(&rules, "Dr. No. Yes."), ["Dr. No.", "Yes."]);
+    }
+
+    #[test]
+    fn bad_rule_is_named() {
+        let err =
+            Engine::new(&[RuleSource::brk(r"\.", r"\s"), RuleSource::keep("(", "")]).unwrap_err();
+        assert_eq!(err.index, 1);
+        assert!(err.msg.starts_with("beforebreak pattern"), "{}", err.msg);
+    }
+
+    #[test]
+    fn empty_before_matches_everywhere_without_looping() {
+        let rules = [RuleSource::brk("", "X")];
+        assert_eq!(split(&rules, "aXbX"), ["a", "Xb", "X"]);
+    }
+}
