@@ -35,6 +35,10 @@ pub struct RuleSource {
     pub before: String,
     /// Regex for the text after the position (may be empty).
     pub after: String,
+    /// For break rules: find candidate positions with this rule's own
+    /// locator. False only for rules whose every position is the end of a
+    /// match of the engine's scan pattern (see [`Engine::with_scan`]).
+    pub locate: bool,
 }
 
 impl RuleSource {
@@ -44,6 +48,7 @@ impl RuleSource {
             brk: true,
             before: before.into(),
             after: after.into(),
+            locate: true,
         }
     }
 
@@ -53,6 +58,7 @@ impl RuleSource {
             brk: false,
             before: before.into(),
             after: after.into(),
+            locate: true,
         }
     }
 }
@@ -120,6 +126,9 @@ struct Rule {
     after: Option<Pat>,
     /// `(before)(?:after)` for break rules.
     locator: Option<Pat>,
+    /// A character every match of `before` contains (its leading literal),
+    /// if known: a line without it cannot match, and is skipped cheaply.
+    gate: Option<char>,
 }
 
 /// An error in one rule: its index and the message.
@@ -135,6 +144,14 @@ pub struct RuleError {
 #[derive(Debug, Clone)]
 pub struct Engine {
     rules: Vec<Rule>,
+    /// Matches whose ends are candidates for the break rules that have no
+    /// locator of their own.
+    scan: Option<regex::Regex>,
+    /// All `^(?:after)` patterns that can be tested together, so that one
+    /// anchored pass tells which rules' `after` halves match; `set_index`
+    /// maps a rule to its pattern in the set.
+    after_set: Option<regex::RegexSet>,
+    set_index: Vec<Option<usize>>,
     /// Indices of break rules whose locators find the candidate positions,
     /// with duplicate `(before, after)` pairs dropped.
     locators: Vec<usize>,
@@ -143,6 +160,20 @@ pub struct Engine {
 impl Engine {
     /// Compiles `rules`, naming the first rule that does not compile.
     pub fn new(rules: &[RuleSource]) -> Result<Engine, RuleError> {
+        Engine::with_scan(rules, None)
+    }
+
+    /// Like [`Engine::new`], with a `scan` pattern whose match ends are
+    /// candidate positions for the break rules with `locate` off. One scan
+    /// for many rules is what makes the built-in rules fast.
+    pub fn with_scan(rules: &[RuleSource], scan: Option<&str>) -> Result<Engine, RuleError> {
+        let scan = scan
+            .map(regex::Regex::new)
+            .transpose()
+            .map_err(|e| RuleError {
+                index: 0,
+                msg: format!("scan pattern: {e}"),
+            })?;
         let mut out = Vec::with_capacity(rules.len());
         let mut locators = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -163,7 +194,7 @@ impl Engine {
             };
             let before = half("beforebreak", &r.before, format!("(?:{})$", r.before))?;
             let after = half("afterbreak", &r.after, format!("^(?:{})", r.after))?;
-            let locator = if r.brk {
+            let locator = if r.brk && (r.locate || scan.is_none()) {
                 if seen.insert((r.before.clone(), r.after.clone())) {
                     locators.push(index);
                 }
@@ -179,10 +210,33 @@ impl Engine {
                 before,
                 after,
                 locator,
+                gate: leading_literal(&r.before),
             });
+        }
+        // Patterns that may scan far (`.*`, negated classes) would keep the
+        // whole set's scan going, so they are tested one by one instead.
+        let mut set_src = Vec::new();
+        let mut set_index = vec![None; rules.len()];
+        for (i, r) in rules.iter().enumerate() {
+            let far = r.after.contains(".*") || r.after.contains(".+") || r.after.contains("[^");
+            if !r.after.is_empty() && !far && matches!(out[i].after, Some(Pat::Std(_))) {
+                set_index[i] = Some(set_src.len());
+                set_src.push(format!("^(?:{})", r.after));
+            }
+        }
+        let after_set = if set_src.len() > 1 {
+            regex::RegexSet::new(&set_src).ok()
+        } else {
+            None
+        };
+        if after_set.is_none() {
+            set_index.iter_mut().for_each(|x| *x = None);
         }
         Ok(Engine {
             rules: out,
+            scan,
+            after_set,
+            set_index,
             locators,
         })
     }
@@ -200,20 +254,18 @@ impl Engine {
     /// Appends the byte ranges (relative to `line`'s start plus `offset`) of
     /// the segments of one line (no line break inside), trimmed.
     pub fn split_line(&self, line: &str, offset: usize, out: &mut Vec<Range<usize>>) {
-        let mut cands = Vec::new();
-        for &i in &self.locators {
-            if let Some(loc) = &self.rules[i].locator {
-                collect(loc, line, &mut cands);
-            }
+        let cands = self.candidates(line);
+        if cands.is_empty() {
+            push_trimmed(line, 0, line.len(), offset, out);
+            return;
         }
-        cands.sort_unstable();
-        cands.dedup();
+        let gates = self.gates(line);
         let mut start = 0;
         for pos in cands {
             if pos <= start || pos >= line.len() {
                 continue;
             }
-            if self.breaks_at(line, pos) {
+            if self.breaks_at(line, pos, &gates) {
                 push_trimmed(line, start, pos, offset, out);
                 start = pos;
             }
@@ -221,42 +273,97 @@ impl Engine {
         push_trimmed(line, start, line.len(), offset, out);
     }
 
+    /// Sorted candidate positions of one line.
+    fn candidates(&self, line: &str) -> Vec<usize> {
+        let mut cands = Vec::new();
+        if let Some(scan) = &self.scan {
+            cands.extend(scan.find_iter(line).map(|m| m.end()));
+        }
+        for &i in &self.locators {
+            if let Some(loc) = &self.rules[i].locator {
+                collect(loc, line, &mut cands);
+            }
+        }
+        if !self.locators.is_empty() {
+            cands.sort_unstable();
+            cands.dedup();
+        }
+        cands
+    }
+
     /// Applies the rules in order at `pos`; the first that matches decides.
-    fn breaks_at(&self, line: &str, pos: usize) -> bool {
-        self.decide(line, pos).is_some_and(|i| self.rules[i].brk)
+    fn breaks_at(&self, line: &str, pos: usize, gates: &[bool]) -> bool {
+        self.decide(line, pos, gates)
+            .is_some_and(|i| self.rules[i].brk)
+    }
+
+    /// For each rule: false when its gate character is missing from `line`.
+    fn gates(&self, line: &str) -> Vec<bool> {
+        self.rules
+            .iter()
+            .map(|r| r.gate.is_none_or(|c| line.contains(c)))
+            .collect()
     }
 
     /// The index of the rule that decides at `pos`, if any.
-    fn decide(&self, line: &str, pos: usize) -> Option<usize> {
+    fn decide(&self, line: &str, pos: usize, gates: &[bool]) -> Option<usize> {
         let head = &line[..pos];
         let tail = &line[pos..];
         let from = floor_boundary(line, pos.saturating_sub(WINDOW));
-        self.rules.iter().position(|r| {
-            r.after.as_ref().is_none_or(|a| a.is_match_at(tail, 0))
-                && r.before.as_ref().is_none_or(|b| b.is_match_at(head, from))
+        let set = self.after_set.as_ref().map(|s| s.matches(tail));
+        self.rules.iter().enumerate().position(|(i, r)| {
+            if !gates[i] {
+                return false;
+            }
+            let after_ok = match (self.set_index[i], &set) {
+                (Some(k), Some(m)) => m.matched(k),
+                _ => r.after.as_ref().is_none_or(|a| a.is_match_at(tail, 0)),
+            };
+            after_ok && r.before.as_ref().is_none_or(|b| b.is_match_at(head, from))
         })
     }
 
     /// For one line: every candidate position, the rule that decided there
     /// (by index) and whether it broke. For explaining a segmentation.
     pub fn trace_line(&self, line: &str) -> Vec<(usize, Option<usize>, bool)> {
-        let mut cands = Vec::new();
-        for &i in &self.locators {
-            if let Some(loc) = &self.rules[i].locator {
-                collect(loc, line, &mut cands);
-            }
-        }
-        cands.sort_unstable();
-        cands.dedup();
-        cands
+        let gates = self.gates(line);
+        self.candidates(line)
             .into_iter()
             .filter(|&p| p > 0 && p < line.len())
             .map(|p| {
-                let d = self.decide(line, p);
+                let d = self.decide(line, p, &gates);
                 (p, d, d.is_some_and(|i| self.rules[i].brk))
             })
             .collect()
     }
+}
+
+/// The literal character a regex's every match starts with, when the source
+/// plainly begins with one: not a metacharacter, not made optional by a
+/// quantifier, and no top-level `|` offering a way around it.
+fn leading_literal(src: &str) -> Option<char> {
+    let mut chars = src.chars();
+    let c = chars.next()?;
+    if c.is_ascii() && !c.is_ascii_alphanumeric() || c.is_whitespace() {
+        return None;
+    }
+    if matches!(chars.next(), Some('?' | '*' | '{')) {
+        return None;
+    }
+    let (mut depth, mut class, mut esc) = (0usize, false, false);
+    for ch in src.chars() {
+        match ch {
+            _ if esc => esc = false,
+            '\\' => esc = true,
+            '[' => class = true,
+            ']' => class = false,
+            '(' if !class => depth += 1,
+            ')' if !class => depth = depth.saturating_sub(1),
+            '|' if !class && depth == 0 => return None,
+            _ => {}
+        }
+    }
+    Some(c)
 }
 
 /// Adds to `out` the positions where `loc`'s first group ends.

@@ -31,7 +31,7 @@ fn is_line_break(c: char) -> bool {
 }
 
 fn builtin(primary: &str) -> Segmenter {
-    match Engine::new(&rules::for_primary(primary)) {
+    match Engine::with_scan(&rules::for_primary(primary), Some(&rules::scan())) {
         Ok(e) => Segmenter {
             engine: Arc::new(e),
         },

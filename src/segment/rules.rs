@@ -25,6 +25,20 @@ fn keep(b: impl Into<String>, a: impl Into<String>) -> RuleSource {
 fn brk(b: impl Into<String>, a: impl Into<String>) -> RuleSource {
     RuleSource::brk(b, a)
 }
+/// A break rule whose `before` ends with a terminator run ([`SCAN`]), so its
+/// candidates come from the one shared scan instead of its own locator.
+fn brk_t(b: impl Into<String>, a: impl Into<String>) -> RuleSource {
+    RuleSource {
+        locate: false,
+        ..RuleSource::brk(b, a)
+    }
+}
+
+/// Terminator runs: the positions after them are where most break rules
+/// apply (see [`brk_t`]).
+pub fn scan() -> String {
+    format!("{T}+{CL}*")
+}
 /// One of the words of `list` (dots escaped, a space optional), not
 /// preceded by a letter or digit. Not `\b`: "№" is not a word character.
 fn words(list: &[&str]) -> String {
@@ -349,10 +363,16 @@ pub fn english() -> Vec<RuleSource> {
     vec![
         // Times: "7:45 p.m. Moscow time" continues, "6 a.m. Travelers" does not.
         keep(
-            r"\b[ap]\.\s?m\.",
-            format!(r"\s+(?:{})\b", EN_AFTER_TIME.join("|")),
+            r"(?:^|[^\p{L}\p{N}_])[ap]\.\s?m\.",
+            format!(
+                r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_]|$)",
+                EN_AFTER_TIME.join("|")
+            ),
         ),
-        brk(format!(r"\b[ap]\.\s?m\.{CL}*"), r"\s+[\p{Lu}«“„]"),
+        brk_t(
+            format!(r"(?:^|[^\p{{L}}\p{{N}}_])[ap]\.\s?m\.{CL}*"),
+            r"\s+[\p{Lu}«“„]",
+        ),
         // Titles and other never-final abbreviations: "Mr. Smith", "e.g. a hat".
         keep(format!(r"{}\.", words(EN_PREFIX)), ""),
         // "No. 5", "p. 55", "Dec. 31st"; "He said no. Then" still breaks.
@@ -360,16 +380,22 @@ pub fn english() -> Vec<RuleSource> {
         // Company suffixes, "Jr.", acronyms ("U.S.", "a.m."): a new sentence
         // only when a sentence-starting word follows ("the U.S. The ..."),
         // not before a name ("U.S. Senate", "Co. KG").
-        brk(
-            format!(r"(?:{}\.|(?:\b\p{{L}}\.){{2,}}){CL}*", words(EN_CAN_END)),
+        brk_t(
+            format!(
+                r"(?:{}\.|(?:^|[^\p{{L}}\p{{N}}_])(?:\p{{L}}\.){{2,}}){CL}*",
+                words(EN_CAN_END)
+            ),
             starters.clone(),
         ),
         keep(
-            format!(r"(?:{}\.|(?:\b\p{{L}}\.){{2,}})", words(EN_CAN_END)),
+            format!(
+                r"(?:{}\.|(?:^|[^\p{{L}}\p{{N}}_])(?:\p{{L}}\.){{2,}})",
+                words(EN_CAN_END)
+            ),
             r"\s+\p{Lu}",
         ),
         // The pronoun "I" ends sentences; the initial "I." does not.
-        brk(r"\sI\.", starters),
+        brk_t(r"\sI\.", starters),
     ]
 }
 
@@ -378,14 +404,17 @@ pub fn russian() -> Vec<RuleSource> {
     let starters = starter(RU_STARTERS);
     vec![
         // "и т. д. В общем": "т. д." and "т. п." end sentences.
-        brk(r"\bт\.\s?[дп]\.", r"\s+\p{Lu}"),
+        brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?[дп]\.", r"\s+\p{Lu}"),
         // "г." after a year can end a sentence; "г." after a word is "город".
         keep(r"(?:^|[^\d\s])\s+г\.", ""),
         keep(format!(r"{}\.", words(RU_PREFIX)), ""),
         // Initials after a surname ("Путин В.В.") and acronyms end a sentence
         // only before a sentence-starting word.
-        brk(format!(r"(?:\b\p{{Lu}}\.){{2,}}{CL}*"), starters),
-        keep(r"(?:\b\p{Lu}\.){2,}", r"\s+\p{Lu}"),
+        brk_t(
+            format!(r"(?:^|[^\p{{L}}\p{{N}}_])(?:\p{{Lu}}\.){{2,}}{CL}*"),
+            starters,
+        ),
+        keep(r"(?:^|[^\p{L}\p{N}_])(?:\p{Lu}\.){2,}", r"\s+\p{Lu}"),
     ]
 }
 
@@ -429,10 +458,10 @@ pub fn default() -> Vec<RuleSource> {
             r"\s",
         ),
         // A sentence followed by a list item in brackets: "store. w) hello".
-        brk(&tc, format!(r"\s+[•⁃]?\s*{MARK_PAR}\s")),
+        brk_t(&tc, format!(r"\s+[•⁃]?\s*{MARK_PAR}\s")),
         // Spaced ellipses (". . ."): one after a full stop opens the next
         // sentence; between their dots there is never a break.
-        brk(r"\p{L}\.", r"(?:\s\.){3}\s+\p{Lu}"),
+        brk_t(r"\p{L}\.", r"(?:\s\.){3}\s+\p{Lu}"),
         keep(r"\.", r"\s\."),
         keep(r"\p{L}\.(?:\s\.){3}", r"\s"),
         // A lower-case word (possibly after an opening quote or bracket, or a
@@ -452,10 +481,10 @@ pub fn default() -> Vec<RuleSource> {
         keep(r"(?:^|[^\p{L}\p{N}_.])\p{Lu}\.", ""),
         // The main rule: a terminator (with closing quotes and brackets)
         // followed by white space.
-        brk(&tc, r"\s"),
+        brk_t(&tc, r"\s"),
         // Without a space, only before a capitalised word: "no.Not really",
         // but not "www.Example.com" or "Jane.Doe@example.com".
-        brk(
+        brk_t(
             format!(r"[\p{{Ll}}\d]{T}+{CL}*"),
             r"\p{Lu}\p{Ll}+(?:[\s,;:]|$)",
         ),

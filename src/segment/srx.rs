@@ -85,6 +85,7 @@ impl Srx {
                                 brk,
                                 before: String::new(),
                                 after: String::new(),
+                                locate: true,
                             };
                             if empty {
                                 push_rule(&mut srx, src, off);
