@@ -315,11 +315,13 @@ impl Engine {
             if !gates[i] {
                 return false;
             }
-            let after_ok = match (self.set_index[i], &set) {
-                (Some(k), Some(m)) => m.matched(k),
-                _ => r.after.as_ref().is_none_or(|a| a.is_match_at(tail, 0)),
-            };
-            after_ok && r.before.as_ref().is_none_or(|b| b.is_match_at(head, from))
+            let before_ok = || r.before.as_ref().is_none_or(|b| b.is_match_at(head, from));
+            match (self.set_index[i], &set) {
+                (Some(k), Some(m)) => m.matched(k) && before_ok(),
+                // Outside the set the `after` half may scan far; `before`
+                // (searched backwards from the position) usually fails first.
+                _ => before_ok() && r.after.as_ref().is_none_or(|a| a.is_match_at(tail, 0)),
+            }
         })
     }
 

@@ -442,7 +442,12 @@ pub fn default() -> Vec<RuleSource> {
             ),
             r"\s",
         ),
-        keep(format!(r"{T}{CL}*\s+(?:[•⁃]\s*)?{MARK_DOT}"), r"\s+\p{Lu}"),
+        // After a sentence or a colon, a marker starts a list only if a
+        // second one follows ("Steps: 1. Open 2. Close", not "д. 7. Все").
+        keep(
+            format!(r"(?:{T}{CL}*|:)\s+(?:[•⁃]\s*)?{MARK_DOT}"),
+            format!(r"\s+\p{{Lu}}.*?\s(?:[•⁃]\s*)?{MARK_DOT}\s+\p{{Lu}}"),
+        ),
         // Inside a list run, a later marker starts a new item ...
         brk(
             format!(r"(?:^|[\s•⁃]){MARK_DOT}\s+\p{{Lu}}.*?\s"),
