@@ -7,9 +7,54 @@
 //! `cargo bench --bench segment` prints the median.
 
 use std::hint::black_box;
+use std::time::Duration;
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use transmem::segment::Segmenter;
+
+/// CPU time of this thread (user + system), from /proc/thread-self/stat in
+/// clock ticks (10 ms): on a machine shared with other jobs, wall time
+/// measures the neighbours too. Falls back to zero where /proc is missing,
+/// so run the wall-time group there.
+struct ThreadCpu;
+
+fn thread_cpu() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/thread-self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the ")" that ends the command name; utime and
+            // stime are fields 14 and 15 of the whole line.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+impl Measurement for ThreadCpu {
+    type Intermediate = Duration;
+    type Value = Duration;
+    fn start(&self) -> Duration {
+        thread_cpu()
+    }
+    fn end(&self, i: Duration) -> Duration {
+        thread_cpu().saturating_sub(i)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, v: &Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WallTime.formatter()
+    }
+}
 
 const EN: &[&str] = &[
     "Mr. Smith met Dr. Jones at 7:45 p.m. on Tuesday.",
@@ -65,8 +110,18 @@ fn generate(templates: &[&str], bytes: usize) -> String {
     out
 }
 
+/// Wall-clock throughput.
 fn bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("segment");
+    run(c, "segment");
+}
+
+/// Thread CPU-time throughput (see [`ThreadCpu`]).
+fn bench_cpu(c: &mut Criterion<ThreadCpu>) {
+    run(c, "segment-cpu");
+}
+
+fn run<M: Measurement>(c: &mut Criterion<M>, group: &str) {
+    let mut g = c.benchmark_group(group);
     for (lang, templates) in [("en", EN), ("ru", RU)] {
         let text = generate(templates, 4 << 20);
         let seg = Segmenter::for_lang(lang);
@@ -80,4 +135,9 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(ThreadCpu);
+    targets = bench_cpu
+}
+criterion_main!(benches, cpu);

@@ -482,3 +482,25 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The hand-written terminator scanner finds exactly the ends of the
+    /// scan regex's matches, which the built-in break rules rely on.
+    #[test]
+    fn terminator_scanner_matches_its_regex(
+        text in prop::collection::vec(prop_oneof![
+            Just(".".to_string()), Just("…".to_string()), Just("?!".to_string()),
+            Just("\"".to_string()), Just("»".to_string()), Just(")".to_string()),
+            Just("\u{200b}".to_string()), Just("\u{ad}".to_string()), Just("\u{2}".to_string()),
+            Just("\u{feff}".to_string()), Just("\u{e0041}".to_string()), Just("\u{61c}".to_string()),
+            "[a-zа-я ]{0,3}",
+            any::<char>().prop_map(String::from),
+        ], 0..30).prop_map(|v| v.concat())
+    ) {
+        let re = regex::Regex::new(&rules::scan()).unwrap();
+        let want: Vec<usize> = re.find_iter(&text).map(|m| m.end()).collect();
+        let mut got = Vec::new();
+        rules::terminator_runs(&text, &mut got);
+        prop_assert_eq!(got, want);
+    }
+}

@@ -63,6 +63,15 @@ impl RuleSource {
     }
 }
 
+/// Where the break rules without a locator of their own may apply.
+#[derive(Debug, Clone)]
+pub enum Scanner {
+    /// The ends of this regex's matches.
+    Regex(regex::Regex),
+    /// A hand-written scanner that appends positions in increasing order.
+    Func(fn(&str, &mut Vec<usize>)),
+}
+
 /// A compiled regular expression from either engine.
 #[derive(Debug, Clone)]
 enum Pat {
@@ -146,7 +155,7 @@ pub struct Engine {
     rules: Vec<Rule>,
     /// Matches whose ends are candidates for the break rules that have no
     /// locator of their own.
-    scan: Option<regex::Regex>,
+    scan: Option<Scanner>,
     /// All `^(?:after)` patterns that can be tested together, so that one
     /// anchored pass tells which rules' `after` halves match; `set_index`
     /// maps a rule to its pattern in the set.
@@ -163,17 +172,10 @@ impl Engine {
         Engine::with_scan(rules, None)
     }
 
-    /// Like [`Engine::new`], with a `scan` pattern whose match ends are
-    /// candidate positions for the break rules with `locate` off. One scan
-    /// for many rules is what makes the built-in rules fast.
-    pub fn with_scan(rules: &[RuleSource], scan: Option<&str>) -> Result<Engine, RuleError> {
-        let scan = scan
-            .map(regex::Regex::new)
-            .transpose()
-            .map_err(|e| RuleError {
-                index: 0,
-                msg: format!("scan pattern: {e}"),
-            })?;
+    /// Like [`Engine::new`], with a `scan` whose positions are candidates
+    /// for the break rules with `locate` off. One scan for many rules is
+    /// what makes the built-in rules fast.
+    pub fn with_scan(rules: &[RuleSource], scan: Option<Scanner>) -> Result<Engine, RuleError> {
         let mut out = Vec::with_capacity(rules.len());
         let mut locators = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -276,8 +278,10 @@ impl Engine {
     /// Sorted candidate positions of one line.
     fn candidates(&self, line: &str) -> Vec<usize> {
         let mut cands = Vec::new();
-        if let Some(scan) = &self.scan {
-            cands.extend(scan.find_iter(line).map(|m| m.end()));
+        match &self.scan {
+            Some(Scanner::Regex(re)) => cands.extend(re.find_iter(line).map(|m| m.end())),
+            Some(Scanner::Func(f)) => f(line, &mut cands),
+            None => {}
         }
         for &i in &self.locators {
             if let Some(loc) = &self.rules[i].locator {
@@ -311,6 +315,17 @@ impl Engine {
         let tail = &line[pos..];
         let from = floor_boundary(line, pos.saturating_sub(WINDOW));
         let set = self.after_set.as_ref().map(|s| s.matches(tail));
+        // Most candidates (a dot inside "3.5" or "U.S.A.") can be dismissed
+        // at once: when no break rule's `after` matches, nothing can break.
+        if let Some(m) = &set {
+            let possible =
+                self.rules.iter().enumerate().any(|(i, r)| {
+                    r.brk && gates[i] && self.set_index[i].is_none_or(|k| m.matched(k))
+                });
+            if !possible {
+                return None;
+            }
+        }
         self.rules.iter().enumerate().position(|(i, r)| {
             if !gates[i] {
                 return false;

@@ -31,7 +31,10 @@ fn is_line_break(c: char) -> bool {
 }
 
 fn builtin(primary: &str) -> Segmenter {
-    match Engine::with_scan(&rules::for_primary(primary), Some(&rules::scan())) {
+    match Engine::with_scan(
+        &rules::for_primary(primary),
+        Some(engine::Scanner::Func(rules::terminator_runs)),
+    ) {
         Ok(e) => Segmenter {
             engine: Arc::new(e),
         },

@@ -35,9 +35,76 @@ fn brk_t(b: impl Into<String>, a: impl Into<String>) -> RuleSource {
 }
 
 /// Terminator runs: the positions after them are where most break rules
-/// apply (see [`brk_t`]).
+/// apply (see [`brk_t`]). [`terminator_runs`] finds the same ends faster.
 pub fn scan() -> String {
     format!("{T}+{CL}*")
+}
+
+/// Appends the end of every match of [`scan`] in `line`, in order: a run of
+/// `.?!…` followed by closing quotes, brackets and invisible characters.
+pub fn terminator_runs(line: &str, out: &mut Vec<usize>) {
+    let b = line.as_bytes();
+    let is_ellipsis = |j: usize| {
+        b.get(j) == Some(&0xE2) && b.get(j + 1) == Some(&0x80) && b.get(j + 2) == Some(&0xA6)
+    };
+    let mut i = 0;
+    while i < b.len() {
+        // 0xE2 is only ever a lead byte, so byte steps cannot land inside "…".
+        if !matches!(b[i], b'.' | b'?' | b'!') && !is_ellipsis(i) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        loop {
+            if matches!(b.get(j), Some(b'.' | b'?' | b'!')) {
+                j += 1;
+            } else if is_ellipsis(j) {
+                j += 3;
+            } else {
+                break;
+            }
+        }
+        for c in line[j..].chars() {
+            if !is_closer(c) {
+                break;
+            }
+            j += c.len_utf8();
+        }
+        out.push(j);
+        i = j;
+    }
+}
+
+/// The characters of [`CL`]: closing quotes and brackets, C0 controls other
+/// than white space, and Unicode format characters (general category Cf).
+fn is_closer(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '»' | '”' | '’' | '“' | ')' | ']' | '}' | '›'
+            | '\u{1}'..='\u{8}'
+            | '\u{E}'..='\u{1F}'
+            | '\u{AD}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61C}'
+            | '\u{6DD}'
+            | '\u{70F}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
 }
 /// One of the words of `list` (dots escaped, a space optional), not
 /// preceded by a letter or digit. Not `\b`: "№" is not a word character.
