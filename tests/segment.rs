@@ -504,3 +504,18 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+#[test]
+fn day_numbers_after_month_abbreviations_are_not_list_items() {
+    assert_eq!(
+        seg(
+            "It began Oct. 2. The talks ended Nov. 14. Now we wait.",
+            "en"
+        ),
+        [
+            "It began Oct. 2.",
+            "The talks ended Nov. 14.",
+            "Now we wait."
+        ]
+    );
+}

@@ -513,11 +513,12 @@ pub fn default() -> Vec<RuleSource> {
         // second one follows ("Steps: 1. Open 2. Close", not "д. 7. Все").
         keep(
             format!(r"(?:{T}{CL}*|:)\s+(?:[•⁃]\s*)?{MARK_DOT}"),
-            format!(r"\s+\p{{Lu}}.*?\s(?:[•⁃]\s*)?{MARK_DOT}\s+\p{{Lu}}"),
+            format!(r"\s+\p{{Lu}}.*?[^.\s]\s+(?:[•⁃]\s*)?{MARK_DOT}\s+\p{{Lu}}"),
         ),
-        // Inside a list run, a later marker starts a new item ...
+        // Inside a list run, a later marker starts a new item ... (but not
+        // a number after an abbreviation: "ended Oct. 31. Now")
         brk(
-            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s+\p{{Lu}}.*?\s"),
+            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s+\p{{Lu}}.*?[^.\s]\s+"),
             format!(r"[•⁃]?\s*{MARK_DOT}\s+\p{{Lu}}"),
         ),
         brk(
@@ -526,7 +527,7 @@ pub fn default() -> Vec<RuleSource> {
         ),
         // ... and its own full stop does not end it.
         keep(
-            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s.*[\s•⁃]{MARK_DOT}"),
+            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s.*?[^.\s]\s*[\s•⁃]{MARK_DOT}"),
             r"\s",
         ),
         // A sentence followed by a list item in brackets: "store. w) hello".
