@@ -519,3 +519,15 @@ fn day_numbers_after_month_abbreviations_are_not_list_items() {
         ]
     );
 }
+
+#[test]
+fn currency_and_weekday_continuations() {
+    assert_eq!(
+        seg("Кредит 2 млрд долл. США выдан.", "ru"),
+        ["Кредит 2 млрд долл. США выдан."]
+    );
+    assert_eq!(
+        seg("They vote at 9 a.m. Friday. Polls close late.", "en"),
+        ["They vote at 9 a.m. Friday.", "Polls close late."]
+    );
+}

@@ -328,6 +328,17 @@ const EN_CAN_END: &[&str] = &[
 
 /// Time zones and places that follow "a.m."/"p.m." inside a sentence.
 const EN_AFTER_TIME: &[&str] = &[
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Eastern",
+    "Pacific",
+    "Central",
+    "Mountain",
     "Moscow",
     "Kyiv",
     "Kiev",
@@ -475,6 +486,8 @@ pub fn russian() -> Vec<RuleSource> {
         // "г." after a year can end a sentence; "г." after a word is "город".
         keep(r"(?:^|[^\d\s])\s+г\.", ""),
         keep(format!(r"{}\.", words(RU_PREFIX)), ""),
+        // "млрд долл. США": the currency's country follows.
+        keep(format!(r"{}\.", words(&["долл", "дол"])), r"\s+США"),
         // Initials after a surname ("Путин В.В.") and acronyms end a sentence
         // only before a sentence-starting word.
         brk_t(
@@ -512,13 +525,13 @@ pub fn default() -> Vec<RuleSource> {
         // After a sentence or a colon, a marker starts a list only if a
         // second one follows ("Steps: 1. Open 2. Close", not "д. 7. Все").
         keep(
-            format!(r"(?:{T}{CL}*|:)\s+(?:[•⁃]\s*)?{MARK_DOT}"),
-            format!(r"\s+\p{{Lu}}.*?[^.\s]\s+(?:[•⁃]\s*)?{MARK_DOT}\s+\p{{Lu}}"),
+            format!(r"(?:\p{{L}}{{2,}}{T}{CL}*|:)\s+(?:[•⁃]\s*)?{MARK_DOT}"),
+            format!(r"\s+\p{{Lu}}.*?[^.\s•⁃]\s+(?:[•⁃]\s*)?{MARK_DOT}\s+\p{{Lu}}"),
         ),
         // Inside a list run, a later marker starts a new item ... (but not
         // a number after an abbreviation: "ended Oct. 31. Now")
         brk(
-            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s+\p{{Lu}}.*?[^.\s]\s+"),
+            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s+\p{{Lu}}.*?[^.\s•⁃]\s+"),
             format!(r"[•⁃]?\s*{MARK_DOT}\s+\p{{Lu}}"),
         ),
         brk(
@@ -527,7 +540,7 @@ pub fn default() -> Vec<RuleSource> {
         ),
         // ... and its own full stop does not end it.
         keep(
-            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s.*?[^.\s]\s*[\s•⁃]{MARK_DOT}"),
+            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s.*?[^.\s•⁃]\s*[\s•⁃]\s*{MARK_DOT}"),
             r"\s",
         ),
         // A sentence followed by a list item in brackets: "store. w) hello".
@@ -537,13 +550,15 @@ pub fn default() -> Vec<RuleSource> {
         brk_t(r"\p{L}\.", r"(?:\s\.){3}\s+\p{Lu}"),
         keep(r"\.", r"\s\."),
         keep(r"\p{L}\.(?:\s\.){3}", r"\s"),
+        // A three-dot spaced ellipsis inside a sentence: "is . . . I didn't".
+        keep(r"[^.\s]\s\.\s\.\s\.", r"\s+\p{Lu}"),
         // A lower-case word (possibly after an opening quote or bracket, or a
         // dash of direct speech) continues the sentence: "'Well?' thought
         // Alice", "Yahoo! in", "— Да! — сказал он".
         keep(&tc, r#"\s+[\p{Pi}\p{Ps}"'«„“‘]*\p{Ll}"#),
         keep(&tc, r"\s+[-–—]+\s*\p{Ll}"),
         // A number after "?" or "!" is not a sentence: "firma? 13:28".
-        keep(format!("[?!]+{CL}*"), r"\s+\d"),
+        keep(format!("[?!]+{CL}*"), r"\s+\d+(?:[^\d.)]|$)"),
         // A closing quote or bracket after a space still belongs here.
         keep(&tc, r"\s+[»”)\]}]"),
         // Footnote numbers after the full stop: "consultation.11 12 Take".
