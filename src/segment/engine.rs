@@ -164,6 +164,10 @@ pub struct Engine {
     /// Indices of break rules whose locators find the candidate positions,
     /// with duplicate `(before, after)` pairs dropped.
     locators: Vec<usize>,
+    /// All locators as one alternation, one group per rule, when they all
+    /// compile with the regex crate: one pass over the line instead of one
+    /// per rule.
+    combined: Option<regex::Regex>,
 }
 
 impl Engine {
@@ -239,6 +243,7 @@ impl Engine {
             scan,
             after_set,
             set_index,
+            combined: combine(rules, &locators),
             locators,
         })
     }
@@ -283,9 +288,13 @@ impl Engine {
             Some(Scanner::Func(f)) => f(line, &mut cands),
             None => {}
         }
-        for &i in &self.locators {
-            if let Some(loc) = &self.rules[i].locator {
-                collect(loc, line, &mut cands);
+        if let Some(re) = &self.combined {
+            collect_combined(re, line, &mut cands);
+        } else {
+            for &i in &self.locators {
+                if let Some(loc) = &self.rules[i].locator {
+                    collect(loc, line, &mut cands);
+                }
             }
         }
         if !self.locators.is_empty() {
@@ -381,6 +390,38 @@ fn leading_literal(src: &str) -> Option<char> {
         }
     }
     Some(c)
+}
+
+/// `(b1)(?:a1)|(b2)(?:a2)|...` for the locator rules, if there are several
+/// and the alternation compiles with the regex crate.
+fn combine(rules: &[RuleSource], locators: &[usize]) -> Option<regex::Regex> {
+    if locators.len() < 2 {
+        return None;
+    }
+    let alts: Vec<String> = locators
+        .iter()
+        .map(|&i| format!("({})(?:{})", rules[i].before, rules[i].after))
+        .collect();
+    regex::Regex::new(&alts.join("|")).ok()
+}
+
+/// [`collect`] for the combined locator: the candidate is the end of
+/// whichever rule's group took part in the match.
+fn collect_combined(re: &regex::Regex, line: &str, out: &mut Vec<usize>) {
+    let mut locs = re.capture_locations();
+    let mut from = 0;
+    while from <= line.len() {
+        let Some(m) = re.captures_read_at(&mut locs, line, from) else {
+            break;
+        };
+        // Groups are numbered in rule order; a rule's own groups (if its
+        // pattern has any) come after its outer one, so the first outer
+        // group that matched is found by scanning in order.
+        if let Some(end) = (1..locs.len()).find_map(|g| locs.get(g).map(|(_, e)| e)) {
+            out.push(end);
+        }
+        from = next_boundary(line, m.start().max(from));
+    }
 }
 
 /// Adds to `out` the positions where `loc`'s first group ends.
