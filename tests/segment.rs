@@ -531,3 +531,22 @@ fn currency_and_weekday_continuations() {
         ["They vote at 9 a.m. Friday.", "Polls close late."]
     );
 }
+
+#[test]
+fn numbers_ending_sentences_in_prose_are_not_lists() {
+    assert_eq!(
+        seg(
+            "Ana leads with 133. Then comes Bo with 70 and Cy with 53. Dee has 20.",
+            "en"
+        ),
+        [
+            "Ana leads with 133.",
+            "Then comes Bo with 70 and Cy with 53.",
+            "Dee has 20."
+        ]
+    );
+    assert_eq!(
+        seg("1. The first item. 2. The second item.", "en"),
+        ["1. The first item.", "2. The second item."]
+    );
+}

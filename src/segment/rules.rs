@@ -16,6 +16,14 @@ const T: &str = "[.?!…]";
 const CL: &str = r#"["'»”’“)\]}›\p{Cf}\x01-\x08\x0E-\x1F]"#;
 /// A list marker ending in a full stop: "1." "1.)" "a." "a.)".
 const MARK_DOT: &str = r"(?:\d{1,3}|[a-z])\.\)?";
+/// Markers inside a line: lists there rarely pass 20 items, and a bigger
+/// number before a full stop is far more often a sentence's last word.
+const MARK_MID: &str = r"(?:1?\d|20|[a-z])\.\)?";
+const MARK_PAR_MID: &str = r"(?:1?\d|20|[a-z]|[ivx]{2,4})\)";
+/// The text of one list item: short, with no sentence end inside. Longer
+/// or punctuated stretches are prose in which a number happens to end a
+/// sentence ("... with 133. Then ... with 53. On ...").
+const ITEM: &str = r"[^.?!…\n]{0,100}?";
 /// A list marker ending in a bracket: "1)" "a)" "iv)".
 const MARK_PAR: &str = r"(?:\d{1,3}|[a-z]|[ivx]{2,4})\)";
 
@@ -525,23 +533,30 @@ pub fn default() -> Vec<RuleSource> {
         // After a sentence or a colon, a marker starts a list only if a
         // second one follows ("Steps: 1. Open 2. Close", not "д. 7. Все").
         keep(
-            format!(r"(?:\p{{L}}{{2,}}{T}{CL}*|:)\s+(?:[•⁃]\s*)?{MARK_DOT}"),
-            format!(r"\s+\p{{Lu}}.*?[^.\s•⁃]\s+(?:[•⁃]\s*)?{MARK_DOT}\s+\p{{Lu}}"),
+            format!(r"(?:\p{{L}}{{2,}}{T}{CL}*|:)\s+(?:[•⁃]\s*)?{MARK_MID}"),
+            format!(r"\s+\p{{Lu}}{ITEM}[^.\s•⁃]\s+(?:[•⁃]\s*)?{MARK_MID}\s+\p{{Lu}}"),
         ),
         // Inside a list run, a later marker starts a new item ... (but not
         // a number after an abbreviation: "ended Oct. 31. Now")
         brk(
-            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s+\p{{Lu}}.*?[^.\s•⁃]\s+"),
-            format!(r"[•⁃]?\s*{MARK_DOT}\s+\p{{Lu}}"),
+            format!(r"(?:^|[\s•⁃]){MARK_MID}\s+\p{{Lu}}{ITEM}[^.\s•⁃]\s+"),
+            format!(r"[•⁃]?\s*{MARK_MID}\s+\p{{Lu}}"),
         ),
         brk(
-            format!(r"(?:^|[\s•⁃]){MARK_PAR}\s.*?\s"),
-            format!(r"[•⁃]?\s*{MARK_PAR}\s"),
+            format!(r"(?:^|[\s•⁃]){MARK_PAR_MID}\s{ITEM}\s"),
+            format!(r"[•⁃]?\s*{MARK_PAR_MID}\s"),
         ),
         // ... and its own full stop does not end it.
         keep(
-            format!(r"(?:^|[\s•⁃]){MARK_DOT}\s.*?[^.\s•⁃]\s*[\s•⁃]\s*{MARK_DOT}"),
+            format!(r"(?:^|[\s•⁃]){MARK_MID}\s{ITEM}[^.\s•⁃]\s*[\s•⁃]\s*{MARK_MID}"),
             r"\s",
+        ),
+        // ... also when the previous item ended with a full stop.
+        keep(
+            format!(
+                r"(?:^|[\s•⁃]){MARK_MID}\s+\p{{Lu}}{ITEM}\s\p{{Ll}}{{2,}}{T}\s+(?:[•⁃]\s*)?{MARK_MID}"
+            ),
+            r"\s+\p{Lu}",
         ),
         // A sentence followed by a list item in brackets: "store. w) hello".
         brk_t(&tc, format!(r"\s+[•⁃]?\s*{MARK_PAR}\s")),
