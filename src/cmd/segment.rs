@@ -16,8 +16,8 @@ use super::{Global, read_input, stdout};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Language of the text (en, ru, ...)
-    #[arg(long, required_unless_present = "dump_srx", default_value = "en")]
-    pub lang: String,
+    #[arg(long, required_unless_present = "dump_srx")]
+    pub lang: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Lines)]
     pub format: Format,
@@ -51,7 +51,10 @@ pub fn run(args: Args, _g: &Global) -> anyhow::Result<u8> {
         out.flush()?;
         return Ok(0);
     }
-    let lang = super::lang_arg(&args.lang)?;
+    let Some(lang) = args.lang.as_deref() else {
+        anyhow::bail!("--lang is required");
+    };
+    let lang = super::lang_arg(lang)?;
     let seg = match &args.rules {
         Some(path) => Segmenter::from_srx_file(path, &lang)?,
         None => Segmenter::for_lang(&lang),

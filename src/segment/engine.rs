@@ -171,6 +171,18 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine with no rules: only line breaks split.
+    pub fn empty() -> Engine {
+        Engine {
+            rules: Vec::new(),
+            scan: None,
+            after_set: None,
+            set_index: Vec::new(),
+            locators: Vec::new(),
+            combined: None,
+        }
+    }
+
     /// Compiles `rules`, naming the first rule that does not compile.
     pub fn new(rules: &[RuleSource]) -> Result<Engine, RuleError> {
         Engine::with_scan(rules, None)
