@@ -550,3 +550,18 @@ fn numbers_ending_sentences_in_prose_are_not_lists() {
         ["1. The first item.", "2. The second item."]
     );
 }
+
+#[test]
+fn guillemet_quotations_are_not_split_but_double_quotes_are() {
+    assert_eq!(
+        seg(
+            "«Ты куда? – спросил отец. – Уже темно». Сын промолчал.",
+            "ru"
+        ),
+        ["«Ты куда? – спросил отец. – Уже темно».", "Сын промолчал."]
+    );
+    assert_eq!(
+        seg("\"We lost. We will try again,\" the coach said.", "en"),
+        ["\"We lost.", "We will try again,\" the coach said."]
+    );
+}
