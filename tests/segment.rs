@@ -565,3 +565,14 @@ fn guillemet_quotations_are_not_split_but_double_quotes_are() {
         ["\"We lost.", "We will try again,\" the coach said."]
     );
 }
+
+#[test]
+fn capitalised_abbreviations_and_russian_months() {
+    assert_eq!(seg("Рис. 3. Схема сети.", "ru"), ["Рис. 3.", "Схема сети."]);
+    assert_eq!(seg("Ст. 12 отменена.", "ru"), ["Ст. 12 отменена."]);
+    assert_eq!(
+        seg("ТОМСК, 20 апр. (Сибинфо) - Мост открыт.", "ru"),
+        ["ТОМСК, 20 апр. (Сибинфо) - Мост открыт."]
+    );
+    assert_eq!(seg("Cf. Table 2 here.", "en"), ["Cf. Table 2 here."]);
+}

@@ -116,10 +116,28 @@ fn is_closer(c: char) -> bool {
 }
 /// One of the words of `list` (dots escaped, a space optional), not
 /// preceded by a letter or digit. Not `\b`: "№" is not a word character.
-fn words(list: &[&str]) -> String {
+/// `list` plus, for each word in lower case, its capitalised form: "См.",
+/// "Рис.", "Cf." open sentences.
+fn title_too<'a>(list: &[&'a str]) -> Vec<std::borrow::Cow<'a, str>> {
+    let mut out: Vec<std::borrow::Cow<'a, str>> = list.iter().map(|w| (*w).into()).collect();
+    for w in list {
+        let mut cs = w.chars();
+        if let Some(c) = cs.next().filter(|c| c.is_lowercase())
+            && w.chars().count() > 1
+        {
+            let t: String = c.to_uppercase().chain(cs).collect();
+            if !list.contains(&t.as_str()) {
+                out.push(t.into());
+            }
+        }
+    }
+    out
+}
+
+fn words<S: AsRef<str>>(list: &[S]) -> String {
     let alts: Vec<String> = list
         .iter()
-        .map(|w| regex::escape(w).replace(' ', r"\s?"))
+        .map(|w| regex::escape(w.as_ref()).replace(' ', r"\s?"))
         .collect();
     format!(r"(?:^|[^\p{{L}}\p{{N}}_.])(?:{})", alts.join("|"))
 }
@@ -443,6 +461,11 @@ const RU_PREFIX: &[&str] = &[
     "пр-т",
 ];
 
+/// Russian month abbreviations.
+const RU_MONTHS: &[&str] = &[
+    "янв", "февр", "фев", "мар", "апр", "авг", "сент", "сен", "окт", "нояб", "ноя", "дек",
+];
+
 /// Rules for English, in order.
 pub fn english() -> Vec<RuleSource> {
     let starters = starter(EN_STARTERS);
@@ -460,7 +483,7 @@ pub fn english() -> Vec<RuleSource> {
             r"\s+[\p{Lu}«“„]",
         ),
         // Titles and other never-final abbreviations: "Mr. Smith", "e.g. a hat".
-        keep(format!(r"{}\.", words(EN_PREFIX)), ""),
+        keep(format!(r"{}\.", words(&title_too(EN_PREFIX))), ""),
         // "No. 5", "p. 55", "Dec. 31st"; "He said no. Then" still breaks.
         keep(format!(r"{}\.", words(EN_NUMBERED)), r"\s*[\d(#]"),
         // Company suffixes, "Jr.", acronyms ("U.S.", "a.m."): a new sentence
@@ -493,7 +516,9 @@ pub fn russian() -> Vec<RuleSource> {
         brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?[дп]\.", r"\s+\p{Lu}"),
         // "г." after a year can end a sentence; "г." after a word is "город".
         keep(r"(?:^|[^\d\s])\s+г\.", ""),
-        keep(format!(r"{}\.", words(RU_PREFIX)), ""),
+        keep(format!(r"{}\.", words(&title_too(RU_PREFIX))), ""),
+        // Month abbreviations before a day or a bracket: "20 апр. (Рейтер)".
+        keep(format!(r"{}\.", words(RU_MONTHS)), r"\s*[\d(]"),
         // "млрд долл. США": the currency's country follows.
         keep(format!(r"{}\.", words(&["долл", "дол"])), r"\s+США"),
         // Initials after a surname ("Путин В.В.") and acronyms end a sentence
