@@ -5,19 +5,32 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
+use transmem::segment::Segmenter;
+
 use super::{Global, read_input, stdout};
 
 /// Split text into sentences, one per line (or a JSON array)
 ///
 /// Example: transmem segment --lang ru article.ru.txt
+///          transmem segment --lang en --rules my.srx --format json notes.txt
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Language of the text (en, ru, ...)
-    #[arg(long)]
-    pub lang: String,
+    #[arg(long, required_unless_present = "dump_srx")]
+    pub lang: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Lines)]
     pub format: Format,
+    /// SRX 2.0 rule file to use instead of the built-in rules
+    #[arg(long, value_name = "FILE.srx")]
+    pub rules: Option<PathBuf>,
+    /// Print the built-in rules as an SRX 2.0 file and exit
+    #[arg(long, conflicts_with_all = ["rules", "file"])]
+    pub dump_srx: bool,
+    /// Instead of segments, list each candidate position with the rule
+    /// (0-based index) that decided it
+    #[arg(long)]
+    pub explain: bool,
     /// Text file; standard input when missing or `-`
     pub file: Option<PathBuf>,
 }
@@ -32,10 +45,35 @@ pub enum Format {
 }
 
 pub fn run(args: Args, _g: &Global) -> anyhow::Result<u8> {
-    let lang = super::lang_arg(&args.lang)?;
-    let (_, text) = read_input(args.file.as_deref())?;
-    let spans = transmem::segment::segment(&text, &lang);
     let mut out = stdout();
+    if args.dump_srx {
+        out.write_all(transmem::segment::rules::builtin_srx().as_bytes())?;
+        out.flush()?;
+        return Ok(0);
+    }
+    let Some(lang) = args.lang.as_deref() else {
+        anyhow::bail!("--lang is required");
+    };
+    let lang = super::lang_arg(lang)?;
+    let seg = match &args.rules {
+        Some(path) => Segmenter::from_srx_file(path, &lang)?,
+        None => Segmenter::for_lang(&lang),
+    };
+    let (_, text) = read_input(args.file.as_deref())?;
+    if args.explain {
+        for (pos, rule, brk) in seg.explain(&text) {
+            let rule = rule.map_or("none".to_string(), |r| r.to_string());
+            let verdict = if brk { "break" } else { "no break" };
+            let ctx_start = text.floor_char_boundary(pos.saturating_sub(30));
+            let ctx_end = text.ceil_char_boundary((pos + 30).min(text.len()));
+            let ctx =
+                format!("{}|{}", &text[ctx_start..pos], &text[pos..ctx_end]).replace('\n', " ");
+            writeln!(out, "{pos}\trule {rule}\t{verdict}\t{ctx}")?;
+        }
+        out.flush()?;
+        return Ok(0);
+    }
+    let spans = seg.split(&text);
     match args.format {
         Format::Lines => {
             for r in spans {

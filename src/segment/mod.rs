@@ -2,127 +2,133 @@
 //!
 //! The segmenter returns byte ranges into the input rather than copies, so
 //! that the aligner and the exporters keep the exact original text. A line
-//! break always ends a segment; within a line, a full stop, `?`, `!` or `…`
-//! followed by white space and something that can start a sentence ends one,
-//! unless the word before it is a known abbreviation.
+//! break always ends a segment; within a line, an ordered list of SRX-style
+//! break / no-break rules decides (see [`engine`]). The built-in rules for
+//! English and Russian cascade into a language-neutral default set (see
+//! [`rules`]); [`Segmenter::from_srx_file`] loads SRX 2.0 rule files instead.
+
+pub mod engine;
+pub mod rules;
+pub mod srx;
 
 use std::ops::Range;
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
 
-/// A sentence splitter for one language.
+use crate::error::{Error, Result};
+use engine::{Engine, RuleSource};
+
+/// A sentence splitter for one language. Cloning is cheap (the compiled
+/// rules are shared).
 #[derive(Debug, Clone)]
 pub struct Segmenter {
-    abbreviations: Vec<String>,
+    engine: Arc<Engine>,
 }
 
-const EN_ABBR: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "no", "vs", "inc", "ltd", "gen", "sen",
-    "rep", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "e.g", "i.e", "etc", "u.s", "u.k", "co", "corp", "gov", "lt", "col", "capt", "sgt", "mt", "ft",
-    "approx",
-];
-const RU_ABBR: &[&str] = &[
-    "г", "гг", "т.е", "т.д", "т.п", "др", "им", "ул", "д", "стр", "тыс", "руб", "долл", "ст", "см",
-    "рис", "н.э", "проф", "акад", "т.н", "пр", "с", "п", "чел", "ок", "млн", "млрд",
-];
+/// Characters that end a line; a segment never spans one.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
+}
+
+fn builtin(primary: &str) -> Segmenter {
+    // The built-in rules are fixed text covered by the tests; should one ever
+    // fail to compile, line splitting alone is the safe fallback.
+    let engine = Engine::with_scan(
+        &rules::for_primary(primary),
+        Some(engine::Scanner::Func(rules::terminator_runs)),
+    )
+    .unwrap_or_else(|_| Engine::empty());
+    Segmenter {
+        engine: Arc::new(engine),
+    }
+}
+
+static EN: LazyLock<Segmenter> = LazyLock::new(|| builtin("en"));
+static RU: LazyLock<Segmenter> = LazyLock::new(|| builtin("ru"));
+static OTHER: LazyLock<Segmenter> = LazyLock::new(|| builtin(""));
 
 impl Segmenter {
-    /// The built-in rules for `lang` (a tag such as `en` or `ru-RU`).
+    /// The built-in rules for `lang` (a tag such as `en` or `ru-RU`); other
+    /// languages get the language-neutral default rules.
     pub fn for_lang(lang: &str) -> Segmenter {
-        let list: &[&str] = match crate::lang::primary(&lang.to_ascii_lowercase()) {
-            "ru" => RU_ABBR,
-            "en" => EN_ABBR,
-            _ => &[],
-        };
-        Segmenter {
-            abbreviations: list.iter().map(|s| s.to_string()).collect(),
+        match crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")) {
+            "en" => EN.clone(),
+            "ru" => RU.clone(),
+            _ => OTHER.clone(),
         }
     }
 
-    /// Byte ranges of the segments of `text`, each trimmed of surrounding
-    /// white space, in order; empty lines yield nothing.
-    pub fn split(&self, text: &str) -> Vec<Range<usize>> {
+    /// A segmenter from explicit rules, in order (first match wins).
+    pub fn from_rules(rules: &[RuleSource]) -> std::result::Result<Segmenter, engine::RuleError> {
+        Ok(Segmenter {
+            engine: Arc::new(Engine::new(rules)?),
+        })
+    }
+
+    /// The rules an SRX 2.0 document gives `lang`; `path` names the file in
+    /// errors, which also give the line and byte offset.
+    pub fn from_srx(xml: &str, lang: &str, path: &Path) -> Result<Segmenter> {
+        let doc = srx::Srx::parse(xml, path)?;
+        let rules = doc.rules_for(lang, path)?;
+        if rules.is_empty() {
+            return Err(Error::parse(
+                path,
+                crate::error::Position::None,
+                format!("no <languagemap> matches language {lang:?}"),
+            ));
+        }
+        let (src, offs): (Vec<RuleSource>, Vec<u64>) = rules.into_iter().unzip();
+        let engine = Engine::new(&src).map_err(|e| {
+            let off = offs.get(e.index).copied().unwrap_or(0);
+            Error::parse(path, srx::position(xml, off), format!("<rule>: {}", e.msg))
+        })?;
+        Ok(Segmenter {
+            engine: Arc::new(engine),
+        })
+    }
+
+    /// [`Segmenter::from_srx`] on a UTF-8 file.
+    pub fn from_srx_file(path: &Path, lang: &str) -> Result<Segmenter> {
+        let xml = crate::error::read_text(path)?;
+        Segmenter::from_srx(&xml, lang, path)
+    }
+
+    /// Why `text` splits as it does: for each position where a break rule
+    /// could apply, its byte offset, the index of the deciding rule (if any)
+    /// and whether it broke.
+    pub fn explain(&self, text: &str) -> Vec<(usize, Option<usize>, bool)> {
         let mut out = Vec::new();
-        let mut line_start = 0;
-        for line in text.split_inclusive('\n') {
-            self.split_line(text, line_start, line_start + line.len(), &mut out);
-            line_start += line.len();
+        let mut start = 0;
+        for line in text.split_inclusive(is_line_break) {
+            let body = line.strip_suffix(is_line_break).unwrap_or(line);
+            out.extend(
+                self.engine
+                    .trace_line(body)
+                    .into_iter()
+                    .map(|(p, r, b)| (start + p, r, b)),
+            );
+            start += line.len();
         }
         out
     }
 
-    fn split_line(&self, text: &str, start: usize, end: usize, out: &mut Vec<Range<usize>>) {
-        let line = &text[start..end];
-        let mut seg_start = 0;
-        let chars: Vec<(usize, char)> = line.char_indices().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let (pos, c) = chars[i];
-            if matches!(c, '.' | '!' | '?' | '…') {
-                let mut j = i + 1;
-                while j < chars.len()
-                    && matches!(
-                        chars[j].1,
-                        '.' | '!' | '?' | '…' | '"' | '»' | '”' | '’' | ')'
-                    )
-                {
-                    j += 1;
-                }
-                let ws_end = {
-                    let mut k = j;
-                    while k < chars.len() && chars[k].1.is_whitespace() {
-                        k += 1;
-                    }
-                    k
-                };
-                if ws_end > j && ws_end < chars.len() {
-                    let next = chars[ws_end].1;
-                    let starts = next.is_uppercase()
-                        || next.is_ascii_digit()
-                        || matches!(next, '"' | '«' | '“' | '„' | '(' | '—' | '–' | '-');
-                    if starts && !(c == '.' && self.is_abbreviation(&line[seg_start..pos])) {
-                        push_trimmed(
-                            text,
-                            start + seg_start,
-                            start + chars[j - 1].0 + chars[j - 1].1.len_utf8(),
-                            out,
-                        );
-                        seg_start = chars[ws_end].0;
-                        i = ws_end;
-                        continue;
-                    }
-                }
-                i = j.max(i + 1);
-                continue;
-            }
-            let _ = pos;
-            i += 1;
-        }
-        push_trimmed(text, start + seg_start, end, out);
+    /// Number of rules in effect.
+    pub fn rule_count(&self) -> usize {
+        self.engine.len()
     }
 
-    fn is_abbreviation(&self, before: &str) -> bool {
-        let word = before
-            .rsplit(|c: char| c.is_whitespace() || c == '(' || c == '«' || c == '"')
-            .next()
-            .unwrap_or("");
-        if word.chars().count() == 1 && word.chars().all(char::is_uppercase) {
-            return true; // an initial: "J. Smith", "В. Путин"
+    /// Byte ranges of the segments of `text`, each trimmed of surrounding
+    /// white space, in order; blank lines yield nothing.
+    pub fn split(&self, text: &str) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        for line in text.split_inclusive(is_line_break) {
+            let body = line.strip_suffix(is_line_break).unwrap_or(line);
+            self.engine.split_line(body, start, &mut out);
+            start += line.len();
         }
-        let lower = word.to_lowercase();
-        self.abbreviations.iter().any(|a| *a == lower)
+        out
     }
-}
-
-fn push_trimmed(text: &str, mut s: usize, mut e: usize, out: &mut Vec<Range<usize>>) {
-    let piece = &text[s..e];
-    let lead = piece.len() - piece.trim_start().len();
-    let trail = piece.len() - piece.trim_end().len();
-    if lead == piece.len() {
-        return;
-    }
-    s += lead;
-    e -= trail;
-    out.push(s..e);
 }
 
 /// Segments `text` with the built-in rules for `lang`.
