@@ -48,24 +48,34 @@ CREATE TABLE variant (
     UNIQUE (unit_id, lang)
 );
 CREATE INDEX variant_norm ON variant(primary_lang, norm);
+-- The matcher's index stamp (see matcher::index): random instance, write
+-- generation, and a count of writes that replaced variants.
+CREATE TABLE match_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO match_state VALUES ('instance', random()), ('generation', 0), ('rewrites', 0);
 ";
 
 /// Checks (and, for a new file, creates) the schema.
 pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
     let err = store_err(path);
-    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(&err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(&err)?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
         .map_err(&err)?;
     let app: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .map_err(&err)?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(&err)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(&err)?;
     let tables: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
         .map_err(&err)?;
     if app == 0 && tables == 0 {
         if !create {
-            return Err(Error::Invalid(format!("{} is empty, not a transmem memory", path.display())));
+            return Err(Error::Invalid(format!(
+                "{} is empty, not a transmem memory",
+                path.display()
+            )));
         }
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
