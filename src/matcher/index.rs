@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use rusqlite::{Connection, params};
 
-use super::score::{self, Prepared};
+use super::score;
 
 /// Stamp of the memory state an index was built from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,6 +85,9 @@ pub struct Index {
     /// Highest id covered (for appending).
     pub max_id: i64,
 }
+
+/// Postings read per lookup beyond the rarest word's list.
+const BUDGET: usize = 8000;
 
 thread_local! {
     /// Per-thread shared-word counters, reused across lookups.
@@ -199,17 +202,15 @@ impl Index {
 
     /// Up to `max` entries that may score `cutoff` or more against the
     /// prepared query key `qk`, most shared rare words first.
-    pub fn candidates(&self, qk: &str, q: &Prepared, cutoff: f64, max: usize) -> Vec<u32> {
+    pub fn candidates(&self, qk: &str, qc: usize, qw: usize, cutoff: f64, max: usize) -> Vec<u32> {
         let mut words: Vec<&str> = words_of(qk).collect();
         words.sort_unstable();
         words.dedup();
         let mut lists: Vec<&[u32]> = words.iter().map(|w| self.postings(w)).collect();
         lists.sort_by_key(|l| l.len());
-        // Prefix filter: a variant sharing under ~40% of the query's words
-        // cannot reach a useful score, so it must hold one of the rarest
-        // 60%; cheap lists are read anyway.
-        let must = lists.len() - (lists.len() * 2 / 5);
-        let (qc, qw) = (q.chars.len(), q.words.len());
+        // Rarest words first, within a budget of postings: the words that
+        // identify a segment are its rare ones, and common words' lists
+        // would cost more than scoring. The first list is always read.
         COUNTS.with(|c| {
             let mut counts = c.borrow_mut();
             if counts.len() < self.len() {
@@ -218,7 +219,7 @@ impl Index {
             let mut touched: Vec<u32> = Vec::new();
             let mut read = 0usize;
             for (i, l) in lists.iter().enumerate() {
-                if i >= must.max(1) && read + l.len() > 50_000 {
+                if i > 0 && read + l.len() > BUDGET {
                     break;
                 }
                 read += l.len();
@@ -238,8 +239,14 @@ impl Index {
                     found.push((n, (sc as i64 - qc as i64).unsigned_abs() as u32, e));
                 }
             }
-            found.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-            found.truncate(max);
+            let order = |a: &(u16, u32, u32), b: &(u16, u32, u32)| {
+                b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+            };
+            if found.len() > max && max > 0 {
+                found.select_nth_unstable_by(max - 1, order);
+                found.truncate(max);
+            }
+            found.sort_unstable_by(order);
             found.into_iter().map(|f| f.2).collect()
         })
     }
@@ -422,6 +429,7 @@ pub fn open(conn: &Connection, memory: &Path, lang: &str) -> crate::Result<Index
 mod tests {
     use super::*;
     use crate::normalize::normalize;
+    use score::Prepared;
 
     fn rows(texts: &[&str]) -> Vec<(i64, String)> {
         texts
@@ -436,7 +444,8 @@ mod tests {
         let ix = Index::build(rows(&["The cat sat.", "A dog ran.", "The cat ran away."]));
         assert_eq!(ix.postings("cat"), &[0, 2]);
         let qk = score::key("The cat sat down.");
-        let c = ix.candidates(&qk, &Prepared::new(&qk), 0.0, 10);
+        let p = Prepared::new(&qk);
+        let c = ix.candidates(&qk, p.chars.len(), p.words.len(), 0.0, 10);
         assert_eq!(c.first(), Some(&0));
         assert!(!c.contains(&1) || c.len() == 3);
     }

@@ -165,39 +165,61 @@ impl Matcher {
     }
 
     /// Ranks index entries by base score: `(base, entry)`, best first, at
-    /// most `keep`, none below `threshold`.
-    fn rank(&self, qk: &str, q: &Prepared, opts: &Options, keep: usize) -> Vec<(f64, u32)> {
+    /// most `keep`, none below `threshold`. The indexed path scores with the
+    /// bit-parallel [`score::Pattern`]; the exhaustive path is the plain
+    /// reference (every entry, `strsim` tables), which makes it an oracle for
+    /// both the candidate filter and the fast distance.
+    fn rank(&self, qk: &str, opts: &Options, keep: usize) -> Vec<(f64, u32)> {
         let mut top: Vec<(f64, u32)> = Vec::with_capacity(keep + 1);
-        let mut consider = |e: u32| {
-            let cutoff = if top.len() >= keep {
+        let cutoff = |top: &Vec<(f64, u32)>| {
+            if top.len() >= keep {
                 top.last()
                     .map_or(opts.threshold, |t| t.0.max(opts.threshold))
             } else {
                 opts.threshold
-            };
-            let (sc, sw) = self.index.lengths(e as usize);
-            if score::bound(q.chars.len(), q.words.len(), sc, sw) < cutoff {
-                return;
-            }
-            let s = Prepared::new(self.index.key(e as usize));
-            if let Some(b) = score::base(q, &s, cutoff).filter(|b| *b >= cutoff) {
-                let at = top.partition_point(|t| t.0 > b || (t.0 == b && t.1 < e));
-                top.insert(at, (b, e));
-                top.truncate(keep);
             }
         };
+        let push = |top: &mut Vec<(f64, u32)>, b: f64, e: u32| {
+            let at = top.partition_point(|t| t.0 > b || (t.0 == b && t.1 < e));
+            top.insert(at, (b, e));
+            top.truncate(keep);
+        };
         if opts.exhaustive {
-            (0..self.index.len() as u32).for_each(&mut consider);
+            let q = Prepared::new(qk);
+            for e in 0..self.index.len() as u32 {
+                let c = cutoff(&top);
+                let (sc, sw) = self.index.lengths(e as usize);
+                if score::bound(q.chars.len(), q.words.len(), sc, sw) < c {
+                    continue;
+                }
+                let s = Prepared::new(self.index.key(e as usize));
+                if let Some(b) = score::base(&q, &s, c).filter(|b| *b >= c) {
+                    push(&mut top, b, e);
+                }
+            }
         } else {
+            let q = score::Pattern::new(qk);
             let max = if opts.candidates > 0 {
                 opts.candidates
             } else {
                 300
             };
-            self.index
-                .candidates(qk, q, opts.threshold, max)
-                .into_iter()
-                .for_each(&mut consider);
+            let mut words = Vec::new();
+            for e in self
+                .index
+                .candidates(qk, q.chars(), q.words.len(), opts.threshold, max)
+            {
+                let c = cutoff(&top);
+                let (sc, sw) = self.index.lengths(e as usize);
+                if score::bound(q.chars(), q.words.len(), sc, sw) < c {
+                    continue;
+                }
+                if let Some(b) = score::base_fast(&q, self.index.key(e as usize), sc, &mut words, c)
+                    .filter(|b| *b >= c)
+                {
+                    push(&mut top, b, e);
+                }
+            }
         }
         top
     }
@@ -253,23 +275,33 @@ impl Matcher {
             return Vec::new();
         }
         let qk = score::key(query.text);
-        let q = Prepared::new(&qk);
-        let ranked = self.rank(&qk, &q, opts, opts.limit + EXTRA);
+        let ranked = self.rank(&qk, opts, opts.limit + EXTRA);
+        let qside = penalty::Side::new(query.text, None);
         let guard = match &self.store {
             Store::File(m) => Some(m.lock().unwrap_or_else(|p| p.into_inner())),
             Store::Ram(_) => None,
         };
-        let mut found: Vec<Match> = ranked
-            .into_iter()
-            .filter_map(|(base, e)| {
-                let p = self.fetch(e, guard.as_deref())?;
-                let m = finish(query, p, base, opts);
-                (m.score >= opts.threshold).then_some(m)
-            })
-            .collect();
+        // Final scores never exceed base scores, so once `limit` matches
+        // beat the next base score, no later candidate can enter.
+        let mut found: Vec<Match> = Vec::with_capacity(opts.limit + 1);
+        for (base, e) in ranked {
+            if found.len() >= opts.limit && found.iter().all(|m| m.score >= base.min(100.0)) {
+                break;
+            }
+            let Some(p) = self.fetch(e, guard.as_deref()) else {
+                continue;
+            };
+            let m = finish(query, &qside, p, base, opts);
+            if m.score >= opts.threshold {
+                found.push(m);
+            }
+        }
         drop(guard);
         found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
         found.truncate(opts.limit);
+        for m in &mut found {
+            explain(query, m, opts);
+        }
         found
     }
 }
@@ -287,17 +319,16 @@ fn same_context(q: Option<&str>, s: Option<&str>) -> bool {
     matches!((q, s), (Some(a), Some(b)) if normalize(a) == normalize(b))
 }
 
-/// Turns a ranked pair into a [`Match`]: penalties, context, substitution, diff.
-fn finish(query: &Query, p: Pair, base: f64, opts: &Options) -> Match {
+/// Turns a ranked pair into a [`Match`]: penalties and context.
+fn finish(query: &Query, qside: &penalty::Side, p: Pair, base: f64, opts: &Options) -> Match {
     use unicode_normalization::UnicodeNormalization;
     let identical = query.text.nfc().eq(p.source.nfc()) && p.source_markup.is_none();
     let pens = if identical {
         Vec::new()
     } else {
-        penalty::penalties(
-            query.text,
-            &p.source,
-            p.source_markup.as_deref(),
+        penalty::between(
+            qside,
+            &penalty::Side::new(&p.source, p.source_markup.as_deref()),
             &opts.penalties,
         )
     };
@@ -312,13 +343,8 @@ fn finish(query: &Query, p: Pair, base: f64, opts: &Options) -> Match {
     if context {
         score = 101.0;
     }
-    let mut m = Match {
+    Match {
         score,
-        diff: if identical {
-            Vec::new()
-        } else {
-            diff::diff(&p.source, query.text)
-        },
         source: p.source,
         target: p.target,
         id: p.unit_id,
@@ -327,8 +353,17 @@ fn finish(query: &Query, p: Pair, base: f64, opts: &Options) -> Match {
         penalties: pens,
         context,
         ..Match::default()
-    };
-    if !identical && let Some(s) = substitute::substitute(query.text, &m.source, &m.target) {
+    }
+}
+
+/// Adds the diff and the substituted suggestion to a match that is shown.
+fn explain(query: &Query, m: &mut Match, opts: &Options) {
+    use unicode_normalization::UnicodeNormalization;
+    if m.score >= 100.0 {
+        return;
+    }
+    m.diff = diff::diff(&m.source, query.text);
+    if let Some(s) = substitute::substitute(query.text, &m.source, &m.target) {
         let spens = penalty::penalties(query.text, &s.source, None, &opts.penalties);
         let sbase = score::base(
             &Prepared::new(&score::key(query.text)),
@@ -341,7 +376,6 @@ fn finish(query: &Query, p: Pair, base: f64, opts: &Options) -> Match {
         m.substituted = s.subs;
         m.substituted_target = Some(s.target);
     }
-    m
 }
 
 /// Similarity of two texts in percent, as a lookup would show it (default

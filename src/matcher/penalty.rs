@@ -3,13 +3,13 @@
 //! Each is charged once per kind (numbers and tags per differing item) and
 //! listed in the match, so a 99 says *why* it is not 100.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 use super::score::tokens;
-use crate::normalize::{Fold, normalize, normalize_with};
+use crate::normalize::{Fold, normalize_with};
 
 /// Points charged per kind of difference (`--penalty-*` on the command line).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,7 +45,7 @@ pub struct Penalty {
 
 /// The numbers of a text, in order, as written (after normalisation).
 pub fn numbers(text: &str) -> Vec<String> {
-    let n = normalize(text);
+    let n = crate::normalize::normalize(text);
     tokens(&n)
         .into_iter()
         .filter(|t| t.number)
@@ -90,53 +90,90 @@ pub fn tags(markup: &str) -> Vec<String> {
     out
 }
 
-/// True when some word of one text equals a word of the other only when
-/// letter case is ignored.
-fn case_differs(a: &str, b: &str) -> bool {
-    let keep = Fold { case: false };
-    let (ak, bk) = (normalize_with(a, keep), normalize_with(b, keep));
-    let aw: Vec<&str> = tokens(&ak).into_iter().map(|t| t.text).collect();
-    let bw: Vec<&str> = tokens(&bk).into_iter().map(|t| t.text).collect();
-    let one_way = |x: &[&str], y: &[&str]| {
-        x.iter()
-            .any(|w| !y.contains(w) && y.iter().any(|v| v.to_lowercase() == w.to_lowercase()))
-    };
-    one_way(&aw, &bw) || one_way(&bw, &aw)
+/// What penalties compare, computed once per text (a query is compared
+/// with many candidates).
+#[derive(Debug, Clone)]
+pub struct Side {
+    nfc: String,
+    norm: String,
+    /// Words with case kept, and the set of them lower-cased.
+    words: HashSet<String>,
+    lower: HashSet<String>,
+    numbers: Vec<String>,
+    punct: String,
+    tags: Vec<String>,
 }
 
-/// Punctuation marks of a text in order (letters, digits and spaces dropped).
-fn punctuation(text: &str) -> String {
-    text.nfc()
-        .filter(|c| !c.is_alphanumeric() && !c.is_whitespace())
-        .collect()
+impl Side {
+    /// `markup` is the stored TMX segment with inline codes, if any.
+    pub fn new(text: &str, markup: Option<&str>) -> Side {
+        // ASCII is its own NFC: skip the composition pass.
+        let nfc: String = if text.is_ascii() {
+            text.to_string()
+        } else {
+            text.nfc().collect()
+        };
+        let kept = normalize_with(&nfc, Fold { case: false });
+        let toks = tokens(&kept);
+        let words: HashSet<String> = toks.iter().map(|t| t.text.to_string()).collect();
+        Side {
+            lower: words.iter().map(|w| w.to_lowercase()).collect(),
+            words,
+            numbers: toks
+                .iter()
+                .filter(|t| t.number)
+                .map(|t| t.text.to_string())
+                .collect(),
+            norm: kept.to_lowercase(),
+            punct: nfc
+                .chars()
+                .filter(|c| !c.is_alphanumeric() && !c.is_whitespace())
+                .collect(),
+            tags: tags(markup.unwrap_or(text)),
+            nfc,
+        }
+    }
+}
+
+/// True when some word of one side equals a word of the other only when
+/// letter case is ignored.
+fn case_differs(a: &Side, b: &Side) -> bool {
+    let one_way = |x: &Side, y: &Side| {
+        x.words
+            .iter()
+            .any(|w| !y.words.contains(w) && y.lower.contains(&w.to_lowercase()))
+    };
+    one_way(a, b) || one_way(b, a)
 }
 
 /// The penalties between query `q` and stored source `s` (with its TMX
 /// markup, when it has inline codes). Symmetric in `q` and `s` when `markup`
 /// is `None`.
 pub fn penalties(q: &str, s: &str, markup: Option<&str>, cfg: &Penalties) -> Vec<Penalty> {
+    between(&Side::new(q, None), &Side::new(s, markup), cfg)
+}
+
+/// [`penalties`] on prepared sides.
+pub fn between(q: &Side, s: &Side, cfg: &Penalties) -> Vec<Penalty> {
     let mut out = Vec::new();
     let mut push = |kind, points: f64| {
         if points > 0.0 {
             out.push(Penalty { kind, points });
         }
     };
-    if case_differs(q, s) {
+    let case = case_differs(q, s);
+    if case {
         push("case", cfg.case);
     }
-    let nums = multiset_diff(numbers(q), numbers(s));
+    let nums = multiset_diff(q.numbers.iter(), s.numbers.iter());
     push("number", nums as f64 * cfg.number);
-    let ntags = multiset_diff(tags(q), tags(markup.unwrap_or(s)));
+    let ntags = multiset_diff(q.tags.iter(), s.tags.iter());
     push("tag", ntags as f64 * cfg.tag);
-    let punct_differs = punctuation(q) != punctuation(s);
+    let punct_differs = q.punct != s.punct;
     // Anything else the key hides (spacing, ё for е, composition) when the
     // rest is equal: still not the identical text a 100 promises.
-    let spacing_only = !punct_differs
-        && nums == 0
-        && ntags == 0
-        && q.nfc().ne(s.nfc())
-        && normalize(q) == normalize(s)
-        && !case_differs(q, s);
+    let spacing_only =
+        !punct_differs && nums == 0 && ntags == 0 && !case && q.nfc != s.nfc && q.norm == s.norm;
     if punct_differs || spacing_only {
         push("punctuation", cfg.punctuation);
     }

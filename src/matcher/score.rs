@@ -157,6 +157,163 @@ pub fn base(q: &Prepared, s: &Prepared, cutoff: f64) -> Option<f64> {
     Some(s.min(99.0))
 }
 
+/// The query side of [`base_fast`]: the key's characters as bit masks
+/// (Myers' bit-parallel edit distance, in Hyyrö's blocked form), so each
+/// candidate costs one pass over its characters instead of a full table.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// Length in characters.
+    m: usize,
+    blocks: usize,
+    /// Masks of ASCII characters, `blocks` words each.
+    ascii: Vec<u64>,
+    other: std::collections::HashMap<char, Vec<u64>>,
+    pub words: Vec<u64>,
+    word_masks: std::collections::HashMap<u64, Vec<u64>>,
+}
+
+impl Pattern {
+    pub fn new(key: &str) -> Pattern {
+        let chars: Vec<char> = key.chars().collect();
+        let m = chars.len();
+        let blocks = m.div_ceil(64).max(1);
+        let mut p = Pattern {
+            m,
+            blocks,
+            ascii: vec![0; 128 * blocks],
+            other: std::collections::HashMap::new(),
+            words: Prepared::new(key).words,
+            word_masks: std::collections::HashMap::new(),
+        };
+        let wb = p.words.len().div_ceil(64).max(1);
+        for (i, w) in p.words.iter().enumerate() {
+            p.word_masks.entry(*w).or_insert_with(|| vec![0; wb])[i / 64] |= 1u64 << (i % 64);
+        }
+        for (i, c) in chars.iter().enumerate() {
+            let (b, bit) = (i / 64, 1u64 << (i % 64));
+            if c.is_ascii() {
+                p.ascii[*c as usize * blocks + b] |= bit;
+            } else {
+                p.other.entry(*c).or_insert_with(|| vec![0; blocks])[b] |= bit;
+            }
+        }
+        p
+    }
+
+    /// Length in characters.
+    pub fn chars(&self) -> usize {
+        self.m
+    }
+
+    fn masks(&self, c: char) -> Option<&[u64]> {
+        if c.is_ascii() {
+            let at = c as usize * self.blocks;
+            self.ascii.get(at..at + self.blocks)
+        } else {
+            self.other.get(&c).map(Vec::as_slice)
+        }
+    }
+
+    /// Levenshtein distance between the pattern and `text` (in characters);
+    /// equal to `strsim::levenshtein`, which the tests check.
+    pub fn distance(&self, text: &str) -> usize {
+        myers(self.m, self.blocks, |c| self.masks(c), text.chars())
+    }
+
+    /// Levenshtein distance between the pattern's words and `words`; equal
+    /// to `strsim::generic_levenshtein` on the word hashes.
+    pub fn word_distance(&self, words: &[u64]) -> usize {
+        myers(
+            self.words.len(),
+            self.words.len().div_ceil(64).max(1),
+            |w| self.word_masks.get(&w).map(Vec::as_slice),
+            words.iter().copied(),
+        )
+    }
+}
+
+/// Myers' bit-parallel Levenshtein distance in Hyyrö's blocked form (as in
+/// edlib): `masks(c)` gives, per 64-symbol block of the pattern (length `m`),
+/// the positions holding symbol `c`.
+fn myers<'p, T>(
+    m: usize,
+    nb: usize,
+    masks: impl Fn(T) -> Option<&'p [u64]>,
+    text: impl Iterator<Item = T>,
+) -> usize {
+    if m == 0 {
+        return text.count();
+    }
+    let mut pv = vec![!0u64; nb];
+    let mut mv = vec![0u64; nb];
+    let last = 1u64 << ((m - 1) % 64);
+    let mut dist = m as i64;
+    for c in text {
+        let eqs = masks(c);
+        // Horizontal delta entering the block from above: row 0 grows by 1.
+        let mut hin: i64 = 1;
+        for b in 0..nb {
+            let mut eq = eqs.map_or(0, |e| e[b]);
+            let (p, n) = (pv[b], mv[b]);
+            let xv = eq | n;
+            if hin < 0 {
+                eq |= 1;
+            }
+            let xh = ((eq & p).wrapping_add(p) ^ p) | eq;
+            let mut ph = n | !(xh | p);
+            let mut mh = p & xh;
+            let hi = if b + 1 == nb { last } else { 1 << 63 };
+            let hout = if ph & hi != 0 {
+                1
+            } else if mh & hi != 0 {
+                -1
+            } else {
+                0
+            };
+            ph <<= 1;
+            mh <<= 1;
+            if hin < 0 {
+                mh |= 1;
+            } else if hin > 0 {
+                ph |= 1;
+            }
+            pv[b] = mh | !(xv | ph);
+            mv[b] = ph & xv;
+            hin = hout;
+        }
+        dist += hin;
+    }
+    dist.max(0) as usize
+}
+
+/// [`base`] computed with the bit-parallel [`Pattern`]; same result.
+/// `words` is scratch space for the candidate's word hashes.
+pub fn base_fast(
+    q: &Pattern,
+    key: &str,
+    chars: usize,
+    words: &mut Vec<u64>,
+    cutoff: f64,
+) -> Option<f64> {
+    words.clear();
+    if !key.is_empty() {
+        words.extend(key.split(' ').map(hash_word));
+    }
+    if chars == q.m && *words == q.words && q.distance(key) == 0 {
+        return Some(100.0);
+    }
+    let n = q.words.len().max(words.len());
+    let a = alpha(n);
+    let word_sim = 1.0 - q.word_distance(words) as f64 / n.max(1) as f64;
+    let best = 100.0 * ((1.0 - a) * ratio(q.m, chars) + a * word_sim);
+    if best < cutoff {
+        return None;
+    }
+    let lc = q.m.max(chars).max(1);
+    let char_sim = 1.0 - q.distance(key) as f64 / lc as f64;
+    Some((100.0 * ((1.0 - a) * char_sim + a * word_sim)).min(99.0))
+}
+
 /// Rounds a score for display (one decimal).
 pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
@@ -190,6 +347,30 @@ mod tests {
         let s = Prepared::new(&key("a cat sat on a big mat today"));
         let b = base(&q, &s, 0.0).unwrap_or(0.0);
         assert!(b <= bound(q.chars.len(), q.words.len(), s.chars.len(), s.words.len()) + 1e-9);
+    }
+
+    #[test]
+    fn bit_parallel_distance_equals_strsim() {
+        let long = "а".repeat(70) + " the end of a very long segment that spans blocks";
+        for (a, b) in [
+            ("", "abc"),
+            ("kitten", "sitting"),
+            ("привет мир", "привет, мир!"),
+            (long.as_str(), "the end of a segment"),
+            ("the end of a segment", long.as_str()),
+        ] {
+            assert_eq!(
+                Pattern::new(a).distance(b),
+                strsim::levenshtein(a, b),
+                "{a:?} {b:?}"
+            );
+            let (pa, pb) = (Prepared::new(a), Prepared::new(b));
+            assert_eq!(
+                Pattern::new(a).word_distance(&pb.words),
+                strsim::generic_levenshtein(&pa.words, &pb.words),
+                "{a:?} {b:?}"
+            );
+        }
     }
 
     #[test]
