@@ -46,6 +46,15 @@ fn pieces(text: &str) -> Vec<&str> {
     out
 }
 
+/// [`normalize`] of one piece, with a fast path for plain ASCII words.
+fn fold(piece: &str) -> String {
+    if piece.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        piece.to_ascii_lowercase()
+    } else {
+        normalize(piece)
+    }
+}
+
 /// The diff from the stored `source` to the `query`.
 pub fn diff(source: &str, query: &str) -> Vec<Span> {
     let a = pieces(source);
@@ -54,8 +63,8 @@ pub fn diff(source: &str, query: &str) -> Vec<Span> {
     if a.len() * b.len() > 250_000 {
         return merge(vec![("delete", source), ("insert", query)]);
     }
-    let na: Vec<String> = a.iter().map(|p| normalize(p)).collect();
-    let nb: Vec<String> = b.iter().map(|p| normalize(p)).collect();
+    let na: Vec<String> = a.iter().map(|p| fold(p)).collect();
+    let nb: Vec<String> = b.iter().map(|p| fold(p)).collect();
     let eq = |i: usize, j: usize| {
         na[i] == nb[j] && (!na[i].is_empty() || a[i] == b[j] || a[i].trim().is_empty())
     };

@@ -87,7 +87,7 @@ pub struct Index {
 }
 
 /// Postings read per lookup beyond the rarest word's list.
-const BUDGET: usize = 8000;
+const BUDGET: usize = 8_000;
 
 thread_local! {
     /// Per-thread shared-word counters, reused across lookups.
@@ -218,8 +218,10 @@ impl Index {
             }
             let mut touched: Vec<u32> = Vec::new();
             let mut read = 0usize;
+            // Short queries have only common words to go by: read further.
+            let budget = if words.len() <= 4 { 4 * BUDGET } else { BUDGET };
             for (i, l) in lists.iter().enumerate() {
-                if i > 0 && read + l.len() > BUDGET {
+                if i > 0 && read + l.len() > budget {
                     break;
                 }
                 read += l.len();

@@ -119,6 +119,9 @@ pub struct Matcher {
 /// penalty can reorder near-ties.
 const EXTRA: usize = 8;
 
+/// Index candidates scored per lookup unless `Options::candidates` says.
+const CANDIDATES: usize = 100;
+
 impl Matcher {
     /// Prepares lookups `from` → `to` in `memory`: opens (or builds) the
     /// index of `from` (see [`index::open`]).
@@ -199,10 +202,10 @@ impl Matcher {
             }
         } else {
             let q = score::Pattern::new(qk);
-            let max = if opts.candidates > 0 {
-                opts.candidates
-            } else {
-                300
+            let max = match opts.candidates {
+                0 if q.words.len() <= 4 => 3 * CANDIDATES,
+                0 => CANDIDATES,
+                n => n,
             };
             let mut words = Vec::new();
             for e in self

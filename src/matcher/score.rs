@@ -169,7 +169,25 @@ pub struct Pattern {
     ascii: Vec<u64>,
     other: std::collections::HashMap<char, Vec<u64>>,
     pub words: Vec<u64>,
-    word_masks: std::collections::HashMap<u64, Vec<u64>>,
+    word_masks: std::collections::HashMap<u64, Vec<u64>, std::hash::BuildHasherDefault<Identity>>,
+}
+
+/// Hasher for keys that are already hashes (word hashes): passes them on.
+#[derive(Default)]
+pub struct Identity(u64);
+
+impl std::hash::Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl Pattern {
@@ -183,7 +201,7 @@ impl Pattern {
             ascii: vec![0; 128 * blocks],
             other: std::collections::HashMap::new(),
             words: Prepared::new(key).words,
-            word_masks: std::collections::HashMap::new(),
+            word_masks: Default::default(),
         };
         let wb = p.words.len().div_ceil(64).max(1);
         for (i, w) in p.words.iter().enumerate() {
