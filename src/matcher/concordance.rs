@@ -70,18 +70,23 @@ pub fn search(memory: &Memory, lang: &str, text: &str, limit: usize) -> Result<V
         } else {
             index::open(conn, memory.path(), &primary)?
         };
-        let mut lists: Vec<&[u32]> = words.iter().map(|w| ix.postings(w)).collect();
+        let mut lists: Vec<index::Postings> = words.iter().map(|w| ix.postings(w)).collect();
         lists.sort_by_key(|l| l.len());
-        let mut found: Vec<u32> = lists[0]
-            .iter()
-            .copied()
-            .filter(|e| lists[1..].iter().all(|l| l.binary_search(e).is_ok()))
-            .collect();
+        let mut found: Vec<u32> = lists
+            .first()
+            .map(|first| {
+                first
+                    .iter()
+                    .filter(|e| lists[1..].iter().all(|l| l.contains(*e)))
+                    .collect()
+            })
+            .unwrap_or_default();
         found.sort_by_key(|&e| (ix.lengths(e as usize).0, e));
         found.truncate(VERIFY);
         found
             .into_iter()
-            .filter_map(|e| ix.ids.get(e as usize).copied())
+            .filter(|&e| (e as usize) < ix.len())
+            .map(|e| ix.id(e as usize))
             .collect()
     };
     let mut hits = Vec::new();

@@ -231,27 +231,35 @@ impl Matcher {
     /// direction and its key is unchanged (a stale index never shows
     /// another text).
     fn fetch(&self, e: u32, conn: Option<&Connection>) -> Option<Pair> {
-        let id = *self.index.ids.get(e as usize)?;
+        if e as usize >= self.index.len() {
+            return None;
+        }
+        let id = self.index.id(e as usize);
         match &self.store {
             Store::Ram(pairs) => pairs.get(usize::try_from(id).ok()?).cloned(),
             Store::File(_) => {
                 let conn = conn?;
                 let mut stmt = conn
                     .prepare_cached(
-                        "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, s.norm, u.origin, t.lang, t.text
+                        "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, s.norm, u.origin, t.lang, t.text,
+                                t.primary_lang
                          FROM variant s JOIN unit u ON u.id = s.unit_id
-                         JOIN variant t ON t.unit_id = s.unit_id AND t.rowid <> s.rowid AND t.primary_lang = ?2
+                         JOIN variant t ON t.unit_id = s.unit_id AND t.rowid <> s.rowid
                          WHERE s.rowid = ?1 ORDER BY t.rowid",
                     )
                     .ok()?;
-                let mut rows = stmt
-                    .query(params![id, crate::lang::primary(&self.to)])
-                    .ok()?;
+                // The target language is filtered here rather than bound in
+                // SQL: a bound value in the join made SQLite re-plan the
+                // statement on every call.
+                let want = crate::lang::primary(&self.to);
+                let mut rows = stmt.query(params![id]).ok()?;
                 while let Ok(Some(r)) = rows.next() {
                     let slang: String = r.get(1).ok()?;
                     let tlang: String = r.get(8).ok()?;
                     let norm: String = r.get(6).ok()?;
-                    if !crate::lang::serves(&self.from, &slang)
+                    let tprimary: String = r.get(10).ok()?;
+                    if !tprimary.eq_ignore_ascii_case(want)
+                        || !crate::lang::serves(&self.from, &slang)
                         || !crate::lang::serves(&self.to, &tlang)
                         || score::key_of_normalized(&norm) != self.index.key(e as usize)
                     {
