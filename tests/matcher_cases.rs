@@ -349,6 +349,23 @@ fn persisted_index_follows_writes() {
 }
 
 #[test]
+fn numbers_only_queries_are_found() {
+    let mut mem = Memory::in_memory().expect("memory");
+    store(
+        &mut mem,
+        &[
+            unit(vec![v("en", "12:30"), v("ru", "12:30")]),
+            unit(vec![v("en", "1999"), v("ru", "1999")]),
+        ],
+    );
+    let m = Matcher::load(&mem, "en", "ru").expect("load");
+    assert_eq!(look(&m, "12:30")[0].score, 100.0);
+    let r = look(&m, "2000");
+    assert_eq!((r[0].score, r[0].target.as_str()), (99.0, "1999"));
+    assert_eq!(r[0].substituted_target.as_deref(), Some("2000"));
+}
+
+#[test]
 fn matcher_is_sync_for_rayon() {
     fn is_sync<T: Sync + Send>() {}
     is_sync::<Matcher>();

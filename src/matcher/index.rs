@@ -32,6 +32,9 @@ pub struct Stamp {
     pub instance: i64,
     pub generation: i64,
     pub rewrites: i64,
+    /// Highest variant rowid in the memory: catches rows written without a
+    /// [`crate::memory::Writer`] bump.
+    pub variants: i64,
 }
 
 /// Reads the memory's stamp; `None` for files without `match_state`.
@@ -48,6 +51,11 @@ pub fn stamp(conn: &Connection) -> Option<Stamp> {
         instance: get("instance")?,
         generation: get("generation")?,
         rewrites: get("rewrites")?,
+        variants: conn
+            .query_row("SELECT coalesce(max(rowid), 0) FROM variant", [], |r| {
+                r.get(0)
+            })
+            .ok()?,
     })
 }
 
@@ -130,7 +138,7 @@ impl<'a> Postings<'a> {
 
 /// Header: magic, instance, generation, rewrites, max_id, then the lengths
 /// lang, n, keys bytes, vocabulary, postings; then the language tag.
-const HEADER: usize = 8 + 4 * 8 + 5 * 8;
+const HEADER: usize = 8 + 5 * 8 + 5 * 8;
 /// Postings read per lookup beyond the prefix-filter lists.
 const BUDGET: usize = 8_000;
 /// Postings read per lookup at most (beyond the rarest list).
@@ -224,7 +232,7 @@ impl Index {
         let mut d: Vec<u8> =
             Vec::with_capacity(HEADER + 20 * n + 12 * vocab.len() + 4 * postings.len() + nk + 16);
         d.extend_from_slice(MAGIC);
-        for v in [0, 0, 0, max_id] {
+        for v in [0, 0, 0, max_id, 0] {
             d.extend_from_slice(&v.to_le_bytes());
         }
         // The language tag is patched in by `save`; its length is 0 here.
@@ -270,7 +278,7 @@ impl Index {
     /// Computes section offsets for a buffer whose language tag is `lang_len`
     /// bytes; `None` when the sizes do not add up.
     fn layout(data: Vec<u8>, lang_len: usize) -> Option<Index> {
-        let get = |i: usize| usize::try_from(le_u64(&data, 8 + 4 * 8 + 8 * i)).ok();
+        let get = |i: usize| usize::try_from(le_u64(&data, 8 + 5 * 8 + 8 * i)).ok();
         let (n, nk, nv, np) = (get(1)?, get(2)?, get(3)?, get(4)?);
         let ids_at = HEADER + lang_len;
         let koff_at = ids_at.checked_add(n.checked_mul(8)?)?;
@@ -422,7 +430,8 @@ impl Index {
             {
                 head[8 + 8 * i..16 + 8 * i].copy_from_slice(&v.to_le_bytes());
             }
-            head[40..48].copy_from_slice(&(lang.len() as u64).to_le_bytes());
+            head[40..48].copy_from_slice(&stamp.variants.to_le_bytes());
+            head[48..56].copy_from_slice(&(lang.len() as u64).to_le_bytes());
             w.write_all(&head)?;
             w.write_all(lang.as_bytes())?;
             w.write_all(body)?;
@@ -442,8 +451,9 @@ impl Index {
             instance: le_u64(&data, 8) as i64,
             generation: le_u64(&data, 16) as i64,
             rewrites: le_u64(&data, 24) as i64,
+            variants: le_u64(&data, 40) as i64,
         };
-        let ll = usize::try_from(le_u64(&data, 40)).ok()?;
+        let ll = usize::try_from(le_u64(&data, 48)).ok()?;
         if data.get(HEADER..HEADER.checked_add(ll)?)? != lang.as_bytes() {
             return None;
         }
@@ -451,7 +461,7 @@ impl Index {
     }
 }
 
-const MAGIC: &[u8; 8] = b"TMIDX\x02\0\0";
+const MAGIC: &[u8; 8] = b"TMIDX\x03\0\0";
 
 /// Where the index of `lang` for the memory at `memory` lives.
 pub fn path_for(memory: &Path, lang: &str) -> PathBuf {
@@ -530,6 +540,7 @@ mod tests {
             instance: 7,
             generation: 3,
             rewrites: 0,
+            variants: 2,
         };
         ix.save(&p, st, "en").expect("save");
         let (mut back, st2) = Index::load(&p, "en").expect("load");
@@ -544,7 +555,7 @@ mod tests {
         );
         assert!(back.postings("two").contains(2) && !back.postings("two").contains(1));
         assert_eq!(back.max_id, 9);
-        std::fs::write(&p, b"TMIDX\x02\0\0garbage").expect("write");
+        std::fs::write(&p, b"TMIDX\x03\0\0garbage").expect("write");
         assert!(Index::load(&p, "en").is_none());
     }
 }

@@ -208,10 +208,15 @@ impl Matcher {
                 n => n,
             };
             let mut words = Vec::new();
-            for e in self
-                .index
-                .candidates(qk, q.chars(), q.words.len(), opts.threshold, max)
-            {
+            // A key of numbers only has no word to look up: every entry is
+            // a candidate, and the length bound keeps the scan cheap.
+            let cands: Vec<u32> = if qk.split(' ').all(|w| w == "#" || w.is_empty()) {
+                (0..self.index.len() as u32).collect()
+            } else {
+                self.index
+                    .candidates(qk, q.chars(), q.words.len(), opts.threshold, max)
+            };
+            for e in cands {
                 let c = cutoff(&top);
                 let (sc, sw) = self.index.lengths(e as usize);
                 if score::bound(q.chars(), q.words.len(), sc, sw) < c {
