@@ -141,6 +141,9 @@ impl<'a> Postings<'a> {
 const HEADER: usize = 8 + 5 * 8 + 5 * 8;
 /// Postings read per lookup beyond the prefix-filter lists.
 const BUDGET: usize = 8_000;
+/// At most this many of the rarest lists are read whatever their length:
+/// enough to survive an edit that brought in a rare word of its own.
+const MUST_MAX: usize = 3;
 /// Postings read per lookup at most (beyond the rarest list).
 const HARD_CAP: usize = 400_000;
 
@@ -371,11 +374,11 @@ impl Index {
         let mut lists: Vec<Postings> = words.iter().map(|w| self.postings(w)).collect();
         lists.sort_by_key(|l| l.len());
         // Rarest words first. A variant sharing at least half of the query's
-        // words holds one of the rarest `n/2 + 1` (prefix filtering), so
-        // those lists are read whatever their length (up to a hard cap);
-        // further ones only within a budget, since common words' lists cost
-        // more than they tell.
-        let must = words.len() / 2 + 1;
+        // words holds one of the rarest `n/2 + 1` (prefix filtering); the
+        // rarest `min(n/2 + 1, 3)` lists are read whatever their length (up
+        // to a hard cap), further ones only within a budget, since common
+        // words' lists cost more than they tell.
+        let must = (words.len() / 2 + 1).min(MUST_MAX);
         COUNTS.with(|c| {
             let mut counts = c.borrow_mut();
             if counts.len() < self.n {
