@@ -148,10 +148,7 @@ mod tests {
     #[test]
     fn utf8_error_names_line_and_offset() {
         let err = decode_utf8("x.txt", b"ok\nbad \xff here".to_vec()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "x.txt:2 (byte 7): invalid UTF-8 (transmem reads text files as UTF-8)"
-        );
+        assert_eq!(err.to_string(), "x.txt:2 (byte 7): invalid UTF-8 (transmem reads text files as UTF-8)");
     }
 
     #[test]

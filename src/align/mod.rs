@@ -44,8 +44,7 @@ const MOVES: [(usize, usize, f64); 5] = [
 fn normal_tail(z: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.2316419 * z);
     let poly = t
-        * (0.319381530
-            + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
+        * (0.319381530 + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
     (0.398_942_280_4 * (-z * z / 2.0).exp() * poly).clamp(1e-300, 1.0)
 }
 
@@ -66,11 +65,7 @@ pub fn align(src: &[Segment], tgt: &[Segment], _opts: &Options) -> Vec<Link> {
     let s2 = 6.8;
     let cost_of = |l1: f64, l2: f64, prior: f64| -> f64 {
         let mean = (l1 + l2 / ratio) / 2.0;
-        let delta = if mean > 0.0 {
-            (l2 - l1 * ratio) / (mean * s2).sqrt()
-        } else {
-            0.0
-        };
+        let delta = if mean > 0.0 { (l2 - l1 * ratio) / (mean * s2).sqrt() } else { 0.0 };
         let p = 2.0 * normal_tail(delta.abs());
         -(p.ln()) - prior.ln()
     };
@@ -132,25 +127,20 @@ pub fn to_units(
     template: &crate::memory::Unit,
 ) -> Vec<crate::memory::Unit> {
     use crate::memory::Variant;
-    let join =
-        |ids: &[usize], texts: &[&str]| ids.iter().map(|&i| texts[i]).collect::<Vec<_>>().join(" ");
-    let side_texts: Vec<(String, String)> = links
-        .iter()
-        .map(|l| (join(&l.src, src), join(&l.tgt, tgt)))
-        .collect();
+    let join = |ids: &[usize], texts: &[&str]| ids.iter().map(|&i| texts[i]).collect::<Vec<_>>().join(" ");
+    let side_texts: Vec<(String, String)> = links.iter().map(|l| (join(&l.src, src), join(&l.tgt, tgt))).collect();
     // Context is the nearest non-empty text before/after on the same side.
-    let neighbour =
-        |k: usize, step: isize, pick: fn(&(String, String)) -> &String| -> Option<String> {
-            let mut i = k as isize + step;
-            while i >= 0 && (i as usize) < side_texts.len() {
-                let t = pick(&side_texts[i as usize]);
-                if !t.is_empty() {
-                    return Some(t.clone());
-                }
-                i += step;
+    let neighbour = |k: usize, step: isize, pick: fn(&(String, String)) -> &String| -> Option<String> {
+        let mut i = k as isize + step;
+        while i >= 0 && (i as usize) < side_texts.len() {
+            let t = pick(&side_texts[i as usize]);
+            if !t.is_empty() {
+                return Some(t.clone());
             }
-            None
-        };
+            i += step;
+        }
+        None
+    };
     let mut out = Vec::new();
     for (k, l) in links.iter().enumerate() {
         let (s, t) = &side_texts[k];
@@ -189,16 +179,8 @@ mod tests {
 
     #[test]
     fn every_segment_in_one_link_in_order() {
-        let src = segs(&[
-            "A short one.",
-            "A much longer sentence that goes on for a while.",
-            "End.",
-        ]);
-        let tgt = segs(&[
-            "Короткое.",
-            "Гораздо более длинное предложение, которое тянется долго.",
-            "Конец.",
-        ]);
+        let src = segs(&["A short one.", "A much longer sentence that goes on for a while.", "End."]);
+        let tgt = segs(&["Короткое.", "Гораздо более длинное предложение, которое тянется долго.", "Конец."]);
         let links = align(&src, &tgt, &Options::default());
         let s: Vec<usize> = links.iter().flat_map(|l| l.src.clone()).collect();
         let t: Vec<usize> = links.iter().flat_map(|l| l.tgt.clone()).collect();
@@ -210,60 +192,23 @@ mod tests {
     #[test]
     fn units_carry_context_and_skip_one_sided_links() {
         let links = vec![
-            Link {
-                src: vec![0],
-                tgt: vec![0],
-                confidence: 0.9,
-            },
-            Link {
-                src: vec![1],
-                tgt: vec![],
-                confidence: 0.9,
-            },
-            Link {
-                src: vec![2, 3],
-                tgt: vec![1],
-                confidence: 0.8,
-            },
+            Link { src: vec![0], tgt: vec![0], confidence: 0.9 },
+            Link { src: vec![1], tgt: vec![], confidence: 0.9 },
+            Link { src: vec![2, 3], tgt: vec![1], confidence: 0.8 },
         ];
-        let units = to_units(
-            &links,
-            &["A.", "B.", "C.", "D."],
-            &["А.", "В Г."],
-            ("en", "ru"),
-            0.0,
-            &Default::default(),
-        );
+        let units = to_units(&links, &["A.", "B.", "C.", "D."], &["А.", "В Г."], ("en", "ru"), 0.0, &Default::default());
         assert_eq!(units.len(), 2);
         assert_eq!(units[1].variants[0].text, "C. D.");
         assert_eq!(units[1].variants[0].prev.as_deref(), Some("B."));
         assert_eq!(units[1].variants[1].prev.as_deref(), Some("А."));
         assert_eq!(units[0].variants[0].next.as_deref(), Some("B."));
-        assert!(
-            to_units(
-                &links,
-                &["A.", "B.", "C.", "D."],
-                &["А.", "В Г."],
-                ("en", "ru"),
-                0.85,
-                &Default::default()
-            )
-            .len()
-                == 1
-        );
+        assert!(to_units(&links, &["A.", "B.", "C.", "D."], &["А.", "В Г."], ("en", "ru"), 0.85, &Default::default()).len() == 1);
     }
 
     #[test]
     fn empty_sides() {
         assert!(align(&[], &[], &Options::default()).is_empty());
         let links = align(&segs(&["x"]), &[], &Options::default());
-        assert_eq!(
-            links,
-            vec![Link {
-                src: vec![0],
-                tgt: vec![],
-                confidence: links[0].confidence
-            }]
-        );
+        assert_eq!(links, vec![Link { src: vec![0], tgt: vec![], confidence: links[0].confidence }]);
     }
 }

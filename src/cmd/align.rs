@@ -69,10 +69,7 @@ impl Side {
     }
 
     pub fn texts(&self) -> Vec<&str> {
-        self.pieces
-            .iter()
-            .map(|p| &self.text[p.range.clone()])
-            .collect()
+        self.pieces.iter().map(|p| &self.text[p.range.clone()]).collect()
     }
 
     pub fn segments(&self) -> Vec<Segment<'_>> {
@@ -122,15 +119,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn print_links(
-    out: &mut impl Write,
-    links: &[Link],
-    st: &[&str],
-    tt: &[&str],
-    format: Format,
-) -> anyhow::Result<()> {
-    let join =
-        |ids: &[usize], texts: &[&str]| ids.iter().map(|&i| texts[i]).collect::<Vec<_>>().join(" ");
+fn print_links(out: &mut impl Write, links: &[Link], st: &[&str], tt: &[&str], format: Format) -> anyhow::Result<()> {
+    let join = |ids: &[usize], texts: &[&str]| ids.iter().map(|&i| texts[i]).collect::<Vec<_>>().join(" ");
     for l in links {
         let (s, t) = (join(&l.src, st), join(&l.tgt, tt));
         match format {

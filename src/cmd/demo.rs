@@ -64,12 +64,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         w.insert(u, Some("en"), OnDuplicate::KeepBoth)?;
     }
     w.commit()?;
-    let kinds = |a: usize, b: usize| {
-        links
-            .iter()
-            .filter(|l| l.src.len() == a && l.tgt.len() == b)
-            .count()
-    };
+    let kinds = |a: usize, b: usize| links.iter().filter(|l| l.src.len() == a && l.tgt.len() == b).count();
     writeln!(
         out,
         "Aligned {} English and {} Russian sentences into {} links (1:1 {}, 1:2 {}, 2:1 {}, 1:0 {}, 0:1 {}); stored {} units in {}.\n",
@@ -94,21 +89,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     for p in segment::document(NEW, &en_seg) {
         let q = &NEW[p.range];
         writeln!(out, "> {q}")?;
-        match matcher
-            .lookup(
-                &Query {
-                    text: q,
-                    ..Query::default()
-                },
-                &opts,
-            )
-            .first()
-        {
-            Some(m) => writeln!(
-                out,
-                "  {:>5.1}%  {}\n          {}\n",
-                m.score, m.source, m.target
-            )?,
+        match matcher.lookup(&Query { text: q, ..Query::default() }, &opts).first() {
+            Some(m) => writeln!(out, "  {:>5.1}%  {}\n          {}\n", m.score, m.source, m.target)?,
             None => writeln!(out, "  no match at or above {}%\n", args.threshold)?,
         }
     }

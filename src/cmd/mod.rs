@@ -63,10 +63,7 @@ impl Global {
         match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal(),
         }
     }
 }
@@ -76,8 +73,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<transmem::Error>()
-                .is_some_and(|t| t.is_broken_pipe())
+            || c.downcast_ref::<transmem::Error>().is_some_and(|t| t.is_broken_pipe())
     })
 }
 
@@ -89,18 +85,11 @@ pub fn stdout() -> BufWriter<std::io::StdoutLock<'static>> {
 /// Reads a UTF-8 text file, or stdin for `-` / no file.
 pub fn read_input(file: Option<&Path>) -> anyhow::Result<(String, String)> {
     match file {
-        Some(p) if p != Path::new("-") => {
-            Ok((p.display().to_string(), transmem::error::read_text(p)?))
-        }
+        Some(p) if p != Path::new("-") => Ok((p.display().to_string(), transmem::error::read_text(p)?)),
         _ => {
             let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .context("reading standard input")?;
-            Ok((
-                "<stdin>".into(),
-                transmem::error::decode_utf8("<stdin>", buf)?,
-            ))
+            std::io::stdin().read_to_end(&mut buf).context("reading standard input")?;
+            Ok(("<stdin>".into(), transmem::error::decode_utf8("<stdin>", buf)?))
         }
     }
 }

@@ -15,10 +15,7 @@ pub struct Header {
 
 /// Reads the TMX document in `reader`, calling `f` for each unit.
 pub fn read<R: Read>(_reader: R, path: &Path, _f: impl FnMut(Unit) -> Result<()>) -> Result<()> {
-    Err(Error::Invalid(format!(
-        "{}: TMX import is not built yet",
-        path.display()
-    )))
+    Err(Error::Invalid(format!("{}: TMX import is not built yet", path.display())))
 }
 
 /// Streams units into a TMX document.

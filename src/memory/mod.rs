@@ -71,11 +71,10 @@ pub struct Unit {
 impl Unit {
     /// The variant that serves language `lang` (see [`crate::lang::serves`]).
     pub fn variant(&self, lang: &str) -> Option<&Variant> {
-        self.variants.iter().find(|v| v.lang == lang).or_else(|| {
-            self.variants
-                .iter()
-                .find(|v| crate::lang::serves(lang, &v.lang))
-        })
+        self.variants
+            .iter()
+            .find(|v| v.lang == lang)
+            .or_else(|| self.variants.iter().find(|v| crate::lang::serves(lang, &v.lang)))
     }
 }
 
@@ -202,12 +201,7 @@ impl Memory {
     pub fn writer(&mut self) -> Result<Writer<'_>> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(store_err(&path))?;
-        Ok(Writer {
-            tx,
-            path,
-            wrote: false,
-            rewrote: false,
-        })
+        Ok(Writer { tx, path, wrote: false, rewrote: false })
     }
 
     /// Number of stored units.
@@ -305,12 +299,7 @@ impl Memory {
     }
 
     /// Streaming form of [`Memory::pairs`].
-    pub fn for_each_pair(
-        &self,
-        from: &str,
-        to: &str,
-        mut f: impl FnMut(Pair) -> Result<()>,
-    ) -> Result<()> {
+    pub fn for_each_pair(&self, from: &str, to: &str, mut f: impl FnMut(Pair) -> Result<()>) -> Result<()> {
         let err = store_err(&self.path);
         let mut stmt = self
             .conn
@@ -323,10 +312,7 @@ impl Memory {
             )
             .map_err(&err)?;
         let mut rows = stmt
-            .query(params![
-                crate::lang::primary(from),
-                crate::lang::primary(to)
-            ])
+            .query(params![crate::lang::primary(from), crate::lang::primary(to)])
             .map_err(&err)?;
         let mut last_unit = None;
         while let Some(r) = rows.next().map_err(&err)? {
@@ -334,10 +320,7 @@ impl Memory {
             let slang: String = r.get(1).map_err(&err)?;
             let tlang: String = r.get(6).map_err(&err)?;
             // One pair per unit: the first variant on each side that serves.
-            if last_unit == Some(unit_id)
-                || !crate::lang::serves(from, &slang)
-                || !crate::lang::serves(to, &tlang)
-            {
+            if last_unit == Some(unit_id) || !crate::lang::serves(from, &slang) || !crate::lang::serves(to, &tlang) {
                 continue;
             }
             last_unit = Some(unit_id);
@@ -376,14 +359,8 @@ impl Memory {
              JOIN variant b ON a.unit_id = b.unit_id AND a.lang < b.lang GROUP BY 1",
             &mut st.pairs,
         )?;
-        q(
-            "SELECT lang, count(*) FROM variant GROUP BY lang",
-            &mut st.languages,
-        )?;
-        q(
-            "SELECT origin, count(*) FROM unit GROUP BY origin",
-            &mut st.origins,
-        )?;
+        q("SELECT lang, count(*) FROM variant GROUP BY lang", &mut st.languages)?;
+        q("SELECT origin, count(*) FROM unit GROUP BY origin", &mut st.origins)?;
         Ok(st)
     }
 }
@@ -397,18 +374,13 @@ fn to_json<T: Serialize>(v: &[T]) -> Option<String> {
 }
 
 fn from_json<T: for<'de> Deserialize<'de>>(s: Option<String>) -> Vec<T> {
-    s.and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default()
+    s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
 }
 
 /// FNV-1a over the sorted (lang, text) pairs: equal for units with the same
 /// variants whatever their order, so exact duplicates are found by index.
 fn content_hash(unit: &Unit) -> i64 {
-    let mut keys: Vec<(&str, &str)> = unit
-        .variants
-        .iter()
-        .map(|v| (v.lang.as_str(), v.text.as_str()))
-        .collect();
+    let mut keys: Vec<(&str, &str)> = unit.variants.iter().map(|v| (v.lang.as_str(), v.text.as_str())).collect();
     keys.sort();
     let mut h: u64 = 0xcbf29ce484222325;
     for (l, t) in keys {
@@ -440,12 +412,7 @@ impl Writer<'_> {
     /// source for `policy` (the first variant when `None`). Language tags
     /// must already be canonical; a unit needs at least one variant and at
     /// most one per language.
-    pub fn insert(
-        &mut self,
-        unit: &Unit,
-        source_lang: Option<&str>,
-        policy: OnDuplicate,
-    ) -> Result<Inserted> {
+    pub fn insert(&mut self, unit: &Unit, source_lang: Option<&str>, policy: OnDuplicate) -> Result<Inserted> {
         validate(unit)?;
         let path = self.path.clone();
         let err = store_err(&path);
@@ -534,11 +501,7 @@ impl Writer<'_> {
             .map_err(&err)?
             .collect::<std::result::Result<_, _>>()
             .map_err(&err)?;
-        let mut new: Vec<(String, String)> = unit
-            .variants
-            .iter()
-            .map(|v| (v.lang.clone(), v.text.clone()))
-            .collect();
+        let mut new: Vec<(String, String)> = unit.variants.iter().map(|v| (v.lang.clone(), v.text.clone())).collect();
         stored.sort();
         new.sort();
         Ok(stored == new)
@@ -581,9 +544,7 @@ impl Writer<'_> {
 
 fn validate(unit: &Unit) -> Result<()> {
     if unit.variants.is_empty() {
-        return Err(Error::Invalid(
-            "a translation unit needs at least one variant".into(),
-        ));
+        return Err(Error::Invalid("a translation unit needs at least one variant".into()));
     }
     for (i, v) in unit.variants.iter().enumerate() {
         if crate::lang::normalize_tag(&v.lang).ok().as_deref() != Some(v.lang.as_str()) {

@@ -57,25 +57,19 @@ INSERT INTO match_state VALUES ('instance', random()), ('generation', 0), ('rewr
 /// Checks (and, for a new file, creates) the schema.
 pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
     let err = store_err(path);
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(&err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(&err)?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
         .map_err(&err)?;
     let app: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .map_err(&err)?;
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(&err)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(&err)?;
     let tables: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
         .map_err(&err)?;
     if app == 0 && tables == 0 {
         if !create {
-            return Err(Error::Invalid(format!(
-                "{} is empty, not a transmem memory",
-                path.display()
-            )));
+            return Err(Error::Invalid(format!("{} is empty, not a transmem memory", path.display())));
         }
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"

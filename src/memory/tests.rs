@@ -38,27 +38,17 @@ fn insert_and_read_back() {
     assert_eq!(got.variants, u.variants);
     assert_eq!(got.props, u.props);
     assert_eq!(got.origin.as_deref(), Some("doc1"));
-    assert!(
-        got.created
-            .as_deref()
-            .is_some_and(|c| c.len() == 16 && c.ends_with('Z'))
-    );
+    assert!(got.created.as_deref().is_some_and(|c| c.len() == 16 && c.ends_with('Z')));
 }
 
 #[test]
 fn exact_duplicates_are_stored_once() {
     let mut m = Memory::in_memory().unwrap();
     let mut w = m.writer().unwrap();
-    let a = w
-        .insert(&pair("A.", "А."), None, OnDuplicate::KeepBoth)
-        .unwrap();
-    let b = w
-        .insert(&pair("A.", "А."), None, OnDuplicate::KeepBoth)
-        .unwrap();
+    let a = w.insert(&pair("A.", "А."), None, OnDuplicate::KeepBoth).unwrap();
+    let b = w.insert(&pair("A.", "А."), None, OnDuplicate::KeepBoth).unwrap();
     w.commit().unwrap();
-    let Inserted::New(id) = a else {
-        panic!("{a:?}")
-    };
+    let Inserted::New(id) = a else { panic!("{a:?}") };
     assert_eq!(b, Inserted::Duplicate(id));
     assert_eq!(m.unit_count().unwrap(), 1);
 }
@@ -67,32 +57,16 @@ fn exact_duplicates_are_stored_once() {
 fn duplicate_policies() {
     let mut m = Memory::in_memory().unwrap();
     let mut w = m.writer().unwrap();
-    w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth)
-        .unwrap();
-    let kept = w
-        .insert(&pair("Yes.", "Ага."), None, OnDuplicate::KeepBoth)
-        .unwrap();
+    w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth).unwrap();
+    let kept = w.insert(&pair("Yes.", "Ага."), None, OnDuplicate::KeepBoth).unwrap();
     assert!(matches!(kept, Inserted::New(_)));
-    let skipped = w
-        .insert(&pair("Yes.", "Так точно."), None, OnDuplicate::Skip)
-        .unwrap();
+    let skipped = w.insert(&pair("Yes.", "Так точно."), None, OnDuplicate::Skip).unwrap();
     assert!(matches!(skipped, Inserted::Skipped(_)));
-    let over = w
-        .insert(
-            &pair("Yes.", "Конечно."),
-            Some("en"),
-            OnDuplicate::Overwrite,
-        )
-        .unwrap();
-    let Inserted::Overwritten(id) = over else {
-        panic!("{over:?}")
-    };
+    let over = w.insert(&pair("Yes.", "Конечно."), Some("en"), OnDuplicate::Overwrite).unwrap();
+    let Inserted::Overwritten(id) = over else { panic!("{over:?}") };
     w.commit().unwrap();
     assert_eq!(m.unit_count().unwrap(), 2);
-    assert_eq!(
-        m.unit(id).unwrap().unwrap().variant("ru").unwrap().text,
-        "Конечно."
-    );
+    assert_eq!(m.unit(id).unwrap().unwrap().variant("ru").unwrap().text, "Конечно.");
 }
 
 #[test]
@@ -100,8 +74,7 @@ fn dropped_writer_rolls_back() {
     let mut m = Memory::in_memory().unwrap();
     {
         let mut w = m.writer().unwrap();
-        w.insert(&pair("Lost.", "Потеряно."), None, OnDuplicate::KeepBoth)
-            .unwrap();
+        w.insert(&pair("Lost.", "Потеряно."), None, OnDuplicate::KeepBoth).unwrap();
     }
     assert_eq!(m.unit_count().unwrap(), 0);
 }
@@ -110,10 +83,7 @@ fn dropped_writer_rolls_back() {
 fn invalid_units_are_refused() {
     let mut m = Memory::in_memory().unwrap();
     let mut w = m.writer().unwrap();
-    assert!(
-        w.insert(&Unit::default(), None, OnDuplicate::KeepBoth)
-            .is_err()
-    );
+    assert!(w.insert(&Unit::default(), None, OnDuplicate::KeepBoth).is_err());
     let mut twice = pair("a", "b");
     twice.variants[1].lang = "en".into();
     assert!(w.insert(&twice, None, OnDuplicate::KeepBoth).is_err());
@@ -136,15 +106,9 @@ fn pairs_follow_language_fallback_and_direction() {
     w.insert(&u, None, OnDuplicate::KeepBoth).unwrap();
     w.commit().unwrap();
     let en_ru = m.pairs("en", "ru").unwrap();
-    assert_eq!(
-        (en_ru[0].source.as_str(), en_ru[0].target.as_str()),
-        ("Color.", "Цвет.")
-    );
+    assert_eq!((en_ru[0].source.as_str(), en_ru[0].target.as_str()), ("Color.", "Цвет."));
     let ru_de = m.pairs("ru", "de").unwrap();
-    assert_eq!(
-        (ru_de[0].source.as_str(), ru_de[0].target.as_str()),
-        ("Цвет.", "Farbe.")
-    );
+    assert_eq!((ru_de[0].source.as_str(), ru_de[0].target.as_str()), ("Цвет.", "Farbe."));
     assert!(m.pairs("en-GB", "ru").unwrap().is_empty());
     let st = m.stats().unwrap();
     assert_eq!(st.units, 1);

@@ -15,10 +15,9 @@ pub struct Segmenter {
 }
 
 const EN_ABBR: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "no", "vs", "inc", "ltd", "gen", "sen",
-    "rep", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "e.g", "i.e", "etc", "u.s", "u.k", "co", "corp", "gov", "lt", "col", "capt", "sgt", "mt", "ft",
-    "approx",
+    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "no", "vs", "inc", "ltd", "gen", "sen", "rep",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "e.g", "i.e",
+    "etc", "u.s", "u.k", "co", "corp", "gov", "lt", "col", "capt", "sgt", "mt", "ft", "approx",
 ];
 const RU_ABBR: &[&str] = &[
     "г", "гг", "т.е", "т.д", "т.п", "др", "им", "ул", "д", "стр", "тыс", "руб", "долл", "ст", "см",
@@ -59,12 +58,7 @@ impl Segmenter {
             let (pos, c) = chars[i];
             if matches!(c, '.' | '!' | '?' | '…') {
                 let mut j = i + 1;
-                while j < chars.len()
-                    && matches!(
-                        chars[j].1,
-                        '.' | '!' | '?' | '…' | '"' | '»' | '”' | '’' | ')'
-                    )
-                {
+                while j < chars.len() && matches!(chars[j].1, '.' | '!' | '?' | '…' | '"' | '»' | '”' | '’' | ')') {
                     j += 1;
                 }
                 let ws_end = {
@@ -80,12 +74,7 @@ impl Segmenter {
                         || next.is_ascii_digit()
                         || matches!(next, '"' | '«' | '“' | '„' | '(' | '—' | '–' | '-');
                     if starts && !(c == '.' && self.is_abbreviation(&line[seg_start..pos])) {
-                        push_trimmed(
-                            text,
-                            start + seg_start,
-                            start + chars[j - 1].0 + chars[j - 1].1.len_utf8(),
-                            out,
-                        );
+                        push_trimmed(text, start + seg_start, start + chars[j - 1].0 + chars[j - 1].1.len_utf8(), out);
                         seg_start = chars[ws_end].0;
                         i = ws_end;
                         continue;
@@ -205,10 +194,7 @@ mod tests {
     use super::*;
 
     fn seg(text: &str, lang: &str) -> Vec<String> {
-        segment(text, lang)
-            .into_iter()
-            .map(|r| text[r].to_string())
-            .collect()
+        segment(text, lang).into_iter().map(|r| text[r].to_string()).collect()
     }
 
     #[test]
@@ -218,31 +204,19 @@ mod tests {
 
     #[test]
     fn keeps_abbreviations_and_initials() {
-        assert_eq!(
-            seg("Mr. Smith met J. Doe. Then he left.", "en"),
-            ["Mr. Smith met J. Doe.", "Then he left."]
-        );
-        assert_eq!(
-            seg("Встреча с В. Путиным. Он ушёл.", "ru"),
-            ["Встреча с В. Путиным.", "Он ушёл."]
-        );
+        assert_eq!(seg("Mr. Smith met J. Doe. Then he left.", "en"), ["Mr. Smith met J. Doe.", "Then he left."]);
+        assert_eq!(seg("Встреча с В. Путиным. Он ушёл.", "ru"), ["Встреча с В. Путиным.", "Он ушёл."]);
     }
 
     #[test]
     fn line_break_ends_segment() {
-        assert_eq!(
-            seg("Title\nBody text. More", "en"),
-            ["Title", "Body text.", "More"]
-        );
+        assert_eq!(seg("Title\nBody text. More", "en"), ["Title", "Body text.", "More"]);
     }
 
     #[test]
     fn presegmented_lines_and_paragraphs() {
         let t = " a \nb\n\nc";
-        let got: Vec<(&str, usize)> = lines(t)
-            .into_iter()
-            .map(|p| (&t[p.range], p.para))
-            .collect();
+        let got: Vec<(&str, usize)> = lines(t).into_iter().map(|p| (&t[p.range], p.para)).collect();
         assert_eq!(got, [("a", 0), ("b", 0), ("c", 1)]);
     }
 
