@@ -1,11 +1,80 @@
-//! `transmem concordance` (placeholder: its issue builds it).
+//! `transmem concordance`: stored segments containing words or a phrase.
 
-use super::Global;
+use std::io::Write;
 
-/// Not built yet.
+use clap::ValueEnum;
+use transmem::matcher::concordance::{self, Hit};
+use transmem::memory::Memory;
+
+use super::{Global, lang_arg, stdout};
+
+/// Find stored segments that contain words or a phrase
+///
+/// Example: transmem concordance --lang en "press conference"
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Language of TEXT and of the segments searched
+    #[arg(long)]
+    pub lang: String,
+    /// At most this many segments
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Words or phrase to find (case, quotes and dashes ignored)
+    pub text: String,
+}
 
-pub fn run(_args: Args, _g: &Global) -> anyhow::Result<u8> {
-    anyhow::bail!("`concordance` is not built yet")
+/// Output formats.
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum Format {
+    /// Each segment with its hits highlighted, then its translations
+    Table,
+    /// One JSON object per segment
+    Jsonl,
+}
+
+pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    let lang = lang_arg(&args.lang)?;
+    let mem = Memory::open_existing(g.memory_path())?;
+    let hits = concordance::search(&mem, &lang, &args.text, args.limit)?;
+    let color = g.color_stdout();
+    let mut out = stdout();
+    for h in &hits {
+        match args.format {
+            Format::Jsonl => super::write_json_line(&mut out, h)?,
+            Format::Table => {
+                writeln!(out, "#{}  {}", h.id, highlight(h, color))?;
+                for (l, t) in &h.translations {
+                    writeln!(out, "    {l}: {t}")?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if hits.is_empty() { 1 } else { 0 })
+}
+
+/// The hit's text with matched words in bold yellow, or in [brackets]
+/// without colour.
+fn highlight(h: &Hit, color: bool) -> String {
+    let (on, off) = if color {
+        ("\x1b[1;33m", "\x1b[0m")
+    } else {
+        ("[", "]")
+    };
+    let mut s = String::with_capacity(h.text.len() + 16);
+    let mut at = 0;
+    for &(a, b) in &h.hits {
+        if let (Some(before), Some(word)) = (h.text.get(at..a), h.text.get(a..b)) {
+            s.push_str(before);
+            s.push_str(on);
+            s.push_str(word);
+            s.push_str(off);
+            at = b;
+        }
+    }
+    s.push_str(h.text.get(at..).unwrap_or(""));
+    s
 }

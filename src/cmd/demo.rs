@@ -88,6 +88,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let opts = Options {
         threshold: args.threshold,
         limit: 1,
+        ..Options::default()
     };
     writeln!(out, "Looking up each sentence of the new article:\n")?;
     for p in segment::document(NEW, &en_seg) {

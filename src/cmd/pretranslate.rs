@@ -64,7 +64,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             let m = s.best.as_ref().filter(|m| m.score >= args.threshold);
             DraftUnit {
                 source: &s.text,
-                target: m.map(|m| m.target.as_str()),
+                // Numbers and names already replaced where the match allowed it.
+                target: m.map(|m| m.substituted_target.as_deref().unwrap_or(&m.target)),
                 score: m.map(|m| m.score),
                 match_source: m.map(|m| m.source.as_str()),
                 origin: m.and_then(|m| m.origin.as_deref()),

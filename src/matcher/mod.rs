@@ -1,15 +1,36 @@
-//! Fuzzy matching: scoring a query against stored sources.
+//! Fuzzy matching: scoring a query against stored sources, as a CAT tool does.
 //!
-//! Scores are percentages on the normalised text (see [`crate::normalize`]),
-//! combining character-level and word-level edit distance so that a one-word
-//! change in a long sentence and a typo in a short one both score sensibly.
-//! 100 is reserved for identical normalised sources.
+//! A lookup runs in three steps. The [`index`] proposes candidates that share
+//! rare words with the query and whose length leaves the threshold within
+//! reach; [`score`] ranks them by edit distance on matching keys; the best are
+//! then read in full from the memory and charged their [`penalty`]s, checked
+//! for context (101%), auto-substituted ([`substitute`]) and diffed
+//! ([`diff`]). `Options::exhaustive` replaces the first step by a scan of every
+//! stored source, the oracle the index is measured against. docs/matching.md
+//! gives the formula and the design.
 
+pub mod concordance;
+pub mod diff;
+pub mod index;
+pub mod penalty;
+pub mod score;
+pub mod substitute;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags, params};
 use serde::Serialize;
 
+pub use diff::Span;
+pub use penalty::{Penalties, Penalty};
+pub use substitute::Substitution;
+
 use crate::error::Result;
-use crate::memory::Memory;
+use crate::memory::{Memory, Pair, store_err};
 use crate::normalize::normalize;
+use index::Index;
+use score::Prepared;
 
 /// Lookup options.
 #[derive(Debug, Clone)]
@@ -18,6 +39,12 @@ pub struct Options {
     pub threshold: f64,
     /// At most this many matches per query.
     pub limit: usize,
+    /// Score every stored source instead of the index's candidates.
+    pub exhaustive: bool,
+    /// Points charged per kind of difference.
+    pub penalties: Penalties,
+    /// How many index candidates to score (0: automatic).
+    pub candidates: usize,
 }
 
 impl Default for Options {
@@ -25,6 +52,9 @@ impl Default for Options {
         Options {
             threshold: 70.0,
             limit: 5,
+            exhaustive: false,
+            penalties: Penalties::default(),
+            candidates: 0,
         }
     }
 }
@@ -38,100 +68,349 @@ pub struct Query<'a> {
 }
 
 /// One match.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Match {
+    /// What the user sees: 101 for a context match, 100 for an identical
+    /// source, else the base score less the penalties.
     pub score: f64,
     pub source: String,
     pub target: String,
+    /// Unit id.
     pub id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// Similarity before penalties.
+    pub base: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub penalties: Vec<Penalty>,
+    /// The stored and the query's neighbours agree too (101%).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub context: bool,
+    /// Placeables replaced in `substituted_target`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub substituted: Vec<Substitution>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub substituted_target: Option<String>,
+    /// Score of the substituted suggestion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub substituted_score: Option<f64>,
+    /// From this match's source to the query.
+    pub diff: Vec<Span>,
 }
 
-struct Entry {
-    unit_id: i64,
-    norm: String,
-    source: String,
-    target: String,
-    origin: Option<String>,
+/// Where full pairs are read once the index has ranked them.
+enum Store {
+    /// A memory file: a private read-only connection (a `Mutex` makes the
+    /// matcher `Sync`; it is held for a few row reads per query).
+    File(Mutex<Connection>),
+    /// A memory in RAM (`:memory:`): the pairs themselves, by index id.
+    Ram(Vec<Pair>),
 }
 
 /// Matches queries against the pairs of one language direction.
 pub struct Matcher {
-    entries: Vec<Entry>,
+    from: String,
+    to: String,
+    index: Index,
+    store: Store,
 }
 
+/// How many ranked candidates past `limit` get penalties computed, so that a
+/// penalty can reorder near-ties.
+const EXTRA: usize = 8;
+
+/// Index candidates scored per lookup unless `Options::candidates` says.
+const CANDIDATES: usize = 100;
+
 impl Matcher {
-    /// Loads every `from` → `to` pair of `memory`.
+    /// Prepares lookups `from` → `to` in `memory`: opens (or builds) the
+    /// index of `from` (see [`index::open`]).
     pub fn load(memory: &Memory, from: &str, to: &str) -> Result<Matcher> {
-        let mut entries = Vec::new();
-        memory.for_each_pair(from, to, |p| {
-            entries.push(Entry {
-                unit_id: p.unit_id,
-                norm: normalize(&p.source),
-                source: p.source,
-                target: p.target,
-                origin: p.origin,
+        let path = memory.path();
+        let primary = crate::lang::primary(from).to_ascii_lowercase();
+        if path == Path::new(":memory:") {
+            let pairs = memory.pairs(from, to)?;
+            let rows = pairs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (i as i64, normalize(&p.source)))
+                .collect();
+            return Ok(Matcher {
+                from: from.into(),
+                to: to.into(),
+                index: Index::build(rows),
+                store: Store::Ram(pairs),
             });
-            Ok(())
-        })?;
-        Ok(Matcher { entries })
+        }
+        let index = index::open(memory.connection(), path, &primary)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(store_err(path))?;
+        Ok(Matcher {
+            from: from.into(),
+            to: to.into(),
+            index,
+            store: Store::File(Mutex::new(conn)),
+        })
     }
 
-    /// Number of pairs this matcher searches.
+    /// Number of stored sources this matcher searches (in a multilingual
+    /// memory, also those without a `to` variant).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index.len()
     }
 
     /// True when there is nothing to match against.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.index.is_empty()
+    }
+
+    /// Ranks index entries by base score: `(base, entry)`, best first, at
+    /// most `keep`, none below `threshold`. The indexed path scores with the
+    /// bit-parallel [`score::Pattern`]; the exhaustive path is the plain
+    /// reference (every entry, `strsim` tables), which makes it an oracle for
+    /// both the candidate filter and the fast distance.
+    fn rank(&self, qk: &str, opts: &Options, keep: usize) -> Vec<(f64, u32)> {
+        let mut top: Vec<(f64, u32)> = Vec::with_capacity(keep + 1);
+        let cutoff = |top: &Vec<(f64, u32)>| {
+            if top.len() >= keep {
+                top.last()
+                    .map_or(opts.threshold, |t| t.0.max(opts.threshold))
+            } else {
+                opts.threshold
+            }
+        };
+        let push = |top: &mut Vec<(f64, u32)>, b: f64, e: u32| {
+            let at = top.partition_point(|t| t.0 > b || (t.0 == b && t.1 < e));
+            top.insert(at, (b, e));
+            top.truncate(keep);
+        };
+        if opts.exhaustive {
+            let q = Prepared::new(qk);
+            for e in 0..self.index.len() as u32 {
+                let c = cutoff(&top);
+                let (sc, sw) = self.index.lengths(e as usize);
+                if score::bound(q.chars.len(), q.words.len(), sc, sw) < c {
+                    continue;
+                }
+                let s = Prepared::new(self.index.key(e as usize));
+                if let Some(b) = score::base(&q, &s, c).filter(|b| *b >= c) {
+                    push(&mut top, b, e);
+                }
+            }
+        } else {
+            let q = score::Pattern::new(qk);
+            let max = match opts.candidates {
+                0 if q.words.len() <= 4 => 3 * CANDIDATES,
+                0 => CANDIDATES,
+                n => n,
+            };
+            let mut words = Vec::new();
+            // A key of numbers only has no word to look up: every entry is
+            // a candidate, and the length bound keeps the scan cheap.
+            let cands: Vec<u32> = if qk.split(' ').all(|w| w == "#" || w.is_empty()) {
+                (0..self.index.len() as u32).collect()
+            } else {
+                self.index
+                    .candidates(qk, q.chars(), q.words.len(), opts.threshold, max)
+            };
+            for e in cands {
+                let c = cutoff(&top);
+                let (sc, sw) = self.index.lengths(e as usize);
+                if score::bound(q.chars(), q.words.len(), sc, sw) < c {
+                    continue;
+                }
+                if let Some(b) = score::base_fast(&q, self.index.key(e as usize), sc, &mut words, c)
+                    .filter(|b| *b >= c)
+                {
+                    push(&mut top, b, e);
+                }
+            }
+        }
+        top
+    }
+
+    /// Reads the full pair behind index entry `e`, if it still serves this
+    /// direction and its key is unchanged (a stale index never shows
+    /// another text).
+    fn fetch(&self, e: u32, conn: Option<&Connection>) -> Option<Pair> {
+        if e as usize >= self.index.len() {
+            return None;
+        }
+        let id = self.index.id(e as usize);
+        match &self.store {
+            Store::Ram(pairs) => pairs.get(usize::try_from(id).ok()?).cloned(),
+            Store::File(_) => {
+                let conn = conn?;
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, s.text, u.origin, t.lang, t.text,
+                                t.primary_lang
+                         FROM variant s JOIN unit u ON u.id = s.unit_id
+                         JOIN variant t ON t.unit_id = s.unit_id AND t.rowid <> s.rowid
+                         WHERE s.rowid = ?1 ORDER BY t.rowid",
+                    )
+                    .ok()?;
+                // The target language is filtered here rather than bound in
+                // SQL: a bound value in the join made SQLite re-plan the
+                // statement on every call.
+                let want = crate::lang::primary(&self.to);
+                let mut rows = stmt.query(params![id]).ok()?;
+                while let Ok(Some(r)) = rows.next() {
+                    let slang: String = r.get(1).ok()?;
+                    let tlang: String = r.get(8).ok()?;
+                    let norm = crate::normalize::normalize(&r.get::<_, String>(6).ok()?);
+                    let tprimary: String = r.get(10).ok()?;
+                    if !tprimary.eq_ignore_ascii_case(want)
+                        || !crate::lang::serves(&self.from, &slang)
+                        || !crate::lang::serves(&self.to, &tlang)
+                        || score::key_of_normalized(&norm) != self.index.key(e as usize)
+                    {
+                        continue;
+                    }
+                    return Some(Pair {
+                        unit_id: r.get(0).ok()?,
+                        source: r.get(2).ok()?,
+                        source_markup: r.get(3).ok()?,
+                        prev: r.get(4).ok()?,
+                        next: r.get(5).ok()?,
+                        origin: r.get(7).ok()?,
+                        target: r.get(9).ok()?,
+                    });
+                }
+                None
+            }
+        }
     }
 
     /// The best matches for `query`, best first.
     pub fn lookup(&self, query: &Query, opts: &Options) -> Vec<Match> {
-        let q = normalize(query.text);
-        let mut found: Vec<Match> = self
-            .entries
-            .iter()
-            .filter_map(|e| {
-                let s = score_normalized(&q, &e.norm);
-                (s >= opts.threshold).then(|| Match {
-                    score: s,
-                    source: e.source.clone(),
-                    target: e.target.clone(),
-                    id: e.unit_id,
-                    origin: e.origin.clone(),
-                })
-            })
-            .collect();
+        if opts.limit == 0 {
+            return Vec::new();
+        }
+        let qk = score::key(query.text);
+        let ranked = self.rank(&qk, opts, opts.limit + EXTRA);
+        let qside = penalty::Side::new(query.text, None);
+        let guard = match &self.store {
+            Store::File(m) => Some(m.lock().unwrap_or_else(|p| p.into_inner())),
+            Store::Ram(_) => None,
+        };
+        // Final scores never exceed base scores, so once `limit` matches
+        // beat the next base score, no later candidate can enter.
+        let mut found: Vec<Match> = Vec::with_capacity(opts.limit + 1);
+        for (base, e) in ranked {
+            if found.len() >= opts.limit && found.iter().all(|m| m.score >= base.min(100.0)) {
+                break;
+            }
+            let Some(p) = self.fetch(e, guard.as_deref()) else {
+                continue;
+            };
+            let m = finish(query, &qside, p, base, opts);
+            if m.score >= opts.threshold {
+                found.push(m);
+            }
+        }
+        drop(guard);
         found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
         found.truncate(opts.limit);
+        for m in &mut found {
+            explain(query, m, opts);
+        }
         found
     }
 }
 
-/// Similarity of two texts in percent, on their normalised forms.
-pub fn score(a: &str, b: &str) -> f64 {
-    score_normalized(&normalize(a), &normalize(b))
-}
-
-/// [`score`] for texts that are already normalised.
-pub fn score_normalized(a: &str, b: &str) -> f64 {
-    if a == b {
+/// Final score from a base score and penalties (see docs/matching.md).
+fn final_score(identical: bool, base: f64, pens: &[Penalty]) -> f64 {
+    if identical {
         return 100.0;
     }
-    let ac: Vec<char> = a.chars().collect();
-    let bc: Vec<char> = b.chars().collect();
-    let char_sim =
-        1.0 - strsim::generic_levenshtein(&ac, &bc) as f64 / ac.len().max(bc.len()).max(1) as f64;
-    let aw: Vec<&str> = a.split(' ').collect();
-    let bw: Vec<&str> = b.split(' ').collect();
-    let word_sim =
-        1.0 - strsim::generic_levenshtein(&aw, &bw) as f64 / aw.len().max(bw.len()).max(1) as f64;
-    let s = 100.0 * (0.5 * char_sim + 0.5 * word_sim);
-    // Never 100 for texts that differ, however little.
-    (s.min(99.0) * 10.0).round() / 10.0
+    let p: f64 = pens.iter().map(|p| p.points).sum();
+    score::round1((base - p).clamp(0.0, 99.9))
+}
+
+fn same_context(q: Option<&str>, s: Option<&str>) -> bool {
+    matches!((q, s), (Some(a), Some(b)) if normalize(a) == normalize(b))
+}
+
+/// Turns a ranked pair into a [`Match`]: penalties and context.
+fn finish(query: &Query, qside: &penalty::Side, p: Pair, base: f64, opts: &Options) -> Match {
+    use unicode_normalization::UnicodeNormalization;
+    let identical = query.text.nfc().eq(p.source.nfc()) && p.source_markup.is_none();
+    let pens = if identical {
+        Vec::new()
+    } else {
+        penalty::between(
+            qside,
+            &penalty::Side::new(&p.source, p.source_markup.as_deref()),
+            &opts.penalties,
+        )
+    };
+    let mut score = final_score(identical, base, &pens);
+    // 101: identical, the previous segments agree, and the next ones too when
+    // both sides know them.
+    let context = score == 100.0
+        && same_context(query.prev, p.prev.as_deref())
+        && (query.next.is_none()
+            || p.next.is_none()
+            || same_context(query.next, p.next.as_deref()));
+    if context {
+        score = 101.0;
+    }
+    Match {
+        score,
+        source: p.source,
+        target: p.target,
+        id: p.unit_id,
+        origin: p.origin,
+        base: score::round1(base),
+        penalties: pens,
+        context,
+        ..Match::default()
+    }
+}
+
+/// Adds the diff and the substituted suggestion to a match that is shown.
+fn explain(query: &Query, m: &mut Match, opts: &Options) {
+    use unicode_normalization::UnicodeNormalization;
+    if m.score >= 100.0 {
+        return;
+    }
+    m.diff = diff::diff(&m.source, query.text);
+    if let Some(s) = substitute::substitute(query.text, &m.source, &m.target) {
+        let spens = penalty::penalties(query.text, &s.source, None, &opts.penalties);
+        let sbase = score::base(
+            &Prepared::new(&score::key(query.text)),
+            &Prepared::new(&score::key(&s.source)),
+            0.0,
+        )
+        .unwrap_or(0.0);
+        let same = query.text.nfc().eq(s.source.nfc());
+        m.substituted_score = Some(final_score(same, sbase, &spens));
+        m.substituted = s.subs;
+        m.substituted_target = Some(s.target);
+    }
+}
+
+/// Similarity of two texts in percent, as a lookup would show it (default
+/// penalties, no context, no markup).
+pub fn score(a: &str, b: &str) -> f64 {
+    use unicode_normalization::UnicodeNormalization;
+    let identical = a.nfc().eq(b.nfc());
+    let base = score::base(
+        &Prepared::new(&score::key(a)),
+        &Prepared::new(&score::key(b)),
+        0.0,
+    )
+    .unwrap_or(0.0);
+    let pens = if identical {
+        Vec::new()
+    } else {
+        penalty::penalties(a, b, None, &Penalties::default())
+    };
+    final_score(identical, base, &pens)
 }
 
 #[cfg(test)]
@@ -139,8 +418,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn identical_after_normalisation_is_100() {
-        assert_eq!(score("It’s «fine».", "it's \"fine\"."), 100.0);
+    fn identical_is_100_and_typography_costs_a_point() {
+        assert_eq!(score("It’s fine.", "It’s fine."), 100.0);
+        assert_eq!(score("It’s «fine».", "it's \"fine\"."), 98.0);
     }
 
     #[test]
@@ -150,5 +430,17 @@ mod tests {
         let far = score(q, "Prices rose sharply last year.");
         assert!(close < 100.0 && close > 70.0, "{close}");
         assert!(far < close, "{far} {close}");
+    }
+
+    #[test]
+    fn number_only_difference_is_99() {
+        assert_eq!(score("Room 12 is free.", "Room 14 is free."), 99.0);
+        assert_eq!(
+            score(
+                "Комната 12 свободна, 3 места.",
+                "Комната 14 свободна, 5 места."
+            ),
+            98.0
+        );
     }
 }

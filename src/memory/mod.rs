@@ -201,7 +201,7 @@ impl Memory {
     pub fn writer(&mut self) -> Result<Writer<'_>> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(store_err(&path))?;
-        Ok(Writer { tx, path })
+        Ok(Writer { tx, path, wrote: false, rewrote: false })
     }
 
     /// Number of stored units.
@@ -455,6 +455,10 @@ fn content_hash(unit: &Unit) -> i64 {
 pub struct Writer<'m> {
     tx: Transaction<'m>,
     path: PathBuf,
+    /// Something was written / variants were replaced: the matcher's index
+    /// stamp is bumped at commit.
+    wrote: bool,
+    rewrote: bool,
 }
 
 impl Writer<'_> {
@@ -515,6 +519,7 @@ impl Writer<'_> {
                     .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
                     .map_err(&err)?;
                 self.write_variants(id, unit)?;
+                (self.wrote, self.rewrote) = (true, true);
                 self.tx
                     .execute(
                         "UPDATE unit SET content_hash = ?2, changed = ?3, changer = ?4 WHERE id = ?1",
@@ -547,6 +552,7 @@ impl Writer<'_> {
             .map_err(&err)?;
         let id = self.tx.last_insert_rowid();
         self.write_variants(id, unit)?;
+        self.wrote = true;
         Ok(Inserted::New(id))
     }
 
@@ -600,6 +606,7 @@ impl Writer<'_> {
 
     /// Makes every write of this transaction permanent.
     pub fn commit(self) -> Result<()> {
+        crate::matcher::index::on_commit(&self.tx, self.wrote, self.rewrote);
         let path = self.path;
         self.tx.commit().map_err(store_err(&path))
     }

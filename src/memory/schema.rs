@@ -48,6 +48,10 @@ CREATE TABLE variant (
     UNIQUE (unit_id, lang)
 );
 CREATE INDEX variant_text ON variant(text_hash);
+-- The matcher's index stamp (see matcher::index): random instance, write
+-- generation, and a count of writes that replaced variants.
+CREATE TABLE match_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO match_state VALUES ('instance', random()), ('generation', 0), ('rewrites', 0);
 ";
 
 /// Checks (and, for a new file, creates) the schema.
