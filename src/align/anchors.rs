@@ -228,14 +228,21 @@ fn calendar(lower: &str) -> Option<u8> {
     ];
     // Short abbreviations (`jan`, `mar`) must be the whole word; Russian
     // stems take any case ending, full Latin names a few letters more.
+    // Cheap rejection first: every name starts with one of these letters.
+    let first = lower.chars().next()?;
+    if !"jfmasondtwяфмаисондпвчс".contains(first) {
+        return None;
+    }
+    let len = lower.chars().count();
     NAMES.iter().find_map(|&(name, k)| {
-        let whole = lower == name;
-        let stem = name.chars().count() >= 4
-            && lower.starts_with(name)
-            && lower.chars().count() <= name.chars().count() + 3;
-        let cyr_stem =
-            name.chars().next().is_some_and(|c| cyr(c).is_some()) && lower.starts_with(name);
-        (whole || (stem && name.chars().count() >= 5) || cyr_stem).then_some(k)
+        if !lower.starts_with(name) {
+            return None;
+        }
+        let name_len = name.chars().count();
+        let whole = len == name_len;
+        let stem = name_len >= 5 && len <= name_len + 3;
+        let cyr_stem = name.chars().next().is_some_and(|c| cyr(c).is_some());
+        (whole || stem || cyr_stem).then_some(k)
     })
 }
 
@@ -362,7 +369,8 @@ pub fn extract(text: &str, ex: Extract) -> Vec<Anchor> {
         push(&mut out, hash(b'p', class), Kind::Punct, 0.4, class.into());
     }
     let mut first = true;
-    for raw in text.split(|c: char| c.is_whitespace() || matches!(c, '—' | '–' | '\'' | '’')) {
+    for raw in text.split(|c: char| c.is_whitespace() || matches!(c, '—' | '–' | '\'' | '’'))
+    {
         let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
         if word.is_empty() {
             continue;
@@ -434,11 +442,14 @@ pub fn extract(text: &str, ex: Extract) -> Vec<Anchor> {
 /// the transliterations, cut to the shorter length (tolerating case
 /// endings), are close.
 pub fn same_word(a: &str, b: &str) -> bool {
-    let (la, lb) = (a.chars().count(), b.chars().count());
-    let n = la.min(lb).max(3);
-    let ca: String = a.chars().take(n).collect();
-    let cb: String = b.chars().take(n).collect();
-    strsim::jaro_winkler(&ca, &cb) >= 0.75
+    // Forms are ASCII (see `translit`), so byte slicing is safe; `get`
+    // keeps it panic-free whatever the caller passes.
+    let n = a.len().min(b.len()).max(3);
+    let (ca, cb) = (
+        a.get(..n.min(a.len())).unwrap_or(a),
+        b.get(..n.min(b.len())).unwrap_or(b),
+    );
+    strsim::jaro_winkler(ca, cb) >= 0.75
 }
 
 /// True when anchors `x` and `y` (with equal keys) count as a match.
@@ -582,7 +593,10 @@ mod tests {
         let fr0 = extract("l'expédition atteignit le sommet", Extract::default());
         assert!(de0.iter().all(|a| a.passive));
         assert_eq!(shared(&de0, &fr0), 0.0);
-        let fr_cap = extract("Bilan: l'Expédition atteignit le sommet", Extract::default());
+        let fr_cap = extract(
+            "Bilan: l'Expédition atteignit le sommet",
+            Extract::default(),
+        );
         assert!(shared(&de0, &fr_cap) > 0.0);
     }
 }

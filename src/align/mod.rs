@@ -93,13 +93,13 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             p11: 0.85,
-            p10: 0.03,
-            p21: 0.03,
-            p22: 0.004,
-            p31: 0.003,
-            p32: 0.001,
-            gain: 1.0,
-            miss: 0.6,
+            p10: 0.04,
+            p21: 0.05,
+            p22: 0.0001,
+            p31: 0.0002,
+            p32: 0.00001,
+            gain: 1.3,
+            miss: 0.8,
             skip_miss: 0.2,
             len_weight: 1.0,
             para_cross: 4.0,
@@ -263,8 +263,10 @@ impl Side {
 /// their possible partners, so a name that occurs everywhere counts less.
 fn weigh(s: &mut Side, t: &Side) {
     use std::collections::HashMap;
-    // Other side: per key, its distinct forms with their counts.
-    let mut other: HashMap<u64, Vec<(&Anchor, usize)>> = HashMap::new();
+    /// Distinct forms per key beyond which partners are counted by key only.
+    const FORMS: usize = 16;
+    // Other side: per key, its distinct anchors with their counts.
+    let mut other: HashMap<u64, Vec<(&Anchor, u32)>> = HashMap::new();
     for a in t.anchors.iter().flatten() {
         let forms = other.entry(a.key).or_default();
         if let Some(k) = forms
@@ -272,17 +274,30 @@ fn weigh(s: &mut Side, t: &Side) {
             .position(|(b, _)| b.form == a.form && b.passive == a.passive)
         {
             forms[k].1 += 1;
-        } else if forms.len() < 64 {
+        } else {
             forms.push((a, 1));
         }
     }
-    for a in s.anchors.iter_mut().flatten() {
-        let partners: usize = other.get(&a.key).map_or(0, |v| {
-            v.iter()
-                .filter(|(b, _)| anchors::matches(a, b))
-                .map(|(_, c)| c)
-                .sum()
-        });
+    // Own side: the partner count of each distinct anchor, computed once.
+    let mut memo: HashMap<(u64, &str, bool), u32> = HashMap::new();
+    let mut factors = Vec::new();
+    for a in s.anchors.iter().flatten() {
+        let partners = *memo
+            .entry((a.key, a.form.as_str(), a.passive))
+            .or_insert_with(|| {
+                let forms = other.get(&a.key).map_or(&[][..], Vec::as_slice);
+                let check = forms.len() <= FORMS;
+                forms
+                    .iter()
+                    .filter(|(b, _)| {
+                        !(a.passive && b.passive) && (!check || anchors::matches(a, b))
+                    })
+                    .map(|(_, c)| c)
+                    .sum()
+            });
+        factors.push(partners);
+    }
+    for (a, partners) in s.anchors.iter_mut().flatten().zip(factors) {
         if partners == 0 {
             a.passive = true;
         } else {
@@ -319,18 +334,6 @@ impl Pairs {
                 }
             }
         }
-        if std::env::var("DUMP").is_ok() {
-            for r in 0..n {
-                for c in r.saturating_sub(2)..(r + 3).min(m) {
-                    eprintln!(
-                        "{r} {c} {} {} {}",
-                        anchors::shared(&s.anchors[r], &t.anchors[c]),
-                        s.weight[r + 1] - s.weight[r],
-                        t.weight[c + 1] - t.weight[c]
-                    );
-                }
-            }
-        }
         Pairs { band, w }
     }
     fn get(&self, i: usize, j: usize) -> f64 {
@@ -348,7 +351,6 @@ struct Model<'a> {
     /// Variance of the length difference per character.
     var: f64,
     paragraphs: bool,
-    cap: f64,
 }
 
 impl Model<'_> {
@@ -377,7 +379,6 @@ impl Model<'_> {
         let mean = ((ls + lt / self.ratio) / 2.0).max(1.0);
         let delta = (lt - ls * self.ratio) / (mean * self.var).sqrt();
         let len_cost = -(2.0 * normal_tail(delta.abs())).ln();
-        let len_cost = len_cost.min(self.cap);
         let mut shared = 0.0;
         for a in i0..i {
             for b in j0..j {
@@ -455,8 +456,15 @@ const VAR_WIDEN: f64 = 2.2;
 /// document's own is estimated.
 const VAR_PRIOR: f64 = 4.0;
 
+/// Half-width of the first band around the diagonal (it widens itself
+/// when the path comes near its edge).
+const PASS1_WIDTH: usize = 24;
+
+/// Half-width of the second band around the first path.
+const PASS2_WIDTH: usize = 12;
+
 /// Nodes up to which the search may use a full matrix rather than a band.
-const FULL_MATRIX: usize = 300_000;
+const FULL_MATRIX: usize = 40_000;
 
 /// Aligns `src` with `tgt`. Every segment of both sides appears in exactly
 /// one returned link, in document order.
@@ -509,18 +517,17 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
     let d = opts.dict.as_deref();
     let mut s = Side::new(src, ex, d.map(|d| (d, true)));
     let mut t = Side::new(tgt, ex, d.map(|d| (d, false)));
-    if std::env::var("NOWEIGH").is_err() {
-        let s0 = Side {
-            len: Vec::new(),
-            weight: Vec::new(),
-            anchors: s.anchors.clone(),
-            para: Vec::new(),
-            counts: Vec::new(),
-            glue: Vec::new(),
-        };
-        weigh(&mut s, &t);
-        weigh(&mut t, &s0);
-    }
+    // Weigh each side against the other as it was before weighing.
+    let s0 = Side {
+        len: Vec::new(),
+        weight: Vec::new(),
+        anchors: s.anchors.clone(),
+        para: Vec::new(),
+        counts: Vec::new(),
+        glue: Vec::new(),
+    };
+    weigh(&mut s, &t);
+    weigh(&mut t, &s0);
     s.sum_weights();
     t.sum_weights();
     let paragraphs = s.para.last() != s.para.first() || t.para.last() != t.para.first();
@@ -531,10 +538,6 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
         ratio: (t.len[m] / s.len[n]).clamp(0.05, 20.0),
         var: VAR_PRIOR,
         paragraphs,
-        cap: std::env::var("LENCAP")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1e9),
     };
     if !model.ratio.is_finite() {
         model.ratio = 1.0;
@@ -551,7 +554,7 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
     let mut w = if full {
         m + 1
     } else {
-        (64 + 2 * slope).min(m + 1)
+        (PASS1_WIDTH + 2 * slope).min(m + 1)
     };
     let first = loop {
         let band = dp::Band::new(&diag, w, m);
@@ -565,12 +568,6 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
         w *= 2;
     };
     (model.ratio, model.var) = estimate(&s, &t, &first.links, model.ratio, model.var);
-    if let Ok(v) = std::env::var("VARMIN") {
-        model.var = model.var.max(v.parse().unwrap_or(0.0));
-    }
-    if let Ok(v) = std::env::var("VARFIX") {
-        model.var = v.parse().unwrap_or(6.8);
-    }
     // Pass 2: around the first path, with posteriors.
     let mut rows: Vec<(usize, usize)> = vec![(usize::MAX, 0); n + 1];
     rows[0] = (0, 0);
@@ -584,7 +581,7 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
             rows[i] = (rows[i - 1].1, rows[i - 1].1);
         }
     }
-    let band = dp::Band::new(&rows, if full { m + 1 } else { 32 + slope }, m);
+    let band = dp::Band::new(&rows, if full { m + 1 } else { PASS2_WIDTH + slope }, m);
     let pairs = Pairs::new(&s, &t, &band, n, m);
     let path = dp::search(
         n,
