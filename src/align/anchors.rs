@@ -101,7 +101,14 @@ fn cyr(c: char) -> Option<&'static str> {
 /// Lowercase Latin transliteration: Cyrillic is romanised, accents dropped.
 pub fn translit(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
-    for c in word.nfd() {
+    // Russian spells an initial English W as У before a vowel (Уотсон,
+    // Уильям): give it back its w.
+    let mut lower = word.chars().flat_map(char::to_lowercase);
+    if let (Some('у'), Some('о' | 'и' | 'э' | 'е' | 'а')) = (lower.next(), lower.next()) {
+        out.push('w');
+    }
+    let skip = usize::from(!out.is_empty());
+    for c in word.chars().skip(skip).collect::<String>().nfd() {
         for lc in c.to_lowercase() {
             if let Some(t) = cyr(lc) {
                 out.push_str(t);

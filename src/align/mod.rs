@@ -470,36 +470,6 @@ const FULL_MATRIX: usize = 40_000;
 /// one returned link, in document order.
 pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
     let (n, m) = (src.len(), tgt.len());
-    // DEVTUNE-BEGIN
-    let mut opts = opts.clone();
-    if let Ok(v) = std::env::var("TRANSMEM_ALIGN_PARAMS") {
-        for kv in v.split(',') {
-            if let Some((k, x)) = kv.split_once('=') {
-                let x: f64 = x.parse().unwrap_or(0.0);
-                let p = &mut opts.params;
-                match k {
-                    "p11" => p.p11 = x,
-                    "p10" => p.p10 = x,
-                    "p21" => p.p21 = x,
-                    "p22" => p.p22 = x,
-                    "p31" => p.p31 = x,
-                    "p32" => p.p32 = x,
-                    "gain" => p.gain = x,
-                    "miss" => p.miss = x,
-                    "skip_miss" => p.skip_miss = x,
-                    "len_weight" => p.len_weight = x,
-                    "para_cross" => p.para_cross = x,
-                    "para_break" => p.para_break = x,
-                    "temperature" => p.temperature = x,
-                    "glue" => p.glue = x,
-                    "cc" => p.count_cost = [0.4 * x, 0.5 * x, 1.5 * x, 2.0 * x, 0.3 * x],
-                    _ => {}
-                }
-            }
-        }
-    }
-    let opts = &opts;
-    // DEVTUNE-END
     if n == 0 || m == 0 {
         let one = |k: usize, is_src: bool| Link {
             src: if is_src { vec![k] } else { vec![] },

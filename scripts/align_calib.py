@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Show an aligner's wrong links on align_eval tasks (development aid).
+"""Calibration and error listing for an aligner on align_eval tasks A and B.
 
-usage: align_debug.py DOCS TASK(A|B) N_DOCS [CMD]
+usage: align_calib.py DOCS TASK(A|B) N_DOCS [CMD]
 Prints, per document, the gold links the aligner missed and what it said
 instead, plus (link confidence, correct) pairs summarised by band.
 """
