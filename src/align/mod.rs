@@ -427,13 +427,18 @@ fn estimate(
         .map(|l| (s.span_len(l.0, l.1), t.span_len(l.2, l.3)))
         .filter(|&(a, b)| a > 0.0 && b > 0.0)
         .collect();
-    if ones.len() < 8 {
+    if ones.len() < 3 {
         return (ratio, var);
     }
     let (sa, sb) = ones
         .iter()
         .fold((0.0, 0.0), |acc, &(a, b)| (acc.0 + a, acc.1 + b));
     let c = sb / sa;
+    // A few links fix the ratio (the totals are skewed by dropped
+    // sentences) but not yet the spread.
+    if ones.len() < 8 {
+        return (c, var);
+    }
     let mut r: Vec<f64> = ones
         .iter()
         .map(|&(a, b)| (b - a * c) / ((a + b / c) / 2.0).sqrt())
