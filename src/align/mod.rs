@@ -465,6 +465,9 @@ const VAR_PRIOR: f64 = 4.0;
 /// when the path comes near its edge).
 const PASS1_WIDTH: usize = 24;
 
+/// Times the length ratio and variance are estimated from a path.
+const ESTIMATE_ROUNDS: usize = 2;
+
 /// Half-width of the second band around the first path.
 const PASS2_WIDTH: usize = 12;
 
@@ -531,18 +534,28 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
     } else {
         (PASS1_WIDTH + 2 * slope).min(m + 1)
     };
-    let first = loop {
+    let run = |model: &Model, w: usize| {
         let band = dp::Band::new(&diag, w, m);
         let pairs = Pairs::new(&s, &t, &band, n, m);
-        let path = dp::search(n, m, &band, None, |i, j, di, dj| {
+        dp::search(n, m, &band, None, |i, j, di, dj| {
             model.cost(&pairs, i, j, di, dj)
-        });
+        })
+    };
+    let mut first = loop {
+        let path = run(&model, w);
         if !path.near_edge || w > m {
             break path;
         }
         w *= 2;
     };
-    (model.ratio, model.var) = estimate(&s, &t, &first.links, model.ratio, model.var);
+    // Re-estimate ratio and variance from the path, and once more from the
+    // path they give: the first estimate is still skewed by the prior.
+    for round in 0..ESTIMATE_ROUNDS {
+        (model.ratio, model.var) = estimate(&s, &t, &first.links, model.ratio, model.var);
+        if round + 1 < ESTIMATE_ROUNDS {
+            first = run(&model, w);
+        }
+    }
     // Pass 2: around the first path, with posteriors.
     let mut rows: Vec<(usize, usize)> = vec![(usize::MAX, 0); n + 1];
     rows[0] = (0, 0);
