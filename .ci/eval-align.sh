@@ -2,8 +2,9 @@
 # Alignment targets on the WMT en-ru news documents (transmem issue 4).
 # usage: .ci/eval-align.sh SHARED_DIR   (target/release/transmem must be built)
 # Runs the team scorer on tasks B, A and R and fails below the figures the
-# aligner has reached (measured: B 0.9483, A 0.9627, R 0.9272; the issue's
-# targets B 0.95, A 0.985, R 0.93 are not all met yet, see docs/alignment.md).
+# aligner has reached (measured: B 0.9511, A 0.9623, R 0.9283). B holds the
+# issue's target 0.95; A (0.985) and R (0.93) are not met yet, see
+# docs/alignment.md.
 set -euo pipefail
 SHARED=${1:-../shared}
 DOCS=$SHARED/data/news-enru/docs.jsonl
@@ -26,7 +27,7 @@ run() { # TASK MIN PRESEGMENTED
     echo "FAIL align task $1: ${f1:-none} < $2"; fail=1
   fi
 }
-run B 0.945 --presegmented
+run B 0.950 --presegmented
 run A 0.960 --presegmented
 run R 0.925 ""
 exit $fail
