@@ -103,7 +103,7 @@ impl Default for Params {
             skip_miss: 0.2,
             len_weight: 1.0,
             para_cross: 4.0,
-            para_break: 1.5,
+            para_break: 0.5,
             temperature: 1.0,
             glue: 4.0,
             count_cost: [0.4, 0.5, 1.5, 2.0, 0.3],
@@ -722,6 +722,87 @@ mod tests {
             .len()
                 == 1
         );
+    }
+
+    #[test]
+    fn false_splits_are_recognised() {
+        assert!(glued("It was founded by Thomas J.", "Watson in 1911."));
+        assert!(glued("The talks with Mr.", "Smith ended."));
+        assert!(glued("Встреча прошла в г.", "Москве."));
+        assert!(glued("He said it was", "over, and left."));
+        assert!(!glued("The talks ended.", "Smith left."));
+        assert!(!glued("", ""));
+    }
+
+    #[test]
+    fn counts_see_commas_capitals_quotes_brackets_dashes() {
+        let c = counts("Yes, said Anna Smith, \"it is (mostly) done\" - maybe.");
+        assert_eq!(c, [2.0, 2.0, 1.0, 1.0, 1.0]);
+        // The first word is not counted as a capitalised word.
+        assert_eq!(counts("Anna left.")[1], 0.0);
+    }
+
+    #[test]
+    fn length_statistics_come_from_the_path() {
+        // Target segments are twice as long as source ones.
+        let src: Vec<String> = (0..12).map(|k| "x".repeat(20 + k)).collect();
+        let tgt: Vec<String> = (0..12).map(|k| "y".repeat(2 * (20 + k))).collect();
+        let (s, t): (Vec<Segment>, Vec<Segment>) = (
+            src.iter().map(|x| Segment { text: x, para: 0 }).collect(),
+            tgt.iter().map(|x| Segment { text: x, para: 0 }).collect(),
+        );
+        let (a, b) = (
+            Side::new(&s, Extract::default(), None),
+            Side::new(&t, Extract::default(), None),
+        );
+        let links: Vec<(usize, usize, usize, usize)> =
+            (0..12).map(|k| (k, k + 1, k, k + 1)).collect();
+        let (ratio, var) = estimate(&a, &b, &links, 1.0, VAR_PRIOR);
+        assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
+        assert!((2.5..=12.0).contains(&var));
+        // Too few links: the prior stays.
+        assert_eq!(
+            estimate(&a, &b, &links[..2], 1.0, VAR_PRIOR),
+            (1.0, VAR_PRIOR)
+        );
+    }
+
+    #[test]
+    fn links_do_not_join_paragraphs() {
+        // Lengths alone would pair the short source sentences 2:1 with the
+        // long target one; the paragraph break between them forbids it.
+        let src = [
+            Segment {
+                text: "Short one here.",
+                para: 0,
+            },
+            Segment {
+                text: "Another short one.",
+                para: 1,
+            },
+            Segment {
+                text: "A third sentence of some length closes the text.",
+                para: 1,
+            },
+        ];
+        let tgt = [
+            Segment {
+                text: "Короткое предложение и ещё одно короткое тоже.",
+                para: 0,
+            },
+            Segment {
+                text: "Третье предложение некоторой длины завершает текст.",
+                para: 1,
+            },
+        ];
+        let links = align(&src, &tgt, &Options::default());
+        assert!(links.iter().all(|l| l.src.len() < 2), "{links:?}");
+        let joined = align(
+            &src.map(|s| Segment { para: 0, ..s }),
+            &tgt.map(|s| Segment { para: 0, ..s }),
+            &Options::default(),
+        );
+        assert_eq!(joined[0].src, [0, 1], "{joined:?}");
     }
 
     #[test]

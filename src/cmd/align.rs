@@ -154,7 +154,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             }
             w.finish()?;
         }
-        Format::Tsv | Format::Jsonl => print_links(&mut out, &links, &st, &tt, args.format)?,
+        Format::Tsv | Format::Jsonl => print_links(
+            &mut out,
+            &links,
+            &st,
+            &tt,
+            matches!(args.format, Format::Jsonl),
+        )?,
     }
     out.flush()?;
     Ok(0)
@@ -165,21 +171,22 @@ fn print_links(
     links: &[Link],
     st: &[&str],
     tt: &[&str],
-    format: Format,
+    json: bool,
 ) -> anyhow::Result<()> {
     let join =
         |ids: &[usize], texts: &[&str]| ids.iter().map(|&i| texts[i]).collect::<Vec<_>>().join(" ");
     for l in links {
         let (s, t) = (join(&l.src, st), join(&l.tgt, tt));
-        match format {
-            Format::Tsv => writeln!(out, "{}\t{}", s.replace('\t', " "), t.replace('\t', " "))?,
-            Format::Jsonl | Format::Html | Format::Tmx => super::write_json_line(
+        if json {
+            super::write_json_line(
                 out,
                 &serde_json::json!({
                     "src": l.src, "tgt": l.tgt, "src_text": s, "tgt_text": t,
                     "score": (l.confidence * 1000.0).round() / 1000.0,
                 }),
-            )?,
+            )?;
+        } else {
+            writeln!(out, "{}\t{}", s.replace('\t', " "), t.replace('\t', " "))?;
         }
     }
     Ok(())
