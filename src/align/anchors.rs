@@ -580,6 +580,29 @@ mod tests {
     }
 
     #[test]
+    fn odd_input_does_not_panic() {
+        for text in [
+            "",
+            "1,",
+            "1 00 000",
+            "0.000",
+            "..., ;;; «»",
+            "e\u{301}\u{301}\u{301}",
+            "👍 12\u{a0}345,6 😀",
+            "У",
+            "Уо",
+            "ʼʼʼ '' ",
+            "A.B.C.",
+            "9999999999999999999999999999",
+        ] {
+            let a = extract(text, Extract { lowercase_words: true });
+            assert!(a.windows(2).all(|w| w[0].key <= w[1].key));
+            let _ = shared(&a, &a);
+        }
+        assert_eq!(numbers("12\u{a0}345,6"), ["12345.6"]);
+    }
+
+    #[test]
     fn cognates_only_when_asked() {
         let de = extract(
             "die expedition erreichte den gipfel",
