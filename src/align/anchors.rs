@@ -595,7 +595,12 @@ mod tests {
             "A.B.C.",
             "9999999999999999999999999999",
         ] {
-            let a = extract(text, Extract { lowercase_words: true });
+            let a = extract(
+                text,
+                Extract {
+                    lowercase_words: true,
+                },
+            );
             assert!(a.windows(2).all(|w| w[0].key <= w[1].key));
             let _ = shared(&a, &a);
         }
