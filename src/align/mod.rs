@@ -455,7 +455,7 @@ fn estimate(
 }
 
 /// Factor by which the variance estimated from the first path is widened.
-const VAR_WIDEN: f64 = 2.2;
+const VAR_WIDEN: f64 = 2.8;
 
 /// Prior variance of the length difference per character, before the
 /// document's own is estimated.
