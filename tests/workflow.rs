@@ -73,7 +73,10 @@ fn stored_article_is_covered_and_unrelated_is_not() {
     assert!(exact as f64 >= 0.9 * all as f64, "{exact}/{all}: {total}");
     assert_eq!(v["files"][0]["100"], total["100"]);
     // Re-analysing the stored article: its sentences keep their neighbours.
-    assert!(total["context"]["segments"].as_u64().unwrap() >= 5, "{total}");
+    assert!(
+        total["context"]["segments"].as_u64().unwrap() >= 5,
+        "{total}"
+    );
 
     let v = analyze(&mem, &["unrelated.en.txt"]);
     let total = &v["total"];

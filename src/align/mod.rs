@@ -1,9 +1,25 @@
 //! Bilingual sentence alignment.
 //!
 //! Given the segments of a source and a target text, finds the monotone
-//! sequence of links (1:1, 1:0, 0:1, 1:2, 2:1) that minimises a
-//! Gale–Church length cost, by dynamic programming. The length ratio between
-//! the languages is estimated from the pair itself, so any pair works.
+//! sequence of links (1:1, 1:0, 0:1, 2:1, 1:2, 2:2, 3:1, 1:3, 3:2, 2:3) that
+//! minimises a cost by banded dynamic programming ([`dp`]). A link's cost
+//! adds a prior for its shape, a Gale–Church length cost (length ratio and
+//! variance estimated from the pair itself, so any language pair works),
+//! rewards for shared lexical anchors ([`anchors`]: numbers, dates, names
+//! through transliteration, acronyms, identical tokens, punctuation; and
+//! dictionary pairs with [`dict`]), a penalty for anchors left unmatched, and
+//! penalties for links that cross paragraph boundaries. Each link's
+//! confidence is its posterior probability under that cost model.
+//! See `docs/alignment.md` for the model and measured figures.
+
+pub mod anchors;
+pub mod dict;
+pub mod dp;
+pub mod html;
+
+use std::sync::Arc;
+
+use anchors::{Anchor, Extract};
 
 /// One segment to align: its text and the paragraph it belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -28,17 +44,73 @@ pub struct Options {
     pub src_lang: String,
     /// Target language tag (e.g. `ru`).
     pub tgt_lang: String,
+    /// Optional bilingual dictionary (source word to target words).
+    pub dict: Option<Arc<dict::Dict>>,
+    /// Model parameters; the defaults are tuned on news text.
+    pub params: Params,
 }
 
-/// Link shapes the dynamic programme considers, with their prior
-/// probabilities from Gale & Church (1993).
-const MOVES: [(usize, usize, f64); 5] = [
-    (1, 1, 0.89),
-    (1, 0, 0.0099 / 2.0),
-    (0, 1, 0.0099 / 2.0),
-    (2, 1, 0.089 / 2.0),
-    (1, 2, 0.089 / 2.0),
-];
+/// Parameters of the cost model. Costs are in nats (negative log
+/// probabilities), so the defaults can be read as odds.
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Prior probability of a 1:1 link.
+    pub p11: f64,
+    /// Prior of a 1:0 or 0:1 link (each).
+    pub p10: f64,
+    /// Prior of a 2:1 or 1:2 link (each).
+    pub p21: f64,
+    /// Prior of a 2:2 link.
+    pub p22: f64,
+    /// Prior of a 3:1 or 1:3 link (each).
+    pub p31: f64,
+    /// Prior of a 3:2 or 2:3 link (each).
+    pub p32: f64,
+    /// Reward per unit of shared anchor weight.
+    pub gain: f64,
+    /// Penalty per unit of anchor weight left unmatched inside a link.
+    pub miss: f64,
+    /// Penalty per unit of anchor weight of a segment left unlinked.
+    pub skip_miss: f64,
+    /// Weight of the length cost.
+    pub len_weight: f64,
+    /// Penalty for a link that joins segments of two paragraphs (per side).
+    pub para_cross: f64,
+    /// Penalty for a link that starts a paragraph on one side only.
+    pub para_break: f64,
+    /// Temperature of the posterior: above 1 flattens confidences.
+    pub temperature: f64,
+    /// Penalty for a link that ends at a boundary that looks like a false
+    /// sentence split (per side).
+    pub glue: f64,
+    /// Cost per unit of difference in each of the [`COUNTS`] features.
+    pub count_cost: [f64; COUNTS],
+    /// Difference in each count that a true link typically shows.
+    pub count_base: [f64; COUNTS],
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            p11: 0.85,
+            p10: 0.04,
+            p21: 0.05,
+            p22: 0.0003,
+            p31: 0.0002,
+            p32: 0.000001,
+            gain: 1.3,
+            miss: 0.8,
+            skip_miss: 0.2,
+            len_weight: 1.0,
+            para_cross: 4.0,
+            para_break: 0.5,
+            temperature: 1.0,
+            glue: 4.0,
+            count_cost: [0.4, 0.5, 1.5, 2.0, 0.3],
+            count_base: [0.8, 0.5, 0.1, 0.0, 0.1],
+        }
+    }
+}
 
 /// Standard normal upper tail, by the Abramowitz–Stegun approximation.
 fn normal_tail(z: f64) -> f64 {
@@ -53,70 +125,469 @@ fn char_len(s: &str) -> f64 {
     s.chars().filter(|c| !c.is_whitespace()).count() as f64
 }
 
-/// Aligns `src` with `tgt`. Every segment of both sides appears in exactly
-/// one returned link, in document order.
-pub fn align(src: &[Segment], tgt: &[Segment], _opts: &Options) -> Vec<Link> {
-    let (n, m) = (src.len(), tgt.len());
-    let ls: Vec<f64> = src.iter().map(|s| char_len(s.text)).collect();
-    let lt: Vec<f64> = tgt.iter().map(|s| char_len(s.text)).collect();
-    let ratio = {
-        let (a, b): (f64, f64) = (ls.iter().sum(), lt.iter().sum());
-        if a > 0.0 && b > 0.0 { b / a } else { 1.0 }
+/// Counted features whose numbers a translation tends to keep: commas,
+/// capitalised words inside the sentence, quotes, brackets, spaced dashes.
+const COUNTS: usize = 5;
+
+fn counts(text: &str) -> [f64; COUNTS] {
+    let mut c = [0.0; COUNTS];
+    let mut prev_space = false;
+    let mut first = true;
+    for ch in text.chars() {
+        match ch {
+            ',' => c[0] += 1.0,
+            '"' | '«' | '»' | '“' | '”' | '„' => c[2] += 0.5,
+            '(' | '[' => c[3] += 1.0,
+            '-' | '–' | '—' if prev_space => c[4] += 1.0,
+            _ => {}
+        }
+        if prev_space && ch.is_uppercase() && !first {
+            c[1] += 1.0;
+        }
+        if !ch.is_whitespace() && prev_space {
+            first = false;
+        }
+        prev_space = ch.is_whitespace();
+    }
+    c
+}
+
+/// Abbreviations after which a segmenter's split is probably wrong.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "st", "sr", "jr", "gen", "col", "lt", "sgt", "capt", "prof", "inc",
+    "co", "corp", "ltd", "no", "vs", "fig", "vol", "rev", "gov", "sen", "rep", "u.s", "dj", "д",
+    "дж", "г", "гг", "им", "т", "тыс", "млн", "млрд", "руб", "ул", "проф", "акад", "св", "ст",
+    "стр", "см", "др", "пр", "н", "э", "z", "b", "bzw", "nr", "hr", "mme", "mlle", "m",
+];
+
+/// True when the boundary after `a` (followed by `b`) looks like a false
+/// sentence split: `a` ends in an initial or a known abbreviation, or `b`
+/// starts in lowercase.
+fn glued(a: &str, b: &str) -> bool {
+    let starts_lower = b
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .is_some_and(char::is_lowercase);
+    let last = a.split_whitespace().last().unwrap_or("");
+    let Some(stem) = last.strip_suffix('.') else {
+        return starts_lower;
     };
-    let s2 = 6.8;
-    let cost_of = |l1: f64, l2: f64, prior: f64| -> f64 {
-        let mean = (l1 + l2 / ratio) / 2.0;
-        let delta = if mean > 0.0 {
-            (l2 - l1 * ratio) / (mean * s2).sqrt()
-        } else {
-            0.0
-        };
-        let p = 2.0 * normal_tail(delta.abs());
-        -(p.ln()) - prior.ln()
-    };
-    let inf = f64::INFINITY;
-    let mut cost = vec![inf; (n + 1) * (m + 1)];
-    let mut back = vec![0u8; (n + 1) * (m + 1)];
-    let idx = |i: usize, j: usize| i * (m + 1) + j;
-    cost[0] = 0.0;
-    for i in 0..=n {
-        for j in 0..=m {
-            if i == 0 && j == 0 {
-                continue;
+    let stem = stem.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let initial = stem.chars().count() == 1 && stem.chars().all(char::is_uppercase);
+    starts_lower || initial || ABBREVIATIONS.contains(&stem.to_lowercase().as_str())
+}
+
+/// Per-side features of the segments.
+struct Side {
+    /// Prefix sums of lengths: `len[k]` is the length of segments `0..k`.
+    len: Vec<f64>,
+    /// Prefix sums of anchor weights.
+    weight: Vec<f64>,
+    anchors: Vec<Vec<Anchor>>,
+    para: Vec<usize>,
+    /// Prefix sums of [`counts`].
+    counts: Vec<[f64; COUNTS]>,
+    /// `glue[k]`: the boundary after segment `k` looks like a false split.
+    glue: Vec<bool>,
+}
+
+impl Side {
+    fn new(segs: &[Segment], ex: Extract, dict: Option<(&dict::Dict, bool)>) -> Side {
+        let mut len = vec![0.0];
+        let mut anchors = Vec::with_capacity(segs.len());
+        let mut cs = vec![[0.0; COUNTS]];
+        for s in segs {
+            let mut c = counts(s.text);
+            if let Some(last) = cs.last() {
+                for (x, y) in c.iter_mut().zip(last) {
+                    *x += y;
+                }
             }
-            for (k, &(di, dj, prior)) in MOVES.iter().enumerate() {
-                if di > i || dj > j {
-                    continue;
-                }
-                let prev = cost[idx(i - di, j - dj)];
-                if prev == inf {
-                    continue;
-                }
-                let l1: f64 = ls[i - di..i].iter().sum();
-                let l2: f64 = lt[j - dj..j].iter().sum();
-                let c = prev + cost_of(l1, l2, prior);
-                if c < cost[idx(i, j)] {
-                    cost[idx(i, j)] = c;
-                    back[idx(i, j)] = k as u8;
+            cs.push(c);
+            let mut a = anchors::extract(s.text, ex);
+            if let Some((d, is_src)) = dict {
+                d.anchors(s.text, is_src, &mut a);
+                a.sort_by_key(|x| x.key);
+            }
+            len.push(len.last().copied().unwrap_or(0.0) + char_len(s.text));
+            anchors.push(a);
+        }
+        let glue = (0..segs.len())
+            .map(|k| {
+                segs.get(k + 1)
+                    .is_some_and(|next| next.para == segs[k].para && glued(segs[k].text, next.text))
+            })
+            .collect();
+        Side {
+            len,
+            weight: Vec::new(),
+            anchors,
+            para: segs.iter().map(|s| s.para).collect(),
+            counts: cs,
+            glue,
+        }
+    }
+
+    /// Prefix sums of the active anchor weights.
+    fn sum_weights(&mut self) {
+        self.weight = vec![0.0];
+        for a in &self.anchors {
+            let w: f64 = a
+                .iter()
+                .filter(|x| !x.passive)
+                .map(|x| f64::from(x.weight))
+                .sum();
+            self.weight
+                .push(self.weight.last().copied().unwrap_or(0.0) + w);
+        }
+    }
+    fn span_len(&self, a: usize, b: usize) -> f64 {
+        self.len[b] - self.len[a]
+    }
+    fn span_weight(&self, a: usize, b: usize) -> f64 {
+        self.weight[b] - self.weight[a]
+    }
+    /// True when segments `a..b` belong to more than one paragraph.
+    fn crosses(&self, a: usize, b: usize) -> bool {
+        b > a + 1 && self.para[a] != self.para[b - 1]
+    }
+    /// True when segment `a` opens a paragraph (other than the first).
+    fn opens(&self, a: usize) -> bool {
+        a > 0 && a < self.para.len() && self.para[a] != self.para[a - 1]
+    }
+}
+
+/// Makes anchors that nothing on the other side can match passive (they
+/// are no evidence either way: `Czech` has no match in `чешский`), and
+/// divides the weight of the others by the square root of the number of
+/// their possible partners, so a name that occurs everywhere counts less.
+fn weigh(s: &mut Side, t: &Side) {
+    use std::collections::HashMap;
+    /// Distinct forms per key beyond which partners are counted by key only.
+    const FORMS: usize = 16;
+    // Other side: per key, its distinct anchors with their counts.
+    let mut other: HashMap<u64, Vec<(&Anchor, u32)>> = HashMap::new();
+    for a in t.anchors.iter().flatten() {
+        let forms = other.entry(a.key).or_default();
+        if let Some(k) = forms
+            .iter()
+            .position(|(b, _)| b.form == a.form && b.passive == a.passive)
+        {
+            forms[k].1 += 1;
+        } else {
+            forms.push((a, 1));
+        }
+    }
+    // Own side: the partner count of each distinct anchor, computed once.
+    let mut memo: HashMap<(u64, &str, bool), u32> = HashMap::new();
+    let mut factors = Vec::new();
+    for a in s.anchors.iter().flatten() {
+        let partners = *memo
+            .entry((a.key, a.form.as_str(), a.passive))
+            .or_insert_with(|| {
+                let forms = other.get(&a.key).map_or(&[][..], Vec::as_slice);
+                let check = forms.len() <= FORMS;
+                forms
+                    .iter()
+                    .filter(|(b, _)| {
+                        !(a.passive && b.passive) && (!check || anchors::matches(a, b))
+                    })
+                    .map(|(_, c)| c)
+                    .sum()
+            });
+        factors.push(partners);
+    }
+    for (a, partners) in s.anchors.iter_mut().flatten().zip(factors) {
+        if partners == 0 {
+            a.passive = true;
+        } else {
+            a.weight /= (partners as f32).sqrt();
+        }
+    }
+}
+
+/// Shared anchor weight of segment pairs near the search band.
+struct Pairs {
+    band: dp::Band,
+    w: Vec<f32>,
+}
+
+impl Pairs {
+    fn new(s: &Side, t: &Side, lattice: &dp::Band, n: usize, m: usize) -> Pairs {
+        // A link ending at node (i, j) uses segments i-3..i and j-3..j.
+        let reach = dp::SHAPES.iter().map(|s| s.0.max(s.1)).max().unwrap_or(1);
+        let ranges: Vec<(usize, usize)> = (0..n)
+            .map(|r| {
+                let a = *lattice.cols(r).start();
+                let b = *lattice.cols((r + reach).min(n)).end();
+                (a.saturating_sub(reach), b)
+            })
+            .collect();
+        let band = dp::Band::new(&ranges, 0, m.saturating_sub(1));
+        let mut w = vec![0.0; band.len()];
+        for r in 0..n {
+            for c in band.cols(r) {
+                if c < m
+                    && let Some(k) = band.at(r, c)
+                {
+                    w[k] = anchors::shared(&s.anchors[r], &t.anchors[c]);
                 }
             }
         }
+        Pairs { band, w }
     }
-    let mut links = Vec::new();
-    let (mut i, mut j) = (n, m);
-    while i > 0 || j > 0 {
-        let (di, dj, _) = MOVES[back[idx(i, j)] as usize];
-        let step = cost[idx(i, j)] - cost[idx(i - di, j - dj)];
-        links.push(Link {
-            src: (i - di..i).collect(),
-            tgt: (j - dj..j).collect(),
-            confidence: (-step / 4.0).exp().clamp(0.0, 1.0),
-        });
-        i -= di;
-        j -= dj;
+    fn get(&self, i: usize, j: usize) -> f64 {
+        self.band.at(i, j).map_or(0.0, |k| f64::from(self.w[k]))
     }
-    links.reverse();
-    links
+}
+
+/// The cost model with its per-document length statistics.
+struct Model<'a> {
+    s: &'a Side,
+    t: &'a Side,
+    p: &'a Params,
+    /// Target characters per source character.
+    ratio: f64,
+    /// Variance of the length difference per character.
+    var: f64,
+    paragraphs: bool,
+}
+
+impl Model<'_> {
+    fn cost(&self, pairs: &Pairs, i: usize, j: usize, di: usize, dj: usize) -> f64 {
+        let p = self.p;
+        let (i0, j0) = (i - di, j - dj);
+        // A link that ends right before a false split cuts a sentence.
+        let cut = (di > 0 && self.s.glue[i - 1]) as u8 + (dj > 0 && self.t.glue[j - 1]) as u8;
+        let glue = p.glue * f64::from(cut);
+        if di == 0 || dj == 0 {
+            let w = if di == 0 {
+                self.t.span_weight(j0, j)
+            } else {
+                self.s.span_weight(i0, i)
+            };
+            return -p.p10.ln() + p.skip_miss * w + glue;
+        }
+        let prior = match (di, dj) {
+            (1, 1) => p.p11,
+            (2, 1) | (1, 2) => p.p21,
+            (2, 2) => p.p22,
+            (3, 1) | (1, 3) => p.p31,
+            _ => p.p32,
+        };
+        let (ls, lt) = (self.s.span_len(i0, i), self.t.span_len(j0, j));
+        let mean = ((ls + lt / self.ratio) / 2.0).max(1.0);
+        let delta = (lt - ls * self.ratio) / (mean * self.var).sqrt();
+        let len_cost = -(2.0 * normal_tail(delta.abs())).ln();
+        let mut shared = 0.0;
+        for a in i0..i {
+            for b in j0..j {
+                shared += pairs.get(a, b);
+            }
+        }
+        let (ws, wt) = (self.s.span_weight(i0, i), self.t.span_weight(j0, j));
+        let missed = (ws - shared).max(0.0) + (wt - shared).max(0.0);
+        let mut c =
+            -prior.ln() + p.len_weight * len_cost - p.gain * shared + p.miss * missed + glue;
+        let (cs0, cs1, ct0, ct1) = (
+            &self.s.counts[i0],
+            &self.s.counts[i],
+            &self.t.counts[j0],
+            &self.t.counts[j],
+        );
+        for k in 0..COUNTS {
+            let diff = ((ct1[k] - ct0[k]) - (cs1[k] - cs0[k])).abs();
+            c += p.count_cost[k] * (diff - p.count_base[k]);
+        }
+        if self.paragraphs {
+            c += p.para_cross
+                * (f64::from(u8::from(self.s.crosses(i0, i)))
+                    + f64::from(u8::from(self.t.crosses(j0, j))));
+            if self.s.opens(i0) != self.t.opens(j0) {
+                c += p.para_break;
+            }
+        }
+        c
+    }
+}
+
+/// Length ratio and variance re-estimated from the 1:1 links of a path:
+/// the ratio from the totals, the variance robustly from the median
+/// absolute deviation of the normalised differences.
+fn estimate(
+    s: &Side,
+    t: &Side,
+    links: &[(usize, usize, usize, usize)],
+    ratio: f64,
+    var: f64,
+) -> (f64, f64) {
+    let ones: Vec<(f64, f64)> = links
+        .iter()
+        .filter(|l| l.1 - l.0 == 1 && l.3 - l.2 == 1)
+        .map(|l| (s.span_len(l.0, l.1), t.span_len(l.2, l.3)))
+        .filter(|&(a, b)| a > 0.0 && b > 0.0)
+        .collect();
+    if ones.len() < 3 {
+        return (ratio, var);
+    }
+    let (sa, sb) = ones
+        .iter()
+        .fold((0.0, 0.0), |acc, &(a, b)| (acc.0 + a, acc.1 + b));
+    let c = sb / sa;
+    // A few links fix the ratio (the totals are skewed by dropped
+    // sentences) but not yet the spread.
+    if ones.len() < 8 {
+        return (c, var);
+    }
+    let mut r: Vec<f64> = ones
+        .iter()
+        .map(|&(a, b)| (b - a * c) / ((a + b / c) / 2.0).sqrt())
+        .collect();
+    r.sort_by(f64::total_cmp);
+    let med = r[r.len() / 2];
+    let mut dev: Vec<f64> = r.iter().map(|x| (x - med).abs()).collect();
+    dev.sort_by(f64::total_cmp);
+    let sd = 1.4826 * dev[dev.len() / 2];
+    // The first path was chosen partly for its length fit, so its spread
+    // understates the truth, and real differences have heavier tails than
+    // the normal model: widen.
+    (c, (VAR_WIDEN * sd * sd).clamp(2.5, 12.0))
+}
+
+/// Factor by which the variance estimated from the first path is widened.
+const VAR_WIDEN: f64 = 2.8;
+
+/// Prior variance of the length difference per character, before the
+/// document's own is estimated.
+const VAR_PRIOR: f64 = 4.0;
+
+/// Half-width of the first band around the diagonal (it widens itself
+/// when the path comes near its edge).
+const PASS1_WIDTH: usize = 24;
+
+/// Times the length ratio and variance are estimated from a path.
+const ESTIMATE_ROUNDS: usize = 2;
+
+/// Half-width of the second band around the first path.
+const PASS2_WIDTH: usize = 12;
+
+/// Nodes up to which the search may use a full matrix rather than a band.
+const FULL_MATRIX: usize = 40_000;
+
+/// Aligns `src` with `tgt`. Every segment of both sides appears in exactly
+/// one returned link, in document order.
+pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
+    let (n, m) = (src.len(), tgt.len());
+    if n == 0 || m == 0 {
+        let one = |k: usize, is_src: bool| Link {
+            src: if is_src { vec![k] } else { vec![] },
+            tgt: if is_src { vec![] } else { vec![k] },
+            confidence: 1.0,
+        };
+        return (0..n)
+            .map(|k| one(k, true))
+            .chain((0..m).map(|k| one(k, false)))
+            .collect();
+    }
+    let ex = Extract {
+        lowercase_words: true,
+    };
+    let d = opts.dict.as_deref();
+    let mut s = Side::new(src, ex, d.map(|d| (d, true)));
+    let mut t = Side::new(tgt, ex, d.map(|d| (d, false)));
+    // Weigh each side against the other as it was before weighing.
+    let s0 = Side {
+        len: Vec::new(),
+        weight: Vec::new(),
+        anchors: s.anchors.clone(),
+        para: Vec::new(),
+        counts: Vec::new(),
+        glue: Vec::new(),
+    };
+    weigh(&mut s, &t);
+    weigh(&mut t, &s0);
+    s.sum_weights();
+    t.sum_weights();
+    let paragraphs = s.para.last() != s.para.first() || t.para.last() != t.para.first();
+    let mut model = Model {
+        s: &s,
+        t: &t,
+        p: &opts.params,
+        ratio: (t.len[m] / s.len[n]).clamp(0.05, 20.0),
+        var: VAR_PRIOR,
+        paragraphs,
+    };
+    if !model.ratio.is_finite() {
+        model.ratio = 1.0;
+    }
+    let full = (n + 1) * (m + 1) <= FULL_MATRIX;
+    // Pass 1: around the diagonal, widening while the path hugs an edge.
+    let diag: Vec<(usize, usize)> = (0..=n)
+        .map(|i| {
+            let c = (i * m + n / 2) / n;
+            (c, c)
+        })
+        .collect();
+    let slope = (m / n).max(n / m) + 1;
+    let mut w = if full {
+        m + 1
+    } else {
+        (PASS1_WIDTH + 2 * slope).min(m + 1)
+    };
+    let run = |model: &Model, w: usize| {
+        let band = dp::Band::new(&diag, w, m);
+        let pairs = Pairs::new(&s, &t, &band, n, m);
+        dp::search(n, m, &band, None, |i, j, di, dj| {
+            model.cost(&pairs, i, j, di, dj)
+        })
+    };
+    let mut first = loop {
+        let path = run(&model, w);
+        if !path.near_edge || w > m {
+            break path;
+        }
+        w *= 2;
+    };
+    // Re-estimate ratio and variance from the path, and once more from the
+    // path they give: the first estimate is still skewed by the prior.
+    for round in 0..ESTIMATE_ROUNDS {
+        (model.ratio, model.var) = estimate(&s, &t, &first.links, model.ratio, model.var);
+        if round + 1 < ESTIMATE_ROUNDS {
+            first = run(&model, w);
+        }
+    }
+    // Pass 2: around the first path, with posteriors.
+    let mut rows: Vec<(usize, usize)> = vec![(usize::MAX, 0); n + 1];
+    rows[0] = (0, 0);
+    for &(_, i1, j0, j1) in &first.links {
+        let r = &mut rows[i1];
+        r.0 = r.0.min(j0.min(j1));
+        r.1 = r.1.max(j1);
+    }
+    for i in 1..=n {
+        if rows[i].0 == usize::MAX {
+            rows[i] = (rows[i - 1].1, rows[i - 1].1);
+        }
+    }
+    let band = dp::Band::new(&rows, if full { m + 1 } else { PASS2_WIDTH + slope }, m);
+    let pairs = Pairs::new(&s, &t, &band, n, m);
+    let path = dp::search(
+        n,
+        m,
+        &band,
+        Some(opts.params.temperature),
+        |i, j, di, dj| model.cost(&pairs, i, j, di, dj),
+    );
+    let path = if path.links.is_empty() { first } else { path };
+    path.links
+        .iter()
+        .enumerate()
+        .map(|(k, &(i0, i1, j0, j1))| Link {
+            src: (i0..i1).collect(),
+            tgt: (j0..j1).collect(),
+            confidence: path.posterior.get(k).copied().unwrap_or(0.5),
+        })
+        .collect()
 }
 
 /// Turns links into translation units: each link with text on both sides
@@ -251,6 +722,87 @@ mod tests {
             .len()
                 == 1
         );
+    }
+
+    #[test]
+    fn false_splits_are_recognised() {
+        assert!(glued("It was founded by Thomas J.", "Watson in 1911."));
+        assert!(glued("The talks with Mr.", "Smith ended."));
+        assert!(glued("Встреча прошла в г.", "Москве."));
+        assert!(glued("He said it was", "over, and left."));
+        assert!(!glued("The talks ended.", "Smith left."));
+        assert!(!glued("", ""));
+    }
+
+    #[test]
+    fn counts_see_commas_capitals_quotes_brackets_dashes() {
+        let c = counts("Yes, said Anna Smith, \"it is (mostly) done\" - maybe.");
+        assert_eq!(c, [2.0, 2.0, 1.0, 1.0, 1.0]);
+        // The first word is not counted as a capitalised word.
+        assert_eq!(counts("Anna left.")[1], 0.0);
+    }
+
+    #[test]
+    fn length_statistics_come_from_the_path() {
+        // Target segments are twice as long as source ones.
+        let src: Vec<String> = (0..12).map(|k| "x".repeat(20 + k)).collect();
+        let tgt: Vec<String> = (0..12).map(|k| "y".repeat(2 * (20 + k))).collect();
+        let (s, t): (Vec<Segment>, Vec<Segment>) = (
+            src.iter().map(|x| Segment { text: x, para: 0 }).collect(),
+            tgt.iter().map(|x| Segment { text: x, para: 0 }).collect(),
+        );
+        let (a, b) = (
+            Side::new(&s, Extract::default(), None),
+            Side::new(&t, Extract::default(), None),
+        );
+        let links: Vec<(usize, usize, usize, usize)> =
+            (0..12).map(|k| (k, k + 1, k, k + 1)).collect();
+        let (ratio, var) = estimate(&a, &b, &links, 1.0, VAR_PRIOR);
+        assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
+        assert!((2.5..=12.0).contains(&var));
+        // Too few links: the prior stays.
+        assert_eq!(
+            estimate(&a, &b, &links[..2], 1.0, VAR_PRIOR),
+            (1.0, VAR_PRIOR)
+        );
+    }
+
+    #[test]
+    fn links_do_not_join_paragraphs() {
+        // Lengths alone would pair the short source sentences 2:1 with the
+        // long target one; the paragraph break between them forbids it.
+        let src = [
+            Segment {
+                text: "Short one here.",
+                para: 0,
+            },
+            Segment {
+                text: "Another short one.",
+                para: 1,
+            },
+            Segment {
+                text: "A third sentence of some length closes the text.",
+                para: 1,
+            },
+        ];
+        let tgt = [
+            Segment {
+                text: "Короткое предложение и ещё одно короткое тоже.",
+                para: 0,
+            },
+            Segment {
+                text: "Третье предложение некоторой длины завершает текст.",
+                para: 1,
+            },
+        ];
+        let links = align(&src, &tgt, &Options::default());
+        assert!(links.iter().all(|l| l.src.len() < 2), "{links:?}");
+        let joined = align(
+            &src.map(|s| Segment { para: 0, ..s }),
+            &tgt.map(|s| Segment { para: 0, ..s }),
+            &Options::default(),
+        );
+        assert_eq!(joined[0].src, [0, 1], "{joined:?}");
     }
 
     #[test]

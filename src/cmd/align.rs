@@ -36,6 +36,12 @@ pub struct Args {
     /// Only store links with at least this confidence (0-1)
     #[arg(long, default_value_t = 0.0)]
     pub min_confidence: f64,
+    /// SRX 2.0 segmentation rules for both files (instead of the built-in rules)
+    #[arg(long, value_name = "FILE.srx")]
+    pub rules: Option<PathBuf>,
+    /// Bilingual dictionary: TSV (source TAB target) or dictd (.index/.dict)
+    #[arg(long, value_name = "FILE")]
+    pub dict: Option<PathBuf>,
     /// Source text file
     pub src: PathBuf,
     /// Target text file
@@ -49,6 +55,10 @@ pub enum Format {
     Tsv,
     /// One JSON object per link
     Jsonl,
+    /// A self-contained HTML page for review, links coloured by confidence
+    Html,
+    /// TMX with one unit per link that has text on both sides
+    Tmx,
 }
 
 /// A segmented side of the pair.
@@ -58,12 +68,21 @@ pub struct Side {
 }
 
 impl Side {
-    pub fn load(path: &Path, lang: &str, presegmented: bool) -> anyhow::Result<Side> {
+    pub fn load(
+        path: &Path,
+        lang: &str,
+        presegmented: bool,
+        rules: Option<&Path>,
+    ) -> anyhow::Result<Side> {
         let text = transmem::error::read_text(path)?;
         let pieces = if presegmented {
             segment::lines(&text)
         } else {
-            segment::document(&text, &Segmenter::for_lang(lang))
+            let seg = match rules {
+                Some(srx) => Segmenter::from_srx_file(srx, lang)?,
+                None => Segmenter::for_lang(lang),
+            };
+            segment::document(&text, &seg)
         };
         Ok(Side { text, pieces })
     }
@@ -88,11 +107,24 @@ impl Side {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (sl, tl) = (lang_arg(&args.src_lang)?, lang_arg(&args.tgt_lang)?);
-    let src = Side::load(&args.src, &sl, args.presegmented)?;
-    let tgt = Side::load(&args.tgt, &tl, args.presegmented)?;
+    let rules = args.rules.as_deref();
+    let src = Side::load(&args.src, &sl, args.presegmented, rules)?;
+    let tgt = Side::load(&args.tgt, &tl, args.presegmented, rules)?;
+    if !(0.0..=1.0).contains(&args.min_confidence) {
+        anyhow::bail!(
+            "--min-confidence must be between 0 and 1, got {}",
+            args.min_confidence
+        );
+    }
+    let dict = match &args.dict {
+        Some(p) => Some(std::sync::Arc::new(align::dict::Dict::load(p)?)),
+        None => None,
+    };
     let opts = align::Options {
         src_lang: sl.clone(),
         tgt_lang: tl.clone(),
+        dict,
+        ..align::Options::default()
     };
     let links = align::align(&src.segments(), &tgt.segments(), &opts);
     let (st, tt) = (src.texts(), tgt.texts());
@@ -117,7 +149,33 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         w.commit()?;
     }
     let mut out = stdout();
-    print_links(&mut out, &links, &st, &tt, args.format)?;
+    match args.format {
+        Format::Html => {
+            let title = format!("{} \u{2194} {}", args.src.display(), args.tgt.display());
+            align::html::write(&mut out, &links, &st, &tt, (&sl, &tl), &title)?;
+        }
+        Format::Tmx => {
+            let template = Unit::default();
+            let units =
+                align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
+            let header = transmem::formats::tmx::Header {
+                srclang: sl.clone(),
+                ..Default::default()
+            };
+            let mut w = transmem::formats::tmx::Writer::new(&mut out, &header)?;
+            for u in &units {
+                w.write_unit(u)?;
+            }
+            w.finish()?;
+        }
+        Format::Tsv | Format::Jsonl => print_links(
+            &mut out,
+            &links,
+            &st,
+            &tt,
+            matches!(args.format, Format::Jsonl),
+        )?,
+    }
     out.flush()?;
     Ok(0)
 }
@@ -127,21 +185,22 @@ fn print_links(
     links: &[Link],
     st: &[&str],
     tt: &[&str],
-    format: Format,
+    json: bool,
 ) -> anyhow::Result<()> {
     let join =
         |ids: &[usize], texts: &[&str]| ids.iter().map(|&i| texts[i]).collect::<Vec<_>>().join(" ");
     for l in links {
         let (s, t) = (join(&l.src, st), join(&l.tgt, tt));
-        match format {
-            Format::Tsv => writeln!(out, "{}\t{}", s.replace('\t', " "), t.replace('\t', " "))?,
-            Format::Jsonl => super::write_json_line(
+        if json {
+            super::write_json_line(
                 out,
                 &serde_json::json!({
                     "src": l.src, "tgt": l.tgt, "src_text": s, "tgt_text": t,
                     "score": (l.confidence * 1000.0).round() / 1000.0,
                 }),
-            )?,
+            )?;
+        } else {
+            writeln!(out, "{}\t{}", s.replace('\t', " "), t.replace('\t', " "))?;
         }
     }
     Ok(())

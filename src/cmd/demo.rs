@@ -48,6 +48,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let opts = align::Options {
         src_lang: "en".into(),
         tgt_lang: "ru".into(),
+        ..align::Options::default()
     };
     let links = align::align(&es, &rs, &opts);
     let et: Vec<&str> = es.iter().map(|s| s.text).collect();

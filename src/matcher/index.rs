@@ -485,7 +485,10 @@ pub fn read_rows(
         "SELECT rowid, text FROM variant WHERE primary_lang = ?1 AND rowid > ?2 ORDER BY rowid",
     )?;
     stmt.query_map(params![lang, after], |r| {
-        Ok((r.get(0)?, crate::normalize::normalize(&r.get::<_, String>(1)?)))
+        Ok((
+            r.get(0)?,
+            crate::normalize::normalize(&r.get::<_, String>(1)?),
+        ))
     })?
     .collect()
 }

@@ -201,7 +201,12 @@ impl Memory {
     pub fn writer(&mut self) -> Result<Writer<'_>> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(store_err(&path))?;
-        Ok(Writer { tx, path, wrote: false, rewrote: false })
+        Ok(Writer {
+            tx,
+            path,
+            wrote: false,
+            rewrote: false,
+        })
     }
 
     /// Number of stored units.

@@ -1,0 +1,637 @@
+//! Lexical anchors that need no dictionary.
+//!
+//! Each segment is reduced to a small multiset of *anchors*: hashed keys that
+//! a translation very likely keeps. Two segments share an anchor when their
+//! keys are equal, so comparing segments is a merge of two sorted lists.
+//! Keys are built so that equality survives the differences between
+//! languages and conventions:
+//! - numbers are normalised (`4,5` = `4.5`, `1 000` = `1,000` = `1000`);
+//! - month and weekday names map to one key per month/day in en/ru/de/fr;
+//! - names and other words are transliterated to Latin and reduced to a
+//!   consonant skeleton, keyed by its first four letters (so `Putin` and
+//!   `Путина`, `Kovalev` and `Ковалев` meet), then confirmed with `strsim`;
+//! - acronyms are transliterated whole (`NATO` = `НАТО`);
+//! - tokens with digits, `@`, `/` or `://` (codes, URLs) match verbatim;
+//! - sentence punctuation (`?`, `!`, quotes, brackets, colon) matches by class.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use unicode_normalization::UnicodeNormalization;
+
+/// What an anchor is; decides its weight and whether losing it is evidence
+/// against a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Number,
+    Month,
+    Word,
+    Acronym,
+    Token,
+    Punct,
+    Dict,
+}
+
+/// One anchor of a segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anchor {
+    pub key: u64,
+    pub kind: Kind,
+    pub weight: f32,
+    /// Transliterated form, for the `strsim` confirmation of word anchors.
+    pub form: String,
+    /// A passive anchor (a lowercase word) only counts when it matches an
+    /// active one (`Sharia` = `шариата`), and is never missed.
+    pub passive: bool,
+}
+
+/// Settings of the extraction that depend on the language pair.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extract {
+    /// Also use long lowercase words (cognates), worthwhile when both sides
+    /// share a script (de–fr, en–fr), noise otherwise.
+    pub lowercase_words: bool,
+}
+
+fn hash(tag: u8, s: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    tag.hash(&mut h);
+    s.hash(&mut h);
+    h.finish()
+}
+
+/// Latin transliteration of one Cyrillic letter (lowercase), or `None` for
+/// anything else.
+fn cyr(c: char) -> Option<&'static str> {
+    Some(match c {
+        'а' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' | 'ґ' => "g",
+        'д' => "d",
+        'е' | 'ё' | 'є' | 'э' => "e",
+        'ж' => "zh",
+        'з' => "z",
+        'и' | 'і' | 'ї' => "i",
+        'й' => "y",
+        'к' => "k",
+        'л' => "l",
+        'м' => "m",
+        'н' => "n",
+        'о' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'у' => "u",
+        'ф' => "f",
+        'х' => "kh",
+        'ц' => "ts",
+        'ч' => "ch",
+        'ш' => "sh",
+        'щ' => "shch",
+        'ъ' | 'ь' => "",
+        'ы' => "y",
+        'ю' => "yu",
+        'я' => "ya",
+        _ => return None,
+    })
+}
+
+/// Lowercase Latin transliteration: Cyrillic is romanised, accents dropped.
+pub fn translit(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    // Russian spells an initial English W as У before a vowel (Уотсон,
+    // Уильям): give it back its w.
+    let mut lower = word.chars().flat_map(char::to_lowercase);
+    if let (Some('у'), Some('о' | 'и' | 'э' | 'е' | 'а')) = (lower.next(), lower.next()) {
+        out.push('w');
+    }
+    let skip = usize::from(!out.is_empty());
+    for c in word.chars().skip(skip).collect::<String>().nfd() {
+        for lc in c.to_lowercase() {
+            if let Some(t) = cyr(lc) {
+                out.push_str(t);
+            } else if lc == 'ß' {
+                out.push_str("ss");
+            } else if lc.is_ascii_alphanumeric() {
+                out.push(lc);
+            }
+            // Combining marks and other scripts' letters are dropped.
+        }
+    }
+    out
+}
+
+/// Consonant skeleton of a transliterated word: spelling conventions that
+/// differ between languages (w/v, c/k, ph/f, h, vowels, double letters) are
+/// levelled, so `washington` and `vashington` give the same skeleton.
+pub fn skeleton(t: &str) -> String {
+    let t = t.replace("ph", "f").replace('j', "dz").replace('x', "ks");
+    let mut out = String::with_capacity(t.len());
+    for c in t.chars() {
+        let c = match c {
+            'w' => 'v',
+            'c' | 'q' => 'k',
+            'h' | 'a' | 'e' | 'i' | 'o' | 'u' | 'y' => continue,
+            c => c,
+        };
+        if out.ends_with(c) {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Month (1–12) or weekday (13–19) of a word in en/ru/de/fr, by prefix so
+/// that Russian cases (`января`, `январе`) and abbreviations (`Jan.`) match.
+fn calendar(lower: &str) -> Option<u8> {
+    const NAMES: &[(&str, u8)] = &[
+        ("january", 1),
+        ("jan", 1),
+        ("январ", 1),
+        ("januar", 1),
+        ("janvier", 1),
+        ("february", 2),
+        ("feb", 2),
+        ("феврал", 2),
+        ("februar", 2),
+        ("février", 2),
+        ("march", 3),
+        ("mar", 3),
+        ("март", 3),
+        ("märz", 3),
+        ("mars", 3),
+        ("april", 4),
+        ("apr", 4),
+        ("апрел", 4),
+        ("avril", 4),
+        ("may", 5),
+        ("мая", 5),
+        ("май", 5),
+        ("мае", 5),
+        ("mai", 5),
+        ("june", 6),
+        ("jun", 6),
+        ("июн", 6),
+        ("juni", 6),
+        ("juin", 6),
+        ("july", 7),
+        ("jul", 7),
+        ("июл", 7),
+        ("juli", 7),
+        ("juillet", 7),
+        ("august", 8),
+        ("aug", 8),
+        ("август", 8),
+        ("août", 8),
+        ("september", 9),
+        ("sep", 9),
+        ("сентябр", 9),
+        ("septembre", 9),
+        ("october", 10),
+        ("oct", 10),
+        ("октябр", 10),
+        ("oktober", 10),
+        ("octobre", 10),
+        ("november", 11),
+        ("nov", 11),
+        ("ноябр", 11),
+        ("novembre", 11),
+        ("december", 12),
+        ("dec", 12),
+        ("декабр", 12),
+        ("dezember", 12),
+        ("décembre", 12),
+        ("monday", 13),
+        ("понедельник", 13),
+        ("montag", 13),
+        ("lundi", 13),
+        ("tuesday", 14),
+        ("вторник", 14),
+        ("dienstag", 14),
+        ("mardi", 14),
+        ("wednesday", 15),
+        ("сред", 15),
+        ("mittwoch", 15),
+        ("mercredi", 15),
+        ("thursday", 16),
+        ("четверг", 16),
+        ("donnerstag", 16),
+        ("jeudi", 16),
+        ("friday", 17),
+        ("пятниц", 17),
+        ("freitag", 17),
+        ("vendredi", 17),
+        ("saturday", 18),
+        ("суббот", 18),
+        ("samstag", 18),
+        ("samedi", 18),
+        ("sunday", 19),
+        ("воскресень", 19),
+        ("sonntag", 19),
+        ("dimanche", 19),
+    ];
+    // Short abbreviations (`jan`, `mar`) must be the whole word; Russian
+    // stems take any case ending, full Latin names a few letters more.
+    // Cheap rejection first: every name starts with one of these letters.
+    let first = lower.chars().next()?;
+    if !"jfmasondtwяфмаисондпвчс".contains(first) {
+        return None;
+    }
+    let len = lower.chars().count();
+    NAMES.iter().find_map(|&(name, k)| {
+        if !lower.starts_with(name) {
+            return None;
+        }
+        let name_len = name.chars().count();
+        let whole = len == name_len;
+        let stem = name_len >= 5 && len <= name_len + 3;
+        let cyr_stem = name.chars().next().is_some_and(|c| cyr(c).is_some());
+        (whole || stem || cyr_stem).then_some(k)
+    })
+}
+
+/// Canonical form of a number written with separators: thousands
+/// separators (space, no-break space, comma or dot before exactly three
+/// digits) vanish; a final comma or dot before other than three digits is the
+/// decimal point.
+pub fn canonical_number(groups: &[&str], seps: &[char]) -> String {
+    let strip = |g: &str| -> String {
+        let t = g.trim_start_matches('0');
+        if t.is_empty() { "0".into() } else { t.into() }
+    };
+    let Some(last) = groups.last() else {
+        return String::new();
+    };
+    let decimal = match seps.last() {
+        Some(',' | '.') => last.len() != 3 || (seps.len() == 1 && groups[0] == "0"),
+        _ => false,
+    };
+    if decimal {
+        let int: String = groups[..groups.len() - 1].concat();
+        let frac = last.trim_end_matches('0');
+        if frac.is_empty() {
+            strip(&int)
+        } else {
+            format!("{}.{}", strip(&int), frac)
+        }
+    } else {
+        strip(&groups.concat())
+    }
+}
+
+/// Numbers in `text`, canonicalised.
+pub fn numbers(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() || (i > 0 && (chars[i - 1].is_alphabetic())) {
+            i += 1;
+            continue;
+        }
+        let mut groups: Vec<String> = Vec::new();
+        let mut seps: Vec<char> = Vec::new();
+        let mut cur = String::new();
+        while i < chars.len() {
+            let c = chars[i];
+            if c.is_ascii_digit() {
+                cur.push(c);
+                i += 1;
+                continue;
+            }
+            // A separator continues the number only when digits follow; a
+            // space only before exactly three digits after at most three.
+            let next_digits = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            let ok = match c {
+                ',' | '.' => next_digits > 0,
+                ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}' | '\'' => {
+                    next_digits == 3
+                        && cur.len() <= 3
+                        && chars.get(i + 4).is_none_or(|c| !c.is_ascii_digit())
+                        && (seps.is_empty() || seps.iter().all(|s| !matches!(s, ',' | '.')))
+                }
+                _ => false,
+            };
+            if !ok {
+                break;
+            }
+            groups.push(std::mem::take(&mut cur));
+            seps.push(c);
+            i += 1;
+        }
+        groups.push(cur);
+        let g: Vec<&str> = groups.iter().map(String::as_str).collect();
+        out.push(canonical_number(&g, &seps));
+    }
+    out
+}
+
+fn is_acronym(w: &str) -> bool {
+    let n = w.chars().count();
+    (2..=6).contains(&n) && w.chars().all(|c| c.is_uppercase())
+}
+
+/// Anchors of one segment, sorted by key.
+pub fn extract(text: &str, ex: Extract) -> Vec<Anchor> {
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Anchor>, key: u64, kind: Kind, weight: f32, form: String| {
+        out.push(Anchor {
+            key,
+            kind,
+            weight,
+            form,
+            passive: false,
+        })
+    };
+    for n in numbers(text) {
+        // One-digit numbers are common and often spelt out in translation.
+        let w = if n.len() > 1 { 1.5 } else { 0.8 };
+        push(&mut out, hash(b'n', &n), Kind::Number, w, n);
+    }
+    // Punctuation by class; quotes count in pairs.
+    let mut quotes = 0;
+    for c in text.chars() {
+        let class = match c {
+            '?' => "?",
+            '!' => "!",
+            '(' | '[' => "(",
+            ':' => ":",
+            ';' => ";",
+            '"' | '«' | '»' | '“' | '”' | '„' => {
+                quotes += 1;
+                if quotes % 2 == 1 {
+                    "\""
+                } else {
+                    continue;
+                }
+            }
+            _ => continue,
+        };
+        push(&mut out, hash(b'p', class), Kind::Punct, 0.4, class.into());
+    }
+    let mut first = true;
+    for raw in text.split(|c: char| c.is_whitespace() || matches!(c, '—' | '–' | '\'' | '’'))
+    {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.is_empty() {
+            continue;
+        }
+        let initial = std::mem::replace(&mut first, false);
+        let lower = word.to_lowercase();
+        if word.chars().any(|c| c.is_ascii_digit()) && word.chars().any(|c| c.is_alphabetic())
+            || raw.contains("://")
+            || raw.contains('@')
+            || (word.contains('/') && word.len() > 3)
+        {
+            push(&mut out, hash(b't', &lower), Kind::Token, 1.5, lower);
+            continue;
+        }
+        if !word
+            .chars()
+            .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’')
+        {
+            continue;
+        }
+        if let Some(k) = calendar(&lower) {
+            // `may`, `march`, `mars` and `среда` ("environment") are also
+            // ordinary words: only capitalised do they name a date.
+            let capital_needed =
+                matches!(lower.as_str(), "may" | "mar" | "mars" | "march") || k == 15;
+            if !capital_needed || word.chars().next().is_some_and(char::is_uppercase) {
+                push(
+                    &mut out,
+                    hash(b'm', &k.to_string()),
+                    Kind::Month,
+                    1.2,
+                    lower,
+                );
+                continue;
+            }
+        }
+        if is_acronym(word) {
+            let t = translit(word);
+            push(&mut out, hash(b'a', &t), Kind::Acronym, 1.5, t);
+            continue;
+        }
+        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        let letters = word.chars().count();
+        let passive = !(capital || ex.lowercase_words && letters >= 6);
+        if passive && letters < 4 {
+            continue;
+        }
+        let t = translit(word);
+        let sk = skeleton(&t);
+        if sk.chars().count() < 2 || t.chars().count() < 3 {
+            continue;
+        }
+        let key: String = sk.chars().take(3).collect();
+        // Sentence-initial capitals are usually ordinary words.
+        let w = if capital && !initial { 1.0 } else { 0.5 };
+        out.push(Anchor {
+            key: hash(b'w', &key),
+            kind: Kind::Word,
+            weight: w,
+            form: t,
+            passive,
+        });
+    }
+    out.sort_by_key(|a| a.key);
+    out
+}
+
+/// True when two word anchors with equal keys are really the same word:
+/// the transliterations, cut to the shorter length (tolerating case
+/// endings), are close.
+pub fn same_word(a: &str, b: &str) -> bool {
+    // Forms are ASCII (see `translit`), so byte slicing is safe; `get`
+    // keeps it panic-free whatever the caller passes.
+    let n = a.len().min(b.len()).max(3);
+    let (ca, cb) = (
+        a.get(..n.min(a.len())).unwrap_or(a),
+        b.get(..n.min(b.len())).unwrap_or(b),
+    );
+    strsim::jaro_winkler(ca, cb) >= 0.75
+}
+
+/// True when anchors `x` and `y` (with equal keys) count as a match.
+pub fn matches(x: &Anchor, y: &Anchor) -> bool {
+    !(x.passive && y.passive) && (x.kind != Kind::Word || same_word(&x.form, &y.form))
+}
+
+/// Total weight of the anchors two segments share (multiset intersection;
+/// a pair counts at the lower of its two weights).
+pub fn shared(a: &[Anchor], b: &[Anchor]) -> f32 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].key.cmp(&b[j].key) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let (x, y) = (&a[i], &b[j]);
+                if matches(x, y) {
+                    sum += x.weight.min(y.weight);
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nums(s: &str) -> Vec<String> {
+        numbers(s)
+    }
+
+    #[test]
+    fn numbers_across_conventions() {
+        assert_eq!(nums("grew 4.5 percent"), nums("вырос на 4,5 процента"));
+        assert_eq!(nums("1,000 people"), ["1000"]);
+        assert_eq!(nums("1 000 человек"), ["1000"]);
+        assert_eq!(nums("12 345 678 units"), ["12345678"]);
+        assert_eq!(nums("25% and 25 %"), ["25", "25"]);
+        assert_eq!(nums("0,75"), nums("0.75"));
+        // Two years side by side are two numbers, not one.
+        assert_eq!(nums("2016 2017"), ["2016", "2017"]);
+        // A sentence-final dot is not a decimal point.
+        assert_eq!(nums("in 2019."), ["2019"]);
+        assert_ne!(nums("4.5"), nums("45"));
+    }
+
+    fn keys(s: &str) -> Vec<u64> {
+        extract(s, Extract::default())
+            .iter()
+            .map(|a| a.key)
+            .collect()
+    }
+
+    #[test]
+    fn dates_and_month_names() {
+        let en = extract(
+            "It happened on January 29 in the capital.",
+            Extract::default(),
+        );
+        let ru = extract("Это случилось 29 января в столице.", Extract::default());
+        assert!(shared(&en, &ru) >= 2.5, "month and day should both match");
+        let other = extract("Это случилось 29 марта в столице.", Extract::default());
+        assert!(shared(&en, &other) < shared(&en, &ru));
+    }
+
+    #[test]
+    fn names_through_transliteration_and_case_endings() {
+        let en = extract("Talks between Kovalev and Putin ended.", Extract::default());
+        let ru = extract(
+            "Переговоры Ковалева и Путина закончились.",
+            Extract::default(),
+        );
+        assert!(
+            shared(&en, &ru) >= 2.0,
+            "both names should match: {}",
+            shared(&en, &ru)
+        );
+        let ru2 = extract(
+            "Переговоры Иванова и Медведева закончились.",
+            Extract::default(),
+        );
+        assert!(shared(&en, &ru2) < 0.6);
+        assert_eq!(
+            skeleton(&translit("Washington")),
+            skeleton(&translit("Вашингтон"))
+        );
+    }
+
+    #[test]
+    fn acronyms_and_identical_tokens() {
+        let en = extract(
+            "NATO said the site www.example.org/page was down.",
+            Extract::default(),
+        );
+        let ru = extract(
+            "НАТО сообщило, что сайт www.example.org/page не работал.",
+            Extract::default(),
+        );
+        assert!(shared(&en, &ru) >= 3.0);
+        assert!(keys("Model X5-200 is here") == keys("Model X5-200 is here"));
+        let code = extract("Flight SU1402 landed", Extract::default());
+        let code_ru = extract("Рейс SU1402 приземлился", Extract::default());
+        assert!(shared(&code, &code_ru) >= 1.5);
+    }
+
+    #[test]
+    fn punctuation_classes() {
+        let q = extract("Why did he go?", Extract::default());
+        let qr = extract("Почему он ушёл?", Extract::default());
+        let dot = extract("Он ушёл.", Extract::default());
+        assert!(shared(&q, &qr) > 0.0);
+        assert_eq!(shared(&q, &dot), 0.0);
+        let quoted = extract("He called it \"a farce\" (again).", Extract::default());
+        let quoted_ru = extract("Он назвал это «фарсом» (снова).", Extract::default());
+        assert!(shared(&quoted, &quoted_ru) >= 0.8);
+    }
+
+    #[test]
+    fn odd_input_does_not_panic() {
+        for text in [
+            "",
+            "1,",
+            "1 00 000",
+            "0.000",
+            "..., ;;; «»",
+            "e\u{301}\u{301}\u{301}",
+            "👍 12\u{a0}345,6 😀",
+            "У",
+            "Уо",
+            "ʼʼʼ '' ",
+            "A.B.C.",
+            "9999999999999999999999999999",
+        ] {
+            let a = extract(
+                text,
+                Extract {
+                    lowercase_words: true,
+                },
+            );
+            assert!(a.windows(2).all(|w| w[0].key <= w[1].key));
+            let _ = shared(&a, &a);
+        }
+        assert_eq!(numbers("12\u{a0}345,6"), ["12345.6"]);
+    }
+
+    #[test]
+    fn cognates_only_when_asked() {
+        let de = extract(
+            "die expedition erreichte den gipfel",
+            Extract {
+                lowercase_words: true,
+            },
+        );
+        let fr = extract(
+            "l'expédition atteignit le sommet",
+            Extract {
+                lowercase_words: true,
+            },
+        );
+        assert!(shared(&de, &fr) > 0.0);
+        // Without the flag lowercase words are passive: they only confirm
+        // an active (capitalised) word on the other side.
+        let de0 = extract("die expedition erreichte den gipfel", Extract::default());
+        let fr0 = extract("l'expédition atteignit le sommet", Extract::default());
+        assert!(de0.iter().all(|a| a.passive));
+        assert_eq!(shared(&de0, &fr0), 0.0);
+        let fr_cap = extract(
+            "Bilan: l'Expédition atteignit le sommet",
+            Extract::default(),
+        );
+        assert!(shared(&de0, &fr_cap) > 0.0);
+    }
+}

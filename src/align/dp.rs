@@ -1,0 +1,286 @@
+//! Banded dynamic programme over link shapes.
+//!
+//! The search lattice has a node `(i, j)` for "the first `i` source and `j`
+//! target segments are aligned"; a link of shape `di:dj` is an edge from
+//! `(i-di, j-dj)` to `(i, j)`. Only nodes inside a band are stored: each row
+//! `i` keeps a contiguous column range, and ranges never move left, so
+//! memory is linear in the band area. One sweep computes both the best path
+//! (Viterbi) and the forward soft-minimum; a backward sweep then gives each
+//! chosen link its posterior probability, which is the link's confidence.
+
+/// Link shapes searched: (source count, target count).
+pub const SHAPES: [(usize, usize); 10] = [
+    (1, 1),
+    (1, 0),
+    (0, 1),
+    (2, 1),
+    (1, 2),
+    (2, 2),
+    (3, 1),
+    (1, 3),
+    (3, 2),
+    (2, 3),
+];
+
+/// Nodes kept: per row `i`, columns `lo[i]..=hi[i]`.
+#[derive(Debug, Clone)]
+pub struct Band {
+    lo: Vec<usize>,
+    hi: Vec<usize>,
+    off: Vec<usize>,
+}
+
+impl Band {
+    /// A band over rows `0..ranges.len()` that covers each row's
+    /// `ranges[i]` widened by `w` on both sides, clipped to `0..=cols_max`.
+    /// The ranges must not move left from row to row.
+    pub fn new(ranges: &[(usize, usize)], w: usize, cols_max: usize) -> Band {
+        let mut lo = Vec::with_capacity(ranges.len());
+        let mut hi = Vec::with_capacity(ranges.len());
+        let mut off = Vec::with_capacity(ranges.len());
+        let mut total = 0;
+        let (mut plo, mut phi) = (0, 0);
+        for &(a, b) in ranges {
+            // Keep lo/hi monotone even if a caller's ranges are not.
+            let l = a.saturating_sub(w).min(cols_max).max(plo);
+            let h = (b + w).min(cols_max).max(phi).max(l);
+            lo.push(l);
+            hi.push(h);
+            off.push(total);
+            total += h - l + 1;
+            (plo, phi) = (l, h);
+        }
+        off.push(total);
+        Band { lo, hi, off }
+    }
+
+    /// Number of nodes stored.
+    pub fn len(&self) -> usize {
+        self.off.last().copied().unwrap_or(0)
+    }
+
+    /// True when the band holds no node.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Storage index of node `(i, j)`, if it is inside the band.
+    #[inline]
+    pub fn at(&self, i: usize, j: usize) -> Option<usize> {
+        let (l, h) = (*self.lo.get(i)?, self.hi[i]);
+        (j >= l && j <= h).then(|| self.off[i] + j - l)
+    }
+
+    /// Column range of row `i`.
+    pub fn cols(&self, i: usize) -> std::ops::RangeInclusive<usize> {
+        self.lo[i]..=self.hi[i]
+    }
+
+    /// Distance from column `j` of row `i` to the nearer band edge that is
+    /// not also the edge of the matrix.
+    pub fn margin(&self, i: usize, j: usize, cols_max: usize) -> usize {
+        let left = if self.lo[i] == 0 {
+            usize::MAX
+        } else {
+            j - self.lo[i]
+        };
+        let right = if self.hi[i] == cols_max {
+            usize::MAX
+        } else {
+            self.hi[i] - j
+        };
+        left.min(right)
+    }
+}
+
+/// Result of one search.
+pub struct Path {
+    /// Links as (i0, i1, j0, j1) half-open segment ranges, in order.
+    pub links: Vec<(usize, usize, usize, usize)>,
+    /// Posterior probability of each link (when asked for).
+    pub posterior: Vec<f64>,
+    /// True when the best path came close to an inner band edge, so a wider
+    /// band might find a better one.
+    pub near_edge: bool,
+}
+
+/// Soft minimum: `-t ln(e^{-a/t} + e^{-b/t})`, stable for infinities.
+#[inline]
+fn softmin(a: f64, b: f64, t: f64) -> f64 {
+    if a == f64::INFINITY {
+        return b;
+    }
+    if b == f64::INFINITY {
+        return a;
+    }
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    lo - t * (-(hi - lo) / t).exp().ln_1p()
+}
+
+/// Finds the cheapest path from `(0,0)` to `(n,m)` through `band`.
+/// `cost(i, j, di, dj)` is the cost of the link ending at node `(i, j)`.
+/// With `temperature` set, also computes link posteriors at that
+/// temperature.
+pub fn search(
+    n: usize,
+    m: usize,
+    band: &Band,
+    temperature: Option<f64>,
+    cost: impl Fn(usize, usize, usize, usize) -> f64,
+) -> Path {
+    let inf = f64::INFINITY;
+    let size = band.len();
+    let mut best = vec![inf; size];
+    let mut back = vec![u8::MAX; size];
+    let mut fwd = if temperature.is_some() {
+        vec![inf; size]
+    } else {
+        Vec::new()
+    };
+    let t = temperature.unwrap_or(1.0);
+    for i in 0..=n {
+        for j in band.cols(i) {
+            let Some(here) = band.at(i, j) else { continue };
+            if i == 0 && j == 0 {
+                best[here] = 0.0;
+                if !fwd.is_empty() {
+                    fwd[here] = 0.0;
+                }
+                continue;
+            }
+            let (mut b, mut k_best, mut f) = (inf, u8::MAX, inf);
+            for (k, &(di, dj)) in SHAPES.iter().enumerate() {
+                if di > i || dj > j {
+                    continue;
+                }
+                let Some(prev) = band.at(i - di, j - dj) else {
+                    continue;
+                };
+                if best[prev] == inf {
+                    continue;
+                }
+                let c = cost(i, j, di, dj);
+                if best[prev] + c < b {
+                    b = best[prev] + c;
+                    k_best = k as u8;
+                }
+                if !fwd.is_empty() {
+                    f = softmin(f, fwd[prev] + c, t);
+                }
+            }
+            best[here] = b;
+            back[here] = k_best;
+            if !fwd.is_empty() {
+                fwd[here] = f;
+            }
+        }
+    }
+    // Trace back.
+    let mut links = Vec::new();
+    let mut near_edge = false;
+    let (mut i, mut j) = (n, m);
+    while i > 0 || j > 0 {
+        let Some(here) = band.at(i, j) else { break };
+        near_edge |= band.margin(i, j, m) < 4;
+        let Some(&(di, dj)) = SHAPES.get(back[here] as usize) else {
+            break;
+        };
+        links.push((i - di, i, j - dj, j));
+        i -= di;
+        j -= dj;
+    }
+    links.reverse();
+    let mut posterior = Vec::new();
+    if let Some(t) = temperature {
+        // Backward soft-minimum: cost from each node to the end.
+        let mut bwd = vec![inf; size];
+        if let Some(end) = band.at(n, m) {
+            bwd[end] = 0.0;
+        }
+        for i in (0..=n).rev() {
+            for j in band.cols(i).rev() {
+                let Some(here) = band.at(i, j) else { continue };
+                if fwd[here] == inf {
+                    continue;
+                }
+                let mut acc = bwd[here];
+                for &(di, dj) in SHAPES.iter() {
+                    let Some(next) = band.at(i + di, j + dj) else {
+                        continue;
+                    };
+                    if i + di > n || j + dj > m || bwd[next] == inf {
+                        continue;
+                    }
+                    acc = softmin(acc, bwd[next] + cost(i + di, j + dj, di, dj), t);
+                }
+                bwd[here] = acc;
+            }
+        }
+        let total = band.at(n, m).map_or(inf, |e| fwd[e]);
+        for &(i0, i1, j0, j1) in &links {
+            let p = match (band.at(i0, j0), band.at(i1, j1)) {
+                (Some(a), Some(b)) => {
+                    let c = cost(i1, j1, i1 - i0, j1 - j0);
+                    (-(fwd[a] + c + bwd[b] - total) / t).exp()
+                }
+                _ => 0.0,
+            };
+            posterior.push(if p.is_finite() {
+                p.clamp(0.0, 1.0)
+            } else {
+                0.0
+            });
+        }
+    }
+    Path {
+        links,
+        posterior,
+        near_edge,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn band_is_monotone_and_indexes_every_node_once() {
+        let band = Band::new(&[(0, 0), (2, 2), (1, 1), (5, 6)], 1, 6);
+        let mut seen = vec![false; band.len()];
+        for i in 0..4 {
+            for j in band.cols(i) {
+                let k = band.at(i, j).expect("inside");
+                assert!(!seen[k]);
+                seen[k] = true;
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
+        // Row 2 asked for column 1 but may not move left of row 1.
+        assert_eq!(band.cols(2), 1..=3);
+        assert_eq!(band.at(3, 3), None);
+    }
+
+    #[test]
+    fn search_follows_cheap_links_and_posteriors_sum_sensibly() {
+        // Diagonal is cheap, everything else dear: expect all 1:1.
+        let band = Band::new(&[(0, 0), (1, 1), (2, 2), (3, 3)], 3, 3);
+        let p = search(3, 3, &band, Some(1.0), |_, _, di, dj| {
+            if (di, dj) == (1, 1) { 0.1 } else { 5.0 }
+        });
+        assert_eq!(p.links, vec![(0, 1, 0, 1), (1, 2, 1, 2), (2, 3, 2, 3)]);
+        assert!(p.posterior.iter().all(|&x| x > 0.9 && x <= 1.0));
+        // Make a 2:1 as cheap as 1:1 + 1:0: the posterior must drop.
+        let p = search(
+            2,
+            1,
+            &Band::new(&[(0, 0), (1, 1), (1, 1)], 2, 1),
+            Some(1.0),
+            |_, _, di, dj| match (di, dj) {
+                (2, 1) => 1.0,
+                (1, 1) | (1, 0) => 0.5,
+                _ => 9.0,
+            },
+        );
+        assert!(p.posterior.iter().all(|&x| x < 0.6), "{:?}", p.posterior);
+    }
+}
