@@ -2,8 +2,8 @@
 # Alignment targets on the WMT en-ru news documents (transmem issue 4).
 # usage: .ci/eval-align.sh SHARED_DIR   (target/release/transmem must be built)
 # Runs the team scorer on tasks B, A and R and fails below the figures the
-# aligner has reached (measured: B 0.9529, A 0.9630, R 0.9291). B holds the
-# issue's target 0.95; A (0.985) and R (0.93) are not met yet, see
+# aligner has reached (measured: B 0.9529, A 0.9630, R 0.9328 with the merged segmenter). B and R hold the
+# issue targets 0.95 and 0.93; A (0.985) is not met, see
 # docs/alignment.md.
 set -euo pipefail
 SHARED=${1:-../shared}
@@ -29,5 +29,5 @@ run() { # TASK MIN PRESEGMENTED
 }
 run B 0.950 --presegmented
 run A 0.960 --presegmented
-run R 0.925 ""
+run R 0.930 ""
 exit $fail
