@@ -14,7 +14,7 @@ mod time;
 
 pub use time::now_tmx;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
@@ -201,11 +201,13 @@ impl Memory {
     pub fn writer(&mut self) -> Result<Writer<'_>> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(store_err(&path))?;
+        let bulk = Bulk::start(&tx).map_err(store_err(&path))?;
         Ok(Writer {
             tx,
             path,
             wrote: false,
             rewrote: false,
+            bulk,
         })
     }
 
@@ -464,6 +466,72 @@ pub struct Writer<'m> {
     /// stamp is bumped at commit.
     wrote: bool,
     rewrote: bool,
+    /// Set when the transaction began on an empty memory; see [`Bulk`].
+    bulk: Option<Bulk>,
+}
+
+/// Duplicate detection for a transaction that began on an empty memory
+/// (the first, large import). Inserting random 64-bit hashes into two
+/// indexes one row at a time was a fifth of a 1M-unit import; instead the
+/// indexes are dropped inside the transaction, the hashes are kept in RAM
+/// for this transaction's own duplicate checks, and the indexes are built
+/// once, sorted, at commit. A rollback restores everything, indexes included.
+struct Bulk {
+    /// content_hash → first unit stored with it.
+    units: HashMap<i64, i64>,
+    /// Hash of (lang, text) → first unit holding that variant; built on the
+    /// first insert that needs it (a skip/overwrite policy).
+    texts: Option<HashMap<i64, i64>>,
+}
+
+const HASH_INDEXES: &str = "CREATE INDEX unit_hash ON unit(content_hash);
+CREATE INDEX variant_text ON variant(text_hash);";
+
+impl Bulk {
+    fn start(tx: &Transaction<'_>) -> rusqlite::Result<Option<Bulk>> {
+        let empty: bool =
+            tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM unit)", [], |r| r.get(0))?;
+        if !empty {
+            return Ok(None);
+        }
+        tx.execute_batch("DROP INDEX IF EXISTS unit_hash; DROP INDEX IF EXISTS variant_text;")?;
+        Ok(Some(Bulk {
+            units: HashMap::new(),
+            texts: None,
+        }))
+    }
+
+    fn text_key(lang: &str, text: &str) -> i64 {
+        fnv1a_extend(
+            fnv1a_extend(fnv1a(lang.as_bytes()) as u64, &[0]),
+            text.as_bytes(),
+        ) as i64
+    }
+
+    /// The map of variant texts, filled from what this transaction stored so
+    /// far when first asked for.
+    fn texts(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<&mut HashMap<i64, i64>> {
+        if self.texts.is_none() {
+            let mut map = HashMap::new();
+            let mut stmt = tx.prepare("SELECT lang, text, unit_id FROM variant ORDER BY rowid")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (lang, text): (String, String) = (r.get(0)?, r.get(1)?);
+                map.entry(Self::text_key(&lang, &text)).or_insert(r.get(2)?);
+            }
+            self.texts = Some(map);
+        }
+        Ok(self.texts.get_or_insert_with(HashMap::new))
+    }
+
+    fn record(&mut self, id: i64, hash: i64, unit: &Unit) {
+        self.units.entry(hash).or_insert(id);
+        if let Some(texts) = self.texts.as_mut() {
+            for v in &unit.variants {
+                texts.entry(Self::text_key(&v.lang, &v.text)).or_insert(id);
+            }
+        }
+    }
 }
 
 impl Writer<'_> {
@@ -487,7 +555,13 @@ impl Writer<'_> {
         let err = store_err(&path);
         let hash = content_hash(unit);
         // Exact duplicate: same variants, whatever the metadata.
-        {
+        if let Some(bulk) = &self.bulk {
+            if let Some(&id) = bulk.units.get(&hash)
+                && self.same_variants(id, unit)?
+            {
+                return Ok(Inserted::Duplicate(id));
+            }
+        } else {
             let mut stmt = self
                 .tx
                 .prepare_cached("SELECT id FROM unit WHERE content_hash = ?1")
@@ -507,15 +581,37 @@ impl Writer<'_> {
             let src = source_lang
                 .and_then(|l| unit.variants.iter().find(|v| v.lang == l))
                 .unwrap_or(&unit.variants[0]);
-            let existing: Option<i64> = self
-                .tx
-                .prepare_cached(
-                    "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3 LIMIT 1",
-                )
-                .map_err(&err)?
-                .query_row(params![fnv1a(src.text.as_bytes()), src.lang, src.text], |r| r.get(0))
-                .optional()
-                .map_err(&err)?;
+            let existing: Option<i64> = match self.bulk.as_mut() {
+                Some(bulk) => {
+                    let candidate = bulk
+                        .texts(&self.tx)
+                        .map_err(&err)?
+                        .get(&Bulk::text_key(&src.lang, &src.text))
+                        .copied();
+                    match candidate {
+                        // Confirm: the map may point at a unit since overwritten.
+                        Some(id) => self
+                            .tx
+                            .prepare_cached(
+                                "SELECT unit_id FROM variant WHERE unit_id = ?1 AND lang = ?2 AND text = ?3",
+                            )
+                            .map_err(&err)?
+                            .query_row(params![id, src.lang, src.text], |r| r.get(0))
+                            .optional()
+                            .map_err(&err)?,
+                        None => None,
+                    }
+                }
+                None => self
+                    .tx
+                    .prepare_cached(
+                        "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3 LIMIT 1",
+                    )
+                    .map_err(&err)?
+                    .query_row(params![fnv1a(src.text.as_bytes()), src.lang, src.text], |r| r.get(0))
+                    .optional()
+                    .map_err(&err)?,
+            };
             if let Some(id) = existing {
                 if policy == OnDuplicate::Skip {
                     return Ok(Inserted::Skipped(id));
@@ -524,6 +620,10 @@ impl Writer<'_> {
                     .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
                     .map_err(&err)?;
                 self.write_variants(id, unit)?;
+                if let Some(bulk) = self.bulk.as_mut() {
+                    bulk.units.insert(hash, id);
+                    bulk.record(id, hash, unit);
+                }
                 (self.wrote, self.rewrote) = (true, true);
                 self.tx
                     .execute(
@@ -557,6 +657,9 @@ impl Writer<'_> {
             .map_err(&err)?;
         let id = self.tx.last_insert_rowid();
         self.write_variants(id, unit)?;
+        if let Some(bulk) = self.bulk.as_mut() {
+            bulk.record(id, hash, unit);
+        }
         self.wrote = true;
         Ok(Inserted::New(id))
     }
@@ -611,6 +714,11 @@ impl Writer<'_> {
 
     /// Makes every write of this transaction permanent.
     pub fn commit(self) -> Result<()> {
+        if self.bulk.is_some() {
+            self.tx
+                .execute_batch(HASH_INDEXES)
+                .map_err(store_err(&self.path))?;
+        }
         crate::matcher::index::on_commit(&self.tx, self.wrote, self.rewrote);
         let path = self.path;
         self.tx.commit().map_err(store_err(&path))

@@ -33,7 +33,7 @@ CREATE TABLE unit (
     content_hash INTEGER NOT NULL   -- finds exact duplicates by index
 );
 CREATE INDEX unit_hash ON unit(content_hash);
-CREATE INDEX unit_origin ON unit(origin);
+
 CREATE TABLE variant (
     unit_id      INTEGER NOT NULL,  -- unit.id (the store deletes variants itself)
     lang         TEXT NOT NULL,     -- canonical tag, en-US
@@ -59,7 +59,7 @@ pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
     let err = store_err(path);
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(&err)?;
-    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -131072;")
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;")
         .map_err(&err)?;
     let app: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))

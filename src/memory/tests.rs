@@ -174,3 +174,89 @@ fn foreign_database_is_refused() {
         .unwrap();
     assert!(Memory::open(&p).is_err());
 }
+
+fn index_names(m: &Memory) -> Vec<String> {
+    let mut stmt = m
+        .connection()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<std::result::Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn duplicates_are_found_in_later_transactions_too() {
+    // The first transaction on an empty memory checks duplicates in RAM;
+    // later ones through the indexes it rebuilt at commit.
+    let mut m = Memory::in_memory().unwrap();
+    let mut w = m.writer().unwrap();
+    w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth)
+        .unwrap();
+    w.commit().unwrap();
+    assert_eq!(index_names(&m), ["unit_hash", "variant_text"]);
+    let mut w = m.writer().unwrap();
+    assert!(matches!(
+        w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth)
+            .unwrap(),
+        Inserted::Duplicate(_)
+    ));
+    assert!(matches!(
+        w.insert(&pair("Yes.", "Ага."), Some("en"), OnDuplicate::Skip)
+            .unwrap(),
+        Inserted::Skipped(_)
+    ));
+    let over = w
+        .insert(
+            &pair("Yes.", "Конечно."),
+            Some("en"),
+            OnDuplicate::Overwrite,
+        )
+        .unwrap();
+    assert!(matches!(over, Inserted::Overwritten(_)));
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 1);
+}
+
+#[test]
+fn overwritten_unit_is_not_found_by_its_old_text() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut w = m.writer().unwrap();
+    let mut multi = pair("Hello.", "Привет.");
+    multi.variants.push(Variant {
+        lang: "de".into(),
+        text: "Hallo.".into(),
+        ..Variant::default()
+    });
+    w.insert(&multi, Some("en"), OnDuplicate::Skip).unwrap();
+    // Overwrite drops the German variant; a later German-source unit with
+    // the old text is new, not a duplicate of the rewritten unit.
+    let over = w
+        .insert(
+            &pair("Hello.", "Здравствуйте."),
+            Some("en"),
+            OnDuplicate::Overwrite,
+        )
+        .unwrap();
+    assert!(matches!(over, Inserted::Overwritten(_)));
+    let mut de = pair("Hallo.", "Привет!");
+    de.variants[0].lang = "de".into();
+    assert!(matches!(
+        w.insert(&de, Some("de"), OnDuplicate::Skip).unwrap(),
+        Inserted::New(_)
+    ));
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 2);
+}
+
+#[test]
+fn rolled_back_first_import_keeps_the_indexes() {
+    let mut m = Memory::in_memory().unwrap();
+    {
+        let mut w = m.writer().unwrap();
+        w.insert(&pair("Lost.", "Потеряно."), None, OnDuplicate::KeepBoth)
+            .unwrap();
+    }
+    assert_eq!(index_names(&m), ["unit_hash", "variant_text"]);
+}
