@@ -7,22 +7,7 @@
 use std::io::{self, Write};
 
 use super::Link;
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::formats::escape_xml as escape;
 
 /// Confidence band of a link: CSS class and legend label.
 fn band(c: f64) -> &'static str {

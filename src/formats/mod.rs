@@ -10,6 +10,28 @@ pub mod xliff;
 
 use std::path::Path;
 
+/// Escapes text for XML (and HTML) content and attribute values: `& < > " '`
+/// become references, and characters XML 1.0 forbids (C0 controls other than
+/// tab, LF and CR; U+FFFE, U+FFFF) become U+FFFD, so the document is always
+/// well-formed. The TMX writer has its own escaper, which keeps such
+/// characters as inline codes instead.
+pub fn escape_xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A file format transmem exchanges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

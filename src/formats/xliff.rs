@@ -7,6 +7,8 @@
 
 use std::io::Write;
 
+use super::escape_xml as escape;
+
 /// One segment of the draft.
 #[derive(Debug, Clone)]
 pub struct DraftUnit<'a> {
@@ -19,25 +21,6 @@ pub struct DraftUnit<'a> {
     pub match_source: Option<&'a str>,
     /// The unit's origin in the memory.
     pub origin: Option<&'a str>,
-}
-
-/// Escapes text for XML content and attributes. Characters XML 1.0 forbids
-/// (C0 controls other than tab, LF, CR; U+FFFE/FFFF) become U+FFFD, so the
-/// document is always well-formed.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Writes a whole XLIFF 1.2 document with one `<file>`.
@@ -125,8 +108,8 @@ mod tests {
     #[test]
     fn escapes_markup_and_forbidden_characters() {
         assert_eq!(
-            escape("a<b & \"c\"\u{1}"),
-            "a&lt;b &amp; &quot;c&quot;\u{FFFD}"
+            escape("a<b & \"c\"\u{1}'"),
+            "a&lt;b &amp; &quot;c&quot;\u{FFFD}&#39;"
         );
     }
 

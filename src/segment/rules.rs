@@ -652,8 +652,8 @@ pub fn builtin_srx() -> String {
             s.push_str(&format!(
                 "        <rule break=\"{}\">\n          <beforebreak>{}</beforebreak>\n          <afterbreak>{}</afterbreak>\n        </rule>\n",
                 if r.brk { "yes" } else { "no" },
-                xml_escape(&r.before),
-                xml_escape(&r.after)
+                crate::formats::escape_xml(&r.before),
+                crate::formats::escape_xml(&r.after)
             ));
         }
         s.push_str("      </languagerule>\n");
@@ -665,10 +665,4 @@ pub fn builtin_srx() -> String {
          <languagemap languagepattern=\".*\" languagerulename=\"Default\"/>\n    </maprules>\n  </body>\n</srx>\n",
     );
     s
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
