@@ -105,11 +105,18 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             )
             .first()
         {
-            Some(m) => writeln!(
-                out,
-                "  {:>5.1}%  {}\n          {}\n",
-                m.score, m.source, m.target
-            )?,
+            Some(m) => {
+                writeln!(
+                    out,
+                    "  {:>5.1}%  {}\n          {}",
+                    m.score, m.source, m.target
+                )?;
+                // The draft with the query's numbers and names put in.
+                if let (Some(t), Some(s)) = (&m.substituted_target, m.substituted_score) {
+                    writeln!(out, "  {s:>5.1}%  → {t}")?;
+                }
+                writeln!(out)?;
+            }
             None => writeln!(out, "  no match at or above {}%\n", args.threshold)?,
         }
     }
