@@ -9,7 +9,7 @@ use transmem::matcher::{Matcher, Options};
 use transmem::memory::Memory;
 use transmem::segment::Segmenter;
 
-use super::{Global, lang_arg, stdout};
+use super::{Global, stdout};
 
 /// Report match bands (context, 100%, fuzzy, no match, repetitions) per file
 ///
@@ -17,12 +17,8 @@ use super::{Global, lang_arg, stdout};
 /// Example: transmem analyze --from en --to ru new-story.txt
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Language of the files
-    #[arg(long)]
-    pub from: String,
-    /// Language of the translation
-    #[arg(long)]
-    pub to: String,
+    #[command(flatten)]
+    pub direction: super::Direction,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -43,7 +39,7 @@ pub enum Format {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let (from, to) = (lang_arg(&args.from)?, lang_arg(&args.to)?);
+    let (from, to) = args.direction.tags()?;
     // Read every file first: a bad file fails the run before any output.
     let texts = args
         .files

@@ -10,19 +10,15 @@ use rayon::prelude::*;
 use transmem::matcher::{Match, Matcher, Options, Penalties, Query};
 use transmem::memory::Memory;
 
-use super::{Global, lang_arg, stdout};
+use super::{Global, stdout};
 
 /// Find fuzzy matches in the memory
 ///
 /// Example: transmem lookup --from en --to ru "The talks ended on Monday."
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Language of the text to look up
-    #[arg(long)]
-    pub from: String,
-    /// Language of the translations wanted
-    #[arg(long)]
-    pub to: String,
+    #[command(flatten)]
+    pub direction: super::Direction,
     /// Lowest score shown, in percent
     #[arg(long, default_value_t = 70.0)]
     pub threshold: f64,
@@ -77,7 +73,7 @@ pub enum Format {
 const BLOCK: usize = 256;
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let (from, to) = (lang_arg(&args.from)?, lang_arg(&args.to)?);
+    let (from, to) = args.direction.tags()?;
     for (name, v) in [
         ("--threshold", args.threshold),
         ("--penalty-case", args.penalty_case),

@@ -32,6 +32,24 @@ pub struct Global {
     pub color: ColorChoice,
 }
 
+/// The language direction of a lookup-style command.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Direction {
+    /// Language of the text (source side of the matches)
+    #[arg(long)]
+    pub from: String,
+    /// Language of the translations wanted
+    #[arg(long)]
+    pub to: String,
+}
+
+impl Direction {
+    /// Both tags, canonicalised.
+    pub fn tags(&self) -> anyhow::Result<(String, String)> {
+        Ok((lang_arg(&self.from)?, lang_arg(&self.to)?))
+    }
+}
+
 /// When to colour output.
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColorChoice {

@@ -10,7 +10,7 @@ use transmem::matcher::{Matcher, Options};
 use transmem::memory::Memory;
 use transmem::segment::Segmenter;
 
-use super::{Global, lang_arg};
+use super::Global;
 
 /// Write a draft translation: every segment with its best memory match
 ///
@@ -19,12 +19,8 @@ use super::{Global, lang_arg};
 /// Example: transmem pretranslate --from en --to ru story.txt --format xliff -o story.xlf
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Language of the file
-    #[arg(long)]
-    pub from: String,
-    /// Language of the translation
-    #[arg(long)]
-    pub to: String,
+    #[command(flatten)]
+    pub direction: super::Direction,
     /// Lowest match score used for a target, in percent
     #[arg(long, default_value_t = 75.0)]
     pub threshold: f64,
@@ -50,7 +46,7 @@ pub enum Format {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let (from, to) = (lang_arg(&args.from)?, lang_arg(&args.to)?);
+    let (from, to) = args.direction.tags()?;
     let text = transmem::error::read_text(&args.file)?;
     let mem = Memory::open_existing(g.memory_path())?;
     let matcher = Matcher::load(&mem, &from, &to)?;
