@@ -49,7 +49,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let mem = Memory::open_existing(g.memory_path())?;
     let matcher = Matcher::load(&mem, &from, &to)?;
     let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), Options::default());
-    let pb = super::progress(texts.len(), "files");
+    let pb = super::progress(texts.len() as u64, 2, "{bar:40} {pos}/{len} files {msg}");
     let mut files = Vec::new();
     for (name, text) in &texts {
         pb.set_message(name.clone());

@@ -1,10 +1,10 @@
 //! `transmem export`: the memory as TMX 1.4b, CSV or TSV, streamed.
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use transmem::formats::{Format, csv, tmx};
 use transmem::memory::{Memory, Unit};
 
@@ -45,7 +45,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .collect::<anyhow::Result<_>>()?;
     let mem = Memory::open_existing(g.memory_path())?;
     let total = mem.unit_count()?;
-    let bar = progress(total);
+    let bar = super::progress(total, 10_000, "export {wide_bar} {pos}/{len} units {eta}");
     match &args.output {
         None => {
             let out = super::stdout();
@@ -150,16 +150,4 @@ fn stored_langs(mem: &Memory) -> transmem::Result<Vec<String>> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(err)?;
     Ok(langs)
-}
-
-/// A unit progress bar on stderr, only when stderr is a terminal.
-fn progress(total: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() || total < 10_000 {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total);
-    if let Ok(style) = ProgressStyle::with_template("export {wide_bar} {pos}/{len} units {eta}") {
-        bar.set_style(style);
-    }
-    bar
 }

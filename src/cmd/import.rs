@@ -1,12 +1,10 @@
 //! `transmem import`: TMX, CSV and TSV files into the memory, all files in
 //! one transaction (an error anywhere leaves the memory as it was).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressStyle};
 use transmem::formats::{Format, csv, tmx};
 use transmem::memory::{Inserted, Memory, OnDuplicate, Unit};
 
@@ -196,7 +194,12 @@ fn import_files(
     for (path, &format) in args.files.iter().zip(formats) {
         let file = std::fs::File::open(path).map_err(|e| transmem::Error::io(path, e))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let bar = progress(size, path);
+        let bar = super::progress(
+            size,
+            1 << 20,
+            "{msg} {wide_bar} {bytes}/{total_bytes} {eta}",
+        );
+        bar.set_message(path.display().to_string());
         let input = bar.wrap_read(file);
         let default_origin = path
             .file_name()
@@ -259,18 +262,4 @@ fn import_files(
     }
     w.commit()?;
     Ok(summary)
-}
-
-/// A byte progress bar on stderr, only when stderr is a terminal.
-fn progress(size: u64, path: &Path) -> ProgressBar {
-    if !std::io::stderr().is_terminal() || size < (1 << 20) {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(size);
-    if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {eta}")
-    {
-        bar.set_style(style);
-    }
-    bar.set_message(path.display().to_string());
-    bar
 }

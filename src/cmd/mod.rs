@@ -135,16 +135,15 @@ pub fn write_json_line(out: &mut impl Write, v: &impl serde::Serialize) -> anyho
     Ok(())
 }
 
-/// A progress bar on stderr, shown only when stderr is a terminal and there
-/// is more than one step; elsewhere a hidden bar that costs nothing.
-pub fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
-    if len < 2 || !std::io::stderr().is_terminal() {
+/// A progress bar on stderr for `len` steps drawn with indicatif `template`,
+/// shown only when stderr is a terminal and `len` is at least `min`;
+/// elsewhere a hidden bar that costs nothing.
+pub fn progress(len: u64, min: u64, template: &str) -> indicatif::ProgressBar {
+    if len < min || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let pb = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-        "{{bar:40}} {{pos}}/{{len}} {what} {{msg}}"
-    )) {
+    let pb = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         pb.set_style(style);
     }
     pb
