@@ -42,6 +42,10 @@ pub struct Args {
     /// Bilingual dictionary: TSV (source TAB target) or dictd (.index/.dict)
     #[arg(long, value_name = "FILE")]
     pub dict: Option<PathBuf>,
+    /// Corrections saved by the review page (`--format html`): use these
+    /// links instead of aligning, and with --store store exactly them
+    #[arg(long, value_name = "FILE.json", conflicts_with = "dict")]
+    pub review: Option<PathBuf>,
     /// Source text file
     pub src: PathBuf,
     /// Target text file
@@ -126,8 +130,29 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         dict,
         ..align::Options::default()
     };
-    let links = align::align(&src.segments(), &tgt.segments(), &opts);
     let (st, tt) = (src.texts(), tgt.texts());
+    // With --review the links come from the page's corrections file, over
+    // one text per link (edited or joined), so the store and every output
+    // format take exactly the corrected links.
+    let reviewed = match &args.review {
+        Some(path) => {
+            let text = transmem::error::read_text(path)?;
+            let c = align::html::Corrections::parse(&text, st.len(), tt.len())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Some(c)
+        }
+        None => None,
+    };
+    let (links, st, tt): (Vec<Link>, Vec<String>, Vec<String>) = match &reviewed {
+        Some(c) => c.flatten(&st, &tt),
+        None => (
+            align::align(&src.segments(), &tgt.segments(), &opts),
+            st.iter().map(|s| s.to_string()).collect(),
+            tt.iter().map(|s| s.to_string()).collect(),
+        ),
+    };
+    let st: Vec<&str> = st.iter().map(String::as_str).collect();
+    let tt: Vec<&str> = tt.iter().map(String::as_str).collect();
     if args.store {
         let origin = args.origin.clone().unwrap_or_else(|| {
             args.src
@@ -152,7 +177,12 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     match args.format {
         Format::Html => {
             let title = format!("{} \u{2194} {}", args.src.display(), args.tgt.display());
-            align::html::write(&mut out, &links, &st, &tt, (&sl, &tl), &title)?;
+            let page = align::html::Page {
+                title: &title,
+                langs: (&sl, &tl),
+                save_url: None,
+            };
+            align::html::write(&mut out, &links, &st, &tt, &page)?;
         }
         Format::Tmx => {
             let template = Unit::default();
@@ -167,6 +197,20 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                 w.write_unit(u)?;
             }
             w.finish()?;
+        }
+        Format::Jsonl if reviewed.is_some() => {
+            // The segment indices of the texts, not of the one-text-per-link
+            // view the store uses.
+            let c = reviewed.as_ref().map(|c| &c.links).into_iter().flatten();
+            for (r, (l, (s, t))) in c.zip(links.iter().zip(st.iter().zip(&tt))) {
+                super::write_json_line(
+                    &mut out,
+                    &serde_json::json!({
+                        "src": r.src, "tgt": r.tgt, "src_text": s, "tgt_text": t,
+                        "score": (l.confidence * 1000.0).round() / 1000.0,
+                    }),
+                )?;
+            }
         }
         Format::Tsv | Format::Jsonl => print_links(
             &mut out,
