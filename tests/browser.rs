@@ -382,6 +382,13 @@ fn review_page_in_chromium() {
     );
     assert_eq!(marks, json!(["Astrid", "Астрид"]));
 
+    // Confirm an untouched link: the translator's word makes it certain.
+    b.click("#l-8");
+    b.keys(None, &["c"]);
+    assert_eq!(
+        b.js("var l=transmemReview.links()[7];return [l.ok,l.score];"),
+        json!([true, 1])
+    );
     // Keyboard join, split, undo.
     b.click("#l-1");
     b.keys(None, &["j"]);
@@ -425,9 +432,14 @@ fn review_page_in_chromium() {
     // Move the last link's target segment up into the previous link.
     b.click("#l-9");
     b.keys(None, &["{"]);
-    // Confirm the second link.
+    // A second confirm changes nothing and says so.
     b.click("#l-2");
     b.keys(None, &["c"]);
+    assert!(
+        b.js("return document.getElementById('tm-status').textContent;")
+            .as_str()
+            .is_some_and(|s| s.starts_with("Cannot confirm")),
+    );
     let expected: [(&[usize], &[usize]); 9] = [
         (&[0, 1], &[0, 1]),
         (&[2], &[2]),
@@ -491,7 +503,121 @@ fn review_page_in_chromium() {
     want.sort_unstable();
     assert_eq!(stored, want);
 
+    served_page(&b);
+    dark_scheme(&b, &page, &art);
     big_page(&b, dir.path(), &art);
+}
+
+/// A tiny HTTP server standing in for `transmem serve` (a later issue):
+/// serves a page whose embedded data names a save URL, and hands over the
+/// bodies POSTed to it.
+fn serve_once(page: Vec<u8>) -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut r = BufReader::new(stream.try_clone().expect("clone"));
+            let mut first = String::new();
+            if r.read_line(&mut first).is_err() {
+                continue;
+            }
+            let mut len = 0;
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            let (status, reply): (&str, &[u8]) = if first.starts_with("GET /review ") {
+                ("200 OK", &page)
+            } else if first.starts_with("POST /save ") {
+                let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+                ("200 OK", b"{}")
+            } else {
+                ("404 Not Found", b"")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                reply.len()
+            );
+            let _ = stream.write_all(reply);
+        }
+    });
+    (port, rx)
+}
+
+/// Served with a save URL, the page also POSTs its corrections there.
+fn served_page(b: &Browser) {
+    use transmem::align::{Link, html};
+    let links: Vec<Link> = (0..3)
+        .map(|i| Link {
+            src: vec![i],
+            tgt: vec![i],
+            confidence: 0.8,
+        })
+        .collect();
+    let mut buf = Vec::new();
+    let page = html::Page {
+        title: "served",
+        langs: ("en", "ru"),
+        save_url: Some("/save"),
+    };
+    html::write(&mut buf, &links, &EN[..3], &RU[..3], &page).unwrap();
+    let (port, posted) = serve_once(buf);
+    b.http(
+        "POST",
+        "/url",
+        Some(json!({ "url": format!("http://127.0.0.1:{port}/review") })),
+    );
+    b.click("#l-1");
+    b.keys(None, &["j"]);
+    b.click("button[data-act=save]");
+    let body = posted
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the page POSTed its corrections");
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        json!(v["links"].as_array().unwrap().iter().map(|l| json!([l["src"], l["tgt"]])).collect::<Vec<_>>()),
+        pairs(&[(&[0, 1], &[0, 1]), (&[2], &[2])])
+    );
+    let t0 = Instant::now();
+    loop {
+        let status = b.js("return document.getElementById('tm-status').textContent;");
+        if status == json!("Saved 2 links to the memory.") {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "{status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The dark colour scheme: dark background, light text.
+fn dark_scheme(b: &Browser, page: &Path, art: &Path) {
+    b.http(
+        "POST",
+        "/goog/cdp/execute",
+        Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {
+            "features": [{"name": "prefers-color-scheme", "value": "dark"}]}})),
+    );
+    b.goto(page);
+    let bg = b.js("return getComputedStyle(document.body).backgroundColor;");
+    assert_eq!(bg, json!("rgb(23, 24, 28)"));
+    b.screenshot(&art.join("review-1280-dark.png"));
+    b.http(
+        "POST",
+        "/goog/cdp/execute",
+        Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": []}})),
+    );
 }
 
 /// A 6,000-link page: first render, the filter to doubtful links, and a

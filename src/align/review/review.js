@@ -58,9 +58,9 @@
     links = x.links; text.s = x.s; text.t = x.t; edited.s = x.es; edited.t = x.et; cur = x.cur;
   }
   // Runs a correction; `fn` returns false when it changed nothing.
-  function act(fn, label) {
+  function act(fn, label, verb) {
     var before = snapshot();
-    if (fn() === false) { say("Nothing to " + label + " here."); return; }
+    if (fn() === false) { say("Cannot " + (verb || "do that") + " here."); return; }
     undoStack.push(before);
     if (undoStack.length > 500) undoStack.shift();
     redoStack = [];
@@ -297,14 +297,14 @@
   }
 
   var commands = {
-    confirm: function () { act(ops.confirm, "Confirmed."); },
-    join: function () { act(ops.join, "Joined with the next link."); },
-    split: function () { act(ops.split, "Split."); },
-    unlink: function () { act(ops.unlink, "Unlinked."); },
-    srcPrev: function () { act(ops.srcPrev, "Moved a source segment up."); },
-    srcNext: function () { act(ops.srcNext, "Moved a source segment down."); },
-    tgtPrev: function () { act(ops.tgtPrev, "Moved a target segment up."); },
-    tgtNext: function () { act(ops.tgtNext, "Moved a target segment down."); },
+    confirm: function () { act(ops.confirm, "Confirmed.", "confirm: already confirmed"); },
+    join: function () { act(ops.join, "Joined with the next link.", "join: no next link"); },
+    split: function () { act(ops.split, "Split.", "split: the link is 1:1 or one-sided"); },
+    unlink: function () { act(ops.unlink, "Unlinked.", "unlink: one side is already empty"); },
+    srcPrev: function () { act(ops.srcPrev, "Moved a source segment up.", "move: no source segment"); },
+    srcNext: function () { act(ops.srcNext, "Moved a source segment down.", "move: no source segment"); },
+    tgtPrev: function () { act(ops.tgtPrev, "Moved a target segment up.", "move: no target segment"); },
+    tgtNext: function () { act(ops.tgtNext, "Moved a target segment down.", "move: no target segment"); },
     edit: function () { startEdit(); },
     undo: undo, redo: redo, save: save,
     nextDoubtful: function () { nextDoubtful(1); },
