@@ -44,7 +44,14 @@ impl Pair {
         std::fs::write(&file, review.to_string()).unwrap();
         bin()
             .args(["--memory", self.path("mem.sqlite").to_str().unwrap()])
-            .args(["align", "--src-lang", "en", "--tgt-lang", "ru", "--presegmented"])
+            .args([
+                "align",
+                "--src-lang",
+                "en",
+                "--tgt-lang",
+                "ru",
+                "--presegmented",
+            ])
             .arg("--review")
             .arg(&file)
             .args(extra)
@@ -106,7 +113,10 @@ fn review_stores_exactly_the_corrected_units_with_their_context() {
         .output()
         .unwrap();
     let tmx = text(&out.stdout);
-    assert!(tmx.contains("Nobody came."), "source context of the last unit");
+    assert!(
+        tmx.contains("Nobody came."),
+        "source context of the last unit"
+    );
 }
 
 #[test]
@@ -116,23 +126,43 @@ fn bad_corrections_exit_2_naming_the_file_and_link_memory_unchanged() {
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
     let before = p.export();
     let bad = [
-        (json!({"links": [{"src": [0], "tgt": [7]}]}), "link 1 of 1: target segment 7 does not exist"),
-        (json!({"links": [{"src": [1], "tgt": [1]}, {"src": [0], "tgt": [2]}]}), "link 2 of 2: source segment 0 is out of order"),
-        (json!({"links": [{"src": [], "tgt": []}]}), "no segment on either side"),
+        (
+            json!({"links": [{"src": [0], "tgt": [7]}]}),
+            "link 1 of 1: target segment 7 does not exist",
+        ),
+        (
+            json!({"links": [{"src": [1], "tgt": [1]}, {"src": [0], "tgt": [2]}]}),
+            "link 2 of 2: source segment 0 is out of order",
+        ),
+        (
+            json!({"links": [{"src": [], "tgt": []}]}),
+            "no segment on either side",
+        ),
         (json!({"units": []}), "not a corrections file"),
     ];
     for (review, want) in bad {
         let out = p.align(&review, &["--store"]);
         assert_eq!(out.status.code(), Some(2), "{review}");
         let err = text(&out.stderr);
-        assert!(err.contains("corrections.json") && err.contains(want), "{err}");
+        assert!(
+            err.contains("corrections.json") && err.contains(want),
+            "{err}"
+        );
         assert_eq!(p.export(), before, "memory unchanged");
     }
     // Truncated JSON: the line and column of the break.
     std::fs::write(p.path("cut.json"), "{\"links\": [\n{\"src\": [0],").unwrap();
     let out = bin()
         .args(["--memory", p.path("mem.sqlite").to_str().unwrap()])
-        .args(["align", "--src-lang", "en", "--tgt-lang", "ru", "--presegmented", "--store"])
+        .args([
+            "align",
+            "--src-lang",
+            "en",
+            "--tgt-lang",
+            "ru",
+            "--presegmented",
+            "--store",
+        ])
         .arg("--review")
         .arg(p.path("cut.json"))
         .arg(p.path("a.en"))
@@ -140,6 +170,10 @@ fn bad_corrections_exit_2_naming_the_file_and_link_memory_unchanged() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("line 2"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("line 2"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(p.export(), before);
 }

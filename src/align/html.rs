@@ -304,11 +304,20 @@ mod tests {
         assert_eq!(links[1].tgt, Vec::<usize>::new());
         assert_eq!(links[2].tgt, [2]);
         let bad = [
-            (r#"{"links":[{"src":[3],"tgt":[0]}]}"#, "source segment 3 does not exist"),
-            (r#"{"links":[{"src":[1],"tgt":[0]},{"src":[0],"tgt":[1]}]}"#, "out of order"),
+            (
+                r#"{"links":[{"src":[3],"tgt":[0]}]}"#,
+                "source segment 3 does not exist",
+            ),
+            (
+                r#"{"links":[{"src":[1],"tgt":[0]},{"src":[0],"tgt":[1]}]}"#,
+                "out of order",
+            ),
             (r#"{"links":[{"src":[],"tgt":[]}]}"#, "no segment"),
             (r#"{"links":[{"src":[0],"tgt":[0],"score":2}]}"#, "score 2"),
-            (r#"{"links":[{"src":[],"tgt":[0],"src_text":"x"}]}"#, "no source segment"),
+            (
+                r#"{"links":[{"src":[],"tgt":[0],"src_text":"x"}]}"#,
+                "no source segment",
+            ),
             ("{\"links\":\n[{\"src\":[0]}", "line 2"),
             (r#"[1,2]"#, "not a corrections file"),
         ];
