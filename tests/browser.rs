@@ -711,8 +711,35 @@ fn big_page(b: &Browser, dir: &Path, art: &Path) {
     let (first, filter) = time_page(b, &path);
     assert_eq!(filter[1], json!(100), "one page of doubtful links");
     assert_eq!(filter[2], json!(doubtful));
+    // Next/previous doubtful link by keyboard, with the filter off.
+    b.click("#tm-only");
+    let cur = || b.js("return document.querySelector('.row.cur').id;");
+    b.click("#l-1");
+    b.keys(None, &["d"]);
+    assert_eq!(cur(), json!("l-4"));
+    b.keys(None, &["d"]);
+    assert_eq!(cur(), json!("l-11"));
+    b.keys(None, &["D"]);
+    assert_eq!(cur(), json!("l-4"));
+    // The jump list links every doubtful link; one on page 22 opens there.
+    b.click("#tm-jump summary");
+    // The list is built when the details open (a `toggle` event, queued).
+    assert_eq!(
+        b.js_async(
+            "var done=arguments[0],t0=Date.now();(function wait(){\
+             var n=document.querySelectorAll('#tm-jumplist a').length;\
+             if(n||Date.now()-t0>5000)done(n);else setTimeout(wait,10);})();"
+        ),
+        json!(doubtful)
+    );
+    b.click("#tm-jumplist a[data-k='2103']");
+    assert_eq!(cur(), json!("l-2104"));
+    assert_eq!(
+        b.js("return document.getElementById('tm-page').textContent;"),
+        json!("Page 22 of 60 (6000 links shown)")
+    );
     let join = b.js_async(
-        "var done=arguments[0];document.getElementById('tm-only').click();\
+        "var done=arguments[0];\
          document.querySelector('#tm-rows .row').click();var t0=performance.now();\
          document.dispatchEvent(new KeyboardEvent('keydown',{key:'j',bubbles:true}));\
          requestAnimationFrame(function(){setTimeout(function(){done([performance.now()-t0,transmemReview.links().length]);},0);});",
