@@ -521,6 +521,22 @@ fn review_page_in_chromium() {
     want.sort_unstable();
     assert_eq!(stored, want);
 
+    // The corrections re-open on a page (edits included) that saves them
+    // back unchanged.
+    let again = dir.path().join("again.html");
+    let html = run_ok(&mut align(&[
+        "--format",
+        "html",
+        "--review",
+        saved.to_str().unwrap(),
+    ]));
+    std::fs::write(&again, html).unwrap();
+    b.goto(&again);
+    assert_eq!(
+        canon(&b.js("return transmemReview.corrections().links;")),
+        canon(&corrections["links"])
+    );
+
     served_page(&b);
     dark_scheme(&b, &page, &art);
     big_page(&b, dir.path(), &art);

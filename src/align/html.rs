@@ -213,6 +213,49 @@ impl Corrections {
         Ok(c)
     }
 
+    /// The corrected links over the texts' own segments, for showing them
+    /// on the page again: an edited side of one segment becomes that
+    /// segment's text; an edited side of several puts the whole text in the
+    /// first and empties the rest (the page joins only non-empty texts, so
+    /// it saves the same text back).
+    pub fn over_segments(
+        &self,
+        src: &[&str],
+        tgt: &[&str],
+    ) -> (Vec<Link>, Vec<String>, Vec<String>) {
+        let mut st: Vec<String> = src.iter().map(|s| s.to_string()).collect();
+        let mut tt: Vec<String> = tgt.iter().map(|s| s.to_string()).collect();
+        let mut links = Vec::with_capacity(self.links.len());
+        for l in &self.links {
+            for (ids, text, texts) in [
+                (&l.src, &l.src_text, &mut st),
+                (&l.tgt, &l.tgt_text, &mut tt),
+            ] {
+                let Some(text) = text else { continue };
+                let joined = ids
+                    .iter()
+                    .filter_map(|&i| texts.get(i).map(String::as_str))
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if *text != joined
+                    && let Some((&first, rest)) = ids.split_first()
+                {
+                    texts[first] = text.clone();
+                    for &i in rest {
+                        texts[i].clear();
+                    }
+                }
+            }
+            links.push(Link {
+                src: l.src.clone(),
+                tgt: l.tgt.clone(),
+                confidence: l.score.unwrap_or(1.0),
+            });
+        }
+        (links, st, tt)
+    }
+
     /// The corrected links over one text per link: link `k` gets index `k`
     /// on each side that has segments, and that side's text is the edited
     /// text or else its segments joined by a space. Fed to
@@ -303,6 +346,10 @@ mod tests {
         assert_eq!(tt, ["А.", "", "x"]);
         assert_eq!(links[1].tgt, Vec::<usize>::new());
         assert_eq!(links[2].tgt, [2]);
+        let (links, st, tt) = c.over_segments(&["A.", "B.", "C."], &["А.", "Б."]);
+        assert_eq!(links[0].src, [0, 1]);
+        assert_eq!(st, ["A. B!", "", "C."]);
+        assert_eq!(tt, ["А.", "x"]);
         let bad = [
             (
                 r#"{"links":[{"src":[3],"tgt":[0]}]}"#,

@@ -130,25 +130,26 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         dict,
         ..align::Options::default()
     };
-    let (st, tt) = (src.texts(), tgt.texts());
+    let (seg_st, seg_tt) = (src.texts(), tgt.texts());
     // With --review the links come from the page's corrections file, over
-    // one text per link (edited or joined), so the store and every output
-    // format take exactly the corrected links.
+    // one text per link (edited or joined), so the store, tsv, jsonl and tmx
+    // take exactly the corrected links (the page shows them over the
+    // segments instead).
     let reviewed = match &args.review {
         Some(path) => {
             let text = transmem::error::read_text(path)?;
-            let c = align::html::Corrections::parse(&text, st.len(), tt.len())
+            let c = align::html::Corrections::parse(&text, seg_st.len(), seg_tt.len())
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             Some(c)
         }
         None => None,
     };
     let (links, st, tt): (Vec<Link>, Vec<String>, Vec<String>) = match &reviewed {
-        Some(c) => c.flatten(&st, &tt),
+        Some(c) => c.flatten(&seg_st, &seg_tt),
         None => (
             align::align(&src.segments(), &tgt.segments(), &opts),
-            st.iter().map(|s| s.to_string()).collect(),
-            tt.iter().map(|s| s.to_string()).collect(),
+            seg_st.iter().map(|s| s.to_string()).collect(),
+            seg_tt.iter().map(|s| s.to_string()).collect(),
         ),
     };
     let st: Vec<&str> = st.iter().map(String::as_str).collect();
@@ -182,7 +183,17 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                 langs: (&sl, &tl),
                 save_url: None,
             };
-            align::html::write(&mut out, &links, &st, &tt, &page)?;
+            match &reviewed {
+                // Over the texts' own segments, so that what the page saves
+                // again refers to them.
+                Some(c) => {
+                    let (links, st, tt) = c.over_segments(&seg_st, &seg_tt);
+                    let st: Vec<&str> = st.iter().map(String::as_str).collect();
+                    let tt: Vec<&str> = tt.iter().map(String::as_str).collect();
+                    align::html::write(&mut out, &links, &st, &tt, &page)?;
+                }
+                None => align::html::write(&mut out, &links, &st, &tt, &page)?,
+            }
         }
         Format::Tmx => {
             let template = Unit::default();

@@ -59,6 +59,8 @@
   }
   // Runs a correction; `fn` returns false when it changed nothing.
   function act(fn, label, verb) {
+    // With the filter showing nothing, no link is selected on screen.
+    if (view && !view.length) { say("No link is shown."); return; }
     var before = snapshot();
     if (fn() === false) { say("Cannot " + (verb || "do that") + " here."); return; }
     undoStack.push(before);
@@ -270,13 +272,18 @@
     }, "Edited " + changes.length + " segment" + (changes.length > 1 ? "s." : "."));
   }
 
+  // A side's text: its non-empty segments joined by a space (an edit over
+  // several segments, re-opened from a corrections file, sits in the first).
+  function joined(ids, texts) {
+    return ids.map(function (i) { return texts[i]; }).filter(function (t) { return t !== ""; }).join(" ");
+  }
   function corrections() {
     return {
       links: links.map(function (l) {
         return {
           src: l.src, tgt: l.tgt,
-          src_text: l.src.map(function (i) { return text.s[i]; }).join(" "),
-          tgt_text: l.tgt.map(function (i) { return text.t[i]; }).join(" "),
+          src_text: joined(l.src, text.s),
+          tgt_text: joined(l.tgt, text.t),
           score: Math.round(l.score * 1000) / 1000
         };
       })
