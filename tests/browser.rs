@@ -445,6 +445,21 @@ fn review_page_in_chromium() {
         "Последний паром уходит в 22 часа.",
     );
     b.keys(None, &[ENTER]);
+    let tgt_text = || b.js("return transmemReview.corrections().links[7].tgt_text;");
+    assert_eq!(tgt_text(), json!("Последний паром уходит в 22 часа."));
+    // An edit is one undo step.
+    b.keys(Some(CTRL), &["z"]);
+    assert_eq!(tgt_text(), json!(RU[6]));
+    b.keys(Some(CTRL), &["y"]);
+    assert_eq!(tgt_text(), json!("Последний паром уходит в 22 часа."));
+    // Move the last source segment of the first link down, then undo.
+    b.click("#l-1");
+    b.keys(None, &["]"]);
+    assert_eq!(b.shapes()[0], json!([[0], [0, 1]]));
+    assert_eq!(b.shapes()[1], json!([[1, 2], [2]]));
+    b.keys(Some(CTRL), &["z"]);
+    assert_eq!(b.shapes()[0], json!([[0, 1], [0, 1]]));
+    assert_eq!(b.shapes()[1], json!([[2], [2]]));
     // Move the last link's target segment up into the previous link.
     b.click("#l-9");
     b.keys(None, &["{"]);
