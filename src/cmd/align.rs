@@ -59,7 +59,7 @@ pub enum Format {
     Tsv,
     /// One JSON object per link
     Jsonl,
-    /// A self-contained HTML page for review, links coloured by confidence
+    /// A self-contained review page: correct the links, save them for --review
     Html,
     /// TMX with one unit per link that has text on both sides
     Tmx,
