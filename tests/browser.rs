@@ -486,7 +486,7 @@ fn review_page_in_chromium() {
 
     // Screenshots and the width of the text columns.
     let art = artifacts();
-    for width in [600, 1280] {
+    for width in [600, 1280, 1920] {
         b.resize(width);
         let share = text_share(&b);
         b.screenshot(&art.join(format!("review-{width}.png")));
@@ -741,6 +741,7 @@ fn big_page(b: &Browser, dir: &Path, art: &Path) {
     b.resize(1280);
     let (first, filter) = time_page(b, &path);
     assert_eq!(filter[1], json!(100), "one page of doubtful links");
+    b.screenshot(&art.join("review-6000-doubtful.png"));
     assert_eq!(filter[2], json!(doubtful));
     // Next/previous doubtful link by keyboard, with the filter off.
     b.click("#tm-only");
