@@ -371,6 +371,8 @@
       return;
     }
     if (e.target.tagName === "INPUT" || e.altKey) return;
+    // Text boxes left open (focus moved away) keep their edits first.
+    if (editing && !e.ctrlKey && !e.metaKey && keys[k]) endEdit(true);
     if (mod && (k === "z" || k === "Z")) { e.preventDefault(); if (e.shiftKey) redo(); else undo(); return; }
     if (mod && (k === "y" || k === "Y")) { e.preventDefault(); redo(); return; }
     if (mod) return;
