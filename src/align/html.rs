@@ -1,111 +1,314 @@
-//! A self-contained HTML page for reviewing an alignment.
+//! A self-contained review page for an alignment, on which a translator
+//! corrects links (join, split, move a segment, unlink, edit, confirm, undo)
+//! and saves the corrections as `{"links": [...]}` for
+//! `align --store --review`.
 //!
-//! Both texts side by side, one table row per link, the row coloured by the
-//! link's confidence; segments left unlinked (1:0, 0:1) get a marked empty
-//! cell on the other side. Inline CSS only: no scripts, fonts or network.
+//! The page is one HTML file: markup, CSS and script are the project's own
+//! assets (`review/`), inlined; the alignment travels as JSON in a
+//! `<script type="application/json">` element. No network, fonts or external
+//! scripts. See `docs/review.md` for the shortcuts and the saved format.
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 use super::Link;
+use super::anchors::{skeleton, translit};
 use crate::formats::escape_xml as escape;
 
-/// Confidence band of a link: CSS class and legend label.
-fn band(c: f64) -> &'static str {
-    if c >= 0.9 {
-        "hi"
-    } else if c >= 0.5 {
-        "mid"
-    } else {
-        "lo"
-    }
+const PAGE: &str = include_str!("review/page.html");
+const STYLE: &str = include_str!("review/review.css");
+const SCRIPT: &str = include_str!("review/review.js");
+
+/// What the page needs besides the links.
+#[derive(Debug, Clone, Default)]
+pub struct Page<'a> {
+    pub title: &'a str,
+    /// Language tags of the two sides.
+    pub langs: (&'a str, &'a str),
+    /// Where the page also POSTs its corrections (a server serving a stored
+    /// alignment sets it); `None` for a page written to a file, which saves
+    /// by download only.
+    pub save_url: Option<&'a str>,
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:1em;color:#222}\
-table{border-collapse:collapse;width:100%;table-layout:fixed}\
-td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}\
-td.n{width:5em;font-size:80%;color:#555;text-align:right}\
-tr.hi td.t{background:#e3f6e3}tr.mid td.t{background:#fff4cc}tr.lo td.t{background:#fbdcdc}\
-td.gap{background:repeating-linear-gradient(45deg,#f4f4f4,#f4f4f4 6px,#e6e6e6 6px,#e6e6e6 12px)!important}\
-span.s{display:block}span.s+span.s{border-top:1px dashed #aaa;margin-top:2px;padding-top:2px}\
-.legend span{padding:2px 8px;margin-right:6px}";
+/// Anchor keys of a segment's tokens: `(token as written, key)`. A key is
+/// shared by tokens a translation keeps: numbers (their digits) and
+/// capitalised words or acronyms (the first three letters of the consonant
+/// skeleton of their Latin transliteration, as the aligner's anchors use),
+/// so `Putin` and `Путина` meet. The page highlights, within a link, the
+/// tokens whose key occurs on both sides, and recomputes that after every
+/// correction, so the keys travel per segment rather than per link.
+pub fn anchor_tokens(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    // Split as the aligner's anchors do, so `Tymoshenko's` yields the name.
+    for raw in text.split(|c: char| c.is_whitespace() || matches!(c, '—' | '–' | '/' | '\'' | '’'))
+    {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.is_empty() {
+            continue;
+        }
+        let key = if word.chars().any(|c| c.is_ascii_digit()) {
+            let digits: String = word.chars().filter(char::is_ascii_alphanumeric).collect();
+            format!("n:{}", digits.to_lowercase())
+        } else if word.chars().next().is_some_and(char::is_uppercase)
+            && word.chars().all(char::is_alphabetic)
+            && word.chars().count() >= 2
+        {
+            let sk: String = skeleton(&translit(word)).chars().take(3).collect();
+            if sk.chars().count() < 2 {
+                continue;
+            }
+            format!("w:{sk}")
+        } else {
+            continue;
+        };
+        if seen.insert((word.to_string(), key.clone())) {
+            out.push((word.to_string(), key));
+        }
+    }
+    out
+}
 
-/// Writes the page for `links` over the segment texts of both sides.
+/// The embedded data: JSON, with `<` escaped so no text can close the
+/// script element.
+fn data_json(links: &[Link], src: &[&str], tgt: &[&str], page: &Page) -> String {
+    let anchors = |texts: &[&str]| -> Vec<Vec<(String, String)>> {
+        texts.iter().map(|t| anchor_tokens(t)).collect()
+    };
+    let links: Vec<serde_json::Value> = links
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "src": l.src, "tgt": l.tgt,
+                "score": (l.confidence * 1000.0).round() / 1000.0,
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "title": page.title,
+        "langs": [page.langs.0, page.langs.1],
+        "save_url": page.save_url,
+        "src": src,
+        "tgt": tgt,
+        "src_anchors": anchors(src),
+        "tgt_anchors": anchors(tgt),
+        "links": links,
+    });
+    // `<` only occurs inside JSON strings, where `\u003c` means the same.
+    v.to_string().replace('<', "\\u003c")
+}
+
+/// Writes the review page for `links` over the segment texts of both sides.
 pub fn write(
     out: &mut impl Write,
     links: &[Link],
     src: &[&str],
     tgt: &[&str],
-    langs: (&str, &str),
-    title: &str,
+    page: &Page,
 ) -> io::Result<()> {
-    let count = |lo: f64, hi: f64| {
-        links
-            .iter()
-            .filter(|l| l.confidence >= lo && l.confidence < hi)
-            .count()
-    };
-    writeln!(out, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">")?;
+    let body = PAGE
+        .replace("{{TITLE}}", &escape(page.title))
+        .replace("{{SRC_LANG}}", &escape(page.langs.0))
+        .replace("{{TGT_LANG}}", &escape(page.langs.1));
+    writeln!(out, "<!DOCTYPE html>")?;
     writeln!(
         out,
-        "<title>{}</title><style>{STYLE}</style></head><body>",
-        escape(title)
-    )?;
-    writeln!(out, "<h1>{}</h1>", escape(title))?;
-    writeln!(
-        out,
-        "<p class=\"legend\">{} links: <span style=\"background:#e3f6e3\">confidence &ge; 0.9: {}</span>\
-         <span style=\"background:#fff4cc\">0.5&ndash;0.9: {}</span><span style=\"background:#fbdcdc\">&lt; 0.5: {}</span>\
-         unlinked segments have a striped cell opposite.</p>",
-        links.len(),
-        count(0.9, f64::INFINITY),
-        count(0.5, 0.9),
-        count(f64::NEG_INFINITY, 0.5)
+        "<html lang=\"{}\"><head><meta charset=\"utf-8\">",
+        escape(page.langs.0)
     )?;
     writeln!(
         out,
-        "<table><tr><th class=\"n\">#</th><th>{}</th><th>{}</th><th class=\"n\">conf.</th></tr>",
-        escape(langs.0),
-        escape(langs.1)
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
     )?;
-    let cell = |ids: &[usize], texts: &[&str]| -> String {
-        if ids.is_empty() {
-            return "<td class=\"t gap\"></td>".into();
+    writeln!(
+        out,
+        "<meta name=\"color-scheme\" content=\"light dark\"><title>{}</title>",
+        escape(page.title)
+    )?;
+    writeln!(out, "<style>{STYLE}</style></head><body>")?;
+    out.write_all(body.as_bytes())?;
+    writeln!(
+        out,
+        "<script type=\"application/json\" id=\"tm-data\">{}</script>",
+        data_json(links, src, tgt, page)
+    )?;
+    writeln!(out, "<script>{SCRIPT}</script>")?;
+    writeln!(out, "</body></html>")
+}
+
+/// One link of a corrections file: the object `align --format jsonl`
+/// prints, as the page saves it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Reviewed {
+    pub src: Vec<usize>,
+    pub tgt: Vec<usize>,
+    /// The source side's text, edited or not; absent: the segments joined.
+    #[serde(default)]
+    pub src_text: Option<String>,
+    #[serde(default)]
+    pub tgt_text: Option<String>,
+    /// Confidence; the page gives 1 to every link the translator made,
+    /// changed or confirmed. Absent: 1.
+    #[serde(default)]
+    pub score: Option<f64>,
+}
+
+/// A corrections file: `{"links": [...]}`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Corrections {
+    pub links: Vec<Reviewed>,
+}
+
+impl Corrections {
+    /// Parses and checks a corrections file against the segment counts of
+    /// the two texts: every index exists, and each side's indices rise
+    /// strictly through the file (as the page keeps them), which also
+    /// catches a file saved for other texts or another segmentation.
+    pub fn parse(json: &str, n_src: usize, n_tgt: usize) -> Result<Corrections, String> {
+        let c: Corrections = serde_json::from_str(json).map_err(|e| {
+            format!(
+                "not a corrections file ({{\"links\": [...]}}): {e} (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        })?;
+        let mut last: (Option<usize>, Option<usize>) = (None, None);
+        for (k, l) in c.links.iter().enumerate() {
+            let at = |msg: String| format!("link {} of {}: {msg}", k + 1, c.links.len());
+            if l.src.is_empty() && l.tgt.is_empty() {
+                return Err(at("no segment on either side".into()));
+            }
+            for (ids, n, name, last) in [
+                (&l.src, n_src, "source", &mut last.0),
+                (&l.tgt, n_tgt, "target", &mut last.1),
+            ] {
+                for &i in ids {
+                    if i >= n {
+                        return Err(at(format!(
+                            "{name} segment {i} does not exist (the {name} text has {n} segments: \
+                             were the corrections saved for these files and options?)"
+                        )));
+                    }
+                    if last.is_some_and(|p| i <= p) {
+                        return Err(at(format!(
+                            "{name} segment {i} is out of order or used twice"
+                        )));
+                    }
+                    *last = Some(i);
+                }
+            }
+            for (ids, text, name) in [
+                (&l.src, &l.src_text, "source"),
+                (&l.tgt, &l.tgt_text, "target"),
+            ] {
+                if ids.is_empty() && text.as_deref().is_some_and(|t| !t.is_empty()) {
+                    return Err(at(format!("{name} text given but no {name} segment")));
+                }
+            }
+            if let Some(s) = l.score
+                && !(0.0..=1.0).contains(&s)
+            {
+                return Err(at(format!("score {s} is not between 0 and 1")));
+            }
         }
-        let inner: String = ids
-            .iter()
-            .map(|&i| {
-                let t = texts.get(i).copied().unwrap_or("");
-                format!(
-                    "<span class=\"s\" title=\"segment {}\">{}</span>",
-                    i + 1,
-                    escape(t)
-                )
-            })
-            .collect();
-        format!("<td class=\"t\">{inner}</td>")
-    };
-    for (k, l) in links.iter().enumerate() {
-        writeln!(
-            out,
-            "<tr class=\"{}\"><td class=\"n\">{}<br>{}:{}</td>{}{}<td class=\"n\">{:.2}</td></tr>",
-            band(l.confidence),
-            k + 1,
-            l.src.len(),
-            l.tgt.len(),
-            cell(&l.src, src),
-            cell(&l.tgt, tgt),
-            l.confidence
-        )?;
+        Ok(c)
     }
-    writeln!(out, "</table></body></html>")
+
+    /// The corrected links over the texts' own segments, for showing them
+    /// on the page again: an edited side of one segment becomes that
+    /// segment's text; an edited side of several puts the whole text in the
+    /// first and empties the rest (the page joins only non-empty texts, so
+    /// it saves the same text back).
+    pub fn over_segments(
+        &self,
+        src: &[&str],
+        tgt: &[&str],
+    ) -> (Vec<Link>, Vec<String>, Vec<String>) {
+        let mut st: Vec<String> = src.iter().map(|s| s.to_string()).collect();
+        let mut tt: Vec<String> = tgt.iter().map(|s| s.to_string()).collect();
+        let mut links = Vec::with_capacity(self.links.len());
+        for l in &self.links {
+            for (ids, text, texts) in [
+                (&l.src, &l.src_text, &mut st),
+                (&l.tgt, &l.tgt_text, &mut tt),
+            ] {
+                let Some(text) = text else { continue };
+                let joined = ids
+                    .iter()
+                    .filter_map(|&i| texts.get(i).map(String::as_str))
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if *text != joined
+                    && let Some((&first, rest)) = ids.split_first()
+                {
+                    texts[first] = text.clone();
+                    for &i in rest {
+                        texts[i].clear();
+                    }
+                }
+            }
+            links.push(Link {
+                src: l.src.clone(),
+                tgt: l.tgt.clone(),
+                confidence: l.score.unwrap_or(1.0),
+            });
+        }
+        (links, st, tt)
+    }
+
+    /// The corrected links over one text per link: link `k` gets index `k`
+    /// on each side that has segments, and that side's text is the edited
+    /// text or else its segments joined by a space. Fed to
+    /// [`super::to_units`], this stores one unit per link with text on both
+    /// sides, the neighbouring links' texts as context.
+    pub fn flatten(&self, src: &[&str], tgt: &[&str]) -> (Vec<Link>, Vec<String>, Vec<String>) {
+        let join = |ids: &[usize], texts: &[&str]| {
+            ids.iter()
+                .map(|&i| texts.get(i).copied().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (mut links, mut st, mut tt) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, l) in self.links.iter().enumerate() {
+            let s = l.src_text.clone().unwrap_or_else(|| join(&l.src, src));
+            let t = l.tgt_text.clone().unwrap_or_else(|| join(&l.tgt, tgt));
+            links.push(Link {
+                src: if l.src.is_empty() { vec![] } else { vec![k] },
+                tgt: if l.tgt.is_empty() { vec![] } else { vec![k] },
+                confidence: l.score.unwrap_or(1.0),
+            });
+            st.push(s);
+            tt.push(t);
+        }
+        (links, st, tt)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn page_for(links: &[Link], src: &[&str], tgt: &[&str]) -> String {
+        let mut buf = Vec::new();
+        let page = Page {
+            title: "t <x>",
+            langs: ("en", "ru"),
+            save_url: None,
+        };
+        write(&mut buf, links, src, tgt, &page).expect("write");
+        String::from_utf8(buf).expect("utf-8")
+    }
+
+    fn data(page: &str) -> serde_json::Value {
+        let start = page.find("id=\"tm-data\">").expect("data") + "id=\"tm-data\">".len();
+        let end = start + page[start..].find("</script>").expect("end");
+        serde_json::from_str(&page[start..end]).expect("json")
+    }
+
     #[test]
-    fn page_is_escaped_self_contained_and_marks_gaps() {
+    fn page_is_self_contained_and_text_cannot_break_out() {
         let links = vec![
             Link {
                 src: vec![0],
@@ -117,33 +320,79 @@ mod tests {
                 tgt: vec![],
                 confidence: 0.3,
             },
-            Link {
-                src: vec![],
-                tgt: vec![1],
-                confidence: 0.6,
-            },
         ];
-        let mut buf = Vec::new();
-        write(
-            &mut buf,
+        let page = page_for(
             &links,
-            &["a < b & c", "dropped"],
+            &["a </script><b> & c", "dropped"],
             &["а < б", "added"],
-            ("en", "ru"),
-            "t",
-        )
-        .expect("write");
-        let page = String::from_utf8(buf).expect("utf-8");
-        assert!(page.contains("a &lt; b &amp; c"));
-        assert!(!page.contains("a < b"));
-        assert_eq!(page.matches("class=\"t gap\"").count(), 2);
-        assert!(
-            page.contains("<tr class=\"hi\">")
-                && page.contains("<tr class=\"lo\">")
-                && page.contains("<tr class=\"mid\">")
         );
-        for external in ["<script", "<link", "http://", "https://", "@import", "url("] {
+        assert!(!page.contains("</script><b>"));
+        assert!(page.contains("<title>t &lt;x&gt;</title>"));
+        for external in ["<link", "http://", "https://", "@import", "url(", " src="] {
             assert!(!page.contains(external), "{external}");
         }
+        let d = data(&page);
+        assert_eq!(d["src"][0], "a </script><b> & c");
+        assert_eq!(d["links"][1]["tgt"], serde_json::json!([]));
+        assert_eq!(d["links"][0]["score"], 0.95);
+        assert_eq!(d["save_url"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn corrections_are_checked_against_the_texts() {
+        let ok = r#"{"links":[{"src":[0,1],"tgt":[0],"src_text":"A. B!","score":1},
+            {"src":[2],"tgt":[]},{"src":[],"tgt":[1],"tgt_text":"x"}]}"#;
+        let c = Corrections::parse(ok, 3, 2).expect("valid");
+        let (links, st, tt) = c.flatten(&["A.", "B.", "C."], &["А.", "Б."]);
+        assert_eq!(st, ["A. B!", "C.", ""]);
+        assert_eq!(tt, ["А.", "", "x"]);
+        assert_eq!(links[1].tgt, Vec::<usize>::new());
+        assert_eq!(links[2].tgt, [2]);
+        let (links, st, tt) = c.over_segments(&["A.", "B.", "C."], &["А.", "Б."]);
+        assert_eq!(links[0].src, [0, 1]);
+        assert_eq!(st, ["A. B!", "", "C."]);
+        assert_eq!(tt, ["А.", "x"]);
+        let bad = [
+            (
+                r#"{"links":[{"src":[3],"tgt":[0]}]}"#,
+                "source segment 3 does not exist",
+            ),
+            (
+                r#"{"links":[{"src":[1],"tgt":[0]},{"src":[0],"tgt":[1]}]}"#,
+                "out of order",
+            ),
+            (r#"{"links":[{"src":[],"tgt":[]}]}"#, "no segment"),
+            (r#"{"links":[{"src":[0],"tgt":[0],"score":2}]}"#, "score 2"),
+            (
+                r#"{"links":[{"src":[],"tgt":[0],"src_text":"x"}]}"#,
+                "no source segment",
+            ),
+            ("{\"links\":\n[{\"src\":[0]}", "line 2"),
+            (r#"[1,2]"#, "not a corrections file"),
+        ];
+        for (json, want) in bad {
+            let e = Corrections::parse(json, 3, 2).expect_err(json);
+            assert!(e.contains(want), "{json}: {e}");
+        }
+    }
+
+    #[test]
+    fn anchors_meet_across_scripts() {
+        let key = |t: &str, w: &str| {
+            anchor_tokens(t)
+                .into_iter()
+                .find(|(tok, _)| tok == w)
+                .map(|(_, k)| k)
+        };
+        let en = "In 2019 Putin met NATO leaders, said Reuters.";
+        let ru = "В 2019 году Путин встретился с лидерами НАТО, сообщает Рейтер.";
+        assert_eq!(key("Putin's visit", "Putin"), key(en, "Putin"));
+        assert_eq!(key(en, "2019"), key(ru, "2019"));
+        assert_eq!(key(en, "Putin"), key(ru, "Путин"));
+        assert_eq!(key(en, "NATO"), key(ru, "НАТО"));
+        assert!(key(en, "Putin").is_some());
+        assert_ne!(key(en, "Putin"), key(en, "NATO"));
+        // Lowercase words are no anchors.
+        assert_eq!(key(en, "met"), None);
     }
 }

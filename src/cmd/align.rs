@@ -42,6 +42,10 @@ pub struct Args {
     /// Bilingual dictionary: TSV (source TAB target) or dictd (.index/.dict)
     #[arg(long, value_name = "FILE")]
     pub dict: Option<PathBuf>,
+    /// Corrections saved by the review page (`--format html`): use these
+    /// links instead of aligning, and with --store store exactly them
+    #[arg(long, value_name = "FILE.json", conflicts_with = "dict")]
+    pub review: Option<PathBuf>,
     /// Source text file
     pub src: PathBuf,
     /// Target text file
@@ -55,7 +59,7 @@ pub enum Format {
     Tsv,
     /// One JSON object per link
     Jsonl,
-    /// A self-contained HTML page for review, links coloured by confidence
+    /// A self-contained review page: correct the links, save them for --review
     Html,
     /// TMX with one unit per link that has text on both sides
     Tmx,
@@ -126,8 +130,30 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         dict,
         ..align::Options::default()
     };
-    let links = align::align(&src.segments(), &tgt.segments(), &opts);
-    let (st, tt) = (src.texts(), tgt.texts());
+    let (seg_st, seg_tt) = (src.texts(), tgt.texts());
+    // With --review the links come from the page's corrections file, over
+    // one text per link (edited or joined), so the store, tsv, jsonl and tmx
+    // take exactly the corrected links (the page shows them over the
+    // segments instead).
+    let reviewed = match &args.review {
+        Some(path) => {
+            let text = transmem::error::read_text(path)?;
+            let c = align::html::Corrections::parse(&text, seg_st.len(), seg_tt.len())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Some(c)
+        }
+        None => None,
+    };
+    let (links, st, tt): (Vec<Link>, Vec<String>, Vec<String>) = match &reviewed {
+        Some(c) => c.flatten(&seg_st, &seg_tt),
+        None => (
+            align::align(&src.segments(), &tgt.segments(), &opts),
+            seg_st.iter().map(|s| s.to_string()).collect(),
+            seg_tt.iter().map(|s| s.to_string()).collect(),
+        ),
+    };
+    let st: Vec<&str> = st.iter().map(String::as_str).collect();
+    let tt: Vec<&str> = tt.iter().map(String::as_str).collect();
     if args.store {
         let origin = args.origin.clone().unwrap_or_else(|| {
             args.src
@@ -152,7 +178,22 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     match args.format {
         Format::Html => {
             let title = format!("{} \u{2194} {}", args.src.display(), args.tgt.display());
-            align::html::write(&mut out, &links, &st, &tt, (&sl, &tl), &title)?;
+            let page = align::html::Page {
+                title: &title,
+                langs: (&sl, &tl),
+                save_url: None,
+            };
+            match &reviewed {
+                // Over the texts' own segments, so that what the page saves
+                // again refers to them.
+                Some(c) => {
+                    let (links, st, tt) = c.over_segments(&seg_st, &seg_tt);
+                    let st: Vec<&str> = st.iter().map(String::as_str).collect();
+                    let tt: Vec<&str> = tt.iter().map(String::as_str).collect();
+                    align::html::write(&mut out, &links, &st, &tt, &page)?;
+                }
+                None => align::html::write(&mut out, &links, &st, &tt, &page)?,
+            }
         }
         Format::Tmx => {
             let template = Unit::default();
@@ -167,6 +208,20 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                 w.write_unit(u)?;
             }
             w.finish()?;
+        }
+        Format::Jsonl if reviewed.is_some() => {
+            // The segment indices of the texts, not of the one-text-per-link
+            // view the store uses.
+            let c = reviewed.as_ref().map(|c| &c.links).into_iter().flatten();
+            for (r, (l, (s, t))) in c.zip(links.iter().zip(st.iter().zip(&tt))) {
+                super::write_json_line(
+                    &mut out,
+                    &serde_json::json!({
+                        "src": r.src, "tgt": r.tgt, "src_text": s, "tgt_text": t,
+                        "score": (l.confidence * 1000.0).round() / 1000.0,
+                    }),
+                )?;
+            }
         }
         Format::Tsv | Format::Jsonl => print_links(
             &mut out,
