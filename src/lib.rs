@@ -11,9 +11,11 @@ pub mod align;
 pub mod analysis;
 pub mod error;
 pub mod formats;
+pub mod import;
 pub mod lang;
 pub mod matcher;
 pub mod memory;
+pub mod model;
 pub mod normalize;
 pub mod segment;
 

@@ -120,7 +120,7 @@ fn export<W: Write>(
         }
         Format::Csv | Format::Tsv => {
             let langs = if langs.is_empty() {
-                stored_langs(mem)?
+                mem.languages()?
             } else {
                 langs.to_vec()
             };
@@ -132,22 +132,4 @@ fn export<W: Write>(
             w.finish()
         }
     }
-}
-
-/// Every language in the memory, sorted.
-fn stored_langs(mem: &Memory) -> transmem::Result<Vec<String>> {
-    let err = |e| transmem::Error::Store {
-        path: mem.path().display().to_string(),
-        source: e,
-    };
-    let mut stmt = mem
-        .connection()
-        .prepare("SELECT DISTINCT lang FROM variant ORDER BY lang")
-        .map_err(err)?;
-    let langs = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .map_err(err)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(err)?;
-    Ok(langs)
 }

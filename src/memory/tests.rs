@@ -1,6 +1,7 @@
 //! Store tests: round trip, duplicates, transactions, language fallback.
 
 use super::*;
+use crate::Error;
 
 fn pair(en: &str, ru: &str) -> Unit {
     Unit {
@@ -175,9 +176,10 @@ fn foreign_database_is_refused() {
     assert!(Memory::open(&p).is_err());
 }
 
-fn index_names(m: &Memory) -> Vec<String> {
-    let mut stmt = m
-        .connection()
+/// Names of the SQL indexes in the file at `p`, read as another program would.
+fn index_names(p: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(p).unwrap();
+    let mut stmt = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .unwrap();
     stmt.query_map([], |r| r.get(0))
@@ -190,12 +192,14 @@ fn index_names(m: &Memory) -> Vec<String> {
 fn duplicates_are_found_in_later_transactions_too() {
     // The first transaction on an empty memory checks duplicates in RAM;
     // later ones through the indexes it rebuilt at commit.
-    let mut m = Memory::in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let mut m = Memory::open(&p).unwrap();
     let mut w = m.writer().unwrap();
     w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth)
         .unwrap();
     w.commit().unwrap();
-    assert_eq!(index_names(&m), ["unit_hash", "variant_text"]);
+    assert_eq!(index_names(&p), ["unit_hash", "variant_text"]);
     let mut w = m.writer().unwrap();
     assert!(matches!(
         w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth)
@@ -252,11 +256,13 @@ fn overwritten_unit_is_not_found_by_its_old_text() {
 
 #[test]
 fn rolled_back_first_import_keeps_the_indexes() {
-    let mut m = Memory::in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let mut m = Memory::open(&p).unwrap();
     {
         let mut w = m.writer().unwrap();
         w.insert(&pair("Lost.", "Потеряно."), None, OnDuplicate::KeepBoth)
             .unwrap();
     }
-    assert_eq!(index_names(&m), ["unit_hash", "variant_text"]);
+    assert_eq!(index_names(&p), ["unit_hash", "variant_text"]);
 }
