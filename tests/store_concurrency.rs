@@ -243,7 +243,7 @@ fn a_memory_restored_from_a_copy_is_not_served_from_a_stale_index() {
         "Первое предложение здесь.",
     );
     run_ok(
-        &mut tm(&mem).args([
+        tm(&mem).args([
             "lookup",
             "--from",
             "en",
