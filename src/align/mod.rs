@@ -24,7 +24,9 @@ use anchors::{Anchor, Extract};
 /// One segment to align: its text and the paragraph it belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct Segment<'a> {
+    /// The segment's text.
     pub text: &'a str,
+    /// 0-based paragraph number.
     pub para: usize,
 }
 
@@ -32,8 +34,11 @@ pub struct Segment<'a> {
 /// never both) and a confidence in 0..=1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Link {
+    /// Source segment indices.
     pub src: Vec<usize>,
+    /// Target segment indices.
     pub tgt: Vec<usize>,
+    /// Posterior probability of this link, 0..=1.
     pub confidence: f64,
 }
 

@@ -60,8 +60,11 @@ impl Default for Options {
 /// A query: the text and, when known, its neighbours in the document.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<'a> {
+    /// The text to match.
     pub text: &'a str,
+    /// The segment before it in its document, for context (101%) matches.
     pub prev: Option<&'a str>,
+    /// The segment after it in its document.
     pub next: Option<&'a str>,
 }
 
@@ -71,7 +74,9 @@ pub struct Match {
     /// What the user sees: 101 for a context match, 100 for an identical
     /// source, else the base score less the penalties.
     pub score: f64,
+    /// The stored source text.
     pub source: String,
+    /// Its stored translation.
     pub target: String,
     /// Unit id.
     pub id: i64,
