@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use transmem::memory::{Memory, OnDuplicate};
-use util::{run, run_ok, text, tm, tsv, unit, unit_count};
+use util::{process as tm, run, run_ok, text, tsv, unit, unit_count};
 
 /// "N new" from an import's summary line.
 fn reported_new(stderr: &[u8]) -> u64 {

@@ -15,21 +15,29 @@ pub fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// The `transmem` binary, with no memory from the environment, no colour
-/// and a fixed creator.
+/// The `transmem` binary as a `std::process::Command` (for `spawn`), with
+/// no memory from the environment and no colour.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_transmem"));
-    c.env_remove("TRANSMEM_MEMORY")
-        .env("NO_COLOR", "1")
-        .args(["--creator", "tester"]);
+    c.env_remove("TRANSMEM_MEMORY").env("NO_COLOR", "1");
     c
 }
 
-/// The binary working on the memory at `mem`.
-pub fn tm(mem: &Path) -> Command {
+/// [`bin`] working on the memory at `mem`, recording "tester" as creator.
+pub fn process(mem: &Path) -> Command {
     let mut c = bin();
-    c.arg("--memory").arg(mem);
+    c.arg("--memory").arg(mem).args(["--creator", "tester"]);
     c
+}
+
+/// [`bin`] as an `assert_cmd` command (for `.assert()` chains).
+pub fn transmem() -> assert_cmd::Command {
+    assert_cmd::Command::from_std(bin())
+}
+
+/// [`process`] as an `assert_cmd` command.
+pub fn tm(mem: &Path) -> assert_cmd::Command {
+    assert_cmd::Command::from_std(process(mem))
 }
 
 /// Runs `c` to its end.
