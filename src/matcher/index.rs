@@ -1,7 +1,7 @@
 //! The candidate index: word postings over matching keys, one per language.
 //!
 //! For every stored variant of a language the index keeps its key (see
-//! [`super::score`]), the key's length in characters and words, and an
+//! `super::score`), the key's length in characters and words, and an
 //! inverted list from each distinct word to the variants that hold it. A
 //! lookup reads the lists of the query's rarest words, counts shared words,
 //! drops variants whose length alone rules out the threshold, and scores only

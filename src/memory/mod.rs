@@ -4,7 +4,7 @@
 //! needs (a write transaction, streaming units and pairs, fetching a variant
 //! by id, the variants added since a [`Stamp`], languages, statistics) is a
 //! method of the object-safe [`Backend`] trait, which each storage engine
-//! implements. SQLite (one file, [`sqlite`]) is the engine today; a server
+//! implements. SQLite (one file, `sqlite.rs`) is the engine today; a server
 //! engine implements the same trait and passes the same conformance suite
 //! (`tests/store_conformance.rs`). No SQL, and no engine type, leaves this
 //! module.
