@@ -78,6 +78,9 @@ impl Sqlite {
     /// folders) is created first.
     pub fn open(path: &Path, create: bool) -> Result<Sqlite> {
         let mut created = None;
+        if create {
+            sweep_stale_temps(path);
+        }
         if !path.exists() {
             if !create {
                 return Err(Error::NotFound {
@@ -168,6 +171,41 @@ fn remove_dirs(dirs: &[PathBuf]) {
     for d in dirs.iter().rev() {
         // Not empty: someone else put something there; keep it.
         let _ = std::fs::remove_dir(d);
+    }
+}
+
+/// How old a creation temp file must be before it counts as left behind by
+/// a killed process: creating a memory takes milliseconds.
+const STALE_TEMP: Duration = Duration::from_secs(600);
+
+/// Removes temporary files that [`create_new`] left beside `path` when its
+/// process was killed between creating and moving them into place.
+fn sweep_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name();
+        let n = n.to_string_lossy();
+        let stale = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP);
+        if n.starts_with(&prefix) && n.ends_with(".new") && stale {
+            // Another process may sweep it first; either way it is gone.
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 

@@ -349,3 +349,31 @@ fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
     assert_eq!(s2.generation, 6);
     assert_eq!(m.since(&s, &s2).unwrap(), Since::Appended);
 }
+
+#[test]
+fn stale_creation_temps_are_swept_and_fresh_ones_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let stale = dir.path().join(".m.sqlite.ab12CD.new");
+    let fresh = dir.path().join(".m.sqlite.ef34GH.new");
+    let other = dir.path().join(".other.sqlite.ab12CD.new");
+    for f in [&stale, &fresh, &other] {
+        std::fs::write(f, b"").unwrap();
+    }
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for f in [&stale, &other] {
+        std::fs::File::options()
+            .write(true)
+            .open(f)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    Memory::open(&p).unwrap();
+    assert!(!stale.exists(), "a stale temp file was kept");
+    assert!(
+        fresh.exists(),
+        "a fresh temp file (another creator's) was removed"
+    );
+    assert!(other.exists(), "another memory's file was removed");
+}
