@@ -605,9 +605,9 @@ pub fn to_units(
     tgt: &[&str],
     langs: (&str, &str),
     min_confidence: f64,
-    template: &crate::memory::Unit,
-) -> Vec<crate::memory::Unit> {
-    use crate::memory::Variant;
+    template: &crate::model::Unit,
+) -> Vec<crate::model::Unit> {
+    use crate::model::Variant;
     let join =
         |ids: &[usize], texts: &[&str]| ids.iter().map(|&i| texts[i]).collect::<Vec<_>>().join(" ");
     let side_texts: Vec<(String, String)> = links

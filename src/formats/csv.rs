@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::error::{Error, Position, Result};
 use crate::formats::decode::{Detected, utf8_stream};
-use crate::memory::{Unit, Variant};
+use crate::model::{Unit, Variant};
 
 /// What a column holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
