@@ -24,7 +24,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::score;
-use crate::memory::{Memory, Since, Stamp};
+/// The store's write stamp, which an index file is stamped with (re-exported
+/// at its old path).
+pub use crate::memory::Stamp;
+use crate::memory::{Memory, Since};
 
 /// Word postings over the keys of one language.
 ///
