@@ -155,14 +155,14 @@ fn main() -> anyhow::Result<()> {
     }
     // Warm: one pass to fault pages in, then timed single-threaded.
     for s in queries.iter().take(50) {
-        m.lookup(&q(s), &opts);
+        m.lookup(&q(s), &opts)?;
     }
     let mut times = Vec::with_capacity(queries.len());
     let mut top_idx = Vec::with_capacity(queries.len());
     let mut times_in_order = Vec::with_capacity(queries.len());
     for s in &queries {
         let t = Instant::now();
-        let r = m.lookup(&q(s), &opts);
+        let r = m.lookup(&q(s), &opts)?;
         times.push(t.elapsed());
         times_in_order.push(t.elapsed());
         top_idx.push(r.first().map(|x| x.score));
@@ -187,7 +187,7 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let n: usize = queries
             .par_iter()
-            .map(|s| m.lookup(&q(s), &opts).len())
+            .map(|s| m.lookup(&q(s), &opts).map_or(0, |r| r.len()))
             .sum();
         let el = t.elapsed().as_secs_f64();
         println!(
@@ -209,7 +209,7 @@ fn main() -> anyhow::Result<()> {
     let mut misses = Vec::new();
     for (i, s) in queries.iter().take(n).enumerate() {
         let t = Instant::now();
-        let r = m.lookup(&q(s), &ex_opts);
+        let r = m.lookup(&q(s), &ex_opts)?;
         ex_time += t.elapsed().as_secs_f64();
         ex_times.push(t.elapsed());
         let best = r.first().map(|x| x.score);

@@ -211,8 +211,9 @@ impl<'a> Analyzer<'a> {
         }
     }
 
-    /// Analyses one file's text.
-    pub fn analyze(&mut self, file: &str, text: &str) -> FileAnalysis {
+    /// Analyses one file's text. A store failure during a lookup is an
+    /// error, never "no match".
+    pub fn analyze(&mut self, file: &str, text: &str) -> crate::Result<FileAnalysis> {
         let pieces = segment::document(text, &self.segmenter);
         let segs: Vec<&str> = pieces.iter().map(|p| &text[p.range.clone()]).collect();
         let best: Vec<Option<Match>> = (0..segs.len())
@@ -223,9 +224,9 @@ impl<'a> Analyzer<'a> {
                     prev: i.checked_sub(1).map(|j| segs[j]),
                     next: segs.get(i + 1).copied(),
                 };
-                self.matcher.lookup(&q, &self.opts).into_iter().next()
+                Ok(self.matcher.lookup(&q, &self.opts)?.into_iter().next())
             })
-            .collect();
+            .collect::<crate::Result<_>>()?;
         let mut bands = BandCounts::default();
         let mut segments = Vec::with_capacity(segs.len());
         for (s, m) in segs.iter().zip(best) {
@@ -242,11 +243,11 @@ impl<'a> Analyzer<'a> {
             });
         }
         self.total.merge(&bands);
-        FileAnalysis {
+        Ok(FileAnalysis {
             file: file.to_string(),
             bands,
             segments,
-        }
+        })
     }
 
     /// Counts over every file analysed so far.

@@ -5,7 +5,7 @@
 //! straight to the problem. The binary maps every `Error` to exit code 2.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Where in a file an error was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,44 +32,102 @@ impl fmt::Display for Position {
 }
 
 /// Everything that can go wrong in the library.
+///
+/// Callers act on the variant (the binary maps them all to exit code 2, and
+/// a server would map [`Error::Busy`] to "retry" and [`Error::NotFound`] to
+/// 404), so store failures are sorted into the kinds a caller can act on; no
+/// backend's own error type appears here.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io {
-        path: String,
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
     /// A file's content is malformed (XML, CSV, SRX, dictionary, ...).
-    #[error("{path}{pos}: {msg}")]
+    #[error("{}{pos}: {msg}", path.display())]
     Parse {
-        path: String,
+        /// The file.
+        path: PathBuf,
+        /// Where in it.
         pos: Position,
+        /// What is wrong.
         msg: String,
     },
     /// A file is not in the encoding it claims (or UTF-8 when it claims none).
-    #[error("{path}{pos}: {msg}")]
+    #[error("{}{pos}: {msg}", path.display())]
     Encoding {
-        path: String,
+        /// The file.
+        path: PathBuf,
+        /// Where in it.
         pos: Position,
+        /// What is wrong.
         msg: String,
     },
-    /// The memory database failed.
-    #[error("memory {path}: {source}")]
-    Store {
-        path: String,
-        #[source]
-        source: rusqlite::Error,
+    /// There is no memory where one was expected.
+    #[error(
+        "no memory at {} (create one with `transmem align --store` or `transmem import`)",
+        path.display()
+    )]
+    NotFound {
+        /// Where the memory was looked for.
+        path: PathBuf,
+    },
+    /// The file exists but is not a transmem memory.
+    #[error("{} is {what}, not a transmem memory", path.display())]
+    NotAMemory {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead ("empty", "an SQLite database", ...).
+        what: String,
     },
     /// The memory was written by a newer transmem.
     #[error(
-        "memory {path}: schema version {found} is newer than this transmem supports ({supported}); upgrade transmem"
+        "memory {}: schema version {found} is newer than this transmem supports ({supported}); upgrade transmem",
+        path.display()
     )]
     SchemaTooNew {
-        path: String,
+        /// The memory.
+        path: PathBuf,
+        /// Its schema version.
         found: i64,
+        /// The newest this build reads.
         supported: i64,
+    },
+    /// The memory holds data this build cannot read (damaged file, rows
+    /// written by something else).
+    #[error("memory {} is damaged: {what}", path.display())]
+    Corrupt {
+        /// The memory.
+        path: PathBuf,
+        /// What was found.
+        what: String,
+    },
+    /// Another process holds the memory's write lock for longer than the
+    /// busy timeout. Nothing was written; trying again later can succeed.
+    #[error(
+        "memory {} is busy: another process is writing to it; try again when it has finished",
+        path.display()
+    )]
+    Busy {
+        /// The memory.
+        path: PathBuf,
+    },
+    /// A translation unit the store cannot hold (no variant, a language twice).
+    #[error("invalid translation unit: {0}")]
+    InvalidUnit(String),
+    /// Any other failure of the memory's storage engine, with its message.
+    #[error("memory {}: {message}", path.display())]
+    Store {
+        /// The memory.
+        path: PathBuf,
+        /// The storage engine's message.
+        message: String,
     },
     /// A language tag that is not a BCP 47-like tag.
     #[error("invalid language tag {0:?} (expected something like en, en-US, ru-RU)")]
@@ -86,7 +144,7 @@ impl Error {
     /// An I/O error for `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io {
-            path: path.as_ref().display().to_string(),
+            path: path.as_ref().to_path_buf(),
             source,
         }
     }
@@ -94,7 +152,7 @@ impl Error {
     /// A parse error for `path` at `pos`.
     pub fn parse(path: impl AsRef<Path>, pos: Position, msg: impl Into<String>) -> Self {
         Error::Parse {
-            path: path.as_ref().display().to_string(),
+            path: path.as_ref().to_path_buf(),
             pos,
             msg: msg.into(),
         }
@@ -103,7 +161,7 @@ impl Error {
     /// An encoding error for `path` at `pos`.
     pub fn encoding(path: impl AsRef<Path>, pos: Position, msg: impl Into<String>) -> Self {
         Error::Encoding {
-            path: path.as_ref().display().to_string(),
+            path: path.as_ref().to_path_buf(),
             pos,
             msg: msg.into(),
         }
@@ -113,6 +171,11 @@ impl Error {
     /// treats as a quiet, successful end (like `head` closing early).
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// True when the memory was busy: the same request may succeed later.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Error::Busy { .. })
     }
 }
 

@@ -7,31 +7,42 @@
 
 use crate::error::{Error, Result};
 
-/// Canonical form of a language tag: primary subtag lower case, a 4-letter
-/// script subtag title case, a 2-letter or 3-digit region upper case, the rest
-/// lower case. `_` is accepted as a separator.
+/// Canonical form of a BCP 47 language tag in any casing: primary subtag
+/// lower case, a 4-letter script subtag title case, a 2-letter or 3-digit
+/// region upper case, everything from a singleton (`-u-`, `-x-`) on lower
+/// case, the rest lower case. `_` is accepted as a separator. Private-use
+/// (`x-...`) and grandfathered `i-...` tags are accepted.
 pub fn normalize_tag(tag: &str) -> Result<String> {
     let tag = tag.trim();
     let parts: Vec<&str> = tag.split(['-', '_']).collect();
-    let valid = !parts.is_empty()
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        && (2..=3).contains(&parts[0].len())
-        && parts[0].chars().all(|c| c.is_ascii_alphabetic());
-    if !valid {
+    let alnum =
+        |p: &&str| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric());
+    let first = parts[0];
+    let first_ok = ((2..=8).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_alphabetic()))
+        || (parts.len() > 1
+            && (first.eq_ignore_ascii_case("x") || first.eq_ignore_ascii_case("i")));
+    if !first_ok || !parts.iter().all(alnum) {
         return Err(Error::Lang(tag.to_string()));
     }
-    let mut out = parts[0].to_ascii_lowercase();
-    for (i, p) in parts.iter().enumerate().skip(1) {
+    let mut out = first.to_ascii_lowercase();
+    // After a singleton (extension or private use) subtags are opaque.
+    let mut opaque = first.len() == 1;
+    let mut region_seen = false;
+    for p in &parts[1..] {
         out.push('-');
-        let fixed = if p.len() == 4 && i == 1 && p.chars().all(|c| c.is_ascii_alphabetic()) {
+        let alpha = p.chars().all(|c| c.is_ascii_alphabetic());
+        let fixed = if opaque || p.len() == 1 {
+            opaque = true;
+            p.to_ascii_lowercase()
+        } else if p.len() == 4 && alpha && !region_seen {
             let mut s = p[..1].to_ascii_uppercase();
             s.push_str(&p[1..].to_ascii_lowercase());
             s
-        } else if p.len() == 2 && p.chars().all(|c| c.is_ascii_alphabetic())
-            || p.len() == 3 && p.chars().all(|c| c.is_ascii_digit())
+        } else if !region_seen
+            && (p.len() == 2 && alpha || p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))
         {
+            region_seen = true;
             p.to_ascii_uppercase()
         } else {
             p.to_ascii_lowercase()
@@ -39,6 +50,59 @@ pub fn normalize_tag(tag: &str) -> Result<String> {
         out.push_str(&fixed);
     }
     Ok(out)
+}
+
+/// A language tag in canonical form (see [`normalize_tag`]): `EN`, `en_us`
+/// and `en-US` all parse to `en-US`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LangTag(String);
+
+impl LangTag {
+    /// Parses and canonicalises `tag`.
+    pub fn parse(tag: &str) -> Result<LangTag> {
+        normalize_tag(tag).map(LangTag)
+    }
+
+    /// The canonical tag.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The primary language subtag: `en` for `en-US`.
+    pub fn primary(&self) -> &str {
+        primary(&self.0)
+    }
+
+    /// True when a variant stored as `stored` serves a request for this
+    /// language (see [`serves`]).
+    pub fn serves(&self, stored: &str) -> bool {
+        serves(&self.0, stored)
+    }
+}
+
+impl std::str::FromStr for LangTag {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<LangTag> {
+        LangTag::parse(s)
+    }
+}
+
+impl std::fmt::Display for LangTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for LangTag {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<LangTag> for String {
+    fn from(t: LangTag) -> String {
+        t.0
+    }
 }
 
 /// The primary language subtag of a canonical tag: `en` for `en-US`.
@@ -70,11 +134,32 @@ mod tests {
         assert_eq!(normalize_tag("ru").unwrap(), "ru");
         assert_eq!(normalize_tag("zh-hant-tw").unwrap(), "zh-Hant-TW");
         assert_eq!(normalize_tag("es-419").unwrap(), "es-419");
+        assert_eq!(normalize_tag("EN").unwrap(), "en");
+        assert_eq!(normalize_tag("en-gb").unwrap(), "en-GB");
+        assert_eq!(
+            normalize_tag("EN-us-U-CA-Gregory").unwrap(),
+            "en-US-u-ca-gregory"
+        );
+        assert_eq!(normalize_tag("X-Klingon").unwrap(), "x-klingon");
+        assert_eq!(normalize_tag("sr-latn-rs").unwrap(), "sr-Latn-RS");
+        assert_eq!(normalize_tag("de-CH-1996").unwrap(), "de-CH-1996");
+        let t: LangTag = "PT_br".parse().unwrap();
+        assert_eq!((t.as_str(), t.primary()), ("pt-BR", "pt"));
+        assert!(t.serves("pt") && !t.serves("pt-PT"));
     }
 
     #[test]
     fn bad_tags_are_refused() {
-        for bad in ["", "e", "english!", "12", "en--us", "en US"] {
+        for bad in [
+            "",
+            "e",
+            "english!",
+            "12",
+            "en--us",
+            "en US",
+            "x",
+            "en-toolongsubtag",
+        ] {
             assert!(normalize_tag(bad).is_err(), "{bad}");
         }
     }

@@ -1,22 +1,16 @@
 //! End-to-end tests of `transmem align` on small hand-written article pairs
 //! with known gold links (tests/fixtures/align).
 
+mod util;
+
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+use util::transmem;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/align")
-        .join(name)
-}
-
-fn transmem() -> Command {
-    let mut c = Command::cargo_bin("transmem").expect("binary");
-    c.env_remove("TRANSMEM_MEMORY");
-    c
+    util::fixture(&format!("align/{name}"))
 }
 
 /// Links printed by `--format jsonl`, as (src, tgt) index lists.

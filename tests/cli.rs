@@ -1,28 +1,16 @@
 //! End-to-end tests of the `transmem` binary: the foundation workflow
 //! (align → store → lookup → stats), exit codes and bad input.
 
+mod util;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_transmem"));
-    c.env_remove("TRANSMEM_MEMORY").env("NO_COLOR", "1");
-    c
-}
+use util::{bin, run, text};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/cli")
-        .join(name)
-}
-
-fn run(c: &mut Command) -> Output {
-    c.output().expect("run transmem")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    util::fixture(&format!("cli/{name}"))
 }
 
 fn store_harbour(mem: &Path) -> Output {

@@ -2,34 +2,21 @@
 //! (checked with xmllint when it and the DTD are present) and re-imports to
 //! the same units and metadata; CSV/TSV with a header row and optional BOM.
 
+mod util;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 use transmem::memory::{Memory, Unit};
+use util::{fixture, tm};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn tm(mem: &Path) -> Command {
-    let mut c = Command::cargo_bin("transmem").unwrap();
-    c.arg("--memory").arg(mem).arg("--creator").arg("tester");
-    c
-}
-
+/// The stored units without their ids, to compare with re-imports.
 fn units(mem: &Path) -> Vec<Unit> {
-    let m = Memory::open(mem).unwrap();
-    let mut out = Vec::new();
-    m.for_each_unit(|mut u| {
+    let mut out = util::units(mem);
+    for u in &mut out {
         u.id = None;
-        out.push(u);
-        Ok(())
-    })
-    .unwrap();
+    }
     out
 }
 

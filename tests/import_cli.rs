@@ -2,35 +2,13 @@
 //! input that must be refused with the file and position while the memory
 //! stays exactly as it was.
 
+mod util;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
-use transmem::memory::Memory;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn tm(mem: &Path) -> Command {
-    let mut c = Command::cargo_bin("transmem").unwrap();
-    c.arg("--memory").arg(mem).arg("--creator").arg("tester");
-    c
-}
-
-fn units(mem: &Path) -> Vec<transmem::memory::Unit> {
-    let m = Memory::open(mem).unwrap();
-    let mut out = Vec::new();
-    m.for_each_unit(|u| {
-        out.push(u);
-        Ok(())
-    })
-    .unwrap();
-    out
-}
+use util::{fixture, tm, units};
 
 /// A memory holding good.tmx, and its path.
 fn seeded() -> (TempDir, PathBuf) {

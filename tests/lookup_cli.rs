@@ -1,5 +1,7 @@
 //! `transmem lookup` and `transmem concordance` on a memory in a tempdir.
 
+mod util;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use transmem::memory::{Memory, OnDuplicate, Unit, Variant};
@@ -42,7 +44,8 @@ fn fill(path: &std::path::Path) {
 }
 
 fn cmd(mem: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("transmem").expect("binary");
+    // Colour is on trial here: NO_COLOR is left to each test.
+    let mut c = util::transmem();
     c.arg("--memory").arg(mem).env_remove("NO_COLOR");
     c
 }

@@ -42,6 +42,7 @@ fn look(m: &Matcher, text: &str) -> Vec<Match> {
         },
         &Options::default(),
     )
+    .expect("lookup")
 }
 
 const SAMPLE: &[(&str, &str)] = &[
@@ -99,7 +100,7 @@ fn penalty_points_are_configurable() {
         text: "THE meeting was postponed until Monday.",
         ..Query::default()
     };
-    assert_eq!(en.lookup(&q, &o)[0].score, 95.0);
+    assert_eq!(en.lookup(&q, &o).expect("lookup")[0].score, 95.0);
 }
 
 #[test]
@@ -150,8 +151,9 @@ fn context_match_scores_101() {
                 next,
             },
             &o,
-        )[0]
-        .clone()
+        )
+        .expect("lookup")[0]
+            .clone()
     };
     let hit = with(Some("We left  early."), Some("Nobody came."));
     assert_eq!((hit.score, hit.context), (101.0, true));
@@ -305,8 +307,12 @@ fn index_agrees_with_exhaustive_on_a_generated_memory() {
             text: &q,
             ..Query::default()
         };
-        let a = m.lookup(&q, &Options::default()).first().map(|x| x.score);
-        let b = m.lookup(&q, &ex).first().map(|x| x.score);
+        let a = m
+            .lookup(&q, &Options::default())
+            .expect("lookup")
+            .first()
+            .map(|x| x.score);
+        let b = m.lookup(&q, &ex).expect("lookup").first().map(|x| x.score);
         assert!(a <= b, "index found a better score than the full scan");
         agree += usize::from(a == b);
     }

@@ -1,11 +1,9 @@
 //! `transmem segment` from the command line: JSON output, SRX rules, errors.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+mod util;
 
-fn transmem() -> Command {
-    Command::cargo_bin("transmem").unwrap()
-}
+use predicates::prelude::*;
+use util::transmem;
 
 #[test]
 fn json_output_from_stdin() {

@@ -1,19 +1,20 @@
 //! Document workflow end to end: `analyze` and `pretranslate` against a
 //! memory built by `align --store` from a small article pair.
 
+mod util;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary with the memory given through the environment, as users do.
 fn bin(mem: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_transmem"));
-    c.env("TRANSMEM_MEMORY", mem).env("NO_COLOR", "1");
+    let mut c = util::bin();
+    c.env("TRANSMEM_MEMORY", mem);
     c
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/cli")
-        .join(name)
+    util::fixture(&format!("cli/{name}"))
 }
 
 fn ok(out: Output) -> Output {

@@ -24,7 +24,9 @@ use anchors::{Anchor, Extract};
 /// One segment to align: its text and the paragraph it belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct Segment<'a> {
+    /// The segment's text.
     pub text: &'a str,
+    /// 0-based paragraph number.
     pub para: usize,
 }
 
@@ -32,8 +34,11 @@ pub struct Segment<'a> {
 /// never both) and a confidence in 0..=1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Link {
+    /// Source segment indices.
     pub src: Vec<usize>,
+    /// Target segment indices.
     pub tgt: Vec<usize>,
+    /// Posterior probability of this link, 0..=1.
     pub confidence: f64,
 }
 
@@ -600,9 +605,9 @@ pub fn to_units(
     tgt: &[&str],
     langs: (&str, &str),
     min_confidence: f64,
-    template: &crate::memory::Unit,
-) -> Vec<crate::memory::Unit> {
-    use crate::memory::Variant;
+    template: &crate::model::Unit,
+) -> Vec<crate::model::Unit> {
+    use crate::model::Variant;
     let join =
         |ids: &[usize], texts: &[&str]| ids.iter().map(|&i| texts[i]).collect::<Vec<_>>().join(" ");
     let side_texts: Vec<(String, String)> = links

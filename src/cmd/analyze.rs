@@ -53,7 +53,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let mut files = Vec::new();
     for (name, text) in &texts {
         pb.set_message(name.clone());
-        files.push(analyzer.analyze(name, text));
+        files.push(analyzer.analyze(name, text)?);
         pb.inc(1);
     }
     pb.finish_and_clear();

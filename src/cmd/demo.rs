@@ -102,7 +102,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                     ..Query::default()
                 },
                 &opts,
-            )
+            )?
             .first()
         {
             Some(m) => {

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use indicatif::ProgressBar;
-use transmem::formats::{Format, csv, tmx};
-use transmem::memory::{Memory, Unit};
+use transmem::formats::Format;
+use transmem::memory::Memory;
 
 use super::{Global, lang_arg};
 
@@ -81,73 +81,17 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Keeps only the variants serving `langs` (all when empty).
-fn select(mut unit: Unit, langs: &[String]) -> Option<Unit> {
-    if !langs.is_empty() {
-        unit.variants
-            .retain(|v| langs.iter().any(|l| transmem::lang::serves(l, &v.lang)));
-    }
-    (!unit.variants.is_empty()).then_some(unit)
-}
-
 fn export<W: Write>(
     mem: &Memory,
     format: Format,
     langs: &[String],
     bom: bool,
-    mut out: W,
+    out: W,
     bar: &ProgressBar,
 ) -> transmem::Result<W> {
-    match format {
-        Format::Tmx => {
-            if bom {
-                out.write_all(b"\xEF\xBB\xBF")
-                    .map_err(|e| transmem::Error::io("<output>", e))?;
-            }
-            let header = tmx::Header {
-                srclang: langs.first().cloned().unwrap_or_else(|| "*all*".into()),
-                ..Default::default()
-            };
-            let mut w = tmx::Writer::new(out, &header)?;
-            mem.for_each_unit(|u| {
-                bar.inc(1);
-                match select(u, langs) {
-                    Some(u) => w.write_unit(&u),
-                    None => Ok(()),
-                }
-            })?;
-            w.finish()
-        }
-        Format::Csv | Format::Tsv => {
-            let langs = if langs.is_empty() {
-                stored_langs(mem)?
-            } else {
-                langs.to_vec()
-            };
-            let mut w = csv::Writer::new(out, &langs, format == Format::Tsv, bom)?;
-            mem.for_each_unit(|u| {
-                bar.inc(1);
-                w.write_unit(&u).map(|_| ())
-            })?;
-            w.finish()
-        }
-    }
-}
-
-/// Every language in the memory, sorted.
-fn stored_langs(mem: &Memory) -> transmem::Result<Vec<String>> {
-    let err = |e| transmem::Error::Store {
-        path: mem.path().display().to_string(),
-        source: e,
+    let opts = transmem::export::Options {
+        langs: langs.to_vec(),
+        bom,
     };
-    let mut stmt = mem
-        .connection()
-        .prepare("SELECT DISTINCT lang FROM variant ORDER BY lang")
-        .map_err(err)?;
-    let langs = stmt
-        .query_map([], |r| r.get::<_, String>(0))
-        .map_err(err)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(err)?;
-    Ok(langs)
+    transmem::export::export(mem, format, &opts, out, || bar.inc(1))
 }

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use transmem::formats::{Format, csv, tmx};
-use transmem::memory::{Inserted, Memory, OnDuplicate, Unit};
+use transmem::formats::{Format, csv};
+use transmem::import::{self, Counts};
+use transmem::memory::{Memory, OnDuplicate};
 
 use super::{Global, lang_arg};
 
@@ -56,66 +57,6 @@ impl From<Dup> for OnDuplicate {
     }
 }
 
-/// Units per message from the parser thread: one channel hand-over per unit
-/// cost 15% of an import in futex calls.
-const BATCH: usize = 256;
-
-/// Reads one file on the parser thread, sending units in batches, each with
-/// the language that counts as its source. Returns the number of empty units
-/// skipped.
-fn parse(
-    format: Format,
-    input: impl std::io::Read,
-    path: &Path,
-    opts: &csv::ReadOptions,
-    tx: std::sync::mpsc::SyncSender<Vec<(Unit, Option<String>)>>,
-) -> transmem::Result<u64> {
-    let mut batch = Vec::with_capacity(BATCH);
-    // A closed channel means the store failed; its error is the one reported.
-    let mut push = |item: (Unit, Option<String>)| -> transmem::Result<()> {
-        batch.push(item);
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            tx.send(full)
-                .map_err(|_| transmem::Error::Invalid("import stopped".into()))?;
-        }
-        Ok(())
-    };
-    let empty = match format {
-        Format::Tmx => {
-            tmx::read_units(input, path, |h, u| {
-                let src = u
-                    .attrs
-                    .iter()
-                    .find(|(k, _)| k == "srclang")
-                    .and_then(|(_, v)| transmem::lang::normalize_tag(v).ok())
-                    .or_else(|| h.source_lang())
-                    .filter(|l| u.variants.iter().any(|v| &v.lang == l));
-                push((u, src))
-            })?
-            .empty
-        }
-        // The store takes the first variant (the first language column with
-        // text) as the source.
-        Format::Csv | Format::Tsv => csv::read(input, path, opts, |u| push((u, None)))?.empty,
-    };
-    if !batch.is_empty() {
-        // The receiver only hangs up after a store error, reported instead.
-        let _ = tx.send(batch);
-    }
-    Ok(empty)
-}
-
-/// Per-file counts for the summary.
-#[derive(Default)]
-struct Counts {
-    read: u64,
-    new: u64,
-    duplicate: u64,
-    skipped: u64,
-    overwritten: u64,
-}
-
 fn format_of(path: &Path, forced: Option<Format>) -> anyhow::Result<Format> {
     if let Some(f) = forced {
         return Ok(f);
@@ -153,15 +94,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .iter()
         .map(|p| format_of(p, forced))
         .collect::<anyhow::Result<_>>()?;
-    let mem_path = g.memory_path();
-    let existed = mem_path.exists();
-    let summary = match import_files(&args, g, &formats, &langs, &named) {
+    let mut mem = Memory::open(g.memory_path())?;
+    let summary = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
         Ok(s) => s,
         Err(e) => {
-            // "Unchanged" includes not leaving a new, empty memory behind.
-            if !existed {
-                let _ = std::fs::remove_file(&mem_path);
-            }
+            // "Unchanged" includes not leaving a new, empty memory (or the
+            // folders made for it) behind; a memory another process has
+            // written to meanwhile is kept.
+            let _ = mem.discard_if_unused();
             return Err(e);
         }
     };
@@ -180,15 +120,24 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
 
 /// Imports every file in one transaction; nothing is kept unless all succeed.
 fn import_files(
+    mem: &mut Memory,
     args: &Args,
     g: &Global,
     formats: &[Format],
     langs: &[csv::Column],
     named: &[csv::Column],
 ) -> anyhow::Result<Vec<(String, Counts)>> {
-    let creator = g.creator();
-    let policy: OnDuplicate = args.on_duplicate.into();
-    let mut mem = Memory::open(g.memory_path())?;
+    let mut opts = import::Options {
+        creator: Some(g.creator()),
+        origin: args.origin.clone(),
+        on_duplicate: args.on_duplicate.into(),
+        ..import::Options::default()
+    };
+    if langs.is_empty() {
+        opts.csv.rename = (!named.is_empty()).then(|| named.to_vec());
+    } else {
+        opts.csv.columns = Some(langs.iter().chain(named).cloned().collect());
+    }
     let mut w = mem.writer()?;
     let mut summary = Vec::new();
     for (path, &format) in args.files.iter().zip(formats) {
@@ -200,64 +149,13 @@ fn import_files(
             "{msg} {wide_bar} {bytes}/{total_bytes} {eta}",
         );
         bar.set_message(path.display().to_string());
-        let input = bar.wrap_read(file);
-        let default_origin = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        let mut counts = Counts::default();
-        let mut store = |mut unit: Unit, src: Option<String>| -> transmem::Result<()> {
-            counts.read += 1;
-            match &args.origin {
-                Some(o) => unit.origin = Some(o.clone()),
-                None if unit.origin.is_none() => unit.origin = Some(default_origin.clone()),
-                None => {}
-            }
-            if unit.creator.is_none() {
-                unit.creator = Some(creator.clone());
-            }
-            match w.insert(&unit, src.as_deref(), policy)? {
-                Inserted::New(_) => counts.new += 1,
-                Inserted::Duplicate(_) => counts.duplicate += 1,
-                Inserted::Skipped(_) => counts.skipped += 1,
-                Inserted::Overwritten(_) => counts.overwritten += 1,
-            }
-            Ok(())
-        };
-        let mut opts = csv::ReadOptions {
-            tsv: format == Format::Tsv,
-            ..Default::default()
-        };
-        if langs.is_empty() {
-            opts.rename = (!named.is_empty()).then(|| named.to_vec());
-        } else {
-            opts.columns = Some(langs.iter().chain(named).cloned().collect());
-        }
-        // Parsing runs on its own thread, feeding units to the store through
-        // a bounded channel: the two halves overlap and memory stays flat.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Unit, Option<String>)>>(8);
-        let (parsed, stored) = std::thread::scope(|s| {
-            let parser = s.spawn(move || parse(format, input, path, &opts, tx));
-            let mut stored = Ok(());
-            'recv: for batch in rx.iter() {
-                for (u, src) in batch {
-                    if let Err(e) = store(u, src) {
-                        stored = Err(e);
-                        break 'recv;
-                    }
-                }
-            }
-            // Closing the channel stops the parser if the store failed.
-            drop(rx);
-            (parser.join(), stored)
-        });
-        stored.with_context(|| format!("{}: unit {}", path.display(), counts.read))?;
-        let empty = match parsed {
-            Ok(r) => r?,
-            Err(_) => bail!("{}: the reader stopped unexpectedly", path.display()),
-        };
+        opts.default_origin = Some(
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string()),
+        );
+        let counts = import::import(&mut w, bar.wrap_read(file), path, format, &opts)?;
         bar.finish_and_clear();
-        counts.skipped += empty;
         summary.push((path.display().to_string(), counts));
     }
     w.commit()?;

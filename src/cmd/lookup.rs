@@ -109,7 +109,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             prev: args.prev.as_deref(),
             next: args.next.as_deref(),
         };
-        let matches = matcher.lookup(&q, &opts);
+        let matches = matcher.lookup(&q, &opts)?;
         any = !matches.is_empty();
         write(
             &mut out,
@@ -163,7 +163,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                     &opts,
                 )
             })
-            .collect();
+            .collect::<transmem::Result<_>>()?;
         for (q, m) in block.iter().zip(&results) {
             any |= !m.is_empty();
             write(&mut out, args.format, color, q, m, true, args.threshold)?;

@@ -52,7 +52,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let matcher = Matcher::load(&mem, &from, &to)?;
     let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), Options::default());
     let name = args.file.display().to_string();
-    let analysis = analyzer.analyze(&name, &text);
+    let analysis = analyzer.analyze(&name, &text)?;
     let units: Vec<DraftUnit> = analysis
         .segments
         .iter()

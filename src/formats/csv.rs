@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::error::{Error, Position, Result};
 use crate::formats::decode::{Detected, utf8_stream};
-use crate::memory::{Unit, Variant};
+use crate::model::{Unit, Variant};
 
 /// What a column holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,11 +346,11 @@ impl<W: Write> Writer<W> {
 
     fn row(&mut self, fields: &[&str]) -> Result<()> {
         self.line.clear();
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                self.line.push(if self.tsv { b'\t' } else { b',' });
-            }
-            if self.tsv {
+        if self.tsv {
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    self.line.push(b'\t');
+                }
                 // Plain TSV cannot hold tabs or line breaks: they become spaces.
                 self.line.extend(f.bytes().map(|b| {
                     if matches!(b, b'\t' | b'\n' | b'\r') {
@@ -359,16 +359,18 @@ impl<W: Write> Writer<W> {
                         b
                     }
                 }));
-            } else if f.contains([',', '"', '\n', '\r']) || f.starts_with(' ') || f.ends_with(' ') {
-                self.line.push(b'"');
-                self.line.extend(f.replace('"', "\"\"").bytes());
-                self.line.push(b'"');
-            } else {
-                self.line.extend(f.bytes());
             }
+            self.line.push(b'\n');
+        } else {
+            // RFC 4180 quoting by the csv crate, the crate that reads CSV
+            // back: one CSV implementation for both directions.
+            let mut w = ::csv::WriterBuilder::new()
+                .terminator(::csv::Terminator::CRLF)
+                .from_writer(&mut self.line);
+            w.write_record(fields)
+                .and_then(|()| w.flush().map_err(::csv::Error::from))
+                .map_err(|e| Error::io("<output>", std::io::Error::other(e)))?;
         }
-        self.line
-            .extend(if self.tsv { &b"\n"[..] } else { &b"\r\n"[..] });
         self.out
             .write_all(&self.line)
             .map_err(|e| Error::io("<output>", e))

@@ -7,15 +7,13 @@
 //! a scan of the normalised texts.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
 
-use rusqlite::params;
 use serde::Serialize;
 
-use super::index::{self, Index};
+use super::index;
 use super::score::tokens;
 use crate::error::Result;
-use crate::memory::{Memory, store_err};
+use crate::memory::Memory;
 use crate::normalize::normalize;
 
 /// One concordance hit.
@@ -40,8 +38,6 @@ const VERIFY: usize = 5000;
 
 /// Variants of language `lang` containing `text`'s words, best first.
 pub fn search(memory: &Memory, lang: &str, text: &str, limit: usize) -> Result<Vec<Hit>> {
-    let conn = memory.connection();
-    let err = store_err(memory.path());
     let primary = crate::lang::primary(lang).to_ascii_lowercase();
     let qn = normalize(text);
     let qtoks = tokens(&qn);
@@ -58,27 +54,19 @@ pub fn search(memory: &Memory, lang: &str, text: &str, limit: usize) -> Result<V
     // Candidate variant rowids, shortest first.
     let rowids: Vec<i64> = if words.is_empty() {
         // Numbers only: the word index has nothing to offer, so scan.
-        let mut stmt = conn
-            .prepare("SELECT rowid, text FROM variant WHERE primary_lang = ?1")
-            .map_err(&err)?;
-        let mut rows = stmt.query(params![primary]).map_err(&err)?;
         let mut found: Vec<(usize, i64)> = Vec::new();
-        while let Some(r) = rows.next().map_err(&err)? {
-            let text: String = r.get(1).map_err(&err)?;
-            let norm = normalize(&text);
+        memory.for_each_text(&primary, 0, i64::MAX, |rowid, text| {
+            let norm = normalize(text);
             if norm.contains(&qn) {
-                found.push((norm.len(), r.get(0).map_err(&err)?));
+                found.push((norm.len(), rowid));
             }
-        }
+            Ok(())
+        })?;
         found.sort_unstable();
         found.truncate(VERIFY);
         found.into_iter().map(|(_, rowid)| rowid).collect()
     } else {
-        let ix = if memory.path() == Path::new(":memory:") {
-            Index::build(index::read_rows(conn, &primary, 0).map_err(&err)?)
-        } else {
-            index::open(conn, memory.path(), &primary)?
-        };
+        let ix = index::open(memory, &primary)?;
         let mut lists: Vec<index::Postings> = words.iter().map(|w| ix.postings(w)).collect();
         lists.sort_by_key(|l| l.len());
         let mut found: Vec<u32> = lists
@@ -99,21 +87,13 @@ pub fn search(memory: &Memory, lang: &str, text: &str, limit: usize) -> Result<V
             .collect()
     };
     let mut hits = Vec::new();
-    let mut stmt = conn
-        .prepare_cached("SELECT v.unit_id, v.lang, v.text, u.origin FROM variant v JOIN unit u ON u.id = v.unit_id WHERE v.rowid = ?1")
-        .map_err(&err)?;
     for rid in rowids {
-        let row = stmt.query_row(params![rid], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        });
-        let Ok((id, vlang, vtext, origin)) = row else {
+        // Gone since the index was built: a stale index costs a hit, not
+        // an error; a failing store is an error.
+        let Some(found) = memory.variant(rid)? else {
             continue;
         };
+        let (id, vlang, vtext, origin) = (found.unit_id, found.lang, found.text, found.origin);
         let norm = normalize(&vtext);
         if !crate::lang::serves(lang, &vlang) {
             continue;
@@ -140,19 +120,12 @@ pub fn search(memory: &Memory, lang: &str, text: &str, limit: usize) -> Result<V
     // Phrase hits first; the rest keep their shortest-first order.
     hits.sort_by_key(|h| !h.phrase);
     hits.truncate(limit);
-    let mut tr = conn
-        .prepare_cached("SELECT lang, text FROM variant WHERE unit_id = ?1 ORDER BY rowid")
-        .map_err(&err)?;
     for h in &mut hits {
-        let rows = tr
-            .query_map(params![h.id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(&err)?;
-        for row in rows {
-            let (l, t) = row.map_err(&err)?;
-            if l != h.lang {
-                h.translations.insert(l, t);
+        if let Some(unit) = memory.unit(h.id)? {
+            for v in unit.variants {
+                if v.lang != h.lang {
+                    h.translations.insert(v.lang, v.text);
+                }
             }
         }
     }

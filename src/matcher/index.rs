@@ -1,20 +1,20 @@
 //! The candidate index: word postings over matching keys, one per language.
 //!
 //! For every stored variant of a language the index keeps its key (see
-//! [`super::score`]), the key's length in characters and words, and an
+//! `super::score`), the key's length in characters and words, and an
 //! inverted list from each distinct word to the variants that hold it. A
 //! lookup reads the lists of the query's rarest words, counts shared words,
 //! drops variants whose length alone rules out the threshold, and scores only
 //! the best few hundred.
 //!
-//! Persistence: the memory's `match_state` table holds an `instance` (random,
-//! set when the file is created), a `generation` (bumped by every committing
-//! [`crate::memory::Writer`] that wrote) and `rewrites` (bumped when a write
-//! replaced variants). The index lives beside the memory in
-//! `<memory>.match-<lang>.idx`, stamped with those three numbers and the
-//! highest variant rowid it covers. On open: same stamp, use it; only inserts
-//! since, append the new variants (their rowids are higher) and re-save; else
-//! rebuild. Writers therefore pay one `UPDATE` per transaction, never per unit.
+//! Persistence: the index lives beside the memory in
+//! `<memory>.match-<lang>.idx`, stamped with the memory's [`Stamp`] (its
+//! instance id, write generation, the random token of the last commit, and
+//! the highest variant id it covers). On open the store says how the memory
+//! changed since that stamp ([`Memory::since`]): not at all, use the index;
+//! only appended to, add the new variants (their ids are higher) and re-save;
+//! anything else (a rewrite, another memory, a restored copy), rebuild. The
+//! store pays one log row per committed transaction, never per unit.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -22,60 +22,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rusqlite::{Connection, params};
 
 use super::score;
-
-/// Stamp of the memory state an index was built from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Stamp {
-    pub instance: i64,
-    pub generation: i64,
-    pub rewrites: i64,
-    /// Highest variant rowid in the memory: catches rows written without a
-    /// [`crate::memory::Writer`] bump.
-    pub variants: i64,
-}
-
-/// Reads the memory's stamp; `None` for files without `match_state`.
-pub fn stamp(conn: &Connection) -> Option<Stamp> {
-    let get = |k: &str| -> Option<i64> {
-        conn.query_row(
-            "SELECT value FROM match_state WHERE key = ?1",
-            params![k],
-            |r| r.get(0),
-        )
-        .ok()
-    };
-    Some(Stamp {
-        instance: get("instance")?,
-        generation: get("generation")?,
-        rewrites: get("rewrites")?,
-        variants: conn
-            .query_row("SELECT coalesce(max(rowid), 0) FROM variant", [], |r| {
-                r.get(0)
-            })
-            .ok()?,
-    })
-}
-
-/// Called by [`crate::memory::Writer::commit`] inside its transaction.
-pub fn on_commit(conn: &Connection, wrote: bool, rewrote: bool) {
-    // A memory made before `match_state` existed has no row to bump; its
-    // index is never persisted, so there is nothing to invalidate.
-    if wrote {
-        let _ = conn.execute(
-            "UPDATE match_state SET value = value + 1 WHERE key = 'generation'",
-            [],
-        );
-    }
-    if rewrote {
-        let _ = conn.execute(
-            "UPDATE match_state SET value = value + 1 WHERE key = 'rewrites'",
-            [],
-        );
-    }
-}
+/// The store's write stamp, which an index file is stamped with (re-exported
+/// at its old path).
+pub use crate::memory::Stamp;
+use crate::memory::{Memory, Since};
 
 /// Word postings over the keys of one language.
 ///
@@ -136,7 +88,7 @@ impl<'a> Postings<'a> {
     }
 }
 
-/// Header: magic, instance, generation, rewrites, max_id, then the lengths
+/// Header: magic, instance, generation, token, max_id, variants, then the lengths
 /// lang, n, keys bytes, vocabulary, postings; then the language tag.
 const HEADER: usize = 8 + 5 * 8 + 5 * 8;
 /// Postings read per lookup beyond the prefix-filter lists.
@@ -427,7 +379,7 @@ impl Index {
             let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
             let body = self.data.get(self.ids_at..).unwrap_or(&[]);
             let mut head = self.data.get(..HEADER).unwrap_or(&[]).to_vec();
-            for (i, v) in [stamp.instance, stamp.generation, stamp.rewrites]
+            for (i, v) in [stamp.instance, stamp.generation, stamp.token]
                 .iter()
                 .enumerate()
             {
@@ -453,7 +405,7 @@ impl Index {
         let st = Stamp {
             instance: le_u64(&data, 8) as i64,
             generation: le_u64(&data, 16) as i64,
-            rewrites: le_u64(&data, 24) as i64,
+            token: le_u64(&data, 24) as i64,
             variants: le_u64(&data, 40) as i64,
         };
         let ll = usize::try_from(le_u64(&data, 48)).ok()?;
@@ -473,41 +425,58 @@ pub fn path_for(memory: &Path, lang: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// `(rowid, normalised text)` of the variants of primary language `lang` above `after`.
+/// `(variant id, normalised text)` of the variants of primary language
+/// `lang` with ids in `after+1 ..= upto`.
 pub fn read_rows(
-    conn: &Connection,
+    memory: &Memory,
     lang: &str,
     after: i64,
-) -> rusqlite::Result<Vec<(i64, String)>> {
+    upto: i64,
+) -> crate::Result<Vec<(i64, String)>> {
     // The store keeps text exactly as given; the matching key is derived
     // here, in the one module that matches.
-    let mut stmt = conn.prepare(
-        "SELECT rowid, text FROM variant WHERE primary_lang = ?1 AND rowid > ?2 ORDER BY rowid",
-    )?;
-    stmt.query_map(params![lang, after], |r| {
-        Ok((
-            r.get(0)?,
-            crate::normalize::normalize(&r.get::<_, String>(1)?),
-        ))
-    })?
-    .collect()
+    let mut out = Vec::new();
+    memory.for_each_text(lang, after, upto, |id, text| {
+        out.push((id, crate::normalize::normalize(text)));
+        Ok(())
+    })?;
+    Ok(out)
 }
 
-/// The index of primary language `lang` for an open memory file: loaded,
-/// extended or rebuilt as its stamp requires, and saved when it changed.
-pub fn open(conn: &Connection, memory: &Path, lang: &str) -> crate::Result<Index> {
-    let err = crate::memory::store_err(memory);
-    let Some(now) = stamp(conn) else {
-        return Ok(Index::build(read_rows(conn, lang, 0).map_err(err)?));
+/// The index of primary language `lang` for `memory`: loaded, extended or
+/// rebuilt as the memory's stamp requires, and saved beside the memory when
+/// it changed. A memory in RAM gets a fresh index every time.
+pub fn open(memory: &Memory, lang: &str) -> crate::Result<Index> {
+    // Every row read is bounded by `now.variants`, so what is saved under
+    // the stamp `now` holds exactly what `now` committed, even while a
+    // writer commits more.
+    let now = memory.stamp()?;
+    let Some(base) = memory.cache_base() else {
+        return Ok(Index::build(read_rows(memory, lang, 0, now.variants)?));
     };
-    let path = path_for(memory, lang);
+    let path = path_for(&base, lang);
     let (ix, changed) = match Index::load(&path, lang) {
-        Some((ix, st)) if st == now => (ix, false),
-        Some((mut ix, st)) if st.instance == now.instance && st.rewrites == now.rewrites => {
-            ix.append(read_rows(conn, lang, ix.max_id).map_err(err)?);
-            (ix, true)
-        }
-        _ => (Index::build(read_rows(conn, lang, 0).map_err(err)?), true),
+        Some((ix, st)) => match memory.since(&st, &now)? {
+            Since::Same => (ix, false),
+            Since::Appended => {
+                let mut ix = ix;
+                ix.append(read_rows(
+                    memory,
+                    lang,
+                    ix.max_id.max(st.variants),
+                    now.variants,
+                )?);
+                (ix, true)
+            }
+            Since::Rewritten => (
+                Index::build(read_rows(memory, lang, 0, now.variants)?),
+                true,
+            ),
+        },
+        None => (
+            Index::build(read_rows(memory, lang, 0, now.variants)?),
+            true,
+        ),
     };
     if changed {
         // A read-only folder only costs the next open a rebuild.
@@ -549,7 +518,7 @@ mod tests {
         let st = Stamp {
             instance: 7,
             generation: 3,
-            rewrites: 0,
+            token: 0,
             variants: 2,
         };
         ix.save(&p, st, "en").expect("save");

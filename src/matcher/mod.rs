@@ -16,10 +16,8 @@ pub mod penalty;
 pub mod score;
 pub mod substitute;
 
-use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OpenFlags, params};
 use serde::Serialize;
 
 pub use diff::Span;
@@ -27,7 +25,7 @@ pub use penalty::{Penalties, Penalty};
 pub use substitute::Substitution;
 
 use crate::error::Result;
-use crate::memory::{Memory, Pair, store_err};
+use crate::memory::{Memory, Pair};
 use crate::normalize::normalize;
 use index::Index;
 use score::Prepared;
@@ -62,8 +60,11 @@ impl Default for Options {
 /// A query: the text and, when known, its neighbours in the document.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<'a> {
+    /// The text to match.
     pub text: &'a str,
+    /// The segment before it in its document, for context (101%) matches.
     pub prev: Option<&'a str>,
+    /// The segment after it in its document.
     pub next: Option<&'a str>,
 }
 
@@ -73,7 +74,9 @@ pub struct Match {
     /// What the user sees: 101 for a context match, 100 for an identical
     /// source, else the base score less the penalties.
     pub score: f64,
+    /// The stored source text.
     pub source: String,
+    /// Its stored translation.
     pub target: String,
     /// Unit id.
     pub id: i64,
@@ -100,9 +103,9 @@ pub struct Match {
 
 /// Where full pairs are read once the index has ranked them.
 enum Store {
-    /// A memory file: a private read-only connection (a `Mutex` makes the
-    /// matcher `Sync`; it is held for a few row reads per query).
-    File(Mutex<Connection>),
+    /// A stored memory: a private read handle (a `Mutex` makes the matcher
+    /// `Sync`; it is held for a few row reads per query).
+    File(Mutex<Memory>),
     /// A memory in RAM (`:memory:`): the pairs themselves, by index id.
     Ram(Vec<Pair>),
 }
@@ -126,9 +129,9 @@ impl Matcher {
     /// Prepares lookups `from` → `to` in `memory`: opens (or builds) the
     /// index of `from` (see [`index::open`]).
     pub fn load(memory: &Memory, from: &str, to: &str) -> Result<Matcher> {
-        let path = memory.path();
         let primary = crate::lang::primary(from).to_ascii_lowercase();
-        if path == Path::new(":memory:") {
+        let Some(reader) = memory.reader()? else {
+            // A memory in RAM: keep its pairs, by index id.
             let pairs = memory.pairs(from, to)?;
             let rows = pairs
                 .iter()
@@ -141,18 +144,13 @@ impl Matcher {
                 index: Index::build(rows),
                 store: Store::Ram(pairs),
             });
-        }
-        let index = index::open(memory.connection(), path, &primary)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(store_err(path))?;
+        };
+        let index = index::open(memory, &primary)?;
         Ok(Matcher {
             from: from.into(),
             to: to.into(),
             index,
-            store: Store::File(Mutex::new(conn)),
+            store: Store::File(Mutex::new(reader)),
         })
     }
 
@@ -234,61 +232,28 @@ impl Matcher {
 
     /// Reads the full pair behind index entry `e`, if it still serves this
     /// direction and its key is unchanged (a stale index never shows
-    /// another text).
-    fn fetch(&self, e: u32, conn: Option<&Connection>) -> Option<Pair> {
+    /// another text). A store failure is an error, never "no match".
+    fn fetch(&self, e: u32, reader: Option<&Memory>) -> Result<Option<Pair>> {
         if e as usize >= self.index.len() {
-            return None;
+            return Ok(None);
         }
         let id = self.index.id(e as usize);
-        match &self.store {
-            Store::Ram(pairs) => pairs.get(usize::try_from(id).ok()?).cloned(),
-            Store::File(_) => {
-                let conn = conn?;
-                let mut stmt = conn
-                    .prepare_cached(
-                        "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, s.text, u.origin, t.lang, t.text,
-                                t.primary_lang
-                         FROM variant s JOIN unit u ON u.id = s.unit_id
-                         JOIN variant t ON t.unit_id = s.unit_id AND t.rowid <> s.rowid
-                         WHERE s.rowid = ?1 ORDER BY t.rowid",
-                    )
-                    .ok()?;
-                // The target language is filtered here rather than bound in
-                // SQL: a bound value in the join made SQLite re-plan the
-                // statement on every call.
-                let want = crate::lang::primary(&self.to);
-                let mut rows = stmt.query(params![id]).ok()?;
-                while let Ok(Some(r)) = rows.next() {
-                    let slang: String = r.get(1).ok()?;
-                    let tlang: String = r.get(8).ok()?;
-                    let norm = crate::normalize::normalize(&r.get::<_, String>(6).ok()?);
-                    let tprimary: String = r.get(10).ok()?;
-                    if !tprimary.eq_ignore_ascii_case(want)
-                        || !crate::lang::serves(&self.from, &slang)
-                        || !crate::lang::serves(&self.to, &tlang)
-                        || score::key_of_normalized(&norm) != self.index.key(e as usize)
-                    {
-                        continue;
-                    }
-                    return Some(Pair {
-                        unit_id: r.get(0).ok()?,
-                        source: r.get(2).ok()?,
-                        source_markup: r.get(3).ok()?,
-                        prev: r.get(4).ok()?,
-                        next: r.get(5).ok()?,
-                        origin: r.get(7).ok()?,
-                        target: r.get(9).ok()?,
-                    });
-                }
-                None
+        let pair = match (&self.store, reader) {
+            (Store::Ram(pairs), _) => {
+                return Ok(usize::try_from(id).ok().and_then(|i| pairs.get(i)).cloned());
             }
-        }
+            (Store::File(_), Some(mem)) => mem.pair_of(id, &self.from, &self.to)?,
+            (Store::File(_), None) => None,
+        };
+        Ok(pair.filter(|p| {
+            score::key_of_normalized(&normalize(&p.source)) == self.index.key(e as usize)
+        }))
     }
 
     /// The best matches for `query`, best first.
-    pub fn lookup(&self, query: &Query, opts: &Options) -> Vec<Match> {
+    pub fn lookup(&self, query: &Query, opts: &Options) -> Result<Vec<Match>> {
         if opts.limit == 0 {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let qk = score::key(query.text);
         let ranked = self.rank(&qk, opts, opts.limit + EXTRA);
@@ -304,7 +269,7 @@ impl Matcher {
             if found.len() >= opts.limit && found.iter().all(|m| m.score >= base.min(100.0)) {
                 break;
             }
-            let Some(p) = self.fetch(e, guard.as_deref()) else {
+            let Some(p) = self.fetch(e, guard.as_deref())? else {
                 continue;
             };
             let m = finish(query, &qside, p, base, opts);
@@ -318,7 +283,7 @@ impl Matcher {
         for m in &mut found {
             explain(query, m, opts);
         }
-        found
+        Ok(found)
     }
 }
 

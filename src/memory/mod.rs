@@ -1,82 +1,36 @@
-//! The multilingual memory: translation units in one SQLite file.
+//! The store: translation units in a memory, behind one interface.
 //!
-//! A unit is what TMX calls a `<tu>`: one variant per language, in any number
-//! of languages, plus metadata (origin, dates, creator, TMX properties and
-//! notes). Each variant also keeps its neighbouring segments from the text it
-//! was aligned in, which is what context (101%) matches compare.
+//! [`Memory`] is the handle the rest of transmem uses; every operation it
+//! needs (a write transaction, streaming units and pairs, fetching a variant
+//! by id, the variants added since a [`Stamp`], languages, statistics) is a
+//! method of the object-safe [`Backend`] trait, which each storage engine
+//! implements. SQLite (one file, `sqlite.rs`) is the engine today; a server
+//! engine implements the same trait and passes the same conformance suite
+//! (`tests/store_conformance.rs`). No SQL, and no engine type, leaves this
+//! module.
 //!
-//! Every write goes through a [`Writer`], which is one SQLite transaction: a
-//! command's writes land whole or not at all, so a bad line in the middle of
-//! an import leaves the memory exactly as it was.
+//! Every write goes through a [`Writer`], one transaction: a command's writes
+//! land whole or not at all, so a bad line in the middle of an import leaves
+//! the memory exactly as it was.
+//!
+//! The store knows nothing of what is built on it: caches (a search
+//! index) compare a [`Stamp`] with [`Memory::since`] to learn
+//! whether the memory is unchanged, only appended to, or rewritten.
 
 mod schema;
+mod sqlite;
 mod time;
 
 pub use time::now_tmx;
 
-use std::collections::{BTreeMap, HashMap};
+pub use crate::model::{Unit, Variant};
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::error::{Error, Result};
-
-/// One language version of a unit.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Variant {
-    /// Canonical language tag (see [`crate::lang::normalize_tag`]).
-    pub lang: String,
-    /// Plain text: what matching sees and what plain exports write.
-    pub text: String,
-    /// The TMX `<seg>` content with its inline codes, when it had any; an
-    /// export writes this instead of `text` so that codes survive.
-    pub markup: Option<String>,
-    /// The segment before this one in the document it was aligned from.
-    pub prev: Option<String>,
-    /// The segment after this one in the document it was aligned from.
-    pub next: Option<String>,
-    /// TMX `<prop type=..>` values of the `<tuv>`, in order.
-    pub props: Vec<(String, String)>,
-    /// TMX `<note>` texts of the `<tuv>`, in order.
-    pub notes: Vec<String>,
-}
-
-/// A translation unit.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Unit {
-    /// Row id in the memory; `None` until stored.
-    pub id: Option<i64>,
-    pub variants: Vec<Variant>,
-    /// The document or file the unit came from.
-    pub origin: Option<String>,
-    /// Creation time, TMX form `YYYYMMDDThhmmssZ`.
-    pub created: Option<String>,
-    pub creator: Option<String>,
-    /// Last change time, TMX form.
-    pub changed: Option<String>,
-    pub changer: Option<String>,
-    /// TMX `tuid`.
-    pub tuid: Option<String>,
-    pub usage_count: Option<i64>,
-    /// Other `<tu>` attributes worth keeping (e.g. `srclang`, `datatype`).
-    pub attrs: Vec<(String, String)>,
-    /// TMX `<prop type=..>` values of the `<tu>`, in order.
-    pub props: Vec<(String, String)>,
-    /// TMX `<note>` texts of the `<tu>`, in order.
-    pub notes: Vec<String>,
-}
-
-impl Unit {
-    /// The variant that serves language `lang` (see [`crate::lang::serves`]).
-    pub fn variant(&self, lang: &str) -> Option<&Variant> {
-        self.variants.iter().find(|v| v.lang == lang).or_else(|| {
-            self.variants
-                .iter()
-                .find(|v| crate::lang::serves(lang, &v.lang))
-        })
-    }
-}
+use crate::error::Result;
 
 /// What to do when a unit's source text is already stored with another
 /// translation.
@@ -107,21 +61,41 @@ pub enum Inserted {
 /// A source–target pair read for matching.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pair {
+    /// The unit both variants belong to.
     pub unit_id: i64,
+    /// Source text.
     pub source: String,
+    /// Target text.
     pub target: String,
     /// Source variant's stored inline markup, if any.
     pub source_markup: Option<String>,
+    /// The source's previous segment in its document.
     pub prev: Option<String>,
+    /// The source's next segment in its document.
     pub next: Option<String>,
+    /// The unit's origin.
+    pub origin: Option<String>,
+}
+
+/// One stored variant, as a search result shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The unit it belongs to.
+    pub unit_id: i64,
+    /// Its language tag.
+    pub lang: String,
+    /// Its text.
+    pub text: String,
+    /// The unit's origin.
     pub origin: Option<String>,
 }
 
 /// Counts for `transmem stats`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Stats {
+    /// Stored units.
     pub units: u64,
-    /// Units per language pair (`en-US`/`ru`), both tags sorted.
+    /// Units per language pair (`en-US / ru`), both tags sorted.
     pub pairs: BTreeMap<String, u64>,
     /// Variants per language.
     pub languages: BTreeMap<String, u64>,
@@ -129,184 +103,190 @@ pub struct Stats {
     pub origins: BTreeMap<String, u64>,
 }
 
+/// Identifies a memory's committed content, for caches built from it.
+///
+/// `instance` is chosen at random when the memory is created, `generation`
+/// counts committed write transactions, and `token` is chosen at random by
+/// each of them, so a memory restored from a copy and written again never
+/// shows the stamp of the state a cache saw (the generation may repeat, the
+/// token does not). `variants` is the highest variant id committed: variants
+/// added later have higher ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stamp {
+    /// Random id of this memory.
+    pub instance: i64,
+    /// Committed write transactions so far.
+    pub generation: i64,
+    /// Random id of the last committed write transaction.
+    pub token: i64,
+    /// Highest variant id committed.
+    pub variants: i64,
+}
+
+/// How a memory changed since a [`Stamp`] (see [`Memory::since`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// The same content.
+    Same,
+    /// Only new variants, all with ids above the old stamp's `variants`.
+    Appended,
+    /// Anything else (another memory, a rewrite, a restored copy, a stamp
+    /// too old to tell): a cache must be rebuilt.
+    Rewritten,
+}
+
+/// The operations a storage engine provides. Object safe: [`Memory`] holds a
+/// `Box<dyn Backend>`. Every method returns `Result`; an engine never turns a
+/// failure into an empty answer.
+pub trait Backend: Send {
+    /// Where the memory lives (a file, or `:memory:`), for messages.
+    fn location(&self) -> &Path;
+    /// A stable local path that caches may be kept beside (`<path>.*`), or
+    /// `None` when the memory does not outlive the process.
+    fn cache_base(&self) -> Option<&Path>;
+    /// Starts a write transaction.
+    fn begin(&mut self) -> Result<Box<dyn WriteTx + '_>>;
+    /// A second, independent read handle (for a search engine that outlives
+    /// borrows), or `None` when the engine cannot open one.
+    fn reader(&self) -> Result<Option<Box<dyn Backend>>>;
+    /// Number of stored units.
+    fn unit_count(&self) -> Result<u64>;
+    /// The unit with this id.
+    fn unit(&self, id: i64) -> Result<Option<Unit>>;
+    /// Every unit in id order, variants in insertion order, streamed.
+    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()>;
+    /// One pair per unit serving `from` → `to` (see [`crate::lang::serves`]),
+    /// in unit order, streamed.
+    fn for_each_pair(
+        &self,
+        from: &str,
+        to: &str,
+        f: &mut dyn FnMut(Pair) -> Result<()>,
+    ) -> Result<()>;
+    /// The pair whose source is variant `variant`, if that variant serves
+    /// `from` and its unit holds a variant serving `to`.
+    fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>>;
+    /// Variant `variant` with its unit's id and origin.
+    fn variant(&self, variant: i64) -> Result<Option<Found>>;
+    /// `(variant id, text)` of the variants of primary language `primary`
+    /// with ids in `after+1 ..= upto`, in id order, streamed.
+    fn for_each_text(
+        &self,
+        primary: &str,
+        after: i64,
+        upto: i64,
+        f: &mut dyn FnMut(i64, &str) -> Result<()>,
+    ) -> Result<()>;
+    /// Every language tag stored, sorted.
+    fn languages(&self) -> Result<Vec<String>>;
+    /// Counts per language pair, language and origin.
+    fn stats(&self) -> Result<Stats>;
+    /// The stamp of the committed content now.
+    fn stamp(&self) -> Result<Stamp>;
+    /// How the content at `now` (a stamp this engine returned) differs from
+    /// `old`.
+    fn since(&self, old: &Stamp, now: &Stamp) -> Result<Since>;
+    /// Removes the memory if this handle created it and no write was ever
+    /// committed to it; returns whether it did.
+    fn discard_if_unused(&mut self) -> Result<bool>;
+}
+
+/// One write transaction of a [`Backend`]. Dropping it without
+/// [`WriteTx::commit`] rolls everything back.
+pub trait WriteTx {
+    /// Stores `unit`; see [`Writer::insert`].
+    fn insert(
+        &mut self,
+        unit: &Unit,
+        source_lang: Option<&str>,
+        policy: OnDuplicate,
+    ) -> Result<Inserted>;
+    /// Makes every write permanent; returns the new stamp.
+    fn commit(self: Box<Self>) -> Result<Stamp>;
+}
+
 /// An open memory.
 pub struct Memory {
-    conn: Connection,
-    path: PathBuf,
+    backend: Box<dyn Backend>,
 }
 
 impl std::fmt::Debug for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Memory").field("path", &self.path).finish()
-    }
-}
-
-pub(crate) fn store_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
-    move |source| Error::Store {
-        path: path.display().to_string(),
-        source,
+        f.debug_struct("Memory")
+            .field("location", &self.backend.location())
+            .finish()
     }
 }
 
 impl Memory {
-    /// Opens the memory at `path`, creating it (and its folder) if missing.
+    /// Opens the memory file at `path`, creating it (and its folders) if
+    /// missing. A new memory is built under a temporary name and linked
+    /// into place, so two processes creating the same memory at once both
+    /// end up using one complete file.
     pub fn open(path: impl AsRef<Path>) -> Result<Memory> {
-        let path = path.as_ref().to_path_buf();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let conn = Connection::open(&path).map_err(store_err(&path))?;
-        Self::init(conn, path, true)
+        Ok(Memory::with_backend(Box::new(sqlite::Sqlite::open(
+            path.as_ref(),
+            true,
+        )?)))
     }
 
-    /// Opens an existing memory; a missing file is an error, not a new memory.
+    /// Opens an existing memory; a missing file is [`crate::Error::NotFound`],
+    /// not a new memory.
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Memory> {
-        let path = path.as_ref().to_path_buf();
-        if !path.exists() {
-            return Err(Error::Invalid(format!(
-                "no memory at {} (create one with `transmem align --store` or `transmem import`)",
-                path.display()
-            )));
-        }
-        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(store_err(&path))?;
-        Self::init(conn, path, false)
+        Ok(Memory::with_backend(Box::new(sqlite::Sqlite::open(
+            path.as_ref(),
+            false,
+        )?)))
     }
 
     /// A fresh memory that lives only in RAM (tests, dry runs).
     pub fn in_memory() -> Result<Memory> {
-        let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(store_err(&path))?;
-        Self::init(conn, path, true)
+        Ok(Memory::with_backend(Box::new(sqlite::Sqlite::in_memory()?)))
     }
 
-    fn init(conn: Connection, path: PathBuf, create: bool) -> Result<Memory> {
-        schema::prepare(&conn, &path, create)?;
-        Ok(Memory { conn, path })
+    /// A memory served by any engine.
+    pub fn with_backend(backend: Box<dyn Backend>) -> Memory {
+        Memory { backend }
     }
 
-    /// The file this memory lives in.
+    /// Where this memory lives, for messages (`:memory:` in RAM).
     pub fn path(&self) -> &Path {
-        &self.path
+        self.backend.location()
     }
 
-    /// The underlying connection, for modules that keep their own tables
-    /// (the matcher's candidate index).
-    pub fn connection(&self) -> &Connection {
-        &self.conn
+    /// A local path caches may be kept beside, if the memory persists.
+    pub fn cache_base(&self) -> Option<PathBuf> {
+        self.backend.cache_base().map(Path::to_path_buf)
     }
 
     /// Starts a write transaction. Nothing is visible to others, or kept,
-    /// until [`Writer::commit`].
+    /// until [`Writer::commit`]. Waits for another writer up to the busy
+    /// timeout, then fails with [`crate::Error::Busy`].
     pub fn writer(&mut self) -> Result<Writer<'_>> {
-        let path = self.path.clone();
-        let tx = self.conn.transaction().map_err(store_err(&path))?;
-        let bulk = Bulk::start(&tx).map_err(store_err(&path))?;
         Ok(Writer {
-            tx,
-            path,
-            wrote: false,
-            rewrote: false,
-            bulk,
+            tx: self.backend.begin()?,
         })
+    }
+
+    /// A second read handle on the same memory (`None` for a memory in RAM).
+    pub fn reader(&self) -> Result<Option<Memory>> {
+        Ok(self.backend.reader()?.map(Memory::with_backend))
     }
 
     /// Number of stored units.
     pub fn unit_count(&self) -> Result<u64> {
-        self.conn
-            .query_row("SELECT count(*) FROM unit", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(store_err(&self.path))
+        self.backend.unit_count()
     }
 
     /// The unit with this id.
     pub fn unit(&self, id: i64) -> Result<Option<Unit>> {
-        let mut out = None;
-        self.for_each_unit_where("WHERE u.id = ?1", params![id], |u| {
-            out = Some(u);
-            Ok(())
-        })?;
-        Ok(out)
+        self.backend.unit(id)
     }
 
     /// Calls `f` on every unit in id order, streaming: the memory is never
     /// loaded whole.
-    pub fn for_each_unit(&self, f: impl FnMut(Unit) -> Result<()>) -> Result<()> {
-        self.for_each_unit_where("", params![], f)
-    }
-
-    fn for_each_unit_where(
-        &self,
-        filter: &str,
-        args: &[&dyn rusqlite::ToSql],
-        mut f: impl FnMut(Unit) -> Result<()>,
-    ) -> Result<()> {
-        let err = store_err(&self.path);
-        let sql = format!(
-            "SELECT u.id, u.tuid, u.origin, u.created, u.creator, u.changed, u.changer, u.usage_count,
-                    u.attrs, u.props, u.notes,
-                    v.lang, v.text, v.markup, v.prev, v.next, v.props, v.notes, v.rowid
-             FROM unit u JOIN variant v ON v.unit_id = u.id {filter}
-             ORDER BY u.id"
-        );
-        // Ordering by `u.id` alone lets SQLite walk units in rowid order and
-        // find each unit's variants by index; adding `v.rowid` made it sort
-        // the whole join in a temp B-tree (3x slower export at 1M units).
-        // Variants are put back in insertion order here instead.
-        let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
-        let mut rows = stmt.query(args).map_err(&err)?;
-        let mut current: Option<Unit> = None;
-        let mut order: Vec<i64> = Vec::new();
-        let in_insertion_order = |mut u: Unit, order: &mut Vec<i64>| -> Unit {
-            if !order.is_sorted() {
-                let mut keyed: Vec<(i64, Variant)> =
-                    order.drain(..).zip(u.variants.drain(..)).collect();
-                keyed.sort_by_key(|(k, _)| *k);
-                u.variants = keyed.into_iter().map(|(_, v)| v).collect();
-            }
-            order.clear();
-            u
-        };
-        while let Some(r) = rows.next().map_err(&err)? {
-            let id: i64 = r.get(0).map_err(&err)?;
-            if current.as_ref().is_some_and(|u| u.id != Some(id))
-                && let Some(done) = current.take()
-            {
-                f(in_insertion_order(done, &mut order))?;
-            }
-            if current.is_none() {
-                current = Some(Unit {
-                    id: Some(id),
-                    variants: Vec::new(),
-                    tuid: r.get(1).map_err(&err)?,
-                    origin: r.get(2).map_err(&err)?,
-                    created: r.get(3).map_err(&err)?,
-                    creator: r.get(4).map_err(&err)?,
-                    changed: r.get(5).map_err(&err)?,
-                    changer: r.get(6).map_err(&err)?,
-                    usage_count: r.get(7).map_err(&err)?,
-                    attrs: from_json(r.get(8).map_err(&err)?),
-                    props: from_json(r.get(9).map_err(&err)?),
-                    notes: from_json(r.get(10).map_err(&err)?),
-                });
-            }
-            if let Some(u) = current.as_mut() {
-                u.variants.push(Variant {
-                    lang: r.get(11).map_err(&err)?,
-                    text: r.get(12).map_err(&err)?,
-                    markup: r.get(13).map_err(&err)?,
-                    prev: r.get(14).map_err(&err)?,
-                    next: r.get(15).map_err(&err)?,
-                    props: from_json(r.get(16).map_err(&err)?),
-                    notes: from_json(r.get(17).map_err(&err)?),
-                });
-                order.push(r.get(18).map_err(&err)?);
-            }
-        }
-        if let Some(done) = current {
-            f(in_insertion_order(done, &mut order))?;
-        }
-        Ok(())
+    pub fn for_each_unit(&self, mut f: impl FnMut(Unit) -> Result<()>) -> Result<()> {
+        self.backend.for_each_unit(&mut f)
     }
 
     /// Every (source, target) pair for the direction `from` → `to`, in unit
@@ -328,103 +308,94 @@ impl Memory {
         to: &str,
         mut f: impl FnMut(Pair) -> Result<()>,
     ) -> Result<()> {
-        let err = store_err(&self.path);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, t.lang, t.text, u.origin
-                 FROM variant s JOIN variant t ON t.unit_id = s.unit_id AND t.rowid <> s.rowid
-                 JOIN unit u ON u.id = s.unit_id
-                 WHERE s.primary_lang = ?1 AND t.primary_lang = ?2
-                 ORDER BY s.unit_id, s.rowid, t.rowid",
-            )
-            .map_err(&err)?;
-        let mut rows = stmt
-            .query(params![
-                crate::lang::primary(from),
-                crate::lang::primary(to)
-            ])
-            .map_err(&err)?;
-        let mut last_unit = None;
-        while let Some(r) = rows.next().map_err(&err)? {
-            let unit_id: i64 = r.get(0).map_err(&err)?;
-            let slang: String = r.get(1).map_err(&err)?;
-            let tlang: String = r.get(6).map_err(&err)?;
-            // One pair per unit: the first variant on each side that serves.
-            if last_unit == Some(unit_id)
-                || !crate::lang::serves(from, &slang)
-                || !crate::lang::serves(to, &tlang)
-            {
-                continue;
-            }
-            last_unit = Some(unit_id);
-            f(Pair {
-                unit_id,
-                source: r.get(2).map_err(&err)?,
-                source_markup: r.get(3).map_err(&err)?,
-                prev: r.get(4).map_err(&err)?,
-                next: r.get(5).map_err(&err)?,
-                target: r.get(7).map_err(&err)?,
-                origin: r.get(8).map_err(&err)?,
-            })?;
-        }
-        Ok(())
+        self.backend.for_each_pair(from, to, &mut f)
+    }
+
+    /// The pair whose source is the variant with id `variant`.
+    pub fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>> {
+        self.backend.pair_of(variant, from, to)
+    }
+
+    /// The variant with id `variant`.
+    pub fn variant(&self, variant: i64) -> Result<Option<Found>> {
+        self.backend.variant(variant)
+    }
+
+    /// `(variant id, text)` of primary language `primary` with ids in
+    /// `after+1 ..= upto`, in id order.
+    pub fn for_each_text(
+        &self,
+        primary: &str,
+        after: i64,
+        upto: i64,
+        mut f: impl FnMut(i64, &str) -> Result<()>,
+    ) -> Result<()> {
+        self.backend.for_each_text(primary, after, upto, &mut f)
+    }
+
+    /// Every language tag stored, sorted.
+    pub fn languages(&self) -> Result<Vec<String>> {
+        self.backend.languages()
     }
 
     /// Counts per language pair, language and origin.
     pub fn stats(&self) -> Result<Stats> {
-        let err = store_err(&self.path);
-        let mut st = Stats {
-            units: self.unit_count()?,
-            ..Stats::default()
-        };
-        let q = |sql: &str, into: &mut BTreeMap<String, u64>| -> Result<()> {
-            let mut stmt = self.conn.prepare(sql).map_err(&err)?;
-            let mut rows = stmt.query([]).map_err(&err)?;
-            while let Some(r) = rows.next().map_err(&err)? {
-                let k: Option<String> = r.get(0).map_err(&err)?;
-                let n: i64 = r.get(1).map_err(&err)?;
-                into.insert(k.unwrap_or_else(|| "(none)".into()), n as u64);
-            }
-            Ok(())
-        };
-        q(
-            "SELECT a.lang || ' / ' || b.lang, count(DISTINCT a.unit_id) FROM variant a
-             JOIN variant b ON a.unit_id = b.unit_id AND a.lang < b.lang GROUP BY 1",
-            &mut st.pairs,
-        )?;
-        q(
-            "SELECT lang, count(*) FROM variant GROUP BY lang",
-            &mut st.languages,
-        )?;
-        q(
-            "SELECT origin, count(*) FROM unit GROUP BY origin",
-            &mut st.origins,
-        )?;
-        Ok(st)
+        self.backend.stats()
+    }
+
+    /// The stamp of the committed content now.
+    pub fn stamp(&self) -> Result<Stamp> {
+        self.backend.stamp()
+    }
+
+    /// How the content at `now` (from [`Memory::stamp`]) differs from `old`.
+    pub fn since(&self, old: &Stamp, now: &Stamp) -> Result<Since> {
+        self.backend.since(old, now)
+    }
+
+    /// Removes the memory, and the folders made for it, if this handle
+    /// created it and nothing was ever committed to it: what a failed
+    /// import into a new path does so as to leave nothing behind. A memory
+    /// another process has written to meanwhile is kept. Returns whether the
+    /// memory was removed.
+    pub fn discard_if_unused(mut self) -> Result<bool> {
+        self.backend.discard_if_unused()
     }
 }
 
-fn to_json<T: Serialize>(v: &[T]) -> Option<String> {
-    if v.is_empty() {
-        None
-    } else {
-        serde_json::to_string(v).ok()
+/// One write transaction on a memory.
+pub struct Writer<'m> {
+    tx: Box<dyn WriteTx + 'm>,
+}
+
+impl Writer<'_> {
+    /// Stores `unit`. `source_lang` names the variant that counts as the
+    /// source for `policy` (the first variant when `None`). Language tags
+    /// must already be canonical; a unit needs at least one variant and at
+    /// most one per language ([`crate::Error::InvalidUnit`] otherwise).
+    pub fn insert(
+        &mut self,
+        unit: &Unit,
+        source_lang: Option<&str>,
+        policy: OnDuplicate,
+    ) -> Result<Inserted> {
+        self.tx.insert(unit, source_lang, policy)
+    }
+
+    /// Makes every write of this transaction permanent; returns the stamp
+    /// of the content it committed.
+    pub fn commit(self) -> Result<Stamp> {
+        self.tx.commit()
     }
 }
 
-fn from_json<T: for<'de> Deserialize<'de>>(s: Option<String>) -> Vec<T> {
-    s.and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default()
-}
-
-/// FNV-1a, as SQLite's signed 64-bit integer. Used only to find rows by
-/// index; every hit is confirmed by comparing the text itself.
-fn fnv1a(bytes: &[u8]) -> i64 {
+/// FNV-1a, as a signed 64-bit integer (what SQL engines store). Used only to
+/// find rows by index; every hit is confirmed by comparing the text itself.
+pub(crate) fn fnv1a(bytes: &[u8]) -> i64 {
     fnv1a_extend(0xcbf29ce484222325, bytes) as i64
 }
 
-fn fnv1a_extend(mut h: u64, bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a_extend(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= b as u64;
         h = h.wrapping_mul(0x100000001b3);
@@ -436,7 +407,7 @@ fn fnv1a_extend(mut h: u64, bytes: &[u8]) -> u64 {
 /// the same variants whatever their order, so exact duplicates are found by
 /// index. Markup counts: the same words with other inline codes are another
 /// unit (TMX files hold both).
-fn content_hash(unit: &Unit) -> i64 {
+pub(crate) fn content_hash(unit: &Unit) -> i64 {
     let mut keys: Vec<(&str, &str, &str)> = unit
         .variants
         .iter()
@@ -456,293 +427,6 @@ fn content_hash(unit: &Unit) -> i64 {
         }
     }
     h as i64
-}
-
-/// One write transaction on a memory.
-pub struct Writer<'m> {
-    tx: Transaction<'m>,
-    path: PathBuf,
-    /// Something was written / variants were replaced: the matcher's index
-    /// stamp is bumped at commit.
-    wrote: bool,
-    rewrote: bool,
-    /// Set when the transaction began on an empty memory; see [`Bulk`].
-    bulk: Option<Bulk>,
-}
-
-/// Duplicate detection for a transaction that began on an empty memory
-/// (the first, large import). Inserting random 64-bit hashes into two
-/// indexes one row at a time was a fifth of a 1M-unit import; instead the
-/// indexes are dropped inside the transaction, the hashes are kept in RAM
-/// for this transaction's own duplicate checks, and the indexes are built
-/// once, sorted, at commit. A rollback restores everything, indexes included.
-struct Bulk {
-    /// content_hash → first unit stored with it.
-    units: HashMap<i64, i64>,
-    /// Hash of (lang, text) → first unit holding that variant; built on the
-    /// first insert that needs it (a skip/overwrite policy).
-    texts: Option<HashMap<i64, i64>>,
-}
-
-const HASH_INDEXES: &str = "CREATE INDEX unit_hash ON unit(content_hash);
-CREATE INDEX variant_text ON variant(text_hash);";
-
-impl Bulk {
-    fn start(tx: &Transaction<'_>) -> rusqlite::Result<Option<Bulk>> {
-        let empty: bool =
-            tx.query_row("SELECT NOT EXISTS (SELECT 1 FROM unit)", [], |r| r.get(0))?;
-        if !empty {
-            return Ok(None);
-        }
-        tx.execute_batch("DROP INDEX IF EXISTS unit_hash; DROP INDEX IF EXISTS variant_text;")?;
-        Ok(Some(Bulk {
-            units: HashMap::new(),
-            texts: None,
-        }))
-    }
-
-    fn text_key(lang: &str, text: &str) -> i64 {
-        fnv1a_extend(
-            fnv1a_extend(fnv1a(lang.as_bytes()) as u64, &[0]),
-            text.as_bytes(),
-        ) as i64
-    }
-
-    /// The map of variant texts, filled from what this transaction stored so
-    /// far when first asked for.
-    fn texts(&mut self, tx: &Transaction<'_>) -> rusqlite::Result<&mut HashMap<i64, i64>> {
-        if self.texts.is_none() {
-            let mut map = HashMap::new();
-            let mut stmt = tx.prepare("SELECT lang, text, unit_id FROM variant ORDER BY rowid")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let (lang, text): (String, String) = (r.get(0)?, r.get(1)?);
-                map.entry(Self::text_key(&lang, &text)).or_insert(r.get(2)?);
-            }
-            self.texts = Some(map);
-        }
-        Ok(self.texts.get_or_insert_with(HashMap::new))
-    }
-
-    fn record(&mut self, id: i64, hash: i64, unit: &Unit) {
-        self.units.entry(hash).or_insert(id);
-        if let Some(texts) = self.texts.as_mut() {
-            for v in &unit.variants {
-                texts.entry(Self::text_key(&v.lang, &v.text)).or_insert(id);
-            }
-        }
-    }
-}
-
-impl Writer<'_> {
-    /// The open transaction, for modules that keep their own tables in step.
-    pub fn transaction(&self) -> &Transaction<'_> {
-        &self.tx
-    }
-
-    /// Stores `unit`. `source_lang` names the variant that counts as the
-    /// source for `policy` (the first variant when `None`). Language tags
-    /// must already be canonical; a unit needs at least one variant and at
-    /// most one per language.
-    pub fn insert(
-        &mut self,
-        unit: &Unit,
-        source_lang: Option<&str>,
-        policy: OnDuplicate,
-    ) -> Result<Inserted> {
-        validate(unit)?;
-        let path = self.path.clone();
-        let err = store_err(&path);
-        let hash = content_hash(unit);
-        // Exact duplicate: same variants, whatever the metadata.
-        if let Some(bulk) = &self.bulk {
-            if let Some(&id) = bulk.units.get(&hash)
-                && self.same_variants(id, unit)?
-            {
-                return Ok(Inserted::Duplicate(id));
-            }
-        } else {
-            let mut stmt = self
-                .tx
-                .prepare_cached("SELECT id FROM unit WHERE content_hash = ?1")
-                .map_err(&err)?;
-            let ids: Vec<i64> = stmt
-                .query_map(params![hash], |r| r.get(0))
-                .map_err(&err)?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(&err)?;
-            for id in ids {
-                if self.same_variants(id, unit)? {
-                    return Ok(Inserted::Duplicate(id));
-                }
-            }
-        }
-        if policy != OnDuplicate::KeepBoth {
-            let src = source_lang
-                .and_then(|l| unit.variants.iter().find(|v| v.lang == l))
-                .unwrap_or(&unit.variants[0]);
-            let existing: Option<i64> = match self.bulk.as_mut() {
-                Some(bulk) => {
-                    let candidate = bulk
-                        .texts(&self.tx)
-                        .map_err(&err)?
-                        .get(&Bulk::text_key(&src.lang, &src.text))
-                        .copied();
-                    match candidate {
-                        // Confirm: the map may point at a unit since overwritten.
-                        Some(id) => self
-                            .tx
-                            .prepare_cached(
-                                "SELECT unit_id FROM variant WHERE unit_id = ?1 AND lang = ?2 AND text = ?3",
-                            )
-                            .map_err(&err)?
-                            .query_row(params![id, src.lang, src.text], |r| r.get(0))
-                            .optional()
-                            .map_err(&err)?,
-                        None => None,
-                    }
-                }
-                None => self
-                    .tx
-                    .prepare_cached(
-                        "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3 LIMIT 1",
-                    )
-                    .map_err(&err)?
-                    .query_row(params![fnv1a(src.text.as_bytes()), src.lang, src.text], |r| r.get(0))
-                    .optional()
-                    .map_err(&err)?,
-            };
-            if let Some(id) = existing {
-                if policy == OnDuplicate::Skip {
-                    return Ok(Inserted::Skipped(id));
-                }
-                self.tx
-                    .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
-                    .map_err(&err)?;
-                self.write_variants(id, unit)?;
-                if let Some(bulk) = self.bulk.as_mut() {
-                    bulk.units.insert(hash, id);
-                    bulk.record(id, hash, unit);
-                }
-                (self.wrote, self.rewrote) = (true, true);
-                self.tx
-                    .execute(
-                        "UPDATE unit SET content_hash = ?2, changed = ?3, changer = ?4 WHERE id = ?1",
-                        params![id, hash, unit.changed.clone().or_else(|| Some(now_tmx())), unit.changer.clone().or(unit.creator.clone())],
-                    )
-                    .map_err(&err)?;
-                return Ok(Inserted::Overwritten(id));
-            }
-        }
-        self.tx
-            .prepare_cached(
-                "INSERT INTO unit (tuid, origin, created, creator, changed, changer, usage_count,
-                                   attrs, props, notes, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )
-            .map_err(&err)?
-            .execute(params![
-                unit.tuid,
-                unit.origin,
-                unit.created.clone().unwrap_or_else(now_tmx),
-                unit.creator,
-                unit.changed,
-                unit.changer,
-                unit.usage_count,
-                to_json(&unit.attrs),
-                to_json(&unit.props),
-                to_json(&unit.notes),
-                hash
-            ])
-            .map_err(&err)?;
-        let id = self.tx.last_insert_rowid();
-        self.write_variants(id, unit)?;
-        if let Some(bulk) = self.bulk.as_mut() {
-            bulk.record(id, hash, unit);
-        }
-        self.wrote = true;
-        Ok(Inserted::New(id))
-    }
-
-    fn same_variants(&self, id: i64, unit: &Unit) -> Result<bool> {
-        let err = store_err(&self.path);
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT lang, text, markup FROM variant WHERE unit_id = ?1")
-            .map_err(&err)?;
-        let mut stored: Vec<(String, String, Option<String>)> = stmt
-            .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(&err)?
-            .collect::<std::result::Result<_, _>>()
-            .map_err(&err)?;
-        let mut new: Vec<(String, String, Option<String>)> = unit
-            .variants
-            .iter()
-            .map(|v| (v.lang.clone(), v.text.clone(), v.markup.clone()))
-            .collect();
-        stored.sort();
-        new.sort();
-        Ok(stored == new)
-    }
-
-    fn write_variants(&self, id: i64, unit: &Unit) -> Result<()> {
-        let err = store_err(&self.path);
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO variant (unit_id, lang, primary_lang, text, markup, text_hash, prev, next, props, notes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .map_err(&err)?;
-        for v in &unit.variants {
-            stmt.execute(params![
-                id,
-                v.lang,
-                crate::lang::primary(&v.lang),
-                v.text,
-                v.markup,
-                fnv1a(v.text.as_bytes()),
-                v.prev,
-                v.next,
-                to_json(&v.props),
-                to_json(&v.notes)
-            ])
-            .map_err(&err)?;
-        }
-        Ok(())
-    }
-
-    /// Makes every write of this transaction permanent.
-    pub fn commit(self) -> Result<()> {
-        if self.bulk.is_some() {
-            self.tx
-                .execute_batch(HASH_INDEXES)
-                .map_err(store_err(&self.path))?;
-        }
-        crate::matcher::index::on_commit(&self.tx, self.wrote, self.rewrote);
-        let path = self.path;
-        self.tx.commit().map_err(store_err(&path))
-    }
-}
-
-fn validate(unit: &Unit) -> Result<()> {
-    if unit.variants.is_empty() {
-        return Err(Error::Invalid(
-            "a translation unit needs at least one variant".into(),
-        ));
-    }
-    for (i, v) in unit.variants.iter().enumerate() {
-        if crate::lang::normalize_tag(&v.lang).ok().as_deref() != Some(v.lang.as_str()) {
-            return Err(Error::Lang(v.lang.clone()));
-        }
-        if unit.variants[..i].iter().any(|w| w.lang == v.lang) {
-            return Err(Error::Invalid(format!(
-                "a translation unit holds one variant per language; {} appears twice",
-                v.lang
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

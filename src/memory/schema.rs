@@ -9,13 +9,15 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::store_err;
+use super::sqlite::{BUSY_TIMEOUT, map_err};
 use crate::error::{Error, Result};
 
 /// 'TMEM' in ASCII.
 pub const APPLICATION_ID: i64 = 0x544D_454D;
-/// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes and reads. Version 2 replaced the
+/// `match_state` table (named for its first user) by the store's own `store_state` and
+/// `commit_log` (see [`super::Stamp`]).
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE unit (
@@ -48,17 +50,29 @@ CREATE TABLE variant (
     UNIQUE (unit_id, lang)
 );
 CREATE INDEX variant_text ON variant(text_hash);
--- The matcher's index stamp (see matcher::index): random instance, write
--- generation, and a count of writes that replaced variants.
-CREATE TABLE match_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-INSERT INTO match_state VALUES ('instance', random()), ('generation', 0), ('rewrites', 0);
 ";
 
-/// Checks (and, for a new file, creates) the schema.
+/// The write stamp (see `Stamp`): `store_state` holds the random instance
+/// id and the generation; `commit_log` one row per committed write.
+const STAMP: &str = "
+CREATE TABLE IF NOT EXISTS store_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO store_state VALUES ('instance', random()), ('generation', 0);
+CREATE TABLE IF NOT EXISTS commit_log (
+    generation INTEGER PRIMARY KEY,
+    token      INTEGER NOT NULL,    -- random per commit
+    rewrote    INTEGER NOT NULL,    -- 1 when variants were replaced or removed
+    variants   INTEGER NOT NULL     -- highest variant rowid after the commit
+);
+INSERT OR IGNORE INTO commit_log
+    SELECT value, random(), 1, (SELECT coalesce(max(rowid), 0) FROM variant)
+    FROM store_state WHERE key = 'generation';
+";
+
+/// Checks (and, for a new file, creates; for a version-1 file, upgrades)
+/// the schema, and sets up the connection: busy timeout, WAL.
 pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
-    let err = store_err(path);
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(&err)?;
+    let err = map_err(path);
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;")
         .map_err(&err)?;
     let app: i64 = conn
@@ -72,29 +86,59 @@ pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
         .map_err(&err)?;
     if app == 0 && tables == 0 {
         if !create {
-            return Err(Error::Invalid(format!(
-                "{} is empty, not a transmem memory",
-                path.display()
-            )));
+            return Err(Error::NotAMemory {
+                path: path.to_path_buf(),
+                what: "empty".into(),
+            });
         }
+        wal(conn);
         conn.execute_batch(&format!(
-            "BEGIN; {SCHEMA} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            "BEGIN IMMEDIATE; {SCHEMA} {STAMP} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
         .map_err(&err)?;
         return Ok(());
     }
     if app != APPLICATION_ID {
-        return Err(Error::Invalid(format!(
-            "{} is an SQLite database but not a transmem memory",
-            path.display()
-        )));
+        return Err(Error::NotAMemory {
+            path: path.to_path_buf(),
+            what: "an SQLite database".into(),
+        });
     }
     if version > SCHEMA_VERSION {
         return Err(Error::SchemaTooNew {
-            path: path.display().to_string(),
+            path: path.to_path_buf(),
             found: version,
             supported: SCHEMA_VERSION,
         });
     }
+    wal(conn);
+    if version < SCHEMA_VERSION {
+        // Version 1 kept the stamp in `match_state`; its
+        // instance id and generation carry over. The first log row is
+        // marked as a rewrite, so caches built before rebuild once.
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE IF NOT EXISTS match_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS store_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             INSERT OR IGNORE INTO store_state
+                 SELECT key, value FROM match_state WHERE key IN ('instance', 'generation');
+             DROP TABLE match_state;
+             {STAMP}
+             PRAGMA user_version = {SCHEMA_VERSION};
+             COMMIT;"
+        ))
+        .map_err(&err)?;
+    }
     Ok(())
+}
+
+/// Puts a file memory in WAL mode (a no-op when it is; SQLite keeps the mode
+/// in the file). Readers then never wait for a writer.
+fn wal(conn: &Connection) {
+    // A memory in RAM answers "memory"; a file we may not write keeps its
+    // mode, and reads still work: either way there is nothing to report.
+    let mode = conn.query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0));
+    if mode.is_ok_and(|m| !m.eq_ignore_ascii_case("wal")) {
+        let _ = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
+    }
 }

@@ -1,6 +1,7 @@
 //! Store tests: round trip, duplicates, transactions, language fallback.
 
 use super::*;
+use crate::Error;
 
 fn pair(en: &str, ru: &str) -> Unit {
     Unit {
@@ -175,9 +176,10 @@ fn foreign_database_is_refused() {
     assert!(Memory::open(&p).is_err());
 }
 
-fn index_names(m: &Memory) -> Vec<String> {
-    let mut stmt = m
-        .connection()
+/// Names of the SQL indexes in the file at `p`, read as another program would.
+fn index_names(p: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(p).unwrap();
+    let mut stmt = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .unwrap();
     stmt.query_map([], |r| r.get(0))
@@ -190,12 +192,14 @@ fn index_names(m: &Memory) -> Vec<String> {
 fn duplicates_are_found_in_later_transactions_too() {
     // The first transaction on an empty memory checks duplicates in RAM;
     // later ones through the indexes it rebuilt at commit.
-    let mut m = Memory::in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let mut m = Memory::open(&p).unwrap();
     let mut w = m.writer().unwrap();
     w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth)
         .unwrap();
     w.commit().unwrap();
-    assert_eq!(index_names(&m), ["unit_hash", "variant_text"]);
+    assert_eq!(index_names(&p), ["unit_hash", "variant_text"]);
     let mut w = m.writer().unwrap();
     assert!(matches!(
         w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth)
@@ -252,11 +256,124 @@ fn overwritten_unit_is_not_found_by_its_old_text() {
 
 #[test]
 fn rolled_back_first_import_keeps_the_indexes() {
-    let mut m = Memory::in_memory().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let mut m = Memory::open(&p).unwrap();
     {
         let mut w = m.writer().unwrap();
         w.insert(&pair("Lost.", "Потеряно."), None, OnDuplicate::KeepBoth)
             .unwrap();
     }
-    assert_eq!(index_names(&m), ["unit_hash", "variant_text"]);
+    assert_eq!(index_names(&p), ["unit_hash", "variant_text"]);
+}
+
+#[test]
+fn open_errors_are_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.sqlite");
+    let e = Memory::open_existing(&missing).unwrap_err();
+    assert!(
+        matches!(&e, Error::NotFound { path } if *path == missing),
+        "{e}"
+    );
+    assert!(!missing.exists(), "open_existing created a file");
+    let other = dir.path().join("other.sqlite");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t(x)")
+        .unwrap();
+    let e = Memory::open_existing(&other).unwrap_err();
+    assert!(matches!(e, Error::NotAMemory { .. }), "{e}");
+    let empty = dir.path().join("empty.sqlite");
+    std::fs::write(&empty, b"").unwrap();
+    let e = Memory::open_existing(&empty).unwrap_err();
+    assert!(matches!(e, Error::NotAMemory { .. }), "{e}");
+    let text = dir.path().join("text.sqlite");
+    std::fs::write(
+        &text,
+        b"this is not a database, just some text that is long enough",
+    )
+    .unwrap();
+    let e = Memory::open_existing(&text).unwrap_err();
+    assert!(matches!(e, Error::NotAMemory { .. }), "{e}");
+}
+
+#[test]
+fn damaged_metadata_is_an_error_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let mut m = Memory::open(&p).unwrap();
+    let mut w = m.writer().unwrap();
+    let mut u = pair("Hello.", "Привет.");
+    u.props = vec![("x".into(), "y".into())];
+    w.insert(&u, None, OnDuplicate::KeepBoth).unwrap();
+    w.commit().unwrap();
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .execute_batch("UPDATE unit SET props = '{not json'")
+        .unwrap();
+    let e = m.for_each_unit(|_| Ok(())).unwrap_err();
+    assert!(matches!(e, Error::Corrupt { .. }), "{e}");
+    assert!(e.to_string().contains("damaged"), "{e}");
+}
+
+#[test]
+fn a_version_1_memory_is_upgraded_and_keeps_its_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("v1.sqlite");
+    {
+        let mut m = Memory::open(&p).unwrap();
+        let mut w = m.writer().unwrap();
+        w.insert(&pair("Old.", "Старое."), None, OnDuplicate::KeepBoth)
+            .unwrap();
+        w.commit().unwrap();
+    }
+    // Turn it back into what version 1 wrote: the stamp in `match_state`.
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .execute_batch(
+            "DROP TABLE commit_log; DROP TABLE store_state;
+             CREATE TABLE match_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             INSERT INTO match_state VALUES ('instance', 42), ('generation', 5), ('rewrites', 0);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    let mut m = Memory::open_existing(&p).unwrap();
+    let s = m.stamp().unwrap();
+    assert_eq!((s.instance, s.generation), (42, 5));
+    assert_eq!(m.unit_count().unwrap(), 1);
+    let mut w = m.writer().unwrap();
+    w.insert(&pair("New.", "Новое."), None, OnDuplicate::KeepBoth)
+        .unwrap();
+    let s2 = w.commit().unwrap();
+    assert_eq!(s2.generation, 6);
+    assert_eq!(m.since(&s, &s2).unwrap(), Since::Appended);
+}
+
+#[test]
+fn stale_creation_temps_are_swept_and_fresh_ones_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let stale = dir.path().join(".m.sqlite.ab12CD.new");
+    let fresh = dir.path().join(".m.sqlite.ef34GH.new");
+    let other = dir.path().join(".other.sqlite.ab12CD.new");
+    for f in [&stale, &fresh, &other] {
+        std::fs::write(f, b"").unwrap();
+    }
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for f in [&stale, &other] {
+        std::fs::File::options()
+            .write(true)
+            .open(f)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    Memory::open(&p).unwrap();
+    assert!(!stale.exists(), "a stale temp file was kept");
+    assert!(
+        fresh.exists(),
+        "a fresh temp file (another creator's) was removed"
+    );
+    assert!(other.exists(), "another memory's file was removed");
 }

@@ -139,7 +139,9 @@ pub fn segment(text: &str, lang: &str) -> Vec<Range<usize>> {
 /// A segment of a document: its byte range and its paragraph number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piece {
+    /// Byte range in the document.
     pub range: Range<usize>,
+    /// 0-based paragraph number.
     pub para: usize,
 }
 

@@ -1,6 +1,6 @@
 //! TMX 1.1–1.4b: a streaming reader and a streaming, DTD-valid writer.
 //!
-//! How TMX maps onto [`Unit`](crate::memory::Unit) (see `docs/formats.md`):
+//! How TMX maps onto [`Unit`](crate::model::Unit) (see `docs/formats.md`):
 //! - `<tu>` attributes `tuid`, `creationdate`, `creationid`, `changedate`,
 //!   `changeid`, `usagecount` become unit fields; every other `<tu>`
 //!   attribute is kept in `attrs`.

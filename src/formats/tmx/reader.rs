@@ -16,7 +16,7 @@ use quick_xml::events::{BytesStart, Event};
 use super::{CTRL_PH_TYPE, Header, PROP_ALT, PROP_NEXT, PROP_ORIGIN, PROP_PREV};
 use crate::error::{Error, Position, Result};
 use crate::formats::decode::{Detected, utf8_stream};
-use crate::memory::{Unit, Variant};
+use crate::model::{Unit, Variant};
 
 /// What a read saw besides the units.
 #[derive(Debug, Clone, Default)]

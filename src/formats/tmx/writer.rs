@@ -7,7 +7,7 @@ use super::inline::{push_text, sanitize};
 use super::reader::escape_into;
 use super::{Header, PROP_NEXT, PROP_ORIGIN, PROP_PREV, maybe_forbidden, xml_forbidden};
 use crate::error::{Error, Result};
-use crate::memory::Unit;
+use crate::model::Unit;
 
 /// `<tu>` attributes the DTD declares (besides the ones units carry as fields).
 const TU_ATTRS: &[&str] = &[

@@ -1,0 +1,75 @@
+//! The export pipeline: a memory as TMX 1.4b, CSV or TSV, streamed.
+//!
+//! `transmem export` only drives this (it chooses the output and shows
+//! progress); a program using the library exports with [`export`].
+
+use std::io::Write;
+
+use crate::error::{Error, Result};
+use crate::formats::{Format, csv, tmx};
+use crate::memory::{Memory, Unit};
+
+/// What to export.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only variants serving these languages (a bare `en` takes every
+    /// English variant); all when empty. For CSV/TSV, the columns.
+    pub langs: Vec<String>,
+    /// Start with a UTF-8 byte order mark.
+    pub bom: bool,
+}
+
+/// Keeps only the variants serving `langs` (all when empty).
+fn select(mut unit: Unit, langs: &[String]) -> Option<Unit> {
+    if !langs.is_empty() {
+        unit.variants
+            .retain(|v| langs.iter().any(|l| crate::lang::serves(l, &v.lang)));
+    }
+    (!unit.variants.is_empty()).then_some(unit)
+}
+
+/// Writes every unit of `mem` to `out` as `format`, calling `tick` once per
+/// unit read (for progress). Returns `out` when the document is complete.
+pub fn export<W: Write>(
+    mem: &Memory,
+    format: Format,
+    opts: &Options,
+    mut out: W,
+    mut tick: impl FnMut(),
+) -> Result<W> {
+    let langs = &opts.langs;
+    match format {
+        Format::Tmx => {
+            if opts.bom {
+                out.write_all(b"\xEF\xBB\xBF")
+                    .map_err(|e| Error::io("<output>", e))?;
+            }
+            let header = tmx::Header {
+                srclang: langs.first().cloned().unwrap_or_else(|| "*all*".into()),
+                ..Default::default()
+            };
+            let mut w = tmx::Writer::new(out, &header)?;
+            mem.for_each_unit(|u| {
+                tick();
+                match select(u, langs) {
+                    Some(u) => w.write_unit(&u),
+                    None => Ok(()),
+                }
+            })?;
+            w.finish()
+        }
+        Format::Csv | Format::Tsv => {
+            let langs = if langs.is_empty() {
+                mem.languages()?
+            } else {
+                langs.to_vec()
+            };
+            let mut w = csv::Writer::new(out, &langs, format == Format::Tsv, opts.bom)?;
+            mem.for_each_unit(|u| {
+                tick();
+                w.write_unit(&u).map(|_| ())
+            })?;
+            w.finish()
+        }
+    }
+}

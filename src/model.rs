@@ -1,0 +1,110 @@
+//! The data model every part of transmem shares: a translation unit, its
+//! language variants and their metadata.
+//!
+//! Formats read and write these, `align` produces them, and the store
+//! (`memory`) keeps them; none of those modules defines its own copy.
+
+use serde::{Deserialize, Serialize};
+
+/// One language version of a unit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    /// Canonical language tag (see [`crate::lang::normalize_tag`]).
+    pub lang: String,
+    /// Plain text: what matching sees and what plain exports write.
+    pub text: String,
+    /// The TMX `<seg>` content with its inline codes, when it had any; an
+    /// export writes this instead of `text` so that codes survive.
+    pub markup: Option<String>,
+    /// The segment before this one in the document it was aligned from.
+    pub prev: Option<String>,
+    /// The segment after this one in the document it was aligned from.
+    pub next: Option<String>,
+    /// TMX `<prop type=..>` values of the `<tuv>`, in order.
+    pub props: Vec<(String, String)>,
+    /// TMX `<note>` texts of the `<tuv>`, in order.
+    pub notes: Vec<String>,
+}
+
+impl Variant {
+    /// A variant with only a language and a text.
+    pub fn new(lang: impl Into<String>, text: impl Into<String>) -> Variant {
+        Variant {
+            lang: lang.into(),
+            text: text.into(),
+            ..Variant::default()
+        }
+    }
+}
+
+/// A translation unit: what TMX calls a `<tu>`, one variant per language in
+/// any number of languages, plus metadata.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    /// Id in the memory; `None` until stored.
+    pub id: Option<i64>,
+    /// One variant per language, in the order they were given.
+    pub variants: Vec<Variant>,
+    /// The document or file the unit came from.
+    pub origin: Option<String>,
+    /// Creation time, TMX form `YYYYMMDDThhmmssZ`.
+    pub created: Option<String>,
+    /// Who created the unit.
+    pub creator: Option<String>,
+    /// Last change time, TMX form.
+    pub changed: Option<String>,
+    /// Who changed the unit last.
+    pub changer: Option<String>,
+    /// TMX `tuid`.
+    pub tuid: Option<String>,
+    /// TMX `usagecount`.
+    pub usage_count: Option<i64>,
+    /// Other `<tu>` attributes worth keeping (e.g. `srclang`, `datatype`).
+    pub attrs: Vec<(String, String)>,
+    /// TMX `<prop type=..>` values of the `<tu>`, in order.
+    pub props: Vec<(String, String)>,
+    /// TMX `<note>` texts of the `<tu>`, in order.
+    pub notes: Vec<String>,
+}
+
+impl Unit {
+    /// A unit holding these variants and nothing else.
+    pub fn new(variants: Vec<Variant>) -> Unit {
+        Unit {
+            variants,
+            ..Unit::default()
+        }
+    }
+
+    /// The variant that serves language `lang` (see [`crate::lang::serves`]).
+    pub fn variant(&self, lang: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.lang == lang).or_else(|| {
+            self.variants
+                .iter()
+                .find(|v| crate::lang::serves(lang, &v.lang))
+        })
+    }
+
+    /// Checks what every store requires of a unit: at least one variant,
+    /// canonical language tags, at most one variant per language.
+    pub fn validate(&self) -> crate::Result<()> {
+        use crate::Error;
+        if self.variants.is_empty() {
+            return Err(Error::InvalidUnit(
+                "a translation unit needs at least one variant".into(),
+            ));
+        }
+        for (i, v) in self.variants.iter().enumerate() {
+            if crate::lang::normalize_tag(&v.lang).ok().as_deref() != Some(v.lang.as_str()) {
+                return Err(Error::Lang(v.lang.clone()));
+            }
+            if self.variants[..i].iter().any(|w| w.lang == v.lang) {
+                return Err(Error::InvalidUnit(format!(
+                    "a translation unit holds one variant per language; {} appears twice",
+                    v.lang
+                )));
+            }
+        }
+        Ok(())
+    }
+}

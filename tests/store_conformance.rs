@@ -1,0 +1,434 @@
+//! Backend conformance: one set of tests written against the store
+//! interface (`Memory` over a `Backend`), run for every backend. A new
+//! backend adds one `conformance!` line with its constructor and passes all
+//! of these before it is called done.
+//!
+//! A constructor takes a scratch folder and opens the memory that belongs
+//! to it, creating it empty on first use; called again with the same folder
+//! it must open a second handle on the same memory (that is how the
+//! concurrency tests get a reader and a writer).
+
+mod util;
+
+use std::path::Path;
+
+use transmem::Error;
+use transmem::memory::{Inserted, Memory, OnDuplicate, Since, Unit, Variant};
+use util::unit;
+
+type Open<'a> = &'a dyn Fn(&Path) -> Memory;
+
+fn store_all(m: &mut Memory, units: &[Unit]) -> Vec<Inserted> {
+    let mut w = m.writer().expect("writer");
+    let out = units
+        .iter()
+        .map(|u| w.insert(u, None, OnDuplicate::KeepBoth).expect("insert"))
+        .collect();
+    w.commit().expect("commit");
+    out
+}
+
+fn id(i: Inserted) -> i64 {
+    match i {
+        Inserted::New(id)
+        | Inserted::Duplicate(id)
+        | Inserted::Skipped(id)
+        | Inserted::Overwritten(id) => id,
+    }
+}
+
+fn all_units(m: &Memory) -> Vec<Unit> {
+    let mut out = Vec::new();
+    m.for_each_unit(|u| {
+        out.push(u);
+        Ok(())
+    })
+    .expect("units");
+    out
+}
+
+pub fn insert_and_count(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    assert_eq!(m.unit_count().unwrap(), 0);
+    let ins = store_all(
+        &mut m,
+        &[
+            unit(&[("en", "One."), ("ru", "Один.")]),
+            unit(&[("en", "Two."), ("ru", "Два.")]),
+        ],
+    );
+    assert!(matches!(ins[0], Inserted::New(_)) && matches!(ins[1], Inserted::New(_)));
+    assert_ne!(id(ins[0]), id(ins[1]));
+    assert_eq!(m.unit_count().unwrap(), 2);
+    let u = m.unit(id(ins[1])).unwrap().expect("stored unit");
+    assert_eq!(u.id, Some(id(ins[1])));
+    assert_eq!(u.variant("ru").unwrap().text, "Два.");
+    assert!(m.unit(id(ins[1]) + 1000).unwrap().is_none());
+    assert_eq!(m.languages().unwrap(), ["en", "ru"]);
+    let st = m.stats().unwrap();
+    assert_eq!(st.units, 2);
+    assert_eq!(st.pairs.get("en / ru"), Some(&2));
+    assert_eq!(st.languages.get("ru"), Some(&2));
+}
+
+pub fn duplicates_policy(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    let mut w = m.writer().unwrap();
+    let first = w
+        .insert(
+            &unit(&[("en", "Yes."), ("ru", "Да.")]),
+            None,
+            OnDuplicate::KeepBoth,
+        )
+        .unwrap();
+    let Inserted::New(first) = first else {
+        panic!("{first:?}")
+    };
+    // Identical variants, other metadata: the same unit.
+    let mut same = unit(&[("ru", "Да."), ("en", "Yes.")]);
+    same.origin = Some("elsewhere".into());
+    assert_eq!(
+        w.insert(&same, None, OnDuplicate::KeepBoth).unwrap(),
+        Inserted::Duplicate(first)
+    );
+    // Same source, other translation.
+    let kept = w
+        .insert(
+            &unit(&[("en", "Yes."), ("ru", "Ага.")]),
+            None,
+            OnDuplicate::KeepBoth,
+        )
+        .unwrap();
+    assert!(matches!(kept, Inserted::New(_)));
+    assert!(matches!(
+        w.insert(
+            &unit(&[("en", "Yes."), ("ru", "Так точно.")]),
+            Some("en"),
+            OnDuplicate::Skip
+        )
+        .unwrap(),
+        Inserted::Skipped(_)
+    ));
+    // The same words with inline codes are another unit.
+    let mut coded = unit(&[("en", "Yes."), ("ru", "Да.")]);
+    coded.variants[0].markup = Some("<b>Yes.</b>".into());
+    assert!(matches!(
+        w.insert(&coded, None, OnDuplicate::KeepBoth).unwrap(),
+        Inserted::New(_)
+    ));
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 3);
+    // Overwrite in a later transaction replaces the stored translation.
+    let mut w = m.writer().unwrap();
+    let over = w
+        .insert(
+            &unit(&[("en", "Yes."), ("ru", "Конечно.")]),
+            Some("en"),
+            OnDuplicate::Overwrite,
+        )
+        .unwrap();
+    let Inserted::Overwritten(oid) = over else {
+        panic!("{over:?}")
+    };
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 3);
+    assert_eq!(
+        m.unit(oid).unwrap().unwrap().variant("ru").unwrap().text,
+        "Конечно."
+    );
+}
+
+pub fn multilingual_units(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    store_all(
+        &mut m,
+        &[unit(&[
+            ("en-US", "Color."),
+            ("ru", "Цвет."),
+            ("de", "Farbe."),
+        ])],
+    );
+    let pick = |from: &str, to: &str| -> Vec<(String, String)> {
+        m.pairs(from, to)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.source, p.target))
+            .collect()
+    };
+    assert_eq!(pick("en", "ru"), [("Color.".into(), "Цвет.".into())]);
+    assert_eq!(pick("ru", "de"), [("Цвет.".into(), "Farbe.".into())]);
+    assert_eq!(pick("de", "en-US"), [("Farbe.".into(), "Color.".into())]);
+    assert!(pick("en-GB", "ru").is_empty());
+    assert!(pick("fr", "ru").is_empty());
+    assert_eq!(m.languages().unwrap(), ["de", "en-US", "ru"]);
+    let st = m.stats().unwrap();
+    assert_eq!(st.pairs.len(), 3, "{:?}", st.pairs);
+    // A unit holds one variant per language.
+    let mut w = m.writer().unwrap();
+    let e = w
+        .insert(
+            &unit(&[("en", "a"), ("en", "b")]),
+            None,
+            OnDuplicate::KeepBoth,
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidUnit(_)), "{e}");
+    let e = w
+        .insert(&Unit::default(), None, OnDuplicate::KeepBoth)
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidUnit(_)), "{e}");
+    let e = w
+        .insert(&unit(&[("EN_us", "a")]), None, OnDuplicate::KeepBoth)
+        .unwrap_err();
+    assert!(matches!(e, Error::Lang(_)), "{e}");
+}
+
+pub fn context_neighbours(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    let mut u = unit(&[("en", "Middle."), ("ru", "Середина.")]);
+    u.variants[0].prev = Some("Before.".into());
+    u.variants[0].next = Some("After.".into());
+    u.variants[1].prev = Some("До.".into());
+    store_all(&mut m, &[u]);
+    let en = m.pairs("en", "ru").unwrap();
+    assert_eq!(en[0].prev.as_deref(), Some("Before."));
+    assert_eq!(en[0].next.as_deref(), Some("After."));
+    let ru = m.pairs("ru", "en").unwrap();
+    assert_eq!(ru[0].prev.as_deref(), Some("До."));
+    assert_eq!(ru[0].next, None);
+    // The same pair fetched by the source variant's id.
+    let mut texts = Vec::new();
+    m.for_each_text("en", 0, i64::MAX, |vid, t| {
+        texts.push((vid, t.to_string()));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(texts.len(), 1);
+    let (vid, t) = &texts[0];
+    assert_eq!(t, "Middle.");
+    let p = m.pair_of(*vid, "en", "ru").unwrap().expect("pair");
+    assert_eq!(p, en[0]);
+    assert!(m.pair_of(*vid, "en", "de").unwrap().is_none());
+    assert!(m.pair_of(*vid, "ru", "en").unwrap().is_none());
+    let f = m.variant(*vid).unwrap().expect("variant");
+    assert_eq!((f.lang.as_str(), f.text.as_str()), ("en", "Middle."));
+    assert!(m.variant(vid + 1000).unwrap().is_none());
+}
+
+pub fn metadata_round_trip(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    let u = Unit {
+        id: None,
+        variants: vec![
+            Variant {
+                lang: "en".into(),
+                text: "Press OK.".into(),
+                markup: Some(
+                    "Press <bpt i=\"1\">&lt;b&gt;</bpt>OK<ept i=\"1\">&lt;/b&gt;</ept>.".into(),
+                ),
+                prev: Some("Start.".into()),
+                next: None,
+                props: vec![("x-state".into(), "final".into())],
+                notes: vec!["checked".into(), "twice".into()],
+            },
+            Variant {
+                lang: "ru".into(),
+                text: "Нажмите OK.".into(),
+                ..Variant::default()
+            },
+        ],
+        origin: Some("manual.docx".into()),
+        created: Some("20240102T030405Z".into()),
+        creator: Some("ann".into()),
+        changed: Some("20240203T040506Z".into()),
+        changer: Some("bob".into()),
+        tuid: Some("tu-7".into()),
+        usage_count: Some(3),
+        attrs: vec![("srclang".into(), "en".into())],
+        props: vec![
+            ("x-domain".into(), "ui".into()),
+            ("x-domain".into(), "help".into()),
+        ],
+        notes: vec!["a note".into()],
+    };
+    let got = store_all(&mut m, std::slice::from_ref(&u));
+    let back = m.unit(id(got[0])).unwrap().unwrap();
+    assert_eq!(
+        back,
+        Unit {
+            id: Some(id(got[0])),
+            ..u.clone()
+        }
+    );
+    assert_eq!(all_units(&m), [back]);
+    // Variants come back in the order they were given.
+    let reordered = unit(&[("ru", "Б."), ("en", "B."), ("de", "B!")]);
+    store_all(&mut m, std::slice::from_ref(&reordered));
+    let langs: Vec<String> = all_units(&m)[1]
+        .variants
+        .iter()
+        .map(|v| v.lang.clone())
+        .collect();
+    assert_eq!(langs, ["ru", "en", "de"]);
+}
+
+pub fn stamp_changes(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    let s0 = m.stamp().unwrap();
+    assert_eq!(m.since(&s0, &s0).unwrap(), Since::Same);
+    // A transaction that writes nothing leaves the stamp alone.
+    let w = m.writer().unwrap();
+    assert_eq!(w.commit().unwrap(), s0);
+    let s1 = {
+        let mut w = m.writer().unwrap();
+        w.insert(
+            &unit(&[("en", "A."), ("ru", "А.")]),
+            None,
+            OnDuplicate::KeepBoth,
+        )
+        .unwrap();
+        w.commit().unwrap()
+    };
+    assert_eq!(m.stamp().unwrap(), s1);
+    assert_eq!(s1.instance, s0.instance);
+    assert_eq!(s1.generation, s0.generation + 1);
+    assert!(s1.variants > s0.variants);
+    assert_eq!(m.since(&s0, &s1).unwrap(), Since::Appended);
+    store_all(&mut m, &[unit(&[("en", "B."), ("ru", "Б.")])]);
+    let s2 = m.stamp().unwrap();
+    assert_eq!(m.since(&s0, &s2).unwrap(), Since::Appended);
+    assert_eq!(m.since(&s1, &s2).unwrap(), Since::Appended);
+    // A rewrite is not an append.
+    let mut w = m.writer().unwrap();
+    w.insert(
+        &unit(&[("en", "A."), ("ru", "Ааа.")]),
+        Some("en"),
+        OnDuplicate::Overwrite,
+    )
+    .unwrap();
+    let s3 = w.commit().unwrap();
+    assert_eq!(m.since(&s2, &s3).unwrap(), Since::Rewritten);
+    assert_eq!(m.since(&s0, &s3).unwrap(), Since::Rewritten);
+    // A state this memory never had (same generation, other token), and
+    // another memory, are not appends either.
+    let forged = transmem::memory::Stamp {
+        token: s2.token ^ 1,
+        ..s2
+    };
+    assert_eq!(m.since(&forged, &s3).unwrap(), Since::Rewritten);
+    let other_dir = tempfile::tempdir().unwrap();
+    let other = open(other_dir.path());
+    let o = other.stamp().unwrap();
+    assert_ne!(o.instance, s3.instance);
+    assert_eq!(m.since(&o, &s3).unwrap(), Since::Rewritten);
+}
+
+pub fn reader_during_write(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = open(dir.path());
+    store_all(&mut writer, &[unit(&[("en", "Old."), ("ru", "Старое.")])]);
+    let reader = open(dir.path());
+    let before = reader.stamp().unwrap();
+    let mut w = writer.writer().unwrap();
+    for i in 0..100 {
+        w.insert(
+            &unit(&[("en", &format!("New {i}.")), ("ru", &format!("Новое {i}."))]),
+            None,
+            OnDuplicate::KeepBoth,
+        )
+        .unwrap();
+    }
+    // The reader answers at once, from the last committed state.
+    assert_eq!(reader.unit_count().unwrap(), 1);
+    assert_eq!(reader.stamp().unwrap(), before);
+    assert_eq!(reader.pairs("en", "ru").unwrap().len(), 1);
+    w.commit().unwrap();
+    assert_eq!(reader.unit_count().unwrap(), 101);
+    assert_eq!(
+        reader.since(&before, &reader.stamp().unwrap()).unwrap(),
+        Since::Appended
+    );
+}
+
+pub fn rollback_on_error(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    store_all(&mut m, &[unit(&[("en", "Kept."), ("ru", "Оставлено.")])]);
+    let before = m.stamp().unwrap();
+    let failed = (|| -> transmem::Result<()> {
+        let mut w = m.writer()?;
+        w.insert(
+            &unit(&[("en", "Lost."), ("ru", "Потеряно.")]),
+            None,
+            OnDuplicate::KeepBoth,
+        )?;
+        w.insert(&Unit::default(), None, OnDuplicate::KeepBoth)?;
+        w.commit()?;
+        Ok(())
+    })();
+    assert!(matches!(failed, Err(Error::InvalidUnit(_))), "{failed:?}");
+    assert_eq!(m.unit_count().unwrap(), 1);
+    assert_eq!(m.stamp().unwrap(), before);
+    assert!(
+        m.pairs("en", "ru")
+            .unwrap()
+            .iter()
+            .all(|p| p.source != "Lost.")
+    );
+    // The memory is still writable afterwards.
+    store_all(&mut m, &[unit(&[("en", "Next."), ("ru", "Дальше.")])]);
+    assert_eq!(m.unit_count().unwrap(), 2);
+}
+
+/// Runs the whole suite against one backend constructor.
+macro_rules! conformance {
+    ($name:ident, $open:expr) => {
+        mod $name {
+            use super::*;
+            fn open(dir: &Path) -> Memory {
+                ($open)(dir)
+            }
+            #[test]
+            fn insert_and_count() {
+                super::insert_and_count(&open)
+            }
+            #[test]
+            fn duplicates_policy() {
+                super::duplicates_policy(&open)
+            }
+            #[test]
+            fn multilingual_units() {
+                super::multilingual_units(&open)
+            }
+            #[test]
+            fn context_neighbours() {
+                super::context_neighbours(&open)
+            }
+            #[test]
+            fn metadata_round_trip() {
+                super::metadata_round_trip(&open)
+            }
+            #[test]
+            fn stamp_changes() {
+                super::stamp_changes(&open)
+            }
+            #[test]
+            fn reader_during_write() {
+                super::reader_during_write(&open)
+            }
+            #[test]
+            fn rollback_on_error() {
+                super::rollback_on_error(&open)
+            }
+        }
+    };
+}
+
+conformance!(sqlite, |dir: &Path| Memory::open(dir.join("m.sqlite"))
+    .expect("open SQLite memory"));
