@@ -15,6 +15,8 @@ pub mod lang;
 pub mod matcher;
 pub mod memory;
 pub mod normalize;
+pub mod numbers;
+pub mod script;
 pub mod segment;
 
 pub use error::{Error, Position, Result};

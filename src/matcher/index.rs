@@ -509,7 +509,9 @@ pub fn open(conn: &Connection, memory: &Path, lang: &str) -> crate::Result<Index
         }
         _ => (Index::build(read_rows(conn, lang, 0).map_err(err)?), true),
     };
-    if changed {
+    // An empty index (a language the memory does not hold) is not saved:
+    // it would leave a stray file beside the memory for a mistyped tag.
+    if changed && !ix.is_empty() {
         // A read-only folder only costs the next open a rebuild.
         let _ = ix.save(&path, now, lang);
     }

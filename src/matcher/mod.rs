@@ -122,6 +122,12 @@ const EXTRA: usize = 8;
 /// Index candidates scored per lookup unless `Options::candidates` says.
 const CANDIDATES: usize = 100;
 
+/// Entries whose key equals the query's (base 100: they differ at most in
+/// numbers, case or punctuation) are all kept for penalties, up to this
+/// many, so that the identical source is never cut off by a tie: "day 1." …
+/// "day 30." share one key, and only penalties tell "day 10." apart.
+const SAME_KEY: usize = 2000;
+
 impl Matcher {
     /// Prepares lookups `from` → `to` in `memory`: opens (or builds) the
     /// index of `from` (see [`index::open`]).
@@ -173,7 +179,7 @@ impl Matcher {
     /// reference (every entry, `strsim` tables), which makes it an oracle for
     /// both the candidate filter and the fast distance.
     fn rank(&self, qk: &str, opts: &Options, keep: usize) -> Vec<(f64, u32)> {
-        let mut top: Vec<(f64, u32)> = Vec::with_capacity(keep + 1);
+        let mut top: Vec<(f64, u32)> = Vec::with_capacity(keep.min(1024) + 1);
         let cutoff = |top: &Vec<(f64, u32)>| {
             if top.len() >= keep {
                 top.last()
@@ -185,7 +191,8 @@ impl Matcher {
         let push = |top: &mut Vec<(f64, u32)>, b: f64, e: u32| {
             let at = top.partition_point(|t| t.0 > b || (t.0 == b && t.1 < e));
             top.insert(at, (b, e));
-            top.truncate(keep);
+            let same = top.partition_point(|t| t.0 >= 100.0).min(SAME_KEY);
+            top.truncate(keep.max(same));
         };
         if opts.exhaustive {
             let q = Prepared::new(qk);
@@ -291,7 +298,7 @@ impl Matcher {
             return Vec::new();
         }
         let qk = score::key(query.text);
-        let ranked = self.rank(&qk, opts, opts.limit + EXTRA);
+        let ranked = self.rank(&qk, opts, opts.limit.saturating_add(EXTRA));
         let qside = penalty::Side::new(query.text, None);
         let guard = match &self.store {
             Store::File(m) => Some(m.lock().unwrap_or_else(|p| p.into_inner())),
@@ -299,7 +306,7 @@ impl Matcher {
         };
         // Final scores never exceed base scores, so once `limit` matches
         // beat the next base score, no later candidate can enter.
-        let mut found: Vec<Match> = Vec::with_capacity(opts.limit + 1);
+        let mut found: Vec<Match> = Vec::with_capacity(opts.limit.min(ranked.len()) + 1);
         for (base, e) in ranked {
             if found.len() >= opts.limit && found.iter().all(|m| m.score >= base.min(100.0)) {
                 break;
