@@ -216,6 +216,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let mut input = std::io::stdin().lock();
     let mut buf = Vec::new();
     let mut line_no = 0u64;
+    let mut failed: Option<anyhow::Error> = None;
     // With --context the last line of a block needs the next block's first.
     let mut block: Vec<String> = Vec::with_capacity(BLOCK + 2);
     let mut prev_line: Option<String> = None;
@@ -223,9 +224,15 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     while !done {
         while block.len() < BLOCK + 1 {
             line_no += 1;
-            match read_query(&mut input, &mut buf, args.max_query_bytes, line_no)? {
-                Some(l) => block.push(l),
-                None => {
+            match read_query(&mut input, &mut buf, args.max_query_bytes, line_no) {
+                Ok(Some(l)) => block.push(l),
+                Ok(None) => {
+                    done = true;
+                    break;
+                }
+                // The lines before a bad one are still answered.
+                Err(e) => {
+                    failed = Some(e);
                     done = true;
                     break;
                 }
@@ -269,6 +276,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         let rest = block.split_off(n);
         prev_line = block.pop();
         block = rest;
+    }
+    if let Some(e) = failed {
+        return Err(e);
     }
     if !any {
         super::require_language(&mem, &to, "--to")?;
@@ -318,9 +328,6 @@ fn write(
                     source_line(m, color),
                     safe(&m.target)
                 )?;
-                if let (Some(t), Some(s)) = (&m.substituted_target, m.substituted_score) {
-                    writeln!(out, "{s:>6.1}%  {}  (substituted)", safe(t))?;
-                }
                 if !m.penalties.is_empty() {
                     let p: Vec<String> = m
                         .penalties
@@ -328,6 +335,9 @@ fn write(
                         .map(|p| format!("{} -{}", p.kind, p.points))
                         .collect();
                     writeln!(out, "         penalties: {}", p.join(", "))?;
+                }
+                if let (Some(t), Some(s)) = (&m.substituted_target, m.substituted_score) {
+                    writeln!(out, "{s:>6.1}%  {}  (substituted)", safe(t))?;
                 }
             }
             Ok(())

@@ -19,9 +19,8 @@ use anyhow::Context;
 use clap::ValueEnum;
 
 /// How every help text states where the memory is.
-pub const MEMORY_HELP: &str = "The memory file [default: default.sqlite in the per-user data folder, \
-     the same from any folder: ~/.local/share/transmem on Linux, \
-     ~/Library/Application Support/transmem on macOS, %APPDATA%\\transmem\\data on Windows]";
+pub const MEMORY_HELP: &str = "The memory file [default: default.sqlite in the per-user data folder \
+     (Linux: ~/.local/share/transmem), the same from every folder]";
 
 /// Options every subcommand accepts, before or after its name.
 #[derive(clap::Args, Debug, Clone)]

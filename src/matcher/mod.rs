@@ -220,8 +220,26 @@ impl Matcher {
             let cands: Vec<u32> = if qk.split(' ').all(|w| w == "#" || w.is_empty()) {
                 (0..self.index.len() as u32).collect()
             } else {
-                self.index
-                    .candidates(qk, q.chars(), q.words.len(), opts.threshold, max)
+                let mut c =
+                    self.index
+                        .candidates(qk, q.chars(), q.words.len(), opts.threshold, max);
+                // A full list ending in an entry with the query's own key may
+                // have cut off others with that key (ties are ordered by
+                // entry, not by text), the identical source among them: ask
+                // again with room for all of them.
+                if c.len() >= max
+                    && max < SAME_KEY
+                    && c.last().is_some_and(|&e| self.index.key(e as usize) == qk)
+                {
+                    c = self.index.candidates(
+                        qk,
+                        q.chars(),
+                        q.words.len(),
+                        opts.threshold,
+                        SAME_KEY,
+                    );
+                }
+                c
             };
             for e in cands {
                 let c = cutoff(&top);
@@ -308,7 +326,7 @@ impl Matcher {
         // beat the next base score, no later candidate can enter.
         let mut found: Vec<Match> = Vec::with_capacity(opts.limit.min(ranked.len()) + 1);
         for (base, e) in ranked {
-            if found.len() >= opts.limit && found.iter().all(|m| m.score >= base.min(100.0)) {
+            if found.iter().filter(|m| m.score >= base.min(100.0)).count() >= opts.limit {
                 break;
             }
             let Some(p) = self.fetch(e, guard.as_deref()) else {
