@@ -123,6 +123,55 @@ fn ignore_sigxfsz() {
     }
 }
 
+/// Options people try for a language, with what each command takes
+/// instead: clap's own tip would suggest the nearest spelling (`--source`
+/// → `--store`) or passing the option as text.
+fn language_option_hint(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    const TRIED: &[&str] = &[
+        "--lang",
+        "--langs",
+        "--from",
+        "--to",
+        "--src-lang",
+        "--tgt-lang",
+        "--source",
+        "--target",
+        "--source-lang",
+        "--target-lang",
+        "--sl",
+        "--tl",
+        "--src",
+        "--tgt",
+        "--language",
+    ];
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let name = arg.split('=').next().unwrap_or(arg);
+    if !TRIED.contains(&name) {
+        return None;
+    }
+    let sub = std::env::args()
+        .skip(1)
+        .find(|a| EXAMPLES.iter().any(|(n, _)| n == a))?;
+    let takes = match sub.as_str() {
+        "align" | "lookup" | "analyze" | "pretranslate" => {
+            "the language pair as --from LANG --to LANG"
+        }
+        "segment" | "concordance" => "one language, as --lang LANG",
+        "import" | "export" => "languages as --langs TAG,TAG",
+        _ => "no language option",
+    };
+    Some(format!(
+        "error: `transmem {sub}` has no {name} option; it takes {takes}\n\n\
+         For more information, try 'transmem {sub} --help'."
+    ))
+}
+
 /// `{e:#}` without repeats: a cause whose message the text already holds
 /// (an OS message wrapped with its path, say) is said once.
 fn message(e: &anyhow::Error) -> String {
@@ -147,6 +196,10 @@ fn main() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
+        Err(e) if language_option_hint(&e).is_some() => {
+            eprintln!("{}", language_option_hint(&e).unwrap_or_default());
+            return ExitCode::from(2);
+        }
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();

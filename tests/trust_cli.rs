@@ -431,6 +431,22 @@ fn from_and_to_on_every_pair_command() {
             .args([&en, &ru]));
         assert!(out.status.success(), "{from}: {}", text(&out.stderr));
     }
+    // A language option the command does not have: no misleading tip
+    // (`align --source` used to suggest `--store`, `align --from` `--format`).
+    for (cmd, opt, want) in [
+        ("align", "--source", "--from LANG --to LANG"),
+        ("lookup", "--lang", "--from LANG --to LANG"),
+        ("concordance", "--from-lang", ""),
+        ("segment", "--to", "--lang LANG"),
+    ] {
+        let out = run(s.bin(s.dir.path()).args([cmd, opt, "en", "x"]));
+        assert_eq!(out.status.code(), Some(2), "{cmd} {opt}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(want) && !err.contains("--store"),
+            "{cmd} {opt}: {err}"
+        );
+    }
     for cmd in ["align", "lookup", "analyze", "pretranslate"] {
         let out = run(s.bin(s.dir.path()).args([cmd, "--help"]));
         let h = text(&out.stdout);

@@ -147,9 +147,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         super::require_language(&mem, &to, "--to")?;
     }
     eprintln!(
-        "{filled} of {} segments pre-translated at {}% or more",
+        "{filled} of {} segments pre-translated at {}% or more{}",
         units.len(),
-        args.threshold
+        args.threshold,
+        match &args.output {
+            Some(p) => format!("; {} written to {}", format.name(), p.display()),
+            None => String::new(),
+        }
     );
     Ok(0)
 }
