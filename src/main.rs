@@ -17,7 +17,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
     about = "Translation memory: segment, align, store, match and exchange bilingual text",
     long_about = "transmem turns paired articles into a reusable translation memory.\n\n\
         Every command uses one memory, default.sqlite in the per-user data folder \
-        (the same from any folder), unless --memory or TRANSMEM_MEMORY names another.",
+        (Linux: ~/.local/share/transmem), the same from every folder, \
+        unless --memory or TRANSMEM_MEMORY names another.",
     after_help = "Examples:\n  \
         transmem align --from en --to ru --store article.en.txt article.ru.txt\n  \
         transmem lookup --from en --to ru \"The minister arrived on Monday.\"\n  \

@@ -319,6 +319,16 @@ fn a_language_not_in_the_memory_is_an_error_naming_those_it_holds() {
             "{err}"
         );
     }
+    let doc = s.path("doc.txt");
+    std::fs::write(&doc, "Guten Morgen.\n").expect("write");
+    for cmd in ["analyze", "pretranslate"] {
+        for (from, to, bad) in [("de", "ru", "de"), ("en", "fr", "fr")] {
+            let out = run(s.tm(&mem).args([cmd, "--from", from, "--to", to]).arg(&doc));
+            assert_eq!(out.status.code(), Some(2), "{cmd} {from}->{to}");
+            let err = text(&out.stderr);
+            assert!(err.contains(&format!("no {bad} text")), "{cmd}: {err}");
+        }
+    }
     let stray: Vec<String> = files_in(s.dir.path())
         .into_iter()
         .filter(|f| f.contains(".match-de") || f.contains(".match-fr"))

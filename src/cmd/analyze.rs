@@ -50,7 +50,6 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;
     }
-    super::require_language(&mem, &to, "--to")?;
     let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), Options::default());
     let pb = super::progress(texts.len() as u64, 2, "{bar:40} {pos}/{len} files {msg}");
     let mut files = Vec::new();
@@ -60,6 +59,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         pb.inc(1);
     }
     pb.finish_and_clear();
+    // Nothing matched anywhere: say so when it is because the memory holds
+    // no `to` text (checked only then: counting languages reads every row).
+    if files
+        .iter()
+        .all(|f| f.segments.iter().all(|s| s.best.is_none()))
+    {
+        super::require_language(&mem, &to, "--to")?;
+    }
     let total = analyzer.total().clone();
     let mut out = stdout();
     match args.format {
