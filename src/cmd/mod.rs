@@ -71,14 +71,19 @@ pub enum ColorChoice {
 impl Global {
     /// The memory path the user chose, or the default: `default.sqlite` in
     /// the per-user data folder, so every folder sees the same memory.
-    /// Without a home folder the default cannot be found, and the user is
-    /// asked for `--memory`.
+    /// Without a home folder there is no such folder: then `default.sqlite`
+    /// in the current folder, with a warning asking for `--memory`.
     pub fn memory_path(&self) -> PathBuf {
-        self.memory
-            .clone()
-            .filter(|p| !p.as_os_str().is_empty())
-            .or_else(default_memory)
-            .unwrap_or_else(|| PathBuf::from("default.sqlite"))
+        if let Some(p) = self.memory.clone().filter(|p| !p.as_os_str().is_empty()) {
+            return p;
+        }
+        default_memory().unwrap_or_else(|| {
+            eprintln!(
+                "transmem: warning: no home folder, so no per-user data folder; \
+                 using default.sqlite in the current folder (give --memory PATH)"
+            );
+            PathBuf::from("default.sqlite")
+        })
     }
 
     /// The creator to record: `--creator`, else the OS user.

@@ -223,13 +223,17 @@ impl Matcher {
                 let mut c =
                     self.index
                         .candidates(qk, q.chars(), q.words.len(), opts.threshold, max);
-                // A full list ending in an entry with the query's own key may
-                // have cut off others with that key (ties are ordered by
-                // entry, not by text), the identical source among them: ask
-                // again with room for all of them.
+                // A full list ending in an entry of the query's own length
+                // may have cut off entries with the query's key (ties on
+                // shared words and length are ordered by entry, not by
+                // text), the identical source among them: ask again with
+                // room for all of them.
                 if c.len() >= max
                     && max < SAME_KEY
-                    && c.last().is_some_and(|&e| self.index.key(e as usize) == qk)
+                    && c.last().is_some_and(|&e| {
+                        self.index.lengths(e as usize) == (q.chars(), q.words.len())
+                            && same_words(self.index.key(e as usize), qk)
+                    })
                 {
                     c = self.index.candidates(
                         qk,
@@ -345,6 +349,16 @@ impl Matcher {
         }
         found
     }
+}
+
+/// True when two keys hold the same words, in any order: the entries that
+/// tie with the query's key in the candidate order.
+fn same_words(a: &str, b: &str) -> bool {
+    let mut a: Vec<&str> = a.split(' ').collect();
+    let mut b: Vec<&str> = b.split(' ').collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
 }
 
 /// Final score from a base score and penalties (see docs/matching.md).
