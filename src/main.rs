@@ -179,7 +179,12 @@ fn message(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for c in e.chain() {
         let m = c.to_string();
-        if m.is_empty() || out.contains(&m) {
+        // SQLite's own cause repeats its message behind a code.
+        let core = m
+            .strip_prefix("Error code ")
+            .and_then(|r| r.split_once(": "))
+            .map_or(m.as_str(), |(_, rest)| rest);
+        if m.is_empty() || out.contains(core) {
             continue;
         }
         if !out.is_empty() {

@@ -488,6 +488,20 @@ fn file_errors_say_the_os_message_once_with_the_given_path() {
 }
 
 #[test]
+fn memory_errors_say_the_sqlite_message_once() {
+    let s = Scratch::new();
+    let bad = s.path("not-a-memory.sqlite");
+    std::fs::write(&bad, "just some text, not SQLite\n".repeat(100)).expect("write");
+    let out = run(s
+        .tm(&bad)
+        .args(["lookup", "--from", "en", "--to", "ru", "Hello there."]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.matches("not a database").count(), 1, "{err}");
+    assert!(err.contains("not-a-memory.sqlite"), "{err}");
+}
+
+#[test]
 fn help_has_examples_on_their_own_lines_and_global_options_apart() {
     let s = Scratch::new();
     let mut defaults = Vec::new();
