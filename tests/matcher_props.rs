@@ -129,3 +129,39 @@ proptest! {
         prop_assert!(found.iter().skip(1).all(|f| f.score < 100.0));
     }
 }
+
+/// Text rich in placeables: figures in several grouping styles, dates,
+/// month names and capitalised words.
+fn placeable_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            "[0-9]{1,3}([,. \u{A0}][0-9]{3}){0,2}([.,][0-9]{1,2})?",
+            "[0-3]?[0-9][./-][01]?[0-9][./-](19|20)[0-9]{2}",
+            prop::sample::select(vec!["June", "июня", "Juni", "mai", "May", "декабрь", "Aug"])
+                .prop_map(str::to_string),
+            "[A-ZА-Я][a-zа-я]{1,6}",
+            "[a-zа-я]{1,6}[,.]?",
+        ],
+        1..8,
+    )
+    .prop_map(|w| w.join(" "))
+}
+
+proptest! {
+    /// Substitution never panics, and a draft exists only with at least one
+    /// substitution whose `to` is the query's text.
+    #[test]
+    fn substitution_is_total(q in placeable_text(), s in placeable_text(), t in placeable_text()) {
+        use transmem::matcher::substitute::substitute;
+        use transmem::normalize::{Fold, normalize_with};
+        if let Some(d) = substitute(&q, &s, &t) {
+            prop_assert!(!d.subs.is_empty());
+            let nq = normalize_with(&q, Fold { case: false });
+            for sub in &d.subs {
+                prop_assert!(nq.contains(&sub.to), "{:?} not in {:?}", sub.to, nq);
+            }
+        }
+        // A query equal to the source has nothing to substitute.
+        prop_assert!(substitute(&s, &s, &t).is_none());
+    }
+}
