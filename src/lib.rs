@@ -110,6 +110,10 @@ pub mod model;
 #[doc(hidden)]
 pub mod normalize;
 #[doc(hidden)]
+pub mod numbers;
+#[doc(hidden)]
+pub mod script;
+#[doc(hidden)]
 pub mod segment;
 
 pub use align::{Link, Options as AlignOptions, Segment, align, to_units};

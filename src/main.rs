@@ -8,7 +8,7 @@ mod cmd;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -16,7 +16,11 @@ use clap::{Parser, Subcommand};
     version,
     about = "Translation memory: segment, align, store, match and exchange bilingual text",
     long_about = "transmem turns paired articles into a reusable translation memory.\n\n\
-        Typical use:\n  transmem align --src-lang en --tgt-lang ru --store article.en.txt article.ru.txt\n  \
+        Every command uses one memory, default.sqlite in the per-user data folder \
+        (Linux: ~/.local/share/transmem), the same from every folder, \
+        unless --memory or TRANSMEM_MEMORY names another.",
+    after_help = "Examples:\n  \
+        transmem align --from en --to ru --store article.en.txt article.ru.txt\n  \
         transmem lookup --from en --to ru \"The minister arrived on Monday.\"\n  \
         transmem export --format tmx -o memory.tmx",
     propagate_version = true
@@ -42,9 +46,166 @@ enum Command {
     Demo(cmd::demo::Args),
 }
 
+/// Examples per subcommand, each on its own line under the options.
+const EXAMPLES: &[(&str, &[&str])] = &[
+    (
+        "segment",
+        &[
+            "transmem segment --lang ru article.ru.txt",
+            "transmem segment --lang en --rules my.srx --format json notes.txt",
+        ],
+    ),
+    (
+        "align",
+        &[
+            "transmem align --from en --to ru story.en.txt story.ru.txt",
+            "transmem align --from en --to ru --store --min-confidence 0.5 story.en.txt story.ru.txt",
+        ],
+    ),
+    (
+        "import",
+        &[
+            "transmem import legacy.tmx",
+            "transmem import --langs en,ru pairs.tsv",
+        ],
+    ),
+    (
+        "export",
+        &[
+            "transmem export -o memory.tmx",
+            "transmem export --format tsv --langs en,ru -o pairs.tsv",
+        ],
+    ),
+    (
+        "lookup",
+        &[
+            "transmem lookup --from en --to ru \"The talks ended on Monday.\"",
+            "transmem lookup --from en --to ru --format jsonl < sentences.txt",
+        ],
+    ),
+    (
+        "concordance",
+        &["transmem concordance --lang en \"press conference\""],
+    ),
+    (
+        "analyze",
+        &["transmem analyze --from en --to ru new-story.txt"],
+    ),
+    (
+        "pretranslate",
+        &[
+            "transmem pretranslate --from en --to ru story.txt -o story.xlf",
+            "transmem pretranslate --from en --to ru story.txt -o story.tmx",
+        ],
+    ),
+    ("stats", &["transmem stats", "transmem stats --format json"]),
+    ("demo", &["transmem demo"]),
+];
+
+/// The command line with each subcommand's examples attached.
+fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    for (name, lines) in EXAMPLES {
+        let text = format!("Examples:\n  {}", lines.join("\n  "));
+        cmd = cmd.mut_subcommand(*name, |c| c.after_help(text));
+    }
+    cmd
+}
+
+/// A write past `ulimit -f` raises SIGXFSZ, whose default action kills the
+/// process without a word. Ignored, the write fails with EFBIG instead and
+/// is reported like any other write error.
+fn ignore_sigxfsz() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler
+    // code, and runs before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
+/// Options people try for a language, with what each command takes
+/// instead: clap's own tip would suggest the nearest spelling (`--source`
+/// → `--store`) or passing the option as text.
+fn language_option_hint(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    const TRIED: &[&str] = &[
+        "--lang",
+        "--langs",
+        "--from",
+        "--to",
+        "--src-lang",
+        "--tgt-lang",
+        "--source",
+        "--target",
+        "--source-lang",
+        "--target-lang",
+        "--sl",
+        "--tl",
+        "--src",
+        "--tgt",
+        "--language",
+    ];
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let name = arg.split('=').next().unwrap_or(arg);
+    if !TRIED.contains(&name) {
+        return None;
+    }
+    let sub = std::env::args()
+        .skip(1)
+        .find(|a| EXAMPLES.iter().any(|(n, _)| n == a))?;
+    let takes = match sub.as_str() {
+        "align" | "lookup" | "analyze" | "pretranslate" => {
+            "the language pair as --from LANG --to LANG"
+        }
+        "segment" | "concordance" => "one language, as --lang LANG",
+        "import" | "export" => "languages as --langs TAG,TAG",
+        _ => "no language option",
+    };
+    Some(format!(
+        "error: `transmem {sub}` has no {name} option; it takes {takes}\n\n\
+         For more information, try 'transmem {sub} --help'."
+    ))
+}
+
+/// `{e:#}` without repeats: a cause whose message the text already holds
+/// (an OS message wrapped with its path, say) is said once.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for c in e.chain() {
+        let m = c.to_string();
+        // SQLite's own cause repeats its message behind a code.
+        let core = m
+            .strip_prefix("Error code ")
+            .and_then(|r| r.split_once(": "))
+            .map_or(m.as_str(), |(_, rest)| rest);
+        if m.is_empty() || out.contains(core) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&m);
+    }
+    out
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    ignore_sigxfsz();
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
+        Err(e) if language_option_hint(&e).is_some() => {
+            eprintln!("{}", language_option_hint(&e).unwrap_or_default());
+            return ExitCode::from(2);
+        }
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
@@ -68,7 +229,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if cmd::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("transmem: error: {e:#}");
+            eprintln!("transmem: error: {}", message(&e));
             ExitCode::from(2)
         }
     }

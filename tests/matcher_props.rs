@@ -71,3 +71,97 @@ proptest! {
         prop_assert!(base <= sc::bound(pa.chars.len(), pa.words.len(), pb.chars.len(), pb.words.len()) + 1e-9);
     }
 }
+
+/// A RAM memory of `n` sentences that share one matching key (they differ
+/// only in a number), each with its own target.
+fn same_key_memory(template: &str, n: usize) -> transmem::memory::Memory {
+    use transmem::memory::{Memory, OnDuplicate, Unit, Variant};
+    let mut mem = Memory::in_memory().expect("memory");
+    let mut w = mem.writer().expect("writer");
+    for i in 1..=n {
+        let v = |lang: &str, text: String| Variant {
+            lang: lang.into(),
+            text,
+            ..Variant::default()
+        };
+        let u = Unit {
+            variants: vec![
+                v("en", template.replace('#', &i.to_string())),
+                v("ru", format!("Вариант {i}.")),
+            ],
+            ..Unit::default()
+        };
+        w.insert(&u, Some("en"), OnDuplicate::KeepBoth)
+            .expect("insert");
+    }
+    w.commit().expect("commit");
+    mem
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Issue 17: the identical source always ranks first at 100, however
+    /// many stored sources tie with it on the key ("day 1." … "day 30.").
+    #[test]
+    fn identical_source_ranks_first(
+        template in prop_oneof![
+            Just("The meeting is on day #."),
+            Just("Room # is free."),
+            Just("Заседание перенесли на # число."),
+        ],
+        n in 1usize..400,
+        pick in any::<prop::sample::Index>(),
+        limit in 1usize..4,
+        exhaustive in any::<bool>(),
+    ) {
+        use transmem::matcher::{Matcher, Options, Query};
+        let mem = same_key_memory(template, n);
+        let m = Matcher::load(&mem, "en", "ru").expect("matcher");
+        let q = pick.index(n) + 1;
+        let text = template.replace('#', &q.to_string());
+        let opts = Options { limit, exhaustive, ..Options::default() };
+        let found = m.lookup(&Query { text: &text, ..Query::default() }, &opts).expect("lookup");
+        prop_assert!(!found.is_empty());
+        prop_assert_eq!(found[0].score, 100.0);
+        prop_assert_eq!(&found[0].source, &text);
+        prop_assert_eq!(&found[0].target, &format!("Вариант {q}."));
+        prop_assert!(found.iter().skip(1).all(|f| f.score < 100.0));
+    }
+}
+
+/// Text rich in placeables: figures in several grouping styles, dates,
+/// month names and capitalised words.
+fn placeable_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            "[0-9]{1,3}([,. \u{A0}][0-9]{3}){0,2}([.,][0-9]{1,2})?",
+            "[0-3]?[0-9][./-][01]?[0-9][./-](19|20)[0-9]{2}",
+            prop::sample::select(vec!["June", "июня", "Juni", "mai", "May", "декабрь", "Aug"])
+                .prop_map(str::to_string),
+            "[A-ZА-Я][a-zа-я]{1,6}",
+            "[a-zа-я]{1,6}[,.]?",
+        ],
+        1..8,
+    )
+    .prop_map(|w| w.join(" "))
+}
+
+proptest! {
+    /// Substitution never panics, and a draft exists only with at least one
+    /// substitution whose `to` is the query's text.
+    #[test]
+    fn substitution_is_total(q in placeable_text(), s in placeable_text(), t in placeable_text()) {
+        use transmem::matcher::substitute::substitute;
+        use transmem::normalize::{Fold, normalize_with};
+        if let Some(d) = substitute(&q, &s, &t) {
+            prop_assert!(!d.subs.is_empty());
+            let nq = normalize_with(&q, Fold { case: false });
+            for sub in &d.subs {
+                prop_assert!(nq.contains(&sub.to), "{:?} not in {:?}", sub.to, nq);
+            }
+        }
+        // A query equal to the source has nothing to substitute.
+        prop_assert!(substitute(&s, &s, &t).is_none());
+    }
+}

@@ -12,15 +12,19 @@ use super::{Global, lang_arg, stdout};
 
 /// Align a source and a target text into sentence links
 ///
-/// Example: transmem align --src-lang en --tgt-lang ru --store story.en.txt story.ru.txt
+/// Each file's letters are checked against its language's script (Cyrillic
+/// for ru, Latin for en, ...): swapped languages are refused unless --force.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Language of the source file
-    #[arg(long)]
+    #[arg(long = "from", alias = "src-lang", value_name = "LANG")]
     pub src_lang: String,
     /// Language of the target file
-    #[arg(long)]
+    #[arg(long = "to", alias = "tgt-lang", value_name = "LANG")]
     pub tgt_lang: String,
+    /// Align (and store) even when a file's script does not fit its language
+    #[arg(long)]
+    pub force: bool,
     /// Files hold one segment per line, as given (blank lines separate paragraphs)
     #[arg(long)]
     pub presegmented: bool,
@@ -114,6 +118,24 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let rules = args.rules.as_deref();
     let src = Side::load(&args.src, &sl, args.presegmented, rules)?;
     let tgt = Side::load(&args.tgt, &tl, args.presegmented, rules)?;
+    if !args.force {
+        for (side, path, lang, opt) in [
+            (&src, &args.src, &sl, "--from"),
+            (&tgt, &args.tgt, &tl, "--to"),
+        ] {
+            if let Err(m) = transmem::script::check(&side.text, lang) {
+                let want: Vec<String> = m.expected.iter().map(|s| s.to_string()).collect();
+                anyhow::bail!(
+                    "{}: {:.0}% of its letters are {}, but {opt} {lang} is written in {}; \
+                     are --from and --to swapped? (--force aligns it anyway)",
+                    path.display(),
+                    m.share * 100.0,
+                    m.found,
+                    want.join(" or ")
+                );
+            }
+        }
+    }
     if !(0.0..=1.0).contains(&args.min_confidence) {
         anyhow::bail!(
             "--min-confidence must be between 0 and 1, got {}",
@@ -167,12 +189,18 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             ..Unit::default()
         };
         let units = align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
-        let mut mem = Memory::open(g.memory_path())?;
+        let path = g.memory_path();
+        let mut mem = Memory::open(&path)?;
         let mut w = mem.writer()?;
+        let (mut new, mut dup) = (0u64, 0u64);
         for u in &units {
-            w.insert(u, Some(&sl), OnDuplicate::KeepBoth)?;
+            match w.insert(u, Some(&sl), OnDuplicate::KeepBoth)? {
+                transmem::memory::Inserted::New(_) => new += 1,
+                _ => dup += 1,
+            }
         }
         w.commit()?;
+        eprintln!("{}", super::stored_message(new, dup, &path));
     }
     let mut out = stdout();
     match args.format {

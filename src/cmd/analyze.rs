@@ -14,7 +14,6 @@ use super::{Global, stdout};
 /// Report match bands (context, 100%, fuzzy, no match, repetitions) per file
 ///
 /// Segments, words and characters per band, per file and in total.
-/// Example: transmem analyze --from en --to ru new-story.txt
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
@@ -48,6 +47,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mem = Memory::open_existing(g.memory_path())?;
     let matcher = Matcher::load(&mem, &from, &to)?;
+    if matcher.is_empty() {
+        super::require_language(&mem, &from, "--from")?;
+    }
     let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), Options::default());
     let pb = super::progress(texts.len() as u64, 2, "{bar:40} {pos}/{len} files {msg}");
     let mut files = Vec::new();
@@ -57,6 +59,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         pb.inc(1);
     }
     pb.finish_and_clear();
+    // Nothing matched anywhere: say so when it is because the memory holds
+    // no `to` text (checked only then: counting languages reads every row).
+    if files
+        .iter()
+        .all(|f| f.segments.iter().all(|s| s.best.is_none()))
+    {
+        super::require_language(&mem, &to, "--to")?;
+    }
     let total = analyzer.total().clone();
     let mut out = stdout();
     match args.format {

@@ -9,15 +9,13 @@ use transmem::memory::Memory;
 use super::{Global, lang_arg, stdout};
 
 /// Find stored segments that contain words or a phrase
-///
-/// Example: transmem concordance --lang en "press conference"
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Language of TEXT and of the segments searched
-    #[arg(long)]
+    #[arg(long, alias = "from", value_name = "LANG")]
     pub lang: String,
-    /// At most this many segments
-    #[arg(long, default_value_t = 20)]
+    /// At most this many segments (1-10000)
+    #[arg(long, default_value_t = 20, value_parser = super::limit)]
     pub limit: usize,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -47,7 +45,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             Format::Table => {
                 writeln!(out, "#{}  {}", h.id, highlight(h, color))?;
                 for (l, t) in &h.translations {
-                    writeln!(out, "    {l}: {t}")?;
+                    writeln!(out, "    {l}: {}", super::terminal_safe(t))?;
                 }
             }
         }
@@ -57,8 +55,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
 }
 
 /// The hit's text with matched words in bold yellow, or in [brackets]
-/// without colour.
+/// without colour; control characters escaped (see
+/// [`super::terminal_safe`]).
 fn highlight(h: &Hit, color: bool) -> String {
+    let safe = super::terminal_safe;
     let (on, off) = if color {
         ("\x1b[1;33m", "\x1b[0m")
     } else {
@@ -68,13 +68,13 @@ fn highlight(h: &Hit, color: bool) -> String {
     let mut at = 0;
     for &(a, b) in &h.hits {
         if let (Some(before), Some(word)) = (h.text.get(at..a), h.text.get(a..b)) {
-            s.push_str(before);
+            s.push_str(&safe(before));
             s.push_str(on);
-            s.push_str(word);
+            s.push_str(&safe(word));
             s.push_str(off);
             at = b;
         }
     }
-    s.push_str(h.text.get(at..).unwrap_or(""));
+    s.push_str(&safe(h.text.get(at..).unwrap_or("")));
     s
 }

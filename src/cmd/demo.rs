@@ -15,23 +15,17 @@ const NEW: &str = include_str!("../../memory/samples/new-article.en.txt");
 
 /// Align the bundled sample pair into a fresh memory and look up a new article
 ///
-/// Uses memory/demo.sqlite (or --memory), which it recreates each run.
-/// Example: transmem demo
+/// The demo memory lives in RAM only: the demo opens, writes and deletes no
+/// file, and ignores --memory and TRANSMEM_MEMORY, so it can never touch a
+/// real memory.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Lowest score shown, in percent
-    #[arg(long, default_value_t = 50.0)]
+    /// Lowest score shown, in percent (0-101)
+    #[arg(long, default_value_t = 50.0, value_parser = super::percent)]
     pub threshold: f64,
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let path = g
-        .memory
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from("memory").join("demo.sqlite"));
-    if path.exists() {
-        std::fs::remove_file(&path)?;
-    }
     let mut out = stdout();
     let (en_seg, ru_seg) = (Segmenter::for_lang("en"), Segmenter::for_lang("ru"));
     let en = segment::document(EN, &en_seg);
@@ -59,7 +53,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         ..Unit::default()
     };
     let units = align::to_units(&links, &et, &rt, ("en", "ru"), 0.0, &template);
-    let mut mem = Memory::open(&path)?;
+    // In RAM: `TRANSMEM_MEMORY`, which the README recommends, once made the
+    // demo delete the user's 40,331-unit memory.
+    let mut mem = Memory::in_memory()?;
     let mut w = mem.writer()?;
     for u in &units {
         w.insert(u, Some("en"), OnDuplicate::KeepBoth)?;
@@ -73,7 +69,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     };
     writeln!(
         out,
-        "Aligned {} English and {} Russian sentences into {} links (1:1 {}, 1:2 {}, 2:1 {}, 1:0 {}, 0:1 {}); stored {} units in {}.\n",
+        "Aligned {} English and {} Russian sentences into {} links (1:1 {}, 1:2 {}, 2:1 {}, 1:0 {}, 0:1 {}); stored {} units in a demo memory in RAM (no file is written{}).\n",
         es.len(),
         rs.len(),
         links.len(),
@@ -83,7 +79,11 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         kinds(1, 0),
         kinds(0, 1),
         mem.unit_count()?,
-        path.display()
+        if g.memory.is_some() {
+            "; --memory and TRANSMEM_MEMORY are ignored"
+        } else {
+            ""
+        }
     )?;
     let matcher = Matcher::load(&mem, "en", "ru")?;
     let opts = Options {

@@ -115,6 +115,12 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         }
         eprintln!("{line}");
     }
+    super::report_stored(
+        &g.memory_path(),
+        summary
+            .iter()
+            .map(|(_, c)| (c.new, c.duplicate + c.skipped)),
+    );
     Ok(0)
 }
 

@@ -14,17 +14,21 @@ use super::{Global, stdout};
 
 /// Find fuzzy matches in the memory
 ///
-/// Example: transmem lookup --from en --to ru "The talks ended on Monday."
+/// Blank lines, and lines of only numbers or punctuation, are skipped (no
+/// word to match on); in jsonl they are reported with "skipped".
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
     pub direction: super::Direction,
-    /// Lowest score shown, in percent
-    #[arg(long, default_value_t = 70.0)]
+    /// Lowest score shown, in percent (0-101)
+    #[arg(long, default_value_t = 70.0, value_parser = super::percent)]
     pub threshold: f64,
-    /// At most this many matches per query
-    #[arg(long, default_value_t = 5)]
+    /// At most this many matches per query (1-10000)
+    #[arg(long, default_value_t = 5, value_parser = super::limit)]
     pub limit: usize,
+    /// Longest query accepted, in bytes; a longer line is an error (exit 2)
+    #[arg(long, default_value_t = 65536, value_name = "BYTES")]
+    pub max_query_bytes: usize,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -72,10 +76,90 @@ pub enum Format {
 /// core busy, small enough to stream.
 const BLOCK: usize = 256;
 
+/// Why a query is not looked up: a blank line, or one with no word (only
+/// numbers or punctuation), which would otherwise be scored against every
+/// stored segment and match junk.
+pub fn skip_reason(q: &str) -> Option<&'static str> {
+    if q.trim().is_empty() {
+        return Some("blank");
+    }
+    let key = transmem::matcher::score::key(q);
+    key.split(' ')
+        .all(|w| w == "#" || w.is_empty())
+        .then_some("no words (only numbers or punctuation)")
+}
+
+/// Reads one line (without its `\n` or `\r\n`) into `buf`, stopping as soon
+/// as it is longer than `max` bytes, so that a huge line never fills memory.
+/// `None` at the end of input; `Some(true)` for a line that is too long.
+fn next_line(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<Option<bool>> {
+    buf.clear();
+    let mut any = false;
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            if !any {
+                return Ok(None);
+            }
+            break;
+        }
+        any = true;
+        if let Some(i) = avail.iter().position(|&b| b == b'\n') {
+            buf.extend_from_slice(&avail[..i]);
+            r.consume(i + 1);
+            break;
+        }
+        let n = avail.len();
+        buf.extend_from_slice(avail);
+        r.consume(n);
+        if buf.len() > max.saturating_add(1) {
+            return Ok(Some(true));
+        }
+    }
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    Ok(Some(buf.len() > max))
+}
+
+/// The next query of standard input, numbered from 1 for messages.
+fn read_query(
+    r: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+    line: u64,
+) -> anyhow::Result<Option<String>> {
+    match next_line(r, buf, max).map_err(|e| anyhow::anyhow!("<stdin>:{line}: {e}"))? {
+        None => Ok(None),
+        Some(true) => anyhow::bail!(
+            "<stdin>:{line}: the query is longer than {max} bytes (the limit); \
+             split it into sentences (transmem segment) or raise --max-query-bytes"
+        ),
+        Some(false) => match std::str::from_utf8(buf) {
+            Ok(s) => Ok(Some(s.to_string())),
+            Err(e) => anyhow::bail!(
+                "<stdin>:{line}: invalid UTF-8 at byte {} of the line",
+                e.valid_up_to()
+            ),
+        },
+    }
+}
+
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (from, to) = args.direction.tags()?;
+    if let Some(t) = &args.text {
+        anyhow::ensure!(
+            t.len() <= args.max_query_bytes,
+            "the query is {} bytes, longer than the limit of {}; \
+             split it into sentences (transmem segment) or raise --max-query-bytes",
+            t.len(),
+            args.max_query_bytes
+        );
+        if let Some(why) = skip_reason(t) {
+            anyhow::bail!("nothing to look up: TEXT is {why}");
+        }
+    }
     for (name, v) in [
-        ("--threshold", args.threshold),
         ("--penalty-case", args.penalty_case),
         ("--penalty-punctuation", args.penalty_punctuation),
         ("--penalty-number", args.penalty_number),
@@ -88,6 +172,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     let mem = Memory::open_existing(g.memory_path())?;
     let matcher = Matcher::load(&mem, &from, &to)?;
+    if matcher.is_empty() {
+        super::require_language(&mem, &from, "--from")?;
+    }
     let opts = Options {
         threshold: args.threshold,
         limit: args.limit,
@@ -111,37 +198,53 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         };
         let matches = matcher.lookup(&q, &opts)?;
         any = !matches.is_empty();
+        if !any {
+            super::require_language(&mem, &to, "--to")?;
+        }
         write(
             &mut out,
             args.format,
             color,
             t,
-            &matches,
+            Ok(&matches),
             false,
             args.threshold,
         )?;
         out.flush()?;
         return Ok(if any { 0 } else { 1 });
     }
-    let mut lines = std::io::stdin().lock().lines();
+    let mut input = std::io::stdin().lock();
+    let mut buf = Vec::new();
+    let mut line_no = 0u64;
+    let mut failed: Option<anyhow::Error> = None;
     // With --context the last line of a block needs the next block's first.
     let mut block: Vec<String> = Vec::with_capacity(BLOCK + 2);
     let mut prev_line: Option<String> = None;
     let mut done = false;
     while !done {
         while block.len() < BLOCK + 1 {
-            match lines.next() {
-                Some(l) => block.push(l?),
-                None => {
+            line_no += 1;
+            match read_query(&mut input, &mut buf, args.max_query_bytes, line_no) {
+                Ok(Some(l)) => block.push(l),
+                Ok(None) => {
+                    done = true;
+                    break;
+                }
+                // The lines before a bad one are still answered.
+                Err(e) => {
+                    failed = Some(e);
                     done = true;
                     break;
                 }
             }
         }
         let n = if done { block.len() } else { BLOCK };
-        let results: Vec<Vec<Match>> = (0..n)
+        let results: Vec<Result<Vec<Match>, &str>> = (0..n)
             .into_par_iter()
             .map(|i| {
+                if let Some(why) = skip_reason(&block[i]) {
+                    return Ok(Err(why));
+                }
                 let (prev, next) = if args.context {
                     (
                         if i == 0 {
@@ -154,24 +257,33 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                 } else {
                     (None, None)
                 };
-                matcher.lookup(
-                    &Query {
-                        text: &block[i],
-                        prev,
-                        next,
-                    },
-                    &opts,
-                )
+                matcher
+                    .lookup(
+                        &Query {
+                            text: &block[i],
+                            prev,
+                            next,
+                        },
+                        &opts,
+                    )
+                    .map(Ok)
             })
             .collect::<transmem::Result<_>>()?;
         for (q, m) in block.iter().zip(&results) {
-            any |= !m.is_empty();
+            any |= m.as_ref().is_ok_and(|m| !m.is_empty());
+            let m = m.as_ref().map(Vec::as_slice).map_err(|w| *w);
             write(&mut out, args.format, color, q, m, true, args.threshold)?;
         }
         out.flush()?;
         let rest = block.split_off(n);
         prev_line = block.pop();
         block = rest;
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if !any {
+        super::require_language(&mem, &to, "--to")?;
     }
     Ok(if any { 0 } else { 1 })
 }
@@ -181,18 +293,32 @@ fn write(
     format: Format,
     color: bool,
     q: &str,
-    matches: &[Match],
+    matches: Result<&[Match], &str>,
     many: bool,
     threshold: f64,
 ) -> anyhow::Result<()> {
+    use super::terminal_safe as safe;
     match format {
-        Format::Jsonl => {
-            super::write_json_line(out, &serde_json::json!({"query": q, "matches": matches}))
-        }
+        Format::Jsonl => match matches {
+            Ok(matches) => {
+                super::write_json_line(out, &serde_json::json!({"query": q, "matches": matches}))
+            }
+            Err(why) => super::write_json_line(
+                out,
+                &serde_json::json!({"query": q, "matches": [], "skipped": why}),
+            ),
+        },
         Format::Table => {
             if many {
-                writeln!(out, "> {q}")?;
+                writeln!(out, "> {}", safe(q))?;
             }
+            let matches = match matches {
+                Ok(m) => m,
+                Err(why) => {
+                    writeln!(out, "  (skipped: {why})")?;
+                    return Ok(());
+                }
+            };
             if matches.is_empty() {
                 writeln!(out, "  (no match at or above {threshold}%)")?;
             }
@@ -202,11 +328,8 @@ fn write(
                     "{:>6.1}%  {}\n         {}",
                     m.score,
                     source_line(m, color),
-                    m.target
+                    safe(&m.target)
                 )?;
-                if let (Some(t), Some(s)) = (&m.substituted_target, m.substituted_score) {
-                    writeln!(out, "{s:>6.1}%  {t}  (substituted)")?;
-                }
                 if !m.penalties.is_empty() {
                     let p: Vec<String> = m
                         .penalties
@@ -215,24 +338,35 @@ fn write(
                         .collect();
                     writeln!(out, "         penalties: {}", p.join(", "))?;
                 }
+                if let (Some(t), Some(s)) = (&m.substituted_target, m.substituted_score) {
+                    writeln!(out, "{s:>6.1}%  {}  (substituted)", safe(t))?;
+                }
             }
             Ok(())
         }
     }
 }
 
-/// The stored source; on a colour terminal with the diff to the query:
-/// words only in the source red and struck through, the query's green.
+/// The stored source with the diff to the query: on a colour terminal,
+/// words only in the source red and struck through, the query's green;
+/// without colour (NO_COLOR, a pipe) the same marks in plain text,
+/// `[-old-]{+new+}`, as `git diff --word-diff` writes them.
 fn source_line(m: &Match, color: bool) -> String {
-    if !color || m.diff.is_empty() {
-        return m.source.clone();
+    use super::terminal_safe as safe;
+    if m.diff.is_empty() {
+        return safe(&m.source).into_owned();
     }
+    let (del, ins, end_del, end_ins) = if color {
+        ("\x1b[31;9m", "\x1b[32m", "\x1b[0m", "\x1b[0m")
+    } else {
+        ("[-", "{+", "-]", "+}")
+    };
     m.diff
         .iter()
         .map(|s| match s.op {
-            "delete" => format!("\x1b[31;9m{}\x1b[0m", s.text),
-            "insert" => format!("\x1b[32m{}\x1b[0m", s.text),
-            _ => s.text.clone(),
+            "delete" => format!("{del}{}{end_del}", safe(&s.text)),
+            "insert" => format!("{ins}{}{end_ins}", safe(&s.text)),
+            _ => safe(&s.text).into_owned(),
         })
         .collect()
 }

@@ -18,11 +18,21 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::ValueEnum;
 
+/// How every help text states where the memory is.
+pub const MEMORY_HELP: &str = "The memory file [default: default.sqlite in the per-user data folder \
+     (Linux: ~/.local/share/transmem), the same from every folder]";
+
 /// Options every subcommand accepts, before or after its name.
 #[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
-    /// The memory file [default: memory/default.sqlite]
-    #[arg(long, global = true, env = "TRANSMEM_MEMORY", value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "TRANSMEM_MEMORY",
+        value_name = "PATH",
+        help = MEMORY_HELP
+    )]
     pub memory: Option<PathBuf>,
     /// Who is recorded as the creator of new units [default: the OS user]
     #[arg(long, global = true, value_name = "NAME")]
@@ -36,10 +46,10 @@ pub struct Global {
 #[derive(clap::Args, Debug, Clone)]
 pub struct Direction {
     /// Language of the text (source side of the matches)
-    #[arg(long)]
+    #[arg(long, value_name = "LANG", alias = "src-lang")]
     pub from: String,
     /// Language of the translations wanted
-    #[arg(long)]
+    #[arg(long, value_name = "LANG", alias = "tgt-lang")]
     pub to: String,
 }
 
@@ -59,11 +69,21 @@ pub enum ColorChoice {
 }
 
 impl Global {
-    /// The memory path the user chose, or the default.
+    /// The memory path the user chose, or the default: `default.sqlite` in
+    /// the per-user data folder, so every folder sees the same memory.
+    /// Without a home folder there is no such folder: then `default.sqlite`
+    /// in the current folder, with a warning asking for `--memory`.
     pub fn memory_path(&self) -> PathBuf {
-        self.memory
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("memory").join("default.sqlite"))
+        if let Some(p) = self.memory.clone().filter(|p| !p.as_os_str().is_empty()) {
+            return p;
+        }
+        default_memory().unwrap_or_else(|| {
+            eprintln!(
+                "transmem: warning: no home folder, so no per-user data folder; \
+                 using default.sqlite in the current folder (give --memory PATH)"
+            );
+            PathBuf::from("default.sqlite")
+        })
     }
 
     /// The creator to record: `--creator`, else the OS user.
@@ -87,6 +107,108 @@ impl Global {
             }
         }
     }
+}
+
+/// `default.sqlite` in the per-user data folder (`directories` knows the
+/// convention of each OS); `None` without a home folder.
+pub fn default_memory() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "transmem").map(|d| d.data_dir().join("default.sqlite"))
+}
+
+/// The one line every writing command ends with: what it stored, and where.
+pub fn stored_message(new: u64, duplicates: u64, path: &Path) -> String {
+    let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    format!(
+        "stored {new} new unit{} ({duplicates} duplicate{} skipped) in {}",
+        if new == 1 { "" } else { "s" },
+        if duplicates == 1 { "" } else { "s" },
+        shown.display()
+    )
+}
+
+/// Prints [`stored_message`] on stderr for per-file `(new, duplicate)`
+/// counts (import calls it with one line).
+pub fn report_stored<N: Into<u64>>(path: &Path, counts: impl Iterator<Item = (N, N)>) {
+    let (new, dup) = counts.fold((0u64, 0u64), |(a, b), (n, d)| (a + n.into(), b + d.into()));
+    eprintln!("{}", stored_message(new, dup, path));
+}
+
+/// Stored text made safe for a terminal: control characters (ESC, BEL,
+/// C1 controls, DEL, and tabs or line breaks inside a segment) are shown as
+/// `\u{..}` escapes, so a unit cannot move the cursor, retitle the window or
+/// clear the screen. JSON output needs no such care: serde escapes them.
+pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Highest `--limit` accepted: more matches than anyone reads, and a bound
+/// on the memory a lookup reserves (`--limit 1000000000` used to abort).
+pub const MAX_LIMIT: usize = 10_000;
+
+/// Parses a `--limit`: 1 to [`MAX_LIMIT`] (a usage error otherwise).
+pub fn limit(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<u128>() {
+        Ok(n) if (1..=MAX_LIMIT as u128).contains(&n) => Ok(n as usize),
+        Ok(_) => Err(format!("must be between 1 and {MAX_LIMIT}")),
+        Err(_) => Err(format!("not a whole number; give 1 to {MAX_LIMIT}")),
+    }
+}
+
+/// Parses a score threshold in percent: 0 to 101 (101 is a context match).
+pub fn percent(s: &str) -> Result<f64, String> {
+    match s.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(v) if (0.0..=101.0).contains(&v) => Ok(v),
+        Ok(_) => Err("must be a percentage between 0 and 101".into()),
+        Err(_) => Err("not a number; give a percentage between 0 and 101".into()),
+    }
+}
+
+/// The languages a memory holds (primary subtags, sorted), for messages.
+pub fn memory_languages(mem: &transmem::memory::Memory) -> anyhow::Result<Vec<String>> {
+    let mut langs: Vec<String> = mem
+        .stats()?
+        .languages
+        .keys()
+        .map(|l| transmem::lang::primary(l).to_ascii_lowercase())
+        .collect();
+    langs.sort();
+    langs.dedup();
+    Ok(langs)
+}
+
+/// Fails (exit 2) when `lang` has no text in the memory, naming the
+/// languages it does hold: "no match" would wrongly suggest the memory was
+/// searched.
+pub fn require_language(
+    mem: &transmem::memory::Memory,
+    lang: &str,
+    option: &str,
+) -> anyhow::Result<()> {
+    let held = memory_languages(mem)?;
+    let want = transmem::lang::primary(lang).to_ascii_lowercase();
+    if !held.contains(&want) {
+        anyhow::bail!(
+            "{option} {lang}: the memory {} holds no {lang} text; it holds {}",
+            mem.path().display(),
+            if held.is_empty() {
+                "no units yet".to_string()
+            } else {
+                held.join(", ")
+            }
+        );
+    }
+    Ok(())
 }
 
 /// True when the error chain holds a closed output pipe.

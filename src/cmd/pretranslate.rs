@@ -15,18 +15,18 @@ use super::Global;
 /// Write a draft translation: every segment with its best memory match
 ///
 /// XLIFF 1.2 opens in OmegaT, Trados and memoQ; TSV is source, target,
-/// score and origin.
-/// Example: transmem pretranslate --from en --to ru story.txt --format xliff -o story.xlf
+/// score and origin. With -o the format follows the file's extension (.xlf,
+/// .xliff, .tmx, .tsv); a --format that contradicts it is refused.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
     pub direction: super::Direction,
-    /// Lowest match score used for a target, in percent
-    #[arg(long, default_value_t = 75.0)]
+    /// Lowest match score used for a target, in percent (0-101)
+    #[arg(long, default_value_t = 75.0, value_parser = super::percent)]
     pub threshold: f64,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Xliff)]
-    pub format: Format,
+    /// Output format [default: from the -o extension, else xliff]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Output file [default: standard output]
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -35,7 +35,7 @@ pub struct Args {
 }
 
 /// Output formats.
-#[derive(ValueEnum, Debug, Clone, Copy)]
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// XLIFF 1.2
     Xliff,
@@ -45,11 +45,58 @@ pub enum Format {
     Tsv,
 }
 
+impl Format {
+    /// The format a file name's extension names, if any.
+    fn from_path(p: &std::path::Path) -> Option<Format> {
+        let ext = p.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "xlf" | "xliff" | "xlz" => Some(Format::Xliff),
+            "tmx" => Some(Format::Tmx),
+            "tsv" | "tab" | "txt" => Some(Format::Tsv),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Xliff => "xliff",
+            Format::Tmx => "tmx",
+            Format::Tsv => "tsv",
+        }
+    }
+}
+
+/// The output format: `--format`, else the extension of `-o`, else XLIFF;
+/// an explicit format that the extension contradicts is an error, since
+/// `-o draft.tmx` holding XLIFF would fail in the CAT tool much later.
+fn format(args: &Args) -> anyhow::Result<Format> {
+    let by_ext = args.output.as_deref().and_then(Format::from_path);
+    match (args.format, by_ext) {
+        (Some(f), Some(e)) if f != e => anyhow::bail!(
+            "--format {} does not match the extension of {} ({}); \
+             change one of them",
+            f.name(),
+            args.output
+                .as_deref()
+                .unwrap_or_else(|| std::path::Path::new(""))
+                .display(),
+            e.name()
+        ),
+        (Some(f), _) => Ok(f),
+        (None, Some(e)) => Ok(e),
+        (None, None) => Ok(Format::Xliff),
+    }
+}
+
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (from, to) = args.direction.tags()?;
+    let format = format(&args)?;
     let text = transmem::error::read_text(&args.file)?;
     let mem = Memory::open_existing(g.memory_path())?;
     let matcher = Matcher::load(&mem, &from, &to)?;
+    if matcher.is_empty() {
+        super::require_language(&mem, &from, "--from")?;
+    }
     let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), Options::default());
     let name = args.file.display().to_string();
     let analysis = analyzer.analyze(&name, &text)?;
@@ -64,12 +111,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                 target: m.map(|m| m.substituted_target.as_deref().unwrap_or(&m.target)),
                 score: m.map(|m| m.score),
                 match_source: m.map(|m| m.source.as_str()),
+                match_target: m.map(|m| m.target.as_str()),
                 origin: m.and_then(|m| m.origin.as_deref()),
             }
         })
         .collect();
     let mut buf: Vec<u8> = Vec::new();
-    match args.format {
+    match format {
         Format::Xliff => xliff::write(&mut buf, &name, &from, &to, &units)?,
         Format::Tsv => {
             for u in &units {
@@ -95,10 +143,17 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         }
     }
     let filled = units.iter().filter(|u| u.target.is_some()).count();
+    if filled == 0 {
+        super::require_language(&mem, &to, "--to")?;
+    }
     eprintln!(
-        "{filled} of {} segments pre-translated at {}% or more",
+        "{filled} of {} segments pre-translated at {}% or more{}",
         units.len(),
-        args.threshold
+        args.threshold,
+        match &args.output {
+            Some(p) => format!("; {} written to {}", format.name(), p.display()),
+            None => String::new(),
+        }
     );
     Ok(0)
 }

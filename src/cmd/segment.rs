@@ -10,13 +10,15 @@ use transmem::segment::Segmenter;
 use super::{Global, read_input, stdout};
 
 /// Split text into sentences, one per line (or a JSON array)
-///
-/// Example: transmem segment --lang ru article.ru.txt
-///          transmem segment --lang en --rules my.srx --format json notes.txt
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Language of the text (en, ru, ...)
-    #[arg(long, required_unless_present = "dump_srx")]
+    #[arg(
+        long,
+        alias = "from",
+        value_name = "LANG",
+        required_unless_present = "dump_srx"
+    )]
     pub lang: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Lines)]

@@ -8,8 +8,6 @@ use transmem::memory::Memory;
 use super::{Global, stdout};
 
 /// Show the memory's path, size and unit counts
-///
-/// Example: transmem stats --format json
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Output format

@@ -3,7 +3,10 @@
 //! One `<trans-unit>` per segment; a memory match fills `<target>` (state
 //! `translated` for 100% and context matches, `needs-review-translation`
 //! for fuzzy ones) and is also given as `<alt-trans match-quality="..">`, the
-//! form OmegaT, Trados and memoQ read as a TM match.
+//! form OmegaT, Trados and memoQ read as a TM match. `<alt-trans>` shows the
+//! memory unit as stored (its source and target); a draft with the query's
+//! numbers and names substituted goes in `<target>` only, so a reviewer can
+//! always see what the memory really said.
 
 use std::io::Write;
 
@@ -13,12 +16,15 @@ use super::escape_xml as escape;
 #[derive(Debug, Clone)]
 pub struct DraftUnit<'a> {
     pub source: &'a str,
-    /// The suggested translation, if any match reached the threshold.
+    /// The suggested translation (the match's target, with placeables
+    /// substituted where possible), if any match reached the threshold.
     pub target: Option<&'a str>,
     /// Match score in percent (101 for a context match).
     pub score: Option<f64>,
     /// The matched memory source (may differ from `source` for fuzzy matches).
     pub match_source: Option<&'a str>,
+    /// The matched memory target, as stored (before any substitution).
+    pub match_target: Option<&'a str>,
     /// The unit's origin in the memory.
     pub origin: Option<&'a str>,
 }
@@ -91,7 +97,7 @@ pub fn write<W: Write>(
                 out,
                 "          <target xml:lang=\"{}\">{}</target>",
                 escape(target_lang),
-                escape(t)
+                escape(u.match_target.unwrap_or(t))
             )?;
             writeln!(out, "        </alt-trans>")?;
         }
@@ -121,13 +127,15 @@ mod tests {
                 target: Some("Один."),
                 score: Some(100.0),
                 match_source: Some("One."),
+                match_target: Some("Один."),
                 origin: Some("a.txt"),
             },
             DraftUnit {
                 source: "Two <b>.",
-                target: Some("Два."),
+                target: Some("Два 2."),
                 score: Some(87.5),
-                match_source: Some("Two."),
+                match_source: Some("Two 1."),
+                match_target: Some("Два 1."),
                 origin: None,
             },
             DraftUnit {
@@ -135,6 +143,7 @@ mod tests {
                 target: None,
                 score: None,
                 match_source: None,
+                match_target: None,
                 origin: None,
             },
         ];
@@ -142,7 +151,10 @@ mod tests {
         write(&mut buf, "x.txt", "en", "ru", &units).unwrap();
         let x = String::from_utf8(buf).unwrap();
         assert!(x.contains(r#"state="translated">Один.</target>"#), "{x}");
-        assert!(x.contains(r#"state="needs-review-translation">Два.</target>"#));
+        assert!(x.contains(r#"state="needs-review-translation">Два 2.</target>"#));
+        // The alternative is the memory unit as stored, not the draft.
+        assert!(x.contains("<source xml:lang=\"en\">Two 1.</source>"), "{x}");
+        assert!(x.contains("<target xml:lang=\"ru\">Два 1.</target>"), "{x}");
         assert!(x.contains(r#"<alt-trans match-quality="87.5">"#));
         assert!(x.contains("Two &lt;b&gt;."));
         assert_eq!(x.matches("<trans-unit ").count(), 3);

@@ -97,8 +97,19 @@ pub fn diff(source: &str, query: &str) -> Vec<Span> {
     merge(ops)
 }
 
-/// Joins neighbouring pieces of the same kind; deletions go before insertions.
-fn merge(ops: Vec<(&'static str, &str)>) -> Vec<Span> {
+/// Joins neighbouring pieces of the same kind; within a run of changes,
+/// deletions go before insertions (`[-old-]{+new+}`).
+fn merge(mut ops: Vec<(&'static str, &str)>) -> Vec<Span> {
+    // A stable sort of each run of non-equal pieces by kind.
+    let mut i = 0;
+    while i < ops.len() {
+        let j = ops[i..]
+            .iter()
+            .position(|o| o.0 == "equal")
+            .map_or(ops.len(), |k| i + k);
+        ops[i..j].sort_by_key(|o| o.0 != "delete");
+        i = j + 1;
+    }
     let mut out: Vec<Span> = Vec::new();
     for (op, text) in ops {
         if text.is_empty() {
@@ -140,6 +151,13 @@ mod tests {
             d.iter()
                 .any(|x| x.op == "delete" && x.text.contains("понедельникам"))
         );
+    }
+
+    #[test]
+    fn deletions_come_before_insertions() {
+        let d = diff("on day 1.", "on day 11");
+        let ops: Vec<&str> = d.iter().map(|s| s.op).collect();
+        assert_eq!(ops, ["equal", "delete", "insert"], "{d:?}");
     }
 
     #[test]

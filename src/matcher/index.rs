@@ -478,7 +478,9 @@ pub fn open(memory: &Memory, lang: &str) -> crate::Result<Index> {
             true,
         ),
     };
-    if changed {
+    // An empty index (a language the memory does not hold) is not saved:
+    // it would leave a stray file beside the memory for a mistyped tag.
+    if changed && !ix.is_empty() {
         // A read-only folder only costs the next open a rebuild.
         let _ = ix.save(&path, now, lang);
     }

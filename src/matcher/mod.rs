@@ -125,6 +125,12 @@ const EXTRA: usize = 8;
 /// Index candidates scored per lookup unless `Options::candidates` says.
 const CANDIDATES: usize = 100;
 
+/// Entries whose key equals the query's (base 100: they differ at most in
+/// numbers, case or punctuation) are all kept for penalties, up to this
+/// many, so that the identical source is never cut off by a tie: "day 1." …
+/// "day 30." share one key, and only penalties tell "day 10." apart.
+const SAME_KEY: usize = 2000;
+
 impl Matcher {
     /// Prepares lookups `from` → `to` in `memory`: opens (or builds) the
     /// index of `from` (see [`index::open`]).
@@ -171,7 +177,7 @@ impl Matcher {
     /// reference (every entry, `strsim` tables), which makes it an oracle for
     /// both the candidate filter and the fast distance.
     fn rank(&self, qk: &str, opts: &Options, keep: usize) -> Vec<(f64, u32)> {
-        let mut top: Vec<(f64, u32)> = Vec::with_capacity(keep + 1);
+        let mut top: Vec<(f64, u32)> = Vec::with_capacity(keep.min(1024) + 1);
         let cutoff = |top: &Vec<(f64, u32)>| {
             if top.len() >= keep {
                 top.last()
@@ -183,7 +189,8 @@ impl Matcher {
         let push = |top: &mut Vec<(f64, u32)>, b: f64, e: u32| {
             let at = top.partition_point(|t| t.0 > b || (t.0 == b && t.1 < e));
             top.insert(at, (b, e));
-            top.truncate(keep);
+            let same = top.partition_point(|t| t.0 >= 100.0).min(SAME_KEY);
+            top.truncate(keep.max(same));
         };
         if opts.exhaustive {
             let q = Prepared::new(qk);
@@ -211,8 +218,30 @@ impl Matcher {
             let cands: Vec<u32> = if qk.split(' ').all(|w| w == "#" || w.is_empty()) {
                 (0..self.index.len() as u32).collect()
             } else {
-                self.index
-                    .candidates(qk, q.chars(), q.words.len(), opts.threshold, max)
+                let mut c =
+                    self.index
+                        .candidates(qk, q.chars(), q.words.len(), opts.threshold, max);
+                // A full list ending in an entry of the query's own length
+                // may have cut off entries with the query's key (ties on
+                // shared words and length are ordered by entry, not by
+                // text), the identical source among them: ask again with
+                // room for all of them.
+                if c.len() >= max
+                    && max < SAME_KEY
+                    && c.last().is_some_and(|&e| {
+                        self.index.lengths(e as usize) == (q.chars(), q.words.len())
+                            && same_words(self.index.key(e as usize), qk)
+                    })
+                {
+                    c = self.index.candidates(
+                        qk,
+                        q.chars(),
+                        q.words.len(),
+                        opts.threshold,
+                        SAME_KEY,
+                    );
+                }
+                c
             };
             for e in cands {
                 let c = cutoff(&top);
@@ -256,7 +285,7 @@ impl Matcher {
             return Ok(Vec::new());
         }
         let qk = score::key(query.text);
-        let ranked = self.rank(&qk, opts, opts.limit + EXTRA);
+        let ranked = self.rank(&qk, opts, opts.limit.saturating_add(EXTRA));
         let qside = penalty::Side::new(query.text, None);
         let guard = match &self.store {
             Store::File(m) => Some(m.lock().unwrap_or_else(|p| p.into_inner())),
@@ -264,9 +293,9 @@ impl Matcher {
         };
         // Final scores never exceed base scores, so once `limit` matches
         // beat the next base score, no later candidate can enter.
-        let mut found: Vec<Match> = Vec::with_capacity(opts.limit + 1);
+        let mut found: Vec<Match> = Vec::with_capacity(opts.limit.min(ranked.len()) + 1);
         for (base, e) in ranked {
-            if found.len() >= opts.limit && found.iter().all(|m| m.score >= base.min(100.0)) {
+            if found.iter().filter(|m| m.score >= base.min(100.0)).count() >= opts.limit {
                 break;
             }
             let Some(p) = self.fetch(e, guard.as_deref())? else {
@@ -285,6 +314,16 @@ impl Matcher {
         }
         Ok(found)
     }
+}
+
+/// True when two keys hold the same words, in any order: the entries that
+/// tie with the query's key in the candidate order.
+fn same_words(a: &str, b: &str) -> bool {
+    let mut a: Vec<&str> = a.split(' ').collect();
+    let mut b: Vec<&str> = b.split(' ').collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
 }
 
 /// Final score from a base score and penalties (see docs/matching.md).
