@@ -1,0 +1,19 @@
+//! The TMX reader on arbitrary bytes: any input is read or refused with an
+//! error, never a panic or a hang; a unit it passes on has a variant.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut units = 0u64;
+    let res = transmem::formats::tmx::read(data, Path::new("fuzz.tmx"), |u| {
+        assert!(!u.variants.is_empty(), "a unit without variants was passed on");
+        units += 1;
+        Ok(())
+    });
+    if let Ok(report) = res {
+        assert_eq!(report.tus, units + report.empty, "every <tu> is counted once");
+    }
+});
