@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod error;
 pub mod formats;
 pub mod lang;
+pub mod limits;
 pub mod matcher;
 pub mod memory;
 pub mod normalize;

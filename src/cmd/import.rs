@@ -83,7 +83,7 @@ fn parse(
     };
     let empty = match format {
         Format::Tmx => {
-            tmx::read_units(input, path, |h, u| {
+            tmx::read_units_with(input, path, &opts.limits, |h, u| {
                 let src = u
                     .attrs
                     .iter()
@@ -226,6 +226,7 @@ fn import_files(
         };
         let mut opts = csv::ReadOptions {
             tsv: format == Format::Tsv,
+            limits: super::limits::from_env()?,
             ..Default::default()
         };
         if langs.is_empty() {
