@@ -42,6 +42,9 @@ pub struct Args {
     /// Bilingual dictionary: TSV (source TAB target) or dictd (.index/.dict)
     #[arg(long, value_name = "FILE")]
     pub dict: Option<PathBuf>,
+    /// Write here instead of standard output (replaced only when complete)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Source text file
     pub src: PathBuf,
     /// Target text file
@@ -75,6 +78,9 @@ impl Side {
         rules: Option<&Path>,
     ) -> anyhow::Result<Side> {
         let text = transmem::error::read_text(path)?;
+        // Bounded input, so that segmenting and aligning take bounded time.
+        let limits = super::limits::from_env()?;
+        transmem::limits::check_lines(&text, path, &limits)?;
         let pieces = if presegmented {
             segment::lines(&text)
         } else {
@@ -84,6 +90,12 @@ impl Side {
             };
             segment::document(&text, &seg)
         };
+        transmem::limits::check_segments(
+            &text,
+            pieces.iter().map(|p| p.range.clone()),
+            path,
+            &limits,
+        )?;
         Ok(Side { text, pieces })
     }
 
@@ -148,35 +160,46 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         }
         w.commit()?;
     }
-    let mut out = stdout();
-    match args.format {
-        Format::Html => {
-            let title = format!("{} \u{2194} {}", args.src.display(), args.tgt.display());
-            align::html::write(&mut out, &links, &st, &tt, (&sl, &tl), &title)?;
-        }
-        Format::Tmx => {
-            let template = Unit::default();
-            let units =
-                align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
-            let header = transmem::formats::tmx::Header {
-                srclang: sl.clone(),
-                ..Default::default()
-            };
-            let mut w = transmem::formats::tmx::Writer::new(&mut out, &header)?;
-            for u in &units {
-                w.write_unit(u)?;
+    let write = |out: &mut dyn Write| -> anyhow::Result<()> {
+        let mut out = out;
+        match args.format {
+            Format::Html => {
+                let title = format!("{} \u{2194} {}", args.src.display(), args.tgt.display());
+                align::html::write(&mut out, &links, &st, &tt, (&sl, &tl), &title)?;
             }
-            w.finish()?;
+            Format::Tmx => {
+                let template = Unit::default();
+                let units =
+                    align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
+                let header = transmem::formats::tmx::Header {
+                    srclang: sl.clone(),
+                    ..Default::default()
+                };
+                let mut w = transmem::formats::tmx::Writer::new(&mut out, &header)?;
+                for u in &units {
+                    w.write_unit(u)?;
+                }
+                w.finish()?;
+            }
+            Format::Tsv | Format::Jsonl => print_links(
+                &mut out,
+                &links,
+                &st,
+                &tt,
+                matches!(args.format, Format::Jsonl),
+            )?,
         }
-        Format::Tsv | Format::Jsonl => print_links(
-            &mut out,
-            &links,
-            &st,
-            &tt,
-            matches!(args.format, Format::Jsonl),
-        )?,
+        Ok(())
+    };
+    match &args.output {
+        // Complete or not at all, never over the memory (output.rs).
+        Some(path) => super::output::write_file(path, &g.memory_path(), |w| write(w))?,
+        None => {
+            let mut out = stdout();
+            write(&mut out)?;
+            out.flush()?;
+        }
     }
-    out.flush()?;
     Ok(0)
 }
 

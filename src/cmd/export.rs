@@ -1,7 +1,7 @@
 //! `transmem export`: the memory as TMX 1.4b, CSV or TSV, streamed.
 
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use indicatif::ProgressBar;
@@ -52,33 +52,15 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             export(&mem, format, &langs, args.bom, out, &bar)?;
         }
         Some(path) => {
-            // Write beside the target and rename: a failed export never
-            // leaves a half-written file where a good one was.
-            let tmp = temp_path(path);
-            let file = std::fs::File::create(&tmp).map_err(|e| transmem::Error::io(&tmp, e))?;
-            let out = BufWriter::with_capacity(1 << 20, file);
-            let done = export(&mem, format, &langs, args.bom, out, &bar).and_then(|w| {
-                w.into_inner()
-                    .map_err(|e| transmem::Error::io(&tmp, e.into_error()))?;
-                std::fs::rename(&tmp, path).map_err(|e| transmem::Error::io(path, e))
-            });
-            if let Err(e) = done {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.into());
-            }
+            // Complete or not at all, never over the memory (output.rs).
+            super::output::write_file(path, &g.memory_path(), |out| {
+                export(&mem, format, &langs, args.bom, out, &bar)?;
+                Ok(())
+            })?;
         }
     }
     bar.finish_and_clear();
     Ok(0)
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".{}.part", std::process::id()));
-    path.with_file_name(name)
 }
 
 /// Keeps only the variants serving `langs` (all when empty).

@@ -87,7 +87,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         Format::Tmx => write_tmx(&mut buf, &from, &to, &units)?,
     }
     match &args.output {
-        Some(p) => std::fs::write(p, &buf).map_err(|e| transmem::Error::io(p, e))?,
+        Some(p) => super::output::write_bytes(p, &g.memory_path(), &buf)?,
         None => {
             let mut out = super::stdout();
             out.write_all(&buf)?;
