@@ -119,6 +119,10 @@ impl Side {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (sl, tl) = (lang_arg(&args.src_lang)?, lang_arg(&args.tgt_lang)?);
+    if let Some(o) = &args.output {
+        // Before any work: the output may not be the memory (output.rs).
+        super::output::refuse_memory_files(o, &g.memory_path())?;
+    }
     let rules = args.rules.as_deref();
     let src = Side::load(&args.src, &sl, args.presegmented, rules)?;
     let tgt = Side::load(&args.tgt, &tl, args.presegmented, rules)?;

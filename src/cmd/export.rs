@@ -29,6 +29,11 @@ pub struct Args {
     /// Start with a UTF-8 byte order mark (spreadsheet programs want it)
     #[arg(long)]
     pub bom: bool,
+    /// CSV/TSV: metadata columns after the languages, any of origin, created,
+    /// creator, changed, changer, tuid, note, context (prev:LANG and
+    /// next:LANG for each language); import reads them back
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub columns: Vec<String>,
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
@@ -43,18 +48,22 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .iter()
         .map(|l| lang_arg(l))
         .collect::<anyhow::Result<_>>()?;
+    let meta = meta_columns(&args.columns)?;
+    if !meta.is_empty() && format == Format::Tmx {
+        anyhow::bail!("--columns is for CSV and TSV (TMX carries all metadata)");
+    }
     let mem = Memory::open_existing(g.memory_path())?;
     let total = mem.unit_count()?;
     let bar = super::progress(total, 10_000, "export {wide_bar} {pos}/{len} units {eta}");
     match &args.output {
         None => {
             let out = super::stdout();
-            export(&mem, format, &langs, args.bom, out, &bar)?;
+            export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
         }
         Some(path) => {
             // Complete or not at all, never over the memory (output.rs).
             super::output::write_file(path, &g.memory_path(), |out| {
-                export(&mem, format, &langs, args.bom, out, &bar)?;
+                export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
                 Ok(())
             })?;
         }
@@ -76,6 +85,7 @@ fn export<W: Write>(
     mem: &Memory,
     format: Format,
     langs: &[String],
+    meta: &[Option<csv::Column>],
     bom: bool,
     mut out: W,
     bar: &ProgressBar,
@@ -106,7 +116,20 @@ fn export<W: Write>(
             } else {
                 langs.to_vec()
             };
-            let mut w = csv::Writer::new(out, &langs, format == Format::Tsv, bom)?;
+            let mut columns: Vec<csv::Column> =
+                langs.iter().cloned().map(csv::Column::Lang).collect();
+            for m in meta {
+                match m {
+                    Some(c) => columns.push(c.clone()),
+                    None => {
+                        for l in &langs {
+                            columns.push(csv::Column::Prev(l.clone()));
+                            columns.push(csv::Column::Next(l.clone()));
+                        }
+                    }
+                }
+            }
+            let mut w = csv::Writer::with_columns(out, &columns, format == Format::Tsv, bom)?;
             mem.for_each_unit(|u| {
                 bar.inc(1);
                 w.write_unit(&u).map(|_| ())
@@ -114,6 +137,25 @@ fn export<W: Write>(
             w.finish()
         }
     }
+}
+
+/// The `--columns` names; `None` stands for `context`.
+fn meta_columns(names: &[String]) -> anyhow::Result<Vec<Option<csv::Column>>> {
+    names
+        .iter()
+        .map(|n| {
+            let n = n.trim().to_ascii_lowercase();
+            Ok(match n.as_str() {
+                "context" => None,
+                "origin" | "created" | "creator" | "changed" | "changer" | "tuid" | "note" => {
+                    Some(csv::Column::parse(&n)?)
+                }
+                _ => anyhow::bail!(
+                    "--columns: unknown column {n:?} (expected origin, created, creator, changed, changer, tuid, note, context)"
+                ),
+            })
+        })
+        .collect()
 }
 
 /// Every language in the memory, sorted.

@@ -47,6 +47,10 @@ pub enum Format {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (from, to) = args.direction.tags()?;
+    if let Some(o) = &args.output {
+        // Before any work: the output may not be the memory (output.rs).
+        super::output::refuse_memory_files(o, &g.memory_path())?;
+    }
     let text = transmem::error::read_text(&args.file)?;
     let mem = Memory::open_existing(g.memory_path())?;
     let matcher = Matcher::load(&mem, &from, &to)?;
