@@ -9,8 +9,8 @@
 
 /// Default longest segment (one TMX `<seg>`, prop or note; one CSV/TSV field;
 /// one segment of a text to align): 64 KiB. Real segments are sentences or
-/// short paragraphs; the longest in the team's 21 real TMX files is well
-/// under a tenth of this.
+/// short paragraphs: the longest `<seg>` in the 21 real TMX files of
+/// ../shared is 1,023 bytes.
 pub const SEGMENT: usize = 64 << 10;
 
 /// Default longest line (a TSV line, a CSV record, a run of XML text or

@@ -18,8 +18,14 @@ fuzz_target!(|data: &[u8]| {
             .collect()
     };
     let (sa, sb) = (side(a, "en"), side(b, "ru"));
-    let src: Vec<Segment> = sa.iter().map(|(t, p)| Segment { text: t, para: *p }).collect();
-    let tgt: Vec<Segment> = sb.iter().map(|(t, p)| Segment { text: t, para: *p }).collect();
+    let src: Vec<Segment> = sa
+        .iter()
+        .map(|(t, p)| Segment { text: t, para: *p })
+        .collect();
+    let tgt: Vec<Segment> = sb
+        .iter()
+        .map(|(t, p)| Segment { text: t, para: *p })
+        .collect();
     let opts = Options {
         src_lang: "en".into(),
         tgt_lang: "ru".into(),
@@ -29,7 +35,11 @@ fuzz_target!(|data: &[u8]| {
     let (mut i, mut j) = (0, 0);
     for l in &links {
         assert!(!(l.src.is_empty() && l.tgt.is_empty()), "an empty link");
-        assert!((0.0..=1.0).contains(&l.confidence), "confidence {}", l.confidence);
+        assert!(
+            (0.0..=1.0).contains(&l.confidence),
+            "confidence {}",
+            l.confidence
+        );
         for &s in &l.src {
             assert_eq!(s, i, "source segments in order, each once");
             i += 1;

@@ -27,7 +27,11 @@ fuzz_target!(|data: &[u8]| {
                 Ok(())
             });
             if let Ok(report) = res {
-                assert_eq!(report.rows, units + report.empty, "every row is counted once");
+                assert_eq!(
+                    report.rows,
+                    units + report.empty,
+                    "every row is counted once"
+                );
             }
         }
     }

@@ -35,7 +35,9 @@ fuzz_target!(|data: &[u8]| {
     // is checked: the inserted text appears in it, in order.
     let mut rest = b;
     for s in spans.iter().filter(|s| s.op == "insert") {
-        let at = rest.find(s.text.as_str()).expect("inserted text is in the query");
+        let at = rest
+            .find(s.text.as_str())
+            .expect("inserted text is in the query");
         rest = &rest[at + s.text.len()..];
     }
 });

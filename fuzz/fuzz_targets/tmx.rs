@@ -9,11 +9,18 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let mut units = 0u64;
     let res = transmem::formats::tmx::read(data, Path::new("fuzz.tmx"), |u| {
-        assert!(!u.variants.is_empty(), "a unit without variants was passed on");
+        assert!(
+            !u.variants.is_empty(),
+            "a unit without variants was passed on"
+        );
         units += 1;
         Ok(())
     });
     if let Ok(report) = res {
-        assert_eq!(report.tus, units + report.empty, "every <tu> is counted once");
+        assert_eq!(
+            report.tus,
+            units + report.empty,
+            "every <tu> is counted once"
+        );
     }
 });
