@@ -203,12 +203,12 @@ mod tests {
         let mem = dir.path().join("m.sqlite");
         let victim = dir.path().join("victim");
         std::fs::write(&victim, b"precious").unwrap();
-        // The names the old code would have used.
+        // The name the old code used in this process.
         let target = dir.path().join("out.tmx");
-        for pid in [std::process::id()] {
-            std::os::unix::fs::symlink(&victim, dir.path().join(format!("out.tmx.{pid}.part")))
-                .unwrap();
-        }
+        let old = dir
+            .path()
+            .join(format!("out.tmx.{}.part", std::process::id()));
+        std::os::unix::fs::symlink(&victim, old).unwrap();
         write_bytes(&target, &mem, b"export").unwrap();
         assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
         assert_eq!(std::fs::read(&target).unwrap(), b"export");
