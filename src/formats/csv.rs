@@ -332,8 +332,8 @@ fn read_tsv(
             .map_err(|e| bad_utf8(path, d, line, start + e.valid_up_to() as u64))?;
         let mut fields = Vec::new();
         let mut at = start;
-        for (i, f) in text.split('\t').enumerate() {
-            let f = unescape_tsv(f);
+        for (i, raw) in text.split('\t').enumerate() {
+            let f = unescape_tsv(raw);
             if f.len() > limits.segment {
                 return Err(Error::parse(
                     path,
@@ -341,7 +341,7 @@ fn read_tsv(
                     limits.segment_msg(&format!("field {}", i + 1), f.len()),
                 ));
             }
-            at += f.len() as u64 + 1;
+            at += raw.len() as u64 + 1;
             fields.push(f);
         }
         row(line, start, fields)?;
@@ -701,6 +701,48 @@ mod tests {
         assert!(!w.write_unit(&unit(&[("de", "Farbe")])).unwrap());
         let out = String::from_utf8(w.finish().unwrap()).unwrap();
         assert_eq!(out, "en\ten-US\tru\n\tcolor\tцвет\ncolour\t\t\n");
+    }
+
+    #[test]
+    fn tsv_escapes_round_trip_and_leave_other_backslashes() {
+        for text in [
+            "a\tb",
+            "x\ny\r\n",
+            "C:\\new\\",
+            "\\t literally",
+            "end\\",
+            "plain",
+        ] {
+            assert_eq!(unescape_tsv(&escape_tsv(text)), text, "{text:?}");
+            assert!(!escape_tsv(text).contains(['\t', '\n', '\r']));
+        }
+        assert_eq!(unescape_tsv("C:\\data \\x \\"), "C:\\data \\x \\");
+        assert_eq!(unescape_tsv("a\\\\n"), "a\\n");
+    }
+
+    #[test]
+    fn a_long_tsv_field_is_placed_at_its_raw_offset() {
+        let opts = ReadOptions {
+            tsv: true,
+            limits: Limits {
+                segment: 4,
+                line: 100,
+            },
+            ..Default::default()
+        };
+        // The first field is 6 raw bytes but 3 unescaped.
+        let err = read(
+            &b"en\tru\n\\n\\t\\r\ttoo long\n"[..],
+            Path::new("x"),
+            &opts,
+            |_| Ok(()),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("x:2 (byte 13): field 2 is longer"),
+            "{err}"
+        );
     }
 
     #[test]
