@@ -349,3 +349,70 @@ fn align_refuses_oversized_input_at_once() {
     );
     assert!(!mem.exists(), "align without --store made a memory");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_write_error_half_way_leaves_the_old_file_and_no_temp_file() {
+    // The file size limit (ulimit -f, with SIGXFSZ ignored so that writes
+    // fail with EFBIG instead of killing the process) stands in for a full
+    // disk: the export fails after writing part of its output.
+    let dir = TempDir::new().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    {
+        let mut m = Memory::open(&mem).unwrap();
+        let mut w = m.writer().unwrap();
+        for i in 0..3000 {
+            let u = Unit {
+                variants: vec![
+                    Variant {
+                        lang: "en".into(),
+                        text: format!("Sentence number {i} of a long export."),
+                        ..Variant::default()
+                    },
+                    Variant {
+                        lang: "ru".into(),
+                        text: format!("Предложение номер {i} длинного экспорта."),
+                        ..Variant::default()
+                    },
+                ],
+                ..Unit::default()
+            };
+            w.insert(&u, Some("en"), Default::default()).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let target = out.join("m.tsv");
+    std::fs::write(&target, "old").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("transmem");
+    // 256 blocks of 512 bytes: 128 KiB, less than the export (about 250 KB).
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 256; exec '{}' --memory '{}' export --format tsv -o '{}'",
+        bin.display(),
+        mem.display(),
+        target.display()
+    );
+    let res = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env_remove("TRANSMEM_MAX_SEGMENT")
+        .env_remove("TRANSMEM_MAX_LINE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(err.contains("File too large"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+    assert_eq!(names(&out), ["m.tsv"], "a temporary file was left behind");
+    // Without the limit the same export succeeds.
+    tm(&mem)
+        .args(["export", "--format", "tsv", "-o"])
+        .arg(&target)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap().lines().count(),
+        3001
+    );
+}
