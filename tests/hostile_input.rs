@@ -193,6 +193,18 @@ fn segments_over_the_limit_are_refused_in_every_format() {
         &[],
         "long.csv:3 (byte 16): field 2 is longer than the segment limit",
     );
+    // Far over the limit, before the text is buffered whole (a 200 MB
+    // segment made every later lookup take 30 s and 5 GB).
+    let huge = tmx_with_seg(&"word ".repeat(600_000));
+    refused(
+        "huge.tmx",
+        huge.as_bytes(),
+        &[],
+        &format!(
+            "huge.tmx:2 (byte {}): the text of this <seg> is longer than the segment limit of 65536 bytes (1048576 bytes or more",
+            at - 5
+        ),
+    );
     // A note is limited like a segment.
     let note = format!(
         "<tmx><body><tu><note>{long}</note><tuv xml:lang=\"en\"><seg>a</seg></tuv></tu></body></tmx>"
@@ -253,7 +265,7 @@ fn lines_without_end_are_refused_after_a_bounded_read() {
         "attr.tmx",
         &attr,
         &[],
-        "attr.tmx:1 (byte 12): text or markup without any < is longer than the line limit",
+        "attr.tmx:1 (byte 11): text or markup without any < is longer than the line limit",
     );
 }
 

@@ -248,6 +248,14 @@ impl<R: BufRead> Parser<'_, R> {
                             "U+0000 (NUL) is not allowed in XML: the document is not well-formed"
                                 .to_string()
                         }
+                        // Text that long inside a segment is over the segment
+                        // limit too, which is the clearer message.
+                        Refused::Run if self.seg.is_some() => self
+                            .limits
+                            .segment_msg("the text of this <seg>", self.limits.line),
+                        Refused::Run if self.meta.is_some() => self
+                            .limits
+                            .segment_msg("this prop or note", self.limits.line),
                         Refused::Run => self.limits.line_msg("text or markup without any <"),
                     };
                     return self.err(at, msg);
@@ -756,8 +764,9 @@ impl<R: BufRead> BufRead for Tracked<R> {
                 None => self.run += n,
             }
             if self.run > self.max_run {
-                self.refused
-                    .get_or_insert((at + n as u64 - self.run as u64, Refused::Run));
+                // At the `<` that opened the tag or element the run is in.
+                let from = (at + n as u64 - self.run as u64).saturating_sub(1);
+                self.refused.get_or_insert((from, Refused::Run));
             }
             self.window.extend_from_slice(chunk);
         }
