@@ -164,44 +164,42 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         }
         w.commit()?;
     }
-    let write = |out: &mut dyn Write| -> anyhow::Result<()> {
-        let mut out = out;
-        match args.format {
-            Format::Html => {
-                let title = format!("{} \u{2194} {}", args.src.display(), args.tgt.display());
-                align::html::write(&mut out, &links, &st, &tt, (&sl, &tl), &title)?;
-            }
-            Format::Tmx => {
-                let template = Unit::default();
-                let units =
-                    align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
-                let header = transmem::formats::tmx::Header {
-                    srclang: sl.clone(),
-                    ..Default::default()
-                };
-                let mut w = transmem::formats::tmx::Writer::new(&mut out, &header)?;
-                for u in &units {
-                    w.write_unit(u)?;
-                }
-                w.finish()?;
-            }
-            Format::Tsv | Format::Jsonl => print_links(
-                &mut out,
-                &links,
-                &st,
-                &tt,
-                matches!(args.format, Format::Jsonl),
-            )?,
+    // Produced whole, then written (output.rs: to -o complete or not at
+    // all, never over the memory); the text it comes from is in memory anyway.
+    let mut out: Vec<u8> = Vec::new();
+    match args.format {
+        Format::Html => {
+            let title = format!("{} \u{2194} {}", args.src.display(), args.tgt.display());
+            align::html::write(&mut out, &links, &st, &tt, (&sl, &tl), &title)?;
         }
-        Ok(())
-    };
+        Format::Tmx => {
+            let template = Unit::default();
+            let units =
+                align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
+            let header = transmem::formats::tmx::Header {
+                srclang: sl.clone(),
+                ..Default::default()
+            };
+            let mut w = transmem::formats::tmx::Writer::new(&mut out, &header)?;
+            for u in &units {
+                w.write_unit(u)?;
+            }
+            w.finish()?;
+        }
+        Format::Tsv | Format::Jsonl => print_links(
+            &mut out,
+            &links,
+            &st,
+            &tt,
+            matches!(args.format, Format::Jsonl),
+        )?,
+    }
     match &args.output {
-        // Complete or not at all, never over the memory (output.rs).
-        Some(path) => super::output::write_file(path, &g.memory_path(), |w| write(w))?,
+        Some(path) => super::output::write_bytes(path, &g.memory_path(), &out)?,
         None => {
-            let mut out = stdout();
-            write(&mut out)?;
-            out.flush()?;
+            let mut stdout = stdout();
+            stdout.write_all(&out)?;
+            stdout.flush()?;
         }
     }
     Ok(0)
