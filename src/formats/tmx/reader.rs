@@ -347,7 +347,7 @@ impl<R: BufRead> Parser<'_, R> {
             }
             return Ok(());
         }
-        let el = element(&name);
+        let mut el = element(&name);
         let parent = self.stack.last().copied();
         match (el, parent) {
             (El::Tmx, None) => {
@@ -450,7 +450,12 @@ impl<R: BufRead> Parser<'_, R> {
                 }
                 self.meta = Some(meta);
             }
-            _ => {}
+            (El::Body, Some(El::Tmx)) => {}
+            // A TMX element where it does not belong (a <tu> in <header> or
+            // in another <tu>, a <tuv> outside <tu>, ...) is an unknown
+            // element: skipped with its content, so that it can neither be
+            // counted as a unit nor take over the unit around it.
+            _ => el = El::Other,
         }
         if !empty {
             self.stack.push(el);
@@ -840,6 +845,21 @@ mod tests {
             e.contains("t.tmx:2 (byte 16): <tuv> without xml:lang"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn misplaced_elements_are_skipped_not_counted() {
+        // Before: the inner <tu> emitted the outer unit half-read and the
+        // outer one was counted as a second <tu>; a <tu> in <header> was
+        // counted but never passed on.
+        let doc = r#"<tmx><header><tu><tuv xml:lang="de"><seg>h</seg></tuv></tu></header><body>
+            <tu><tuv xml:lang="en"><seg>a</seg></tuv><tu><tuv xml:lang="fr"><seg>x</seg></tuv></tu><tuv xml:lang="ru"><seg>б</seg></tuv></tu>
+            <tuv xml:lang="it"><seg>stray</seg></tuv></body></tmx>"#;
+        let (r, us) = units(doc).unwrap();
+        assert_eq!((r.tus, r.empty, us.len()), (1, 0, 1));
+        let langs: Vec<&str> = us[0].variants.iter().map(|v| v.lang.as_str()).collect();
+        assert_eq!(langs, ["en", "ru"]);
+        assert_eq!(us[0].variants[1].text, "б");
     }
 
     #[test]
