@@ -6,6 +6,7 @@ use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
 use transmem::formats::csv::{Column, ReadOptions, read};
+use transmem::limits::Limits;
 
 fuzz_target!(|data: &[u8]| {
     let langs = Some(vec![
@@ -15,10 +16,21 @@ fuzz_target!(|data: &[u8]| {
     ]);
     for tsv in [false, true] {
         for columns in [None, langs.clone()] {
+            // Small limits with `--langs`, so that inputs of a few kB reach
+            // the limit checks too.
+            let limits = if columns.is_some() {
+                Limits {
+                    segment: 64,
+                    line: 256,
+                }
+            } else {
+                Limits::default()
+            };
             let opts = ReadOptions {
                 tsv,
                 columns,
                 rename: None,
+                limits,
             };
             let mut units = 0u64;
             let res = read(data, Path::new("fuzz.csv"), &opts, |u| {

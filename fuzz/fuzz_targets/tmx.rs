@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
+use transmem::limits::Limits;
 
 fuzz_target!(|data: &[u8]| {
     let mut units = 0u64;
@@ -23,4 +24,18 @@ fuzz_target!(|data: &[u8]| {
             "every <tu> is counted once"
         );
     }
+    // Small limits, so that inputs of a few kB reach the limit checks too.
+    let small = Limits {
+        segment: 64,
+        line: 256,
+    };
+    let _ = transmem::formats::tmx::read_units_with(data, Path::new("fuzz.tmx"), &small, |_, u| {
+        for v in &u.variants {
+            assert!(
+                v.text.len() <= small.segment,
+                "a segment over the limit was passed on"
+            );
+        }
+        Ok(())
+    });
 });
