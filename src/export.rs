@@ -17,6 +17,10 @@ pub struct Options {
     pub langs: Vec<String>,
     /// Start with a UTF-8 byte order mark.
     pub bom: bool,
+    /// CSV/TSV: metadata columns after the languages, in this order; `None`
+    /// stands for the context columns (`prev:LANG` and `next:LANG` for each
+    /// language). Import reads them back.
+    pub columns: Vec<Option<csv::Column>>,
 }
 
 /// Keeps only the variants serving `langs` (all when empty).
@@ -64,7 +68,20 @@ pub fn export<W: Write>(
             } else {
                 langs.to_vec()
             };
-            let mut w = csv::Writer::new(out, &langs, format == Format::Tsv, opts.bom)?;
+            let mut columns: Vec<csv::Column> =
+                langs.iter().cloned().map(csv::Column::Lang).collect();
+            for m in &opts.columns {
+                match m {
+                    Some(c) => columns.push(c.clone()),
+                    None => {
+                        for l in &langs {
+                            columns.push(csv::Column::Prev(l.clone()));
+                            columns.push(csv::Column::Next(l.clone()));
+                        }
+                    }
+                }
+            }
+            let mut w = csv::Writer::with_columns(out, &columns, format == Format::Tsv, opts.bom)?;
             mem.for_each_unit(|u| {
                 tick();
                 w.write_unit(&u).map(|_| ())

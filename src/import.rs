@@ -160,7 +160,7 @@ fn parse(
         Ok(())
     };
     let read = match format {
-        Format::Tmx => tmx::read_units(input, path, |h, u| {
+        Format::Tmx => tmx::read_units_with(input, path, &opts.limits, |h, u| {
             let src = u
                 .attrs
                 .iter()

@@ -104,6 +104,8 @@ pub mod formats;
 pub mod import;
 pub mod lang;
 #[doc(hidden)]
+pub mod limits;
+#[doc(hidden)]
 pub mod matcher;
 pub mod memory;
 pub mod model;

@@ -170,9 +170,15 @@ fn csv_and_tsv_exports_have_a_language_header() {
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(text.starts_with("en\tru\n"));
     assert!(
-        text.contains("\nMulti line\tДве строки\n"),
-        "line breaks become spaces in TSV: {text}"
+        text.contains("\nMulti\\nline\tДве\\nстроки\n"),
+        "line breaks are escaped in TSV: {text}"
     );
+    // ... and the TSV reads back to the same pairs, line breaks and all.
+    let tsv = dir.path().join("back.tsv");
+    std::fs::write(&tsv, &text).unwrap();
+    let mem3 = dir.path().join("tsv.sqlite");
+    tm(&mem3).arg("import").arg(&tsv).assert().success();
+    assert_eq!(texts(&mem3), texts(&mem));
 }
 
 #[test]

@@ -50,6 +50,9 @@ pub struct Args {
     /// links instead of aligning, and with --store store exactly them
     #[arg(long, value_name = "FILE.json", conflicts_with = "dict")]
     pub review: Option<PathBuf>,
+    /// Write here instead of standard output (replaced only when complete)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Source text file
     pub src: PathBuf,
     /// Target text file
@@ -83,6 +86,9 @@ impl Side {
         rules: Option<&Path>,
     ) -> anyhow::Result<Side> {
         let text = transmem::error::read_text(path)?;
+        // Bounded input, so that segmenting and aligning take bounded time.
+        let limits = super::limits::from_env()?;
+        transmem::limits::check_lines(&text, path, &limits)?;
         let pieces = if presegmented {
             segment::lines(&text)
         } else {
@@ -92,6 +98,12 @@ impl Side {
             };
             segment::document(&text, &seg)
         };
+        transmem::limits::check_segments(
+            &text,
+            pieces.iter().map(|p| p.range.clone()),
+            path,
+            &limits,
+        )?;
         Ok(Side { text, pieces })
     }
 
@@ -115,6 +127,10 @@ impl Side {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (sl, tl) = (lang_arg(&args.src_lang)?, lang_arg(&args.tgt_lang)?);
+    if let Some(o) = &args.output {
+        // Before any work: the output may not be the memory (output.rs).
+        super::output::refuse_memory_files(o, &g.memory_path())?;
+    }
     let rules = args.rules.as_deref();
     let src = Side::load(&args.src, &sl, args.presegmented, rules)?;
     let tgt = Side::load(&args.tgt, &tl, args.presegmented, rules)?;
@@ -202,7 +218,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         w.commit()?;
         eprintln!("{}", super::stored_message(new, dup, &path));
     }
-    let mut out = stdout();
+    // Produced whole, then written (output.rs: to -o complete or not at
+    // all, never over the memory); the text it comes from is in memory anyway.
+    let mut out: Vec<u8> = Vec::new();
     match args.format {
         Format::Html => {
             let title = format!("{} \u{2194} {}", args.src.display(), args.tgt.display());
@@ -259,7 +277,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             matches!(args.format, Format::Jsonl),
         )?,
     }
-    out.flush()?;
+    match &args.output {
+        Some(path) => super::output::write_bytes(path, &g.memory_path(), &out)?,
+        None => {
+            let mut stdout = stdout();
+            stdout.write_all(&out)?;
+            stdout.flush()?;
+        }
+    }
     Ok(0)
 }
 

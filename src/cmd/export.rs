@@ -1,11 +1,11 @@
 //! `transmem export`: the memory as TMX 1.4b, CSV or TSV, streamed.
 
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 
 use anyhow::Context;
 use indicatif::ProgressBar;
-use transmem::formats::Format;
+use transmem::formats::{Format, csv};
 use transmem::memory::Memory;
 
 use super::{Global, lang_arg};
@@ -29,6 +29,11 @@ pub struct Args {
     /// Start with a UTF-8 byte order mark (spreadsheet programs want it)
     #[arg(long)]
     pub bom: bool,
+    /// CSV/TSV: metadata columns after the languages, any of origin, created,
+    /// creator, changed, changer, tuid, note, context (prev:LANG and
+    /// next:LANG for each language); import reads them back
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub columns: Vec<String>,
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
@@ -43,48 +48,35 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .iter()
         .map(|l| lang_arg(l))
         .collect::<anyhow::Result<_>>()?;
+    let meta = meta_columns(&args.columns)?;
+    if !meta.is_empty() && format == Format::Tmx {
+        anyhow::bail!("--columns is for CSV and TSV (TMX carries all metadata)");
+    }
     let mem = Memory::open_existing(g.memory_path())?;
     let total = mem.unit_count()?;
     let bar = super::progress(total, 10_000, "export {wide_bar} {pos}/{len} units {eta}");
     match &args.output {
         None => {
             let out = super::stdout();
-            export(&mem, format, &langs, args.bom, out, &bar)?;
+            export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
         }
         Some(path) => {
-            // Write beside the target and rename: a failed export never
-            // leaves a half-written file where a good one was.
-            let tmp = temp_path(path);
-            let file = std::fs::File::create(&tmp).map_err(|e| transmem::Error::io(&tmp, e))?;
-            let out = BufWriter::with_capacity(1 << 20, file);
-            let done = export(&mem, format, &langs, args.bom, out, &bar).and_then(|w| {
-                w.into_inner()
-                    .map_err(|e| transmem::Error::io(&tmp, e.into_error()))?;
-                std::fs::rename(&tmp, path).map_err(|e| transmem::Error::io(path, e))
-            });
-            if let Err(e) = done {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.into());
-            }
+            // Complete or not at all, never over the memory (output.rs).
+            super::output::write_file(path, &g.memory_path(), |out| {
+                export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
+                Ok(())
+            })?;
         }
     }
     bar.finish_and_clear();
     Ok(0)
 }
 
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".{}.part", std::process::id()));
-    path.with_file_name(name)
-}
-
 fn export<W: Write>(
     mem: &Memory,
     format: Format,
     langs: &[String],
+    meta: &[Option<csv::Column>],
     bom: bool,
     out: W,
     bar: &ProgressBar,
@@ -92,6 +84,26 @@ fn export<W: Write>(
     let opts = transmem::export::Options {
         langs: langs.to_vec(),
         bom,
+        columns: meta.to_vec(),
     };
     transmem::export::export(mem, format, &opts, out, || bar.inc(1))
+}
+
+/// The `--columns` names; `None` stands for `context`.
+fn meta_columns(names: &[String]) -> anyhow::Result<Vec<Option<csv::Column>>> {
+    names
+        .iter()
+        .map(|n| {
+            let n = n.trim().to_ascii_lowercase();
+            Ok(match n.as_str() {
+                "context" => None,
+                "origin" | "created" | "creator" | "changed" | "changer" | "tuid" | "note" => {
+                    Some(csv::Column::parse(&n)?)
+                }
+                _ => anyhow::bail!(
+                    "--columns: unknown column {n:?} (expected origin, created, creator, changed, changer, tuid, note, context)"
+                ),
+            })
+        })
+        .collect()
 }

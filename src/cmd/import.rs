@@ -139,6 +139,7 @@ fn import_files(
         on_duplicate: args.on_duplicate.into(),
         ..import::Options::default()
     };
+    opts.csv.limits = super::limits::from_env()?;
     if langs.is_empty() {
         opts.csv.rename = (!named.is_empty()).then(|| named.to_vec());
     } else {

@@ -91,6 +91,10 @@ fn format(args: &Args) -> anyhow::Result<Format> {
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (from, to) = args.direction.tags()?;
     let format = format(&args)?;
+    if let Some(o) = &args.output {
+        // Before any work: the output may not be the memory (output.rs).
+        super::output::refuse_memory_files(o, &g.memory_path())?;
+    }
     let text = transmem::error::read_text(&args.file)?;
     let mem = Memory::open_existing(g.memory_path())?;
     let matcher = Matcher::load(&mem, &from, &to)?;
@@ -135,7 +139,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         Format::Tmx => write_tmx(&mut buf, &from, &to, &units)?,
     }
     match &args.output {
-        Some(p) => std::fs::write(p, &buf).map_err(|e| transmem::Error::io(p, e))?,
+        Some(p) => super::output::write_bytes(p, &g.memory_path(), &buf)?,
         None => {
             let mut out = super::stdout();
             out.write_all(&buf)?;

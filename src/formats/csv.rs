@@ -2,9 +2,12 @@
 //! metadata columns.
 //!
 //! TSV is plain: fields are split at tabs and never unquoted (translation
-//! exports often start a field with `"`). CSV follows RFC 4180 (the `csv`
-//! crate). Either may start with a UTF-8 BOM or be UTF-16 (spreadsheet
-//! "Unicode text"); a bad byte or a row with the wrong number of fields stops
+//! exports often start a field with `"`); `\t`, `\n`, `\r` and `\\` are
+//! escapes for tab, line feed, carriage return and backslash, so that text
+//! with any of them survives an export and import. CSV follows RFC 4180.
+//! Either may start with a UTF-8 BOM or be UTF-16 (spreadsheet "Unicode
+//! text", with or without BOM); a bad byte, an unclosed quote, a field or
+//! line over the [`Limits`], or a row with the wrong number of fields stops
 //! the read with the file, line and byte offset.
 
 use std::io::{BufRead, Read, Write};
@@ -12,6 +15,7 @@ use std::path::Path;
 
 use crate::error::{Error, Position, Result};
 use crate::formats::decode::{Detected, utf8_stream};
+use crate::limits::Limits;
 use crate::model::{Unit, Variant};
 
 /// What a column holds.
@@ -26,6 +30,10 @@ pub enum Column {
     Changed,
     Changer,
     Tuid,
+    /// The segment before this language's text in its document (`prev:en`).
+    Prev(String),
+    /// The segment after this language's text in its document (`next:en`).
+    Next(String),
     /// Ignored.
     Skip,
 }
@@ -43,22 +51,28 @@ impl Column {
             "changer" | "changeid" => Column::Changer,
             "tuid" | "id" => Column::Tuid,
             "-" | "skip" | "" => Column::Skip,
-            _ => Column::Lang(crate::lang::normalize_tag(n)?),
+            lower => match lower.split_once(':') {
+                Some(("prev", l)) => Column::Prev(crate::lang::normalize_tag(l)?),
+                Some(("next", l)) => Column::Next(crate::lang::normalize_tag(l)?),
+                _ => Column::Lang(crate::lang::normalize_tag(n)?),
+            },
         })
     }
 
     /// The name a header row uses for this column.
-    pub fn name(&self) -> &str {
+    pub fn name(&self) -> String {
         match self {
-            Column::Lang(l) => l,
-            Column::Origin => "origin",
-            Column::Note => "note",
-            Column::Created => "created",
-            Column::Creator => "creator",
-            Column::Changed => "changed",
-            Column::Changer => "changer",
-            Column::Tuid => "tuid",
-            Column::Skip => "-",
+            Column::Lang(l) => l.clone(),
+            Column::Origin => "origin".into(),
+            Column::Note => "note".into(),
+            Column::Created => "created".into(),
+            Column::Creator => "creator".into(),
+            Column::Changed => "changed".into(),
+            Column::Changer => "changer".into(),
+            Column::Tuid => "tuid".into(),
+            Column::Prev(l) => format!("prev:{l}"),
+            Column::Next(l) => format!("next:{l}"),
+            Column::Skip => "-".into(),
         }
     }
 }
@@ -73,6 +87,8 @@ pub struct ReadOptions {
     pub columns: Option<Vec<Column>>,
     /// With a header row: names that replace the header's, by position.
     pub rename: Option<Vec<Column>>,
+    /// Longest field and line (record) accepted.
+    pub limits: Limits,
 }
 
 /// What a read saw besides the units.
@@ -93,7 +109,7 @@ pub fn read<R: Read>(
     opts: &ReadOptions,
     mut f: impl FnMut(Unit) -> Result<()>,
 ) -> Result<ReadReport> {
-    let (stream, detected) = utf8_stream(reader, false).map_err(|e| Error::io(path, e))?;
+    let (stream, detected) = utf8_stream(reader, false).map_err(|e| io_err(path, e))?;
     let mut report = ReadReport::default();
     let mut columns = opts.columns.clone();
     let mut first_row = true;
@@ -112,7 +128,7 @@ pub fn read<R: Read>(
                                 path,
                                 pos,
                                 format!(
-                                    "header column {} is {name:?}: not a language tag nor one of origin, note, created, creator, changed, changer, tuid, -",
+                                    "header column {} is {name:?}: not a language tag nor one of origin, note, created, creator, changed, changer, tuid, prev:LANG, next:LANG, -",
                                     i + 1
                                 ),
                             )
@@ -159,9 +175,9 @@ pub fn read<R: Read>(
         check_columns(path, Position::None, c)?;
     }
     if opts.tsv {
-        read_tsv(stream, path, &detected, &mut row_fn)?;
+        read_tsv(stream, path, &detected, &opts.limits, &mut row_fn)?;
     } else {
-        read_csv(stream, path, &detected, &mut row_fn)?;
+        read_csv(stream, path, &detected, &opts.limits, &mut row_fn)?;
     }
     if report.columns.is_empty()
         && let Some(c) = &opts.columns
@@ -219,6 +235,7 @@ fn position(d: &Detected, line: u64, offset: u64) -> Position {
 
 fn row_unit(cols: &[Column], fields: Vec<String>) -> Unit {
     let mut u = Unit::default();
+    let mut context = Vec::new();
     for (c, v) in cols.iter().zip(fields) {
         let nonempty = || Some(v.clone()).filter(|s| !s.is_empty());
         match c {
@@ -242,7 +259,22 @@ fn row_unit(cols: &[Column], fields: Vec<String>) -> Unit {
             Column::Changed => u.changed = nonempty(),
             Column::Changer => u.changer = nonempty(),
             Column::Tuid => u.tuid = nonempty(),
-            Column::Skip => {}
+            Column::Prev(_) | Column::Next(_) if !v.is_empty() => context.push((c, v)),
+            Column::Prev(_) | Column::Next(_) | Column::Skip => {}
+        }
+    }
+    // Context belongs to a variant, so it is set once all texts are read; a
+    // language without text has no variant to hold it.
+    for (c, v) in context {
+        let (Column::Prev(l) | Column::Next(l)) = c else {
+            continue;
+        };
+        if let Some(var) = u.variants.iter_mut().find(|x| &x.lang == l) {
+            if matches!(c, Column::Prev(_)) {
+                var.prev = Some(v);
+            } else {
+                var.next = Some(v);
+            }
         }
     }
     u
@@ -262,12 +294,24 @@ fn io_err(path: &Path, e: std::io::Error) -> Error {
     }
 }
 
-fn read_tsv(mut r: impl BufRead, path: &Path, d: &Detected, row: &mut RowFn) -> Result<()> {
+/// Reads TSV lines, each at most `limits.line` bytes (so that a file
+/// without line breaks, such as `/dev/zero`, is refused after a bounded
+/// read), each field at most `limits.segment` bytes once unescaped.
+fn read_tsv(
+    mut r: impl BufRead,
+    path: &Path,
+    d: &Detected,
+    limits: &Limits,
+    row: &mut RowFn,
+) -> Result<()> {
     let mut buf = Vec::new();
     let (mut line, mut offset) = (0u64, 0u64);
     loop {
         buf.clear();
-        let n = r.read_until(b'\n', &mut buf).map_err(|e| io_err(path, e))?;
+        let n = (&mut r)
+            .take(limits.line as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| io_err(path, e))?;
         if n == 0 {
             return Ok(());
         }
@@ -277,50 +321,237 @@ fn read_tsv(mut r: impl BufRead, path: &Path, d: &Detected, row: &mut RowFn) -> 
         let mut bytes = &buf[..];
         if let Some(b) = bytes.strip_suffix(b"\n") {
             bytes = b.strip_suffix(b"\r").unwrap_or(b);
+        } else if n > limits.line {
+            return Err(Error::parse(
+                path,
+                position(d, line, start),
+                limits.line_msg("the line"),
+            ));
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|e| bad_utf8(path, d, line, start + e.valid_up_to() as u64))?;
-        row(line, start, text.split('\t').map(str::to_string).collect())?;
+        let mut fields = Vec::new();
+        let mut at = start;
+        for (i, raw) in text.split('\t').enumerate() {
+            let f = unescape_tsv(raw);
+            if f.len() > limits.segment {
+                return Err(Error::parse(
+                    path,
+                    position(d, line, at),
+                    limits.segment_msg(&format!("field {}", i + 1), f.len()),
+                ));
+            }
+            at += raw.len() as u64 + 1;
+            fields.push(f);
+        }
+        row(line, start, fields)?;
     }
 }
 
-fn read_csv(r: impl BufRead, path: &Path, d: &Detected, row: &mut RowFn) -> Result<()> {
-    let mut rdr = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(r);
-    let mut rec = ::csv::ByteRecord::new();
-    loop {
-        let more = rdr.read_byte_record(&mut rec).map_err(|e| {
-            let pos = e.position().map(|p| position(d, p.line(), p.byte()));
-            match e.into_kind() {
-                ::csv::ErrorKind::Io(io) => io_err(path, io),
-                other => Error::parse(path, pos.unwrap_or(Position::None), format!("{other:?}")),
-            }
-        })?;
-        if !more {
-            return Ok(());
-        }
-        let (line, byte) = rec
-            .position()
-            .map(|p| (p.line(), p.byte()))
-            .unwrap_or((0, 0));
-        let mut fields = Vec::with_capacity(rec.len());
-        let mut at = byte;
-        for f in rec.iter() {
-            let s = std::str::from_utf8(f)
-                .map_err(|e| bad_utf8(path, d, line, at + e.valid_up_to() as u64))?;
-            at += f.len() as u64 + 1;
-            fields.push(s.to_string());
-        }
-        row(line, byte, fields)?;
+/// TSV escapes (those of "linear TSV", as PostgreSQL and MySQL write
+/// them): `\t`, `\n`, `\r` and `\\` stand for tab, line feed, carriage
+/// return and backslash; a backslash before anything else is kept as is.
+pub fn escape_tsv(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['\t', '\n', '\r', '\\']) {
+        return s.into();
     }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
+/// The inverse of [`escape_tsv`].
+pub fn unescape_tsv(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let mut ahead = chars.clone();
+        match ahead.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('\\') => out.push('\\'),
+            _ => {
+                out.push('\\');
+                continue;
+            }
+        }
+        chars = ahead;
+    }
+    out
+}
+
+/// Where a CSV field is in its record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CsvState {
+    /// At the start of a field (a quote here opens a quoted field).
+    FieldStart,
+    /// In an unquoted field (a quote here is an ordinary character).
+    Unquoted,
+    /// In a quoted field.
+    Quoted,
+    /// Just after a quote inside a quoted field: a second quote is a literal
+    /// quote, anything else closes the field.
+    QuoteInQuoted,
+}
+
+/// Reads RFC 4180 CSV as the `csv` crate did before (a quote opens a quoted
+/// field only at the field's start, text after a closing quote is kept,
+/// CR, LF and CRLF end records, empty lines are skipped), with what that
+/// crate cannot do: a quoted field still open at the end of the file is an
+/// error naming the opening quote (the crate silently took the rest of the
+/// file as that field), and fields and records are refused as soon as they
+/// pass `limits` (the crate buffers a record whole, however long).
+fn read_csv(
+    mut r: impl BufRead,
+    path: &Path,
+    d: &Detected,
+    limits: &Limits,
+    row: &mut RowFn,
+) -> Result<()> {
+    // Each field with the offset where it starts.
+    let mut fields: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut field: Vec<u8> = Vec::new();
+    let mut field_at = 0u64;
+    let mut state = CsvState::FieldStart;
+    // Line (1-based) and offset of the next byte, of the record start, of
+    // the open quote.
+    let (mut line, mut offset) = (1u64, 0u64);
+    let (mut rec_line, mut rec_at) = (1u64, 0u64);
+    let mut quote_at = (1u64, 0u64);
+    let mut in_record = false;
+    let mut after_cr = false;
+    let finish_field = |fields: &mut Vec<(u64, Vec<u8>)>, field: &mut Vec<u8>, at: u64| {
+        fields.push((at, std::mem::take(field)));
+    };
+    let mut emit = |fields: &mut Vec<(u64, Vec<u8>)>, rec_line: u64, rec_at: u64| -> Result<()> {
+        let mut out = Vec::with_capacity(fields.len());
+        for (i, (start, f)) in fields.drain(..).enumerate() {
+            let s = String::from_utf8(f).map_err(|e| {
+                // Exact for unquoted fields; in a quoted one, off by the
+                // quote and any doubled quotes before the bad byte.
+                let at = start + e.utf8_error().valid_up_to() as u64;
+                Error::encoding(
+                    path,
+                    position(d, rec_line, at),
+                    format!("invalid UTF-8 in field {}", i + 1),
+                )
+            })?;
+            out.push(s);
+        }
+        row(rec_line, rec_at, out)
+    };
+    loop {
+        let buf = r.fill_buf().map_err(|e| io_err(path, e))?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len();
+        for &b in buf {
+            let at = offset;
+            offset += 1;
+            if std::mem::take(&mut after_cr) && b == b'\n' {
+                line += 1;
+                continue;
+            }
+            if !in_record {
+                if b == b'\n' || b == b'\r' {
+                    // An empty line: no record.
+                    after_cr = b == b'\r';
+                    line += u64::from(b == b'\n');
+                    continue;
+                }
+                in_record = true;
+                (rec_line, rec_at) = (line, at);
+                field_at = at;
+            }
+            if at - rec_at >= limits.line as u64 {
+                return Err(Error::parse(
+                    path,
+                    position(d, rec_line, rec_at),
+                    limits.line_msg("the record"),
+                ));
+            }
+            let mut end_record = false;
+            match state {
+                CsvState::FieldStart if b == b'"' => {
+                    state = CsvState::Quoted;
+                    quote_at = (line, at);
+                }
+                CsvState::Quoted if b == b'"' => state = CsvState::QuoteInQuoted,
+                CsvState::Quoted => field.push(b),
+                CsvState::QuoteInQuoted if b == b'"' => {
+                    field.push(b);
+                    state = CsvState::Quoted;
+                }
+                CsvState::FieldStart | CsvState::Unquoted | CsvState::QuoteInQuoted => match b {
+                    b',' => {
+                        finish_field(&mut fields, &mut field, field_at);
+                        state = CsvState::FieldStart;
+                        field_at = at + 1;
+                    }
+                    b'\n' | b'\r' => end_record = true,
+                    _ => {
+                        field.push(b);
+                        state = CsvState::Unquoted;
+                    }
+                },
+            }
+            if b == b'\n' {
+                line += 1;
+            }
+            if field.len() > limits.segment {
+                return Err(Error::parse(
+                    path,
+                    position(d, line, field_at),
+                    limits.segment_msg(&format!("field {}", fields.len() + 1), field.len()),
+                ));
+            }
+            if end_record {
+                after_cr = b == b'\r';
+                finish_field(&mut fields, &mut field, field_at);
+                emit(&mut fields, rec_line, rec_at)?;
+                state = CsvState::FieldStart;
+                in_record = false;
+            }
+        }
+        r.consume(n);
+    }
+    if state == CsvState::Quoted {
+        let (l, at) = quote_at;
+        return Err(Error::parse(
+            path,
+            position(d, l, at),
+            "this quote opens a field that is never closed (the file ends inside it)",
+        ));
+    }
+    if in_record {
+        finish_field(&mut fields, &mut field, field_at);
+        emit(&mut fields, rec_line, rec_at)?;
+    }
+    Ok(())
 }
 
 /// Streams units into CSV or TSV with a header row.
 pub struct Writer<W: Write> {
     out: W,
     tsv: bool,
+    columns: Vec<Column>,
     langs: Vec<String>,
     line: Vec<u8>,
 }
@@ -328,18 +559,35 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// Writes the header row of `langs`; `bom` first writes a UTF-8 BOM
     /// (spreadsheet programs need it to read UTF-8).
-    pub fn new(mut out: W, langs: &[String], tsv: bool, bom: bool) -> Result<Self> {
+    pub fn new(out: W, langs: &[String], tsv: bool, bom: bool) -> Result<Self> {
+        let columns: Vec<Column> = langs.iter().cloned().map(Column::Lang).collect();
+        Writer::with_columns(out, &columns, tsv, bom)
+    }
+
+    /// Like [`Writer::new`] with any columns: languages, metadata
+    /// (`origin`, dates, creator, ...) and context (`prev:LANG`,
+    /// `next:LANG`), in the given order. What it writes, [`read`] reads back.
+    pub fn with_columns(mut out: W, columns: &[Column], tsv: bool, bom: bool) -> Result<Self> {
         if bom {
             out.write_all(b"\xEF\xBB\xBF")
                 .map_err(|e| Error::io("<output>", e))?;
         }
+        let langs = columns
+            .iter()
+            .filter_map(|c| match c {
+                Column::Lang(l) => Some(l.clone()),
+                _ => None,
+            })
+            .collect();
         let mut w = Writer {
             out,
             tsv,
-            langs: langs.to_vec(),
+            columns: columns.to_vec(),
+            langs,
             line: Vec::new(),
         };
-        let header: Vec<&str> = langs.iter().map(String::as_str).collect();
+        let names: Vec<String> = columns.iter().map(Column::name).collect();
+        let header: Vec<&str> = names.iter().map(String::as_str).collect();
         w.row(&header)?;
         Ok(w)
     }
@@ -351,19 +599,15 @@ impl<W: Write> Writer<W> {
                 if i > 0 {
                     self.line.push(b'\t');
                 }
-                // Plain TSV cannot hold tabs or line breaks: they become spaces.
-                self.line.extend(f.bytes().map(|b| {
-                    if matches!(b, b'\t' | b'\n' | b'\r') {
-                        b' '
-                    } else {
-                        b
-                    }
-                }));
+                // Tabs, line breaks and backslashes escaped, so that an
+                // import reads back exactly this text.
+                self.line.extend(escape_tsv(f).bytes());
             }
             self.line.push(b'\n');
         } else {
-            // RFC 4180 quoting by the csv crate, the crate that reads CSV
-            // back: one CSV implementation for both directions.
+            // RFC 4180 quoting by the csv crate. (Reading is our own state
+            // machine, which the crate cannot replace: it reports neither an
+            // unclosed quote nor bounds a record's buffer.)
             let mut w = ::csv::WriterBuilder::new()
                 .terminator(::csv::Terminator::CRLF)
                 .from_writer(&mut self.line);
@@ -376,27 +620,50 @@ impl<W: Write> Writer<W> {
             .map_err(|e| Error::io("<output>", e))
     }
 
-    /// Writes `unit` as one row (the variant of each column's language, or
-    /// one it serves that has no column of its own; else an empty field). Returns false, writing nothing, when the unit has none
-    /// of the languages.
+    /// The variant a `lang` column takes: exactly that language first; a
+    /// bare `en` column also takes `en-US` unless `en-US` has a column of
+    /// its own.
+    fn variant<'u>(&self, unit: &'u Unit, l: &str) -> Option<&'u Variant> {
+        unit.variants.iter().find(|v| v.lang == l).or_else(|| {
+            unit.variants
+                .iter()
+                .find(|v| crate::lang::serves(l, &v.lang) && !self.langs.contains(&v.lang))
+        })
+    }
+
+    /// Writes `unit` as one row (the variant of each language column, or one
+    /// it serves that has no column of its own; else an empty field).
+    /// Returns false, writing nothing, when the unit has none of the
+    /// languages.
     pub fn write_unit(&mut self, unit: &Unit) -> Result<bool> {
-        let texts: Vec<&str> = self
+        if self
             .langs
             .iter()
-            .map(|l| {
-                // Exact language first; a bare `en` column also takes `en-US`
-                // unless `en-US` has a column of its own.
-                let v = unit.variants.iter().find(|v| &v.lang == l).or_else(|| {
-                    unit.variants
-                        .iter()
-                        .find(|v| crate::lang::serves(l, &v.lang) && !self.langs.contains(&v.lang))
-                });
-                v.map(|v| v.text.as_str()).unwrap_or("")
-            })
-            .collect();
-        if texts.iter().all(|t| t.is_empty()) {
+            .all(|l| self.variant(unit, l).is_none_or(|v| v.text.is_empty()))
+        {
             return Ok(false);
         }
+        let notes = unit.notes.join("\n");
+        let texts: Vec<&str> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let text = match c {
+                    Column::Lang(l) => self.variant(unit, l).map(|v| v.text.as_str()),
+                    Column::Prev(l) => self.variant(unit, l).and_then(|v| v.prev.as_deref()),
+                    Column::Next(l) => self.variant(unit, l).and_then(|v| v.next.as_deref()),
+                    Column::Origin => unit.origin.as_deref(),
+                    Column::Note => Some(notes.as_str()),
+                    Column::Created => unit.created.as_deref(),
+                    Column::Creator => unit.creator.as_deref(),
+                    Column::Changed => unit.changed.as_deref(),
+                    Column::Changer => unit.changer.as_deref(),
+                    Column::Tuid => unit.tuid.as_deref(),
+                    Column::Skip => None,
+                };
+                text.unwrap_or("")
+            })
+            .collect();
         self.row(&texts).map(|_| true)
     }
 
@@ -437,6 +704,48 @@ mod tests {
         assert!(!w.write_unit(&unit(&[("de", "Farbe")])).unwrap());
         let out = String::from_utf8(w.finish().unwrap()).unwrap();
         assert_eq!(out, "en\ten-US\tru\n\tcolor\tцвет\ncolour\t\t\n");
+    }
+
+    #[test]
+    fn tsv_escapes_round_trip_and_leave_other_backslashes() {
+        for text in [
+            "a\tb",
+            "x\ny\r\n",
+            "C:\\new\\",
+            "\\t literally",
+            "end\\",
+            "plain",
+        ] {
+            assert_eq!(unescape_tsv(&escape_tsv(text)), text, "{text:?}");
+            assert!(!escape_tsv(text).contains(['\t', '\n', '\r']));
+        }
+        assert_eq!(unescape_tsv("C:\\data \\x \\"), "C:\\data \\x \\");
+        assert_eq!(unescape_tsv("a\\\\n"), "a\\n");
+    }
+
+    #[test]
+    fn a_long_tsv_field_is_placed_at_its_raw_offset() {
+        let opts = ReadOptions {
+            tsv: true,
+            limits: Limits {
+                segment: 4,
+                line: 100,
+            },
+            ..Default::default()
+        };
+        // The first field is 6 raw bytes but 3 unescaped.
+        let err = read(
+            &b"en\tru\n\\n\\t\\r\ttoo long\n"[..],
+            Path::new("x"),
+            &opts,
+            |_| Ok(()),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("x:2 (byte 13): field 2 is longer"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn utf8_stream<'a, R: Read + 'a>(
 ) -> io::Result<(Box<dyn BufRead + 'a>, Detected)> {
     let mut head = Vec::with_capacity(SNIFF);
     (&mut inner).take(SNIFF as u64).read_to_end(&mut head)?;
-    let (encoding, bom_len) = sniff(&head, xml);
+    let (encoding, bom_len) = sniff(&head, xml)?;
     let rest = io::Cursor::new(head.split_off(bom_len)).chain(inner);
     let detected = Detected {
         encoding,
@@ -55,26 +55,63 @@ pub fn utf8_stream<'a, R: Read + 'a>(
     Ok((stream, detected))
 }
 
-/// BOM first, then UTF-16 without BOM by the shape of `<?`, then the XML
-/// declaration's `encoding` for ASCII-compatible input.
-fn sniff(head: &[u8], xml: bool) -> (&'static Encoding, usize) {
+/// BOM first, then UTF-16 without BOM by the shape of `<?` or by its NUL
+/// bytes, then the XML declaration's `encoding` for ASCII-compatible input;
+/// a declared encoding transmem cannot decode is an error, never UTF-8.
+fn sniff(head: &[u8], xml: bool) -> io::Result<(&'static Encoding, usize)> {
     if let Some((enc, len)) = Encoding::for_bom(head) {
-        return (enc, len);
+        return Ok((enc, len));
     }
     match head {
-        [0x3C, 0x00, b, 0x00, ..] if *b != 0 => return (UTF_16LE, 0),
-        [0x00, 0x3C, 0x00, b, ..] if *b != 0 => return (UTF_16BE, 0),
+        [0x3C, 0x00, b, 0x00, ..] if *b != 0 => return Ok((UTF_16LE, 0)),
+        [0x00, 0x3C, 0x00, b, ..] if *b != 0 => return Ok((UTF_16BE, 0)),
         _ => {}
+    }
+    if let Some(enc) = utf16_by_nuls(head) {
+        return Ok((enc, 0));
     }
     if xml && let Some(label) = declared_encoding(head) {
         match Encoding::for_label(label.as_bytes()) {
             // A declaration saying UTF-16 on single-byte text is a lie some
             // tools tell after re-saving; the bytes win.
-            Some(enc) if enc != UTF_16LE && enc != UTF_16BE => return (enc.output_encoding(), 0),
-            _ => {}
+            Some(enc) if enc == UTF_16LE || enc == UTF_16BE => {}
+            // encoding_rs maps some labels (ISO-2022-KR, HZ, ...) to the
+            // "replacement" encoding, which decodes everything to U+FFFD.
+            Some(enc) if enc != encoding_rs::REPLACEMENT => return Ok((enc.output_encoding(), 0)),
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the XML declaration names encoding {label:?}, which transmem cannot read (UTF-8, UTF-16 and the WHATWG encodings such as windows-1252, ISO-8859-x, Shift_JIS are read)"
+                    ),
+                ));
+            }
         }
     }
-    (UTF_8, 0)
+    Ok((UTF_8, 0))
+}
+
+/// UTF-16 without a BOM, told by its NUL bytes: text in UTF-8 (or any
+/// single-byte encoding) holds no NUL, while UTF-16 has one in every ASCII
+/// character (tabs, line ends and digits even in Cyrillic text), all on the
+/// same side of each byte pair. At least two such NULs and almost none on
+/// the other side, so that a stray U+0000 or a file of zeros is not taken
+/// for UTF-16.
+fn utf16_by_nuls(head: &[u8]) -> Option<&'static Encoding> {
+    let (mut even, mut odd) = (0usize, 0usize);
+    for pair in head.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    let pairs = head.len() / 2;
+    let clear = |many: usize, few: usize| many >= 2 && many * 16 >= pairs && few * 8 <= many;
+    if clear(odd, even) {
+        Some(UTF_16LE)
+    } else if clear(even, odd) {
+        Some(UTF_16BE)
+    } else {
+        None
+    }
 }
 
 /// The `encoding` pseudo-attribute of a leading `<?xml ...?>`, if any.

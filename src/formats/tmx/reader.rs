@@ -16,6 +16,7 @@ use quick_xml::events::{BytesStart, Event};
 use super::{CTRL_PH_TYPE, Header, PROP_ALT, PROP_NEXT, PROP_ORIGIN, PROP_PREV};
 use crate::error::{Error, Position, Result};
 use crate::formats::decode::{Detected, utf8_stream};
+use crate::limits::Limits;
 use crate::model::{Unit, Variant};
 
 /// What a read saw besides the units.
@@ -43,11 +44,31 @@ pub fn read_units<R: Read>(
     path: &Path,
     f: impl FnMut(&Header, Unit) -> Result<()>,
 ) -> Result<ReadReport> {
-    let (stream, detected) = utf8_stream(reader, true).map_err(|e| Error::io(path, e))?;
+    read_units_with(reader, path, &Limits::default(), f)
+}
+
+/// Like [`read_units`], refusing a segment, prop or note longer than
+/// `limits.segment` and a run of more than `limits.line` bytes without
+/// markup, as soon as it is seen.
+pub fn read_units_with<R: Read>(
+    reader: R,
+    path: &Path,
+    limits: &Limits,
+    f: impl FnMut(&Header, Unit) -> Result<()>,
+) -> Result<ReadReport> {
+    let (stream, detected) = utf8_stream(reader, true).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            // The XML declaration, on the first line.
+            Error::encoding(path, Position::Line(1), e.to_string())
+        } else {
+            Error::io(path, e)
+        }
+    })?;
     let mut p = Parser {
         path,
         detected,
-        xml: quick_xml::Reader::from_reader(Tracked::new(stream)),
+        limits: *limits,
+        xml: quick_xml::Reader::from_reader(Tracked::new(stream, limits.line)),
         report: ReadReport::default(),
         stack: Vec::new(),
         unit: None,
@@ -120,6 +141,7 @@ struct Meta {
 struct Parser<'p, R: BufRead> {
     path: &'p Path,
     detected: Detected,
+    limits: Limits,
     xml: quick_xml::Reader<Tracked<R>>,
     report: ReadReport,
     stack: Vec<El>,
@@ -220,6 +242,24 @@ impl<R: BufRead> Parser<'_, R> {
         match e {
             quick_xml::Error::Io(io) => {
                 let msg = io.to_string();
+                if let Some((at, what)) = self.xml.get_ref().refused {
+                    let msg = match what {
+                        Refused::Nul => {
+                            "U+0000 (NUL) is not allowed in XML: the document is not well-formed"
+                                .to_string()
+                        }
+                        // Text that long inside a segment is over the segment
+                        // limit too, which is the clearer message.
+                        Refused::Run if self.seg.is_some() => self
+                            .limits
+                            .segment_msg("the text of this <seg>", self.limits.line),
+                        Refused::Run if self.meta.is_some() => self
+                            .limits
+                            .segment_msg("this prop or note", self.limits.line),
+                        Refused::Run => self.limits.line_msg("text or markup without any <"),
+                    };
+                    return self.err(at, msg);
+                }
                 if io.kind() == std::io::ErrorKind::InvalidData {
                     // Transcoding error: the message holds the file offset.
                     Error::encoding(self.path, Position::None, msg)
@@ -307,7 +347,7 @@ impl<R: BufRead> Parser<'_, R> {
             }
             return Ok(());
         }
-        let el = element(&name);
+        let mut el = element(&name);
         let parent = self.stack.last().copied();
         match (el, parent) {
             (El::Tmx, None) => {
@@ -410,7 +450,12 @@ impl<R: BufRead> Parser<'_, R> {
                 }
                 self.meta = Some(meta);
             }
-            _ => {}
+            (El::Body, Some(El::Tmx)) => {}
+            // A TMX element where it does not belong (a <tu> in <header> or
+            // in another <tu>, a <tuv> outside <tu>, ...) is an unknown
+            // element: skipped with its content, so that it can neither be
+            // counted as a unit nor take over the unit around it.
+            _ => el = El::Other,
         }
         if !empty {
             self.stack.push(el);
@@ -422,20 +467,42 @@ impl<R: BufRead> Parser<'_, R> {
         Ok(())
     }
 
-    fn text(&mut self, s: &str, _start: u64) -> Result<()> {
-        if let Some(seg) = self.seg.as_mut() {
+    fn text(&mut self, s: &str, start: u64) -> Result<()> {
+        let limits = self.limits;
+        let over = if let Some(seg) = self.seg.as_mut() {
             if let Some(ctrl) = seg.ctrl.as_mut() {
                 ctrl.push_str(s);
-                return Ok(());
+                let len = ctrl.len();
+                (len > limits.segment).then(|| limits.segment_msg("an x-ctrl code", len))
+            } else {
+                if seg.code_depth == 0 {
+                    seg.text.push_str(s);
+                }
+                escape_into(&mut seg.markup, s, false);
+                // Codes and escapes make markup longer than its text; four
+                // times the text limit still bounds the memory.
+                if seg.text.len() > limits.segment {
+                    Some(limits.segment_msg("the text of this <seg>", seg.text.len()))
+                } else if seg.markup.len() > limits.segment.saturating_mul(4) {
+                    Some(format!(
+                        "the markup of this <seg> is longer than 4 times the segment limit of {} bytes (raise it with TRANSMEM_MAX_SEGMENT)",
+                        limits.segment
+                    ))
+                } else {
+                    None
+                }
             }
-            if seg.code_depth == 0 {
-                seg.text.push_str(s);
-            }
-            escape_into(&mut seg.markup, s, false);
         } else if let Some(meta) = self.meta.as_mut() {
             meta.text.push_str(s);
+            let len = meta.text.len();
+            (len > limits.segment).then(|| limits.segment_msg("this prop or note", len))
+        } else {
+            None
+        };
+        match over {
+            Some(msg) => Err(self.err(start, msg)),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     fn close(
@@ -599,6 +666,13 @@ pub(crate) fn escape_into(out: &mut String, s: &str, attr: bool) {
 /// offset can be turned into a line number without a second pass.
 struct Tracked<R> {
     inner: R,
+    /// Longest run of bytes without `<` let through.
+    max_run: usize,
+    /// Bytes consumed since the last `<`.
+    run: usize,
+    /// Why and where (stream offset) reading stopped: set when consumed bytes
+    /// hold a NUL or too long a run, returned as an error by the next read.
+    refused: Option<(u64, Refused)>,
     window: Vec<u8>,
     /// Stream offset of `window[0]`.
     window_start: u64,
@@ -610,10 +684,23 @@ struct Tracked<R> {
 /// inside one element is reported by offset only).
 const WINDOW: usize = 4 << 20;
 
+/// What [`Tracked`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    /// U+0000: never well-formed in XML 1.0 or 1.1, in any form.
+    Nul,
+    /// More than the line limit without `<`: no event (text, tag, comment)
+    /// is that long in a real file, and quick-xml would buffer it whole.
+    Run,
+}
+
 impl<R: BufRead> Tracked<R> {
-    fn new(inner: R) -> Self {
+    fn new(inner: R, max_run: usize) -> Self {
         Tracked {
             inner,
+            max_run,
+            run: 0,
+            refused: None,
             window: Vec::new(),
             window_start: 0,
             lines_before: 0,
@@ -657,13 +744,36 @@ impl<R: BufRead> Read for Tracked<R> {
 
 impl<R: BufRead> BufRead for Tracked<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.refused.is_some() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "input refused",
+            ));
+        }
         self.inner.fill_buf()
     }
 
     fn consume(&mut self, amt: usize) {
         if let Ok(buf) = self.inner.fill_buf() {
             let n = amt.min(buf.len());
-            self.window.extend_from_slice(&buf[..n]);
+            let chunk = &buf[..n];
+            let at = self.window_start + self.window.len() as u64;
+            // `contains` is a memchr; the position is only needed when it hits.
+            if chunk.contains(&0)
+                && let Some(i) = chunk.iter().position(|&b| b == 0)
+            {
+                self.refused.get_or_insert((at + i as u64, Refused::Nul));
+            }
+            match chunk.iter().rposition(|&b| b == b'<') {
+                Some(i) => self.run = n - i - 1,
+                None => self.run += n,
+            }
+            if self.run > self.max_run {
+                // At the `<` that opened the tag or element the run is in.
+                let from = (at + n as u64 - self.run as u64).saturating_sub(1);
+                self.refused.get_or_insert((from, Refused::Run));
+            }
+            self.window.extend_from_slice(chunk);
         }
         self.inner.consume(amt);
         if self.window.len() > 2 * WINDOW {
@@ -735,6 +845,21 @@ mod tests {
             e.contains("t.tmx:2 (byte 16): <tuv> without xml:lang"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn misplaced_elements_are_skipped_not_counted() {
+        // Before: the inner <tu> emitted the outer unit half-read and the
+        // outer one was counted as a second <tu>; a <tu> in <header> was
+        // counted but never passed on.
+        let doc = r#"<tmx><header><tu><tuv xml:lang="de"><seg>h</seg></tuv></tu></header><body>
+            <tu><tuv xml:lang="en"><seg>a</seg></tuv><tu><tuv xml:lang="fr"><seg>x</seg></tuv></tu><tuv xml:lang="ru"><seg>б</seg></tuv></tu>
+            <tuv xml:lang="it"><seg>stray</seg></tuv></body></tmx>"#;
+        let (r, us) = units(doc).unwrap();
+        assert_eq!((r.tus, r.empty, us.len()), (1, 0, 1));
+        let langs: Vec<&str> = us[0].variants.iter().map(|v| v.lang.as_str()).collect();
+        assert_eq!(langs, ["en", "ru"]);
+        assert_eq!(us[0].variants[1].text, "б");
     }
 
     #[test]
