@@ -51,6 +51,10 @@ pub struct Extract {
     /// Also use long lowercase words (cognates), worthwhile when both sides
     /// share a script (de–fr, en–fr), noise otherwise.
     pub lowercase_words: bool,
+    /// The language capitalises common nouns (German): a capital inside a
+    /// sentence is then no sign of a name, and such words are treated like
+    /// lowercase ones.
+    pub capitalised_nouns: bool,
 }
 
 fn hash(tag: u8, s: &str) -> u64 {
@@ -419,7 +423,7 @@ pub fn extract(text: &str, ex: Extract) -> Vec<Anchor> {
             push(&mut out, hash(b'a', &t), Kind::Acronym, 1.5, t);
             continue;
         }
-        let capital = word.chars().next().is_some_and(char::is_uppercase);
+        let capital = !ex.capitalised_nouns && word.chars().next().is_some_and(char::is_uppercase);
         let letters = word.chars().count();
         let passive = !(capital || ex.lowercase_words && letters >= 6);
         if passive && letters < 4 {
@@ -599,6 +603,7 @@ mod tests {
                 text,
                 Extract {
                     lowercase_words: true,
+                    ..Extract::default()
                 },
             );
             assert!(a.windows(2).all(|w| w[0].key <= w[1].key));
@@ -613,12 +618,14 @@ mod tests {
             "die expedition erreichte den gipfel",
             Extract {
                 lowercase_words: true,
+                ..Extract::default()
             },
         );
         let fr = extract(
             "l'expédition atteignit le sommet",
             Extract {
                 lowercase_words: true,
+                ..Extract::default()
             },
         );
         assert!(shared(&de, &fr) > 0.0);

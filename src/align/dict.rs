@@ -23,11 +23,16 @@ pub const STEM: usize = 5;
 const MAX_IDS: usize = 8;
 
 /// A bilingual dictionary indexed by stems.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Dict {
     src: HashMap<String, Vec<u32>>,
     tgt: HashMap<String, Vec<u32>>,
     entries: u32,
+    /// Top bits of this dictionary's anchor keys, so that the anchors of
+    /// two dictionaries never meet.
+    tag: u64,
+    /// Weight of this dictionary's anchors.
+    weight: f32,
 }
 
 /// The stem of a word: up to [`STEM`] letters, dropping the last two (an
@@ -50,7 +55,90 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
+impl Default for Dict {
+    fn default() -> Self {
+        Dict {
+            src: HashMap::new(),
+            tgt: HashMap::new(),
+            entries: 0,
+            tag: 1 << 63,
+            weight: 0.4,
+        }
+    }
+}
+
 impl Dict {
+    /// Learns a dictionary from aligned sentence pairs: stem pairs that
+    /// occur together in at least `min_count` pairs with a Dice
+    /// coefficient `2·c(s,t) / (c(s) + c(t))` of at least `min_dice`.
+    /// Stems found in more than a tenth of the pairs (function words) are
+    /// left out: they pair with everything. Each source stem keeps its best
+    /// partners only.
+    pub fn learn(pairs: &[(&str, &str)], min_count: u32, min_dice: f64) -> Dict {
+        let mut d = Dict {
+            tag: 3 << 62,
+            weight: 0.4,
+            ..Dict::default()
+        };
+        let stems = |t: &str| {
+            let mut v: Vec<String> = words(t).filter_map(stem).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let sides: Vec<(Vec<String>, Vec<String>)> =
+            pairs.iter().map(|(a, b)| (stems(a), stems(b))).collect();
+        let (mut cs, mut ct) = (HashMap::<&str, u32>::new(), HashMap::<&str, u32>::new());
+        for (a, b) in &sides {
+            for x in a {
+                *cs.entry(x).or_default() += 1;
+            }
+            for y in b {
+                *ct.entry(y).or_default() += 1;
+            }
+        }
+        let common = (pairs.len() / 10).max(3) as u32;
+        let keep = |c: &HashMap<&str, u32>, w: &str| {
+            c.get(w).is_some_and(|&k| k >= min_count && k <= common)
+        };
+        let mut joint: HashMap<(&str, &str), u32> = HashMap::new();
+        for (a, b) in &sides {
+            for x in a.iter().filter(|x| keep(&cs, x)) {
+                for y in b.iter().filter(|y| keep(&ct, y)) {
+                    *joint.entry((x, y)).or_default() += 1;
+                }
+            }
+        }
+        let mut best: HashMap<&str, (f64, Vec<&str>)> = HashMap::new();
+        for (&(x, y), &c) in &joint {
+            if c < min_count {
+                continue;
+            }
+            let dice = 2.0 * f64::from(c) / f64::from(cs[x] + ct[y]);
+            if dice < min_dice {
+                continue;
+            }
+            let e = best.entry(x).or_insert((0.0, Vec::new()));
+            if dice > e.0 + 1e-9 {
+                *e = (dice, vec![y]);
+            } else if (dice - e.0).abs() <= 1e-9 {
+                e.1.push(y);
+            }
+        }
+        let mut heads: Vec<_> = best.into_iter().collect();
+        heads.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (x, (_, mut ys)) in heads {
+            ys.sort_unstable();
+            for y in ys {
+                let id = d.entries;
+                d.src.entry(x.to_string()).or_default().push(id);
+                d.tgt.entry(y.to_string()).or_default().push(id);
+                d.entries += 1;
+            }
+        }
+        d
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries as usize
@@ -179,9 +267,9 @@ impl Dict {
         ids.dedup();
         out.extend(ids.into_iter().map(|id| Anchor {
             // Dictionary keys live in their own range: the top bit set.
-            key: (1 << 63) | u64::from(id),
+            key: self.tag | u64::from(id),
             kind: Kind::Dict,
-            weight: 0.4,
+            weight: self.weight,
             form: String::new(),
             passive: false,
         }));
@@ -228,6 +316,34 @@ mod tests {
         assert_eq!(a.len(), 2);
         assert!((shared(&a, &b) - 0.8).abs() < 1e-6);
         assert_eq!(shared(&a, &c), 0.0);
+    }
+
+    #[test]
+    fn learns_word_pairs_that_recur_together() {
+        // "berg" and "montagne" meet in three pairs; the other words at most once.
+        let pairs = [
+            ("Der Berg ist hoch", "La montagne est haute"),
+            ("Ein Berg im Nebel", "Une montagne dans le brouillard"),
+            ("Wir sahen den Berg", "Nous vîmes la montagne"),
+            ("Das Wasser war kalt", "L'eau était froide"),
+            ("Die Hütte stand leer", "La cabane était vide"),
+            ("Es regnete lange", "Il a plu longtemps"),
+        ];
+        let d = Dict::learn(&pairs, 2, 0.6);
+        assert_eq!(d.len(), 1, "{d:?}");
+        let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+        d.anchors("Am Berg", true, &mut a);
+        d.anchors("Sur la montagne", false, &mut b);
+        d.anchors("Dans la cabane", false, &mut c);
+        assert!(shared(&a, &b) > 0.0);
+        assert_eq!(shared(&a, &c), 0.0);
+        // Learnt anchors never meet those of a loaded dictionary.
+        let mut user = Dict::default();
+        user.add("berg", ["montagne"]);
+        let mut u = Vec::new();
+        user.anchors("Sur la montagne", false, &mut u);
+        assert_eq!(shared(&a, &u), 0.0);
+        assert!(Dict::learn(&[], 2, 0.6).is_empty());
     }
 
     #[test]
