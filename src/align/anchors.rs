@@ -29,7 +29,11 @@ pub enum Kind {
     Acronym,
     Token,
     Punct,
+    /// From a loaded dictionary: counts when shared, never as missed (no
+    /// dictionary covers every word, so an unmatched entry is no evidence).
     Dict,
+    /// From the dictionary learnt from the document itself.
+    Lexicon,
 }
 
 /// One anchor of a segment.

@@ -256,7 +256,7 @@ impl Side {
         for a in &self.anchors {
             let w: f64 = a
                 .iter()
-                .filter(|x| !x.passive)
+                .filter(|x| !x.passive && x.kind != anchors::Kind::Dict)
                 .map(|x| f64::from(x.weight))
                 .sum();
             self.weight
