@@ -194,6 +194,11 @@ fn french() {
         seg("Vraiment ? Oui. Il est arrivé le 1er mai.", "fr"),
         ["Vraiment ?", "Oui.", "Il est arrivé le 1er mai."]
     );
+    // Times: "15 h. 30"; English titles in French text.
+    assert_eq!(
+        seg("Ils partent à 15 h. 30 avec Mrs. Lee. Fin.", "fr"),
+        ["Ils partent à 15 h. 30 avec Mrs. Lee.", "Fin."]
+    );
 }
 
 #[test]

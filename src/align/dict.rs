@@ -228,10 +228,17 @@ impl Dict {
             // gzip reader decodes it whole; offsets in the index refer to the
             // decompressed text.
             let mut out = Vec::new();
-            std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut out)
-                .map_err(|e| {
-                    Error::parse(data, Position::None, format!("not a gzip (dictzip) file: {e}"))
-                })?;
+            std::io::Read::read_to_end(
+                &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+                &mut out,
+            )
+            .map_err(|e| {
+                Error::parse(
+                    data,
+                    Position::None,
+                    format!("not a gzip (dictzip) file: {e}"),
+                )
+            })?;
             bytes = out;
         }
         let mut d = Dict::default();
@@ -289,7 +296,11 @@ impl Dict {
 /// otherwise the first line after the headword does (older FreeDict
 /// articles, and articles of one sense).
 fn translations<'a>(head: &str, article: &'a str) -> impl Iterator<Item = &'a str> {
-    let mut lines: Vec<&str> = article.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let mut lines: Vec<&str> = article
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let head = head.trim();
     if lines.first().is_some_and(|l| {
         l.get(..head.len())
@@ -413,7 +424,11 @@ mod tests {
         ];
         let (mut data, mut index) = (String::new(), String::new());
         for (head, art) in &arts {
-            index.push_str(&format!("{head}\t{}\t{}\n", enc(data.len()), enc(art.len())));
+            index.push_str(&format!(
+                "{head}\t{}\t{}\n",
+                enc(data.len()),
+                enc(art.len())
+            ));
             data.push_str(art);
         }
         std::fs::write(dir.path().join("freedict-deu-fra.index"), index).expect("write");

@@ -600,11 +600,12 @@ const DE: Abbrevs = Abbrevs {
 const FR: Abbrevs = Abbrevs {
     prefix: &[
         "M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Pr", "Me", "Mgr", "St", "Ste", "av",
-        "bd", "boul", "cf", "env", "p. ex", "p.ex", "éd", "réf", "tél", "S.E", "S. E", "Cie",
+        "bd", "boul", "cf", "env", "p. ex", "p.ex", "éd", "réf", "tél", "S.E", "S. E", "Cie", "Mr",
+        "Mrs",
     ],
     numbered: &[
-        "no", "n°", "p", "pp", "t", "vol", "chap", "art", "fig", "janv", "févr", "avr", "juil",
-        "juill", "sept", "oct", "nov", "déc",
+        "h", "no", "n°", "p", "pp", "t", "vol", "chap", "art", "fig", "janv", "févr", "avr",
+        "juil", "juill", "sept", "oct", "nov", "déc",
     ],
 };
 
