@@ -20,6 +20,17 @@ fn abbreviations_that_end_a_sentence() {
         seg("Trade with the U.S. It fell again.", "en"),
         ["Trade with the U.S.", "It fell again."]
     );
+    assert_eq!(
+        seg(
+            "He lives on Baker St. The house is old. St. Ives is far.",
+            "en"
+        ),
+        [
+            "He lives on Baker St.",
+            "The house is old.",
+            "St. Ives is far."
+        ]
+    );
     // ... but not before a name.
     assert_eq!(
         seg("Acme Inc. Chairman Bo Lee spoke.", "en"),

@@ -505,6 +505,9 @@ pub fn english() -> Vec<RuleSource> {
             format!(r"(?:^|[^\p{{L}}\p{{N}}_])[ap]\.\s?m\.{CL}*"),
             r"\s+[\p{Lu}«“„]",
         ),
+        // "St." is Saint before a name and Street at the end of a sentence:
+        // "on Baker St. The house", "St. Petersburg".
+        brk_t(format!(r"{}\.{CL}*", words(&["St"])), starters.clone()),
         // Titles and other never-final abbreviations: "Mr. Smith", "e.g. a hat".
         keep(format!(r"{}\.", words(&title_too(EN_PREFIX))), ""),
         // "No. 5", "p. 55", "Dec. 31st"; "He said no. Then" still breaks.
