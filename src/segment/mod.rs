@@ -9,6 +9,7 @@
 //! [`rules`]); [`Segmenter::from_srx_file`] loads SRX 2.0 rule files instead.
 
 pub mod engine;
+pub mod learnt;
 pub mod rules;
 pub mod srx;
 

@@ -164,6 +164,13 @@ fn words<S: AsRef<str>>(list: &[S]) -> String {
         .collect();
     format!(r"(?:^|[^\p{{L}}\p{{N}}_.])(?:{})", alts.join("|"))
 }
+/// The hand-written starters followed by the learnt ones they lack.
+fn with_learnt<'a>(own: &[&'a str], learnt: &[&'a str]) -> Vec<&'a str> {
+    let mut out = own.to_vec();
+    out.extend(learnt.iter().filter(|w| !own.contains(w)));
+    out
+}
+
 /// An `after` pattern: white space, then one of `list` as a whole word
 /// (so that the pronoun "I" and the initial "I." differ).
 fn starter(list: &[&str]) -> String {
@@ -491,7 +498,7 @@ const RU_MONTHS: &[&str] = &[
 
 /// Rules for English, in order.
 pub fn english() -> Vec<RuleSource> {
-    let starters = starter(EN_STARTERS);
+    let starters = starter(&with_learnt(EN_STARTERS, super::learnt::EN_STARTERS_LEARNT));
     vec![
         // Times: "7:45 p.m. Moscow time" continues, "6 a.m. Travelers" does not.
         keep(
@@ -536,7 +543,7 @@ pub fn english() -> Vec<RuleSource> {
 
 /// Rules for Russian, in order.
 pub fn russian() -> Vec<RuleSource> {
-    let starters = starter(RU_STARTERS);
+    let starters = starter(&with_learnt(RU_STARTERS, super::learnt::RU_STARTERS_LEARNT));
     vec![
         // "и т. д. В общем": "т. д." and "т. п." end sentences.
         brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?[дп]\.", r"\s+\p{Lu}"),
