@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Sentence segmentation accuracy on the team's boundary cases (issue 3).
 # Usage: .ci/eval-segment.sh SHARED_DIR   (target/release/transmem built)
-# Fails when English or Russian accuracy drops below its floor. English is
-# capped at 96.3% by four cases that join lines across a line break, which
-# transmem never does (a line break always ends a segment); see
-# docs/segmentation.md.
+# Fails when English or Russian accuracy drops below its floor: English 97%
+# (issue 15's target; measured 98.1%, 101/103, the scorer skipping the four
+# cases that join lines across a line break), Russian 100% (measured, 40/40).
+# See docs/segmentation.md.
 set -euo pipefail
 SHARED=${1:-../shared}
 CASES_EN=$SHARED/data/sbd/sbd_en.jsonl
@@ -14,8 +14,8 @@ if [ ! -f "$CASES_EN" ] || [ ! -f "$CASES_RU" ] || [ ! -f "$SCORER" ]; then
   echo "segment eval: shared data missing, skipped"
   exit 0
 fi
-MIN_EN=93.4
-MIN_RU=97
+MIN_EN=97
+MIN_RU=100
 out=$(python3 "$SCORER" --cases "$CASES_EN" "$CASES_RU" \
   --cmd 'target/release/transmem segment --lang {lang} --format json')
 echo "$out"

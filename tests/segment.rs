@@ -552,13 +552,31 @@ fn numbers_ending_sentences_in_prose_are_not_lists() {
 }
 
 #[test]
-fn guillemet_quotations_are_not_split_but_double_quotes_are() {
+fn direct_speech_splits_alike_in_guillemets_and_double_quotes() {
+    // Issue 15: «...» direct speech that ends a sentence inside and goes on
+    // after the author's words splits where English "..." splits, so that
+    // alignment gets 1:1 units.
     assert_eq!(
         seg(
             "«Ты куда? – спросил отец. – Уже темно». Сын промолчал.",
             "ru"
         ),
-        ["«Ты куда? – спросил отец. – Уже темно».", "Сын промолчал."]
+        [
+            "«Ты куда? – спросил отец.",
+            "– Уже темно».",
+            "Сын промолчал."
+        ]
+    );
+    assert_eq!(
+        seg(
+            "\"Where to?\" asked father. \"It is dark.\" The son said nothing.",
+            "en"
+        ),
+        [
+            "\"Where to?\" asked father.",
+            "\"It is dark.\"",
+            "The son said nothing."
+        ]
     );
     assert_eq!(
         seg("\"We lost. We will try again,\" the coach said.", "en"),

@@ -8,8 +8,9 @@
 //! in English and Russian without a morphological analyser.
 //!
 //! Formats: TSV (`source TAB target`, several targets separated by `,` or
-//! `;`, `#` comments) and dictd (`NAME.index` + `NAME.dict`, uncompressed;
-//! give either file).
+//! `;`, `#` comments) and dictd (`NAME.index` + `NAME.dict` or the
+//! dictzip-compressed `NAME.dict.dz` that Debian's FreeDict packages
+//! install in /usr/share/dictd; give any of the files).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,11 +24,18 @@ pub const STEM: usize = 5;
 const MAX_IDS: usize = 8;
 
 /// A bilingual dictionary indexed by stems.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Dict {
     src: HashMap<String, Vec<u32>>,
     tgt: HashMap<String, Vec<u32>>,
     entries: u32,
+    /// Top bits of this dictionary's anchor keys, so that the anchors of
+    /// two dictionaries never meet.
+    tag: u64,
+    /// Weight of this dictionary's anchors.
+    weight: f32,
+    /// Kind of this dictionary's anchors.
+    kind: Kind,
 }
 
 /// The stem of a word: up to [`STEM`] letters, dropping the last two (an
@@ -50,7 +58,92 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
+impl Default for Dict {
+    fn default() -> Self {
+        Dict {
+            src: HashMap::new(),
+            tgt: HashMap::new(),
+            entries: 0,
+            tag: 1 << 63,
+            weight: 0.4,
+            kind: Kind::Dict,
+        }
+    }
+}
+
 impl Dict {
+    /// Learns a dictionary from aligned sentence pairs: stem pairs that
+    /// occur together in at least `min_count` pairs with a Dice
+    /// coefficient `2·c(s,t) / (c(s) + c(t))` of at least `min_dice`.
+    /// Stems found in more than a tenth of the pairs (function words) are
+    /// left out: they pair with everything. Each source stem keeps its best
+    /// partners only.
+    pub fn learn(pairs: &[(&str, &str)], min_count: u32, min_dice: f64) -> Dict {
+        let mut d = Dict {
+            tag: 3 << 62,
+            weight: 0.4,
+            kind: Kind::Lexicon,
+            ..Dict::default()
+        };
+        let stems = |t: &str| {
+            let mut v: Vec<String> = words(t).filter_map(stem).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let sides: Vec<(Vec<String>, Vec<String>)> =
+            pairs.iter().map(|(a, b)| (stems(a), stems(b))).collect();
+        let (mut cs, mut ct) = (HashMap::<&str, u32>::new(), HashMap::<&str, u32>::new());
+        for (a, b) in &sides {
+            for x in a {
+                *cs.entry(x).or_default() += 1;
+            }
+            for y in b {
+                *ct.entry(y).or_default() += 1;
+            }
+        }
+        let common = (pairs.len() / 10).max(3) as u32;
+        let keep = |c: &HashMap<&str, u32>, w: &str| {
+            c.get(w).is_some_and(|&k| k >= min_count && k <= common)
+        };
+        let mut joint: HashMap<(&str, &str), u32> = HashMap::new();
+        for (a, b) in &sides {
+            for x in a.iter().filter(|x| keep(&cs, x)) {
+                for y in b.iter().filter(|y| keep(&ct, y)) {
+                    *joint.entry((x, y)).or_default() += 1;
+                }
+            }
+        }
+        let mut best: HashMap<&str, (f64, Vec<&str>)> = HashMap::new();
+        for (&(x, y), &c) in &joint {
+            if c < min_count {
+                continue;
+            }
+            let dice = 2.0 * f64::from(c) / f64::from(cs[x] + ct[y]);
+            if dice < min_dice {
+                continue;
+            }
+            let e = best.entry(x).or_insert((0.0, Vec::new()));
+            if dice > e.0 + 1e-9 {
+                *e = (dice, vec![y]);
+            } else if (dice - e.0).abs() <= 1e-9 {
+                e.1.push(y);
+            }
+        }
+        let mut heads: Vec<_> = best.into_iter().collect();
+        heads.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (x, (_, mut ys)) in heads {
+            ys.sort_unstable();
+            for y in ys {
+                let id = d.entries;
+                d.src.entry(x.to_string()).or_default().push(id);
+                d.tgt.entry(y.to_string()).or_default().push(id);
+                d.entries += 1;
+            }
+        }
+        d
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries as usize
@@ -91,21 +184,20 @@ impl Dict {
     /// Loads a TSV or dictd dictionary (chosen by the file name).
     pub fn load(path: &Path) -> Result<Dict> {
         let name = path.to_string_lossy();
-        if name.ends_with(".dz") {
-            return Err(Error::parse(
-                path,
-                Position::None,
-                "compressed dictd files are not supported; gunzip the .dict.dz to .dict first",
-            ));
-        }
         if let Some(base) = name
             .strip_suffix(".index")
             .or_else(|| name.strip_suffix(".dict"))
+            .or_else(|| name.strip_suffix(".dict.dz"))
         {
-            return Self::load_dictd(
-                &PathBuf::from(format!("{base}.index")),
-                &PathBuf::from(format!("{base}.dict")),
-            );
+            let plain = PathBuf::from(format!("{base}.dict"));
+            let zipped = PathBuf::from(format!("{base}.dict.dz"));
+            // The file named wins; from the index, whichever data file exists.
+            let data = if name.ends_with(".dz") || (!plain.exists() && zipped.exists()) {
+                zipped
+            } else {
+                plain
+            };
+            return Self::load_dictd(&PathBuf::from(format!("{base}.index")), &data);
         }
         let text = crate::error::read_text(path)?;
         let mut d = Dict::default();
@@ -130,7 +222,25 @@ impl Dict {
     /// length` with offset and length in dictd's base64 digits.
     fn load_dictd(index: &Path, data: &Path) -> Result<Dict> {
         let idx = crate::error::read_text(index)?;
-        let bytes = std::fs::read(data).map_err(|e| Error::io(data, e))?;
+        let mut bytes = std::fs::read(data).map_err(|e| Error::io(data, e))?;
+        if data.to_string_lossy().ends_with(".dz") {
+            // dictzip is gzip whose deflate stream is cut into chunks: any
+            // gzip reader decodes it whole; offsets in the index refer to the
+            // decompressed text.
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(
+                &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+                &mut out,
+            )
+            .map_err(|e| {
+                Error::parse(
+                    data,
+                    Position::None,
+                    format!("not a gzip (dictzip) file: {e}"),
+                )
+            })?;
+            bytes = out;
+        }
         let mut d = Dict::default();
         for (k, line) in idx.lines().enumerate() {
             let bad = |msg: &str| Error::parse(index, Position::Line(k as u64 + 1), msg);
@@ -151,17 +261,7 @@ impl Dict {
                 return Err(bad("article lies outside the .dict file"));
             };
             let article = String::from_utf8_lossy(article);
-            // The article usually repeats the headword on its first line.
-            let body = article
-                .split_once('\n')
-                .map_or(article.as_ref(), |(first, rest)| {
-                    if first.trim().eq_ignore_ascii_case(head.trim()) {
-                        rest
-                    } else {
-                        article.as_ref()
-                    }
-                });
-            d.add(head, words(body).take(24));
+            d.add(head, translations(head, &article).flat_map(words).take(24));
         }
         Ok(d)
     }
@@ -179,13 +279,48 @@ impl Dict {
         ids.dedup();
         out.extend(ids.into_iter().map(|id| Anchor {
             // Dictionary keys live in their own range: the top bit set.
-            key: (1 << 63) | u64::from(id),
-            kind: Kind::Dict,
-            weight: 0.4,
+            key: self.tag | u64::from(id),
+            kind: self.kind,
+            weight: self.weight,
             form: String::new(),
             passive: false,
         }));
     }
+}
+
+/// The translations of a dictd article. The first line usually repeats the
+/// headword (FreeDict: `Berg /bɛʁk/ <n, masc>`) and is skipped. FreeDict's
+/// WikDict articles then give numbered senses (`1. montagne, mont`), each
+/// followed by a definition in the *source* language, which must not be
+/// read as translations: when numbered lines exist only they count;
+/// otherwise the first line after the headword does (older FreeDict
+/// articles, and articles of one sense).
+fn translations<'a>(head: &str, article: &'a str) -> impl Iterator<Item = &'a str> {
+    let mut lines: Vec<&str> = article
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let head = head.trim();
+    if lines.first().is_some_and(|l| {
+        l.get(..head.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(head))
+    }) {
+        lines.remove(0);
+    }
+    let numbered: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| {
+            let digits = l.bytes().take_while(u8::is_ascii_digit).count();
+            (digits > 0 && l[digits..].starts_with(". ")).then(|| &l[digits + 2..])
+        })
+        .collect();
+    let chosen = if numbered.is_empty() {
+        lines.into_iter().take(1).collect()
+    } else {
+        numbered
+    };
+    chosen.into_iter().flat_map(|l| l.split([',', ';']))
 }
 
 /// Decodes a dictd base64 number.
@@ -228,6 +363,97 @@ mod tests {
         assert_eq!(a.len(), 2);
         assert!((shared(&a, &b) - 0.8).abs() < 1e-6);
         assert_eq!(shared(&a, &c), 0.0);
+    }
+
+    #[test]
+    fn learns_word_pairs_that_recur_together() {
+        // "berg" and "montagne" meet in three pairs; the other words at most once.
+        let pairs = [
+            ("Der Berg ist hoch", "La montagne est haute"),
+            ("Ein Berg im Nebel", "Une montagne dans le brouillard"),
+            ("Wir sahen den Berg", "Nous vîmes la montagne"),
+            ("Das Wasser war kalt", "L'eau était froide"),
+            ("Die Hütte stand leer", "La cabane était vide"),
+            ("Es regnete lange", "Il a plu longtemps"),
+        ];
+        let d = Dict::learn(&pairs, 2, 0.6);
+        assert_eq!(d.len(), 1, "{d:?}");
+        let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+        d.anchors("Am Berg", true, &mut a);
+        d.anchors("Sur la montagne", false, &mut b);
+        d.anchors("Dans la cabane", false, &mut c);
+        assert!(shared(&a, &b) > 0.0);
+        assert_eq!(shared(&a, &c), 0.0);
+        // Learnt anchors never meet those of a loaded dictionary.
+        let mut user = Dict::default();
+        user.add("berg", ["montagne"]);
+        let mut u = Vec::new();
+        user.anchors("Sur la montagne", false, &mut u);
+        assert_eq!(shared(&a, &u), 0.0);
+        assert!(Dict::learn(&[], 2, 0.6).is_empty());
+    }
+
+    /// dictd base64 digits of a number.
+    fn enc(mut v: usize) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut s = Vec::new();
+        loop {
+            s.push(A[v % 64]);
+            v /= 64;
+            if v == 0 {
+                break;
+            }
+        }
+        s.reverse();
+        String::from_utf8(s).expect("ascii")
+    }
+
+    #[test]
+    fn freedict_dict_dz_as_debian_installs_it() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Articles in FreeDict's WikDict shape: a header line, numbered
+        // senses, each followed by a definition in the source language.
+        let arts = [
+            ("00-database-short", "Test-Wörterbuch\n".to_string()),
+            (
+                "berg",
+                "Berg /bɛʁk/ <n, masc>\n1. montagne, mont\ngroße Erhebung der Erde\n2. mine\nfeste Erdkruste\n".to_string(),
+            ),
+            ("hütte", "Hütte /ˈhʏtə/ <n, fem>\ncabane\nkleines einfaches Haus\n".to_string()),
+        ];
+        let (mut data, mut index) = (String::new(), String::new());
+        for (head, art) in &arts {
+            index.push_str(&format!(
+                "{head}\t{}\t{}\n",
+                enc(data.len()),
+                enc(art.len())
+            ));
+            data.push_str(art);
+        }
+        std::fs::write(dir.path().join("freedict-deu-fra.index"), index).expect("write");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(data.as_bytes()).expect("gzip");
+        std::fs::write(
+            dir.path().join("freedict-deu-fra.dict.dz"),
+            gz.finish().expect("gzip"),
+        )
+        .expect("write");
+        for name in ["freedict-deu-fra.index", "freedict-deu-fra.dict.dz"] {
+            let d = Dict::load(&dir.path().join(name)).expect(name);
+            assert_eq!(d.len(), 2, "{name}");
+            let (mut de, mut fr, mut def) = (Vec::new(), Vec::new(), Vec::new());
+            d.anchors("Am Berg steht eine Hütte", true, &mut de);
+            d.anchors("Sur la montagne, une cabane", false, &mut fr);
+            assert!((shared(&de, &fr) - 0.8).abs() < 1e-6, "{name}");
+            // The German definitions are not read as French translations.
+            d.anchors("große Erhebung, einfaches Haus", false, &mut def);
+            assert!(def.is_empty(), "{name}: {def:?}");
+        }
+        // A .dict.dz that is not gzip: an error naming the file.
+        std::fs::write(dir.path().join("freedict-deu-fra.dict.dz"), b"plain").expect("write");
+        let e = Dict::load(&dir.path().join("freedict-deu-fra.index")).expect_err("not gzip");
+        assert!(e.to_string().contains("freedict-deu-fra.dict.dz"), "{e}");
     }
 
     #[test]

@@ -195,6 +195,10 @@ impl Engine {
         let mut out = Vec::with_capacity(rules.len());
         let mut locators = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        // Rules share halves (the built-in English rules use one
+        // sentence-starter list of about 900 words in three rules): compile
+        // each distinct pattern once; compiled regexes are cheap to clone.
+        let mut cache: std::collections::HashMap<String, Pat> = std::collections::HashMap::new();
         for (index, r) in rules.iter().enumerate() {
             let err = |half: &str, msg: String| RuleError {
                 index,
@@ -202,14 +206,19 @@ impl Engine {
             };
             // On failure the half is compiled alone, so that the message
             // points into the user's pattern rather than our wrapper.
-            let half = |name: &str, src: &str, wrapped: String| -> Result<Option<Pat>, RuleError> {
-                if src.is_empty() {
-                    return Ok(None);
-                }
-                Pat::new(&wrapped)
-                    .map_err(|m| err(name, Pat::new(src).err().unwrap_or(m)))
-                    .map(Some)
-            };
+            let mut half =
+                |name: &str, src: &str, wrapped: String| -> Result<Option<Pat>, RuleError> {
+                    if src.is_empty() {
+                        return Ok(None);
+                    }
+                    if let Some(p) = cache.get(&wrapped) {
+                        return Ok(Some(p.clone()));
+                    }
+                    let p = Pat::new(&wrapped)
+                        .map_err(|m| err(name, Pat::new(src).err().unwrap_or(m)))?;
+                    cache.insert(wrapped, p.clone());
+                    Ok(Some(p))
+                };
             let before = half("beforebreak", &r.before, format!("(?:{})$", r.before))?;
             let after = half("afterbreak", &r.after, format!("^(?:{})", r.after))?;
             let locator = if r.brk && (r.locate || scan.is_none()) {
@@ -233,13 +242,20 @@ impl Engine {
         }
         // Patterns that may scan far (`.*`, negated classes) would keep the
         // whole set's scan going, so they are tested one by one instead.
-        let mut set_src = Vec::new();
+        let mut set_src: Vec<String> = Vec::new();
         let mut set_index = vec![None; rules.len()];
         for (i, r) in rules.iter().enumerate() {
             let far = r.after.contains(".*") || r.after.contains(".+") || r.after.contains("[^");
             if !r.after.is_empty() && !far && matches!(out[i].after, Some(Pat::Std(_))) {
-                set_index[i] = Some(set_src.len());
-                set_src.push(format!("^(?:{})", r.after));
+                let src = format!("^(?:{})", r.after);
+                // Equal halves share one slot of the set.
+                set_index[i] = Some(match set_src.iter().position(|x| *x == src) {
+                    Some(k) => k,
+                    None => {
+                        set_src.push(src);
+                        set_src.len() - 1
+                    }
+                });
             }
         }
         let after_set = if set_src.len() > 1 {

@@ -4,10 +4,12 @@
 //! that the aligner and the exporters keep the exact original text. A line
 //! break always ends a segment; within a line, an ordered list of SRX-style
 //! break / no-break rules decides (see [`engine`]). The built-in rules for
-//! English and Russian cascade into a language-neutral default set (see
+//! English, Russian, German, French, Spanish, Italian, Portuguese, Polish
+//! and Ukrainian cascade into a language-neutral default set (see
 //! [`rules`]); [`Segmenter::from_srx_file`] loads SRX 2.0 rule files instead.
 
 pub mod engine;
+pub mod learnt;
 pub mod rules;
 pub mod srx;
 
@@ -45,15 +47,30 @@ fn builtin(primary: &str) -> Segmenter {
 
 static EN: LazyLock<Segmenter> = LazyLock::new(|| builtin("en"));
 static RU: LazyLock<Segmenter> = LazyLock::new(|| builtin("ru"));
+static DE: LazyLock<Segmenter> = LazyLock::new(|| builtin("de"));
+static FR: LazyLock<Segmenter> = LazyLock::new(|| builtin("fr"));
+static ES: LazyLock<Segmenter> = LazyLock::new(|| builtin("es"));
+static IT: LazyLock<Segmenter> = LazyLock::new(|| builtin("it"));
+static PT: LazyLock<Segmenter> = LazyLock::new(|| builtin("pt"));
+static PL: LazyLock<Segmenter> = LazyLock::new(|| builtin("pl"));
+static UK: LazyLock<Segmenter> = LazyLock::new(|| builtin("uk"));
 static OTHER: LazyLock<Segmenter> = LazyLock::new(|| builtin(""));
 
 impl Segmenter {
-    /// The built-in rules for `lang` (a tag such as `en` or `ru-RU`); other
-    /// languages get the language-neutral default rules.
+    /// The built-in rules for `lang` (a tag such as `en` or `ru-RU`: en, ru,
+    /// de, fr, es, it, pt, pl, uk); other languages get the
+    /// language-neutral default rules.
     pub fn for_lang(lang: &str) -> Segmenter {
         match crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")) {
             "en" => EN.clone(),
             "ru" => RU.clone(),
+            "de" => DE.clone(),
+            "fr" => FR.clone(),
+            "es" => ES.clone(),
+            "it" => IT.clone(),
+            "pt" => PT.clone(),
+            "pl" => PL.clone(),
+            "uk" => UK.clone(),
             _ => OTHER.clone(),
         }
     }

@@ -9,11 +9,14 @@
 
 use super::engine::RuleSource;
 
-/// Sentence terminators.
-const T: &str = "[.?!…]";
+/// Sentence terminators: the ASCII ones, the ellipsis, and the stops of
+/// other scripts (ideographic and full-width stops, the Arabic question
+/// mark, the Devanagari danda, the Armenian and Ethiopic full stops, double
+/// marks).
+const T: &str = "[.?!…。．！？｡‼⁇⁈⁉؟।॥։።]";
 /// What may follow a terminator and still belong to the sentence: closing
 /// quotes and brackets, and invisible format/control characters.
-const CL: &str = r#"["'»”’“)\]}›\p{Cf}\x01-\x08\x0E-\x1F]"#;
+const CL: &str = r#"["'»”’“)\]}›«‹」』）\p{Cf}\x01-\x08\x0E-\x1F]"#;
 /// A list marker ending in a full stop: "1." "1.)" "a." "a.)".
 const MARK_DOT: &str = r"(?:\d{1,3}|[a-z])\.\)?";
 /// Markers inside a line: lists there rarely pass 20 items, and a bigger
@@ -52,25 +55,21 @@ pub fn scan() -> String {
 /// `.?!…` followed by closing quotes, brackets and invisible characters.
 pub fn terminator_runs(line: &str, out: &mut Vec<usize>) {
     let b = line.as_bytes();
-    let is_ellipsis = |j: usize| {
-        b.get(j) == Some(&0xE2) && b.get(j + 1) == Some(&0x80) && b.get(j + 2) == Some(&0xA6)
-    };
     let mut i = 0;
     while i < b.len() {
-        // 0xE2 is only ever a lead byte, so byte steps cannot land inside "…".
-        if !matches!(b[i], b'.' | b'?' | b'!') && !is_ellipsis(i) {
+        // Most bytes are ASCII other than the three stops: skip them fast.
+        if b[i] < 0x80 && !matches!(b[i], b'.' | b'?' | b'!') {
             i += 1;
             continue;
         }
+        // `i` is always a char boundary: it only moves by whole characters.
         let mut j = i;
-        loop {
-            if matches!(b.get(j), Some(b'.' | b'?' | b'!')) {
-                j += 1;
-            } else if is_ellipsis(j) {
-                j += 3;
-            } else {
-                break;
-            }
+        while let Some(c) = line[j..].chars().next().filter(|&c| is_stop(c)) {
+            j += c.len_utf8();
+        }
+        if j == i {
+            i += line[i..].chars().next().map_or(1, char::len_utf8);
+            continue;
         }
         for c in line[j..].chars() {
             if !is_closer(c) {
@@ -83,12 +82,36 @@ pub fn terminator_runs(line: &str, out: &mut Vec<usize>) {
     }
 }
 
+/// The characters of [`T`].
+fn is_stop(c: char) -> bool {
+    matches!(
+        c,
+        '.' | '?'
+            | '!'
+            | '…'
+            | '。'
+            | '．'
+            | '！'
+            | '？'
+            | '｡'
+            | '‼'
+            | '⁇'
+            | '⁈'
+            | '⁉'
+            | '؟'
+            | '।'
+            | '॥'
+            | '։'
+            | '።'
+    )
+}
+
 /// The characters of [`CL`]: closing quotes and brackets, C0 controls other
 /// than white space, and Unicode format characters (general category Cf).
 fn is_closer(c: char) -> bool {
     matches!(
         c,
-        '"' | '\'' | '»' | '”' | '’' | '“' | ')' | ']' | '}' | '›'
+        '"' | '\'' | '»' | '”' | '’' | '“' | ')' | ']' | '}' | '›' | '«' | '‹' | '」' | '』' | '）'
             | '\u{1}'..='\u{8}'
             | '\u{E}'..='\u{1F}'
             | '\u{AD}'
@@ -141,6 +164,13 @@ fn words<S: AsRef<str>>(list: &[S]) -> String {
         .collect();
     format!(r"(?:^|[^\p{{L}}\p{{N}}_.])(?:{})", alts.join("|"))
 }
+/// The hand-written starters followed by the learnt ones they lack.
+fn with_learnt<'a>(own: &[&'a str], learnt: &[&'a str]) -> Vec<&'a str> {
+    let mut out = own.to_vec();
+    out.extend(learnt.iter().filter(|w| !own.contains(w)));
+    out
+}
+
 /// An `after` pattern: white space, then one of `list` as a whole word
 /// (so that the pronoun "I" and the initial "I." differ).
 fn starter(list: &[&str]) -> String {
@@ -468,7 +498,7 @@ const RU_MONTHS: &[&str] = &[
 
 /// Rules for English, in order.
 pub fn english() -> Vec<RuleSource> {
-    let starters = starter(EN_STARTERS);
+    let starters = starter(&with_learnt(EN_STARTERS, super::learnt::EN_STARTERS_LEARNT));
     vec![
         // Times: "7:45 p.m. Moscow time" continues, "6 a.m. Travelers" does not.
         keep(
@@ -482,6 +512,9 @@ pub fn english() -> Vec<RuleSource> {
             format!(r"(?:^|[^\p{{L}}\p{{N}}_])[ap]\.\s?m\.{CL}*"),
             r"\s+[\p{Lu}«“„]",
         ),
+        // "St." is Saint before a name and Street at the end of a sentence:
+        // "on Baker St. The house", "St. Petersburg".
+        brk_t(format!(r"{}\.{CL}*", words(&["St"])), starters.clone()),
         // Titles and other never-final abbreviations: "Mr. Smith", "e.g. a hat".
         keep(format!(r"{}\.", words(&title_too(EN_PREFIX))), ""),
         // "No. 5", "p. 55", "Dec. 31st"; "He said no. Then" still breaks.
@@ -510,7 +543,7 @@ pub fn english() -> Vec<RuleSource> {
 
 /// Rules for Russian, in order.
 pub fn russian() -> Vec<RuleSource> {
-    let starters = starter(RU_STARTERS);
+    let starters = starter(&with_learnt(RU_STARTERS, super::learnt::RU_STARTERS_LEARNT));
     vec![
         // "и т. д. В общем": "т. д." and "т. п." end sentences.
         brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?[дп]\.", r"\s+\p{Lu}"),
@@ -531,6 +564,228 @@ pub fn russian() -> Vec<RuleSource> {
     ]
 }
 
+/// Abbreviation lists of one language: `prefix` are never the last word of
+/// a sentence (titles, "street", "for example"), `numbered` stand before a
+/// number ("Nr. 5", "S. 12", month abbreviations before a day).
+struct Abbrevs<'a> {
+    prefix: &'a [&'a str],
+    numbered: &'a [&'a str],
+}
+
+/// The rules an [`Abbrevs`] list gives.
+fn abbrev_rules(a: &Abbrevs) -> Vec<RuleSource> {
+    vec![
+        keep(format!(r"{}\.", words(&title_too(a.prefix))), ""),
+        keep(format!(r"{}\.", words(a.numbered)), r"\s*[\d(#]"),
+    ]
+}
+
+/// `a|b|c` of `list`, escaped, a space optional.
+fn alternation(list: &[&str]) -> String {
+    let alts: Vec<String> = list
+        .iter()
+        .map(|w| regex::escape(w).replace(' ', r"\s?"))
+        .collect();
+    format!("(?:{})", alts.join("|"))
+}
+
+/// An ordinal number: one or two digits and a full stop, not part of a
+/// longer number or a date written with dots.
+const ORDINAL: &str = r"(?:^|[^\p{L}\p{N}_.])\d{1,2}\.";
+
+const DE: Abbrevs = Abbrevs {
+    prefix: &[
+        "Dr", "Prof", "Hr", "Hrn", "Fr", "Frl", "St", "Str", "bzw", "z", "z.B", "z. B", "u.a",
+        "u. a", "d.h", "d. h", "vgl", "ggf", "sog", "inkl", "evtl", "ca", "Dipl", "Ing", "Hrsg",
+        "Mio", "Mrd", "Tel", "Abt", "geb", "gest", "verh", "bzgl", "zzgl", "ggü", "lt", "Ziff",
+        "i.d.R", "i. d. R", "o.g", "o. g", "s.o", "s. o", "s.u", "s. u", "u.U", "u. U", "v.a",
+        "v. a", "z.T", "z. T",
+    ],
+    numbered: &[
+        "Nr", "S", "Abs", "Art", "Bd", "Kap", "Tab", "Abb", "Jan", "Feb", "Mär", "Apr", "Jun",
+        "Jul", "Aug", "Sep", "Sept", "Okt", "Nov", "Dez",
+    ],
+};
+
+const FR: Abbrevs = Abbrevs {
+    prefix: &[
+        "M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Pr", "Me", "Mgr", "St", "Ste", "av",
+        "bd", "boul", "cf", "env", "p. ex", "p.ex", "éd", "réf", "tél", "S.E", "S. E", "Cie", "Mr",
+        "Mrs",
+    ],
+    numbered: &[
+        "h", "no", "n°", "p", "pp", "t", "vol", "chap", "art", "fig", "janv", "févr", "avr",
+        "juil", "juill", "sept", "oct", "nov", "déc",
+    ],
+};
+
+const ES: Abbrevs = Abbrevs {
+    prefix: &[
+        "Sr", "Sra", "Srta", "Sres", "Dr", "Dra", "Lic", "Ing", "Arq", "Prof", "Profa", "D", "Dña",
+        "Ud", "Uds", "Vd", "Vds", "Av", "Avda", "Pza", "p. ej", "p.ej", "aprox", "tel", "Gral",
+        "Cnel", "Excmo", "Excma", "Sto", "Sta", "Mons",
+    ],
+    numbered: &[
+        "núm", "n.º", "nº", "pág", "págs", "art", "cap", "vol", "ene", "feb", "mar", "abr", "jun",
+        "jul", "ago", "sept", "oct", "nov", "dic",
+    ],
+};
+
+const IT: Abbrevs = Abbrevs {
+    prefix: &[
+        "Sig", "Sigg", "Sig.ra", "Sig.na", "Dott", "Dott.ssa", "Prof", "Prof.ssa", "Ing", "Avv",
+        "Arch", "Geom", "Rag", "On", "Sen", "Gen", "Col", "Mons", "Ss", "cfr", "es", "ca", "p.es",
+        "p. es", "fr", "c.a", "Spett",
+    ],
+    numbered: &[
+        "n", "nn", "pag", "pagg", "art", "cap", "vol", "gen", "feb", "mar", "apr", "mag", "giu",
+        "lug", "ago", "set", "ott", "nov", "dic",
+    ],
+};
+
+const PT: Abbrevs = Abbrevs {
+    prefix: &[
+        "Sr", "Sra", "Srta", "Dr", "Dra", "Prof", "Profa", "Exmo", "Exma", "Eng", "Arq", "V. Exa",
+        "V.Exa", "Av", "Sto", "Sta", "p. ex", "p.ex", "aprox", "tel", "Gal", "Cel",
+    ],
+    numbered: &[
+        "n.º", "nº", "pág", "págs", "art", "cap", "vol", "jan", "fev", "mar", "abr", "mai", "jun",
+        "jul", "ago", "set", "out", "nov", "dez",
+    ],
+};
+
+const PL: Abbrevs = Abbrevs {
+    prefix: &[
+        "ul", "al", "pl", "os", "np", "tzn", "tj", "m.in", "m. in", "prof", "dr", "mgr", "inż",
+        "płk", "gen", "ks", "św", "tzw", "im", "ok", "ds", "bp", "abp", "ppłk", "por", "kpt",
+        "hab", "doc", "red", "woj", "pow", "gm", "dyr", "przew", "hr",
+    ],
+    numbered: &[
+        "nr", "s", "str", "art", "poz", "t", "rozdz", "ust", "pkt", "godz", "sty", "lut", "mar",
+        "kwi", "cze", "lip", "sie", "wrz", "paź", "lis", "gru",
+    ],
+};
+
+const UK: Abbrevs = Abbrevs {
+    prefix: &[
+        "вул",
+        "м",
+        "с",
+        "смт",
+        "обл",
+        "просп",
+        "пл",
+        "пров",
+        "буд",
+        "кв",
+        "ім",
+        "проф",
+        "акад",
+        "доц",
+        "св",
+        "див",
+        "напр",
+        "т. зв",
+        "т.зв",
+        "тов",
+        "д-р",
+        "ген",
+        "гр",
+        "ст",
+        "р-н",
+        "пан",
+        "Дж",
+        "засл",
+        "нар",
+        "заст",
+        "зав",
+        "канд",
+        "см",
+    ],
+    numbered: &[
+        "№", "с", "п", "пп", "ч", "т", "січ", "лют", "бер", "квіт", "трав", "черв", "лип", "серп",
+        "вер", "жовт", "лист", "груд",
+    ],
+};
+
+/// Rules for German, in order.
+pub fn german() -> Vec<RuleSource> {
+    let mut r = vec![
+        // A page or item number ends a sentence: "vgl. S. 12. Danach".
+        brk_t(
+            format!(r"{}\.\s?\d{{1,4}}\.", words(DE.numbered)),
+            r"\s+\p{Lu}",
+        ),
+        // Ordinal dots: "am 3. Oktober", "im 19. Jahrhundert", "der 2.
+        // Weltkrieg": in German a number with a full stop before a
+        // capitalised word is an ordinal far more often than a sentence
+        // end; not before an abbreviation ("12. Dr. Meier").
+        keep(
+            ORDINAL,
+            format!(r"\s+(?!{}\.)\p{{Lu}}", alternation(DE.prefix)),
+        ),
+    ];
+    r.extend(abbrev_rules(&DE));
+    r
+}
+
+/// Rules for French, in order.
+pub fn french() -> Vec<RuleSource> {
+    // Ordinals are written "1er", "2e", "XIXe": no dot to mistake.
+    abbrev_rules(&FR)
+}
+
+/// Rules for Spanish, in order.
+pub fn spanish() -> Vec<RuleSource> {
+    let mut r = abbrev_rules(&ES);
+    // Ordinal indicators after the dot ("1.º", "2.ª") never end a sentence.
+    r.push(keep(r"\d\.", r"[ºª°]"));
+    r
+}
+
+/// Rules for Italian, in order.
+pub fn italian() -> Vec<RuleSource> {
+    let mut r = abbrev_rules(&IT);
+    r.push(keep(r"\d\.", r"[ºª°]"));
+    r
+}
+
+/// Rules for Portuguese, in order.
+pub fn portuguese() -> Vec<RuleSource> {
+    let mut r = abbrev_rules(&PT);
+    r.push(keep(r"\d\.", r"[ºª°]"));
+    r
+}
+
+/// Rules for Polish, in order.
+pub fn polish() -> Vec<RuleSource> {
+    let mut r = vec![
+        // "itd." and "itp." end sentences ("... itd. Potem"); "r." (rok)
+        // and "w." (wiek) after a number can end one too; after a word
+        // "r." is not a year.
+        brk_t(
+            r"(?:^|[^\p{L}\p{N}_])(?:itd|itp|\d\s?r|[IVXL]+\s?w)\.",
+            r"\s+\p{Lu}",
+        ),
+        // Polish ordinal dots: "3. miejsce" is rare, but "XX w." and
+        // dates "3.05.2020" are handled by the default rules.
+    ];
+    r.extend(abbrev_rules(&PL));
+    r
+}
+
+/// Rules for Ukrainian, in order.
+pub fn ukrainian() -> Vec<RuleSource> {
+    let mut r = vec![
+        // "і т. д.", "і т. ін.", "і т. п." end sentences.
+        brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?(?:д|п|ін)\.", r"\s+\p{Lu}"),
+        // "р." after a year can end a sentence; after a word it is "річка".
+        keep(r"(?:^|[^\d\s])\s+р\.", ""),
+    ];
+    r.extend(abbrev_rules(&UK));
+    r
+}
+
 /// Language-neutral rules, in order; the language sets cascade into these.
 pub fn default() -> Vec<RuleSource> {
     let tc = format!("{T}+{CL}*");
@@ -538,6 +793,27 @@ pub fn default() -> Vec<RuleSource> {
         // Datelines: "MOSCOW, January 29. /TASS/. The ..." is one sentence.
         keep(&tc, r"\s*/\p{Lu}[^/\n]{0,60}/"),
         keep(r"(?:^|\s)/\p{Lu}[^/\n]{0,60}/\.", ""),
+        // Ideographic and full-width stops end a sentence with or without a
+        // space after them: "好。再见" "Wow！ That".
+        brk_t(format!("[。．！？｡]+{CL}*"), r"[^\s。．！？｡]|\s+\S"),
+        // Citation markers after the stop belong to the sentence they cite:
+        // "was flawed.[12] Later", "shown.[3, 4] Then", "it.¹² Next".
+        brk(
+            format!(r"{T}+{CL}*(?:\[\d{{1,3}}(?:\s?[,–-]\s?\d{{1,3}})*\]|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)+"),
+            r"\s+\S",
+        ),
+        // A closing quote after a space (French spacing) ends the sentence
+        // with it: "Tu restes ? » Il partit."
+        brk(format!(r"{T}+\s+[»”]"), r"\s+[\p{Lu}«“„\p{Pd}]"),
+        // Direct speech: inside «...» a sentence of two or more words that
+        // ends before a capital, or before a dash that resumes the speech
+        // after the author's words, is split where English splits "...":
+        // «Я пришёл. Там никого, — сказал он. — Мне кажется…». One-word
+        // sentences stay («Что? Где? Когда?» is a title).
+        brk_t(
+            format!(r"«[^«»\n]*\p{{L}}[^«»\n.?!…]*\s[^«»\n.?!…\s]*\p{{L}}{T}+"),
+            r"\s+(?:[-–—]\s+)?\p{Lu}[^«»\n]*»",
+        ),
         // Inside a ‘...’ or «...» quotation that closes later on the line
         // there is no break (an apostrophe before a letter, as in
         // "dragon’s", does not close ‘...’). Not "..." or “...”: in English
@@ -562,6 +838,11 @@ pub fn default() -> Vec<RuleSource> {
         keep(
             format!(r"(?:\p{{L}}{{2,}}{T}{CL}*|:)\s+(?:[•⁃]\s*)?{MARK_MID}"),
             format!(r"\s+\p{{Lu}}{ITEM}[^.\s•⁃]\s+(?:[•⁃]\s*)?{MARK_MID}\s+\p{{Lu}}"),
+        ),
+        // ... or one that ends in a full stop: "Mix. 2. Let it cool. 3. Serve."
+        keep(
+            format!(r"\p{{L}}{{2,}}{T}{CL}*\s+{MARK_MID}"),
+            format!(r"\s+\p{{Lu}}{ITEM}\s\p{{Ll}}{{2,}}{T}\s+{MARK_MID}\s+\p{{Lu}}"),
         ),
         // Inside a list run, a later marker starts a new item ... (but not
         // a number after an abbreviation: "ended Oct. 31. Now")
@@ -626,6 +907,13 @@ pub fn for_primary(primary: &str) -> Vec<RuleSource> {
     let mut rules = match primary {
         "en" => english(),
         "ru" => russian(),
+        "de" => german(),
+        "fr" => french(),
+        "es" => spanish(),
+        "it" => italian(),
+        "pt" => portuguese(),
+        "pl" => polish(),
+        "uk" => ukrainian(),
         _ => Vec::new(),
     };
     rules.extend(default());
@@ -643,6 +931,13 @@ pub fn builtin_srx() -> String {
     for (name, rules) in [
         ("English", english()),
         ("Russian", russian()),
+        ("German", german()),
+        ("French", french()),
+        ("Spanish", spanish()),
+        ("Italian", italian()),
+        ("Portuguese", portuguese()),
+        ("Polish", polish()),
+        ("Ukrainian", ukrainian()),
         ("Default", default()),
     ] {
         s.push_str(&format!(
@@ -662,6 +957,13 @@ pub fn builtin_srx() -> String {
         "    </languagerules>\n    <maprules>\n      \
          <languagemap languagepattern=\"en.*\" languagerulename=\"English\"/>\n      \
          <languagemap languagepattern=\"ru.*\" languagerulename=\"Russian\"/>\n      \
+         <languagemap languagepattern=\"de.*\" languagerulename=\"German\"/>\n      \
+         <languagemap languagepattern=\"fr.*\" languagerulename=\"French\"/>\n      \
+         <languagemap languagepattern=\"es.*\" languagerulename=\"Spanish\"/>\n      \
+         <languagemap languagepattern=\"it.*\" languagerulename=\"Italian\"/>\n      \
+         <languagemap languagepattern=\"pt.*\" languagerulename=\"Portuguese\"/>\n      \
+         <languagemap languagepattern=\"pl.*\" languagerulename=\"Polish\"/>\n      \
+         <languagemap languagepattern=\"uk.*\" languagerulename=\"Ukrainian\"/>\n      \
          <languagemap languagepattern=\".*\" languagerulename=\"Default\"/>\n    </maprules>\n  </body>\n</srx>\n",
     );
     s
