@@ -10,7 +10,9 @@ pub mod import;
 pub mod lookup;
 pub mod pretranslate;
 pub mod segment;
+pub mod serve;
 pub mod stats;
+pub mod token;
 
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
