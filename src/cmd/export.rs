@@ -29,9 +29,14 @@ pub struct Args {
     /// Start with a UTF-8 byte order mark (spreadsheet programs want it)
     #[arg(long)]
     pub bom: bool,
+    #[command(flatten)]
+    pub remote: super::client::Remote,
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    if let Some(c) = args.remote.client() {
+        return super::client::export(&args, &c);
+    }
     let format = match (&args.format, &args.output) {
         (Some(f), _) => Format::parse(f)
             .with_context(|| format!("unknown --format {f:?} (expected tmx, csv or tsv)"))?,

@@ -3,6 +3,7 @@
 
 pub mod align;
 pub mod analyze;
+pub mod client;
 pub mod concordance;
 pub mod demo;
 pub mod export;

@@ -17,6 +17,8 @@ mod metrics;
 mod openapi;
 mod review;
 
+pub use api::MAX_BATCH;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -106,6 +108,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/health", Access::Open, "health"),
     r("GET", "/api/v1/openapi.json", Access::Open, "openapi"),
     r("GET", "/api/v1/stats", READ, "stats"),
+    r("GET", "/api/v1/whoami", READ, "whoami"),
     r("POST", "/api/v1/lookup", Access::AnonRead, "lookup"),
     r(
         "POST",
@@ -156,6 +159,7 @@ fn handler(id: &str, method: &str) -> Option<MethodRouter<App>> {
         "health" => on(m, api::health),
         "openapi" => on(m, openapi::serve),
         "stats" => on(m, api::stats),
+        "whoami" => on(m, api::whoami),
         "lookup" => on(m, api::lookup),
         "lookupBatch" => on(m, api::lookup_batch),
         "concordance" => on(m, api::concordance),
@@ -355,7 +359,7 @@ pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Checks the `Authorization: Bearer` token against the route's access.
 async fn authorize(
     State((app, access)): State<(App, Access)>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let need = match access {
@@ -391,7 +395,10 @@ async fn authorize(
                 need.as_str()
             ),
         ),
-        Some(_) => next.run(req).await,
+        Some(r) => {
+            req.extensions_mut().insert(r);
+            next.run(req).await
+        }
     }
 }
 

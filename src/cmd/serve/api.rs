@@ -112,6 +112,10 @@ pub async fn stats(State(app): State<App>) -> ApiResult<Json<Value>> {
     })))
 }
 
+pub async fn whoami(role: axum::Extension<crate::cmd::token::Role>) -> Json<Value> {
+    Json(json!({"role": role.0.as_str()}))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LookupReq {
@@ -409,6 +413,7 @@ pub struct ImportQuery {
     langs: Option<String>,
     columns: Option<String>,
     origin: Option<String>,
+    default_origin: Option<String>,
     on_duplicate: Option<String>,
 }
 
@@ -463,7 +468,7 @@ pub async fn import(
     let mut opts = transmem::import::Options {
         creator: Some("transmem serve".into()),
         origin: q.origin.clone(),
-        default_origin: Some("upload".into()),
+        default_origin: Some(q.default_origin.clone().unwrap_or_else(|| "upload".into())),
         on_duplicate: on_duplicate(q.on_duplicate.as_deref())?,
         ..Default::default()
     };
@@ -528,8 +533,21 @@ pub async fn import(
             Err(e) => Err(std::io::Error::other(format!("reading the upload: {e}"))),
         };
         let stop = item.is_err();
-        // The worker stopped reading (a parse error): its error is the answer.
-        if tx.send(item).await.is_err() || stop {
+        if stop {
+            let _ = tx.send(item).await;
+            break;
+        }
+        if tx.send(item).await.is_err() {
+            // The worker stopped reading (a parse error): its error is the
+            // answer. The rest of the upload (within the limit) is read and
+            // dropped, so the client gets that answer instead of a reset
+            // connection while still sending.
+            while let Some(Ok(b)) = stream.next().await {
+                total += b.len() as u64;
+                if total > limit {
+                    break;
+                }
+            }
             break;
         }
     }

@@ -73,6 +73,9 @@ pub fn document() -> Value {
     doc["paths"]["/api/v1/stats"] = json!({"get": {
           "operationId": "stats", "summary": "Unit counts per pair, language and origin",
           "responses": secured(json!({"200": ok("Stats")}))}});
+    doc["paths"]["/api/v1/whoami"] = json!({"get": {
+          "operationId": "whoami", "summary": "The role of the token sent (clients check it before a long upload)",
+          "responses": secured(json!({"200": ok("Whoami")}))}});
     doc["paths"]["/api/v1/lookup"] = json!({"post": {
           "operationId": "lookup", "summary": "Fuzzy matches for one segment (open to anonymous read with --anonymous-read)",
           "requestBody": body("LookupRequest"),
@@ -96,7 +99,7 @@ pub fn document() -> Value {
     doc["paths"]["/api/v1/import"] = json!({"post": {
           "operationId": "import", "summary": "Import a TMX, CSV or TSV upload (streamed) in one transaction: a failed upload stores nothing",
           "parameters": [q("format", true, "string", "tmx, csv or tsv"), q("langs", false, "string", "CSV/TSV without header: languages of the first columns, comma-separated"),
-                         q("columns", false, "string", "CSV/TSV column meanings"), q("origin", false, "string", "Origin recorded on every unit"),
+                         q("columns", false, "string", "CSV/TSV column meanings"), q("origin", false, "string", "Origin recorded on every unit"), q("default_origin", false, "string", "Origin for units that name none (the CLI sends the file name)"),
                          q("on_duplicate", false, "string", "keep-both (default), skip or overwrite")],
           "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
           "responses": common(secured(json!({"200": ok("Imported"), "413": err("Upload over the size limit")})))}});
@@ -131,6 +134,7 @@ pub fn document() -> Value {
     doc["paths"]["/metrics"] = json!({"get": {
           "operationId": "metrics", "summary": "Prometheus text metrics",
           "responses": secured(json!({"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}}))}});
+    doc["components"]["schemas"]["Whoami"] = json!({"type": "object", "required": ["role"], "additionalProperties": false, "properties": {"role": {"type": "string", "enum": ["read", "write", "admin"]}}});
     doc["components"]["schemas"]["Error"] = json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}});
     doc["components"]["schemas"]["Health"] = json!({"type": "object", "required": ["status", "generation"], "properties": {"status": {"type": "string"}, "generation": {"type": "integer"}}});
     doc["components"]["schemas"]["Stats"] = json!({"type": "object", "required": ["units", "pairs", "languages", "origins"], "properties": {
