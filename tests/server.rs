@@ -887,17 +887,14 @@ fn cli_client_works_the_same_against_a_server() {
     };
     // lookup: same jsonl as against the file.
     let q = "The minister arrived in Kyiv on Tuesday.";
-    let remote = run_ok(
-        &mut client(
-            &[
-                "lookup", "--from", "en", "--to", "ru", "--format", "jsonl", q,
-            ],
-            &r,
-        )
-        .arg("--server")
-        .arg(&s.base),
-        0,
+    // --server given as an option (the env var is set too: the option wins).
+    let mut c = client(
+        &[
+            "lookup", "--from", "en", "--to", "ru", "--format", "jsonl", q,
+        ],
+        &r,
     );
+    let remote = run_ok(c.arg("--server").arg(&s.base), 0);
     let local = run_ok(
         process(&mem).args([
             "lookup", "--from", "en", "--to", "ru", "--format", "jsonl", q,

@@ -186,6 +186,9 @@ pub struct Limits {
     pub transfer: Duration,
 }
 
+/// A language direction: (from, to), canonical tags.
+type Direction = (String, String);
+
 /// The server's shared state.
 #[derive(Clone)]
 pub struct App(Arc<Inner>);
@@ -200,7 +203,7 @@ pub struct Inner {
     /// Idle read handles.
     readers: Mutex<Vec<Memory>>,
     /// One matcher per direction, with the stamp it was loaded at.
-    matchers: Mutex<HashMap<(String, String), (Stamp, Arc<Matcher>)>>,
+    matchers: Mutex<HashMap<Direction, (Stamp, Arc<Matcher>)>>,
     /// Held while a matcher loads, so two requests never build the same
     /// index file at once.
     loading: Mutex<()>,
