@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use transmem::formats::{Format, csv};
-use transmem::matcher::{Options, Query as MatchQuery};
+use transmem::matcher::{Matcher, Options, Query as MatchQuery};
 use transmem::memory::{Inserted, OnDuplicate, Unit, Variant};
 
 use super::{ApiError, ApiResult, App};
@@ -129,11 +129,10 @@ struct LookupReq {
 }
 
 /// One query's answer, the shape `transmem lookup --format jsonl` prints.
-fn answer(app: &App, from: &str, to: &str, q: &MatchQuery, opts: &Options) -> ApiResult<Value> {
+fn answer(matcher: &Matcher, q: &MatchQuery, opts: &Options) -> ApiResult<Value> {
     if let Some(why) = crate::cmd::lookup::skip_reason(q.text) {
         return Ok(json!({"query": q.text, "matches": [], "skipped": why}));
     }
-    let matcher = app.matcher(from, to)?;
     let matches = matcher.lookup(q, opts)?;
     Ok(json!({"query": q.text, "matches": matches}))
 }
@@ -161,7 +160,8 @@ pub async fn lookup(
             prev: req.prev.as_deref(),
             next: req.next.as_deref(),
         };
-        answer(&app, &from, &to, &q, &opts)
+        let matcher = app.matcher(&from, &to)?;
+        answer(&matcher, &q, &opts)
     })
     .await?;
     Ok(Json(out))
@@ -200,6 +200,8 @@ pub async fn lookup_batch(
     }
     let out = App::blocking(move || {
         let segs = &req.segments;
+        // One matcher (one stamp check) for the whole batch.
+        let matcher = app.matcher(&from, &to)?;
         let mut results = Vec::with_capacity(segs.len());
         for (i, s) in segs.iter().enumerate() {
             let (prev, next) = if req.context {
@@ -215,7 +217,7 @@ pub async fn lookup_batch(
                 prev,
                 next,
             };
-            results.push(answer(&app, &from, &to, &q, &opts)?);
+            results.push(answer(&matcher, &q, &opts)?);
         }
         Ok(json!({ "results": results }))
     })
