@@ -989,3 +989,50 @@ fn cli_client_works_the_same_against_a_server() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_request_over_the_time_limit_gets_a_json_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, w, _) = setup(dir.path());
+    let s = Server::start(&mem, &["--request-timeout", "1"]);
+    let before = snapshot(&mem);
+    // A body announced but never sent: the handler waits for it until the
+    // time limit answers for it.
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    write!(
+        c,
+        "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{{\"units\": ["
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = c.read(&mut buf).unwrap();
+    let resp = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(resp.starts_with("HTTP/1.1 503"), "{resp}");
+    assert!(
+        resp.contains("\"error\"") && resp.contains("longer than 1 s"),
+        "{resp}"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    assert_eq!(snapshot(&mem), before);
+}
+
+#[test]
+fn token_command_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, _, _) = setup(dir.path());
+    let out = run_ok(process(&mem).args(["token", "revoke", "999"]), 2);
+    assert!(
+        text(&out.stderr).contains("no token #999"),
+        "{}",
+        text(&out.stderr)
+    );
+    run_ok(process(&mem).args(["token", "create", "--role", "root"]), 2);
+    let list = text(&run_ok(process(&mem).args(["token", "list"]), 0).stdout);
+    assert_eq!(list.lines().count(), 3, "{list}");
+    // A listed token never shows its secret or hash.
+    let secret = token(&mem, "read");
+    let list = text(&run_ok(process(&mem).args(["token", "list"]), 0).stdout);
+    assert!(!list.contains(&secret[..16]), "{list}");
+}
