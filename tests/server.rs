@@ -431,6 +431,25 @@ fn hostile_input_gets_4xx_json_and_leaves_the_memory_unchanged() {
     assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
     assert!(resp.contains("\"error\""), "{resp}");
     assert_eq!(snapshot(&mem), before);
+    // The same without a length (chunked): cut off at the limit, 413.
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    write!(
+        c,
+        "POST /api/v1/import?format=tsv&langs=en,ru HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    for i in 0..4 {
+        let chunk = format!("Chunk {i} line.\tСтрока {i}.\n").repeat(40);
+        if write!(c, "{:x}\r\n{chunk}\r\n", chunk.len()).is_err() {
+            break;
+        }
+    }
+    let _ = write!(c, "0\r\n\r\n");
+    let mut resp = String::new();
+    let _ = c.read_to_string(&mut resp);
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.contains("nothing was stored"), "{resp}");
+    assert_eq!(snapshot(&mem), before);
     // The server is still up and answers.
     let (st, _) = s.json("GET", "/api/v1/health", None, None);
     assert_eq!(st, 200);
@@ -715,7 +734,16 @@ fn openapi_document_matches_the_routes_and_answers() {
 #[test]
 fn import_export_lookup_and_context_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let (mem, r, w, _) = setup(dir.path());
+    let (mem, r, _, _) = setup(dir.path());
+    let w = text(
+        &run_ok(
+            process(&mem).args(["token", "create", "--role", "write", "--name", "editor"]),
+            0,
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
     let s = Server::start(&mem, &[]);
     let tmx = r#"<?xml version="1.0" encoding="UTF-8"?>
 <tmx version="1.4"><header srclang="en" segtype="sentence" datatype="plaintext" adminlang="en" creationtool="t" creationtoolversion="1" o-tmf="t"/>
@@ -751,6 +779,8 @@ fn import_export_lookup_and_context_over_http() {
     let id = v["results"][0]["id"].as_i64().unwrap();
     let (st, u) = s.json("GET", &format!("/api/v1/units/{id}"), Some(&r), None);
     assert_eq!(st, 200);
+    // The writer's token name is recorded as the creator.
+    assert_eq!(u["creator"], "editor");
     assert_eq!(u["variants"][0]["text"], "First of three.");
     assert_eq!(u["origin"], "doc1");
     // Context (101%) from a batch: units stored with neighbours.

@@ -208,7 +208,7 @@ pub struct Inner {
     /// index file at once.
     loading: Mutex<()>,
     /// Token hash → role (`None`: unknown), and when it was read.
-    tokens: Mutex<HashMap<String, (Option<Role>, Instant)>>,
+    tokens: Mutex<HashMap<String, (Option<Caller>, Instant)>>,
     pub anonymous_read: bool,
     pub limits: Limits,
     pub metrics: metrics::Metrics,
@@ -328,28 +328,51 @@ impl App {
         Ok(matcher)
     }
 
-    /// The role of a presented token (blocking code only), cached for
+    /// Who presents this token (blocking code only), cached for
     /// [`TOKEN_CACHE`].
-    fn role_of(&self, secret: &str) -> ApiResult<Option<Role>> {
+    fn role_of(&self, secret: &str) -> ApiResult<Option<Caller>> {
         let h = super::token::hash(secret);
         if let Some((role, at)) = lock(&self.0.tokens).get(&h)
             && at.elapsed() < TOKEN_CACHE
         {
-            return Ok(*role);
+            return Ok(role.clone());
         }
-        let role = self.with_reader(|m| Ok(m.token_by_hash(&h)?))?;
-        let role = role.and_then(|t| Role::parse(&t.role));
+        let token = self.with_reader(|m| Ok(m.token_by_hash(&h)?))?;
+        let role = token.and_then(|t| {
+            Role::parse(&t.role).map(|role| Caller {
+                role,
+                name: t.name.clone(),
+            })
+        });
         let mut cache = lock(&self.0.tokens);
         if cache.len() > 10_000 {
             // Bounded: a flood of wrong tokens cannot grow it without end.
             cache.clear();
         }
-        cache.insert(h, (role, Instant::now()));
+        cache.insert(h, (role.clone(), Instant::now()));
         Ok(role)
     }
 
     pub fn inner(&self) -> &Inner {
         &self.0
+    }
+}
+
+/// Who sent a request: the role and name of its token. Handlers that write
+/// record the name as the units' creator.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub role: Role,
+    pub name: Option<String>,
+}
+
+impl Caller {
+    /// The creator recorded on units this caller writes.
+    pub fn creator(caller: Option<&Caller>) -> String {
+        caller
+            .and_then(|c| c.name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "transmem serve".into())
     }
 }
 
@@ -390,7 +413,7 @@ async fn authorize(
     };
     match role {
         None => unauthorized("unknown or revoked token"),
-        Some(r) if r < need => error_response(
+        Some(Caller { role: r, .. }) if r < need => error_response(
             StatusCode::FORBIDDEN,
             &format!(
                 "this token's role ({}) may not do this; it needs {}",
@@ -398,8 +421,8 @@ async fn authorize(
                 need.as_str()
             ),
         ),
-        Some(r) => {
-            req.extensions_mut().insert(r);
+        Some(c) => {
+            req.extensions_mut().insert(c);
             next.run(req).await
         }
     }

@@ -16,7 +16,7 @@ use transmem::formats::{Format, csv};
 use transmem::matcher::{Matcher, Options, Query as MatchQuery};
 use transmem::memory::{Inserted, OnDuplicate, Unit, Variant};
 
-use super::{ApiError, ApiResult, App};
+use super::{ApiError, ApiResult, App, Caller};
 
 /// Longest text looked up, in bytes (the CLI's default `--max-query-bytes`).
 pub const MAX_QUERY_BYTES: usize = 65536;
@@ -112,8 +112,8 @@ pub async fn stats(State(app): State<App>) -> ApiResult<Json<Value>> {
     })))
 }
 
-pub async fn whoami(role: axum::Extension<crate::cmd::token::Role>) -> Json<Value> {
-    Json(json!({"role": role.0.as_str()}))
+pub async fn whoami(caller: axum::Extension<Caller>) -> Json<Value> {
+    Json(json!({"role": caller.0.role.as_str()}))
 }
 
 #[derive(Deserialize)]
@@ -301,7 +301,7 @@ pub fn on_duplicate(v: Option<&str>) -> ApiResult<OnDuplicate> {
     })
 }
 
-fn unit_in(i: usize, u: UnitIn) -> ApiResult<Unit> {
+fn unit_in(i: usize, u: UnitIn, creator: &str) -> ApiResult<Unit> {
     if u.variants.len() < 2 {
         return Err(ApiError::bad(format!(
             "units[{i}]: a unit needs at least two variants (languages)"
@@ -330,7 +330,7 @@ fn unit_in(i: usize, u: UnitIn) -> ApiResult<Unit> {
         variants,
         origin: u.origin,
         tuid: u.tuid,
-        creator: Some(u.creator.unwrap_or_else(|| "transmem serve".into())),
+        creator: Some(u.creator.unwrap_or_else(|| creator.to_string())),
         created: Some(now),
         notes: u.notes,
         ..Unit::default()
@@ -348,9 +348,11 @@ fn status_name(i: Inserted) -> (&'static str, i64) {
 
 pub async fn add_units(
     State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
+    let creator = Caller::creator(caller.as_ref().map(|c| &c.0));
     let req: AddUnits = json_body(&app, &headers, body).await?;
     if req.units.is_empty() || req.units.len() > MAX_UNITS {
         return Err(ApiError::bad(format!(
@@ -369,7 +371,7 @@ pub async fn add_units(
         .units
         .into_iter()
         .enumerate()
-        .map(|(i, u)| unit_in(i, u))
+        .map(|(i, u)| unit_in(i, u, &creator))
         .collect::<ApiResult<_>>()?;
     let out = App::blocking(move || {
         let location = app.inner().location.clone();
@@ -453,6 +455,7 @@ fn split_list(s: Option<&str>) -> Vec<&str> {
 
 pub async fn import(
     State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
     Query(q): Query<ImportQuery>,
     headers: HeaderMap,
     body: Body,
@@ -468,7 +471,7 @@ pub async fn import(
         .map(|c| csv::Column::parse(c).map_err(|e| ApiError::bad(format!("columns: {e}"))))
         .collect::<ApiResult<_>>()?;
     let mut opts = transmem::import::Options {
-        creator: Some("transmem serve".into()),
+        creator: Some(Caller::creator(caller.as_ref().map(|c| &c.0))),
         origin: q.origin.clone(),
         default_origin: Some(q.default_origin.clone().unwrap_or_else(|| "upload".into())),
         on_duplicate: on_duplicate(q.on_duplicate.as_deref())?,

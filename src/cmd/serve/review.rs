@@ -22,7 +22,7 @@ use transmem::memory::{Inserted, OnDuplicate, Unit};
 use transmem::segment::{self, Segmenter};
 
 use super::api::{json_body, tag};
-use super::{ApiError, ApiResult, App, lock};
+use super::{ApiError, ApiResult, App, Caller, lock};
 
 /// Alignments kept for review; the oldest is dropped beyond this.
 const KEPT: usize = 200;
@@ -36,6 +36,8 @@ struct Pending {
     to: String,
     title: String,
     origin: Option<String>,
+    /// Recorded on the units: the submitting token's name.
+    creator: String,
     src: Vec<String>,
     tgt: Vec<String>,
     links: Vec<align::Link>,
@@ -89,7 +91,13 @@ fn segments(text: &str, lang: &str) -> (Vec<String>, Vec<usize>) {
     )
 }
 
-pub async fn create(State(app): State<App>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+pub async fn create(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let creator = Caller::creator(caller.as_ref().map(|c| &c.0));
     let req: Submit = json_body(&app, &headers, body).await?;
     let (from, to) = (tag("from", &req.from)?, tag("to", &req.to)?);
     for (name, t) in [("source", &req.source), ("target", &req.target)] {
@@ -133,6 +141,7 @@ pub async fn create(State(app): State<App>, headers: HeaderMap, body: Body) -> A
                 to,
                 title: req.title.unwrap_or_else(|| format!("alignment {id}")),
                 origin: req.origin,
+                creator,
                 src,
                 tgt,
                 links,
@@ -229,7 +238,7 @@ pub async fn save(
         let tt: Vec<&str> = tt.iter().map(String::as_str).collect();
         let template = Unit {
             origin: Some(p.origin.clone().unwrap_or_else(|| p.title.clone())),
-            creator: Some("transmem serve (review)".into()),
+            creator: Some(p.creator.clone()),
             created: Some(transmem::memory::now_tmx()),
             ..Unit::default()
         };
