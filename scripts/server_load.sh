@@ -8,9 +8,10 @@
 #
 # Data: ../shared/eval/tm_bench_data.py over ../shared/data/tm-enru when
 # present (real sentences and their one-edit variants), else synthetic
-# sentences made here. Needs wrk (apt install wrk) and python3.
+# sentences made here (SHARED=DIR names another ../shared). Needs wrk (apt install wrk) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SHARED=${SHARED:-../shared}
 SIZE=${1:-100000}
 SECS=${2:-20}
 CONNS=16
@@ -26,8 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -f ../shared/eval/tm_bench_data.py ] && [ -f ../shared/data/tm-enru/en_ru_pairs.tsv ]; then
-    python3 ../shared/eval/tm_bench_data.py --pairs ../shared/data/tm-enru/en_ru_pairs.tsv \
+if [ -f "$SHARED/eval/tm_bench_data.py" ] && [ -f "$SHARED/data/tm-enru/en_ru_pairs.tsv" ]; then
+    python3 "$SHARED/eval/tm_bench_data.py" --pairs "$SHARED/data/tm-enru/en_ru_pairs.tsv" \
         --size "$SIZE" --queries 1000 --out "$WORK/data" >/dev/null
     DATA="tm_bench_data.py over ../shared/data/tm-enru"
 else
