@@ -126,7 +126,8 @@ pub use import::{Counts as ImportCounts, Options as ImportOptions, import};
 pub use lang::{LangTag, normalize_tag};
 pub use matcher::{Match, Matcher, Options as MatchOptions, Query};
 pub use memory::{
-    Backend, Found, Inserted, Memory, OnDuplicate, Pair, Since, Stamp, Stats, WriteTx, Writer,
+    Backend, Found, Inserted, Memory, OnDuplicate, Pair, Since, Stamp, Stats, Token, WriteTx,
+    Writer,
 };
 pub use model::{Unit, Variant};
 pub use segment::{Piece, Segmenter, document};

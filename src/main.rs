@@ -44,6 +44,8 @@ enum Command {
     Pretranslate(cmd::pretranslate::Args),
     Stats(cmd::stats::Args),
     Demo(cmd::demo::Args),
+    Serve(cmd::serve::Args),
+    Token(cmd::token::Args),
 }
 
 /// Examples per subcommand, each on its own line under the options.
@@ -224,6 +226,8 @@ fn main() -> ExitCode {
         Command::Pretranslate(a) => cmd::pretranslate::run(a, g),
         Command::Stats(a) => cmd::stats::run(a, g),
         Command::Demo(a) => cmd::demo::run(a, g),
+        Command::Serve(a) => cmd::serve::run(a, g),
+        Command::Token(a) => cmd::token::run(a, g),
     };
     match result {
         Ok(code) => ExitCode::from(code),

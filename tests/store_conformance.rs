@@ -386,6 +386,41 @@ pub fn rollback_on_error(open: Open) {
     assert_eq!(m.unit_count().unwrap(), 2);
 }
 
+pub fn api_tokens(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    assert!(m.tokens().unwrap().is_empty());
+    assert_eq!(m.token_by_hash("ab12").unwrap(), None);
+    let before = m.stamp().unwrap();
+    let a = m.add_token("ab12", "read", Some("weblate")).unwrap();
+    let b = m.add_token("cd34", "admin", None).unwrap();
+    assert_ne!(a, b);
+    // Tokens are not content: caches built on the stamp stay valid.
+    assert_eq!(m.stamp().unwrap(), before);
+    let t = m.token_by_hash("ab12").unwrap().expect("stored token");
+    assert_eq!(
+        (t.id, t.role.as_str(), t.name.as_deref()),
+        (a, "read", Some("weblate"))
+    );
+    assert!(!t.created.is_empty());
+    // A second handle sees them (the server reads tokens through readers).
+    if let Some(r) = m.reader().unwrap() {
+        assert_eq!(r.token_by_hash("cd34").unwrap().map(|t| t.id), Some(b));
+    }
+    assert!(
+        m.add_token("ab12", "write", None).is_err(),
+        "hash is unique"
+    );
+    assert_eq!(m.tokens().unwrap().len(), 2);
+    assert!(m.revoke_token(a).unwrap());
+    assert!(!m.revoke_token(a).unwrap());
+    assert_eq!(m.token_by_hash("ab12").unwrap(), None);
+    assert_eq!(
+        m.tokens().unwrap().iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![b]
+    );
+}
+
 /// Runs the whole suite against one backend constructor.
 macro_rules! conformance {
     ($name:ident, $open:expr) => {
@@ -425,6 +460,10 @@ macro_rules! conformance {
             #[test]
             fn rollback_on_error() {
                 super::rollback_on_error(&open)
+            }
+            #[test]
+            fn api_tokens() {
+                super::api_tokens(&open)
             }
         }
     };

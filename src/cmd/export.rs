@@ -34,9 +34,14 @@ pub struct Args {
     /// next:LANG for each language); import reads them back
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub columns: Vec<String>,
+    #[command(flatten)]
+    pub remote: super::client::Remote,
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    if let Some(c) = args.remote.client() {
+        return super::client::export(&args, &c, &g.memory_path());
+    }
     let format = match (&args.format, &args.output) {
         (Some(f), _) => Format::parse(f)
             .with_context(|| format!("unknown --format {f:?} (expected tmx, csv or tsv)"))?,

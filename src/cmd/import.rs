@@ -37,6 +37,8 @@ pub struct Args {
     /// What to do when a unit's source text is stored with another translation
     #[arg(long, value_enum, default_value_t = Dup::KeepBoth)]
     pub on_duplicate: Dup,
+    #[command(flatten)]
+    pub remote: super::client::Remote,
 }
 
 /// `--on-duplicate` values.
@@ -71,6 +73,9 @@ fn format_of(path: &Path, forced: Option<Format>) -> anyhow::Result<Format> {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    if let Some(c) = args.remote.client() {
+        return super::client::import(&args, &c);
+    }
     let forced = match &args.format {
         Some(f) => Some(
             Format::parse(f)

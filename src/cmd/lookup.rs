@@ -61,6 +61,8 @@ pub struct Args {
     pub candidates: usize,
     /// Text to look up; each line of standard input when missing
     pub text: Option<String>,
+    #[command(flatten)]
+    pub remote: super::client::Remote,
 }
 
 /// Output formats.
@@ -146,6 +148,9 @@ fn read_query(
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
+    if let Some(c) = args.remote.client() {
+        return super::client::lookup(&args, &c);
+    }
     let (from, to) = args.direction.tags()?;
     if let Some(t) = &args.text {
         anyhow::ensure!(

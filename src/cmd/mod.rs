@@ -3,6 +3,7 @@
 
 pub mod align;
 pub mod analyze;
+pub mod client;
 pub mod concordance;
 pub mod demo;
 pub mod export;
@@ -12,7 +13,9 @@ pub mod lookup;
 pub mod output;
 pub mod pretranslate;
 pub mod segment;
+pub mod serve;
 pub mod stats;
+pub mod token;
 
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};

@@ -103,6 +103,22 @@ pub struct Stats {
     pub origins: BTreeMap<String, u64>,
 }
 
+/// An API token of the server, as the store keeps it: only its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Token {
+    /// Its id (what `revoke` takes).
+    pub id: i64,
+    /// The hash of the secret (the server uses hex SHA-256); the secret
+    /// itself is never stored.
+    pub hash: String,
+    /// What it may do (`read`, `write`, `admin`); the store does not interpret it.
+    pub role: String,
+    /// A label for people (`weblate`, a translator's name), if given.
+    pub name: Option<String>,
+    /// When it was created (TMX date format).
+    pub created: String,
+}
+
 /// Identifies a memory's committed content, for caches built from it.
 ///
 /// `instance` is chosen at random when the memory is created, `generation`
@@ -189,6 +205,36 @@ pub trait Backend: Send {
     /// Removes the memory if this handle created it and no write was ever
     /// committed to it; returns whether it did.
     fn discard_if_unused(&mut self) -> Result<bool>;
+    /// Stores a server API token (its hash, never the secret), in its own
+    /// transaction; returns its id. Tokens are not content: the [`Stamp`]
+    /// does not change.
+    fn add_token(&mut self, hash: &str, role: &str, name: Option<&str>) -> Result<i64> {
+        let _ = (hash, role, name);
+        Err(self.no_tokens())
+    }
+    /// The token whose hash is `hash`, if stored.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<Token>> {
+        let _ = hash;
+        Err(self.no_tokens())
+    }
+    /// Every stored token, by id.
+    fn tokens(&self) -> Result<Vec<Token>> {
+        Err(self.no_tokens())
+    }
+    /// Removes token `id`; returns whether it existed.
+    fn revoke_token(&mut self, id: i64) -> Result<bool> {
+        let _ = id;
+        Err(self.no_tokens())
+    }
+    /// The error of an engine that does not keep API tokens (yet): the
+    /// default of the token operations, so that an engine written before
+    /// them still builds and says clearly what it lacks.
+    fn no_tokens(&self) -> crate::Error {
+        crate::Error::Store {
+            path: self.location().to_path_buf(),
+            message: "this storage engine does not keep API tokens".into(),
+        }
+    }
 }
 
 /// One write transaction of a [`Backend`]. Dropping it without
@@ -351,6 +397,26 @@ impl Memory {
     /// How the content at `now` (from [`Memory::stamp`]) differs from `old`.
     pub fn since(&self, old: &Stamp, now: &Stamp) -> Result<Since> {
         self.backend.since(old, now)
+    }
+
+    /// Stores a server API token by its hash; returns its id.
+    pub fn add_token(&mut self, hash: &str, role: &str, name: Option<&str>) -> Result<i64> {
+        self.backend.add_token(hash, role, name)
+    }
+
+    /// The token with this hash, if stored.
+    pub fn token_by_hash(&self, hash: &str) -> Result<Option<Token>> {
+        self.backend.token_by_hash(hash)
+    }
+
+    /// Every stored token.
+    pub fn tokens(&self) -> Result<Vec<Token>> {
+        self.backend.tokens()
+    }
+
+    /// Removes token `id`; returns whether it existed.
+    pub fn revoke_token(&mut self, id: i64) -> Result<bool> {
+        self.backend.revoke_token(id)
     }
 
     /// Removes the memory, and the folders made for it, if this handle

@@ -17,8 +17,8 @@ use rusqlite::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Backend, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Unit, Variant, WriteTx,
-    content_hash, fnv1a, fnv1a_extend, now_tmx, schema,
+    Backend, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Token, Unit, Variant,
+    WriteTx, content_hash, fnv1a, fnv1a_extend, now_tmx, schema,
 };
 use crate::error::{Error, Result};
 
@@ -380,6 +380,52 @@ impl Sqlite {
     }
 }
 
+/// The server's API tokens (hashes only); see [`Backend::add_token`].
+const TOKEN_TABLE: &str = "CREATE TABLE IF NOT EXISTS api_token (
+    id      INTEGER PRIMARY KEY,
+    hash    TEXT NOT NULL UNIQUE,
+    role    TEXT NOT NULL,
+    name    TEXT,
+    created TEXT NOT NULL
+);";
+
+impl Sqlite {
+    fn has_tokens(&self) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'api_token')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(map_err(&self.path))
+    }
+
+    fn read_tokens(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Token>> {
+        if !self.has_tokens()? {
+            return Ok(Vec::new());
+        }
+        let err = map_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT id, hash, role, name, created FROM api_token {filter} ORDER BY id"
+            ))
+            .map_err(&err)?;
+        stmt.query_map(args, |r| {
+            Ok(Token {
+                id: r.get(0)?,
+                hash: r.get(1)?,
+                role: r.get(2)?,
+                name: r.get(3)?,
+                created: r.get(4)?,
+            })
+        })
+        .map_err(&err)?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(&err)
+    }
+}
+
 impl Backend for Sqlite {
     fn location(&self) -> &Path {
         &self.path
@@ -682,6 +728,48 @@ impl Backend for Sqlite {
                 Since::Rewritten
             },
         )
+    }
+
+    fn add_token(&mut self, hash: &str, role: &str, name: Option<&str>) -> Result<i64> {
+        let err = map_err(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        // Made on first use, not by a schema version: a memory without
+        // tokens stays readable by older builds, which ignore the table.
+        tx.execute_batch(TOKEN_TABLE).map_err(&err)?;
+        tx.execute(
+            "INSERT INTO api_token (hash, role, name, created) VALUES (?1, ?2, ?3, ?4)",
+            params![hash, role, name, super::now_tmx()],
+        )
+        .map_err(&err)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(&err)?;
+        Ok(id)
+    }
+
+    fn token_by_hash(&self, hash: &str) -> Result<Option<Token>> {
+        Ok(self
+            .read_tokens("WHERE hash = ?1", params![hash])?
+            .into_iter()
+            .next())
+    }
+
+    fn tokens(&self) -> Result<Vec<Token>> {
+        self.read_tokens("", params![])
+    }
+
+    fn revoke_token(&mut self, id: i64) -> Result<bool> {
+        let err = map_err(&self.path);
+        if !self.has_tokens()? {
+            return Ok(false);
+        }
+        let n = self
+            .conn
+            .execute("DELETE FROM api_token WHERE id = ?1", params![id])
+            .map_err(&err)?;
+        Ok(n > 0)
     }
 
     fn discard_if_unused(&mut self) -> Result<bool> {

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Load test of `transmem serve`: 16 concurrent clients looking up fuzzy
+# queries against a 100k-unit memory, with wrk, on 127.0.0.1 only, in a
+# bounded run. Prints requests/s, latency percentiles and errors, and fails
+# below the targets (>= 500 lookups/s, p99 <= 50 ms, no error).
+#
+#   scripts/server_load.sh [SIZE] [SECONDS]      (defaults: 100000, 20)
+#
+# Data: ../shared/eval/tm_bench_data.py over ../shared/data/tm-enru when
+# present (real sentences and their one-edit variants), else synthetic
+# sentences made here (SHARED=DIR names another ../shared). Needs wrk (apt install wrk) and python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-../shared}
+SIZE=${1:-100000}
+SECS=${2:-20}
+CONNS=16
+THREADS=2
+command -v wrk >/dev/null || { echo "server_load: wrk not found (apt install wrk)" >&2; exit 2; }
+cargo build --release --quiet
+BIN=$PWD/target/release/transmem
+WORK=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if [ -f "$SHARED/eval/tm_bench_data.py" ] && [ -f "$SHARED/data/tm-enru/en_ru_pairs.tsv" ]; then
+    python3 "$SHARED/eval/tm_bench_data.py" --pairs "$SHARED/data/tm-enru/en_ru_pairs.tsv" \
+        --size "$SIZE" --queries 1000 --out "$WORK/data" >/dev/null
+    DATA="tm_bench_data.py over ../shared/data/tm-enru"
+else
+    mkdir -p "$WORK/data"
+    python3 - "$SIZE" "$WORK/data" <<'EOF'
+import random, sys
+n, out = int(sys.argv[1]), sys.argv[2]
+rng = random.Random(7)
+words = ("minister talks city council river bridge market price report week government "
+         "school hospital road police court election budget harbour factory museum train "
+         "station weather storm village region company workers union festival").split()
+def sent():
+    return " ".join(rng.choice(words) for _ in range(rng.randint(6, 14))).capitalize() + f" {rng.randint(1, 999)}."
+seen = set()
+with open(f"{out}/memory.tsv", "w") as f:
+    f.write("en\tru\n")
+    srcs = []
+    while len(srcs) < n:
+        s = sent()
+        if s in seen: continue
+        seen.add(s); srcs.append(s)
+        f.write(f"{s}\tперевод {len(srcs)}\n")
+with open(f"{out}/queries.txt", "w") as f:
+    for s in rng.sample(srcs, 1000):
+        w = s.split(" "); w[rng.randrange(len(w) - 1)] = rng.choice(words)
+        f.write(" ".join(w) + "\n")
+EOF
+    DATA="synthetic sentences (../shared absent)"
+fi
+
+MEM="$WORK/m.sqlite"
+"$BIN" --memory "$MEM" import "$WORK/data/memory.tsv" 2>/dev/null
+UNITS=$("$BIN" --memory "$MEM" stats --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["units"])')
+TOKEN=$("$BIN" --memory "$MEM" token create --role read 2>/dev/null)
+python3 - "$WORK/data/queries.txt" "$WORK/bodies.txt" <<'EOF'
+import json, sys
+with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
+    for q in f:
+        q = q.rstrip("\n")
+        if q:
+            out.write(json.dumps({"from": "en", "to": "ru", "text": q}, ensure_ascii=False) + "\n")
+EOF
+cat > "$WORK/lookup.lua" <<'EOF'
+local bodies = {}
+for line in io.lines(os.getenv("BODIES")) do bodies[#bodies + 1] = line end
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("TOKEN")}
+local i = math.random(#bodies)
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", "/api/v1/lookup", headers, bodies[i])
+end
+EOF
+
+"$BIN" --memory "$MEM" serve --listen 127.0.0.1:0 2>"$WORK/server.log" &
+SERVER_PID=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$WORK/server.log" 2>/dev/null && break; sleep 0.1; done
+ADDR=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | sed 's|listening on http://||')
+[ -n "$ADDR" ] || { echo "server_load: the server did not start" >&2; cat "$WORK/server.log" >&2; exit 2; }
+# Warm: the first lookup builds or loads the candidate index.
+curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "$(head -1 "$WORK/bodies.txt")" "http://$ADDR/api/v1/lookup"
+
+export BODIES="$WORK/bodies.txt" TOKEN
+wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/lookup.lua" "http://$ADDR" | tee "$WORK/wrk.txt"
+python3 - "$WORK/wrk.txt" "$UNITS" "$DATA" "$CONNS" "$SECS" <<'EOF'
+import re, sys
+t = open(sys.argv[1]).read()
+def ms(s):
+    v, u = float(re.match(r"([\d.]+)(\w+)", s).group(1)), re.match(r"[\d.]+(\w+)", s).group(1)
+    return v * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+pct = {p: ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)$", t, re.M)}
+non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", t) or [0, 0])[1])
+sock = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
+print(f"\nmemory {sys.argv[2]} units ({sys.argv[3]}), {sys.argv[4]} connections, {sys.argv[5]} s")
+print(f"lookups/s {rps:.0f}; p50 {pct['50']:.1f} ms, p90 {pct['90']:.1f} ms, p99 {pct['99']:.1f} ms; non-2xx {non2xx}, socket errors {sock}")
+ok = rps >= 500 and pct["99"] <= 50 and non2xx == 0 and sock == 0
+print("PASS" if ok else "FAIL: targets are >= 500 lookups/s, p99 <= 50 ms, no error")
+sys.exit(0 if ok else 1)
+EOF

@@ -1,0 +1,199 @@
+//! The OpenAPI 3 document of the server, served at `/api/v1/openapi.json`.
+//! Its paths and operation ids must be exactly [`super::ROUTES`] (a unit
+//! test checks); tests/server.rs checks answers against its schemas.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// `/tmserver/{src}/{tgt}/unit/{*text}` (axum) → `{text}` (OpenAPI).
+#[cfg(test)]
+pub fn from_axum(path: &str) -> String {
+    path.replace("{*", "{")
+}
+
+/// The inverse of [`from_axum`] for the one wildcard route.
+#[cfg(test)]
+pub fn to_axum(path: &str) -> String {
+    path.replace("/unit/{text}", "/unit/{*text}")
+}
+
+fn err(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn ok(schema: &str) -> Value {
+    json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn body(schema: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn q(name: &str, required: bool, ty: &str, desc: &str) -> Value {
+    json!({"name": name, "in": "query", "required": required, "schema": {"type": ty}, "description": desc})
+}
+
+fn p(name: &str, ty: &str, desc: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": ty}, "description": desc})
+}
+
+/// Standard error answers of an operation needing a token.
+fn secured(mut responses: Value) -> Value {
+    responses["401"] = err("No token, or an unknown one");
+    responses["403"] = err("The token's role may not do this");
+    responses
+}
+
+fn common(mut responses: Value) -> Value {
+    responses["400"] = err("Bad JSON, a bad language tag or a bad parameter");
+    responses["503"] = err("The memory is busy or the request took too long");
+    responses
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let open: Value = json!([]);
+    let mut doc = json!({
+      "openapi": "3.0.3",
+      "info": {
+        "title": "transmem server",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": "Translation memory over HTTP: lookups, concordance, units, import/export, alignment review, and the tmserver protocol of Weblate, Pootle and Virtaal. Send `Authorization: Bearer TOKEN` (see `transmem token create`). Every error answer is JSON: {\"error\": \"...\"}."
+      },
+      "security": [{"bearer": []}],
+      "paths": {},
+      "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from `transmem token create --role read|write|admin`"}}, "schemas": {}}
+    });
+    doc["paths"]["/api/v1/health"] = json!({"get": {
+          "operationId": "health", "summary": "The server and its memory answer", "security": open,
+          "responses": {"200": ok("Health"), "503": err("The memory is busy")}}});
+    doc["paths"]["/api/v1/openapi.json"] = json!({"get": {
+          "operationId": "openapi", "summary": "This document", "security": open,
+          "responses": {"200": {"description": "OpenAPI 3 document", "content": {"application/json": {"schema": {"type": "object"}}}}}}});
+    doc["paths"]["/api/v1/stats"] = json!({"get": {
+          "operationId": "stats", "summary": "Unit counts per pair, language and origin",
+          "responses": secured(json!({"200": ok("Stats")}))}});
+    doc["paths"]["/api/v1/whoami"] = json!({"get": {
+          "operationId": "whoami", "summary": "The role of the token sent (clients check it before a long upload)",
+          "responses": secured(json!({"200": ok("Whoami")}))}});
+    doc["paths"]["/api/v1/lookup"] = json!({"post": {
+          "operationId": "lookup", "summary": "Fuzzy matches for one segment (open to anonymous read with --anonymous-read)",
+          "requestBody": body("LookupRequest"),
+          "responses": common(secured(json!({"200": ok("LookupResult"), "413": err("Body over the size limit")})))}});
+    doc["paths"]["/api/v1/lookup/batch"] = json!({"post": {
+          "operationId": "lookupBatch", "summary": "Fuzzy matches for up to 1000 segments; with context, each segment's neighbours give 101% matches",
+          "requestBody": body("BatchRequest"),
+          "responses": common(secured(json!({"200": ok("BatchResult"), "413": err("Body over the size limit")})))}});
+    doc["paths"]["/api/v1/concordance"] = json!({"get": {
+          "operationId": "concordance", "summary": "Stored segments containing words or a phrase",
+          "parameters": [q("lang", true, "string", "Language of q"), q("q", true, "string", "Words or phrase"), q("limit", false, "integer", "At most this many (1-10000, default 20)")],
+          "responses": common(secured(json!({"200": ok("Concordance")})))}});
+    doc["paths"]["/api/v1/units"] = json!({"post": {
+          "operationId": "addUnits", "summary": "Store units, all in one transaction",
+          "requestBody": body("AddUnits"),
+          "responses": common(secured(json!({"201": ok("Added"), "413": err("Body over the size limit")})))}});
+    doc["paths"]["/api/v1/units/{id}"] = json!({"get": {
+          "operationId": "getUnit", "summary": "One stored unit",
+          "parameters": [p("id", "integer", "Unit id")],
+          "responses": common(secured(json!({"200": ok("Unit"), "404": err("No such unit")})))}});
+    doc["paths"]["/api/v1/import"] = json!({"post": {
+          "operationId": "import", "summary": "Import a TMX, CSV or TSV upload (streamed) in one transaction: a failed upload stores nothing",
+          "parameters": [q("format", true, "string", "tmx, csv or tsv"), q("langs", false, "string", "CSV/TSV without header: languages of the first columns, comma-separated"),
+                         q("columns", false, "string", "CSV/TSV column meanings"), q("origin", false, "string", "Origin recorded on every unit"), q("default_origin", false, "string", "Origin for units that name none (the CLI sends the file name)"),
+                         q("on_duplicate", false, "string", "keep-both (default), skip or overwrite")],
+          "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+          "responses": common(secured(json!({"200": ok("Imported"), "413": err("Upload over the size limit")})))}});
+    doc["paths"]["/api/v1/export"] = json!({"get": {
+          "operationId": "export", "summary": "The memory as TMX, CSV or TSV, streamed",
+          "parameters": [q("format", false, "string", "tmx (default), csv or tsv"), q("langs", false, "string", "Only these languages, comma-separated"), q("bom", false, "boolean", "Start with a UTF-8 byte order mark")],
+          "responses": common(secured(json!({"200": {"description": "The file", "content": {
+              "application/xml": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}, "text/tab-separated-values": {"schema": {"type": "string"}}}}})))}});
+    doc["paths"]["/api/v1/alignments"] = json!({"post": {
+          "operationId": "createAlignment", "summary": "Segment and align an article pair for review; answers the review page's URL (with its key)",
+          "requestBody": body("AlignmentRequest"),
+          "responses": common(secured(json!({"201": ok("Alignment"), "413": err("Body over the size limit")})))}});
+    doc["paths"]["/api/v1/alignments/{id}/review"] = json!({"get": {
+          "operationId": "reviewPage", "summary": "The review page (HTML) of a submitted pair; its Save stores the corrections", "security": open,
+          "parameters": [p("id", "integer", "Alignment id"), q("key", true, "string", "The key given when the pair was submitted")],
+          "responses": {"200": {"description": "Self-contained HTML page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                        "403": err("Wrong key"), "404": err("No such alignment awaiting review")}}});
+    doc["paths"]["/api/v1/alignments/{id}/corrections"] = json!({"post": {
+          "operationId": "saveCorrections", "summary": "Store the corrected links ({\"links\": [...]}, as the review page saves them) in one transaction", "security": open,
+          "parameters": [p("id", "integer", "Alignment id"), q("key", true, "string", "The key given when the pair was submitted")],
+          "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["links"], "properties": {"links": {"type": "array", "items": {"type": "object"}}}}}}},
+          "responses": common(json!({"200": ok("Saved"), "403": err("Wrong key"), "404": err("No such alignment awaiting review")}))}});
+    doc["paths"]["/tmserver/languages/"] = json!({"get": {
+          "operationId": "tmLanguages", "summary": "tmserver: the languages stored (open to anonymous read with --anonymous-read)",
+          "responses": secured(json!({"200": ok("TmLanguages")}))}});
+    doc["paths"]["/tmserver/{src}/{tgt}/unit/{text}"] = json!({"get": {
+          "operationId": "tmUnit", "summary": "tmserver: matches for a URL-encoded text, best first (Weblate, Pootle, Virtaal)",
+          "parameters": [p("src", "string", "Source language as the clients send it (en, pt_br)"), p("tgt", "string", "Target language"),
+                         p("text", "string", "The text, URL-encoded"), q("min_similarity", false, "number", "Lowest quality (default 70)"),
+                         q("max_candidates", false, "integer", "At most this many (default 5)")],
+          "responses": common(secured(json!({"200": ok("TmUnits")})))}});
+    doc["paths"]["/metrics"] = json!({"get": {
+          "operationId": "metrics", "summary": "Prometheus text metrics",
+          "responses": secured(json!({"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}}))}});
+    doc["components"]["schemas"]["Whoami"] = json!({"type": "object", "required": ["role"], "additionalProperties": false, "properties": {"role": {"type": "string", "enum": ["read", "write", "admin"]}}});
+    doc["components"]["schemas"]["Error"] = json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}});
+    doc["components"]["schemas"]["Health"] = json!({"type": "object", "required": ["status", "generation"], "properties": {"status": {"type": "string"}, "generation": {"type": "integer"}}});
+    doc["components"]["schemas"]["Stats"] = json!({"type": "object", "required": ["units", "pairs", "languages", "origins"], "properties": {
+            "units": {"type": "integer"}, "pairs": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "languages": {"type": "object", "additionalProperties": {"type": "integer"}}, "origins": {"type": "object", "additionalProperties": {"type": "integer"}}}});
+    doc["components"]["schemas"]["LookupRequest"] = json!({"type": "object", "required": ["from", "to", "text"], "additionalProperties": false, "properties": {
+            "from": {"type": "string"}, "to": {"type": "string"}, "text": {"type": "string", "maxLength": 65536},
+            "prev": {"type": "string"}, "next": {"type": "string"},
+            "threshold": {"type": "number", "minimum": 0, "maximum": 101}, "limit": {"type": "integer", "minimum": 1, "maximum": 10000}}});
+    doc["components"]["schemas"]["BatchRequest"] = json!({"type": "object", "required": ["from", "to", "segments"], "additionalProperties": false, "properties": {
+            "from": {"type": "string"}, "to": {"type": "string"}, "segments": {"type": "array", "maxItems": 1000, "items": {"type": "string"}},
+            "context": {"type": "boolean"}, "threshold": {"type": "number"}, "limit": {"type": "integer"}}});
+    doc["components"]["schemas"]["Match"] = json!({"type": "object", "required": ["score", "source", "target", "id", "base", "diff"], "properties": {
+            "score": {"type": "number"}, "source": {"type": "string"}, "target": {"type": "string"}, "id": {"type": "integer"},
+            "origin": {"type": "string"}, "base": {"type": "number"}, "penalties": {"type": "array", "items": {"type": "object"}},
+            "context": {"type": "boolean"}, "substituted_target": {"type": "string"}, "substituted_score": {"type": "number"},
+            "substituted": {"type": "array", "items": {"type": "object"}}, "diff": {"type": "array", "items": {"type": "object"}}}});
+    doc["components"]["schemas"]["LookupResult"] = json!({"type": "object", "required": ["query", "matches"], "properties": {
+            "query": {"type": "string"}, "matches": {"type": "array", "items": {"$ref": "#/components/schemas/Match"}}, "skipped": {"type": "string"}}});
+    doc["components"]["schemas"]["BatchResult"] = json!({"type": "object", "required": ["results"], "properties": {
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/LookupResult"}}}});
+    doc["components"]["schemas"]["Concordance"] = json!({"type": "object", "required": ["hits"], "properties": {"hits": {"type": "array", "items": {"type": "object",
+            "required": ["id", "lang", "text", "hits", "phrase", "translations"], "properties": {
+              "id": {"type": "integer"}, "lang": {"type": "string"}, "text": {"type": "string"},
+              "hits": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}, "phrase": {"type": "boolean"},
+              "translations": {"type": "object", "additionalProperties": {"type": "string"}}, "origin": {"type": "string"}}}}}});
+    doc["components"]["schemas"]["VariantIn"] = json!({"type": "object", "required": ["lang", "text"], "additionalProperties": false, "properties": {
+            "lang": {"type": "string"}, "text": {"type": "string"}, "prev": {"type": "string"}, "next": {"type": "string"}, "notes": {"type": "array", "items": {"type": "string"}}}});
+    doc["components"]["schemas"]["AddUnits"] = json!({"type": "object", "required": ["units"], "additionalProperties": false, "properties": {
+            "units": {"type": "array", "minItems": 1, "maxItems": 10000, "items": {"type": "object", "required": ["variants"], "additionalProperties": false, "properties": {
+              "variants": {"type": "array", "minItems": 2, "items": {"$ref": "#/components/schemas/VariantIn"}},
+              "origin": {"type": "string"}, "tuid": {"type": "string"}, "creator": {"type": "string"}, "notes": {"type": "array", "items": {"type": "string"}}}}},
+            "on_duplicate": {"type": "string", "enum": ["keep-both", "skip", "overwrite"]}, "source_lang": {"type": "string"}}});
+    doc["components"]["schemas"]["Added"] = json!({"type": "object", "required": ["results", "new", "memory"], "properties": {
+            "results": {"type": "array", "items": {"type": "object", "required": ["id", "status"], "properties": {
+              "id": {"type": "integer"}, "status": {"type": "string", "enum": ["new", "duplicate", "skipped", "overwritten"]}}}},
+            "new": {"type": "integer"}, "memory": {"type": "string"}}});
+    doc["components"]["schemas"]["Unit"] = json!({"type": "object", "required": ["id", "variants"], "properties": {
+            "id": {"type": "integer"}, "variants": {"type": "array", "items": {"type": "object", "required": ["lang", "text"], "properties": {
+              "lang": {"type": "string"}, "text": {"type": "string"}}}}, "origin": {"type": "string", "nullable": true},
+            "created": {"type": "string", "nullable": true}, "creator": {"type": "string", "nullable": true}}});
+    doc["components"]["schemas"]["Imported"] = json!({"type": "object", "required": ["read", "new", "duplicate", "skipped", "overwritten", "memory"], "properties": {
+            "read": {"type": "integer"}, "new": {"type": "integer"}, "duplicate": {"type": "integer"}, "skipped": {"type": "integer"},
+            "overwritten": {"type": "integer"}, "memory": {"type": "string"}}});
+    doc["components"]["schemas"]["AlignmentRequest"] = json!({"type": "object", "required": ["from", "to", "source", "target"], "additionalProperties": false, "properties": {
+            "from": {"type": "string"}, "to": {"type": "string"}, "source": {"type": "string"}, "target": {"type": "string"},
+            "title": {"type": "string"}, "origin": {"type": "string"}}});
+    doc["components"]["schemas"]["Alignment"] = json!({"type": "object", "required": ["id", "review_url", "save_url", "links", "source_segments", "target_segments"], "properties": {
+            "id": {"type": "integer"}, "review_url": {"type": "string"}, "save_url": {"type": "string"}, "links": {"type": "integer"},
+            "source_segments": {"type": "integer"}, "target_segments": {"type": "integer"}}});
+    doc["components"]["schemas"]["Saved"] = json!({"type": "object", "required": ["new", "duplicate", "memory"], "properties": {
+            "new": {"type": "integer"}, "duplicate": {"type": "integer"}, "memory": {"type": "string"}}});
+    doc["components"]["schemas"]["TmLanguages"] = json!({"type": "object", "required": ["sourceLanguages", "targetLanguages"], "properties": {
+            "sourceLanguages": {"type": "array", "items": {"type": "string"}}, "targetLanguages": {"type": "array", "items": {"type": "string"}}}});
+    doc["components"]["schemas"]["TmUnits"] = json!({"type": "array", "items": {"type": "object", "required": ["source", "target", "quality", "rank"], "additionalProperties": false, "properties": {
+            "source": {"type": "string"}, "target": {"type": "string"}, "quality": {"type": "integer"}, "rank": {"type": "number"}}}});
+    doc
+}
+
+pub async fn serve() -> Json<Value> {
+    Json(document())
+}

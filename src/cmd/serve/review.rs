@@ -1,0 +1,265 @@
+//! Alignment review over the server: submit an article pair, open its
+//! review page in a browser, and the page's Save stores the corrected links
+//! in the memory in one write transaction (what `align --review --store`
+//! does with a downloaded corrections file).
+//!
+//! A browser opening the page sends no bearer token, so the page and its
+//! save URL carry a random key instead, given only to the write-token
+//! holder who submitted the pair: the key is the capability.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use transmem::align::{self, html};
+use transmem::memory::{Inserted, OnDuplicate, Unit};
+use transmem::segment::{self, Segmenter};
+
+use super::api::{json_body, tag};
+use super::{ApiError, ApiResult, App, Caller, lock};
+
+/// Alignments kept for review; the oldest is dropped beyond this.
+const KEPT: usize = 200;
+/// Largest side of a submitted pair, in bytes.
+const MAX_SIDE: usize = 512 << 10;
+
+/// A submitted pair waiting for review.
+struct Pending {
+    key: String,
+    from: String,
+    to: String,
+    title: String,
+    origin: Option<String>,
+    /// Recorded on the units: the submitting token's name.
+    creator: String,
+    src: Vec<String>,
+    tgt: Vec<String>,
+    links: Vec<align::Link>,
+}
+
+/// The alignments awaiting review, by id.
+#[derive(Default)]
+pub struct Reviews {
+    next: Mutex<u64>,
+    pending: Mutex<BTreeMap<u64, std::sync::Arc<Pending>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Submit {
+    from: String,
+    to: String,
+    source: String,
+    target: String,
+    title: Option<String>,
+    origin: Option<String>,
+}
+
+fn key() -> ApiResult<String> {
+    let mut buf = [0u8; 16];
+    getrandom::fill(&mut buf).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("no OS random source: {e}"),
+        )
+    })?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn as_segments<'a>(t: &'a [String], p: &[usize]) -> Vec<align::Segment<'a>> {
+    t.iter()
+        .zip(p)
+        .map(|(text, &para)| align::Segment { text, para })
+        .collect()
+}
+
+fn segments(text: &str, lang: &str) -> (Vec<String>, Vec<usize>) {
+    let seg = Segmenter::for_lang(lang);
+    let pieces = segment::document(text, &seg);
+    (
+        pieces
+            .iter()
+            .map(|p| text[p.range.clone()].to_string())
+            .collect(),
+        pieces.iter().map(|p| p.para).collect(),
+    )
+}
+
+pub async fn create(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let creator = Caller::creator(caller.as_ref().map(|c| &c.0));
+    let req: Submit = json_body(&app, &headers, body).await?;
+    let (from, to) = (tag("from", &req.from)?, tag("to", &req.to)?);
+    for (name, t) in [("source", &req.source), ("target", &req.target)] {
+        if t.trim().is_empty() {
+            return Err(ApiError::bad(format!("{name} is empty")));
+        }
+        if t.len() > MAX_SIDE {
+            return Err(ApiError::bad(format!(
+                "{name} is {} bytes; at most {MAX_SIDE} per side",
+                t.len()
+            )));
+        }
+    }
+    let key = key()?;
+    let a = app.clone();
+    let (id, n_links, n_src, n_tgt) = App::blocking(move || {
+        let (src, sp) = segments(&req.source, &from);
+        let (tgt, tp) = segments(&req.target, &to);
+        let opts = align::Options {
+            src_lang: from.clone(),
+            tgt_lang: to.clone(),
+            ..align::Options::default()
+        };
+        let links = align::align(&as_segments(&src, &sp), &as_segments(&tgt, &tp), &opts);
+        let reviews = &a.inner().reviews;
+        let id = {
+            let mut n = lock(&reviews.next);
+            *n += 1;
+            *n
+        };
+        let counts = (links.len(), src.len(), tgt.len());
+        let mut pending = lock(&reviews.pending);
+        while pending.len() >= KEPT {
+            pending.pop_first();
+        }
+        pending.insert(
+            id,
+            std::sync::Arc::new(Pending {
+                key: key.clone(),
+                from,
+                to,
+                title: req.title.unwrap_or_else(|| format!("alignment {id}")),
+                origin: req.origin,
+                creator,
+                src,
+                tgt,
+                links,
+            }),
+        );
+        Ok((id, counts.0, counts.1, counts.2))
+    })
+    .await?;
+    let key = lock(&app.inner().reviews.pending)
+        .get(&id)
+        .map(|p| p.key.clone())
+        .unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": id,
+            "review_url": format!("/api/v1/alignments/{id}/review?key={key}"),
+            "save_url": format!("/api/v1/alignments/{id}/corrections?key={key}"),
+            "links": n_links,
+            "source_segments": n_src,
+            "target_segments": n_tgt,
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct KeyQuery {
+    key: Option<String>,
+}
+
+fn pending(app: &App, id: u64, key: Option<&str>) -> ApiResult<std::sync::Arc<Pending>> {
+    let p = lock(&app.inner().reviews.pending).get(&id).cloned();
+    match p {
+        Some(p) if key.is_some_and(|k| constant_eq(k.as_bytes(), p.key.as_bytes())) => Ok(p),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "wrong or missing key for this alignment (use the review_url given when it was submitted)",
+        )),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no alignment {id} awaiting review (saved, expired or never submitted)"),
+        )),
+    }
+}
+
+/// Compares keys in time independent of where they differ.
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+pub async fn page(
+    State(app): State<App>,
+    Path(id): Path<u64>,
+    Query(q): Query<KeyQuery>,
+) -> ApiResult<Response> {
+    let p = pending(&app, id, q.key.as_deref())?;
+    let save = format!("/api/v1/alignments/{id}/corrections?key={}", p.key);
+    let src: Vec<&str> = p.src.iter().map(String::as_str).collect();
+    let tgt: Vec<&str> = p.tgt.iter().map(String::as_str).collect();
+    let mut buf = Vec::new();
+    html::write(
+        &mut buf,
+        &p.links,
+        &src,
+        &tgt,
+        &html::Page {
+            title: &p.title,
+            langs: (&p.from, &p.to),
+            save_url: Some(&save),
+        },
+    )
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], buf).into_response())
+}
+
+pub async fn save(
+    State(app): State<App>,
+    Path(id): Path<u64>,
+    Query(q): Query<KeyQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let p = pending(&app, id, q.key.as_deref())?;
+    // Parsed by the page's own format check, not a generic JSON one.
+    let raw: Value = json_body(&app, &headers, body).await?;
+    let c = html::Corrections::parse(&raw.to_string(), p.src.len(), p.tgt.len())
+        .map_err(|e| ApiError::bad(format!("corrections: {e}")))?;
+    let out = App::blocking(move || {
+        let src: Vec<&str> = p.src.iter().map(String::as_str).collect();
+        let tgt: Vec<&str> = p.tgt.iter().map(String::as_str).collect();
+        let (links, st, tt) = c.flatten(&src, &tgt);
+        let st: Vec<&str> = st.iter().map(String::as_str).collect();
+        let tt: Vec<&str> = tt.iter().map(String::as_str).collect();
+        let template = Unit {
+            origin: Some(p.origin.clone().unwrap_or_else(|| p.title.clone())),
+            creator: Some(p.creator.clone()),
+            created: Some(transmem::memory::now_tmx()),
+            ..Unit::default()
+        };
+        let units = align::to_units(&links, &st, &tt, (&p.from, &p.to), 0.0, &template);
+        let location = app.inner().location.clone();
+        let (new, dup) = app.with_writer(|mem| {
+            let mut w = mem.writer()?;
+            let (mut new, mut dup) = (0u64, 0u64);
+            for u in &units {
+                match w.insert(u, Some(&p.from), OnDuplicate::KeepBoth)? {
+                    Inserted::New(_) => new += 1,
+                    _ => dup += 1,
+                }
+            }
+            w.commit()?;
+            Ok((new, dup))
+        })?;
+        lock(&app.inner().reviews.pending).remove(&id);
+        eprintln!("{}", crate::cmd::stored_message(new, dup, &location));
+        Ok(json!({"new": new, "duplicate": dup, "memory": location.display().to_string()}))
+    })
+    .await?;
+    Ok(Json(out))
+}

@@ -1,0 +1,1068 @@
+//! `transmem serve` over real HTTP on 127.0.0.1 (port 0, read back from
+//! the server's first stderr line): the tmserver protocol, tokens and
+//! roles, hostile input, concurrent writers, SIGTERM draining, the OpenAPI
+//! document against the routes and answers, review over the server, and
+//! the CLI's `--server` client.
+
+mod util;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use transmem::memory::Memory;
+use util::{process, run_ok, store, text, unit, unit_count};
+
+/// A running server; killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<Vec<String>>>,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    fn start(mem: &Path, extra: &[&str]) -> Server {
+        let mut child = process(mem)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start server");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let l2 = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                    let _ = tx.send(addr);
+                }
+                l2.lock().unwrap().push(line);
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .into();
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            log,
+            agent,
+        }
+    }
+
+    fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+
+    /// One request; returns the status and the body as text.
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> (u16, String) {
+        let url = format!("{}{path}", self.base);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let resp = match method {
+            "GET" => {
+                let mut r = self.agent.get(&url);
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call()
+            }
+            "POST" => {
+                let mut r = self
+                    .agent
+                    .post(&url)
+                    .header("Content-Type", "application/json");
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.send(body.unwrap_or(b""))
+            }
+            "PUT" => {
+                let mut r = self.agent.put(&url);
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.send(body.unwrap_or(b""))
+            }
+            "DELETE" => {
+                let mut r = self.agent.delete(&url);
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call()
+            }
+            m => panic!("method {m}"),
+        };
+        let mut resp = resp.expect("request");
+        let status = resp.status().as_u16();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(256 << 20)
+            .read_to_string()
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let b = body.map(|v| v.to_string());
+        let (s, t) = self.call(method, path, token, b.as_deref().map(str::as_bytes));
+        let v = serde_json::from_str(&t)
+            .unwrap_or_else(|e| panic!("{method} {path}: {s} not JSON ({e}): {t}"));
+        (s, v)
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    fn terminate(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn token(mem: &Path, role: &str) -> String {
+    let out = run_ok(process(mem).args(["token", "create", "--role", role]), 0);
+    text(&out.stdout).trim().to_string()
+}
+
+/// A memory with a few en/ru units and a read, a write and an admin token.
+fn setup(dir: &Path) -> (PathBuf, String, String, String) {
+    let mem = dir.join("m.sqlite");
+    store(
+        &mem,
+        &[
+            unit(&[
+                ("en", "The minister arrived in Kyiv on Monday."),
+                ("ru", "Министр прибыл в Киев в понедельник."),
+            ]),
+            unit(&[
+                ("en", "The talks ended without an agreement."),
+                ("ru", "Переговоры завершились без соглашения."),
+            ]),
+            unit(&[
+                ("en", "Prices rose sharply in the capital."),
+                ("ru", "Цены в столице резко выросли."),
+            ]),
+            unit(&[
+                ("pt-BR", "O ministro chegou na segunda-feira."),
+                ("en", "The minister arrived on Monday."),
+            ]),
+        ],
+    );
+    let r = token(&mem, "read");
+    let w = token(&mem, "write");
+    let a = token(&mem, "admin");
+    (mem, r, w, a)
+}
+
+/// Everything a client could see of the memory, to prove it unchanged.
+fn snapshot(mem: &Path) -> (u64, transmem::memory::Stamp, String) {
+    let m = Memory::open_existing(mem).unwrap();
+    let mut units = String::new();
+    m.for_each_unit(|u| {
+        units.push_str(&format!("{u:?}\n"));
+        Ok(())
+    })
+    .unwrap();
+    (m.unit_count().unwrap(), m.stamp().unwrap(), units)
+}
+
+fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn tmserver_protocol_answers_weblate_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, r, _, _) = setup(dir.path());
+    let s = Server::start(&mem, &[]);
+    let (st, langs) = s.json("GET", "/tmserver/languages/", Some(&r), None);
+    assert_eq!(st, 200);
+    assert_eq!(
+        langs,
+        json!({"sourceLanguages": ["en", "pt_BR", "ru"], "targetLanguages": ["en", "pt_BR", "ru"]})
+    );
+    // A stored sentence: quality 100, in exactly the documented shape.
+    let path = format!(
+        "/tmserver/en/ru/unit/{}",
+        enc("The minister arrived in Kyiv on Monday.")
+    );
+    let (st, v) = s.json("GET", &path, Some(&r), None);
+    assert_eq!(st, 200);
+    let list = v.as_array().expect("a JSON list");
+    assert!(!list.is_empty());
+    let first = list[0].as_object().unwrap();
+    let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["quality", "rank", "source", "target"]);
+    assert_eq!(first["source"], "The minister arrived in Kyiv on Monday.");
+    assert_eq!(first["target"], "Министр прибыл в Киев в понедельник.");
+    assert_eq!(first["quality"], json!(100));
+    assert!(first["quality"].is_i64());
+    assert!(first["rank"].is_number());
+    // A one-word edit: above 70, still best first.
+    let path = format!(
+        "/tmserver/en/ru/unit/{}",
+        enc("The minister arrived in Kyiv on Tuesday.")
+    );
+    let (st, v) = s.json("GET", &path, Some(&r), None);
+    assert_eq!(st, 200);
+    let q = v[0]["quality"].as_i64().expect("integer quality");
+    assert!(q > 70 && q < 100, "quality {q}");
+    assert_eq!(v[0]["target"], "Министр прибыл в Киев в понедельник.");
+    let qs: Vec<i64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["quality"].as_i64().unwrap())
+        .collect();
+    assert!(qs.windows(2).all(|w| w[0] >= w[1]), "best first: {qs:?}");
+    // Language codes as the clients send them: pt_br.
+    let path = format!(
+        "/tmserver/pt_br/en/unit/{}",
+        enc("O ministro chegou na segunda-feira.")
+    );
+    let (st, v) = s.json("GET", &path, Some(&r), None);
+    assert_eq!(st, 200);
+    assert_eq!(v[0]["target"], "The minister arrived on Monday.");
+    assert_eq!(v[0]["quality"], 100);
+    // Nothing similar: an empty list, not an error.
+    let (st, v) = s.json(
+        "GET",
+        "/tmserver/en/ru/unit/Completely%20unrelated%20words%20here",
+        Some(&r),
+        None,
+    );
+    assert_eq!((st, v), (200, json!([])));
+    // A bad language code: 400 with a JSON error.
+    let (st, v) = s.json("GET", "/tmserver/e!n/ru/unit/Hello", Some(&r), None);
+    assert_eq!(st, 400);
+    assert!(v["error"].as_str().unwrap().contains("language"), "{v}");
+}
+
+#[test]
+fn tokens_and_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, r, w, _) = setup(dir.path());
+    let s = Server::start(&mem, &[]);
+    let before = snapshot(&mem);
+    let add = json!({"units": [{"variants": [{"lang": "en", "text": "New one."}, {"lang": "ru", "text": "Новое."}]}]});
+    for tok in [None, Some("wrong-token"), Some("")] {
+        let (st, v) = s.json("POST", "/api/v1/units", tok, Some(add.clone()));
+        assert_eq!(st, 401, "{tok:?}: {v}");
+        assert!(v["error"].is_string());
+        let (st, _) = s.json("GET", "/tmserver/languages/", tok, None);
+        assert_eq!(st, 401);
+        let (st, _) = s.json(
+            "POST",
+            "/api/v1/lookup",
+            tok,
+            Some(json!({"from": "en", "to": "ru", "text": "The talks ended."})),
+        );
+        assert_eq!(st, 401);
+    }
+    // A read token may read but not write.
+    let (st, v) = s.json("POST", "/api/v1/units", Some(&r), Some(add.clone()));
+    assert_eq!(st, 403, "{v}");
+    let (st, _) = s.call(
+        "POST",
+        "/api/v1/import?format=tsv",
+        Some(&r),
+        Some(b"en\tru\nA.\tB.\n"),
+    );
+    assert_eq!(st, 403);
+    let (st, _) = s.json("GET", "/api/v1/stats", Some(&r), None);
+    assert_eq!(st, 200);
+    assert_eq!(
+        snapshot(&mem),
+        before,
+        "memory unchanged by refused requests"
+    );
+    // A write token writes, and the write is reported.
+    let (st, v) = s.json("POST", "/api/v1/units", Some(&w), Some(add.clone()));
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(v["new"], 1);
+    assert_eq!(unit_count(&mem), before.0 + 1);
+    assert!(s.log().iter().any(|l| l.starts_with("stored 1 new unit")));
+    // Revoked: refused (after the role cache expires).
+    let list = text(&run_ok(process(&mem).args(["token", "list"]), 0).stdout);
+    let id = list
+        .lines()
+        .find(|l| l.contains("write"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    run_ok(process(&mem).args(["token", "revoke", &id]), 0);
+    std::thread::sleep(Duration::from_millis(5200));
+    let (st, _) = s.json("POST", "/api/v1/units", Some(&w), Some(add));
+    assert_eq!(st, 401);
+    // The secret is not in the memory file, only its hash.
+    let bytes = std::fs::read(&mem).unwrap();
+    assert!(!bytes.windows(r.len()).any(|x| x == r.as_bytes()));
+}
+
+#[test]
+fn anonymous_read_opens_lookups_and_tmserver_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, _, _) = setup(dir.path());
+    let s = Server::start(&mem, &["--anonymous-read"]);
+    let (st, _) = s.json("GET", "/tmserver/languages/", None, None);
+    assert_eq!(st, 200);
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/lookup",
+        None,
+        Some(json!({"from": "en", "to": "ru", "text": "The talks ended without an agreement."})),
+    );
+    assert_eq!(st, 200);
+    assert_eq!(v["matches"][0]["score"], 100.0);
+    let (st, _) = s.json("GET", "/api/v1/stats", None, None);
+    assert_eq!(st, 401);
+    let (st, _) = s.call("GET", "/api/v1/export", None, None);
+    assert_eq!(st, 401);
+    let (st, _) = s.json("POST", "/api/v1/units", None, Some(json!({"units": []})));
+    assert_eq!(st, 401);
+}
+
+#[test]
+fn hostile_input_gets_4xx_json_and_leaves_the_memory_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, r, w, _) = setup(dir.path());
+    let s = Server::start(
+        &mem,
+        &["--max-body-bytes", "4096", "--max-upload-bytes", "2048"],
+    );
+    let before = snapshot(&mem);
+    let big = "x".repeat(10_000);
+    let cases: Vec<(&str, String, Option<String>, &str, u16)> = vec![
+        ("POST", "/api/v1/units".into(), Some("{not json".into()), &w, 400),
+        ("POST", "/api/v1/units".into(), Some("[1,2,3]".into()), &w, 400),
+        ("POST", "/api/v1/units".into(), Some(r#"{"units":[{"variants":[{"lang":"en","text":"A"}]}]}"#.into()), &w, 400),
+        ("POST", "/api/v1/units".into(), Some(r#"{"units":[{"variants":[{"lang":"e n!","text":"A"},{"lang":"ru","text":"Б"}]}]}"#.into()), &w, 400),
+        ("POST", "/api/v1/units".into(), Some(r#"{"units":[{"variants":[{"lang":"en","text":"A"},{"lang":"ru","text":"Б"}]}],"evil":1}"#.into()), &w, 400),
+        ("POST", "/api/v1/units".into(), Some(r#"{"units":[{"variants":[{"lang":"en","text":"A"},{"lang":"ru","text":""}]}]}"#.into()), &w, 400),
+        ("POST", "/api/v1/units".into(), Some(r#"{"units":[{"variants":[{"lang":"en","text":"A"},{"lang":"en","text":"B"}]}]}"#.into()), &w, 400),
+        ("POST", "/api/v1/units".into(), Some(format!(r#"{{"units":[{{"variants":[{{"lang":"en","text":"{big}"}},{{"lang":"ru","text":"Б"}}]}}]}}"#)), &w, 413),
+        ("POST", "/api/v1/units".into(), Some(r#"{"units":[],"on_duplicate":"explode"}"#.into()), &w, 400),
+        ("POST", "/api/v1/lookup".into(), Some(r#"{"from":"en","to":"r u","text":"Hi there"}"#.into()), &r, 400),
+        ("POST", "/api/v1/lookup".into(), Some(r#"{"from":"en","to":"ru","text":"Hi there","threshold":1e9}"#.into()), &r, 400),
+        ("POST", "/api/v1/lookup".into(), Some(r#"{"from":"en","to":"ru","text":"Hi there","limit":0}"#.into()), &r, 400),
+        ("POST", "/api/v1/lookup".into(), Some(r#"{"from":"en","to":"ru","text":12}"#.into()), &r, 400),
+        ("POST", "/api/v1/lookup/batch".into(), Some(r#"{"from":"en","to":"ru","segments":"no"}"#.into()), &r, 400),
+        ("POST", "/api/v1/import?format=tmx".into(), Some("<tmx><body><tu><tuv xml:lang='en'><seg>A".into()), &w, 400),
+        ("POST", "/api/v1/import?format=tsv&langs=en,ru".into(), Some(format!("A\tB\n{}\n", "C\tD\n".repeat(1000))), &w, 413),
+        ("POST", "/api/v1/import?format=exe".into(), Some("x".into()), &w, 400),
+        ("POST", "/api/v1/import?format=tsv&langs=en,%21%21".into(), Some("A\tB\n".into()), &w, 400),
+        ("POST", "/api/v1/import".into(), Some("A\tB\n".into()), &w, 400),
+        ("GET", "/api/v1/units/abc".into(), None, &r, 400),
+        ("GET", "/api/v1/units/999999".into(), None, &r, 404),
+        ("GET", "/api/v1/concordance?lang=en".into(), None, &r, 400),
+        ("GET", "/api/v1/export?format=pdf".into(), None, &r, 400),
+        ("GET", "/api/v1/nowhere".into(), None, &r, 404),
+        ("DELETE", "/api/v1/health".into(), None, &r, 405),
+        ("GET", "/tmserver/en/ru/unit/%FF%FE".into(), None, &r, 400),
+        ("POST", "/api/v1/alignments".into(), Some(r#"{"from":"en","to":"ru","source":"","target":"x"}"#.into()), &w, 400),
+        ("POST", "/api/v1/alignments/1/corrections?key=nope".into(), Some(r#"{"links":[]}"#.into()), &w, 404),
+    ];
+    for (method, path, body, tok, want) in cases {
+        let (st, t) = s.call(method, &path, Some(tok), body.as_deref().map(str::as_bytes));
+        assert_eq!(st, want, "{method} {path}: {t}");
+        let v: Value =
+            serde_json::from_str(&t).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {t}"));
+        assert!(
+            v["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{method} {path}: {v}"
+        );
+        assert_eq!(snapshot(&mem), before, "{method} {path} changed the memory");
+    }
+    // A body too large announced by Content-Length is refused unread.
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    write!(
+        c,
+        "POST /api/v1/import?format=tsv&langs=en,ru HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nContent-Length: 999999999\r\nConnection: close\r\n\r\nA\tB\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    let _ = c.read_to_string(&mut resp);
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.contains("\"error\""), "{resp}");
+    assert_eq!(snapshot(&mem), before);
+    // The same without a length (chunked): cut off at the limit, 413.
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    write!(
+        c,
+        "POST /api/v1/import?format=tsv&langs=en,ru HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    for i in 0..4 {
+        let chunk = format!("Chunk {i} line.\tСтрока {i}.\n").repeat(40);
+        if write!(c, "{:x}\r\n{chunk}\r\n", chunk.len()).is_err() {
+            break;
+        }
+    }
+    let _ = write!(c, "0\r\n\r\n");
+    let mut resp = String::new();
+    let _ = c.read_to_string(&mut resp);
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    assert!(resp.contains("nothing was stored"), "{resp}");
+    assert_eq!(snapshot(&mem), before);
+    // The server is still up and answers.
+    let (st, _) = s.json("GET", "/api/v1/health", None, None);
+    assert_eq!(st, 200);
+}
+
+#[test]
+fn concurrent_writers_never_lose_or_duplicate_a_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, w, _) = setup(dir.path());
+    let before = unit_count(&mem);
+    let s = Arc::new(Server::start(&mem, &[]));
+    let threads: Vec<_> = (0..8)
+        .map(|c| {
+            let s = s.clone();
+            let w = w.clone();
+            std::thread::spawn(move || {
+                for batch in 0..100 {
+                    let units: Vec<Value> = (0..10)
+                        .map(|k| {
+                            let i = batch * 10 + k;
+                            json!({"variants": [
+                                {"lang": "en", "text": format!("Client {c} wrote sentence number {i}.")},
+                                {"lang": "ru", "text": format!("Клиент {c} написал предложение номер {i}.")}]})
+                        })
+                        .collect();
+                    let (st, v) = s.json("POST", "/api/v1/units", Some(&w), Some(json!({"units": units})));
+                    assert_eq!(st, 201, "{v}");
+                    assert_eq!(v["new"], 10);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("client thread");
+    }
+    assert_eq!(unit_count(&mem), before + 8000);
+    let mut seen = std::collections::HashSet::new();
+    for u in util::units(&mem) {
+        assert!(
+            seen.insert(u.variants[0].text.clone()),
+            "duplicate {:?}",
+            u.variants[0].text
+        );
+    }
+    for c in 0..8 {
+        for i in [0, 999] {
+            assert!(seen.contains(&format!("Client {c} wrote sentence number {i}.")));
+        }
+    }
+}
+
+#[test]
+fn sigterm_drains_the_request_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, w, _) = setup(dir.path());
+    let before = unit_count(&mem);
+    let mut s = Server::start(&mem, &[]);
+    let body: String = (0..200)
+        .map(|i| format!("Drained sentence {i}.\tСлитое предложение {i}.\n"))
+        .collect();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    write!(
+        c,
+        "POST /api/v1/import?format=tsv&langs=en,ru HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    )
+    .unwrap();
+    c.flush().unwrap();
+    // The upload is in flight (half sent) when SIGTERM arrives.
+    let t0 = Instant::now();
+    while !s.log().iter().any(|_| true) && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    s.terminate();
+    let t0 = Instant::now();
+    while !s.log().iter().any(|l| l.contains("stopping")) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "no stopping line: {:?}",
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // New connections are no longer served...
+    std::thread::sleep(Duration::from_millis(200));
+    let refused = TcpStream::connect(s.addr()).map(|mut n| {
+        let _ = write!(n, "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut r = String::new();
+        let _ = n.read_to_string(&mut r);
+        r.is_empty()
+    });
+    assert!(
+        refused.unwrap_or(true),
+        "a new request was served while draining"
+    );
+    // ...but the one in flight completes and commits.
+    c.write_all(tail.as_bytes()).unwrap();
+    let mut resp = String::new();
+    c.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("\"new\":200"), "{resp}");
+    let status = s.child.wait().expect("server exit");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(unit_count(&mem), before + 200);
+}
+
+/// Checks `v` against an OpenAPI schema (the subset the document uses).
+fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return conforms(doc, &doc["components"]["schemas"][name], v, at);
+    }
+    if v.is_null() && schema["nullable"] == true {
+        return Ok(());
+    }
+    let ty = schema["type"].as_str().unwrap_or("");
+    let ok = match ty {
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        _ => true,
+    };
+    if !ok {
+        return Err(format!("{at}: expected {ty}, got {v}"));
+    }
+    if let Some(req) = schema["required"].as_array() {
+        for k in req {
+            let k = k.as_str().unwrap();
+            if v.get(k).is_none() {
+                return Err(format!("{at}: missing {k} in {v}"));
+            }
+        }
+    }
+    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), v.as_object()) {
+        for (k, val) in obj {
+            match props.get(k) {
+                Some(s) => conforms(doc, s, val, &format!("{at}.{k}"))?,
+                None if schema["additionalProperties"] == false => {
+                    return Err(format!("{at}: undocumented field {k}"));
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
+        for (i, x) in arr.iter().enumerate() {
+            conforms(doc, items, x, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn openapi_document_matches_the_routes_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, _, a) = setup(dir.path());
+    let s = Server::start(&mem, &[]);
+    let (st, doc) = s.json("GET", "/api/v1/openapi.json", None, None);
+    assert_eq!(st, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let (_, al) = s.json(
+        "POST",
+        "/api/v1/alignments",
+        Some(&a),
+        Some(json!({"from": "en", "to": "ru", "source": "One. Two.", "target": "Один. Два."})),
+    );
+    let key = al["review_url"]
+        .as_str()
+        .unwrap()
+        .split("key=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let align_id = al["id"].as_i64().unwrap();
+    // Sample requests for every documented operation.
+    let sample = |path: &str, method: &str| -> (String, Option<String>) {
+        let p = path
+            .replace(
+                "{id}",
+                if path.contains("alignments") {
+                    "ALIGN"
+                } else {
+                    "1"
+                },
+            )
+            .replace("ALIGN", &align_id.to_string())
+            .replace("{src}", "en")
+            .replace("{tgt}", "ru")
+            .replace("{text}", &enc("Prices rose sharply in the capital."));
+        let query = match (method, path) {
+            (_, "/api/v1/concordance") => "?lang=en&q=minister",
+            (_, "/api/v1/import") => "?format=tsv&langs=en,ru",
+            (_, p) if p.starts_with("/api/v1/alignments/") => "KEY",
+            _ => "",
+        };
+        let query = query.replace("KEY", &format!("?key={key}"));
+        let body = match path {
+            "/api/v1/lookup" => Some(json!({"from": "en", "to": "ru", "text": "The talks ended without agreement."}).to_string()),
+            "/api/v1/lookup/batch" => Some(json!({"from": "en", "to": "ru", "segments": ["The talks ended.", "Prices rose sharply in the capital."], "context": true}).to_string()),
+            "/api/v1/units" => Some(json!({"units": [{"variants": [{"lang": "en", "text": "Documented."}, {"lang": "ru", "text": "Задокументировано."}]}]}).to_string()),
+            "/api/v1/import" => Some("Imported line.\tИмпортированная строка.\n".into()),
+            "/api/v1/alignments" => Some(json!({"from": "en", "to": "ru", "source": "A. B.", "target": "А. Б."}).to_string()),
+            "/api/v1/alignments/{id}/corrections" => Some(json!({"links": [{"src": [0], "tgt": [0]}, {"src": [1], "tgt": [1]}]}).to_string()),
+            _ => None,
+        };
+        (format!("{p}{query}"), body)
+    };
+    let mut checked = 0;
+    // Saving corrections consumes the alignment: its page is fetched first.
+    let mut paths: Vec<(&String, &Value)> = doc["paths"].as_object().unwrap().iter().collect();
+    paths.sort_by_key(|(p, _)| p.ends_with("/corrections"));
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let (url, body) = sample(path, &method);
+            let (st, t) = s.call(&method, &url, Some(&a), body.as_deref().map(str::as_bytes));
+            assert!((200..300).contains(&st), "{method} {url}: {st} {t}");
+            let resp = &op["responses"][st.to_string()];
+            assert!(
+                resp.is_object(),
+                "{method} {path}: status {st} not documented"
+            );
+            if let Some(schema) = resp["content"]
+                .get("application/json")
+                .map(|c| &c["schema"])
+            {
+                let v: Value = serde_json::from_str(&t).unwrap();
+                conforms(&doc, schema, &v, &format!("{method} {path}")).unwrap();
+            }
+            // Every documented error status has the Error shape.
+            for (code, r) in op["responses"].as_object().unwrap() {
+                if code.starts_with('4') || code.starts_with('5') {
+                    assert_eq!(
+                        r["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/Error",
+                        "{method} {path} {code}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 17, "every route documented once");
+    // Undocumented method or path: answered as no route.
+    let (st, v) = s.json("PUT", "/api/v1/units/1", Some(&a), None);
+    assert_eq!(st, 405, "{v}");
+    let (st, v) = s.json("GET", "/api/v2/lookup", Some(&a), None);
+    assert_eq!(st, 404);
+    conforms(
+        &doc,
+        &json!({"$ref": "#/components/schemas/Error"}),
+        &v,
+        "404",
+    )
+    .unwrap();
+    // One log line per request, and the metrics count them.
+    let log = s.log();
+    assert!(
+        log.iter().any(|l| l.contains(" GET /api/v1/stats 200 ")),
+        "{log:?}"
+    );
+    let (_, m) = s.call("GET", "/metrics", Some(&a), None);
+    assert!(
+        m.contains(
+            "transmem_http_requests_total{method=\"GET\",route=\"/api/v1/stats\",status=\"200\"} 1"
+        ),
+        "{m}"
+    );
+    assert!(
+        m.contains(
+            "transmem_http_request_duration_seconds_bucket{route=\"/api/v1/lookup\",le=\"+Inf\"} 1"
+        ),
+        "{m}"
+    );
+}
+
+#[test]
+fn import_export_lookup_and_context_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, r, _, _) = setup(dir.path());
+    let w = text(
+        &run_ok(
+            process(&mem).args(["token", "create", "--role", "write", "--name", "editor"]),
+            0,
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    let s = Server::start(&mem, &[]);
+    let tmx = r#"<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4"><header srclang="en" segtype="sentence" datatype="plaintext" adminlang="en" creationtool="t" creationtoolversion="1" o-tmf="t"/>
+<body><tu><tuv xml:lang="en"><seg>The bridge was closed for repairs.</seg></tuv><tuv xml:lang="ru"><seg>Мост закрыли на ремонт.</seg></tuv></tu></body></tmx>"#;
+    let (st, t) = s.call(
+        "POST",
+        "/api/v1/import?format=tmx",
+        Some(&w),
+        Some(tmx.as_bytes()),
+    );
+    assert_eq!(st, 200, "{t}");
+    let v: Value = serde_json::from_str(&t).unwrap();
+    assert_eq!((v["read"].as_u64(), v["new"].as_u64()), (Some(1), Some(1)));
+    let (st, tsv) = s.call(
+        "GET",
+        "/api/v1/export?format=tsv&langs=en,ru",
+        Some(&r),
+        None,
+    );
+    assert_eq!(st, 200);
+    assert!(
+        tsv.contains("The bridge was closed for repairs.\tМост закрыли на ремонт."),
+        "{tsv}"
+    );
+    // The same export as the CLI writes.
+    let cli = run_ok(
+        process(&mem).args(["export", "--format", "tsv", "--langs", "en,ru"]),
+        0,
+    );
+    assert_eq!(tsv, text(&cli.stdout));
+    // A unit read back by id.
+    let (_, v) = s.json("POST", "/api/v1/units", Some(&w), Some(json!({"units": [{"variants": [{"lang": "en", "text": "First of three."}, {"lang": "ru", "text": "Первое из трёх."}], "origin": "doc1"}]})));
+    let id = v["results"][0]["id"].as_i64().unwrap();
+    let (st, u) = s.json("GET", &format!("/api/v1/units/{id}"), Some(&r), None);
+    assert_eq!(st, 200);
+    // The writer's token name is recorded as the creator.
+    assert_eq!(u["creator"], "editor");
+    assert_eq!(u["variants"][0]["text"], "First of three.");
+    assert_eq!(u["origin"], "doc1");
+    // Context (101%) from a batch: units stored with neighbours.
+    let doc_en = [
+        "Alpha opened the meeting.",
+        "The vote was postponed.",
+        "Everyone went home.",
+    ];
+    let doc_ru = [
+        "Альфа открыл собрание.",
+        "Голосование отложили.",
+        "Все разошлись по домам.",
+    ];
+    let units: Vec<Value> = (0..3)
+        .map(|i| {
+            json!({"variants": [
+                {"lang": "en", "text": doc_en[i], "prev": i.checked_sub(1).map(|p| doc_en[p]), "next": doc_en.get(i + 1)},
+                {"lang": "ru", "text": doc_ru[i]}]})
+        })
+        .collect();
+    let (st, _) = s.json(
+        "POST",
+        "/api/v1/units",
+        Some(&w),
+        Some(json!({"units": units})),
+    );
+    assert_eq!(st, 201);
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/lookup/batch",
+        Some(&r),
+        Some(json!({"from": "en", "to": "ru", "segments": doc_en, "context": true})),
+    );
+    assert_eq!(st, 200);
+    assert_eq!(v["results"][1]["matches"][0]["score"], 101.0, "{v}");
+    assert_eq!(v["results"][1]["matches"][0]["context"], true);
+    let (_, v) = s.json(
+        "POST",
+        "/api/v1/lookup/batch",
+        Some(&r),
+        Some(json!({"from": "en", "to": "ru", "segments": doc_en})),
+    );
+    assert_eq!(v["results"][1]["matches"][0]["score"], 100.0);
+    // A unit written through the server is found by the next lookup.
+    let (_, v) = s.json(
+        "POST",
+        "/api/v1/lookup",
+        Some(&r),
+        Some(json!({"from": "en", "to": "ru", "text": "First of three."})),
+    );
+    assert_eq!(v["matches"][0]["target"], "Первое из трёх.");
+    let (_, v) = s.json(
+        "GET",
+        "/api/v1/concordance?lang=en&q=bridge",
+        Some(&r),
+        None,
+    );
+    assert_eq!(v["hits"][0]["text"], "The bridge was closed for repairs.");
+}
+
+#[test]
+fn review_page_saves_corrections_into_the_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, r, w, _) = setup(dir.path());
+    let s = Server::start(&mem, &[]);
+    let (st, al) = s.json(
+        "POST",
+        "/api/v1/alignments",
+        Some(&w),
+        Some(json!({"from": "en", "to": "ru", "title": "Harbour story",
+            "source": "The harbour reopened. Ships came back on Monday.",
+            "target": "Гавань снова открылась. Корабли вернулись в понедельник."})),
+    );
+    assert_eq!(st, 201, "{al}");
+    assert_eq!(
+        (
+            al["source_segments"].as_u64(),
+            al["target_segments"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    let review = al["review_url"].as_str().unwrap();
+    let save = al["save_url"].as_str().unwrap();
+    // The page needs its key, not a token (a browser sends none).
+    let (st, page) = s.call("GET", review, None, None);
+    assert_eq!(st, 200);
+    assert!(
+        page.contains("Harbour story") && page.contains(&save.replace('&', "&amp;"))
+            || page.contains(save),
+        "save URL in the page"
+    );
+    let wrong = review.replace("key=", "key=0");
+    assert_eq!(s.call("GET", &wrong, None, None).0, 403);
+    let before = unit_count(&mem);
+    // Bad corrections: 400, nothing stored.
+    let (st, _) = s.call(
+        "POST",
+        save,
+        None,
+        Some(br#"{"links":[{"src":[7],"tgt":[0]}]}"#),
+    );
+    assert_eq!(st, 400);
+    assert_eq!(unit_count(&mem), before);
+    // The translator edits the second target and saves.
+    let corr = json!({"links": [{"src": [0], "tgt": [0]}, {"src": [1], "tgt": [1], "tgt_text": "Суда вернулись в понедельник."}]});
+    let (st, v) = s.json("POST", save, None, Some(corr.clone()));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["new"], 2);
+    assert_eq!(unit_count(&mem), before + 2);
+    let (_, v) = s.json(
+        "POST",
+        "/api/v1/lookup",
+        Some(&r),
+        Some(json!({"from": "en", "to": "ru", "text": "Ships came back on Monday."})),
+    );
+    assert_eq!(v["matches"][0]["target"], "Суда вернулись в понедельник.");
+    // Saved once: the alignment is gone, a second save stores nothing.
+    assert_eq!(s.json("POST", save, None, Some(corr)).0, 404);
+    assert_eq!(unit_count(&mem), before + 2);
+}
+
+#[test]
+fn cli_client_works_the_same_against_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, r, w, _) = setup(dir.path());
+    let s = Server::start(&mem, &[]);
+    let other = dir.path().join("unused.sqlite");
+    let client = |args: &[&str], tok: &str| {
+        let mut c = process(&other);
+        c.args(args)
+            .env("TRANSMEM_SERVER", &s.base)
+            .env("TRANSMEM_TOKEN", tok);
+        c
+    };
+    // lookup: same jsonl as against the file.
+    let q = "The minister arrived in Kyiv on Tuesday.";
+    // --server given as an option (the env var is set too: the option wins).
+    let mut c = client(
+        &[
+            "lookup", "--from", "en", "--to", "ru", "--format", "jsonl", q,
+        ],
+        &r,
+    );
+    let remote = run_ok(c.arg("--server").arg(&s.base), 0);
+    let local = run_ok(
+        process(&mem).args([
+            "lookup", "--from", "en", "--to", "ru", "--format", "jsonl", q,
+        ]),
+        0,
+    );
+    assert_eq!(text(&remote.stdout), text(&local.stdout));
+    // lookup of stdin lines, table format.
+    let mut c = client(&["lookup", "--from", "en", "--to", "ru"], &r);
+    c.stdin(Stdio::piped()).stdout(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Prices rose sharply in the capital.\nNothing like it at all here\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let t = text(&out.stdout);
+    assert!(
+        t.contains("100.0%") && t.contains("Цены в столице резко выросли."),
+        "{t}"
+    );
+    // import: into the server's memory, reported with where.
+    let file = util::tsv(dir.path(), "remote", 5);
+    let out = run_ok(
+        &mut client(&["import", "--langs", "en,ru", file.to_str().unwrap()], &w),
+        0,
+    );
+    assert!(
+        text(&out.stderr).contains("stored 5 new units"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(unit_count(&mem), 9);
+    assert!(!other.exists(), "the local memory is not touched");
+    // import with a read token: refused, exit 2, nothing stored.
+    let out = run_ok(
+        &mut client(&["import", "--langs", "en,ru", file.to_str().unwrap()], &r),
+        2,
+    );
+    assert!(
+        text(&out.stderr).contains("403") || text(&out.stderr).contains("may not"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(unit_count(&mem), 9);
+    // export: byte for byte what the file gives.
+    let remote = run_ok(
+        &mut client(&["export", "--format", "tsv", "--langs", "en,ru"], &r),
+        0,
+    );
+    let local = run_ok(
+        process(&mem).args(["export", "--format", "tsv", "--langs", "en,ru"]),
+        0,
+    );
+    assert_eq!(remote.stdout, local.stdout);
+    let out_file = dir.path().join("out.tmx");
+    run_ok(
+        &mut client(&["export", "-o", out_file.to_str().unwrap()], &r),
+        0,
+    );
+    assert!(std::fs::read_to_string(&out_file).unwrap().contains("<tmx"));
+    // A wrong token: exit 2 with the server's reason.
+    let out = run_ok(
+        &mut client(&["lookup", "--from", "en", "--to", "ru", "Hello"], "nope"),
+        2,
+    );
+    assert!(
+        text(&out.stderr).contains("401") || text(&out.stderr).contains("token"),
+        "{}",
+        text(&out.stderr)
+    );
+    // No server there: exit 2, a clear message.
+    let out = run_ok(
+        process(&other).args([
+            "lookup",
+            "--server",
+            "http://127.0.0.1:9",
+            "--from",
+            "en",
+            "--to",
+            "ru",
+            "Hello",
+        ]),
+        2,
+    );
+    assert!(
+        text(&out.stderr).contains("127.0.0.1:9"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_request_over_the_time_limit_gets_a_json_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, w, _) = setup(dir.path());
+    let s = Server::start(&mem, &["--request-timeout", "1"]);
+    let before = snapshot(&mem);
+    // A body announced but never sent: the handler waits for it until the
+    // time limit answers for it.
+    let mut c = TcpStream::connect(s.addr()).unwrap();
+    write!(
+        c,
+        "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{{\"units\": ["
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut buf = [0u8; 4096];
+    let n = c.read(&mut buf).unwrap();
+    let resp = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(resp.starts_with("HTTP/1.1 503"), "{resp}");
+    assert!(
+        resp.contains("\"error\"") && resp.contains("longer than 1 s"),
+        "{resp}"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    assert_eq!(snapshot(&mem), before);
+}
+
+#[test]
+fn token_command_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, _, _) = setup(dir.path());
+    let out = run_ok(process(&mem).args(["token", "revoke", "999"]), 2);
+    assert!(
+        text(&out.stderr).contains("no token #999"),
+        "{}",
+        text(&out.stderr)
+    );
+    run_ok(process(&mem).args(["token", "create", "--role", "root"]), 2);
+    let list = text(&run_ok(process(&mem).args(["token", "list"]), 0).stdout);
+    assert_eq!(list.lines().count(), 3, "{list}");
+    // A listed token never shows its secret or hash.
+    let secret = token(&mem, "read");
+    let list = text(&run_ok(process(&mem).args(["token", "list"]), 0).stdout);
+    assert!(!list.contains(&secret[..16]), "{list}");
+}
