@@ -114,3 +114,60 @@ pub fn tsv(dir: &Path, tag: &str, n: usize) -> PathBuf {
     std::fs::write(&p, s).expect("write tsv");
     p
 }
+
+/// The PostgreSQL server tests may use: `TRANSMEM_TEST_DATABASE`
+/// (`postgresql://postgres@127.0.0.1:5432/test` in CI). `None` when unset,
+/// after saying on stderr that `what` was not run; a test then returns.
+pub fn test_database(what: &str) -> Option<String> {
+    match std::env::var("TRANSMEM_TEST_DATABASE") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "PostgreSQL half not run ({what}): set TRANSMEM_TEST_DATABASE=postgresql://… to run it"
+            );
+            None
+        }
+    }
+}
+
+/// A schema of its own in the test database, so tests run in parallel
+/// without seeing each other's memories: a random name (the memory creates
+/// it on first open), dropped with everything in it when this is dropped.
+pub struct PgSchema {
+    /// The test database's URL with this schema first in `search_path`.
+    pub url: String,
+    base: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// A fresh schema name on the server at `base`.
+    pub fn new(base: &str) -> PgSchema {
+        use std::hash::{BuildHasher, Hasher};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(N.fetch_add(1, Ordering::Relaxed));
+        h.write_u32(std::process::id());
+        let name = format!("tmtest_{:016x}", h.finish());
+        let sep = if base.contains('?') { '&' } else { '?' };
+        PgSchema {
+            url: format!("{base}{sep}options=-csearch_path%3D{name}"),
+            base: base.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // Test cleanup only: the one place outside the store that speaks
+        // to the server directly, to drop what the test made.
+        let dropped = postgres::Client::connect(&self.base, postgres::NoTls).and_then(|mut c| {
+            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+        });
+        if let Err(e) = dropped {
+            eprintln!("could not drop test schema {}: {e}", self.name);
+        }
+    }
+}
