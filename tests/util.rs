@@ -19,7 +19,9 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// no memory from the environment and no colour.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_transmem"));
-    c.env_remove("TRANSMEM_MEMORY").env("NO_COLOR", "1");
+    c.env_remove("TRANSMEM_MEMORY")
+        .env_remove("TRANSMEM_DATABASE")
+        .env("NO_COLOR", "1");
     c
 }
 

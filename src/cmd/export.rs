@@ -43,7 +43,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .iter()
         .map(|l| lang_arg(l))
         .collect::<anyhow::Result<_>>()?;
-    let mem = Memory::open_existing(g.memory_path())?;
+    let mem = g.open_memory(false)?;
     let total = mem.unit_count()?;
     let bar = super::progress(total, 10_000, "export {wide_bar} {pos}/{len} units {eta}");
     match &args.output {

@@ -1051,26 +1051,25 @@ impl WriteTx for PgTx<'_> {
             let src = source_lang
                 .and_then(|l| unit.variants.iter().find(|v| v.lang == l))
                 .unwrap_or(&unit.variants[0]);
-            let existing: Option<i64> = if !self.empty_at_start
-                || self.texts.contains(&text_key(&src.lang, &src.text))
-            {
-                self.flush()?;
-                let stmt = self.statement(
+            let existing: Option<i64> =
+                if !self.empty_at_start || self.texts.contains(&text_key(&src.lang, &src.text)) {
+                    self.flush()?;
+                    let stmt = self.statement(
                     |s| &mut s.by_text,
                     "SELECT unit_id FROM variant WHERE text_hash = $1 AND lang = $2 AND text = $3
                          ORDER BY unit_id LIMIT 1",
                 )?;
-                let rows = self
-                    .tx
-                    .query(&stmt, &[&fnv1a(src.text.as_bytes()), &src.lang, &src.text])
-                    .map_err(self.err())?;
-                rows.first()
-                    .map(|r| r.try_get(0))
-                    .transpose()
-                    .map_err(self.err())?
-            } else {
-                None
-            };
+                    let rows = self
+                        .tx
+                        .query(&stmt, &[&fnv1a(src.text.as_bytes()), &src.lang, &src.text])
+                        .map_err(self.err())?;
+                    rows.first()
+                        .map(|r| r.try_get(0))
+                        .transpose()
+                        .map_err(self.err())?
+                } else {
+                    None
+                };
             if let Some(id) = existing {
                 if policy == OnDuplicate::Skip {
                     return Ok(Inserted::Skipped(id));

@@ -1,0 +1,201 @@
+//! The `transmem` binary on a PostgreSQL memory (`--database`): import a
+//! TMX, look a sentence up, export it again, and the usage errors of the
+//! option. The server tests need `TRANSMEM_TEST_DATABASE` (each uses a
+//! schema of its own, dropped afterwards); without it they say they were not
+//! run. The error cases need no server.
+
+mod util;
+
+use util::{PgSchema, bin, fixture, run, run_ok, test_database, text};
+
+/// `transmem --database URL ARGS…`.
+fn db(url: &str, args: &[&str]) -> std::process::Command {
+    let mut c = bin();
+    c.args(["--database", url, "--creator", "tester"])
+        .args(args);
+    c
+}
+
+/// An export with the dates a store stamps on import taken out, so two
+/// imports made at different minutes compare equal.
+fn without_dates(tmx: &[u8]) -> String {
+    let re = regex::Regex::new(r#" (creationdate|changedate)="[0-9TZ]*""#).unwrap();
+    re.replace_all(&text(tmx), "").into_owned()
+}
+
+#[test]
+fn import_lookup_export_round_trip() {
+    let Some(base) = test_database("postgres_cli round trip") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    let good = fixture("tmx/good.tmx");
+    let good = good.to_str().unwrap();
+    let out = run_ok(&mut db(&schema.url, &["import", good]), 0);
+    let said = text(&out.stderr);
+    assert!(said.contains("stored 4 new units"), "{said}");
+    // The message names the database, not a file in the current folder.
+    assert!(said.contains("postgresql://"), "{said}");
+
+    let out = run_ok(
+        &mut db(
+            &schema.url,
+            &[
+                "lookup",
+                "--from",
+                "en",
+                "--to",
+                "ru",
+                "The rain in the valley stopped at noon.",
+            ],
+        ),
+        0,
+    );
+    let found = text(&out.stdout);
+    assert!(found.contains("100"), "{found}");
+    assert!(
+        found.contains("Дождь в долине прекратился в полдень."),
+        "{found}"
+    );
+    // A one-word edit is a fuzzy match, found through the index.
+    let out = run_ok(
+        &mut db(
+            &schema.url,
+            &[
+                "lookup",
+                "--from",
+                "en",
+                "--to",
+                "ru",
+                "The rain in the valley stopped at night.",
+            ],
+        ),
+        0,
+    );
+    assert!(
+        text(&out.stdout).contains("Дождь в долине прекратился в полдень."),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The same file through a SQLite memory exports the same TMX.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.sqlite");
+    run_ok(util::process(&file).args(["import", good]), 0);
+    let from_file = run_ok(util::process(&file).args(["export", "--format", "tmx"]), 0);
+    let from_db = run_ok(&mut db(&schema.url, &["export", "--format", "tmx"]), 0);
+    assert_eq!(
+        without_dates(&from_db.stdout),
+        without_dates(&from_file.stdout)
+    );
+    assert!(text(&from_db.stdout).contains("Нажмите"));
+}
+
+#[test]
+fn failed_import_leaves_the_database_memory_unchanged() {
+    let Some(base) = test_database("postgres_cli failed import") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    let good = fixture("tmx/good.tmx");
+    run_ok(&mut db(&schema.url, &["import", good.to_str().unwrap()]), 0);
+    let before = run_ok(&mut db(&schema.url, &["export", "--format", "tmx"]), 0);
+    // A good file then a broken one in one command: nothing of either lands.
+    let dir = tempfile::tempdir().unwrap();
+    let extra = util::tsv(dir.path(), "extra", 50);
+    let bad = fixture("tmx/bad_utf8.tmx");
+    let out = run_ok(
+        &mut db(
+            &schema.url,
+            &[
+                "import",
+                "--langs",
+                "en,ru",
+                extra.to_str().unwrap(),
+                bad.to_str().unwrap(),
+            ],
+        ),
+        2,
+    );
+    assert!(
+        text(&out.stderr).contains("bad_utf8.tmx"),
+        "{}",
+        text(&out.stderr)
+    );
+    let after = run_ok(&mut db(&schema.url, &["export", "--format", "tmx"]), 0);
+    assert_eq!(after.stdout, before.stdout);
+    // A lookup in a schema without a memory does not create one.
+    let empty = PgSchema::new(&base);
+    let out = run_ok(
+        &mut db(
+            &empty.url,
+            &["lookup", "--from", "en", "--to", "ru", "Hello."],
+        ),
+        2,
+    );
+    assert!(
+        text(&out.stderr).contains("no memory at postgresql://"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn memory_and_database_together_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.sqlite");
+    let out = run(bin().arg("--memory").arg(&file).args([
+        "--database",
+        "postgresql://postgres@127.0.0.1:1/none",
+        "stats",
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not both"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!file.exists());
+    // The same through the environment.
+    let out = run(bin()
+        .env(
+            "TRANSMEM_DATABASE",
+            "postgresql://postgres@127.0.0.1:1/none",
+        )
+        .arg("--memory")
+        .arg(&file)
+        .arg("stats"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not both"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn unreachable_server_and_bad_urls_are_clear_errors() {
+    // Port 1 on the loopback: nothing listens there.
+    let out = run(&mut db(
+        "postgresql://postgres:secret@127.0.0.1:1/none",
+        &["stats"],
+    ));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot connect to the PostgreSQL server"),
+        "{err}"
+    );
+    // The password is never printed.
+    assert!(
+        !err.contains("secret") && err.contains("postgres:***@"),
+        "{err}"
+    );
+    let out = run(&mut db("mysql://root@127.0.0.1/x", &["stats"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not a PostgreSQL URL"),
+        "{}",
+        text(&out.stderr)
+    );
+}
