@@ -199,3 +199,112 @@ fn unreachable_server_and_bad_urls_are_clear_errors() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn live_matcher_sees_a_unit_written_through_another_handle() {
+    use transmem::matcher::live::Live;
+    use transmem::matcher::{Options, Query};
+    use transmem::memory::{Memory, OnDuplicate};
+    let Some(base) = test_database("postgres_cli live matcher") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    let mut writer = Memory::open_database(&schema.url).unwrap();
+    let mut w = writer.writer().unwrap();
+    w.insert(
+        &util::unit(&[
+            ("en", "The harbour opens at dawn."),
+            ("ru", "Гавань открывается на рассвете."),
+        ]),
+        None,
+        OnDuplicate::KeepBoth,
+    )
+    .unwrap();
+    w.commit().unwrap();
+    // A second handle, as a server process would hold.
+    let live = Live::new(
+        Memory::open_database_existing(&schema.url).unwrap(),
+        "en",
+        "ru",
+    )
+    .unwrap();
+    let q = Query {
+        text: "The ferry leaves at noon.",
+        ..Query::default()
+    };
+    assert!(live.lookup(&q, &Options::default()).unwrap().is_empty());
+    let mut w = writer.writer().unwrap();
+    w.insert(
+        &util::unit(&[
+            ("en", "The ferry leaves at noon."),
+            ("ru", "Паром уходит в полдень."),
+        ]),
+        None,
+        OnDuplicate::KeepBoth,
+    )
+    .unwrap();
+    w.commit().unwrap();
+    let found = live.lookup(&q, &Options::default()).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].target, "Паром уходит в полдень.");
+    assert_eq!(found[0].score, 100.0);
+}
+
+#[test]
+fn concurrent_writers_neither_lose_nor_duplicate_units() {
+    use transmem::memory::{Memory, OnDuplicate, Since};
+    let Some(base) = test_database("postgres_cli concurrent writers") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    let first = Memory::open_database(&schema.url).unwrap();
+    let before = first.stamp().unwrap();
+    let writers: Vec<_> = (0..4)
+        .map(|t| {
+            let url = schema.url.clone();
+            std::thread::spawn(move || {
+                let mut m = Memory::open_database(&url).unwrap();
+                // Several commits each, interleaving with the other threads.
+                for batch in 0..5 {
+                    let mut w = m.writer().unwrap();
+                    for i in 0..50 {
+                        let en = format!("Writer {t} batch {batch} sentence {i}.");
+                        let ru = format!("Писатель {t} пакет {batch} фраза {i}.");
+                        w.insert(
+                            &util::unit(&[("en", &en), ("ru", &ru)]),
+                            None,
+                            OnDuplicate::KeepBoth,
+                        )
+                        .unwrap();
+                    }
+                    w.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(first.unit_count().unwrap(), 4 * 5 * 50);
+    let mut sources = std::collections::HashSet::new();
+    first
+        .for_each_pair("en", "ru", |p| {
+            assert!(sources.insert(p.source), "stored twice");
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(sources.len(), 1000);
+    // Every commit appended above the last: a cache at `before` only needs
+    // the new ids, and reading them gives every unit.
+    let now = first.stamp().unwrap();
+    assert_eq!(now.generation, before.generation + 20);
+    assert_eq!(first.since(&before, &now).unwrap(), Since::Appended);
+    let mut n = 0;
+    first
+        .for_each_text("en", before.variants, now.variants, |_, _| {
+            n += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(n, 1000);
+}

@@ -12,6 +12,7 @@
 pub mod concordance;
 pub mod diff;
 pub mod index;
+pub mod live;
 pub mod penalty;
 pub mod score;
 pub mod substitute;
@@ -158,6 +159,24 @@ impl Matcher {
             index,
             store: Store::File(Mutex::new(reader)),
         })
+    }
+
+    /// A matcher over `rows` only (`(variant id, normalised text)` of
+    /// `from`), reading pairs through a new read handle on `memory`: the
+    /// appended part of a memory that [`live::Live`] keeps current. `None`
+    /// for a memory in RAM (no second handle).
+    pub(crate) fn over_rows(
+        memory: &Memory,
+        from: &str,
+        to: &str,
+        rows: Vec<(i64, String)>,
+    ) -> Result<Option<Matcher>> {
+        Ok(memory.reader()?.map(|reader| Matcher {
+            from: from.into(),
+            to: to.into(),
+            index: Index::build(rows),
+            store: Store::File(Mutex::new(reader)),
+        }))
     }
 
     /// Number of stored sources this matcher searches (in a multilingual

@@ -188,6 +188,9 @@ pub struct Postgres {
     cache: Option<PathBuf>,
     /// Set when this handle created the tables.
     created: bool,
+    /// Prepared statements by SQL text: preparing is a round trip, and a
+    /// lookup runs the same few statements a dozen times.
+    statements: RefCell<std::collections::HashMap<String, Statement>>,
 }
 
 fn connect(config: &Config, path: &Path) -> Result<Client> {
@@ -235,7 +238,19 @@ impl Postgres {
             cache: cache_base(instance),
             path,
             created,
+            statements: Default::default(),
         })
+    }
+
+    fn prepared(&self, client: &mut Client, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let s = client.prepare(sql).map_err(map_err(&self.path))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), s.clone());
+        Ok(s)
     }
 
     fn client(&self) -> Result<std::cell::RefMut<'_, Client>> {
@@ -257,7 +272,7 @@ impl Postgres {
     ) -> Result<()> {
         let err = map_err(&self.path);
         let mut client = self.client()?;
-        let stmt = client.prepare(sql).map_err(&err)?;
+        let stmt = self.prepared(&mut client, sql)?;
         let mut rows = client
             .query_raw(&stmt, params.iter().copied())
             .map_err(&err)?;
@@ -270,7 +285,7 @@ impl Postgres {
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let err = map_err(&self.path);
         let mut client = self.client()?;
-        let stmt = client.prepare_typed(sql, &[]).map_err(&err)?;
+        let stmt = self.prepared(&mut client, sql)?;
         client.query(&stmt, params).map_err(&err)
     }
 }
@@ -602,6 +617,7 @@ impl Backend for Postgres {
             path: self.path.clone(),
             cache: self.cache.clone(),
             created: false,
+            statements: Default::default(),
         })))
     }
 
