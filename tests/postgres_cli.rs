@@ -308,3 +308,95 @@ fn concurrent_writers_neither_lose_nor_duplicate_units() {
         .unwrap();
     assert_eq!(n, 1000);
 }
+
+/// Runs `sql` on the test server directly (to damage or age a memory as
+/// another program or a newer transmem would).
+fn server_sql(base: &str, sql: &str) {
+    let mut c = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    c.batch_execute(sql).unwrap();
+}
+
+#[test]
+fn typed_errors_on_postgresql() {
+    use transmem::Error;
+    use transmem::memory::{Memory, OnDuplicate};
+    let Some(base) = test_database("postgres_cli typed errors") else {
+        return;
+    };
+    // A newer schema is refused, by the library and the binary.
+    let newer = PgSchema::new(&base);
+    let mut m = Memory::open_database(&newer.url).unwrap();
+    let mut w = m.writer().unwrap();
+    w.insert(
+        &util::unit(&[("en", "A."), ("ru", "А.")]),
+        None,
+        OnDuplicate::KeepBoth,
+    )
+    .unwrap();
+    w.commit().unwrap();
+    let name = newer.url.rsplit("%3D").next().unwrap().to_string();
+    // Damaged metadata is reported as damage, not dropped.
+    server_sql(&base, &format!("UPDATE {name}.unit SET props = 'not json'"));
+    let got = m.unit(1);
+    assert!(matches!(got, Err(Error::Corrupt { .. })), "{got:?}");
+    server_sql(
+        &base,
+        &format!("UPDATE {name}.schema_version SET version = 99"),
+    );
+    let got = Memory::open_database_existing(&newer.url);
+    assert!(
+        matches!(got, Err(Error::SchemaTooNew { found: 99, .. })),
+        "{got:?}"
+    );
+    let out = run_ok(&mut db(&newer.url, &["stats"]), 2);
+    assert!(
+        text(&out.stderr).contains("newer than this transmem"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Another program's tables of the same names: not a memory, untouched.
+    let foreign = PgSchema::new(&base);
+    let fname = foreign.url.rsplit("%3D").next().unwrap().to_string();
+    server_sql(
+        &base,
+        &format!(
+            "CREATE SCHEMA {fname}; CREATE TABLE {fname}.unit (x int); INSERT INTO {fname}.unit VALUES (7)"
+        ),
+    );
+    let got = Memory::open_database(&foreign.url);
+    assert!(matches!(got, Err(Error::NotAMemory { .. })), "{got:?}");
+    let out = run_ok(
+        &mut db(
+            &foreign.url,
+            &["import", fixture("tmx/good.tmx").to_str().unwrap()],
+        ),
+        2,
+    );
+    assert!(
+        text(&out.stderr).contains("not a transmem memory"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A second writer waits for the first, then reports busy (lock timeout
+    // from the URL, so the test does not wait the default 10 s).
+    let busy = PgSchema::new(&base);
+    let quick = format!("{}%20-clock_timeout%3D300", busy.url);
+    let mut a = Memory::open_database(&quick).unwrap();
+    let mut b = Memory::open_database(&quick).unwrap();
+    let held = a.writer().unwrap();
+    let got = b.writer().map(|_| ());
+    assert!(matches!(got, Err(Error::Busy { .. })), "{got:?}");
+    drop(held);
+    // Once the first is gone, the second can write.
+    let mut w = b.writer().unwrap();
+    w.insert(
+        &util::unit(&[("en", "B."), ("ru", "Б.")]),
+        None,
+        OnDuplicate::KeepBoth,
+    )
+    .unwrap();
+    w.commit().unwrap();
+    assert_eq!(a.unit_count().unwrap(), 1);
+}

@@ -203,9 +203,13 @@ fn connect(config: &Config, path: &Path) -> Result<Client> {
                 .unwrap_or_else(|| e.to_string())
         ),
     })?;
+    // A lock_timeout given in the URL (`options=-clock_timeout%3D2s`) is
+    // kept; the server's default (0, wait for ever) becomes LOCK_TIMEOUT.
     client
         .batch_execute(&format!(
-            "SET lock_timeout = '{}ms'; SET application_name = 'transmem'",
+            "SET application_name = 'transmem';
+             DO $$ BEGIN IF current_setting('lock_timeout') = '0' THEN
+                 PERFORM set_config('lock_timeout', '{}ms', false); END IF; END $$",
             LOCK_TIMEOUT.as_millis()
         ))
         .map_err(map_err(path))?;
