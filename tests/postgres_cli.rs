@@ -138,6 +138,21 @@ fn failed_import_leaves_the_database_memory_unchanged() {
         "{}",
         text(&out.stderr)
     );
+    // A failed first import into a new schema leaves neither tables nor the
+    // schema it made, and the import can then be repeated and succeed.
+    let fresh = PgSchema::new(&base);
+    run_ok(&mut db(&fresh.url, &["import", bad.to_str().unwrap()]), 2);
+    let name = fresh.url.rsplit("%3D").next().unwrap().to_string();
+    let mut c = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = $1",
+            &[&name],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "the schema made for the failed import is gone");
+    run_ok(&mut db(&fresh.url, &["import", good.to_str().unwrap()]), 0);
 }
 
 #[test]

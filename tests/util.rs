@@ -164,12 +164,40 @@ impl PgSchema {
 impl Drop for PgSchema {
     fn drop(&mut self) {
         // Test cleanup only: the one place outside the store that speaks
-        // to the server directly, to drop what the test made.
+        // to the server directly, to drop what the test made, and the
+        // matcher's cache files of that memory (named by its instance id).
         let dropped = postgres::Client::connect(&self.base, postgres::NoTls).and_then(|mut c| {
+            let instance = c
+                .query_one(
+                    &format!(
+                        "SELECT value FROM {}.store_state WHERE key = 'instance'",
+                        self.name
+                    ),
+                    &[],
+                )
+                .and_then(|r| r.try_get::<_, i64>(0));
+            if let (Ok(i), Some(dir)) = (instance, pg_cache_dir()) {
+                let prefix = format!("pg-{:016x}.", i as u64);
+                for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                    if e.file_name().to_string_lossy().starts_with(&prefix) {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+            }
             c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
         });
         if let Err(e) = dropped {
             eprintln!("could not drop test schema {}: {e}", self.name);
+        }
+    }
+}
+
+/// Where a PostgreSQL memory's matcher cache lives (as the store chooses it).
+fn pg_cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("TRANSMEM_CACHE_DIR").filter(|d| !d.is_empty()) {
+        Some(d) => Some(PathBuf::from(d)),
+        None => {
+            directories::ProjectDirs::from("", "", "transmem").map(|d| d.cache_dir().to_path_buf())
         }
     }
 }

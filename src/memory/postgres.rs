@@ -186,8 +186,9 @@ pub struct Postgres {
     /// Where caches (the matcher's index) are kept, keyed by the memory's
     /// random instance id.
     cache: Option<PathBuf>,
-    /// Set when this handle created the tables.
-    created: bool,
+    /// Set when this handle created the tables: `Some(schema)` when it
+    /// also created that schema (`search_path` named a missing one).
+    created: Option<Option<String>>,
     /// Prepared statements by SQL text: preparing is a round trip, and a
     /// lookup runs the same few statements a dozen times.
     statements: RefCell<std::collections::HashMap<String, Statement>>,
@@ -310,8 +311,9 @@ fn cache_base(instance: i64) -> Option<PathBuf> {
     Some(dir.join(format!("pg-{:016x}", instance as u64)))
 }
 
-/// Checks, creates or migrates the schema. Returns whether it created it.
-fn prepare(client: &mut Client, path: &Path, create: bool) -> Result<bool> {
+/// Checks, creates or migrates the schema. Returns `Some` when it created
+/// the tables, `Some(Some(name))` when it also created schema `name`.
+fn prepare(client: &mut Client, path: &Path, create: bool) -> Result<Option<Option<String>>> {
     let err = map_err(path);
     let mut tx = client.transaction().map_err(&err)?;
     let mut schema: Option<String> = tx
@@ -319,6 +321,7 @@ fn prepare(client: &mut Client, path: &Path, create: bool) -> Result<bool> {
         .map_err(&err)?
         .try_get(0)
         .map_err(&err)?;
+    let mut made_schema = None;
     if schema.is_none() {
         if !create {
             return Err(Error::NotFound {
@@ -349,6 +352,7 @@ fn prepare(client: &mut Client, path: &Path, create: bool) -> Result<bool> {
             name.replace('"', "\"\"")
         ))
         .map_err(&err)?;
+        made_schema = Some(name.clone());
         schema = Some(name);
     }
     // One opener at a time per schema: two first imports must not both
@@ -369,7 +373,7 @@ fn prepare(client: &mut Client, path: &Path, create: bool) -> Result<bool> {
         .map(|r| r.try_get(0))
         .collect::<std::result::Result<_, _>>()
         .map_err(&err)?;
-    let mut created = false;
+    let mut created = None;
     let version = if tables.iter().any(|t| t == "schema_version") {
         let rows = tx
             .query("SELECT app, version FROM schema_version", &[])
@@ -415,7 +419,7 @@ fn prepare(client: &mut Client, path: &Path, create: bool) -> Result<bool> {
         .map_err(&err)?;
         tx.execute("INSERT INTO schema_version VALUES ($1, 0)", &[&APP])
             .map_err(&err)?;
-        created = true;
+        created = Some(made_schema);
         0
     };
     if version > SCHEMA_VERSION {
@@ -620,7 +624,7 @@ impl Backend for Postgres {
             config: self.config.clone(),
             path: self.path.clone(),
             cache: self.cache.clone(),
-            created: false,
+            created: None,
             statements: Default::default(),
         })))
     }
@@ -817,9 +821,9 @@ impl Backend for Postgres {
     }
 
     fn discard_if_unused(&mut self) -> Result<bool> {
-        if !std::mem::take(&mut self.created) {
+        let Some(schema) = self.created.take() else {
             return Ok(false);
-        }
+        };
         let err = map_err(&self.path);
         let mut tx = self.client.get_mut().transaction().map_err(&err)?;
         let generation: i64 = tx
@@ -839,6 +843,14 @@ impl Backend for Postgres {
         tx.batch_execute("DROP TABLE unit, variant, store_state, commit_log, schema_version")
             .map_err(&err)?;
         tx.commit().map_err(&err)?;
+        if let Some(name) = schema {
+            // The schema this handle made for the memory, if still empty
+            // (RESTRICT: anything another program put there keeps it).
+            let _ = self.client.get_mut().batch_execute(&format!(
+                "DROP SCHEMA \"{}\" RESTRICT",
+                name.replace('"', "\"\"")
+            ));
+        }
         Ok(true)
     }
 }
