@@ -136,6 +136,39 @@ fn run(
         pct(&ltimes, 0.5),
         pct(&ltimes, 0.99)
     );
+    // Concurrent clients, as a server's request threads share one Live.
+    let threads = 16;
+    let t = Instant::now();
+    let mut all: Vec<Duration> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|k| {
+                let live = &live;
+                let opts = &opts;
+                sc.spawn(move || {
+                    let mut out = Vec::new();
+                    for s in queries.iter().skip(k).step_by(threads) {
+                        let t = Instant::now();
+                        live.lookup(&q(s), opts).map(|_| ())?;
+                        out.push(t.elapsed());
+                    }
+                    Ok::<_, transmem::Error>(out)
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| h.join().expect("lookup thread"))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| v.into_iter().flatten().collect())
+    })?;
+    let wall = t.elapsed().as_secs_f64();
+    all.sort();
+    println!(
+        "{threads} threads, 1 Live  {:.0} lookups/s, p50 {:.2} ms, p99 {:.2} ms ({} queries)",
+        all.len() as f64 / wall,
+        pct(&all, 0.5),
+        pct(&all, 0.99),
+        all.len()
+    );
     let exh = Options {
         exhaustive: true,
         ..Options::default()
