@@ -415,3 +415,65 @@ fn typed_errors_on_postgresql() {
     w.commit().unwrap();
     assert_eq!(a.unit_count().unwrap(), 1);
 }
+
+#[test]
+fn every_command_answers_the_same_on_both_backends() {
+    let Some(base) = test_database("postgres_cli every command") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.sqlite");
+    let (en, ru) = (fixture("cli/harbour.en.txt"), fixture("cli/harbour.ru.txt"));
+    let (en, ru) = (en.to_str().unwrap(), ru.to_str().unwrap());
+    let store = ["align", "--from", "en", "--to", "ru", "--store", en, ru];
+    run_ok(util::process(&file).args(store), 0);
+    let out = run_ok(&mut db(&schema.url, &store), 0);
+    assert!(
+        text(&out.stderr).contains("stored 7 new units"),
+        "{}",
+        text(&out.stderr)
+    );
+    let commands: [&[&str]; 5] = [
+        &[
+            "analyze", "--from", "en", "--to", "ru", "--format", "json", en,
+        ],
+        &["pretranslate", "--from", "en", "--to", "ru", en],
+        &["concordance", "--lang", "en", "ferry"],
+        &[
+            "lookup",
+            "--from",
+            "ru",
+            "--to",
+            "en",
+            "Паром может перевозить 250 пассажиров и 40 машин.",
+        ],
+        &["stats", "--format", "json"],
+    ];
+    for args in commands {
+        let from_file = run(util::process(&file).args(args));
+        let from_db = run(&mut db(&schema.url, args));
+        assert_eq!(
+            from_db.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&from_db.stderr)
+        );
+        let mut a = without_dates(&from_file.stdout);
+        let b = without_dates(&from_db.stdout);
+        if args[0] == "stats" {
+            // The location differs, and a database has no file size.
+            let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+            let w: serde_json::Value = serde_json::from_str(&a).unwrap();
+            assert_eq!(v["units"], 7);
+            assert_eq!(
+                (&v["pairs"], &v["languages"], &v["origins"]),
+                (&w["pairs"], &w["languages"], &w["origins"])
+            );
+            continue;
+        }
+        a = a.replace(file.to_str().unwrap(), "MEMORY");
+        assert!(!b.is_empty(), "{args:?}: no output");
+        assert_eq!(b.replace(&schema.url, "MEMORY"), a, "{args:?}");
+    }
+}
