@@ -477,3 +477,36 @@ fn every_command_answers_the_same_on_both_backends() {
         assert_eq!(b.replace(&schema.url, "MEMORY"), a, "{args:?}");
     }
 }
+
+#[test]
+fn awkward_text_round_trips_and_nul_is_refused() {
+    use transmem::Error;
+    use transmem::memory::{Memory, OnDuplicate};
+    let Some(base) = test_database("postgres_cli awkward text") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    let mut m = Memory::open_database(&schema.url).unwrap();
+    // What COPY's text format treats specially, and more.
+    let odd = "tab\there\nnew line \\N backslash \\ cr\r end 🚢 \u{1b}[31m";
+    let mut u = util::unit(&[("en", odd), ("ru", "\\.")]);
+    u.variants[0].prev = Some("\\t literal".into());
+    u.notes = vec!["note\twith tab".into()];
+    let mut w = m.writer().unwrap();
+    w.insert(&u, None, OnDuplicate::KeepBoth).unwrap();
+    let bad = w.insert(
+        &util::unit(&[("en", "nul\0inside"), ("ru", "x")]),
+        None,
+        OnDuplicate::KeepBoth,
+    );
+    assert!(matches!(bad, Err(Error::InvalidUnit(_))), "{bad:?}");
+    drop(w);
+    // Dropped after the error, the transaction keeps nothing.
+    assert_eq!(m.unit_count().unwrap(), 0);
+    let mut w = m.writer().unwrap();
+    w.insert(&u, None, OnDuplicate::KeepBoth).unwrap();
+    w.commit().unwrap();
+    let got = m.unit(1).unwrap().expect("stored");
+    assert_eq!(got.variants, u.variants);
+    assert_eq!(got.notes, u.notes);
+}

@@ -1194,3 +1194,27 @@ impl WriteTx for PgTx<'_> {
         Ok(stamp)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgresql://bob:s3cret@db:5432/tm?options=x"),
+            "postgresql://bob:***@db:5432/tm?options=x"
+        );
+        assert_eq!(redact("postgresql://bob@db/tm"), "postgresql://bob@db/tm");
+        assert_eq!(redact("postgres://db/tm"), "postgres://db/tm");
+        assert!(is_url("PostgreSQL://x") && is_url("postgres://x"));
+        assert!(!is_url("memory.sqlite") && !is_url("mysql://x"));
+    }
+
+    #[test]
+    fn copy_rows_escape_what_copy_text_format_reads_specially() {
+        let mut row = String::new();
+        copy_row(&mut row, &[Some("a\tb\nc\\N\rd"), None, Some("")]);
+        assert_eq!(row, "a\\tb\\nc\\\\N\\rd\t\\N\t\n");
+    }
+}
