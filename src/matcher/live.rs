@@ -93,12 +93,23 @@ impl Live {
                 let rows =
                     index::read_rows(&memory, &self.primary, state.stamp.variants, now.variants)?;
                 state.delta_rows.extend(rows);
-                state.delta =
-                    Matcher::over_rows(&memory, &self.from, &self.to, state.delta_rows.clone())?;
-                state.stamp = now;
-                if state.delta.is_none() {
+                // The previous small index's read handle is reused.
+                let reader = match state.delta.take().and_then(Matcher::into_reader) {
+                    Some(r) => Some(r),
+                    None => memory.reader()?,
+                };
+                match reader {
+                    Some(r) => {
+                        state.delta = Some(Matcher::over_rows(
+                            r,
+                            &self.from,
+                            &self.to,
+                            state.delta_rows.clone(),
+                        ));
+                        state.stamp = now;
+                    }
                     // A memory in RAM has no second handle: reload whole.
-                    *state = Self::load(&memory, &self.from, &self.to)?;
+                    None => *state = Self::load(&memory, &self.from, &self.to)?,
                 }
             }
             _ => *state = Self::load(&memory, &self.from, &self.to)?,
@@ -180,6 +191,20 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].target, "Паром уходит в полдень.");
         assert_eq!(live.len(), 2);
+        // A second append extends the small index (its read handle reused).
+        add(
+            &mut writer,
+            "The bridge closes at midnight.",
+            "Мост закрывается в полночь.",
+        );
+        let found = live
+            .lookup(&q("The bridge closes at midnight."), &opts)
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].target, "Мост закрывается в полночь.");
+        assert_eq!(live.len(), 3);
+        let found = live.lookup(&q("The ferry leaves at noon."), &opts).unwrap();
+        assert_eq!(found[0].target, "Паром уходит в полдень.");
         // Old entries are still found, once each.
         let found = live
             .lookup(&q("The harbour opens at dawn."), &opts)

@@ -162,21 +162,30 @@ impl Matcher {
     }
 
     /// A matcher over `rows` only (`(variant id, normalised text)` of
-    /// `from`), reading pairs through a new read handle on `memory`: the
-    /// appended part of a memory that [`live::Live`] keeps current. `None`
-    /// for a memory in RAM (no second handle).
+    /// `from`), reading pairs through `reader` (a read handle on the
+    /// memory): the appended part of a memory that [`live::Live`] keeps
+    /// current.
     pub(crate) fn over_rows(
-        memory: &Memory,
+        reader: Memory,
         from: &str,
         to: &str,
         rows: Vec<(i64, String)>,
-    ) -> Result<Option<Matcher>> {
-        Ok(memory.reader()?.map(|reader| Matcher {
+    ) -> Matcher {
+        Matcher {
             from: from.into(),
             to: to.into(),
             index: Index::build(rows),
             store: Store::File(Mutex::new(reader)),
-        }))
+        }
+    }
+
+    /// The read handle this matcher fetches pairs through, for reuse (a
+    /// new PostgreSQL connection costs milliseconds).
+    pub(crate) fn into_reader(self) -> Option<Memory> {
+        match self.store {
+            Store::File(m) => Some(m.into_inner().unwrap_or_else(|p| p.into_inner())),
+            Store::Ram(_) => None,
+        }
     }
 
     /// Number of stored sources this matcher searches (in a multilingual
