@@ -316,52 +316,65 @@ fn cache_base(instance: i64) -> Option<PathBuf> {
 fn prepare(client: &mut Client, path: &Path, create: bool) -> Result<Option<Option<String>>> {
     let err = map_err(path);
     let mut tx = client.transaction().map_err(&err)?;
-    let mut schema: Option<String> = tx
+    let current: Option<String> = tx
         .query_one("SELECT current_schema()", &[])
         .map_err(&err)?
         .try_get(0)
         .map_err(&err)?;
-    let mut made_schema = None;
-    if schema.is_none() {
-        if !create {
+    let name = match current.as_deref() {
+        Some(name) => name.to_string(),
+        None if !create => {
             return Err(Error::NotFound {
                 path: path.to_path_buf(),
             });
         }
-        // search_path names a schema that does not exist yet: make it.
-        let sp: String = tx
-            .query_one("SHOW search_path", &[])
+        // search_path names a schema that does not exist yet: it is made
+        // below, under the lock.
+        None => {
+            let sp: String = tx
+                .query_one("SHOW search_path", &[])
+                .map_err(&err)?
+                .try_get(0)
+                .map_err(&err)?;
+            let first = sp
+                .split(',')
+                .map(|s| s.trim())
+                .find(|s| !s.is_empty() && *s != "\"$user\"")
+                .ok_or_else(|| Error::Store {
+                    path: path.to_path_buf(),
+                    message: "search_path names no schema".into(),
+                })?;
+            // As PostgreSQL reads it: quoted exactly, unquoted in lower case.
+            match first.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                Some(q) => q.replace("\"\"", "\""),
+                None => first.to_lowercase(),
+            }
+        }
+    };
+    // One opener at a time per schema: two first imports must not both
+    // create the schema or the tables, two upgrades not both migrate.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(1414350157, hashtext($1))",
+        &[&name],
+    )
+    .map_err(&err)?;
+    let mut made_schema = None;
+    if current.is_none() {
+        let exists: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+                &[&name],
+            )
             .map_err(&err)?
             .try_get(0)
             .map_err(&err)?;
-        let first = sp
-            .split(',')
-            .map(|s| s.trim())
-            .find(|s| !s.is_empty() && *s != "\"$user\"")
-            .ok_or_else(|| Error::Store {
-                path: path.to_path_buf(),
-                message: "search_path names no schema".into(),
-            })?;
-        let name = first
-            .strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .map(|s| s.replace("\"\"", "\""))
-            .unwrap_or_else(|| first.to_string());
-        tx.batch_execute(&format!(
-            "CREATE SCHEMA IF NOT EXISTS \"{}\"",
-            name.replace('"', "\"\"")
-        ))
-        .map_err(&err)?;
-        made_schema = Some(name.clone());
-        schema = Some(name);
+        if !exists {
+            tx.batch_execute(&format!("CREATE SCHEMA \"{}\"", name.replace('"', "\"\"")))
+                .map_err(&err)?;
+            made_schema = Some(name.clone());
+        }
     }
-    // One opener at a time per schema: two first imports must not both
-    // create the tables, two upgrades not both migrate.
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(1414350157, hashtext($1))",
-        &[&schema],
-    )
-    .map_err(&err)?;
+    let schema = Some(name);
     let tables: Vec<String> = tx
         .query(
             "SELECT tablename::text FROM pg_tables WHERE schemaname = $1
