@@ -510,3 +510,39 @@ fn awkward_text_round_trips_and_nul_is_refused() {
     assert_eq!(got.variants, u.variants);
     assert_eq!(got.notes, u.notes);
 }
+
+#[test]
+fn two_first_imports_into_a_new_schema_share_one_memory() {
+    use transmem::memory::{Memory, OnDuplicate};
+    let Some(base) = test_database("postgres_cli racing creation") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let url = schema.url.clone();
+            std::thread::spawn(move || {
+                let mut m = Memory::open_database(&url).expect("open while others create");
+                let mut w = m.writer().unwrap();
+                let en = format!("First import {t}.");
+                w.insert(
+                    &util::unit(&[("en", &en), ("ru", "Первый импорт.")]),
+                    None,
+                    OnDuplicate::KeepBoth,
+                )
+                .unwrap();
+                w.commit().unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("no creation race");
+    }
+    assert_eq!(
+        Memory::open_database_existing(&schema.url)
+            .unwrap()
+            .unit_count()
+            .unwrap(),
+        4
+    );
+}
