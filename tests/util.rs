@@ -124,9 +124,18 @@ pub fn test_database(what: &str) -> Option<String> {
     match std::env::var("TRANSMEM_TEST_DATABASE") {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            eprintln!(
-                "PostgreSQL half not run ({what}): set TRANSMEM_TEST_DATABASE=postgresql://… to run it"
-            );
+            // Written to stderr directly, not through eprintln!, which the
+            // test harness captures: `cargo test` shows it, once per test
+            // binary.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "PostgreSQL half not run ({what}, and the rest of this file's): \
+                     set TRANSMEM_TEST_DATABASE=postgresql://… to run it"
+                );
+            });
             None
         }
     }
