@@ -424,6 +424,11 @@ pub fn api_tokens(open: Open) {
 /// Runs the whole suite against one backend constructor.
 macro_rules! conformance {
     ($name:ident, $open:expr) => {
+        conformance!($name, $open, || Some(()));
+    };
+    // `$setup` runs first in each test: `None` skips it (the backend is not
+    // available), `Some(guard)` keeps the guard until the test ends.
+    ($name:ident, $open:expr, $setup:expr) => {
         mod $name {
             use super::*;
             fn open(dir: &Path) -> Memory {
@@ -431,34 +436,42 @@ macro_rules! conformance {
             }
             #[test]
             fn insert_and_count() {
+                let Some(_guard) = ($setup)() else { return };
                 super::insert_and_count(&open)
             }
             #[test]
             fn duplicates_policy() {
+                let Some(_guard) = ($setup)() else { return };
                 super::duplicates_policy(&open)
             }
             #[test]
             fn multilingual_units() {
+                let Some(_guard) = ($setup)() else { return };
                 super::multilingual_units(&open)
             }
             #[test]
             fn context_neighbours() {
+                let Some(_guard) = ($setup)() else { return };
                 super::context_neighbours(&open)
             }
             #[test]
             fn metadata_round_trip() {
+                let Some(_guard) = ($setup)() else { return };
                 super::metadata_round_trip(&open)
             }
             #[test]
             fn stamp_changes() {
+                let Some(_guard) = ($setup)() else { return };
                 super::stamp_changes(&open)
             }
             #[test]
             fn reader_during_write() {
+                let Some(_guard) = ($setup)() else { return };
                 super::reader_during_write(&open)
             }
             #[test]
             fn rollback_on_error() {
+                let Some(_guard) = ($setup)() else { return };
                 super::rollback_on_error(&open)
             }
             #[test]
@@ -471,3 +484,48 @@ macro_rules! conformance {
 
 conformance!(sqlite, |dir: &Path| Memory::open(dir.join("m.sqlite"))
     .expect("open SQLite memory"));
+
+/// The PostgreSQL half, run when `TRANSMEM_TEST_DATABASE` names a server
+/// (and failing if it cannot be reached); each test's memories live in
+/// schemas of their own, dropped when the test ends.
+mod pg {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+
+    use super::util::{PgSchema, test_database};
+    use transmem::memory::Memory;
+
+    thread_local! {
+        /// Scratch folder → its schema, for this test (one thread per test).
+        static SCHEMAS: RefCell<HashMap<PathBuf, PgSchema>> = RefCell::new(HashMap::new());
+    }
+
+    /// Drops this test's schemas when the test ends, passed or not.
+    pub struct Cleanup;
+
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            SCHEMAS.with(|s| s.borrow_mut().clear());
+        }
+    }
+
+    pub fn setup() -> Option<Cleanup> {
+        test_database("store conformance on PostgreSQL").map(|_| Cleanup)
+    }
+
+    pub fn open(dir: &Path) -> Memory {
+        let base = test_database("store conformance on PostgreSQL").expect("checked by setup");
+        let url = SCHEMAS.with(|s| {
+            s.borrow_mut()
+                .entry(dir.to_path_buf())
+                .or_insert_with(|| PgSchema::new(&base))
+                .url
+                .clone()
+        });
+        Memory::open_database(&url)
+            .unwrap_or_else(|e| panic!("open PostgreSQL memory at {base}: {e}"))
+    }
+}
+
+conformance!(postgres, pg::open, pg::setup);

@@ -19,7 +19,9 @@ pub fn fixture(rel: &str) -> PathBuf {
 /// no memory from the environment and no colour.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_transmem"));
-    c.env_remove("TRANSMEM_MEMORY").env("NO_COLOR", "1");
+    c.env_remove("TRANSMEM_MEMORY")
+        .env_remove("TRANSMEM_DATABASE")
+        .env("NO_COLOR", "1");
     c
 }
 
@@ -113,4 +115,98 @@ pub fn tsv(dir: &Path, tag: &str, n: usize) -> PathBuf {
     let p = dir.join(format!("{tag}.tsv"));
     std::fs::write(&p, s).expect("write tsv");
     p
+}
+
+/// The PostgreSQL server tests may use: `TRANSMEM_TEST_DATABASE`
+/// (`postgresql://postgres@127.0.0.1:5432/test` in CI). `None` when unset,
+/// after saying on stderr that `what` was not run; a test then returns.
+pub fn test_database(what: &str) -> Option<String> {
+    match std::env::var("TRANSMEM_TEST_DATABASE") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            // Written to stderr directly, not through eprintln!, which the
+            // test harness captures: `cargo test` shows it, once per test
+            // binary.
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "PostgreSQL half not run ({what}, and the rest of this file's): \
+                     set TRANSMEM_TEST_DATABASE=postgresql://… to run it"
+                );
+            });
+            None
+        }
+    }
+}
+
+/// A schema of its own in the test database, so tests run in parallel
+/// without seeing each other's memories: a random name (the memory creates
+/// it on first open), dropped with everything in it when this is dropped.
+pub struct PgSchema {
+    /// The test database's URL with this schema first in `search_path`.
+    pub url: String,
+    base: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// A fresh schema name on the server at `base`.
+    pub fn new(base: &str) -> PgSchema {
+        use std::hash::{BuildHasher, Hasher};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(N.fetch_add(1, Ordering::Relaxed));
+        h.write_u32(std::process::id());
+        let name = format!("tmtest_{:016x}", h.finish());
+        let sep = if base.contains('?') { '&' } else { '?' };
+        PgSchema {
+            url: format!("{base}{sep}options=-csearch_path%3D{name}"),
+            base: base.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // Test cleanup only: the one place outside the store that speaks
+        // to the server directly, to drop what the test made, and the
+        // matcher's cache files of that memory (named by its instance id).
+        let dropped = postgres::Client::connect(&self.base, postgres::NoTls).and_then(|mut c| {
+            let instance = c
+                .query_one(
+                    &format!(
+                        "SELECT value FROM {}.store_state WHERE key = 'instance'",
+                        self.name
+                    ),
+                    &[],
+                )
+                .and_then(|r| r.try_get::<_, i64>(0));
+            if let (Ok(i), Some(dir)) = (instance, pg_cache_dir()) {
+                let prefix = format!("pg-{:016x}.", i as u64);
+                for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                    if e.file_name().to_string_lossy().starts_with(&prefix) {
+                        let _ = std::fs::remove_file(e.path());
+                    }
+                }
+            }
+            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+        });
+        if let Err(e) = dropped {
+            eprintln!("could not drop test schema {}: {e}", self.name);
+        }
+    }
+}
+
+/// Where a PostgreSQL memory's matcher cache lives (as the store chooses it).
+fn pg_cache_dir() -> Option<PathBuf> {
+    match std::env::var_os("TRANSMEM_CACHE_DIR").filter(|d| !d.is_empty()) {
+        Some(d) => Some(PathBuf::from(d)),
+        None => {
+            directories::ProjectDirs::from("", "", "transmem").map(|d| d.cache_dir().to_path_buf())
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use transmem::align::{self, Link, Segment};
-use transmem::memory::{Memory, OnDuplicate, Unit};
+use transmem::memory::{OnDuplicate, Unit};
 use transmem::segment::{self, Piece, Segmenter};
 
 use super::{Global, lang_arg, stdout};
@@ -205,8 +205,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             ..Unit::default()
         };
         let units = align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
-        let path = g.memory_path();
-        let mut mem = Memory::open(&path)?;
+        let mut mem = g.open_memory(true)?;
+        let path = mem.path().to_path_buf();
         let mut w = mem.writer()?;
         let (mut new, mut dup) = (0u64, 0u64);
         for u in &units {

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use transmem::analysis::{Analyzer, Band, BandCounts};
 use transmem::matcher::{Matcher, Options};
-use transmem::memory::Memory;
 use transmem::segment::Segmenter;
 
 use super::{Global, stdout};
@@ -45,7 +44,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .iter()
         .map(|f| Ok((f.display().to_string(), transmem::error::read_text(f)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mem = Memory::open_existing(g.memory_path())?;
+    let mem = g.open_memory(false)?;
     let matcher = Matcher::load(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;

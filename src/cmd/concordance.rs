@@ -4,7 +4,6 @@ use std::io::Write;
 
 use clap::ValueEnum;
 use transmem::matcher::concordance::{self, Hit};
-use transmem::memory::Memory;
 
 use super::{Global, lang_arg, stdout};
 
@@ -35,7 +34,7 @@ pub enum Format {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let lang = lang_arg(&args.lang)?;
-    let mem = Memory::open_existing(g.memory_path())?;
+    let mem = g.open_memory(false)?;
     let hits = concordance::search(&mem, &lang, &args.text, args.limit)?;
     let color = g.color_stdout();
     let mut out = stdout();

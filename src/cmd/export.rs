@@ -57,7 +57,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     if !meta.is_empty() && format == Format::Tmx {
         anyhow::bail!("--columns is for CSV and TSV (TMX carries all metadata)");
     }
-    let mem = Memory::open_existing(g.memory_path())?;
+    let mem = g.open_memory(false)?;
     let total = mem.unit_count()?;
     let bar = super::progress(total, 10_000, "export {wide_bar} {pos}/{len} units {eta}");
     match &args.output {

@@ -99,7 +99,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .iter()
         .map(|p| format_of(p, forced))
         .collect::<anyhow::Result<_>>()?;
-    let mut mem = Memory::open(g.memory_path())?;
+    let mut mem = g.open_memory(true)?;
     let summary = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
         Ok(s) => s,
         Err(e) => {
@@ -121,7 +121,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         eprintln!("{line}");
     }
     super::report_stored(
-        &g.memory_path(),
+        mem.path(),
         summary
             .iter()
             .map(|(_, c)| (c.new, c.duplicate + c.skipped)),

@@ -8,7 +8,6 @@ use std::io::{BufRead, Write};
 use clap::ValueEnum;
 use rayon::prelude::*;
 use transmem::matcher::{Match, Matcher, Options, Penalties, Query};
-use transmem::memory::Memory;
 
 use super::{Global, stdout};
 
@@ -175,7 +174,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             "{name} must be a number of 0 or more, not {v}"
         );
     }
-    let mem = Memory::open_existing(g.memory_path())?;
+    let mem = g.open_memory(false)?;
     let matcher = Matcher::load(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;

@@ -39,6 +39,16 @@ pub struct Global {
         help = MEMORY_HELP
     )]
     pub memory: Option<PathBuf>,
+    /// A memory in PostgreSQL instead of a file:
+    /// postgresql://USER@HOST:PORT/DATABASE (see docs/server.md)
+    #[arg(
+        long,
+        global = true,
+        env = "TRANSMEM_DATABASE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
     /// Who is recorded as the creator of new units [default: the OS user]
     #[arg(long, global = true, value_name = "NAME")]
     pub creator: Option<String>,
@@ -91,6 +101,41 @@ impl Global {
         })
     }
 
+    /// Opens the memory the user chose: `--database` (PostgreSQL), else the
+    /// file of [`Global::memory_path`]. With `create`, a missing memory is
+    /// created; without, it is an error (a lookup never creates one). Both
+    /// `--memory` and `--database` is a usage error.
+    pub fn open_memory(&self, create: bool) -> anyhow::Result<transmem::memory::Memory> {
+        use transmem::memory::Memory;
+        let Some(url) = self.database.as_deref().filter(|d| !d.trim().is_empty()) else {
+            let path = self.memory_path();
+            return Ok(if create {
+                Memory::open(path)?
+            } else {
+                Memory::open_existing(path)?
+            });
+        };
+        if self
+            .memory
+            .as_ref()
+            .is_some_and(|p| !p.as_os_str().is_empty())
+        {
+            anyhow::bail!(
+                "give either --memory (TRANSMEM_MEMORY) or --database (TRANSMEM_DATABASE), not both"
+            );
+        }
+        if !Memory::is_database_url(url) {
+            anyhow::bail!(
+                "--database: not a PostgreSQL URL; expected postgresql://USER@HOST:PORT/DATABASE"
+            );
+        }
+        Ok(if create {
+            Memory::open_database(url)?
+        } else {
+            Memory::open_database_existing(url)?
+        })
+    }
+
     /// The creator to record: `--creator`, else the OS user.
     pub fn creator(&self) -> String {
         self.creator
@@ -122,7 +167,14 @@ pub fn default_memory() -> Option<PathBuf> {
 
 /// The one line every writing command ends with: what it stored, and where.
 pub fn stored_message(new: u64, duplicates: u64, path: &Path) -> String {
-    let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let shown = if path
+        .to_str()
+        .is_some_and(transmem::memory::Memory::is_database_url)
+    {
+        path.to_path_buf()
+    } else {
+        std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+    };
     format!(
         "stored {new} new unit{} ({duplicates} duplicate{} skipped) in {}",
         if new == 1 { "" } else { "s" },

@@ -7,7 +7,6 @@ use clap::ValueEnum;
 use transmem::analysis::Analyzer;
 use transmem::formats::xliff::{self, DraftUnit};
 use transmem::matcher::{Matcher, Options};
-use transmem::memory::Memory;
 use transmem::segment::Segmenter;
 
 use super::Global;
@@ -96,7 +95,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         super::output::refuse_memory_files(o, &g.memory_path())?;
     }
     let text = transmem::error::read_text(&args.file)?;
-    let mem = Memory::open_existing(g.memory_path())?;
+    let mem = g.open_memory(false)?;
     let matcher = Matcher::load(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;

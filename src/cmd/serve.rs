@@ -577,12 +577,11 @@ async fn shutdown_signal() {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let path = g.memory_path();
-    let writer = Memory::open(&path)?;
+    let writer = g.open_memory(true)?;
     let spawner = writer.reader()?.ok_or_else(|| {
         anyhow::anyhow!(
             "{}: the server needs a memory that several handles can open (not one in RAM)",
-            path.display()
+            writer.path().display()
         )
     })?;
     let location = std::path::absolute(writer.path()).unwrap_or_else(|_| writer.path().into());

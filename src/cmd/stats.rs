@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use clap::ValueEnum;
-use transmem::memory::Memory;
 
 use super::{Global, stdout};
 
@@ -23,8 +22,8 @@ pub enum Format {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let path = g.memory_path();
-    let mem = Memory::open_existing(&path)?;
+    let mem = g.open_memory(false)?;
+    let path = mem.path().to_path_buf();
     let st = mem.stats()?;
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     let mut out = stdout();
@@ -42,7 +41,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         }
         Format::Text => {
             writeln!(out, "memory  {}", path.display())?;
-            writeln!(out, "size    {size} bytes")?;
+            // A database memory has no file size to show.
+            if path.is_file() {
+                writeln!(out, "size    {size} bytes")?;
+            }
             writeln!(out, "units   {}", st.units)?;
             writeln!(out, "\nunits per language pair:")?;
             for (k, n) in &st.pairs {

@@ -9,7 +9,6 @@ use std::io::Write;
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use sha2::{Digest, Sha256};
-use transmem::memory::Memory;
 
 use super::{Global, stdout};
 
@@ -86,11 +85,11 @@ fn new_secret() -> anyhow::Result<String> {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let path = g.memory_path();
     let mut out = stdout();
     match args.action {
         Action::Create { role, name } => {
-            let mut mem = Memory::open(&path)?;
+            let mut mem = g.open_memory(true)?;
+            let path = mem.path().to_path_buf();
             let secret = new_secret()?;
             let id = mem
                 .add_token(&hash(&secret), role.as_str(), name.as_deref())
@@ -105,7 +104,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             );
         }
         Action::List => {
-            let mem = Memory::open_existing(&path)?;
+            let mem = g.open_memory(false)?;
             for t in mem.tokens()? {
                 writeln!(
                     out,
@@ -119,7 +118,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             out.flush()?;
         }
         Action::Revoke { id } => {
-            let mut mem = Memory::open_existing(&path)?;
+            let mut mem = g.open_memory(false)?;
+            let path = mem.path().to_path_buf();
             if !mem.revoke_token(id)? {
                 anyhow::bail!("no token #{id} in {}", path.display());
             }

@@ -12,6 +12,7 @@
 pub mod concordance;
 pub mod diff;
 pub mod index;
+pub mod live;
 pub mod penalty;
 pub mod score;
 pub mod substitute;
@@ -158,6 +159,33 @@ impl Matcher {
             index,
             store: Store::File(Mutex::new(reader)),
         })
+    }
+
+    /// A matcher over `rows` only (`(variant id, normalised text)` of
+    /// `from`), reading pairs through `reader` (a read handle on the
+    /// memory): the appended part of a memory that [`live::Live`] keeps
+    /// current.
+    pub(crate) fn over_rows(
+        reader: Memory,
+        from: &str,
+        to: &str,
+        rows: Vec<(i64, String)>,
+    ) -> Matcher {
+        Matcher {
+            from: from.into(),
+            to: to.into(),
+            index: Index::build(rows),
+            store: Store::File(Mutex::new(reader)),
+        }
+    }
+
+    /// The read handle this matcher fetches pairs through, for reuse (a
+    /// new PostgreSQL connection costs milliseconds).
+    pub(crate) fn into_reader(self) -> Option<Memory> {
+        match self.store {
+            Store::File(m) => Some(m.into_inner().unwrap_or_else(|p| p.into_inner())),
+            Store::Ram(_) => None,
+        }
     }
 
     /// Number of stored sources this matcher searches (in a multilingual

@@ -17,6 +17,7 @@
 //! index) compare a [`Stamp`] with [`Memory::since`] to learn
 //! whether the memory is unchanged, only appended to, or rewritten.
 
+mod postgres;
 mod schema;
 mod sqlite;
 mod time;
@@ -283,6 +284,33 @@ impl Memory {
             path.as_ref(),
             false,
         )?)))
+    }
+
+    /// Opens the memory in the PostgreSQL database at `url`
+    /// (`postgresql://user@host:port/db`), in the connection's current
+    /// schema (`?options=-csearch_path%3Dname` picks another), creating its
+    /// tables (and that schema) if missing and applying pending schema
+    /// migrations. Caches such as the matcher's index are kept in the
+    /// per-user cache folder (or `TRANSMEM_CACHE_DIR`), keyed by the
+    /// memory's random instance id.
+    pub fn open_database(url: &str) -> Result<Memory> {
+        Ok(Memory::with_backend(Box::new(postgres::Postgres::open(
+            url, true,
+        )?)))
+    }
+
+    /// Like [`Memory::open_database`], but a database without a memory is
+    /// [`crate::Error::NotFound`] (so a lookup never creates one).
+    pub fn open_database_existing(url: &str) -> Result<Memory> {
+        Ok(Memory::with_backend(Box::new(postgres::Postgres::open(
+            url, false,
+        )?)))
+    }
+
+    /// True when `s` is a PostgreSQL URL (`postgresql://` or `postgres://`)
+    /// that [`Memory::open_database`] takes.
+    pub fn is_database_url(s: &str) -> bool {
+        postgres::is_url(s)
     }
 
     /// A fresh memory that lives only in RAM (tests, dry runs).

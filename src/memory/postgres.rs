@@ -1,0 +1,1233 @@
+//! The PostgreSQL engine: a team's memory in a database server.
+//!
+//! The client is the synchronous `postgres` crate (the blocking face of
+//! tokio-postgres): [`Backend`] is a synchronous trait, so a sync client
+//! fits it without this module owning an async runtime.
+//!
+//! The memory lives in the connection's current schema (the first schema of
+//! `search_path`; give `?options=-csearch_path%3Dteam` in the URL to keep
+//! several memories in one database). Its tables are versioned by
+//! `schema_version` and migrated on open (see [`MIGRATIONS`]).
+//!
+//! Write transactions are serialised by a row lock on the `generation` row of
+//! `store_state`, taken first, so variant ids are handed out in commit order
+//! (a cache that saw stamp S and is told "appended" can read the ids above
+//! S's and miss nothing). Ids come from counters in `store_state` read under
+//! that lock, which is what lets new units be buffered and sent with `COPY`
+//! instead of one `INSERT` round trip per row. A second writer waits for the
+//! lock up to [`LOCK_TIMEOUT`], then gets [`Error::Busy`].
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, Config, NoTls, Row, Statement, Transaction};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Backend, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Unit, Variant, WriteTx,
+    content_hash, fnv1a, fnv1a_extend, now_tmx,
+};
+use crate::error::{Error, Result};
+
+/// How long a statement waits for a lock another session holds (a second
+/// writer, a migration in progress) before the memory is reported busy: the
+/// same 10 s as SQLite's busy timeout.
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long connecting may take before the server counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Marks `schema_version` as ours, so another program's table of that name
+/// is refused rather than migrated.
+const APP: &str = "transmem";
+
+/// 64 random bits from the server (`gen_random_uuid` is core since
+/// PostgreSQL 13).
+const RANDOM_I64: &str = "('x' || substr(md5(gen_random_uuid()::text), 1, 16))::bit(64)::bigint";
+
+/// Migration `i` takes the schema from version `i` to `i + 1`; all run in one
+/// transaction under an advisory lock, so two processes opening a memory at
+/// once migrate it once. Never edit a released entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: units, variants, the write stamp (see `Stamp`) and id counters.
+    // The same shape as the SQLite schema (docs/ARCHITECTURE.md), with
+    // explicit variant ids where SQLite has rowids.
+    "CREATE TABLE unit (
+         id           bigint PRIMARY KEY,
+         tuid         text,
+         origin       text,
+         created      text,
+         creator      text,
+         changed      text,
+         changer      text,
+         usage_count  bigint,
+         attrs        text,             -- JSON [[name, value], ...]
+         props        text,             -- JSON [[type, value], ...]
+         notes        text,             -- JSON [text, ...]
+         content_hash bigint NOT NULL   -- finds exact duplicates by index
+     );
+     CREATE INDEX unit_hash ON unit (content_hash);
+     CREATE TABLE variant (
+         id           bigint PRIMARY KEY, -- ascending in commit order
+         unit_id      bigint NOT NULL,    -- unit.id (the store deletes variants itself)
+         lang         text NOT NULL,
+         primary_lang text NOT NULL,
+         text         text NOT NULL,
+         markup       text,
+         text_hash    bigint NOT NULL,
+         prev         text,
+         next         text,
+         props        text,
+         notes        text,
+         UNIQUE (unit_id, lang)
+     );
+     CREATE INDEX variant_text ON variant (text_hash);
+     CREATE INDEX variant_primary ON variant (primary_lang, id);
+     CREATE TABLE store_state (key text PRIMARY KEY, value bigint NOT NULL);
+     CREATE TABLE commit_log (
+         generation bigint PRIMARY KEY,
+         token      bigint NOT NULL,   -- random per commit
+         rewrote    boolean NOT NULL,  -- variants were replaced or removed
+         variants   bigint NOT NULL    -- highest variant id after the commit
+     );
+     INSERT INTO store_state VALUES
+         ('instance', RANDOM_I64), ('generation', 0), ('units', 0), ('variants', 0);
+     INSERT INTO commit_log VALUES (0, RANDOM_I64, true, 0);",
+];
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Maps an engine error to what a caller can act on.
+fn map_err(path: &Path) -> impl Fn(postgres::Error) -> Error + '_ {
+    move |e| {
+        let path = path.to_path_buf();
+        let Some(code) = e.code() else {
+            let message = e.to_string();
+            // A column that does not decode into its Rust type: rows this
+            // store did not write.
+            if message.starts_with("error deserializing") {
+                return Error::Corrupt {
+                    path,
+                    what: message,
+                };
+            }
+            return Error::Store {
+                path,
+                message: match std::error::Error::source(&e) {
+                    Some(s) => format!("{message}: {s}"),
+                    None => message,
+                },
+            };
+        };
+        let message = e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_else(|| e.to_string());
+        if *code == SqlState::LOCK_NOT_AVAILABLE
+            || *code == SqlState::T_R_DEADLOCK_DETECTED
+            || *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::QUERY_CANCELED
+        {
+            Error::Busy { path }
+        } else if *code == SqlState::UNDEFINED_TABLE {
+            // The tables went away under an open handle (a failed import's
+            // cleanup, or someone dropped them).
+            Error::NotFound { path }
+        } else if *code == SqlState::DATA_CORRUPTED || *code == SqlState::INDEX_CORRUPTED {
+            Error::Corrupt {
+                path,
+                what: message,
+            }
+        } else {
+            Error::Store { path, message }
+        }
+    }
+}
+
+/// The URL with any password replaced by `***`, for messages.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (auth, tail) = rest.split_at(end);
+    match auth.rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}{tail}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// True for a `postgres://` or `postgresql://` URL.
+pub fn is_url(s: &str) -> bool {
+    let l = s.trim_start().to_ascii_lowercase();
+    l.starts_with("postgresql://") || l.starts_with("postgres://")
+}
+
+/// An open PostgreSQL memory.
+pub struct Postgres {
+    /// `&self` reads need the client mutably; one handle is used by one
+    /// thread at a time (the trait is `Send`, not `Sync`).
+    client: RefCell<Client>,
+    config: Config,
+    /// The redacted URL, for messages.
+    path: PathBuf,
+    /// Where caches (the matcher's index) are kept, keyed by the memory's
+    /// random instance id.
+    cache: Option<PathBuf>,
+    /// Set when this handle created the tables: `Some(schema)` when it
+    /// also created that schema (`search_path` named a missing one).
+    created: Option<Option<String>>,
+    /// Prepared statements by SQL text: preparing is a round trip, and a
+    /// lookup runs the same few statements a dozen times.
+    statements: RefCell<std::collections::HashMap<String, Statement>>,
+}
+
+fn connect(config: &Config, path: &Path) -> Result<Client> {
+    let mut client = config.connect(NoTls).map_err(|e| Error::Store {
+        path: path.to_path_buf(),
+        message: format!(
+            "cannot connect to the PostgreSQL server: {}",
+            std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.to_string())
+        ),
+    })?;
+    // A lock_timeout given in the URL (`options=-clock_timeout%3D2s`) is
+    // kept; the server's default (0, wait for ever) becomes LOCK_TIMEOUT.
+    client
+        .batch_execute(&format!(
+            "SET application_name = 'transmem';
+             DO $$ BEGIN IF current_setting('lock_timeout') = '0' THEN
+                 PERFORM set_config('lock_timeout', '{}ms', false); END IF; END $$",
+            LOCK_TIMEOUT.as_millis()
+        ))
+        .map_err(map_err(path))?;
+    Ok(client)
+}
+
+impl Postgres {
+    /// Connects to `url` and opens the memory in its current schema,
+    /// applying pending migrations. With `create`, a schema without a
+    /// memory (or a missing schema named first in `search_path`) gets one;
+    /// without, it is [`Error::NotFound`].
+    pub fn open(url: &str, create: bool) -> Result<Postgres> {
+        let path = PathBuf::from(redact(url));
+        let mut config = Config::from_str(url).map_err(|e| Error::Store {
+            path: path.clone(),
+            message: format!("not a PostgreSQL connection URL: {e}"),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let mut client = connect(&config, &path)?;
+        let created = prepare(&mut client, &path, create)?;
+        let instance: i64 = client
+            .query_one("SELECT value FROM store_state WHERE key = 'instance'", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(map_err(&path))?;
+        Ok(Postgres {
+            client: RefCell::new(client),
+            config,
+            cache: cache_base(instance),
+            path,
+            created,
+            statements: Default::default(),
+        })
+    }
+
+    fn prepared(&self, client: &mut Client, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let s = client.prepare(sql).map_err(map_err(&self.path))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+
+    fn client(&self) -> Result<std::cell::RefMut<'_, Client>> {
+        self.client.try_borrow_mut().map_err(|_| Error::Store {
+            path: self.path.clone(),
+            message: "a PostgreSQL handle was used from inside one of its own callbacks; \
+                      use Memory::reader for a second handle"
+                .into(),
+        })
+    }
+
+    /// Runs `sql` and calls `f` on each row as it arrives (one statement:
+    /// one snapshot; rows are not collected first).
+    fn stream(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        f: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        let err = map_err(&self.path);
+        let mut client = self.client()?;
+        let stmt = self.prepared(&mut client, sql)?;
+        let mut rows = client
+            .query_raw(&stmt, params.iter().copied())
+            .map_err(&err)?;
+        while let Some(r) = rows.next().map_err(&err)? {
+            f(&r)?;
+        }
+        Ok(())
+    }
+
+    fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let err = map_err(&self.path);
+        let mut client = self.client()?;
+        let stmt = self.prepared(&mut client, sql)?;
+        client.query(&stmt, params).map_err(&err)
+    }
+}
+
+/// `<cache folder>/pg-<instance>`: the matcher keeps its index files beside
+/// this name. The instance id is random per memory, so two databases (or
+/// schemas) never share a cache, and the cache validates itself through
+/// `since` like a file memory's. `None` (no per-user cache folder, or it
+/// cannot be made) only costs a rebuild per process.
+fn cache_base(instance: i64) -> Option<PathBuf> {
+    let dir = match std::env::var_os("TRANSMEM_CACHE_DIR").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => directories::ProjectDirs::from("", "", "transmem")?
+            .cache_dir()
+            .to_path_buf(),
+    };
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir.join(format!("pg-{:016x}", instance as u64)))
+}
+
+/// Checks, creates or migrates the schema. Returns `Some` when it created
+/// the tables, `Some(Some(name))` when it also created schema `name`.
+fn prepare(client: &mut Client, path: &Path, create: bool) -> Result<Option<Option<String>>> {
+    let err = map_err(path);
+    let mut tx = client.transaction().map_err(&err)?;
+    let current: Option<String> = tx
+        .query_one("SELECT current_schema()", &[])
+        .map_err(&err)?
+        .try_get(0)
+        .map_err(&err)?;
+    let name = match current.as_deref() {
+        Some(name) => name.to_string(),
+        None if !create => {
+            return Err(Error::NotFound {
+                path: path.to_path_buf(),
+            });
+        }
+        // search_path names a schema that does not exist yet: it is made
+        // below, under the lock.
+        None => {
+            let sp: String = tx
+                .query_one("SHOW search_path", &[])
+                .map_err(&err)?
+                .try_get(0)
+                .map_err(&err)?;
+            let first = sp
+                .split(',')
+                .map(|s| s.trim())
+                .find(|s| !s.is_empty() && *s != "\"$user\"")
+                .ok_or_else(|| Error::Store {
+                    path: path.to_path_buf(),
+                    message: "search_path names no schema".into(),
+                })?;
+            // As PostgreSQL reads it: quoted exactly, unquoted in lower case.
+            match first.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                Some(q) => q.replace("\"\"", "\""),
+                None => first.to_lowercase(),
+            }
+        }
+    };
+    // One opener at a time per schema: two first imports must not both
+    // create the schema or the tables, two upgrades not both migrate.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(1414350157, hashtext($1))",
+        &[&name],
+    )
+    .map_err(&err)?;
+    let mut made_schema = None;
+    if current.is_none() {
+        let exists: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+                &[&name],
+            )
+            .map_err(&err)?
+            .try_get(0)
+            .map_err(&err)?;
+        if !exists {
+            tx.batch_execute(&format!("CREATE SCHEMA \"{}\"", name.replace('"', "\"\"")))
+                .map_err(&err)?;
+            made_schema = Some(name.clone());
+        }
+    }
+    let schema = Some(name);
+    let tables: Vec<String> = tx
+        .query(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = $1
+             AND tablename IN ('schema_version', 'unit', 'variant', 'store_state')",
+            &[&schema],
+        )
+        .map_err(&err)?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(&err)?;
+    let mut created = None;
+    let version = if tables.iter().any(|t| t == "schema_version") {
+        let rows = tx
+            .query("SELECT app, version FROM schema_version", &[])
+            .map_err(|e| match e.code() {
+                Some(c) if *c == SqlState::UNDEFINED_COLUMN => Error::NotAMemory {
+                    path: path.to_path_buf(),
+                    what: "a PostgreSQL schema with another program's schema_version table".into(),
+                },
+                _ => err(e),
+            })?;
+        let (app, version): (String, i32) = match rows.as_slice() {
+            [r] => (r.try_get(0).map_err(&err)?, r.try_get(1).map_err(&err)?),
+            _ => {
+                return Err(Error::Corrupt {
+                    path: path.to_path_buf(),
+                    what: format!("schema_version holds {} rows, not 1", rows.len()),
+                });
+            }
+        };
+        if app != APP {
+            return Err(Error::NotAMemory {
+                path: path.to_path_buf(),
+                what: format!("a PostgreSQL schema of {app:?}"),
+            });
+        }
+        i64::from(version)
+    } else if !tables.is_empty() {
+        return Err(Error::NotAMemory {
+            path: path.to_path_buf(),
+            what: format!(
+                "a PostgreSQL schema with other tables named {}",
+                tables.join(", ")
+            ),
+        });
+    } else if !create {
+        return Err(Error::NotFound {
+            path: path.to_path_buf(),
+        });
+    } else {
+        tx.batch_execute(
+            "CREATE TABLE schema_version (app text NOT NULL, version integer NOT NULL)",
+        )
+        .map_err(&err)?;
+        tx.execute("INSERT INTO schema_version VALUES ($1, 0)", &[&APP])
+            .map_err(&err)?;
+        created = Some(made_schema);
+        0
+    };
+    if version > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            path: path.to_path_buf(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version < 0 {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            what: format!("schema version {version}"),
+        });
+    }
+    for m in &MIGRATIONS[version as usize..] {
+        tx.batch_execute(&m.replace("RANDOM_I64", RANDOM_I64))
+            .map_err(&err)?;
+    }
+    if version < SCHEMA_VERSION {
+        tx.execute(
+            "UPDATE schema_version SET version = $1",
+            &[&(SCHEMA_VERSION as i32)],
+        )
+        .map_err(&err)?;
+    }
+    tx.commit().map_err(&err)?;
+    Ok(created)
+}
+
+fn to_json<T: Serialize>(v: &[T]) -> Option<String> {
+    if v.is_empty() {
+        None
+    } else {
+        serde_json::to_string(v).ok()
+    }
+}
+
+/// Metadata columns hold JSON this store wrote; anything else is damage.
+fn from_json<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    what: &str,
+    s: Option<String>,
+) -> Result<Vec<T>> {
+    match s {
+        None => Ok(Vec::new()),
+        Some(s) => serde_json::from_str(&s).map_err(|e| Error::Corrupt {
+            path: path.to_path_buf(),
+            what: format!("{what}: {e}"),
+        }),
+    }
+}
+
+const UNIT_COLUMNS: &str = "u.id, u.tuid, u.origin, u.created, u.creator, u.changed, u.changer,
+     u.usage_count, u.attrs, u.props, u.notes,
+     v.lang, v.text, v.markup, v.prev, v.next, v.props, v.notes";
+
+impl Postgres {
+    fn for_each_unit_where(
+        &self,
+        filter: &str,
+        args: &[&(dyn ToSql + Sync)],
+        f: &mut dyn FnMut(Unit) -> Result<()>,
+    ) -> Result<()> {
+        let path = self.path.clone();
+        let err = map_err(&path);
+        let sql = format!(
+            "SELECT {UNIT_COLUMNS} FROM unit u JOIN variant v ON v.unit_id = u.id {filter}
+             ORDER BY u.id, v.id"
+        );
+        // Units are handed to `f` after the stream ends for the unit, so a
+        // callback error stops the stream at once.
+        let mut current: Option<Unit> = None;
+        let mut pending: Vec<Unit> = Vec::new();
+        self.stream(&sql, args, &mut |r| {
+            let id: i64 = r.try_get(0).map_err(&err)?;
+            if current.as_ref().is_some_and(|u| u.id != Some(id))
+                && let Some(done) = current.take()
+            {
+                pending.push(done);
+            }
+            let what = format!("unit {id}");
+            let u = match current.as_mut() {
+                Some(u) => u,
+                None => current.insert(Unit {
+                    id: Some(id),
+                    variants: Vec::new(),
+                    tuid: r.try_get(1).map_err(&err)?,
+                    origin: r.try_get(2).map_err(&err)?,
+                    created: r.try_get(3).map_err(&err)?,
+                    creator: r.try_get(4).map_err(&err)?,
+                    changed: r.try_get(5).map_err(&err)?,
+                    changer: r.try_get(6).map_err(&err)?,
+                    usage_count: r.try_get(7).map_err(&err)?,
+                    attrs: from_json(&path, &what, r.try_get(8).map_err(&err)?)?,
+                    props: from_json(&path, &what, r.try_get(9).map_err(&err)?)?,
+                    notes: from_json(&path, &what, r.try_get(10).map_err(&err)?)?,
+                }),
+            };
+            u.variants.push(Variant {
+                lang: r.try_get(11).map_err(&err)?,
+                text: r.try_get(12).map_err(&err)?,
+                markup: r.try_get(13).map_err(&err)?,
+                prev: r.try_get(14).map_err(&err)?,
+                next: r.try_get(15).map_err(&err)?,
+                props: from_json(&path, &what, r.try_get(16).map_err(&err)?)?,
+                notes: from_json(&path, &what, r.try_get(17).map_err(&err)?)?,
+            });
+            for done in pending.drain(..) {
+                f(done)?;
+            }
+            Ok(())
+        })?;
+        if let Some(done) = current {
+            f(done)?;
+        }
+        Ok(())
+    }
+}
+
+const STAMP_SQL: &str = "SELECT (SELECT value FROM store_state WHERE key = 'instance'),
+        g.value,
+        coalesce((SELECT token FROM commit_log WHERE generation = g.value), 0),
+        (SELECT value FROM store_state WHERE key = 'variants')
+ FROM store_state g WHERE g.key = 'generation'";
+
+fn stamp_of(row: &Row) -> std::result::Result<Stamp, postgres::Error> {
+    Ok(Stamp {
+        instance: row.try_get(0)?,
+        generation: row.try_get(1)?,
+        token: row.try_get(2)?,
+        variants: row.try_get(3)?,
+    })
+}
+
+fn pair_of_row(r: &Row, err: &impl Fn(postgres::Error) -> Error) -> Result<Pair> {
+    Ok(Pair {
+        unit_id: r.try_get(0).map_err(err)?,
+        source: r.try_get(2).map_err(err)?,
+        source_markup: r.try_get(3).map_err(err)?,
+        prev: r.try_get(4).map_err(err)?,
+        next: r.try_get(5).map_err(err)?,
+        target: r.try_get(7).map_err(err)?,
+        origin: r.try_get(8).map_err(err)?,
+    })
+}
+
+impl Backend for Postgres {
+    fn location(&self) -> &Path {
+        &self.path
+    }
+
+    fn cache_base(&self) -> Option<&Path> {
+        self.cache.as_deref()
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn WriteTx + '_>> {
+        let path = self.path.as_path();
+        let err = map_err(path);
+        let mut tx = self.client.get_mut().transaction().map_err(&err)?;
+        // The write lock: one writer at a time, so ids ascend in commit
+        // order (see the module comment). Waits up to LOCK_TIMEOUT.
+        tx.query_one(
+            "SELECT value FROM store_state WHERE key = 'generation' FOR UPDATE",
+            &[],
+        )
+        .map_err(&err)?;
+        let counters = tx
+            .query_one(
+                "SELECT (SELECT value FROM store_state WHERE key = 'units'),
+                        (SELECT value FROM store_state WHERE key = 'variants'),
+                        NOT EXISTS (SELECT 1 FROM unit)",
+                &[],
+            )
+            .map_err(&err)?;
+        let (units, variants, empty): (i64, i64, bool) = (
+            counters.try_get(0).map_err(&err)?,
+            counters.try_get(1).map_err(&err)?,
+            counters.try_get(2).map_err(&err)?,
+        );
+        Ok(Box::new(PgTx {
+            tx,
+            path,
+            next_unit: units,
+            next_variant: variants,
+            start: (units, variants),
+            empty_at_start: empty,
+            hashes: HashSet::new(),
+            texts: HashSet::new(),
+            unit_rows: String::new(),
+            variant_rows: String::new(),
+            buffered: 0,
+            rewrote: false,
+            statements: Default::default(),
+        }))
+    }
+
+    fn reader(&self) -> Result<Option<Box<dyn Backend>>> {
+        let client = connect(&self.config, &self.path)?;
+        Ok(Some(Box::new(Postgres {
+            client: RefCell::new(client),
+            config: self.config.clone(),
+            path: self.path.clone(),
+            cache: self.cache.clone(),
+            created: None,
+            statements: Default::default(),
+        })))
+    }
+
+    fn unit_count(&self) -> Result<u64> {
+        let rows = self.query("SELECT count(*) FROM unit", &[])?;
+        let n: i64 = rows[0].try_get(0).map_err(map_err(&self.path))?;
+        Ok(n as u64)
+    }
+
+    fn unit(&self, id: i64) -> Result<Option<Unit>> {
+        let mut out = None;
+        self.for_each_unit_where("WHERE u.id = $1", &[&id], &mut |u| {
+            out = Some(u);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()> {
+        self.for_each_unit_where("", &[], f)
+    }
+
+    fn for_each_pair(
+        &self,
+        from: &str,
+        to: &str,
+        f: &mut dyn FnMut(Pair) -> Result<()>,
+    ) -> Result<()> {
+        let err = map_err(&self.path);
+        let mut last_unit = None;
+        let (pf, pt) = (crate::lang::primary(from), crate::lang::primary(to));
+        self.stream(
+            "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, t.lang, t.text, u.origin
+             FROM variant s JOIN variant t ON t.unit_id = s.unit_id AND t.id <> s.id
+             JOIN unit u ON u.id = s.unit_id
+             WHERE s.primary_lang = $1 AND t.primary_lang = $2
+             ORDER BY s.unit_id, s.id, t.id",
+            &[&pf, &pt],
+            &mut |r| {
+                let unit_id: i64 = r.try_get(0).map_err(&err)?;
+                let slang: String = r.try_get(1).map_err(&err)?;
+                let tlang: String = r.try_get(6).map_err(&err)?;
+                // One pair per unit: the first variant on each side that serves.
+                if last_unit == Some(unit_id)
+                    || !crate::lang::serves(from, &slang)
+                    || !crate::lang::serves(to, &tlang)
+                {
+                    return Ok(());
+                }
+                last_unit = Some(unit_id);
+                f(pair_of_row(r, &err)?)
+            },
+        )
+    }
+
+    fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>> {
+        let err = map_err(&self.path);
+        let rows = self.query(
+            "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, t.lang, t.text, u.origin
+             FROM variant s JOIN unit u ON u.id = s.unit_id
+             JOIN variant t ON t.unit_id = s.unit_id AND t.id <> s.id
+             WHERE s.id = $1 AND t.primary_lang = $2 ORDER BY t.id",
+            &[&variant, &crate::lang::primary(to)],
+        )?;
+        for r in &rows {
+            let slang: String = r.try_get(1).map_err(&err)?;
+            let tlang: String = r.try_get(6).map_err(&err)?;
+            if crate::lang::serves(from, &slang) && crate::lang::serves(to, &tlang) {
+                return Ok(Some(pair_of_row(r, &err)?));
+            }
+        }
+        Ok(None)
+    }
+
+    fn variant(&self, variant: i64) -> Result<Option<Found>> {
+        let err = map_err(&self.path);
+        let rows = self.query(
+            "SELECT v.unit_id, v.lang, v.text, u.origin FROM variant v
+             JOIN unit u ON u.id = v.unit_id WHERE v.id = $1",
+            &[&variant],
+        )?;
+        rows.first()
+            .map(|r| {
+                Ok(Found {
+                    unit_id: r.try_get(0).map_err(&err)?,
+                    lang: r.try_get(1).map_err(&err)?,
+                    text: r.try_get(2).map_err(&err)?,
+                    origin: r.try_get(3).map_err(&err)?,
+                })
+            })
+            .transpose()
+    }
+
+    fn for_each_text(
+        &self,
+        primary: &str,
+        after: i64,
+        upto: i64,
+        f: &mut dyn FnMut(i64, &str) -> Result<()>,
+    ) -> Result<()> {
+        let err = map_err(&self.path);
+        self.stream(
+            "SELECT id, text FROM variant
+             WHERE primary_lang = $1 AND id > $2 AND id <= $3 ORDER BY id",
+            &[&primary, &after, &upto],
+            &mut |r| {
+                let id: i64 = r.try_get(0).map_err(&err)?;
+                let text: &str = r.try_get(1).map_err(&err)?;
+                f(id, text)
+            },
+        )
+    }
+
+    fn languages(&self) -> Result<Vec<String>> {
+        let err = map_err(&self.path);
+        self.query("SELECT DISTINCT lang FROM variant ORDER BY lang", &[])?
+            .iter()
+            .map(|r| r.try_get(0).map_err(&err))
+            .collect()
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let err = map_err(&self.path);
+        let mut st = Stats {
+            units: self.unit_count()?,
+            ..Stats::default()
+        };
+        let q = |sql: &str, into: &mut BTreeMap<String, u64>| -> Result<()> {
+            for r in self.query(sql, &[])? {
+                let k: Option<String> = r.try_get(0).map_err(&err)?;
+                let n: i64 = r.try_get(1).map_err(&err)?;
+                into.insert(k.unwrap_or_else(|| "(none)".into()), n as u64);
+            }
+            Ok(())
+        };
+        q(
+            "SELECT a.lang || ' / ' || b.lang, count(DISTINCT a.unit_id) FROM variant a
+             JOIN variant b ON a.unit_id = b.unit_id AND a.lang < b.lang GROUP BY 1",
+            &mut st.pairs,
+        )?;
+        q(
+            "SELECT lang, count(*) FROM variant GROUP BY lang",
+            &mut st.languages,
+        )?;
+        q(
+            "SELECT origin, count(*) FROM unit GROUP BY origin",
+            &mut st.origins,
+        )?;
+        Ok(st)
+    }
+
+    fn stamp(&self) -> Result<Stamp> {
+        let rows = self.query(STAMP_SQL, &[])?;
+        let row = rows.first().ok_or_else(|| Error::Corrupt {
+            path: self.path.clone(),
+            what: "store_state has no generation".into(),
+        })?;
+        stamp_of(row).map_err(map_err(&self.path))
+    }
+
+    fn since(&self, old: &Stamp, now: &Stamp) -> Result<Since> {
+        if old == now {
+            return Ok(Since::Same);
+        }
+        if old.instance != now.instance
+            || old.generation > now.generation
+            || old.variants > now.variants
+        {
+            return Ok(Since::Rewritten);
+        }
+        let err = map_err(&self.path);
+        // As in SQLite: the old state must be in this memory's history (its
+        // token at its generation), and every later commit up to `now`
+        // logged and append-only.
+        let rows = self.query(
+            "SELECT (SELECT token FROM commit_log WHERE generation = $1),
+                    count(*), count(*) FILTER (WHERE rewrote)
+             FROM commit_log WHERE generation > $1 AND generation <= $2",
+            &[&old.generation, &now.generation],
+        )?;
+        let r = &rows[0];
+        let token: Option<i64> = r.try_get(0).map_err(&err)?;
+        let later: i64 = r.try_get(1).map_err(&err)?;
+        let rewrites: i64 = r.try_get(2).map_err(&err)?;
+        Ok(
+            if token == Some(old.token) && later == now.generation - old.generation && rewrites == 0
+            {
+                Since::Appended
+            } else {
+                Since::Rewritten
+            },
+        )
+    }
+
+    fn discard_if_unused(&mut self) -> Result<bool> {
+        let Some(schema) = self.created.take() else {
+            return Ok(false);
+        };
+        let err = map_err(&self.path);
+        let mut tx = self.client.get_mut().transaction().map_err(&err)?;
+        let generation: i64 = tx
+            .query_one(
+                "SELECT value FROM store_state WHERE key = 'generation' FOR UPDATE",
+                &[],
+            )
+            .map_err(&err)?
+            .try_get(0)
+            .map_err(&err)?;
+        if generation != 0 {
+            // Another process committed to the memory we created.
+            return Ok(false);
+        }
+        // A process waiting for the write lock meanwhile finds the tables
+        // gone and reports NotFound instead of writing into nothing.
+        tx.batch_execute("DROP TABLE unit, variant, store_state, commit_log, schema_version")
+            .map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        if let Some(name) = schema {
+            // The schema this handle made for the memory, if still empty
+            // (RESTRICT: anything another program put there keeps it).
+            let _ = self.client.get_mut().batch_execute(&format!(
+                "DROP SCHEMA \"{}\" RESTRICT",
+                name.replace('"', "\"\"")
+            ));
+        }
+        Ok(true)
+    }
+}
+
+/// Units buffered before they are sent with `COPY`: 5,000 units is a few
+/// megabytes of rows, and few enough round trips not to matter.
+const FLUSH_EVERY: usize = 5_000;
+
+#[derive(Default)]
+struct Statements {
+    by_hash: Option<Statement>,
+    variants_of: Option<Statement>,
+    by_text: Option<Statement>,
+}
+
+/// One write transaction on a PostgreSQL memory.
+struct PgTx<'m> {
+    tx: Transaction<'m>,
+    path: &'m Path,
+    /// Last unit / variant id handed out.
+    next_unit: i64,
+    next_variant: i64,
+    /// The counters when the transaction began: unchanged means nothing
+    /// was written.
+    start: (i64, i64),
+    /// The memory held no unit when the transaction began: duplicates can
+    /// only be among this transaction's own units, found through
+    /// `hashes`/`texts` without asking the server (a first import of 1M
+    /// units then pays no round trip per unit).
+    empty_at_start: bool,
+    /// Content hashes and (language, text) keys of the units this
+    /// transaction stored: a hit means "ask the server".
+    hashes: HashSet<i64>,
+    texts: HashSet<i64>,
+    /// `COPY ... FROM STDIN` text-format rows not sent yet.
+    unit_rows: String,
+    variant_rows: String,
+    buffered: usize,
+    rewrote: bool,
+    statements: Statements,
+}
+
+/// One field of a COPY text-format row.
+fn copy_field(out: &mut String, v: Option<&str>) {
+    match v {
+        None => out.push_str("\\N"),
+        Some(s) => {
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+}
+
+fn copy_row(out: &mut String, fields: &[Option<&str>]) {
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        copy_field(out, *f);
+    }
+    out.push('\n');
+}
+
+fn text_key(lang: &str, text: &str) -> i64 {
+    fnv1a_extend(
+        fnv1a_extend(fnv1a(lang.as_bytes()) as u64, &[0]),
+        text.as_bytes(),
+    ) as i64
+}
+
+impl PgTx<'_> {
+    fn err(&self) -> impl Fn(postgres::Error) -> Error + '_ {
+        map_err(self.path)
+    }
+
+    fn statement(
+        &mut self,
+        which: fn(&mut Statements) -> &mut Option<Statement>,
+        sql: &str,
+    ) -> Result<Statement> {
+        if let Some(s) = which(&mut self.statements) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(sql).map_err(map_err(self.path))?;
+        *which(&mut self.statements) = Some(s.clone());
+        Ok(s)
+    }
+
+    /// Sends the buffered rows.
+    fn flush(&mut self) -> Result<()> {
+        if self.buffered == 0 {
+            return Ok(());
+        }
+        for (sql, rows) in [
+            (
+                "COPY unit (id, tuid, origin, created, creator, changed, changer, usage_count,
+                            attrs, props, notes, content_hash) FROM STDIN",
+                std::mem::take(&mut self.unit_rows),
+            ),
+            (
+                "COPY variant (id, unit_id, lang, primary_lang, text, markup, text_hash, prev,
+                               next, props, notes) FROM STDIN",
+                std::mem::take(&mut self.variant_rows),
+            ),
+        ] {
+            if rows.is_empty() {
+                continue;
+            }
+            let path = self.path;
+            let mut w = self.tx.copy_in(sql).map_err(map_err(path))?;
+            w.write_all(rows.as_bytes()).map_err(|e| Error::Store {
+                path: path.to_path_buf(),
+                message: format!("COPY: {e}"),
+            })?;
+            w.finish().map_err(map_err(path))?;
+        }
+        self.buffered = 0;
+        Ok(())
+    }
+
+    fn buffer_variants(&mut self, id: i64, unit: &Unit) {
+        for v in &unit.variants {
+            self.next_variant += 1;
+            let (vid, uid, hash) = (
+                self.next_variant.to_string(),
+                id.to_string(),
+                fnv1a(v.text.as_bytes()).to_string(),
+            );
+            let (props, notes) = (to_json(&v.props), to_json(&v.notes));
+            copy_row(
+                &mut self.variant_rows,
+                &[
+                    Some(&vid),
+                    Some(&uid),
+                    Some(&v.lang),
+                    Some(crate::lang::primary(&v.lang)),
+                    Some(&v.text),
+                    v.markup.as_deref(),
+                    Some(&hash),
+                    v.prev.as_deref(),
+                    v.next.as_deref(),
+                    props.as_deref(),
+                    notes.as_deref(),
+                ],
+            );
+            self.texts.insert(text_key(&v.lang, &v.text));
+        }
+    }
+
+    fn same_variants(&mut self, id: i64, unit: &Unit) -> Result<bool> {
+        let stmt = self.statement(
+            |s| &mut s.variants_of,
+            "SELECT lang, text, markup FROM variant WHERE unit_id = $1",
+        )?;
+        let err = map_err(self.path);
+        let mut stored: Vec<(String, String, Option<String>)> = self
+            .tx
+            .query(&stmt, &[&id])
+            .map_err(&err)?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<std::result::Result<_, postgres::Error>>()
+            .map_err(&err)?;
+        let mut new: Vec<(String, String, Option<String>)> = unit
+            .variants
+            .iter()
+            .map(|v| (v.lang.clone(), v.text.clone(), v.markup.clone()))
+            .collect();
+        stored.sort();
+        new.sort();
+        Ok(stored == new)
+    }
+}
+
+impl WriteTx for PgTx<'_> {
+    fn insert(
+        &mut self,
+        unit: &Unit,
+        source_lang: Option<&str>,
+        policy: OnDuplicate,
+    ) -> Result<Inserted> {
+        unit.validate()?;
+        // PostgreSQL text cannot hold U+0000; say so instead of failing
+        // the whole COPY with a server message.
+        if unit.variants.iter().any(|v| {
+            [
+                Some(&v.text),
+                v.markup.as_ref(),
+                v.prev.as_ref(),
+                v.next.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|s| s.contains('\0'))
+        }) {
+            return Err(Error::InvalidUnit(
+                "a NUL character (U+0000) cannot be stored in PostgreSQL".into(),
+            ));
+        }
+        let hash = content_hash(unit);
+        // Exact duplicate: same variants, whatever the metadata.
+        if !self.empty_at_start || self.hashes.contains(&hash) {
+            self.flush()?;
+            let stmt = self.statement(
+                |s| &mut s.by_hash,
+                "SELECT id FROM unit WHERE content_hash = $1 ORDER BY id",
+            )?;
+            let ids: Vec<i64> = self
+                .tx
+                .query(&stmt, &[&hash])
+                .map_err(self.err())?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(self.err())?;
+            for id in ids {
+                if self.same_variants(id, unit)? {
+                    return Ok(Inserted::Duplicate(id));
+                }
+            }
+        }
+        if policy != OnDuplicate::KeepBoth {
+            let src = source_lang
+                .and_then(|l| unit.variants.iter().find(|v| v.lang == l))
+                .unwrap_or(&unit.variants[0]);
+            let existing: Option<i64> =
+                if !self.empty_at_start || self.texts.contains(&text_key(&src.lang, &src.text)) {
+                    self.flush()?;
+                    let stmt = self.statement(
+                    |s| &mut s.by_text,
+                    "SELECT unit_id FROM variant WHERE text_hash = $1 AND lang = $2 AND text = $3
+                         ORDER BY unit_id LIMIT 1",
+                )?;
+                    let rows = self
+                        .tx
+                        .query(&stmt, &[&fnv1a(src.text.as_bytes()), &src.lang, &src.text])
+                        .map_err(self.err())?;
+                    rows.first()
+                        .map(|r| r.try_get(0))
+                        .transpose()
+                        .map_err(self.err())?
+                } else {
+                    None
+                };
+            if let Some(id) = existing {
+                if policy == OnDuplicate::Skip {
+                    return Ok(Inserted::Skipped(id));
+                }
+                let err = map_err(self.path);
+                self.tx
+                    .execute("DELETE FROM variant WHERE unit_id = $1", &[&id])
+                    .map_err(&err)?;
+                self.tx
+                    .execute(
+                        "UPDATE unit SET content_hash = $2, changed = $3, changer = $4 WHERE id = $1",
+                        &[
+                            &id,
+                            &hash,
+                            &unit.changed.clone().or_else(|| Some(now_tmx())),
+                            &unit.changer.clone().or(unit.creator.clone()),
+                        ],
+                    )
+                    .map_err(&err)?;
+                self.buffer_variants(id, unit);
+                self.buffered += 1;
+                self.hashes.insert(hash);
+                self.rewrote = true;
+                return Ok(Inserted::Overwritten(id));
+            }
+        }
+        self.next_unit += 1;
+        let id = self.next_unit;
+        let (sid, shash, usage) = (
+            id.to_string(),
+            hash.to_string(),
+            unit.usage_count.map(|n| n.to_string()),
+        );
+        let created = unit.created.clone().unwrap_or_else(now_tmx);
+        let (attrs, props, notes) = (
+            to_json(&unit.attrs),
+            to_json(&unit.props),
+            to_json(&unit.notes),
+        );
+        copy_row(
+            &mut self.unit_rows,
+            &[
+                Some(&sid),
+                unit.tuid.as_deref(),
+                unit.origin.as_deref(),
+                Some(&created),
+                unit.creator.as_deref(),
+                unit.changed.as_deref(),
+                unit.changer.as_deref(),
+                usage.as_deref(),
+                attrs.as_deref(),
+                props.as_deref(),
+                notes.as_deref(),
+                Some(&shash),
+            ],
+        );
+        self.buffer_variants(id, unit);
+        self.hashes.insert(hash);
+        self.buffered += 1;
+        if self.buffered >= FLUSH_EVERY {
+            self.flush()?;
+        }
+        Ok(Inserted::New(id))
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<Stamp> {
+        self.flush()?;
+        let err = map_err(self.path);
+        let wrote = self.rewrote || (self.next_unit, self.next_variant) != self.start;
+        if wrote {
+            // One generation and one log row per committed write, with a
+            // fresh random token (see `Stamp`); the log keeps the last
+            // 10,000 commits, as SQLite's does.
+            let mut sql = String::new();
+            let _ = write!(
+                sql,
+                "UPDATE store_state SET value = value + 1 WHERE key = 'generation';
+                 UPDATE store_state SET value = {} WHERE key = 'units';
+                 UPDATE store_state SET value = {} WHERE key = 'variants';
+                 INSERT INTO commit_log (generation, token, rewrote, variants)
+                     SELECT value, {RANDOM_I64}, {}, {} FROM store_state WHERE key = 'generation';
+                 DELETE FROM commit_log WHERE generation <
+                     (SELECT value FROM store_state WHERE key = 'generation') - 10000;",
+                self.next_unit, self.next_variant, self.rewrote, self.next_variant
+            );
+            self.tx.batch_execute(&sql).map_err(&err)?;
+        }
+        let stamp = stamp_of(&self.tx.query_one(STAMP_SQL, &[]).map_err(&err)?).map_err(&err)?;
+        self.tx.commit().map_err(&err)?;
+        Ok(stamp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgresql://bob:s3cret@db:5432/tm?options=x"),
+            "postgresql://bob:***@db:5432/tm?options=x"
+        );
+        assert_eq!(redact("postgresql://bob@db/tm"), "postgresql://bob@db/tm");
+        assert_eq!(redact("postgres://db/tm"), "postgres://db/tm");
+        assert!(is_url("PostgreSQL://x") && is_url("postgres://x"));
+        assert!(!is_url("memory.sqlite") && !is_url("mysql://x"));
+    }
+
+    #[test]
+    fn copy_rows_escape_what_copy_text_format_reads_specially() {
+        let mut row = String::new();
+        copy_row(&mut row, &[Some("a\tb\nc\\N\rd"), None, Some("")]);
+        assert_eq!(row, "a\\tb\\nc\\\\N\\rd\t\\N\t\n");
+    }
+}
