@@ -584,6 +584,58 @@ pub fn edit_delete_undo(open: Open) {
     assert_eq!(m.batches().unwrap().len(), n);
 }
 
+/// A unit created and changed (or deleted) in the same batch is simply
+/// gone after its undo; an id reused after a deletion blocks undoing it.
+pub fn undo_within_and_across_batches(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    store_all(&mut m, &[unit(&[("en", "Keep."), ("ru", "Оставить.")])]);
+    let kept = all_units(&m);
+    let mut w = m.writer().unwrap();
+    let a = id(w
+        .insert(
+            &unit(&[("en", "A."), ("ru", "А.")]),
+            None,
+            OnDuplicate::KeepBoth,
+        )
+        .unwrap());
+    let b = id(w
+        .insert(
+            &unit(&[("en", "B."), ("ru", "Б.")]),
+            None,
+            OnDuplicate::KeepBoth,
+        )
+        .unwrap());
+    w.edit(a, "ru", "Аа.", None).unwrap();
+    w.delete(b).unwrap();
+    let batch = w
+        .batch_id()
+        .expect("a write without start_batch is still recorded");
+    w.commit().unwrap();
+    let listed = m.batches().unwrap();
+    assert_eq!(listed.last().unwrap().command, "write");
+    let mut w = m.writer().unwrap();
+    w.undo(batch, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(all_units(&m), kept);
+
+    // Delete the newest unit, then store another: it may take the freed id.
+    let last = id(store_all(&mut m, &[unit(&[("en", "Last."), ("ru", "Последний.")])])[0]);
+    let mut w = m.writer().unwrap();
+    w.delete(last).unwrap();
+    let del = w.batch_id().unwrap();
+    w.commit().unwrap();
+    let next = id(store_all(&mut m, &[unit(&[("en", "Next."), ("ru", "Следующий.")])])[0]);
+    let mut w = m.writer().unwrap();
+    match w.undo(del, false) {
+        // The id was reused: refused, nothing changed.
+        Err(e) if next == last => assert!(e.to_string().contains("later batch"), "{e}"),
+        Err(e) => panic!("{e}"),
+        // A backend that never reuses ids can put the unit back.
+        Ok(_) => assert_ne!(next, last),
+    }
+}
+
 /// Filtered iteration takes exactly the units the filter describes.
 pub fn filtered_units(open: Open) {
     let dir = tempfile::tempdir().unwrap();
@@ -706,6 +758,10 @@ macro_rules! conformance {
             #[test]
             fn edit_delete_undo() {
                 super::edit_delete_undo(&open)
+            }
+            #[test]
+            fn undo_within_and_across_batches() {
+                super::undo_within_and_across_batches(&open)
             }
             #[test]
             fn filtered_units() {

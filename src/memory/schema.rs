@@ -69,9 +69,11 @@ INSERT OR IGNORE INTO commit_log
     FROM store_state WHERE key = 'generation';
 ";
 
-/// Write batches: one row per committed write, and per unit it changed the
-/// unit as it was before (JSON of the whole unit; NULL when the batch
-/// created it), which is all `undo` needs to put it back exactly.
+/// Write batches: one row per committed write; per unit it changed or
+/// deleted, the unit as it was before (JSON of the whole unit), which is all
+/// `undo` needs to put it back exactly; and the units it created as id
+/// ranges (new units take ids above every existing one, so an import of
+/// any size is one or a few rows, not a row per unit).
 const BATCHES: &str = "
 CREATE TABLE IF NOT EXISTS batch (
     id        INTEGER PRIMARY KEY,
@@ -90,6 +92,12 @@ CREATE TABLE IF NOT EXISTS batch_unit (
     PRIMARY KEY (batch, unit_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS batch_unit_unit ON batch_unit(unit_id);
+CREATE TABLE IF NOT EXISTS batch_new (  -- units a batch created, as id ranges
+    batch     INTEGER NOT NULL,
+    first_id  INTEGER NOT NULL,
+    last_id   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batch_new_batch ON batch_new(batch);
 ";
 
 /// Checks (and, for a new file, creates; for a version-1 file, upgrades)

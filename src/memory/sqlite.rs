@@ -435,6 +435,7 @@ impl Backend for Sqlite {
             batch: None,
             counts: BTreeMap::new(),
             touched: 0,
+            created: Vec::new(),
         }))
     }
 
@@ -767,6 +768,8 @@ impl Backend for Sqlite {
             .prepare_cached(
                 "SELECT b.id, b.time, b.command, b.user, b.counts, b.undone_by, b.undoes,
                         (SELECT count(*) FROM batch_unit x WHERE x.batch = b.id)
+                        + (SELECT coalesce(sum(last_id - first_id + 1), 0)
+                           FROM batch_new n WHERE n.batch = b.id)
                  FROM batch b ORDER BY b.id",
             )
             .map_err(&err)?;
@@ -812,6 +815,8 @@ struct SqliteTx<'m> {
     counts: BTreeMap<String, u64>,
     /// Units recorded in the batch so far.
     touched: u64,
+    /// Ids of the units this transaction created, as inclusive runs.
+    created: Vec<(i64, i64)>,
 }
 
 /// Duplicate detection for a transaction that began on an empty memory
@@ -997,7 +1002,7 @@ impl WriteTx for SqliteTx<'_> {
             bulk.record(id, hash, unit);
         }
         self.wrote = true;
-        self.record(id, "inserted", None)?;
+        self.record_new(id)?;
         Ok(Inserted::New(id))
     }
 
@@ -1007,6 +1012,16 @@ impl WriteTx for SqliteTx<'_> {
             self.tx.execute_batch(HASH_INDEXES).map_err(&err)?;
         }
         if let Some(b) = self.batch {
+            let mut stmt = self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO batch_new (batch, first_id, last_id) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(&err)?;
+            for &(first, last) in &self.created {
+                stmt.execute(params![b, first, last]).map_err(&err)?;
+            }
+            drop(stmt);
             if self.touched == 0 {
                 // Nothing changed: no batch to list or undo.
                 self.tx
@@ -1178,11 +1193,22 @@ impl WriteTx for SqliteTx<'_> {
             let mut stmt = self
                 .tx
                 .prepare(
-                    "SELECT DISTINCT y.batch FROM batch_unit x
-                     JOIN batch_unit y ON y.unit_id = x.unit_id AND y.batch > x.batch
+                    "SELECT DISTINCT y.batch FROM batch_unit y
                      JOIN batch b ON b.id = y.batch
-                     WHERE x.batch = ?1 AND y.batch <> ?2 AND b.undone_by IS NULL
+                     WHERE y.batch > ?1 AND y.batch <> ?2 AND b.undone_by IS NULL
                        AND NOT (b.undoes IS NOT NULL AND b.undoes > ?1)
+                       AND (y.unit_id IN (SELECT unit_id FROM batch_unit WHERE batch = ?1)
+                            OR EXISTS (SELECT 1 FROM batch_new n WHERE n.batch = ?1
+                                       AND y.unit_id BETWEEN n.first_id AND n.last_id))
+                     UNION
+                     -- a later batch that created a unit under the id of one
+                     -- this batch deleted (SQLite reuses the highest id)
+                     SELECT n.batch FROM batch_new n
+                     JOIN batch b ON b.id = n.batch
+                     WHERE n.batch > ?1 AND n.batch <> ?2 AND b.undone_by IS NULL
+                       AND NOT (b.undoes IS NOT NULL AND b.undoes > ?1)
+                       AND EXISTS (SELECT 1 FROM batch_unit x WHERE x.batch = ?1
+                                   AND x.unit_id BETWEEN n.first_id AND n.last_id)
                      ORDER BY 1",
                 )
                 .map_err(&err)?;
@@ -1202,6 +1228,18 @@ impl WriteTx for SqliteTx<'_> {
                 if conflicts.len() == 1 { "it" } else { "them" },
             )));
         }
+        let ranges: Vec<(i64, i64)> = {
+            let mut stmt = self
+                .tx
+                .prepare(
+                    "SELECT first_id, last_id FROM batch_new WHERE batch = ?1 ORDER BY first_id",
+                )
+                .map_err(&err)?;
+            stmt.query_map(params![batch], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(&err)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(&err)?
+        };
         let rows: Vec<(i64, Option<String>)> = {
             let mut stmt = self
                 .tx
@@ -1240,6 +1278,27 @@ impl WriteTx for SqliteTx<'_> {
                 None => done.removed += 1,
             }
         }
+        // Units the batch created: each is recorded whole in this undo
+        // batch before it goes, so the undo can be undone.
+        for (first, last) in ranges {
+            let mut gone = Vec::new();
+            units_where(
+                &self.tx,
+                self.path,
+                "WHERE u.id BETWEEN ?1 AND ?2",
+                params![first, last],
+                &mut |u| {
+                    gone.push(u);
+                    Ok(())
+                },
+            )?;
+            for u in gone {
+                let id = u.id.unwrap_or_default();
+                self.record(id, "removed", Some(&u))?;
+                self.remove(id)?;
+                done.removed += 1;
+            }
+        }
         self.tx
             .execute(
                 "UPDATE batch SET undone_by = ?2 WHERE id = ?1",
@@ -1266,6 +1325,11 @@ impl SqliteTx<'_> {
     /// change: `None` when the batch created it.
     fn record(&mut self, id: i64, kind: &str, before: Option<&Unit>) -> Result<()> {
         let err = map_err(self.path);
+        *self.counts.entry(kind.to_string()).or_default() += 1;
+        if self.created.iter().any(|&(a, b)| (a..=b).contains(&id)) {
+            // Created by this batch: undo removes it whatever happened since.
+            return Ok(());
+        }
         let batch = match self.batch {
             Some(b) => b,
             None => self.start_batch("write", None)?,
@@ -1286,7 +1350,20 @@ impl SqliteTx<'_> {
             .execute(params![batch, id, kind, before])
             .map_err(&err)?;
         self.touched += n as u64;
-        *self.counts.entry(kind.to_string()).or_default() += 1;
+        Ok(())
+    }
+
+    /// Records a unit this transaction created (extends the last id run).
+    fn record_new(&mut self, id: i64) -> Result<()> {
+        if self.batch.is_none() {
+            self.start_batch("write", None)?;
+        }
+        *self.counts.entry("inserted".into()).or_default() += 1;
+        match self.created.last_mut() {
+            Some((_, last)) if *last + 1 == id => *last = id,
+            _ => self.created.push((id, id)),
+        }
+        self.touched += 1;
         Ok(())
     }
 
