@@ -44,6 +44,12 @@ enum Command {
     Pretranslate(cmd::pretranslate::Args),
     Stats(cmd::stats::Args),
     Demo(cmd::demo::Args),
+    Units(cmd::units::Args),
+    Edit(cmd::edit::Args),
+    Delete(cmd::delete::Args),
+    Replace(cmd::replace::Args),
+    History(cmd::history::Args),
+    Undo(cmd::undo::Args),
 }
 
 /// Examples per subcommand, each on its own line under the options.
@@ -100,6 +106,51 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ),
     ("stats", &["transmem stats", "transmem stats --format json"]),
     ("demo", &["transmem demo"]),
+    (
+        "units",
+        &[
+            "transmem units --lang ru --match '(?i)press release'",
+            "transmem units --origin 'news/*' --since 2026-01-01 --format jsonl",
+            "transmem units --created-by ann --count",
+        ],
+    ),
+    (
+        "edit",
+        &[
+            "transmem edit 1234 --lang ru --text \"Пресс-релиз.\"",
+            "transmem undo 57   (the batch number edit printed)",
+        ],
+    ),
+    (
+        "delete",
+        &[
+            "transmem delete 12 13",
+            "transmem delete --origin bad-import.tmx --dry-run",
+            "transmem delete --origin bad-import.tmx --yes",
+        ],
+    ),
+    (
+        "replace",
+        &[
+            "transmem replace --lang ru --find 'пресс релиз' --replace 'пресс-релиз' --dry-run",
+            "transmem replace --lang ru --find '(\\d+) руб\\.' --replace '$1 ₽' --origin 'news/*'",
+        ],
+    ),
+    (
+        "history",
+        &[
+            "transmem history",
+            "transmem history --last 5 --format jsonl",
+        ],
+    ),
+    (
+        "undo",
+        &[
+            "transmem history --last 3",
+            "transmem undo 42 --dry-run",
+            "transmem undo 42",
+        ],
+    ),
 ];
 
 /// The command line with each subcommand's examples attached.
@@ -224,6 +275,12 @@ fn main() -> ExitCode {
         Command::Pretranslate(a) => cmd::pretranslate::run(a, g),
         Command::Stats(a) => cmd::stats::run(a, g),
         Command::Demo(a) => cmd::demo::run(a, g),
+        Command::Units(a) => cmd::units::run(a, g),
+        Command::Edit(a) => cmd::edit::run(a, g),
+        Command::Delete(a) => cmd::delete::run(a, g),
+        Command::Replace(a) => cmd::replace::run(a, g),
+        Command::History(a) => cmd::history::run(a, g),
+        Command::Undo(a) => cmd::undo::run(a, g),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -192,6 +192,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         let path = g.memory_path();
         let mut mem = Memory::open(&path)?;
         let mut w = mem.writer()?;
+        w.start_batch(&super::command_line(), Some(&g.creator()))?;
         let (mut new, mut dup) = (0u64, 0u64);
         for u in &units {
             match w.insert(u, Some(&sl), OnDuplicate::KeepBoth)? {
@@ -199,8 +200,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                 _ => dup += 1,
             }
         }
+        if dup > 0 {
+            w.count("duplicates", dup);
+        }
+        let batch = w.batch_id();
         w.commit()?;
         eprintln!("{}", super::stored_message(new, dup, &path));
+        super::report_batch(batch);
     }
     let mut out = stdout();
     match args.format {

@@ -95,7 +95,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .map(|p| format_of(p, forced))
         .collect::<anyhow::Result<_>>()?;
     let mut mem = Memory::open(g.memory_path())?;
-    let summary = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
+    let (summary, batch) = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
         Ok(s) => s,
         Err(e) => {
             // "Unchanged" includes not leaving a new, empty memory (or the
@@ -121,8 +121,12 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             .iter()
             .map(|(_, c)| (c.new, c.duplicate + c.skipped)),
     );
+    super::report_batch(batch);
     Ok(0)
 }
+
+/// Per file: its name and what happened to its units.
+type Summary = Vec<(String, Counts)>;
 
 /// Imports every file in one transaction; nothing is kept unless all succeed.
 fn import_files(
@@ -132,7 +136,7 @@ fn import_files(
     formats: &[Format],
     langs: &[csv::Column],
     named: &[csv::Column],
-) -> anyhow::Result<Vec<(String, Counts)>> {
+) -> anyhow::Result<(Summary, Option<i64>)> {
     let mut opts = import::Options {
         creator: Some(g.creator()),
         origin: args.origin.clone(),
@@ -145,6 +149,7 @@ fn import_files(
         opts.csv.columns = Some(langs.iter().chain(named).cloned().collect());
     }
     let mut w = mem.writer()?;
+    w.start_batch(&super::command_line(), Some(&g.creator()))?;
     let mut summary = Vec::new();
     for (path, &format) in args.files.iter().zip(formats) {
         let file = std::fs::File::open(path).map_err(|e| transmem::Error::io(path, e))?;
@@ -164,6 +169,18 @@ fn import_files(
         bar.finish_and_clear();
         summary.push((path.display().to_string(), counts));
     }
+    for (key, n) in [
+        (
+            "duplicates",
+            summary.iter().map(|(_, c)| c.duplicate).sum::<u64>(),
+        ),
+        ("skipped", summary.iter().map(|(_, c)| c.skipped).sum()),
+    ] {
+        if n > 0 {
+            w.count(key, n);
+        }
+    }
+    let batch = w.batch_id();
     w.commit()?;
-    Ok(summary)
+    Ok((summary, batch))
 }

@@ -97,8 +97,9 @@ impl DateBound {
 
     /// `date` is on or before this bound (a day bound includes the whole day).
     fn at_or_before(&self, date: &str) -> bool {
+        // Bytes, not str slices: a damaged date need not be ASCII.
         let n = self.0.len().min(date.len());
-        &date[..n] <= &self.0[..n]
+        date.as_bytes()[..n] <= self.0.as_bytes()[..n]
     }
 }
 
