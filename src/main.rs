@@ -50,6 +50,7 @@ enum Command {
     Replace(cmd::replace::Args),
     History(cmd::history::Args),
     Undo(cmd::undo::Args),
+    Merge(cmd::merge::Args),
 }
 
 /// Examples per subcommand, each on its own line under the options.
@@ -149,6 +150,13 @@ const EXAMPLES: &[(&str, &[&str])] = &[
             "transmem history --last 3",
             "transmem undo 42 --dry-run",
             "transmem undo 42",
+        ],
+    ),
+    (
+        "merge",
+        &[
+            "transmem pretranslate --from en --to ru article.txt -o job.xlf",
+            "transmem merge job.xlf -o article.ru.txt",
         ],
     ),
 ];
@@ -281,6 +289,7 @@ fn main() -> ExitCode {
         Command::Replace(a) => cmd::replace::run(a, g),
         Command::History(a) => cmd::history::run(a, g),
         Command::Undo(a) => cmd::undo::run(a, g),
+        Command::Merge(a) => cmd::merge::run(a, g),
     };
     match result {
         Ok(code) => ExitCode::from(code),

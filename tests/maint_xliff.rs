@@ -175,3 +175,125 @@ fn broken_xliff_is_an_error_naming_the_place_and_changes_nothing() {
         2,
     );
 }
+
+/// Fills every empty trans-unit of a transmem draft with a "translation"
+/// (the source upper-cased), as a translator in a CAT tool would, except
+/// the unit whose source contains `leave`.
+fn fill_targets(xlf: &str, leave: &str) -> String {
+    let mut out = String::new();
+    let mut rest = xlf;
+    while let Some(i) = rest.find("</source>\n") {
+        let (head, tail) = rest.split_at(i + "</source>\n".len());
+        out.push_str(head);
+        rest = tail;
+        let src_start = head
+            .rfind('>')
+            .map(|_| head.rfind("\">").unwrap() + 2)
+            .unwrap();
+        let source = &head[src_start..head.len() - "</source>\n".len()];
+        if !rest.trim_start().starts_with("<target") && !source.contains(leave) {
+            out.push_str(&format!(
+                "        <target xml:lang=\"ru\" state=\"translated\">{}</target>\n",
+                source.to_uppercase()
+            ));
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn pretranslate_fill_import_and_merge_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let seed = dir.path().join("seed.tsv");
+    std::fs::write(
+        &seed,
+        "en\tru\nThe harbour opened in May.\tГавань открылась в мае.\n",
+    )
+    .unwrap();
+    run_ok(process(&mem).arg("import").arg(&seed), 0);
+    let article = dir.path().join("article.txt");
+    let source = "The harbour opened in May. Ships arrived from the north.\n\n\
+                  The mayor spoke briefly. Everyone cheered.\n\n\
+                  Tickets cost five euros.\n";
+    std::fs::write(&article, source).unwrap();
+    let job = dir.path().join("job.xlf");
+    run_ok(
+        process(&mem)
+            .args(["pretranslate", "--from", "en", "--to", "ru", "-o"])
+            .arg(&job)
+            .arg(&article),
+        0,
+    );
+    let draft = std::fs::read_to_string(&job).unwrap();
+    assert_eq!(
+        draft.matches("restype=\"x-paragraph\"").count(),
+        3,
+        "{draft}"
+    );
+    // The translator fills all but one segment.
+    let filled = fill_targets(&draft, "Everyone");
+    std::fs::write(&job, &filled).unwrap();
+
+    let out_path = dir.path().join("article.ru.txt");
+    let out = run_ok(
+        process(&mem)
+            .arg("merge")
+            .arg(&job)
+            .arg("-o")
+            .arg(&out_path),
+        0,
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("5 segments in 3 paragraphs: 4 translated, 1 kept their source"),
+        "{err}"
+    );
+    let merged = std::fs::read_to_string(&out_path).unwrap();
+    assert_eq!(
+        merged,
+        "Гавань открылась в мае. SHIPS ARRIVED FROM THE NORTH.\n\n\
+         THE MAYOR SPOKE BRIEFLY. Everyone cheered.\n\n\
+         TICKETS COST FIVE EUROS.\n"
+    );
+    assert_eq!(merged.split("\n\n").count(), source.split("\n\n").count());
+
+    // The finished job feeds the memory, with context.
+    let before = util::unit_count(&mem);
+    let out = run_ok(process(&mem).arg("import").arg(&job), 0);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("5 segments, 4 translated to translated or better"),
+        "{err}"
+    );
+    assert_eq!(
+        util::unit_count(&mem),
+        before + 3,
+        "the 100% match was already stored"
+    );
+    let units = util::units(&mem);
+    let mayor = units
+        .iter()
+        .find(|u| u.variants[0].text == "The mayor spoke briefly.")
+        .expect("imported unit");
+    assert_eq!(mayor.variants[1].text, "THE MAYOR SPOKE BRIEFLY.");
+    assert_eq!(
+        mayor.variants[0].prev.as_deref(),
+        Some("Ships arrived from the north.")
+    );
+    assert_eq!(mayor.variants[0].next.as_deref(), Some("Everyone cheered."));
+    assert_eq!(
+        mayor.variants[1].next, None,
+        "the untranslated neighbour has no target"
+    );
+    // Merge of a broken job: exit 2, no output file left behind.
+    let bad = dir.path().join("bad.xlf");
+    std::fs::write(&bad, &filled[..filled.len() / 2]).unwrap();
+    let target = dir.path().join("never.txt");
+    run_ok(
+        process(&mem).arg("merge").arg(&bad).arg("-o").arg(&target),
+        2,
+    );
+    assert!(!target.exists());
+}

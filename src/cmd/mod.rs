@@ -11,6 +11,7 @@ pub mod export;
 pub mod history;
 pub mod import;
 pub mod lookup;
+pub mod merge;
 pub mod pretranslate;
 pub mod replace;
 pub mod segment;

@@ -325,6 +325,58 @@ fn two_letter(tag: &str) -> String {
     }
 }
 
+/// A translated document rebuilt by [`merge`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Merged {
+    /// The text: paragraphs separated by a blank line, ending in a newline.
+    pub text: String,
+    /// Paragraphs written.
+    pub paragraphs: usize,
+    /// Segments in the documents.
+    pub segments: usize,
+    /// Segments that kept their source: no target, or one below `min_state`.
+    pub kept_source: usize,
+}
+
+/// Rebuilds the translated text of `docs`: each segment's target (its
+/// source when it has none, or one below `min_state`), the segments of a
+/// paragraph joined by a space, paragraphs by a blank line, as
+/// `transmem pretranslate` grouped them.
+pub fn merge(docs: &[Document], min_state: State) -> Merged {
+    let mut m = Merged::default();
+    let mut paras: Vec<String> = Vec::new();
+    for d in docs {
+        let mut last: Option<&str> = None;
+        for s in &d.segments {
+            m.segments += 1;
+            let text = match &s.target {
+                Some(t) if s.state >= min_state => t.as_str(),
+                _ => {
+                    m.kept_source += 1;
+                    s.source.as_str()
+                }
+            };
+            match (last, paras.last_mut()) {
+                (Some(p), Some(cur)) if p == s.paragraph => {
+                    if !cur.is_empty() && !text.is_empty() {
+                        cur.push(' ');
+                    }
+                    cur.push_str(text);
+                }
+                _ => paras.push(text.to_string()),
+            }
+            last = Some(&s.paragraph);
+        }
+        // A new <file> always starts a new paragraph.
+    }
+    m.paragraphs = paras.len();
+    m.text = paras.join("\n\n");
+    if !m.text.is_empty() {
+        m.text.push('\n');
+    }
+    m
+}
+
 /// Text being collected from a `<source>` or `<target>`.
 #[derive(Debug, Default)]
 struct Capture {
