@@ -333,3 +333,87 @@ fn edit_keeps_context_and_refuses_what_is_not_there() {
     }
     assert_eq!(util::units(&mem), after);
 }
+
+#[test]
+fn lookup_filters_and_source_penalties() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let mt = tsv(
+        dir.path(),
+        "mt-batch.tsv",
+        &[("The port is closed.", "Порт закрыт (МП).")],
+    );
+    let human = tsv(
+        dir.path(),
+        "human.tsv",
+        &[("The port is closed.", "Порт закрыт.")],
+    );
+    run_ok(process(&mem).arg("import").arg(&mt), 0);
+    run_ok(
+        util::bin()
+            .arg("--memory")
+            .arg(&mem)
+            .args(["--creator", "ann", "import"])
+            .arg(&human),
+        0,
+    );
+    let look = |extra: &[&str], code: i32| -> Vec<serde_json::Value> {
+        let out = run_ok(
+            process(&mem)
+                .args(["lookup", "--from", "en", "--to", "ru", "--format", "jsonl"])
+                .args(extra)
+                .arg("The port is closed."),
+            code,
+        );
+        let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+        v["matches"].as_array().unwrap().clone()
+    };
+    // Both are 100%: the memory's order decides, MT first.
+    let all = look(&[], 0);
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0]["target"], "Порт закрыт (МП).");
+    let pen = look(&["--penalty", "origin:mt-*=10"], 0);
+    assert_eq!(pen[0]["target"], "Порт закрыт.");
+    assert_eq!(pen[0]["score"], 100.0);
+    assert_eq!(pen[1]["score"], 90.0);
+    assert_eq!(pen[1]["penalties"][0]["kind"], "origin");
+    assert_eq!(pen[1]["penalties"][0]["points"], 10.0);
+    // Every unit is newer than a day: older-than charges nothing.
+    let fresh = look(&["--penalty", "older-than:1=5"], 0);
+    assert!(fresh.iter().all(|m| m["score"] == 100.0));
+    let only = look(&["--origin", "human*"], 0);
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0]["target"], "Порт закрыт.");
+    let by = look(&["--created-by", "ann"], 0);
+    assert_eq!(by.len(), 1);
+    assert!(look(&["--since", "2999-01-01"], 1).is_empty());
+    let out = run_ok(
+        process(&mem).args([
+            "lookup",
+            "--from",
+            "en",
+            "--to",
+            "ru",
+            "--penalty",
+            "age=3",
+            "x y",
+        ]),
+        2,
+    );
+    assert!(text(&out.stderr).contains("origin:GLOB=N"));
+    // Standard input goes through the same filter.
+    let queries = dir.path().join("q.txt");
+    std::fs::write(&queries, "The port is closed.\n").unwrap();
+    let out = run_ok(
+        process(&mem)
+            .args([
+                "lookup", "--from", "en", "--to", "ru", "--format", "jsonl", "--origin", "human*",
+            ])
+            .stdin(std::process::Stdio::from(
+                std::fs::File::open(&queries).unwrap(),
+            )),
+        0,
+    );
+    let t = text(&out.stdout);
+    assert!(t.contains("Порт закрыт.") && !t.contains("МП"), "{t}");
+}

@@ -15,6 +15,7 @@ pub mod index;
 pub mod penalty;
 pub mod score;
 pub mod substitute;
+pub mod trust;
 
 use std::sync::Mutex;
 
