@@ -237,7 +237,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         limit: if trust.is_empty() {
             args.limit
         } else {
-            (args.limit * 10).max(50).min(super::MAX_LIMIT)
+            (args.limit * 10).clamp(50, super::MAX_LIMIT)
         },
         exhaustive: args.exhaustive,
         penalties: Penalties {
