@@ -417,3 +417,76 @@ fn lookup_filters_and_source_penalties() {
     let t = text(&out.stdout);
     assert!(t.contains("Порт закрыт.") && !t.contains("МП"), "{t}");
 }
+
+#[test]
+fn analysis_repetitions_and_custom_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let f = tsv(
+        dir.path(),
+        "port.tsv",
+        &[("The port is closed.", "Порт закрыт.")],
+    );
+    run_ok(process(&mem).arg("import").arg(&f), 0);
+    let a = dir.path().join("a.txt");
+    std::fs::write(
+        &a,
+        "The port is closed. Ships wait outside the harbour.\n\n\
+         Ships wait outside the harbour. The port is closed.\n",
+    )
+    .unwrap();
+    let b = dir.path().join("b.txt");
+    std::fs::write(&b, "Ships wait outside the harbour.\n").unwrap();
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let out = run_ok(
+            process(&mem)
+                .args(["analyze", "--from", "en", "--to", "ru", "--format", "json"])
+                .args(extra)
+                .arg(&a)
+                .arg(&b),
+            0,
+        );
+        serde_json::from_str(text(&out.stdout).trim()).unwrap()
+    };
+    let v = run(&[]);
+    let seg = |f: &serde_json::Value, band: &str| f[band]["segments"].as_u64().unwrap();
+    let (fa, fb) = (&v["files"][0], &v["files"][1]);
+    // The repeated 100% match is counted as 100% both times, not as a repetition.
+    assert_eq!(seg(fa, "100") + seg(fa, "context"), 2, "{fa}");
+    assert_eq!(seg(fa, "repetitions"), 1, "{fa}");
+    assert_eq!(seg(fa, "no-match"), 1, "{fa}");
+    assert_eq!(seg(fb, "cross-file-repetitions"), 1, "{fb}");
+    assert_eq!(seg(fb, "repetitions"), 0, "{fb}");
+    assert_eq!(seg(&v["total"], "cross-file-repetitions"), 1);
+
+    let v = run(&["--bands", "100,90"]);
+    let keys: Vec<&str> = v["total"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    for k in [
+        "context",
+        "100",
+        "90-99",
+        "no-match",
+        "repetitions",
+        "cross-file-repetitions",
+    ] {
+        assert!(keys.contains(&k), "{keys:?}");
+    }
+    assert!(!keys.contains(&"95-99"));
+    assert_eq!(seg(&v["total"], "repetitions"), 1);
+    let out = run_ok(
+        process(&mem)
+            .args(["analyze", "--from", "en", "--to", "ru", "--bands", "90,100"])
+            .arg(&a),
+        2,
+    );
+    assert!(
+        text(&out.stderr).contains("must be 100"),
+        "{}",
+        text(&out.stderr)
+    );
+}
