@@ -51,6 +51,7 @@ enum Command {
     History(cmd::history::Args),
     Undo(cmd::undo::Args),
     Merge(cmd::merge::Args),
+    Dedupe(cmd::dedupe::Args),
 }
 
 /// Examples per subcommand, each on its own line under the options.
@@ -159,6 +160,13 @@ const EXAMPLES: &[(&str, &[&str])] = &[
             "transmem merge job.xlf -o article.ru.txt",
         ],
     ),
+    (
+        "dedupe",
+        &[
+            "transmem dedupe --from en --to ru",
+            "transmem dedupe --from en --to ru --conflicts keep-newest --dry-run",
+        ],
+    ),
 ];
 
 /// The command line with each subcommand's examples attached.
@@ -219,10 +227,11 @@ fn language_option_hint(e: &clap::Error) -> Option<String> {
         .skip(1)
         .find(|a| EXAMPLES.iter().any(|(n, _)| n == a))?;
     let takes = match sub.as_str() {
-        "align" | "lookup" | "analyze" | "pretranslate" => {
+        "align" | "lookup" | "analyze" | "pretranslate" | "dedupe" => {
             "the language pair as --from LANG --to LANG"
         }
         "segment" | "concordance" => "one language, as --lang LANG",
+        "units" | "delete" | "edit" | "replace" => "a language as --lang LANG",
         "import" | "export" => "languages as --langs TAG,TAG",
         _ => "no language option",
     };
@@ -290,6 +299,7 @@ fn main() -> ExitCode {
         Command::History(a) => cmd::history::run(a, g),
         Command::Undo(a) => cmd::undo::run(a, g),
         Command::Merge(a) => cmd::merge::run(a, g),
+        Command::Dedupe(a) => cmd::dedupe::run(a, g),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -490,3 +490,68 @@ fn analysis_repetitions_and_custom_bands() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn dedupe_reports_keeps_newest_merges_exact_and_undoes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let a = tsv(dir.path(), "old.tsv", &[("Yes.", "Да."), ("No.", "Нет.")]);
+    let b = tsv(
+        dir.path(),
+        "new.tsv",
+        &[("Yes.", "Ага."), ("Maybe.", "Может быть.")],
+    );
+    run_ok(process(&mem).arg("import").arg(&a), 0);
+    run_ok(process(&mem).arg("import").arg(&b), 0);
+    // An edit turns "Maybe." into an exact duplicate of "No.".
+    run_ok(
+        process(&mem).args(["edit", "4", "--lang", "en", "--text", "No."]),
+        0,
+    );
+    run_ok(
+        process(&mem).args(["edit", "4", "--lang", "ru", "--text", "Нет."]),
+        0,
+    );
+    let before = export(&mem);
+    let args = ["dedupe", "--from", "en", "--to", "ru"];
+    let out = run_ok(process(&mem).args(args).args(["--exact", "report"]), 0);
+    let report = text(&out.stdout);
+    assert!(report.contains("Yes. (2 translations)"), "{report}");
+    assert!(
+        report.contains("exact duplicates: units 2, 4 (kept)"),
+        "{report}"
+    );
+    assert_eq!(export(&mem), before, "report changes nothing");
+    let out = run_ok(
+        process(&mem)
+            .args(args)
+            .args(["--conflicts", "keep-newest", "--dry-run"]),
+        0,
+    );
+    assert!(text(&out.stderr).contains("would delete 1 older translation and merge away 1"));
+    assert_eq!(export(&mem), before);
+    let out = run_ok(
+        process(&mem)
+            .args(args)
+            .args(["--conflicts", "keep-newest"]),
+        0,
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("deleted 1 older translation and merged away 1 duplicate unit"),
+        "{err}"
+    );
+    let units = util::units(&mem);
+    let texts: Vec<&str> = units.iter().map(|u| u.variants[1].text.as_str()).collect();
+    assert_eq!(texts, ["Нет.", "Ага."]);
+    // The merged unit keeps the other's origin.
+    assert!(
+        units[0]
+            .props
+            .contains(&("x-origin".to_string(), "new.tsv".to_string()))
+    );
+    let h = history(&mem);
+    let last = h.last().unwrap()["id"].as_i64().unwrap().to_string();
+    run_ok(process(&mem).args(["undo", &last]), 0);
+    assert_eq!(export(&mem), before);
+}

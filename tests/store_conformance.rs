@@ -576,6 +576,29 @@ pub fn edit_delete_undo(open: Open) {
     w.undo(forced, false).unwrap();
     w.commit().unwrap();
     assert_eq!(all_units(&m), edited);
+    // `put` replaces a unit whole under its id; undo puts the old one back.
+    let mut merged = unit(&[("en", "Bye."), ("ru", "Пока-пока.")]);
+    merged.props = vec![("x-origin".into(), "other.tmx".into())];
+    merged.created = Some("20200101T000000Z".into());
+    let mut w = m.writer().unwrap();
+    assert!(w.put(b, &merged).unwrap());
+    assert!(!w.put(b + 1000, &merged).unwrap());
+    assert!(
+        w.put(b, &Unit::default()).is_err(),
+        "an empty unit is refused"
+    );
+    let put = w.batch_id().unwrap();
+    w.commit().unwrap();
+    let got = m.unit(b).unwrap().unwrap();
+    assert_eq!(
+        (got.id, got.variants.clone(), got.props.clone()),
+        (Some(b), merged.variants.clone(), merged.props.clone())
+    );
+    assert_eq!(got.created, merged.created);
+    let mut w = m.writer().unwrap();
+    w.undo(put, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(all_units(&m), edited);
     // A writer that changed nothing leaves no batch.
     let n = m.batches().unwrap().len();
     let mut w = m.writer().unwrap();

@@ -4,6 +4,7 @@
 pub mod align;
 pub mod analyze;
 pub mod concordance;
+pub mod dedupe;
 pub mod delete;
 pub mod demo;
 pub mod edit;

@@ -230,6 +230,9 @@ pub trait WriteTx {
     fn edit(&mut self, id: i64, lang: &str, text: &str, changer: Option<&str>) -> Result<Edited>;
     /// Removes unit `id` with its variants; false when there is none.
     fn delete(&mut self, id: i64) -> Result<bool>;
+    /// Replaces unit `id` by `unit` exactly (same id); false when there is
+    /// no unit `id`; see [`Writer::put`].
+    fn put(&mut self, id: i64, unit: &Unit) -> Result<bool>;
     /// Reverts batch `batch`; see [`Writer::undo`].
     fn undo(&mut self, batch: i64, force: bool) -> Result<Undone>;
 }
@@ -475,6 +478,14 @@ impl Writer<'_> {
     /// Removes unit `id` and its variants; false when no such unit exists.
     pub fn delete(&mut self, id: i64) -> Result<bool> {
         self.tx.delete(id)
+    }
+
+    /// Replaces the stored unit `id` by `unit` as given (variants, context
+    /// and metadata; nothing filled in), keeping its id; recorded in the
+    /// batch like an edit. False when there is no unit `id`. `dedupe` uses
+    /// it to merge duplicates into one unit.
+    pub fn put(&mut self, id: i64, unit: &Unit) -> Result<bool> {
+        self.tx.put(id, unit)
     }
 
     /// Reverts every change of batch `batch`: units it created are removed,

@@ -1160,6 +1160,17 @@ impl WriteTx for SqliteTx<'_> {
         Ok(true)
     }
 
+    fn put(&mut self, id: i64, unit: &Unit) -> Result<bool> {
+        unit.validate()?;
+        let Some(before) = self.unit(id)? else {
+            return Ok(false);
+        };
+        self.record(id, "replaced", Some(&before))?;
+        self.remove(id)?;
+        self.put_back(id, unit)?;
+        Ok(true)
+    }
+
     fn undo(&mut self, batch: i64, force: bool) -> Result<Undone> {
         let err = map_err(self.path);
         let found: Option<(Option<i64>, String)> = self
