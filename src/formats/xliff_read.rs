@@ -788,9 +788,25 @@ impl Parser<'_> {
             }
             st
         };
+        // A target with no state anywhere that only repeats the source is
+        // what Okapi's extraction writes before anyone translates: not a
+        // translation.
+        let copy = |implicit: bool, source: &str, target: &Option<String>, st: State| {
+            if implicit && target.as_deref() == Some(source) {
+                State::New
+            } else {
+                st
+            }
+        };
         if self.version2 {
             for (sid, src, tgt, state) in tu.segments {
+                let source = clean(&src.whole);
+                if source.is_empty() {
+                    // Only codes or white space: nothing to translate.
+                    continue;
+                }
                 let target = tgt.map(|t| clean(&t.whole)).and_then(nonempty);
+                let implicit = state.is_none();
                 let st = match (state.as_deref(), target.is_some()) {
                     (_, false) => State::New,
                     // 2.0 has no draft state: a target still "initial"
@@ -799,6 +815,7 @@ impl Parser<'_> {
                     (Some(s), true) => State::from_xliff(s),
                     (None, true) => State::Translated,
                 };
+                let st = copy(implicit, &source, &target, st);
                 doc.segments.push(Segment {
                     id: if sid.is_empty() {
                         tu.id.clone()
@@ -806,7 +823,7 @@ impl Parser<'_> {
                         format!("{}#{sid}", tu.id)
                     },
                     paragraph: tu.paragraph.clone(),
-                    source: clean(&src.whole),
+                    source,
                     target,
                     state: st,
                 });
@@ -814,24 +831,31 @@ impl Parser<'_> {
             return;
         }
         let target_state = tu.target.as_ref().and_then(|t| t.state.clone());
+        let implicit = tu.memoq.is_none() && target_state.is_none() && !tu.approved;
         match tu.seg_source.as_ref().filter(|g| !g.segs.is_empty()) {
             Some(g) => {
                 for (mid, text) in &g.segs {
+                    let source = clean(text);
+                    if source.is_empty() {
+                        continue;
+                    }
                     let target = tu
                         .target
                         .as_ref()
                         .and_then(|t| t.segs.iter().find(|(m, _)| m == mid))
                         .map(|(_, t)| clean(t))
                         .and_then(nonempty);
-                    let st = match tu.trados.iter().find(|(id, _)| id == mid) {
+                    let trados = tu.trados.iter().find(|(id, _)| id == mid);
+                    let st = match trados {
                         _ if target.is_none() => State::New,
                         Some((_, conf)) => State::from_trados(conf),
                         None => base_state(target_state.as_deref(), true),
                     };
+                    let st = copy(implicit && trados.is_none(), &source, &target, st);
                     doc.segments.push(Segment {
                         id: format!("{}#{mid}", tu.id),
                         paragraph: tu.paragraph.clone(),
-                        source: clean(text),
+                        source,
                         target,
                         state: st,
                     });
@@ -855,9 +879,10 @@ impl Parser<'_> {
                 } else {
                     base_state(target_state.as_deref(), true)
                 };
-                if source.is_empty() && target.is_none() {
+                if source.is_empty() {
                     return;
                 }
+                let st = copy(implicit && tu.trados.is_empty(), &source, &target, st);
                 doc.segments.push(Segment {
                     id: tu.id.clone(),
                     paragraph: tu.paragraph.clone(),
@@ -972,6 +997,34 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn okapi_extraction_copies_and_code_only_segments_are_not_translations() {
+        let d = docs(
+            r#"<xliff version="1.2"><file original="d.xml" source-language="en" target-language="fr"><body>
+            <trans-unit id="tu1"><source><x id="1"/></source>
+            <seg-source><mrk mid="0" mtype="seg"><x id="1"/></mrk></seg-source>
+            <target><mrk mid="0" mtype="seg"><x id="1"/></mrk></target></trans-unit>
+            <trans-unit id="tu2"><source>One. Two.</source>
+            <seg-source><mrk mid="0" mtype="seg">One.</mrk> <mrk mid="1" mtype="seg">Two.</mrk></seg-source>
+            <target><mrk mid="0" mtype="seg">One.</mrk> <mrk mid="1" mtype="seg">Deux.</mrk></target></trans-unit>
+            <trans-unit id="tu3"><source>Paris</source><target state="translated">Paris</target></trans-unit>
+            </body></file></xliff>"#,
+        );
+        let s: Vec<(&str, State)> = d[0]
+            .segments
+            .iter()
+            .map(|s| (s.id.as_str(), s.state))
+            .collect();
+        assert_eq!(
+            s,
+            [
+                ("tu2#0", State::New),
+                ("tu2#1", State::Translated),
+                ("tu3", State::Translated)
+            ]
+        );
     }
 
     #[test]
