@@ -265,6 +265,23 @@ fn units_filters_and_formats() {
     run_ok(process(&mem).args(["units", "--since", "2999-01-01"]), 1);
     let out = run_ok(process(&mem).args(["units", "--since", "last week"]), 2);
     assert!(text(&out.stderr).contains("invalid date"));
+    let out = run_ok(process(&mem).args(["units", "--match", "("]), 2);
+    assert!(
+        text(&out.stderr).contains("--match"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A memory that does not exist is an error, never created by a read.
+    let missing = dir.path().join("none.sqlite");
+    for cmd in [
+        &["units"][..],
+        &["history"],
+        &["undo", "1"],
+        &["edit", "1", "--lang", "ru", "--text", "x"],
+    ] {
+        run_ok(process(&missing).args(cmd), 2);
+        assert!(!missing.exists(), "{cmd:?} created the memory");
+    }
 }
 
 #[test]
