@@ -21,7 +21,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-BANDS = ["context", "100", "95-99", "85-94", "75-84", "50-74", "no-match", "repetitions"]
+BANDS = ["context", "100", "95-99", "85-94", "75-84", "50-74", "no-match", "repetitions", "cross-file-repetitions"]
 
 
 def text_of(doc, side):

@@ -4,8 +4,12 @@
 //! Each segment is looked up with its neighbours (so context matches count)
 //! and counted in the band of its best match's score — the same score that
 //! `lookup` shows, so a segment shown at 87% is counted in 85–94. A segment
-//! whose normalised text appeared earlier in the same or an earlier file is a
-//! repetition instead: a translator only translates it once.
+//! whose normalised text appeared earlier is a repetition instead (a
+//! translator only translates it once): within the same file in
+//! `repetitions`, from an earlier file in `cross-file-repetitions`. As in
+//! Trados, a 100% or context match stays in its match band even when it
+//! repeats: it costs the same either way, and counting it twice as cheap
+//! would hide that.
 
 use std::collections::HashSet;
 
@@ -27,11 +31,13 @@ pub enum Band {
     Fuzzy50,
     NoMatch,
     Repetition,
+    /// Seen in an earlier file of the same analysis.
+    CrossFileRepetition,
 }
 
 impl Band {
     /// Every band, in report order.
-    pub const ALL: [Band; 8] = [
+    pub const ALL: [Band; 9] = [
         Band::Context,
         Band::Exact,
         Band::Fuzzy95,
@@ -40,6 +46,7 @@ impl Band {
         Band::Fuzzy50,
         Band::NoMatch,
         Band::Repetition,
+        Band::CrossFileRepetition,
     ];
 
     /// The band's name in reports and JSON.
@@ -53,6 +60,7 @@ impl Band {
             Band::Fuzzy50 => "50-74",
             Band::NoMatch => "no-match",
             Band::Repetition => "repetitions",
+            Band::CrossFileRepetition => "cross-file-repetitions",
         }
     }
 
@@ -95,7 +103,7 @@ impl Counts {
 
 /// Counts per band, indexed like [`Band::ALL`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BandCounts(pub [Counts; 8]);
+pub struct BandCounts(pub [Counts; 9]);
 
 impl BandCounts {
     /// The counts of one band.
@@ -120,7 +128,7 @@ impl BandCounts {
 impl Serialize for BandCounts {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(8))?;
+        let mut m = s.serialize_map(Some(Band::ALL.len()))?;
         for b in Band::ALL {
             m.serialize_entry(b.name(), self.get(b))?;
         }
@@ -229,11 +237,18 @@ impl<'a> Analyzer<'a> {
             .collect::<crate::Result<_>>()?;
         let mut bands = BandCounts::default();
         let mut segments = Vec::with_capacity(segs.len());
+        let mut in_file: HashSet<String> = HashSet::new();
         for (s, m) in segs.iter().zip(best) {
-            let band = if self.seen.insert(normalize(s)) {
-                Band::of_score(m.as_ref().map(|m| m.score))
-            } else {
-                Band::Repetition
+            let key = normalize(s);
+            let by_score = Band::of_score(m.as_ref().map(|m| m.score));
+            let earlier_file = !in_file.contains(&key) && self.seen.contains(&key);
+            let repeated = !in_file.insert(key.clone());
+            self.seen.insert(key);
+            let band = match by_score {
+                Band::Context | Band::Exact => by_score,
+                _ if repeated => Band::Repetition,
+                _ if earlier_file => Band::CrossFileRepetition,
+                _ => by_score,
             };
             bands.0[band as usize].add(s);
             segments.push(SegmentResult {
@@ -284,5 +299,163 @@ mod tests {
         assert_eq!(Band::of_score(Some(50.0)), Band::Fuzzy50);
         assert_eq!(Band::of_score(Some(49.9)), Band::NoMatch);
         assert_eq!(Band::of_score(None), Band::NoMatch);
+    }
+}
+
+/// Match bands as the user sets them (`--bands 100,95,85,75,50`): the
+/// lower bound of each fuzzy band, best first, starting with 100 (exact).
+/// A score below the last bound is no match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bands {
+    bounds: Vec<f64>,
+}
+
+impl Default for Bands {
+    /// The bands of [`Band`]: 100, 95, 85, 75, 50.
+    fn default() -> Self {
+        Bands {
+            bounds: vec![100.0, 95.0, 85.0, 75.0, 50.0],
+        }
+    }
+}
+
+impl Bands {
+    /// Parses `100,95,85,75,50`: strictly decreasing percentages, the first
+    /// 100, the rest above 0.
+    pub fn parse(s: &str) -> crate::Result<Bands> {
+        let bad = |why: &str| {
+            crate::Error::Invalid(format!(
+                "bands {s:?}: {why} (expected decreasing percentages starting at 100, like 100,95,85,75,50)"
+            ))
+        };
+        let bounds: Vec<f64> = s
+            .split(',')
+            .map(|p| p.trim().trim_end_matches('%').parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad("not a number"))?;
+        if bounds.first() != Some(&100.0) {
+            return Err(bad("the first band must be 100"));
+        }
+        // Written so that NaN fails too.
+        let decreasing = bounds.windows(2).all(|w| w[1] < w[0]);
+        let positive = bounds.iter().all(|b| *b > 0.0);
+        if !decreasing || !positive {
+            return Err(bad(
+                "each band must be lower than the one before, and above 0",
+            ));
+        }
+        Ok(Bands { bounds })
+    }
+
+    /// The lowest score any band takes (the lookup threshold it needs).
+    pub fn lowest(&self) -> f64 {
+        self.bounds.last().copied().unwrap_or(100.0)
+    }
+
+    /// Every band name in report order: `context`, `100`, the fuzzy bands
+    /// (`95-99`, ...), `no-match`, `repetitions`, `cross-file-repetitions`.
+    pub fn names(&self) -> Vec<String> {
+        let mut out = vec!["context".to_string(), "100".to_string()];
+        for w in self.bounds.windows(2) {
+            let upper = w[0] - 1.0;
+            out.push(format!(
+                "{}-{}",
+                fmt_bound(w[1]),
+                fmt_bound(upper.max(w[1]))
+            ));
+        }
+        out.extend(["no-match", "repetitions", "cross-file-repetitions"].map(String::from));
+        out
+    }
+
+    /// Which of [`Bands::names`] a segment falls in.
+    fn index(&self, s: &SegmentResult) -> usize {
+        let n = self.bounds.len();
+        match s.band {
+            Band::Context => 0,
+            Band::Exact => 1,
+            Band::Repetition => n + 2,
+            Band::CrossFileRepetition => n + 3,
+            _ => {
+                let score = s.best.as_ref().map(|m| m.score).unwrap_or(-1.0);
+                (1..n)
+                    .find(|&i| score >= self.bounds[i])
+                    .map(|i| i + 1)
+                    .unwrap_or(n + 1)
+            }
+        }
+    }
+
+    /// Counts per band of `segments`, in [`Bands::names`] order.
+    pub fn tally(&self, segments: &[SegmentResult]) -> Vec<(String, Counts)> {
+        let mut counts = vec![Counts::default(); self.bounds.len() + 4];
+        for s in segments {
+            counts[self.index(s)].add(&s.text);
+        }
+        self.names().into_iter().zip(counts).collect()
+    }
+}
+
+fn fmt_bound(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}
+
+#[cfg(test)]
+mod band_tests {
+    use super::*;
+
+    fn seg(band: Band, score: Option<f64>) -> SegmentResult {
+        SegmentResult {
+            text: "one two".into(),
+            band,
+            best: score.map(|score| Match {
+                score,
+                ..Match::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn default_bands_are_the_fixed_ones() {
+        let names = Bands::default().names();
+        let fixed: Vec<&str> = Band::ALL.iter().map(|b| b.name()).collect();
+        assert_eq!(names, fixed);
+    }
+
+    #[test]
+    fn custom_bands_rebucket_fuzzy_scores_only() {
+        let b = Bands::parse("100, 90, 70").unwrap();
+        assert_eq!(
+            b.names(),
+            [
+                "context",
+                "100",
+                "90-99",
+                "70-89",
+                "no-match",
+                "repetitions",
+                "cross-file-repetitions"
+            ]
+        );
+        let segs = [
+            seg(Band::Fuzzy85, Some(92.0)),
+            seg(Band::Fuzzy75, Some(80.0)),
+            seg(Band::Fuzzy50, Some(60.0)),
+            seg(Band::Exact, Some(100.0)),
+            seg(Band::Repetition, Some(60.0)),
+            seg(Band::NoMatch, None),
+        ];
+        let t = b.tally(&segs);
+        let n: Vec<u64> = t.iter().map(|(_, c)| c.segments).collect();
+        assert_eq!(n, [0, 1, 1, 1, 2, 1, 0]);
+        assert_eq!(t[2].1.words, 2);
+        assert_eq!(b.lowest(), 70.0);
+        for bad in ["95,85", "100,100", "100,80,90", "100,x", "100,0", ""] {
+            assert!(Bands::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -186,3 +186,38 @@ fn parse(
     }
     Ok(read)
 }
+
+/// Reads an XLIFF 1.2 or 2.0 file (OmegaT, memoQ, Trados, Okapi) into `w`:
+/// one unit per segment translated to `min_state` or better, with its
+/// document neighbours as context (see [`crate::formats::xliff_read`]).
+/// Origin, creator and duplicate policy as for [`import`]; the source
+/// language decides duplicates. Nothing is kept unless the caller commits.
+pub fn import_xliff(
+    w: &mut Writer<'_>,
+    input: impl Read,
+    path: &Path,
+    min_state: crate::formats::xliff_read::State,
+    opts: &Options,
+) -> Result<(Counts, crate::formats::xliff_read::ReadReport)> {
+    let mut counts = Counts::default();
+    let report = crate::formats::xliff_read::read(input, path, min_state, |mut unit| {
+        counts.read += 1;
+        match &opts.origin {
+            Some(o) => unit.origin = Some(o.clone()),
+            None if unit.origin.is_none() => unit.origin = opts.default_origin.clone(),
+            None => {}
+        }
+        if unit.creator.is_none() {
+            unit.creator = opts.creator.clone();
+        }
+        let src = unit.variants[0].lang.clone();
+        match w.insert(&unit, Some(&src), opts.on_duplicate)? {
+            Inserted::New(_) => counts.new += 1,
+            Inserted::Duplicate(_) => counts.duplicate += 1,
+            Inserted::Skipped(_) => counts.skipped += 1,
+            Inserted::Overwritten(_) => counts.overwritten += 1,
+        }
+        Ok(())
+    })?;
+    Ok((counts, report))
+}

@@ -97,6 +97,7 @@
 pub mod align;
 #[doc(hidden)]
 pub mod analysis;
+pub mod dedupe;
 pub mod error;
 pub mod export;
 #[doc(hidden)]

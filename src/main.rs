@@ -46,6 +46,14 @@ enum Command {
     Demo(cmd::demo::Args),
     Serve(cmd::serve::Args),
     Token(cmd::token::Args),
+    Units(cmd::units::Args),
+    Edit(cmd::edit::Args),
+    Delete(cmd::delete::Args),
+    Replace(cmd::replace::Args),
+    History(cmd::history::Args),
+    Undo(cmd::undo::Args),
+    Merge(cmd::merge::Args),
+    Dedupe(cmd::dedupe::Args),
 }
 
 /// Examples per subcommand, each on its own line under the options.
@@ -102,6 +110,65 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ),
     ("stats", &["transmem stats", "transmem stats --format json"]),
     ("demo", &["transmem demo"]),
+    (
+        "units",
+        &[
+            "transmem units --lang ru --match '(?i)press release'",
+            "transmem units --origin 'news/*' --since 2026-01-01 --format jsonl",
+            "transmem units --created-by ann --count",
+        ],
+    ),
+    (
+        "edit",
+        &[
+            "transmem edit 1234 --lang ru --text \"Пресс-релиз.\"",
+            "transmem undo 57   (the batch number edit printed)",
+        ],
+    ),
+    (
+        "delete",
+        &[
+            "transmem delete 12 13",
+            "transmem delete --origin bad-import.tmx --dry-run",
+            "transmem delete --origin bad-import.tmx --yes",
+        ],
+    ),
+    (
+        "replace",
+        &[
+            "transmem replace --lang ru --find 'пресс релиз' --replace 'пресс-релиз' --dry-run",
+            "transmem replace --lang ru --find '(\\d+) руб\\.' --replace '$1 ₽' --origin 'news/*'",
+        ],
+    ),
+    (
+        "history",
+        &[
+            "transmem history",
+            "transmem history --last 5 --format jsonl",
+        ],
+    ),
+    (
+        "undo",
+        &[
+            "transmem history --last 3",
+            "transmem undo 42 --dry-run",
+            "transmem undo 42",
+        ],
+    ),
+    (
+        "merge",
+        &[
+            "transmem pretranslate --from en --to ru article.txt -o job.xlf",
+            "transmem merge job.xlf -o article.ru.txt",
+        ],
+    ),
+    (
+        "dedupe",
+        &[
+            "transmem dedupe --from en --to ru",
+            "transmem dedupe --from en --to ru --conflicts keep-newest --dry-run",
+        ],
+    ),
 ];
 
 /// The command line with each subcommand's examples attached.
@@ -162,10 +229,11 @@ fn language_option_hint(e: &clap::Error) -> Option<String> {
         .skip(1)
         .find(|a| EXAMPLES.iter().any(|(n, _)| n == a))?;
     let takes = match sub.as_str() {
-        "align" | "lookup" | "analyze" | "pretranslate" => {
+        "align" | "lookup" | "analyze" | "pretranslate" | "dedupe" => {
             "the language pair as --from LANG --to LANG"
         }
         "segment" | "concordance" => "one language, as --lang LANG",
+        "units" | "delete" | "edit" | "replace" => "a language as --lang LANG",
         "import" | "export" => "languages as --langs TAG,TAG",
         _ => "no language option",
     };
@@ -228,6 +296,14 @@ fn main() -> ExitCode {
         Command::Demo(a) => cmd::demo::run(a, g),
         Command::Serve(a) => cmd::serve::run(a, g),
         Command::Token(a) => cmd::token::run(a, g),
+        Command::Units(a) => cmd::units::run(a, g),
+        Command::Edit(a) => cmd::edit::run(a, g),
+        Command::Delete(a) => cmd::delete::run(a, g),
+        Command::Replace(a) => cmd::replace::run(a, g),
+        Command::History(a) => cmd::history::run(a, g),
+        Command::Undo(a) => cmd::undo::run(a, g),
+        Command::Merge(a) => cmd::merge::run(a, g),
+        Command::Dedupe(a) => cmd::dedupe::run(a, g),
     };
     match result {
         Ok(code) => ExitCode::from(code),

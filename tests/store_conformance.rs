@@ -13,7 +13,9 @@ mod util;
 use std::path::Path;
 
 use transmem::Error;
-use transmem::memory::{Inserted, Memory, OnDuplicate, Since, Unit, Variant};
+use transmem::memory::{
+    DateBound, Edited, Inserted, Memory, OnDuplicate, Since, Unit, UnitFilter, Variant,
+};
 use util::unit;
 
 type Open<'a> = &'a dyn Fn(&Path) -> Memory;
@@ -421,6 +423,352 @@ pub fn api_tokens(open: Open) {
     );
 }
 
+fn with_context(pairs: &[(&str, &str)], prev: &str, next: &str) -> Unit {
+    let mut u = unit(pairs);
+    u.variants[0].prev = Some(prev.into());
+    u.variants[0].next = Some(next.into());
+    u.origin = Some("first.tmx".into());
+    u.props = vec![("x-domain".into(), "news".into())];
+    u
+}
+
+/// `undo` of the second of two imports leaves exactly the first's units
+/// (ids, texts, context, metadata), including units it overwrote.
+pub fn undo_import_is_exact(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    let mut w = m.writer().unwrap();
+    let first_batch = w.start_batch("import first.tmx", Some("ann")).unwrap();
+    for u in [
+        with_context(&[("en", "One."), ("ru", "Один.")], "Zero.", "Two."),
+        with_context(&[("en", "Two."), ("ru", "Два.")], "One.", "Three."),
+        with_context(&[("en", "Three."), ("ru", "Три.")], "Two.", "Four."),
+    ] {
+        w.insert(&u, None, OnDuplicate::KeepBoth).unwrap();
+    }
+    assert_eq!(w.batch_id(), Some(first_batch));
+    w.commit().unwrap();
+    let before = all_units(&m);
+    let mut w = m.writer().unwrap();
+    let second = w.start_batch("import second.tmx", None).unwrap();
+    // Overwrites "Two." (dropping its context), adds two, repeats one.
+    w.insert(
+        &unit(&[("en", "Two."), ("ru", "Двое.")]),
+        None,
+        OnDuplicate::Overwrite,
+    )
+    .unwrap();
+    w.insert(
+        &unit(&[("en", "Four."), ("ru", "Четыре.")]),
+        None,
+        OnDuplicate::Overwrite,
+    )
+    .unwrap();
+    w.insert(
+        &unit(&[("en", "Five."), ("ru", "Пять.")]),
+        None,
+        OnDuplicate::Overwrite,
+    )
+    .unwrap();
+    let dup = w.insert(
+        &unit(&[("en", "One."), ("ru", "Один.")]),
+        None,
+        OnDuplicate::KeepBoth,
+    );
+    assert!(matches!(dup.unwrap(), Inserted::Duplicate(_)));
+    w.count("duplicates", 1);
+    w.commit().unwrap();
+    assert_ne!(all_units(&m), before);
+    let batches = m.batches().unwrap();
+    let b = batches
+        .iter()
+        .find(|b| b.id == second)
+        .expect("second batch listed");
+    assert_eq!(b.command, "import second.tmx");
+    assert_eq!(b.units, 3);
+    assert_eq!(b.counts.get("inserted"), Some(&2));
+    assert_eq!(b.counts.get("overwritten"), Some(&1));
+    assert_eq!(b.counts.get("duplicates"), Some(&1));
+    let first = batches.iter().find(|b| b.id == first_batch).unwrap();
+    assert_eq!((first.user.as_deref(), first.units), (Some("ann"), 3));
+
+    let mut w = m.writer().unwrap();
+    let undo = w.start_batch("undo", None).unwrap();
+    let done = w.undo(second, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!((done.removed, done.restored), (2, 1));
+    assert_eq!(all_units(&m), before);
+    let batches = m.batches().unwrap();
+    assert_eq!(
+        batches.iter().find(|b| b.id == second).unwrap().undone_by,
+        Some(undo)
+    );
+    assert_eq!(
+        batches.iter().find(|b| b.id == undo).unwrap().undoes,
+        Some(second)
+    );
+    // Undoing twice is refused and changes nothing.
+    let mut w = m.writer().unwrap();
+    let again = w.undo(second, false).unwrap_err();
+    assert!(again.to_string().contains("already undone"), "{again}");
+    drop(w);
+    assert!(m.writer().unwrap().undo(9999, false).is_err());
+    // The matcher's view follows: the overwritten translation is gone.
+    let pairs = m.pairs("en", "ru").unwrap();
+    assert!(
+        pairs
+            .iter()
+            .any(|p| p.target == "Два." && p.prev.as_deref() == Some("One."))
+    );
+    assert!(
+        pairs
+            .iter()
+            .all(|p| p.target != "Двое." && p.source != "Five.")
+    );
+}
+
+/// Edit keeps the unit's context and creation data; delete and undo put
+/// everything back; undo is refused while a later batch changed the units.
+pub fn edit_delete_undo(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    let mut seed = with_context(&[("en", "Hello."), ("ru", "Привет.")], "Before.", "After.");
+    seed.creator = Some("ann".into());
+    seed.created = Some("20200101T000000Z".into());
+    let ins = store_all(&mut m, &[seed, unit(&[("en", "Bye."), ("ru", "Пока.")])]);
+    let (a, b) = (id(ins[0]), id(ins[1]));
+    let original = all_units(&m);
+
+    let mut w = m.writer().unwrap();
+    let edit = w.start_batch("edit", Some("bob")).unwrap();
+    assert_eq!(
+        w.edit(a, "ru", "Здравствуйте.", Some("bob")).unwrap(),
+        Edited::Changed("Привет.".into())
+    );
+    assert_eq!(
+        w.edit(a, "ru", "Здравствуйте.", Some("bob")).unwrap(),
+        Edited::Unchanged
+    );
+    assert_eq!(
+        w.edit(a, "de", "Hallo.", Some("bob")).unwrap(),
+        Edited::NoVariant
+    );
+    assert_eq!(
+        w.edit(a + b + 100, "ru", "x", None).unwrap(),
+        Edited::NoUnit
+    );
+    assert_eq!(
+        w.unit(a).unwrap().unwrap().variant("ru").unwrap().text,
+        "Здравствуйте."
+    );
+    w.commit().unwrap();
+    let u = m.unit(a).unwrap().unwrap();
+    assert_eq!(u.variant("ru").unwrap().text, "Здравствуйте.");
+    assert_eq!(u.variant("en").unwrap().prev.as_deref(), Some("Before."));
+    assert_eq!(
+        (u.creator.as_deref(), u.created.as_deref()),
+        (Some("ann"), Some("20200101T000000Z"))
+    );
+    assert_eq!(u.changer.as_deref(), Some("bob"));
+    assert!(u.changed.is_some());
+    assert_eq!(u.props, [("x-domain".to_string(), "news".to_string())]);
+
+    let mut w = m.writer().unwrap();
+    let del = w.start_batch("delete", None).unwrap();
+    assert!(w.delete(a).unwrap());
+    assert!(w.delete(b).unwrap());
+    assert!(!w.delete(b).unwrap());
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 0);
+
+    // The edit's unit was deleted later: undoing the edit alone is refused.
+    let mut w = m.writer().unwrap();
+    let e = w.undo(edit, false).unwrap_err().to_string();
+    assert!(e.contains(&format!("later batch {del}")), "{e}");
+    drop(w);
+    assert_eq!(m.unit_count().unwrap(), 0);
+    for batch in [del, edit] {
+        let mut w = m.writer().unwrap();
+        w.undo(batch, false).unwrap();
+        w.commit().unwrap();
+    }
+    assert_eq!(all_units(&m), original);
+    // A forced undo goes through despite the conflict, and reports it;
+    // undoing that undo returns to where it started.
+    let mut w = m.writer().unwrap();
+    w.edit(b, "ru", "До свидания.", Some("cy")).unwrap();
+    let later = w.batch_id().unwrap();
+    w.commit().unwrap();
+    let edited = all_units(&m);
+    let first = m.batches().unwrap()[0].id;
+    let mut w = m.writer().unwrap();
+    let done = w.undo(first, true).unwrap();
+    let forced = w.batch_id().unwrap();
+    w.commit().unwrap();
+    assert_eq!(done.conflicts, [later]);
+    assert_eq!(m.unit_count().unwrap(), 0);
+    let mut w = m.writer().unwrap();
+    w.undo(forced, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(all_units(&m), edited);
+    // `put` replaces a unit whole under its id; undo puts the old one back.
+    let mut merged = unit(&[("en", "Bye."), ("ru", "Пока-пока.")]);
+    merged.props = vec![("x-origin".into(), "other.tmx".into())];
+    merged.created = Some("20200101T000000Z".into());
+    let mut w = m.writer().unwrap();
+    assert!(w.put(b, &merged).unwrap());
+    assert!(!w.put(b + 1000, &merged).unwrap());
+    assert!(
+        w.put(b, &Unit::default()).is_err(),
+        "an empty unit is refused"
+    );
+    let put = w.batch_id().unwrap();
+    w.commit().unwrap();
+    let got = m.unit(b).unwrap().unwrap();
+    assert_eq!(
+        (got.id, got.variants.clone(), got.props.clone()),
+        (Some(b), merged.variants.clone(), merged.props.clone())
+    );
+    assert_eq!(got.created, merged.created);
+    let mut w = m.writer().unwrap();
+    w.undo(put, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(all_units(&m), edited);
+    // A writer that changed nothing leaves no batch.
+    let n = m.batches().unwrap().len();
+    let mut w = m.writer().unwrap();
+    w.start_batch("nothing", None).unwrap();
+    w.commit().unwrap();
+    assert_eq!(m.batches().unwrap().len(), n);
+}
+
+/// A unit created and changed (or deleted) in the same batch is simply
+/// gone after its undo; an id reused after a deletion blocks undoing it.
+pub fn undo_within_and_across_batches(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    store_all(&mut m, &[unit(&[("en", "Keep."), ("ru", "Оставить.")])]);
+    let kept = all_units(&m);
+    let mut w = m.writer().unwrap();
+    let a = id(w
+        .insert(
+            &unit(&[("en", "A."), ("ru", "А.")]),
+            None,
+            OnDuplicate::KeepBoth,
+        )
+        .unwrap());
+    let b = id(w
+        .insert(
+            &unit(&[("en", "B."), ("ru", "Б.")]),
+            None,
+            OnDuplicate::KeepBoth,
+        )
+        .unwrap());
+    w.edit(a, "ru", "Аа.", None).unwrap();
+    w.delete(b).unwrap();
+    let batch = w
+        .batch_id()
+        .expect("a write without start_batch is still recorded");
+    w.commit().unwrap();
+    let listed = m.batches().unwrap();
+    assert_eq!(listed.last().unwrap().command, "write");
+    let mut w = m.writer().unwrap();
+    w.undo(batch, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(all_units(&m), kept);
+
+    // Delete the newest unit, then store another: it may take the freed id.
+    let last = id(store_all(&mut m, &[unit(&[("en", "Last."), ("ru", "Последний.")])])[0]);
+    let mut w = m.writer().unwrap();
+    w.delete(last).unwrap();
+    let del = w.batch_id().unwrap();
+    w.commit().unwrap();
+    let next = id(store_all(&mut m, &[unit(&[("en", "Next."), ("ru", "Следующий.")])])[0]);
+    let mut w = m.writer().unwrap();
+    match w.undo(del, false) {
+        // The id was reused: refused, nothing changed.
+        Err(e) if next == last => assert!(e.to_string().contains("later batch"), "{e}"),
+        Err(e) => panic!("{e}"),
+        // A backend that never reuses ids can put the unit back.
+        Ok(_) => assert_ne!(next, last),
+    }
+}
+
+/// Filtered iteration takes exactly the units the filter describes.
+pub fn filtered_units(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    let mut a = unit(&[("en-US", "Press release."), ("ru", "Пресс-релиз.")]);
+    a.origin = Some("news/a.tmx".into());
+    a.creator = Some("ann".into());
+    a.created = Some("20240105T100000Z".into());
+    let mut b = unit(&[("en", "Annual report."), ("de", "Jahresbericht.")]);
+    b.origin = Some("reports/b.tmx".into());
+    b.creator = Some("bob".into());
+    b.created = Some("20250105T100000Z".into());
+    let ins = store_all(&mut m, &[a, b]);
+    let ids = |f: UnitFilter| -> Vec<i64> {
+        let mut out = Vec::new();
+        m.for_each_unit_filtered(&f, |u| {
+            out.push(u.id.unwrap());
+            Ok(())
+        })
+        .unwrap();
+        out
+    };
+    let (a, b) = (id(ins[0]), id(ins[1]));
+    assert_eq!(ids(UnitFilter::default()), [a, b]);
+    assert_eq!(
+        ids(UnitFilter {
+            langs: vec!["ru".into()],
+            ..Default::default()
+        }),
+        [a]
+    );
+    assert_eq!(
+        ids(UnitFilter {
+            langs: vec!["en".into()],
+            ..Default::default()
+        }),
+        [a, b]
+    );
+    assert_eq!(
+        ids(UnitFilter {
+            origin: Some(UnitFilter::glob("reports/*").unwrap()),
+            ..Default::default()
+        }),
+        [b]
+    );
+    assert_eq!(
+        ids(UnitFilter {
+            creator: Some("ann".into()),
+            ..Default::default()
+        }),
+        [a]
+    );
+    assert_eq!(
+        ids(UnitFilter {
+            since: Some(DateBound::parse("2025-01-01").unwrap()),
+            ..Default::default()
+        }),
+        [b]
+    );
+    assert_eq!(
+        ids(UnitFilter {
+            ids: vec![b, b + 50],
+            ..Default::default()
+        }),
+        [b]
+    );
+    assert_eq!(
+        ids(UnitFilter {
+            text: Some(regex::Regex::new("(?i)report").unwrap()),
+            ..Default::default()
+        }),
+        [b]
+    );
+}
+
 /// Runs the whole suite against one backend constructor.
 macro_rules! conformance {
     ($name:ident, $open:expr) => {
@@ -476,7 +824,28 @@ macro_rules! conformance {
             }
             #[test]
             fn api_tokens() {
+                let Some(_guard) = ($setup)() else { return };
                 super::api_tokens(&open)
+            }
+            #[test]
+            fn undo_import_is_exact() {
+                let Some(_guard) = ($setup)() else { return };
+                super::undo_import_is_exact(&open)
+            }
+            #[test]
+            fn edit_delete_undo() {
+                let Some(_guard) = ($setup)() else { return };
+                super::edit_delete_undo(&open)
+            }
+            #[test]
+            fn undo_within_and_across_batches() {
+                let Some(_guard) = ($setup)() else { return };
+                super::undo_within_and_across_batches(&open)
+            }
+            #[test]
+            fn filtered_units() {
+                let Some(_guard) = ($setup)() else { return };
+                super::filtered_units(&open)
             }
         }
     };

@@ -52,7 +52,7 @@ fn words(v: &serde_json::Value, bands: &[&str]) -> u64 {
     bands.iter().map(|b| v[*b]["words"].as_u64().unwrap()).sum()
 }
 
-const ALL: [&str; 8] = [
+const ALL: [&str; 9] = [
     "context",
     "100",
     "95-99",
@@ -61,6 +61,7 @@ const ALL: [&str; 8] = [
     "50-74",
     "no-match",
     "repetitions",
+    "cross-file-repetitions",
 ];
 
 #[test]
@@ -90,19 +91,33 @@ fn repetitions_count_across_files() {
     let (_d, mem) = memory();
     let v = analyze(&mem, &["harbour.en.txt", "harbour.en.txt"]);
     let (first, second) = (&v["files"][0], &v["files"][1]);
-    assert_eq!(first["repetitions"]["segments"], 0);
-    // Every segment of the second copy was seen in the first.
-    let second_total: u64 = ALL
-        .iter()
-        .map(|b| second[*b]["segments"].as_u64().unwrap())
-        .sum();
+    assert_eq!(first["cross-file-repetitions"]["segments"], 0);
+    // Every segment of the second copy was seen in the first: those the
+    // memory matches at 100% or in context stay in their band (Trados's
+    // rule), the rest are cross-file repetitions, none a repetition within
+    // the file.
+    let seg = |v: &serde_json::Value, b: &str| v[b]["segments"].as_u64().unwrap();
+    let second_total: u64 = ALL.iter().map(|b| seg(second, b)).sum();
+    let first_fuzzy: u64 = [
+        "95-99",
+        "85-94",
+        "75-84",
+        "50-74",
+        "no-match",
+        "repetitions",
+    ]
+    .iter()
+    .map(|b| seg(first, b))
+    .sum();
+    assert_eq!(seg(second, "repetitions"), 0);
+    assert_eq!(seg(second, "cross-file-repetitions"), first_fuzzy);
     assert_eq!(
-        second["repetitions"]["segments"].as_u64(),
-        Some(second_total)
+        seg(second, "context") + seg(second, "100") + seg(second, "cross-file-repetitions"),
+        second_total
     );
     assert_eq!(
-        v["total"]["repetitions"]["words"],
-        second["repetitions"]["words"]
+        v["total"]["cross-file-repetitions"]["words"],
+        second["cross-file-repetitions"]["words"]
     );
 }
 
@@ -158,7 +173,7 @@ fn csv_has_a_row_per_file_and_band() {
     let text = String::from_utf8(out.stdout).unwrap();
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows[0], "file,band,segments,words,characters");
-    assert_eq!(rows.len(), 1 + 3 * 8);
+    assert_eq!(rows.len(), 1 + 3 * 9);
     assert!(rows.iter().any(|r| r.starts_with("TOTAL,no-match,")));
 }
 

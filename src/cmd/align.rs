@@ -208,6 +208,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         let mut mem = g.open_memory(true)?;
         let path = mem.path().to_path_buf();
         let mut w = mem.writer()?;
+        w.start_batch(&super::command_line(), Some(&g.creator()))?;
         let (mut new, mut dup) = (0u64, 0u64);
         for u in &units {
             match w.insert(u, Some(&sl), OnDuplicate::KeepBoth)? {
@@ -215,8 +216,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                 _ => dup += 1,
             }
         }
+        if dup > 0 {
+            w.count("duplicates", dup);
+        }
+        let batch = w.batch_id();
         w.commit()?;
         eprintln!("{}", super::stored_message(new, dup, &path));
+        super::report_batch(batch);
     }
     // Produced whole, then written (output.rs: to -o complete or not at
     // all, never over the memory); the text it comes from is in memory anyway.

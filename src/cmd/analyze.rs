@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
-use transmem::analysis::{Analyzer, Band, BandCounts};
+use transmem::analysis::{Analyzer, Band, BandCounts, Bands, Counts};
 use transmem::matcher::{Matcher, Options};
 use transmem::segment::Segmenter;
 
@@ -20,9 +20,16 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Fuzzy bands' lower bounds, best first, starting at 100
+    #[arg(long, value_name = "LIST", value_parser = bands)]
+    pub bands: Option<Bands>,
     /// Text files to analyse, in order (repetitions count across files)
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+fn bands(s: &str) -> Result<Bands, String> {
+    Bands::parse(s).map_err(|e| e.to_string())
 }
 
 /// Output formats.
@@ -49,7 +56,12 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;
     }
-    let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), Options::default());
+    let mut opts = Options::default();
+    if let Some(b) = &args.bands {
+        // Matches down to the lowest band are needed to fill it.
+        opts.threshold = opts.threshold.min(b.lowest());
+    }
+    let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), opts);
     let pb = super::progress(texts.len() as u64, 2, "{bar:40} {pos}/{len} files {msg}");
     let mut files = Vec::new();
     for (name, text) in &texts {
@@ -68,6 +80,11 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     let total = analyzer.total().clone();
     let mut out = stdout();
+    if let Some(b) = &args.bands {
+        custom(&mut out, args.format, b, &files)?;
+        out.flush()?;
+        return Ok(0);
+    }
     match args.format {
         Format::Json => super::write_json_line(
             &mut out,
@@ -112,7 +129,7 @@ fn table(out: &mut impl Write, title: &str, bands: &BandCounts) -> anyhow::Resul
     writeln!(out, "{title}")?;
     writeln!(
         out,
-        "  {:<12} {:>9} {:>9} {:>7} {:>11}",
+        "  {:<22} {:>9} {:>9} {:>7} {:>11}",
         "band", "segments", "words", "words%", "characters"
     )?;
     for b in Band::ALL {
@@ -124,7 +141,7 @@ fn table(out: &mut impl Write, title: &str, bands: &BandCounts) -> anyhow::Resul
         };
         writeln!(
             out,
-            "  {:<12} {:>9} {:>9} {:>6.1}% {:>11}",
+            "  {:<22} {:>9} {:>9} {:>6.1}% {:>11}",
             b.name(),
             c.segments,
             c.words,
@@ -134,8 +151,98 @@ fn table(out: &mut impl Write, title: &str, bands: &BandCounts) -> anyhow::Resul
     }
     writeln!(
         out,
-        "  {:<12} {:>9} {:>9} {:>7} {:>11}\n",
+        "  {:<22} {:>9} {:>9} {:>7} {:>11}\n",
         "total", total.segments, total.words, "", total.characters
     )?;
+    Ok(())
+}
+
+/// The report with `--bands`: the same three formats, band names from the
+/// user's bounds.
+fn custom(
+    out: &mut impl Write,
+    format: Format,
+    bands: &Bands,
+    files: &[transmem::analysis::FileAnalysis],
+) -> anyhow::Result<()> {
+    let per_file: Vec<(String, Vec<(String, Counts)>)> = files
+        .iter()
+        .map(|f| (f.file.clone(), bands.tally(&f.segments)))
+        .collect();
+    let all: Vec<_> = files
+        .iter()
+        .flat_map(|f| f.segments.iter().cloned())
+        .collect();
+    let total = bands.tally(&all);
+    match format {
+        Format::Json => {
+            let obj = |name: Option<&str>, t: &[(String, Counts)]| {
+                let mut m = serde_json::Map::new();
+                if let Some(n) = name {
+                    m.insert("file".into(), n.into());
+                }
+                for (k, c) in t {
+                    m.insert(k.clone(), serde_json::json!(c));
+                }
+                serde_json::Value::Object(m)
+            };
+            let files: Vec<_> = per_file.iter().map(|(f, t)| obj(Some(f), t)).collect();
+            super::write_json_line(
+                out,
+                &serde_json::json!({"files": files, "total": obj(None, &total)}),
+            )?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record(["file", "band", "segments", "words", "characters"])?;
+            for (name, t) in per_file
+                .iter()
+                .map(|(f, t)| (f.as_str(), t))
+                .chain([("TOTAL", &total)])
+            {
+                for (band, c) in t {
+                    w.write_record([
+                        name,
+                        band,
+                        &c.segments.to_string(),
+                        &c.words.to_string(),
+                        &c.characters.to_string(),
+                    ])?;
+                }
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut print = |title: &str, t: &[(String, Counts)]| -> anyhow::Result<()> {
+                let words: u64 = t.iter().map(|(_, c)| c.words).sum();
+                writeln!(out, "{title}")?;
+                writeln!(
+                    out,
+                    "  {:<22} {:>9} {:>9} {:>7} {:>11}",
+                    "band", "segments", "words", "words%", "characters"
+                )?;
+                for (band, c) in t {
+                    let pct = if words > 0 {
+                        100.0 * c.words as f64 / words as f64
+                    } else {
+                        0.0
+                    };
+                    writeln!(
+                        out,
+                        "  {band:<22} {:>9} {:>9} {pct:>6.1}% {:>11}",
+                        c.segments, c.words, c.characters
+                    )?;
+                }
+                writeln!(out)?;
+                Ok(())
+            };
+            for (f, t) in &per_file {
+                print(f, t)?;
+            }
+            if per_file.len() > 1 {
+                print("Total", &total)?;
+            }
+        }
+    }
     Ok(())
 }

@@ -5,22 +5,26 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
+use transmem::formats::xliff_read::State;
 use transmem::formats::{Format, csv};
 use transmem::import::{self, Counts};
 use transmem::memory::{Memory, OnDuplicate};
 
 use super::{Global, lang_arg};
 
-/// Import translation memories from TMX (1.1–1.4b), CSV or TSV files.
+/// Import translation memories from TMX (1.1–1.4b), CSV or TSV files, and
+/// finished XLIFF 1.2/2.0 jobs (OmegaT, memoQ .mqxliff, Trados .sdlxliff,
+/// Okapi) with each segment's neighbours as context.
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:\n  transmem import project.tmx\n  \
     transmem import --langs en,ru pairs.tsv\n  \
     transmem import --columns en,ru,note glossary.csv   (header row renamed)")]
 pub struct Args {
-    /// Files to import; the format comes from the extension (.tmx, .csv, .tsv)
+    /// Files to import; the format comes from the extension (.tmx, .csv,
+    /// .tsv, .xlf, .xliff, .sdlxliff, .mqxliff)
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Format of every file: tmx, csv or tsv [default: by extension]
+    /// Format of every file: tmx, csv, tsv or xliff [default: by extension]
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
     /// CSV/TSV without a header row: the languages of the first columns
@@ -39,6 +43,26 @@ pub struct Args {
     pub on_duplicate: Dup,
     #[command(flatten)]
     pub remote: super::client::Remote,
+    /// XLIFF: the least finished segment stored: draft, translated,
+    /// reviewed or final (Trados/memoQ/XLIFF states are mapped onto these)
+    #[arg(long, value_name = "STATE", default_value = "translated", value_parser = min_state)]
+    pub min_state: State,
+}
+
+fn min_state(s: &str) -> Result<State, String> {
+    State::parse(s).ok_or_else(|| "expected draft, translated, reviewed or final".into())
+}
+
+/// XLIFF by `--format xliff` or by the extension (the CAT tools' own ones too).
+fn is_xliff(path: &Path, forced: Option<&str>) -> bool {
+    match forced {
+        Some(f) => f.eq_ignore_ascii_case("xliff") || f.eq_ignore_ascii_case("xlf"),
+        None => path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            ["xlf", "xliff", "sdlxliff", "mqxliff"]
+                .iter()
+                .any(|x| e.eq_ignore_ascii_case(x))
+        }),
+    }
 }
 
 /// `--on-duplicate` values.
@@ -77,10 +101,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         return super::client::import(&args, &c);
     }
     let forced = match &args.format {
-        Some(f) => Some(
-            Format::parse(f)
-                .with_context(|| format!("unknown --format {f:?} (expected tmx, csv or tsv)"))?,
-        ),
+        Some(f) if is_xliff(Path::new(""), Some(f)) => None,
+        Some(f) => Some(Format::parse(f).with_context(|| {
+            format!("unknown --format {f:?} (expected tmx, csv, tsv or xliff)")
+        })?),
         None => None,
     };
     let langs: Vec<csv::Column> = args
@@ -94,13 +118,20 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .map(|c| csv::Column::parse(c).with_context(|| format!("--columns: {c:?}")))
         .collect::<anyhow::Result<_>>()?;
     // Check every file's format before touching the memory.
-    let formats: Vec<Format> = args
+    // `None`: XLIFF.
+    let formats: Vec<Option<Format>> = args
         .files
         .iter()
-        .map(|p| format_of(p, forced))
+        .map(|p| {
+            if is_xliff(p, args.format.as_deref()) {
+                Ok(None)
+            } else {
+                format_of(p, forced).map(Some)
+            }
+        })
         .collect::<anyhow::Result<_>>()?;
     let mut mem = g.open_memory(true)?;
-    let summary = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
+    let (summary, batch) = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
         Ok(s) => s,
         Err(e) => {
             // "Unchanged" includes not leaving a new, empty memory (or the
@@ -126,18 +157,22 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             .iter()
             .map(|(_, c)| (c.new, c.duplicate + c.skipped)),
     );
+    super::report_batch(batch);
     Ok(0)
 }
+
+/// Per file: its name and what happened to its units.
+type Summary = Vec<(String, Counts)>;
 
 /// Imports every file in one transaction; nothing is kept unless all succeed.
 fn import_files(
     mem: &mut Memory,
     args: &Args,
     g: &Global,
-    formats: &[Format],
+    formats: &[Option<Format>],
     langs: &[csv::Column],
     named: &[csv::Column],
-) -> anyhow::Result<Vec<(String, Counts)>> {
+) -> anyhow::Result<(Summary, Option<i64>)> {
     let mut opts = import::Options {
         creator: Some(g.creator()),
         origin: args.origin.clone(),
@@ -151,6 +186,7 @@ fn import_files(
         opts.csv.columns = Some(langs.iter().chain(named).cloned().collect());
     }
     let mut w = mem.writer()?;
+    w.start_batch(&super::command_line(), Some(&g.creator()))?;
     let mut summary = Vec::new();
     for (path, &format) in args.files.iter().zip(formats) {
         let file = std::fs::File::open(path).map_err(|e| transmem::Error::io(path, e))?;
@@ -166,10 +202,39 @@ fn import_files(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| path.display().to_string()),
         );
-        let counts = import::import(&mut w, bar.wrap_read(file), path, format, &opts)?;
+        let counts = match format {
+            Some(format) => import::import(&mut w, bar.wrap_read(file), path, format, &opts)?,
+            None => {
+                let (counts, seen) =
+                    import::import_xliff(&mut w, bar.wrap_read(file), path, args.min_state, &opts)?;
+                bar.finish_and_clear();
+                eprintln!(
+                    "{}: {} segments, {} translated to {} or better, {} below it, {} without translation",
+                    path.display(),
+                    seen.segments,
+                    seen.units,
+                    args.min_state.name(),
+                    seen.below_state,
+                    seen.untranslated
+                );
+                counts
+            }
+        };
         bar.finish_and_clear();
         summary.push((path.display().to_string(), counts));
     }
+    for (key, n) in [
+        (
+            "duplicates",
+            summary.iter().map(|(_, c)| c.duplicate).sum::<u64>(),
+        ),
+        ("skipped", summary.iter().map(|(_, c)| c.skipped).sum()),
+    ] {
+        if n > 0 {
+            w.count(key, n);
+        }
+    }
+    let batch = w.batch_id();
     w.commit()?;
-    Ok(summary)
+    Ok((summary, batch))
 }

@@ -7,6 +7,7 @@ use std::io::{BufRead, Write};
 
 use clap::ValueEnum;
 use rayon::prelude::*;
+use transmem::matcher::trust::{SourcePenalty, Trust};
 use transmem::matcher::{Match, Matcher, Options, Penalties, Query};
 
 use super::{Global, stdout};
@@ -58,10 +59,63 @@ pub struct Args {
     /// Index candidates scored per query (0: automatic)
     #[arg(long, default_value_t = 0, hide = true)]
     pub candidates: usize,
+    /// Only matches from units whose origin matches this glob (news/*)
+    #[arg(long, value_name = "GLOB")]
+    pub origin: Option<String>,
+    /// Only matches from units by this creator (`--creator` names who writes)
+    #[arg(long, value_name = "NAME")]
+    pub created_by: Option<String>,
+    /// Only matches from units changed (else created) on or after this day
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Points off matches from sources trusted less, listed with the other
+    /// penalties: origin:GLOB=N or older-than:DAYS=N (repeatable)
+    #[arg(long = "penalty", value_name = "KIND:WHAT=N")]
+    pub source_penalties: Vec<String>,
     /// Text to look up; each line of standard input when missing
     pub text: Option<String>,
     #[command(flatten)]
     pub remote: super::client::Remote,
+}
+
+/// The `--origin`, `--created-by`, `--since` and `--penalty` options.
+fn trust(args: &Args) -> anyhow::Result<Trust> {
+    use transmem::memory::{DateBound, UnitFilter};
+    Ok(Trust {
+        origin: args.origin.as_deref().map(UnitFilter::glob).transpose()?,
+        creator: args.created_by.clone(),
+        since: args
+            .since
+            .as_deref()
+            .map(DateBound::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--since: {e}"))?,
+        penalties: args
+            .source_penalties
+            .iter()
+            .map(|p| SourcePenalty::parse(p))
+            .collect::<transmem::Result<_>>()?,
+    })
+}
+
+/// Applies `trust` to one query's matches (reading each matched unit).
+fn trusted(
+    trust: &Trust,
+    mem: &transmem::memory::Memory,
+    matches: Vec<Match>,
+    threshold: f64,
+    limit: usize,
+) -> transmem::Result<Vec<Match>> {
+    if trust.is_empty() {
+        return Ok(matches);
+    }
+    trust.apply(
+        matches,
+        &mut |id| mem.unit(id),
+        transmem::matcher::trust::today(),
+        threshold,
+        limit,
+    )
 }
 
 /// Output formats.
@@ -174,6 +228,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             "{name} must be a number of 0 or more, not {v}"
         );
     }
+    let trust = trust(&args)?;
     let mem = g.open_memory(false)?;
     let matcher = Matcher::load(&mem, &from, &to)?;
     if matcher.is_empty() {
@@ -181,7 +236,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     let opts = Options {
         threshold: args.threshold,
-        limit: args.limit,
+        // Filters and penalties act after scoring: ask for more, so that
+        // the best trusted matches are still among them.
+        limit: if trust.is_empty() {
+            args.limit
+        } else {
+            (args.limit * 10).clamp(50, super::MAX_LIMIT)
+        },
         exhaustive: args.exhaustive,
         penalties: Penalties {
             case: args.penalty_case,
@@ -201,6 +262,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             next: args.next.as_deref(),
         };
         let matches = matcher.lookup(&q, &opts)?;
+        let matches = trusted(&trust, &mem, matches, args.threshold, args.limit)?;
         any = !matches.is_empty();
         if !any {
             super::require_language(&mem, &to, "--to")?;
@@ -271,6 +333,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                         &opts,
                     )
                     .map(Ok)
+            })
+            .collect::<transmem::Result<_>>()?;
+        let results: Vec<Result<Vec<Match>, &str>> = results
+            .into_iter()
+            .map(|r| match r {
+                Ok(m) => trusted(&trust, &mem, m, args.threshold, args.limit).map(Ok),
+                Err(why) => Ok(Err(why)),
             })
             .collect::<transmem::Result<_>>()?;
         for (q, m) in block.iter().zip(&results) {

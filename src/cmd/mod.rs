@@ -5,17 +5,25 @@ pub mod align;
 pub mod analyze;
 pub mod client;
 pub mod concordance;
+pub mod dedupe;
+pub mod delete;
 pub mod demo;
+pub mod edit;
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod limits;
 pub mod lookup;
+pub mod merge;
 pub mod output;
 pub mod pretranslate;
+pub mod replace;
 pub mod segment;
 pub mod serve;
 pub mod stats;
 pub mod token;
+pub mod undo;
+pub mod units;
 
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -181,6 +189,38 @@ pub fn stored_message(new: u64, duplicates: u64, path: &Path) -> String {
         if duplicates == 1 { "" } else { "s" },
         shown.display()
     )
+}
+
+/// The command line as typed (arguments with spaces or quotes quoted), the
+/// name a write batch is listed under in `transmem history`.
+pub fn command_line() -> String {
+    let mut parts = vec!["transmem".to_string()];
+    for a in std::env::args_os().skip(1) {
+        let a = a.to_string_lossy();
+        if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
+            parts.push(format!("'{}'", a.replace('\'', "'\\''")));
+        } else {
+            parts.push(a.into_owned());
+        }
+    }
+    parts.join(" ")
+}
+
+/// A memory path as messages show it: absolute.
+pub fn shown(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The line every write ends with after its counts: which batch holds its
+/// changes, so the user can undo it.
+pub fn report_batch(batch: Option<i64>) {
+    match batch {
+        Some(b) => eprintln!("recorded as batch {b} (`transmem undo {b}` reverts it)"),
+        None => eprintln!("nothing changed; no batch recorded"),
+    }
 }
 
 /// Prints [`stored_message`] on stderr for per-file `(new, duplicate)`

@@ -121,7 +121,19 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .collect();
     let mut buf: Vec<u8> = Vec::new();
     match format {
-        Format::Xliff => xliff::write(&mut buf, &name, &from, &to, &units)?,
+        Format::Xliff => {
+            // The analysis segments the file the same way; its paragraph
+            // numbers become one <group> per paragraph, for `merge`.
+            let paras: Vec<usize> = transmem::segment::document(&text, &Segmenter::for_lang(&from))
+                .iter()
+                .map(|p| p.para)
+                .collect();
+            if paras.len() == units.len() {
+                xliff::write_paragraphs(&mut buf, &name, &from, &to, &units, &paras)?
+            } else {
+                xliff::write(&mut buf, &name, &from, &to, &units)?
+            }
+        }
         Format::Tsv => {
             for u in &units {
                 let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");

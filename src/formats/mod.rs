@@ -7,6 +7,7 @@ pub mod csv;
 pub mod decode;
 pub mod tmx;
 pub mod xliff;
+pub mod xliff_read;
 
 use std::path::Path;
 

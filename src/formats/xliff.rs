@@ -37,6 +37,39 @@ pub fn write<W: Write>(
     target_lang: &str,
     units: &[DraftUnit],
 ) -> std::io::Result<()> {
+    write_inner(out, original, source_lang, target_lang, units, None)
+}
+
+/// Like [`write`], keeping the document's paragraphs: `paragraphs[i]` is
+/// the paragraph number of `units[i]`, and each paragraph becomes one
+/// `<group restype="x-paragraph">`, which CAT tools carry through and
+/// `transmem merge` reads to rebuild the text paragraph by paragraph.
+pub fn write_paragraphs<W: Write>(
+    out: &mut W,
+    original: &str,
+    source_lang: &str,
+    target_lang: &str,
+    units: &[DraftUnit],
+    paragraphs: &[usize],
+) -> std::io::Result<()> {
+    write_inner(
+        out,
+        original,
+        source_lang,
+        target_lang,
+        units,
+        Some(paragraphs),
+    )
+}
+
+fn write_inner<W: Write>(
+    out: &mut W,
+    original: &str,
+    source_lang: &str,
+    target_lang: &str,
+    units: &[DraftUnit],
+    paragraphs: Option<&[usize]>,
+) -> std::io::Result<()> {
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
@@ -55,7 +88,21 @@ pub fn write<W: Write>(
         env!("CARGO_PKG_VERSION")
     )?;
     writeln!(out, "    <body>")?;
+    let mut open_para: Option<usize> = None;
     for (i, u) in units.iter().enumerate() {
+        if let Some(p) = paragraphs.and_then(|ps| ps.get(i)).copied()
+            && open_para != Some(p)
+        {
+            if open_para.is_some() {
+                writeln!(out, "      </group>")?;
+            }
+            writeln!(
+                out,
+                r#"      <group id="p{}" restype="x-paragraph">"#,
+                p + 1
+            )?;
+            open_para = Some(p);
+        }
         writeln!(
             out,
             r#"      <trans-unit id="{}" xml:space="preserve">"#,
@@ -102,6 +149,9 @@ pub fn write<W: Write>(
             writeln!(out, "        </alt-trans>")?;
         }
         writeln!(out, "      </trans-unit>")?;
+    }
+    if open_para.is_some() {
+        writeln!(out, "      </group>")?;
     }
     writeln!(out, "    </body>\n  </file>\n</xliff>")?;
     Ok(())

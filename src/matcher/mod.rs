@@ -16,6 +16,7 @@ pub mod live;
 pub mod penalty;
 pub mod score;
 pub mod substitute;
+pub mod trust;
 
 use std::sync::Mutex;
 

@@ -17,10 +17,13 @@
 //! index) compare a [`Stamp`] with [`Memory::since`] to learn
 //! whether the memory is unchanged, only appended to, or rewritten.
 
+mod batch;
 mod postgres;
 mod schema;
 mod sqlite;
 mod time;
+
+pub use batch::{Batch, DateBound, Edited, Undone, UnitFilter};
 
 pub use time::now_tmx;
 
@@ -236,6 +239,16 @@ pub trait Backend: Send {
             message: "this storage engine does not keep API tokens".into(),
         }
     }
+    /// The units `filter` accepts, in id order, streamed. An engine may
+    /// narrow the scan with the filter's fields, but must call `f` only on
+    /// units for which [`UnitFilter::matches`] is true.
+    fn for_each_unit_filtered(
+        &self,
+        filter: &UnitFilter,
+        f: &mut dyn FnMut(Unit) -> Result<()>,
+    ) -> Result<()>;
+    /// Every recorded write batch, oldest first.
+    fn batches(&self) -> Result<Vec<Batch>>;
 }
 
 /// One write transaction of a [`Backend`]. Dropping it without
@@ -250,6 +263,25 @@ pub trait WriteTx {
     ) -> Result<Inserted>;
     /// Makes every write permanent; returns the new stamp.
     fn commit(self: Box<Self>) -> Result<Stamp>;
+    /// Names the batch this transaction's changes are recorded in (the
+    /// command line, for `history`); see [`Writer::start_batch`].
+    fn start_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64>;
+    /// The id of this transaction's batch, if it has one.
+    fn batch_id(&self) -> Option<i64>;
+    /// Adds `n` to a count shown with the batch (`duplicates`, ...).
+    fn count(&mut self, key: &str, n: u64);
+    /// The unit with this id, as this transaction sees it.
+    fn unit(&self, id: i64) -> Result<Option<Unit>>;
+    /// Sets the text of unit `id`'s variant of language `lang` (exact tag);
+    /// see [`Writer::edit`].
+    fn edit(&mut self, id: i64, lang: &str, text: &str, changer: Option<&str>) -> Result<Edited>;
+    /// Removes unit `id` with its variants; false when there is none.
+    fn delete(&mut self, id: i64) -> Result<bool>;
+    /// Replaces unit `id` by `unit` exactly (same id); false when there is
+    /// no unit `id`; see [`Writer::put`].
+    fn put(&mut self, id: i64, unit: &Unit) -> Result<bool>;
+    /// Reverts batch `batch`; see [`Writer::undo`].
+    fn undo(&mut self, batch: i64, force: bool) -> Result<Undone>;
 }
 
 /// An open memory.
@@ -447,6 +479,20 @@ impl Memory {
         self.backend.revoke_token(id)
     }
 
+    /// The units `filter` accepts, in id order, streamed.
+    pub fn for_each_unit_filtered(
+        &self,
+        filter: &UnitFilter,
+        mut f: impl FnMut(Unit) -> Result<()>,
+    ) -> Result<()> {
+        self.backend.for_each_unit_filtered(filter, &mut f)
+    }
+
+    /// Every recorded write batch, oldest first (`transmem history`).
+    pub fn batches(&self) -> Result<Vec<Batch>> {
+        self.backend.batches()
+    }
+
     /// Removes the memory, and the folders made for it, if this handle
     /// created it and nothing was ever committed to it: what a failed
     /// import into a new path does so as to leave nothing behind. A memory
@@ -480,6 +526,71 @@ impl Writer<'_> {
     /// of the content it committed.
     pub fn commit(self) -> Result<Stamp> {
         self.tx.commit()
+    }
+
+    /// Records this transaction's changes as one batch named `command` (the
+    /// command line) by `user`, and returns its id. Every change made
+    /// through this writer (new units, overwrites, edits, deletions,
+    /// restores) is kept with the before-image `undo` needs. A writer that
+    /// changes something without calling this gets a batch named `write`;
+    /// a batch that changed nothing is not kept.
+    pub fn start_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64> {
+        self.tx.start_batch(command, user)
+    }
+
+    /// The id of this transaction's batch, once it has one.
+    pub fn batch_id(&self) -> Option<i64> {
+        self.tx.batch_id()
+    }
+
+    /// Adds `n` to a count shown with the batch in `history` (what the
+    /// store cannot see itself, e.g. `duplicates`).
+    pub fn count(&mut self, key: &str, n: u64) {
+        self.tx.count(key, n)
+    }
+
+    /// The unit with this id as this transaction sees it (its own writes
+    /// included).
+    pub fn unit(&self, id: i64) -> Result<Option<Unit>> {
+        self.tx.unit(id)
+    }
+
+    /// Sets the text of unit `id`'s variant in language `lang` (the exact
+    /// stored tag). The unit keeps its context, origin and creation data;
+    /// `changed` becomes now and `changer` the given name. The variant's
+    /// inline markup is dropped, since it described the old text.
+    pub fn edit(
+        &mut self,
+        id: i64,
+        lang: &str,
+        text: &str,
+        changer: Option<&str>,
+    ) -> Result<Edited> {
+        self.tx.edit(id, lang, text, changer)
+    }
+
+    /// Removes unit `id` and its variants; false when no such unit exists.
+    pub fn delete(&mut self, id: i64) -> Result<bool> {
+        self.tx.delete(id)
+    }
+
+    /// Replaces the stored unit `id` by `unit` as given (variants, context
+    /// and metadata; nothing filled in), keeping its id; recorded in the
+    /// batch like an edit. False when there is no unit `id`. `dedupe` uses
+    /// it to merge duplicates into one unit.
+    pub fn put(&mut self, id: i64, unit: &Unit) -> Result<bool> {
+        self.tx.put(id, unit)
+    }
+
+    /// Reverts every change of batch `batch`: units it created are removed,
+    /// units it changed or deleted are put back exactly as they were (same
+    /// id, variants, context and metadata). Refused with
+    /// [`crate::Error::Invalid`] when the batch does not exist, was undone
+    /// already, or when a later batch (not itself undone) changed one of
+    /// its units, unless `force`; the undo is itself a batch, so it can be
+    /// undone too.
+    pub fn undo(&mut self, batch: i64, force: bool) -> Result<Undone> {
+        self.tx.undo(batch, force)
     }
 }
 

@@ -32,8 +32,8 @@ use postgres::{Client, Config, NoTls, Row, Statement, Transaction};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Backend, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Unit, Variant, WriteTx,
-    content_hash, fnv1a, fnv1a_extend, now_tmx,
+    Backend, Batch, Edited, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Undone, Unit,
+    UnitFilter, Variant, WriteTx, content_hash, fnv1a, fnv1a_extend, now_tmx,
 };
 use crate::error::{Error, Result};
 
@@ -580,9 +580,29 @@ fn pair_of_row(r: &Row, err: &impl Fn(postgres::Error) -> Error) -> Result<Pair>
     })
 }
 
+/// The error of a maintenance operation this engine does not have yet.
+fn not_yet(path: &Path, what: &str) -> Error {
+    Error::Store {
+        path: path.to_path_buf(),
+        message: format!("{what} is not available on PostgreSQL yet"),
+    }
+}
+
 impl Backend for Postgres {
     fn location(&self) -> &Path {
         &self.path
+    }
+
+    fn for_each_unit_filtered(
+        &self,
+        filter: &UnitFilter,
+        f: &mut dyn FnMut(Unit) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_unit(&mut |u| if filter.matches(&u) { f(u) } else { Ok(()) })
+    }
+
+    fn batches(&self) -> Result<Vec<Batch>> {
+        Err(not_yet(&self.path, "the write history"))
     }
 
     fn cache_base(&self) -> Option<&Path> {
@@ -1046,6 +1066,42 @@ impl PgTx<'_> {
 }
 
 impl WriteTx for PgTx<'_> {
+    fn start_batch(&mut self, _command: &str, _user: Option<&str>) -> Result<i64> {
+        Ok(0)
+    }
+
+    fn batch_id(&self) -> Option<i64> {
+        None
+    }
+
+    fn count(&mut self, _key: &str, _n: u64) {}
+
+    fn unit(&self, _id: i64) -> Result<Option<Unit>> {
+        Err(not_yet(self.path, "reading a unit inside a write"))
+    }
+
+    fn edit(
+        &mut self,
+        _id: i64,
+        _lang: &str,
+        _text: &str,
+        _changer: Option<&str>,
+    ) -> Result<Edited> {
+        Err(not_yet(self.path, "edit"))
+    }
+
+    fn delete(&mut self, _id: i64) -> Result<bool> {
+        Err(not_yet(self.path, "delete"))
+    }
+
+    fn put(&mut self, _id: i64, _unit: &Unit) -> Result<bool> {
+        Err(not_yet(self.path, "replacing a unit"))
+    }
+
+    fn undo(&mut self, _batch: i64, _force: bool) -> Result<Undone> {
+        Err(not_yet(self.path, "undo"))
+    }
+
     fn insert(
         &mut self,
         unit: &Unit,

@@ -16,8 +16,9 @@ use crate::error::{Error, Result};
 pub const APPLICATION_ID: i64 = 0x544D_454D;
 /// The schema version this build writes and reads. Version 2 replaced the
 /// `match_state` table (named for its first user) by the store's own `store_state` and
-/// `commit_log` (see [`super::Stamp`]).
-pub const SCHEMA_VERSION: i64 = 2;
+/// `commit_log` (see [`super::Stamp`]). Version 3 added the write batches
+/// (`batch`, `batch_unit`) that `history` lists and `undo` reverts.
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE unit (
@@ -68,6 +69,37 @@ INSERT OR IGNORE INTO commit_log
     FROM store_state WHERE key = 'generation';
 ";
 
+/// Write batches: one row per committed write; per unit it changed or
+/// deleted, the unit as it was before (JSON of the whole unit), which is all
+/// `undo` needs to put it back exactly; and the units it created as id
+/// ranges (new units take ids above every existing one, so an import of
+/// any size is one or a few rows, not a row per unit).
+const BATCHES: &str = "
+CREATE TABLE IF NOT EXISTS batch (
+    id        INTEGER PRIMARY KEY,
+    time      TEXT NOT NULL,        -- TMX form, UTC
+    command   TEXT NOT NULL,
+    user      TEXT,
+    counts    TEXT,                 -- JSON {name: n}
+    undone_by INTEGER,              -- the batch that reverted this one
+    undoes    INTEGER               -- for an undo: the batch it reverted
+);
+CREATE TABLE IF NOT EXISTS batch_unit (
+    batch     INTEGER NOT NULL,
+    unit_id   INTEGER NOT NULL,
+    kind      TEXT NOT NULL,        -- first change in the batch: insert, overwrite, edit, delete, restore
+    before    TEXT,                 -- JSON unit before the batch; NULL: it did not exist
+    PRIMARY KEY (batch, unit_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS batch_unit_unit ON batch_unit(unit_id);
+CREATE TABLE IF NOT EXISTS batch_new (  -- units a batch created, as id ranges
+    batch     INTEGER NOT NULL,
+    first_id  INTEGER NOT NULL,
+    last_id   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS batch_new_batch ON batch_new(batch);
+";
+
 /// Checks (and, for a new file, creates; for a version-1 file, upgrades)
 /// the schema, and sets up the connection: busy timeout, WAL.
 pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
@@ -93,7 +125,7 @@ pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
         }
         wal(conn);
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {SCHEMA} {STAMP} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            "BEGIN IMMEDIATE; {SCHEMA} {STAMP} {BATCHES} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
         .map_err(&err)?;
         return Ok(());
@@ -112,7 +144,7 @@ pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
         });
     }
     wal(conn);
-    if version < SCHEMA_VERSION {
+    if version < 2 {
         // Version 1 kept the stamp in `match_state`; its
         // instance id and generation carry over. The first log row is
         // marked as a rewrite, so caches built before rebuild once.
@@ -124,8 +156,15 @@ pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<()> {
                  SELECT key, value FROM match_state WHERE key IN ('instance', 'generation');
              DROP TABLE match_state;
              {STAMP}
-             PRAGMA user_version = {SCHEMA_VERSION};
+             PRAGMA user_version = 2;
              COMMIT;"
+        ))
+        .map_err(&err)?;
+    }
+    if version < 3 {
+        // Writes before version 3 were not recorded: they cannot be undone.
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {BATCHES} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
         ))
         .map_err(&err)?;
     }

@@ -17,8 +17,8 @@ use rusqlite::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Backend, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Token, Unit, Variant,
-    WriteTx, content_hash, fnv1a, fnv1a_extend, now_tmx, schema,
+    Backend, Batch, Edited, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Token, Undone,
+    Unit, UnitFilter, Variant, WriteTx, content_hash, fnv1a, fnv1a_extend, now_tmx, schema,
 };
 use crate::error::{Error, Result};
 
@@ -281,7 +281,20 @@ impl Sqlite {
         args: &[&dyn rusqlite::ToSql],
         f: &mut dyn FnMut(Unit) -> Result<()>,
     ) -> Result<()> {
-        let path = &self.path;
+        units_where(&self.conn, &self.path, filter, args, f)
+    }
+}
+
+/// Streams the units of `conn` that `filter` (SQL after the join) selects,
+/// in id order; shared by reads and by write transactions.
+fn units_where(
+    conn: &Connection,
+    path: &Path,
+    filter: &str,
+    args: &[&dyn rusqlite::ToSql],
+    f: &mut dyn FnMut(Unit) -> Result<()>,
+) -> Result<()> {
+    {
         let err = map_err(path);
         let sql = format!(
             "SELECT u.id, u.tuid, u.origin, u.created, u.creator, u.changed, u.changer, u.usage_count,
@@ -294,7 +307,7 @@ impl Sqlite {
         // find each unit's variants by index; adding `v.rowid` made it sort
         // the whole join in a temp B-tree (3x slower export at 1M units).
         // Variants are put back in insertion order here instead.
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(&err)?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(&err)?;
         let mut rows = stmt.query(args).map_err(&err)?;
         let mut current: Option<Unit> = None;
         let mut order: Vec<i64> = Vec::new();
@@ -351,7 +364,9 @@ impl Sqlite {
         }
         Ok(())
     }
+}
 
+impl Sqlite {
     fn generation(conn: &Connection) -> rusqlite::Result<i64> {
         conn.query_row(
             "SELECT value FROM store_state WHERE key = 'generation'",
@@ -463,6 +478,10 @@ impl Backend for Sqlite {
             wrote: false,
             rewrote: false,
             bulk,
+            batch: None,
+            counts: BTreeMap::new(),
+            touched: 0,
+            created: Vec::new(),
         }))
     }
 
@@ -809,6 +828,64 @@ impl Backend for Sqlite {
         remove_dirs(&dirs);
         Ok(true)
     }
+
+    fn for_each_unit_filtered(
+        &self,
+        filter: &UnitFilter,
+        f: &mut dyn FnMut(Unit) -> Result<()>,
+    ) -> Result<()> {
+        // Ids narrow the scan by primary key; every other condition is
+        // checked on the unit itself (one definition for every engine).
+        let mut pass = |u: Unit| if filter.matches(&u) { f(u) } else { Ok(()) };
+        if filter.ids.is_empty() {
+            return self.for_each_unit_where("", params![], &mut pass);
+        }
+        let mut ids = filter.ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            self.for_each_unit_where("WHERE u.id = ?1", params![id], &mut pass)?;
+        }
+        Ok(())
+    }
+
+    fn batches(&self) -> Result<Vec<Batch>> {
+        let err = map_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT b.id, b.time, b.command, b.user, b.counts, b.undone_by, b.undoes,
+                        (SELECT count(*) FROM batch_unit x WHERE x.batch = b.id)
+                        + (SELECT coalesce(sum(last_id - first_id + 1), 0)
+                           FROM batch_new n WHERE n.batch = b.id)
+                 FROM batch b ORDER BY b.id",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt.query([]).map_err(&err)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(&err)? {
+            let id: i64 = r.get(0).map_err(&err)?;
+            let counts: Option<String> = r.get(4).map_err(&err)?;
+            let counts = match counts {
+                None => BTreeMap::new(),
+                Some(c) => serde_json::from_str(&c).map_err(|e| Error::Corrupt {
+                    path: self.path.clone(),
+                    what: format!("batch {id}: {e}"),
+                })?,
+            };
+            out.push(Batch {
+                id,
+                time: r.get(1).map_err(&err)?,
+                command: r.get(2).map_err(&err)?,
+                user: r.get(3).map_err(&err)?,
+                counts,
+                undone_by: r.get(5).map_err(&err)?,
+                undoes: r.get(6).map_err(&err)?,
+                units: r.get::<_, i64>(7).map_err(&err)? as u64,
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// One write transaction on an SQLite memory.
@@ -820,6 +897,14 @@ struct SqliteTx<'m> {
     rewrote: bool,
     /// Set when the transaction began on an empty memory; see [`Bulk`].
     bulk: Option<Bulk>,
+    /// The batch this transaction's changes are recorded in.
+    batch: Option<i64>,
+    /// Counts shown with the batch.
+    counts: BTreeMap<String, u64>,
+    /// Units recorded in the batch so far.
+    touched: u64,
+    /// Ids of the units this transaction created, as inclusive runs.
+    created: Vec<(i64, i64)>,
 }
 
 /// Duplicate detection for a transaction that began on an empty memory
@@ -958,6 +1043,8 @@ impl WriteTx for SqliteTx<'_> {
                 if policy == OnDuplicate::Skip {
                     return Ok(Inserted::Skipped(id));
                 }
+                let before = self.unit(id)?;
+                self.record(id, "overwritten", before.as_ref())?;
                 self.tx
                     .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
                     .map_err(&err)?;
@@ -1003,6 +1090,7 @@ impl WriteTx for SqliteTx<'_> {
             bulk.record(id, hash, unit);
         }
         self.wrote = true;
+        self.record_new(id)?;
         Ok(Inserted::New(id))
     }
 
@@ -1010,6 +1098,31 @@ impl WriteTx for SqliteTx<'_> {
         let err = map_err(self.path);
         if self.bulk.is_some() {
             self.tx.execute_batch(HASH_INDEXES).map_err(&err)?;
+        }
+        if let Some(b) = self.batch {
+            let mut stmt = self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO batch_new (batch, first_id, last_id) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(&err)?;
+            for &(first, last) in &self.created {
+                stmt.execute(params![b, first, last]).map_err(&err)?;
+            }
+            drop(stmt);
+            if self.touched == 0 {
+                // Nothing changed: no batch to list or undo.
+                self.tx
+                    .execute("DELETE FROM batch WHERE id = ?1", params![b])
+                    .map_err(&err)?;
+            } else {
+                self.tx
+                    .execute(
+                        "UPDATE batch SET time = ?2, counts = ?3 WHERE id = ?1",
+                        params![b, now_tmx(), serde_json::to_string(&self.counts).ok()],
+                    )
+                    .map_err(&err)?;
+            }
         }
         if self.wrote {
             // One generation and one log row per committed write, with a
@@ -1043,9 +1156,373 @@ impl WriteTx for SqliteTx<'_> {
         self.tx.commit().map_err(&err)?;
         Ok(stamp)
     }
+
+    fn start_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64> {
+        let err = map_err(self.path);
+        match self.batch {
+            Some(b) => {
+                self.tx
+                    .execute(
+                        "UPDATE batch SET command = ?2, user = ?3 WHERE id = ?1",
+                        params![b, command, user],
+                    )
+                    .map_err(&err)?;
+                Ok(b)
+            }
+            None => {
+                self.tx
+                    .execute(
+                        "INSERT INTO batch (time, command, user) VALUES (?1, ?2, ?3)",
+                        params![now_tmx(), command, user],
+                    )
+                    .map_err(&err)?;
+                let b = self.tx.last_insert_rowid();
+                self.batch = Some(b);
+                Ok(b)
+            }
+        }
+    }
+
+    fn batch_id(&self) -> Option<i64> {
+        self.batch.filter(|_| self.touched > 0)
+    }
+
+    fn count(&mut self, key: &str, n: u64) {
+        *self.counts.entry(key.to_string()).or_default() += n;
+    }
+
+    fn unit(&self, id: i64) -> Result<Option<Unit>> {
+        let mut out = None;
+        units_where(
+            &self.tx,
+            self.path,
+            "WHERE u.id = ?1",
+            params![id],
+            &mut |u| {
+                out = Some(u);
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn edit(&mut self, id: i64, lang: &str, text: &str, changer: Option<&str>) -> Result<Edited> {
+        let err = map_err(self.path);
+        let Some(before) = self.unit(id)? else {
+            return Ok(Edited::NoUnit);
+        };
+        let Some(pos) = before.variants.iter().position(|v| v.lang == lang) else {
+            return Ok(Edited::NoVariant);
+        };
+        let old = before.variants[pos].text.clone();
+        if old == text {
+            return Ok(Edited::Unchanged);
+        }
+        self.record(id, "edited", Some(&before))?;
+        let mut after = before;
+        after.variants[pos].text = text.to_string();
+        after.variants[pos].markup = None;
+        self.tx
+            .execute(
+                "UPDATE variant SET text = ?3, markup = NULL, text_hash = ?4
+                 WHERE unit_id = ?1 AND lang = ?2",
+                params![id, lang, text, fnv1a(text.as_bytes())],
+            )
+            .map_err(&err)?;
+        self.tx
+            .execute(
+                "UPDATE unit SET content_hash = ?2, changed = ?3, changer = ?4 WHERE id = ?1",
+                params![id, content_hash(&after), now_tmx(), changer],
+            )
+            .map_err(&err)?;
+        (self.wrote, self.rewrote) = (true, true);
+        Ok(Edited::Changed(old))
+    }
+
+    fn delete(&mut self, id: i64) -> Result<bool> {
+        let Some(before) = self.unit(id)? else {
+            return Ok(false);
+        };
+        self.record(id, "deleted", Some(&before))?;
+        self.remove(id)?;
+        Ok(true)
+    }
+
+    fn put(&mut self, id: i64, unit: &Unit) -> Result<bool> {
+        unit.validate()?;
+        let Some(before) = self.unit(id)? else {
+            return Ok(false);
+        };
+        self.record(id, "replaced", Some(&before))?;
+        self.remove(id)?;
+        self.put_back(id, unit)?;
+        Ok(true)
+    }
+
+    fn undo(&mut self, batch: i64, force: bool) -> Result<Undone> {
+        let err = map_err(self.path);
+        let found: Option<(Option<i64>, String)> = self
+            .tx
+            .query_row(
+                "SELECT undone_by, command FROM batch WHERE id = ?1",
+                params![batch],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(&err)?;
+        let Some((undone_by, _command)) = found else {
+            return Err(Error::Invalid(format!(
+                "there is no batch {batch} in {}",
+                self.path.display()
+            )));
+        };
+        if let Some(by) = undone_by {
+            return Err(Error::Invalid(format!(
+                "batch {batch} was already undone by batch {by}"
+            )));
+        }
+        let current = match self.batch {
+            Some(b) => b,
+            None => self.start_batch(&format!("undo {batch}"), None)?,
+        };
+        // A later batch that changed one of the same units, and was not
+        // itself undone (nor is an undo of a batch after this one, which
+        // put those units back), would be overwritten silently.
+        let conflicts: Vec<i64> = {
+            let mut stmt = self
+                .tx
+                .prepare(
+                    "SELECT DISTINCT y.batch FROM batch_unit y
+                     JOIN batch b ON b.id = y.batch
+                     WHERE y.batch > ?1 AND y.batch <> ?2 AND b.undone_by IS NULL
+                       AND NOT (b.undoes IS NOT NULL AND b.undoes > ?1)
+                       AND (y.unit_id IN (SELECT unit_id FROM batch_unit WHERE batch = ?1)
+                            OR EXISTS (SELECT 1 FROM batch_new n WHERE n.batch = ?1
+                                       AND y.unit_id BETWEEN n.first_id AND n.last_id))
+                     UNION
+                     -- a later batch that created a unit under the id of one
+                     -- this batch deleted (SQLite reuses the highest id)
+                     SELECT n.batch FROM batch_new n
+                     JOIN batch b ON b.id = n.batch
+                     WHERE n.batch > ?1 AND n.batch <> ?2 AND b.undone_by IS NULL
+                       AND NOT (b.undoes IS NOT NULL AND b.undoes > ?1)
+                       AND EXISTS (SELECT 1 FROM batch_unit x WHERE x.batch = ?1
+                                   AND x.unit_id BETWEEN n.first_id AND n.last_id)
+                     ORDER BY 1",
+                )
+                .map_err(&err)?;
+            stmt.query_map(params![batch, current], |r| r.get(0))
+                .map_err(&err)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(&err)?
+        };
+        if !conflicts.is_empty() && !force {
+            let list: Vec<String> = conflicts.iter().map(|b| b.to_string()).collect();
+            return Err(Error::Invalid(format!(
+                "cannot undo batch {batch}: later batch{} {} changed some of its units again; \
+                 undo {} first, or force the undo (their changes to those units are then lost, \
+                 though the undo itself can be undone)",
+                if conflicts.len() == 1 { "" } else { "es" },
+                list.join(", "),
+                if conflicts.len() == 1 { "it" } else { "them" },
+            )));
+        }
+        let ranges: Vec<(i64, i64)> = {
+            let mut stmt = self
+                .tx
+                .prepare(
+                    "SELECT first_id, last_id FROM batch_new WHERE batch = ?1 ORDER BY first_id",
+                )
+                .map_err(&err)?;
+            stmt.query_map(params![batch], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(&err)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(&err)?
+        };
+        let rows: Vec<(i64, Option<String>)> = {
+            let mut stmt = self
+                .tx
+                .prepare("SELECT unit_id, before FROM batch_unit WHERE batch = ?1 ORDER BY unit_id")
+                .map_err(&err)?;
+            stmt.query_map(params![batch], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(&err)?
+                .collect::<std::result::Result<_, _>>()
+                .map_err(&err)?
+        };
+        let mut done = Undone {
+            conflicts,
+            ..Undone::default()
+        };
+        for (id, before) in rows {
+            let before: Option<Unit> = match before {
+                None => None,
+                Some(j) => Some(serde_json::from_str(&j).map_err(|e| Error::Corrupt {
+                    path: self.path.to_path_buf(),
+                    what: format!("batch {batch}, unit {id}: {e}"),
+                })?),
+            };
+            let now = self.unit(id)?;
+            if now.is_none() && before.is_none() {
+                continue;
+            }
+            self.record(id, "restored", now.as_ref())?;
+            if now.is_some() {
+                self.remove(id)?;
+            }
+            match before {
+                Some(u) => {
+                    self.put_back(id, &u)?;
+                    done.restored += 1;
+                }
+                None => done.removed += 1,
+            }
+        }
+        // Units the batch created: each is recorded whole in this undo
+        // batch before it goes, so the undo can be undone.
+        for (first, last) in ranges {
+            let mut gone = Vec::new();
+            units_where(
+                &self.tx,
+                self.path,
+                "WHERE u.id BETWEEN ?1 AND ?2",
+                params![first, last],
+                &mut |u| {
+                    gone.push(u);
+                    Ok(())
+                },
+            )?;
+            for u in &gone {
+                self.record(u.id.unwrap_or_default(), "removed", Some(u))?;
+            }
+            // One statement per range, not two per unit: undoing a
+            // 200,000-unit import takes 2.7 s so (scripts/maint_bench.sh).
+            self.tx
+                .execute(
+                    "DELETE FROM variant WHERE unit_id BETWEEN ?1 AND ?2",
+                    params![first, last],
+                )
+                .map_err(&err)?;
+            self.tx
+                .execute(
+                    "DELETE FROM unit WHERE id BETWEEN ?1 AND ?2",
+                    params![first, last],
+                )
+                .map_err(&err)?;
+            (self.wrote, self.rewrote) = (true, true);
+            done.removed += gone.len() as u64;
+        }
+        self.tx
+            .execute(
+                "UPDATE batch SET undone_by = ?2 WHERE id = ?1",
+                params![batch, current],
+            )
+            .map_err(&err)?;
+        self.tx
+            .execute(
+                "UPDATE batch SET undoes = ?2 WHERE id = ?1",
+                params![current, batch],
+            )
+            .map_err(&err)?;
+        // The undo is recorded even when the batch's units were already
+        // gone, so the batch shows as undone.
+        self.touched = self.touched.max(1);
+        self.wrote = true;
+        Ok(done)
+    }
 }
 
 impl SqliteTx<'_> {
+    /// Records unit `id` in this transaction's batch (starting one named
+    /// `write` if the command did not), with its state before the first
+    /// change: `None` when the batch created it.
+    fn record(&mut self, id: i64, kind: &str, before: Option<&Unit>) -> Result<()> {
+        let err = map_err(self.path);
+        *self.counts.entry(kind.to_string()).or_default() += 1;
+        if self.created.iter().any(|&(a, b)| (a..=b).contains(&id)) {
+            // Created by this batch: undo removes it whatever happened since.
+            return Ok(());
+        }
+        let batch = match self.batch {
+            Some(b) => b,
+            None => self.start_batch("write", None)?,
+        };
+        let before = match before {
+            Some(u) => Some(serde_json::to_string(u).map_err(|e| Error::Store {
+                path: self.path.to_path_buf(),
+                message: format!("unit {id}: {e}"),
+            })?),
+            None => None,
+        };
+        let n = self
+            .tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO batch_unit (batch, unit_id, kind, before) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(&err)?
+            .execute(params![batch, id, kind, before])
+            .map_err(&err)?;
+        self.touched += n as u64;
+        Ok(())
+    }
+
+    /// Records a unit this transaction created (extends the last id run).
+    fn record_new(&mut self, id: i64) -> Result<()> {
+        if self.batch.is_none() {
+            self.start_batch("write", None)?;
+        }
+        *self.counts.entry("inserted".into()).or_default() += 1;
+        match self.created.last_mut() {
+            Some((_, last)) if *last + 1 == id => *last = id,
+            _ => self.created.push((id, id)),
+        }
+        self.touched += 1;
+        Ok(())
+    }
+
+    /// Removes a unit and its variants (already recorded by the caller).
+    fn remove(&mut self, id: i64) -> Result<()> {
+        let err = map_err(self.path);
+        self.tx
+            .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
+            .map_err(&err)?;
+        self.tx
+            .execute("DELETE FROM unit WHERE id = ?1", params![id])
+            .map_err(&err)?;
+        (self.wrote, self.rewrote) = (true, true);
+        Ok(())
+    }
+
+    /// Writes `unit` back under its old id exactly as it was stored
+    /// (no defaults filled in).
+    fn put_back(&mut self, id: i64, unit: &Unit) -> Result<()> {
+        let err = map_err(self.path);
+        self.tx
+            .prepare_cached(
+                "INSERT INTO unit (id, tuid, origin, created, creator, changed, changer, usage_count,
+                                   attrs, props, notes, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .map_err(&err)?
+            .execute(params![
+                id,
+                unit.tuid,
+                unit.origin,
+                unit.created,
+                unit.creator,
+                unit.changed,
+                unit.changer,
+                unit.usage_count,
+                to_json(&unit.attrs),
+                to_json(&unit.props),
+                to_json(&unit.notes),
+                content_hash(unit)
+            ])
+            .map_err(&err)?;
+        self.write_variants(id, unit)?;
+        (self.wrote, self.rewrote) = (true, true);
+        Ok(())
+    }
+
     fn same_variants(&self, id: i64, unit: &Unit) -> Result<bool> {
         let err = map_err(self.path);
         let mut stmt = self

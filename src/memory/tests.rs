@@ -199,7 +199,15 @@ fn duplicates_are_found_in_later_transactions_too() {
     w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth)
         .unwrap();
     w.commit().unwrap();
-    assert_eq!(index_names(&p), ["unit_hash", "variant_text"]);
+    assert_eq!(
+        index_names(&p),
+        [
+            "batch_new_batch",
+            "batch_unit_unit",
+            "unit_hash",
+            "variant_text"
+        ]
+    );
     let mut w = m.writer().unwrap();
     assert!(matches!(
         w.insert(&pair("Yes.", "Да."), None, OnDuplicate::KeepBoth)
@@ -264,7 +272,15 @@ fn rolled_back_first_import_keeps_the_indexes() {
         w.insert(&pair("Lost.", "Потеряно."), None, OnDuplicate::KeepBoth)
             .unwrap();
     }
-    assert_eq!(index_names(&p), ["unit_hash", "variant_text"]);
+    assert_eq!(
+        index_names(&p),
+        [
+            "batch_new_batch",
+            "batch_unit_unit",
+            "unit_hash",
+            "variant_text"
+        ]
+    );
 }
 
 #[test]
