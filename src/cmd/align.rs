@@ -34,6 +34,10 @@ pub struct Args {
     /// Also store the links with text on both sides in the memory
     #[arg(long)]
     pub store: bool,
+    /// With --store: leave the match index for the first lookup to bring
+    /// up to date
+    #[arg(long, requires = "store")]
+    pub defer_index: bool,
     /// Origin recorded with stored units [default: the source file name]
     #[arg(long)]
     pub origin: Option<String>,
@@ -191,6 +195,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         let units = align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
         let path = g.memory_path();
         let mut mem = Memory::open(&path)?;
+        let before = mem.stamp()?;
         let mut w = mem.writer()?;
         let (mut new, mut dup) = (0u64, 0u64);
         for u in &units {
@@ -201,6 +206,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         }
         w.commit()?;
         eprintln!("{}", super::stored_message(new, dup, &path));
+        if !args.defer_index {
+            drop(mem);
+            super::indexing::refresh_after_write(&path, &before);
+        }
     }
     let mut out = stdout();
     match args.format {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use transmem::analysis::{Analyzer, Band, BandCounts};
-use transmem::matcher::{Matcher, Options};
+use transmem::matcher::Options;
 use transmem::memory::Memory;
 use transmem::segment::Segmenter;
 
@@ -46,7 +46,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .map(|f| Ok((f.display().to_string(), transmem::error::read_text(f)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mem = Memory::open_existing(g.memory_path())?;
-    let matcher = Matcher::load(&mem, &from, &to)?;
+    let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;
     }

@@ -37,6 +37,10 @@ pub struct Args {
     /// What to do when a unit's source text is stored with another translation
     #[arg(long, value_enum, default_value_t = Dup::KeepBoth)]
     pub on_duplicate: Dup,
+    /// Leave the match index for the first lookup to bring up to date
+    /// (scripted bulk loads: one index build after the last import)
+    #[arg(long)]
+    pub defer_index: bool,
 }
 
 /// `--on-duplicate` values.
@@ -95,6 +99,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .map(|p| format_of(p, forced))
         .collect::<anyhow::Result<_>>()?;
     let mut mem = Memory::open(g.memory_path())?;
+    let before = mem.stamp()?;
     let summary = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
         Ok(s) => s,
         Err(e) => {
@@ -121,6 +126,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             .iter()
             .map(|(_, c)| (c.new, c.duplicate + c.skipped)),
     );
+    if !args.defer_index {
+        drop(mem);
+        super::indexing::refresh_after_write(&g.memory_path(), &before);
+    }
     Ok(0)
 }
 

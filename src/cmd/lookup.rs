@@ -7,7 +7,7 @@ use std::io::{BufRead, Write};
 
 use clap::ValueEnum;
 use rayon::prelude::*;
-use transmem::matcher::{Match, Matcher, Options, Penalties, Query};
+use transmem::matcher::{Match, Options, Penalties, Query};
 use transmem::memory::Memory;
 
 use super::{Global, stdout};
@@ -171,7 +171,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         );
     }
     let mem = Memory::open_existing(g.memory_path())?;
-    let matcher = Matcher::load(&mem, &from, &to)?;
+    let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;
     }

@@ -7,6 +7,7 @@ pub mod concordance;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod indexing;
 pub mod lookup;
 pub mod pretranslate;
 pub mod segment;

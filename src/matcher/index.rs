@@ -201,7 +201,7 @@ impl std::fmt::Display for Why {
             Why::Missing => f.write_str("no index yet"),
             Why::Appended => f.write_str("units were added"),
             Why::Rewritten => f.write_str("the memory was changed or replaced"),
-            Why::Damaged(r) => write!(f, "the index file is damaged ({r})"),
+            Why::Damaged(r) => write!(f, "the index file is damaged: {r}"),
         }
     }
 }
@@ -238,10 +238,7 @@ impl Sink {
     fn new(dir: Option<&Path>) -> std::io::Result<Sink> {
         Ok(match dir {
             None => Sink::Mem(Vec::new()),
-            Some(d) => Sink::File(BufWriter::with_capacity(
-                1 << 16,
-                tempfile::tempfile_in(d)?,
-            )),
+            Some(d) => Sink::File(BufWriter::with_capacity(1 << 16, tempfile::tempfile_in(d)?)),
         })
     }
 
@@ -309,7 +306,11 @@ impl Builder {
         let bits = if dir.is_none() {
             0
         } else {
-            (pairs / PAIRS_PER_BUCKET).max(1).next_power_of_two().trailing_zeros().min(8)
+            (pairs / PAIRS_PER_BUCKET)
+                .max(1)
+                .next_power_of_two()
+                .trailing_zeros()
+                .min(8)
         };
         let mut koff = Sink::new(dir)?;
         koff.put(&0u32.to_le_bytes())?;
@@ -411,15 +412,23 @@ impl Builder {
             }
         }
         vstart.put(&np.to_le_bytes())?;
-        for (i, s) in [self.ids, self.koff, self.clen, self.wlen, self.keys, vocab, vstart, post]
-            .into_iter()
-            .enumerate()
+        for (i, s) in [
+            self.ids, self.koff, self.clen, self.wlen, self.keys, vocab, vstart, post,
+        ]
+        .into_iter()
+        .enumerate()
         {
             crcs[i] = copy(s, out)?;
         }
         let mut head = Vec::with_capacity(HEADER);
         head.extend_from_slice(MAGIC);
-        for v in [stamp.instance, stamp.generation, stamp.token, self.max_id, stamp.variants] {
+        for v in [
+            stamp.instance,
+            stamp.generation,
+            stamp.token,
+            self.max_id,
+            stamp.variants,
+        ] {
             head.extend_from_slice(&v.to_le_bytes());
         }
         for v in [lang.len() as u64, self.n, self.nk, nv, np as u64] {
@@ -701,7 +710,6 @@ impl Index {
         })
     }
 
-
     /// Maps and checks the index file of `lang` at `path`: `Ok(None)` when
     /// there is none, `Err(reason)` when it is damaged, of another version
     /// or of another language.
@@ -716,7 +724,10 @@ impl Index {
         // this mapping on the old inode. Only another program truncating
         // the file while it is mapped could fault it; the CRCs below catch
         // every other change made before the mapping.
-        #[allow(unsafe_code, reason = "mapping is what keeps a cold lookup off a full read")]
+        #[allow(
+            unsafe_code,
+            reason = "mapping is what keeps a cold lookup off a full read"
+        )]
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| e.to_string())?;
         let ix = Self::layout(Bytes::Mapped(map))?;
         if ix.data.get(HEADER..ix.ids_at) != Some(lang.as_bytes()) {
@@ -777,7 +788,10 @@ pub fn sweep_stale_temps(base: &Path) -> usize {
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age > STALE_TEMP);
         // Another process may sweep it first; either way it is gone.
-        if stale && e.file_type().is_ok_and(|t| t.is_file()) && std::fs::remove_file(e.path()).is_ok() {
+        if stale
+            && e.file_type().is_ok_and(|t| t.is_file())
+            && std::fs::remove_file(e.path()).is_ok()
+        {
             removed += 1;
         }
     }
@@ -855,7 +869,8 @@ pub fn open_with(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> cra
     let after = prior
         .as_ref()
         .map_or(0, |ix| ix.max_id.max(ix.stamp.variants));
-    let total = u64::try_from(now.variants - after).unwrap_or(0) + prior.as_ref().map_or(0, |ix| ix.len() as u64);
+    let total = u64::try_from(now.variants - after).unwrap_or(0)
+        + prior.as_ref().map_or(0, |ix| ix.len() as u64);
     on(&Event::Start {
         lang: lang.into(),
         path: Some(path.clone()),
@@ -870,7 +885,16 @@ pub fn open_with(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> cra
             // index in RAM (the temp files are gone already).
             on(&Event::NotSaved(format!("{}: {e}", path.display())));
             let mut b = Builder::new(None, 0).map_err(|e| crate::Error::Invalid(e.to_string()))?;
-            feed(&mut b, memory, lang, prior.as_ref(), after, now.variants, on).map_err(|e| match e {
+            feed(
+                &mut b,
+                memory,
+                lang,
+                prior.as_ref(),
+                after,
+                now.variants,
+                on,
+            )
+            .map_err(|e| match e {
                 Failed::Store(e) => e,
                 Failed::Io(e) => crate::Error::Invalid(e.to_string()),
             })?;
@@ -911,7 +935,9 @@ fn feed(
             b.push(*id, &k)?;
         }
         if let Some(&(last, _)) = chunk.last() {
-            on(&Event::Progress(done + u64::try_from(last - after).unwrap_or(0)));
+            on(&Event::Progress(
+                done + u64::try_from(last - after).unwrap_or(0),
+            ));
         }
         chunk.clear();
         Ok(())
@@ -947,7 +973,8 @@ fn build_file(
     on: &mut dyn FnMut(&Event),
 ) -> Result<Index, Failed> {
     let (dir, name) = dir_and_name(path);
-    let expected = u64::try_from(now.variants - after).unwrap_or(0) / 2 + prior.map_or(0, |p| p.len() as u64);
+    let expected =
+        u64::try_from(now.variants - after).unwrap_or(0) / 2 + prior.map_or(0, |p| p.len() as u64);
     let mut b = Builder::new(Some(&dir), expected)?;
     feed(&mut b, memory, lang, prior, after, now.variants, on)?;
     if b.n == 0 {
@@ -970,7 +997,9 @@ fn build_file(
     drop(file);
     match Index::load(path, lang) {
         Ok(Some(ix)) => Ok(ix),
-        Ok(None) => Err(Failed::Io(std::io::Error::other("the saved index vanished"))),
+        Ok(None) => Err(Failed::Io(std::io::Error::other(
+            "the saved index vanished",
+        ))),
         Err(r) => Err(Failed::Io(std::io::Error::other(r))),
     }
 }
@@ -1013,7 +1042,8 @@ mod tests {
                 variants: vec![v("en", en), v("ru", ru)],
                 ..Unit::default()
             };
-            w.insert(&u, Some("en"), OnDuplicate::KeepBoth).expect("insert");
+            w.insert(&u, Some("en"), OnDuplicate::KeepBoth)
+                .expect("insert");
         }
         w.commit().expect("commit");
     }
@@ -1022,7 +1052,12 @@ mod tests {
         (from..from + n)
             .map(|i| {
                 (
-                    format!("Report {} of word{} and term{} was filed.", i % 7, i, i % 13),
+                    format!(
+                        "Report {} of word{} and term{} was filed.",
+                        i % 7,
+                        i,
+                        i % 13
+                    ),
                     format!("Отчёт {i}."),
                 )
             })
@@ -1040,13 +1075,25 @@ mod tests {
         let mut events = Vec::new();
         let ix = open_with(&mem, "en", &mut |e| events.push(e.clone())).expect("open");
         assert_eq!(ix.len(), 3000);
-        assert!(matches!(&events[0], Event::Start { why: Why::Missing, .. }), "{events:?}");
+        assert!(
+            matches!(
+                &events[0],
+                Event::Start {
+                    why: Why::Missing,
+                    ..
+                }
+            ),
+            "{events:?}"
+        );
         assert_eq!(events.last(), Some(&Event::Done { entries: 3000 }));
         let ram = Index::build(read_rows(&mem, "en", 0, i64::MAX).expect("rows"));
         let same = |a: &Index, b: &Index| {
             assert_eq!(a.len(), b.len());
             for i in 0..a.len() {
-                assert_eq!((a.id(i), a.key(i), a.lengths(i)), (b.id(i), b.key(i), b.lengths(i)));
+                assert_eq!(
+                    (a.id(i), a.key(i), a.lengths(i)),
+                    (b.id(i), b.key(i), b.lengths(i))
+                );
             }
             for w in ["report", "word17", "term3", "filed", "#"] {
                 assert_eq!(
@@ -1065,8 +1112,20 @@ mod tests {
         store(&mut mem, &sentences(3000, 500));
         let mut ev = Vec::new();
         let ix = open_with(&mem, "en", &mut |e| ev.push(e.clone())).expect("open");
-        assert!(matches!(&ev[0], Event::Start { why: Why::Appended, .. }), "{ev:?}");
-        same(&ix, &Index::build(read_rows(&mem, "en", 0, i64::MAX).expect("rows")));
+        assert!(
+            matches!(
+                &ev[0],
+                Event::Start {
+                    why: Why::Appended,
+                    ..
+                }
+            ),
+            "{ev:?}"
+        );
+        same(
+            &ix,
+            &Index::build(read_rows(&mem, "en", 0, i64::MAX).expect("rows")),
+        );
         assert_eq!(ix.postings("word3200").len(), 1);
         // No temp file is left beside the memory.
         let names: Vec<String> = std::fs::read_dir(dir.path())
@@ -1107,18 +1166,31 @@ mod tests {
             let end = (a + 16).min(bad.len());
             bad[a..end].iter_mut().for_each(|b| *b ^= 0x5a);
             std::fs::write(&idx, &bad).expect("write");
-            assert_eq!(std::fs::metadata(&idx).expect("meta").len() as usize, bytes.len());
+            assert_eq!(
+                std::fs::metadata(&idx).expect("meta").len() as usize,
+                bytes.len()
+            );
             let mut ev = Vec::new();
             let ix = open_with(&mem, "en", &mut |e| ev.push(e.clone())).expect("open");
             assert!(
-                matches!(&ev[0], Event::Start { why: Why::Damaged(_), .. }),
+                matches!(
+                    &ev[0],
+                    Event::Start {
+                        why: Why::Damaged(_),
+                        ..
+                    }
+                ),
                 "section {k}: {ev:?}"
             );
             for (i, (en, _)) in data.iter().enumerate() {
                 let qk = score::key(en);
                 assert_eq!(ix.key(i), qk, "section {k}");
             }
-            assert_eq!(std::fs::read(&idx).expect("read"), bytes, "section {k}: rebuilt the same");
+            assert_eq!(
+                std::fs::read(&idx).expect("read"),
+                bytes,
+                "section {k}: rebuilt the same"
+            );
         }
     }
 
@@ -1142,10 +1214,22 @@ mod tests {
         }
         std::fs::copy(&bak, &path).expect("restore");
         let mut mem = Memory::open(&path).expect("open");
-        store(&mut mem, &[("A wholly new line.".into(), "Новая строка.".into())]);
+        store(
+            &mut mem,
+            &[("A wholly new line.".into(), "Новая строка.".into())],
+        );
         let mut ev = Vec::new();
         let ix = open_with(&mem, "en", &mut |e| ev.push(e.clone())).expect("open");
-        assert!(matches!(&ev[0], Event::Start { why: Why::Rewritten, .. }), "{ev:?}");
+        assert!(
+            matches!(
+                &ev[0],
+                Event::Start {
+                    why: Why::Rewritten,
+                    ..
+                }
+            ),
+            "{ev:?}"
+        );
         assert_eq!(ix.len(), 11);
         assert_eq!(ix.postings("wholly").len(), 1);
         assert_eq!(ix.postings("word12").len(), 0);
@@ -1209,8 +1293,16 @@ mod tests {
         let ix = open_with(&mem, "en", &mut |e| ev.push(e.clone())).expect("open");
         assert_eq!(ix.len(), 50);
         assert!(ev.iter().any(|e| matches!(e, Event::NotSaved(_))), "{ev:?}");
-        let left: Vec<_> = std::fs::read_dir(&sub).expect("dir").flatten().map(|e| e.file_name()).collect();
+        let left: Vec<_> = std::fs::read_dir(&sub)
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        assert!(left.iter().all(|n| !n.to_string_lossy().contains(".match-")), "{left:?}");
+        assert!(
+            left.iter()
+                .all(|n| !n.to_string_lossy().contains(".match-")),
+            "{left:?}"
+        );
     }
 }

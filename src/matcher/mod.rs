@@ -135,6 +135,18 @@ impl Matcher {
     /// Prepares lookups `from` → `to` in `memory`: opens (or builds) the
     /// index of `from` (see [`index::open`]).
     pub fn load(memory: &Memory, from: &str, to: &str) -> Result<Matcher> {
+        Self::load_with(memory, from, to, &mut |_| {})
+    }
+
+    /// [`Matcher::load`], telling `on` when the index has to be built or
+    /// extended first (and how far it got), so that a command never
+    /// rebuilds in the foreground without saying so.
+    pub fn load_with(
+        memory: &Memory,
+        from: &str,
+        to: &str,
+        on: &mut dyn FnMut(&index::Event),
+    ) -> Result<Matcher> {
         let primary = crate::lang::primary(from).to_ascii_lowercase();
         let Some(reader) = memory.reader()? else {
             // A memory in RAM: keep its pairs, by index id.
@@ -151,7 +163,7 @@ impl Matcher {
                 store: Store::Ram(pairs),
             });
         };
-        let index = index::open(memory, &primary)?;
+        let index = index::open_with(memory, &primary, on)?;
         Ok(Matcher {
             from: from.into(),
             to: to.into(),
