@@ -714,6 +714,13 @@ impl Index {
     /// there is none, `Err(reason)` when it is damaged, of another version
     /// or of another language.
     pub fn load(path: &Path, lang: &str) -> Result<Option<Index>, String> {
+        Self::map(path, lang, true)
+    }
+
+    /// [`Index::load`], checking the sections' CRCs only when `verify`:
+    /// a refresh after an import needs the stamp, and reading every page of
+    /// a large index would count it all in the importer's RSS.
+    fn map(path: &Path, lang: &str, verify: bool) -> Result<Option<Index>, String> {
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -733,7 +740,9 @@ impl Index {
         if ix.data.get(HEADER..ix.ids_at) != Some(lang.as_bytes()) {
             return Err("it is the index of another language".into());
         }
-        ix.verify()?;
+        if verify {
+            ix.verify()?;
+        }
         Ok(Some(ix))
     }
 }
@@ -825,8 +834,8 @@ pub fn open(memory: &Memory, lang: &str) -> crate::Result<Index> {
 /// Brings the saved index of `lang` up to date (see [`open_with`]) and
 /// returns its number of entries; what `import` and `align --store` call
 /// before they return, so that the next lookup finds it ready.
-pub fn refresh(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> crate::Result<usize> {
-    Ok(open_with(memory, lang, on)?.len())
+pub fn refresh(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> crate::Result<()> {
+    open_inner(memory, lang, on, false).map(|_| ())
 }
 
 /// A build failure: the store's (reported) or the index file's (the index
@@ -848,18 +857,34 @@ impl From<std::io::Error> for Failed {
 /// ends, so that no command rebuilds without saying so. A memory in RAM
 /// gets a fresh index every time (and no reports).
 pub fn open_with(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> crate::Result<Index> {
+    Ok(open_inner(memory, lang, on, true)?.unwrap_or_else(Index::empty))
+}
+
+/// [`open_with`]; with `want` false, the index is brought up to date on
+/// disk without being mapped and checked afterwards (`None` then).
+fn open_inner(
+    memory: &Memory,
+    lang: &str,
+    on: &mut dyn FnMut(&Event),
+    want: bool,
+) -> crate::Result<Option<Index>> {
     // Every row read is bounded by `now.variants`, so what is saved under
     // the stamp `now` holds exactly what `now` committed, even while a
     // writer commits more.
     let now = memory.stamp()?;
     let Some(base) = memory.cache_base() else {
-        return Ok(Index::build(read_rows(memory, lang, 0, now.variants)?));
+        return Ok(Some(Index::build(read_rows(
+            memory,
+            lang,
+            0,
+            now.variants,
+        )?)));
     };
     sweep_stale_temps(&base);
     let path = path_for(&base, lang);
-    let (prior, why) = match Index::load(&path, lang) {
+    let (prior, why) = match Index::map(&path, lang, want) {
         Ok(Some(ix)) => match memory.since(&ix.stamp, &now)? {
-            Since::Same => return Ok(ix),
+            Since::Same => return Ok(want.then_some(ix)),
             Since::Appended => (Some(ix), Why::Appended),
             Since::Rewritten => (None, Why::Rewritten),
         },
@@ -877,7 +902,7 @@ pub fn open_with(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> cra
         why,
         total,
     });
-    let built = match build_file(memory, lang, prior.as_ref(), after, now, &path, on) {
+    let built = match build_file(memory, lang, prior.as_ref(), after, now, &path, on, want) {
         Ok(ix) => ix,
         Err(Failed::Store(e)) => return Err(e),
         Err(Failed::Io(e)) => {
@@ -898,13 +923,12 @@ pub fn open_with(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> cra
                 Failed::Store(e) => e,
                 Failed::Io(e) => crate::Error::Invalid(e.to_string()),
             })?;
-            Index::finish_in_ram(b, now, lang)
+            let ix = Index::finish_in_ram(b, now, lang);
+            (ix.len(), Some(ix))
         }
     };
-    on(&Event::Done {
-        entries: built.len(),
-    });
-    Ok(built)
+    on(&Event::Done { entries: built.0 });
+    Ok(built.1)
 }
 
 /// Pushes the entries of `prior` (their keys as they are) and then the
@@ -971,7 +995,8 @@ fn build_file(
     now: Stamp,
     path: &Path,
     on: &mut dyn FnMut(&Event),
-) -> Result<Index, Failed> {
+    want: bool,
+) -> Result<(usize, Option<Index>), Failed> {
     let (dir, name) = dir_and_name(path);
     let expected =
         u64::try_from(now.variants - after).unwrap_or(0) / 2 + prior.map_or(0, |p| p.len() as u64);
@@ -981,8 +1006,9 @@ fn build_file(
         // An empty index (a language the memory does not hold) is not
         // saved: it would leave a stray file beside the memory for a
         // mistyped tag.
-        return Ok(Index::empty());
+        return Ok((0, Some(Index::empty())));
     }
+    let entries = b.n as usize;
     let stem = name.strip_suffix(".idx").unwrap_or(&name);
     let tmp = tempfile::Builder::new()
         .prefix(&format!("{stem}."))
@@ -995,8 +1021,11 @@ fn build_file(
     }
     let file = tmp.persist(path).map_err(|e| Failed::Io(e.error))?;
     drop(file);
+    if !want {
+        return Ok((entries, None));
+    }
     match Index::load(path, lang) {
-        Ok(Some(ix)) => Ok(ix),
+        Ok(Some(ix)) => Ok((entries, Some(ix))),
         Ok(None) => Err(Failed::Io(std::io::Error::other(
             "the saved index vanished",
         ))),
