@@ -402,7 +402,7 @@ fn plot(rows: &Path, svg: &Path) -> anyhow::Result<()> {
             let v = r.get(i).copied().unwrap_or(f64::NAN);
             let shown = if v.is_nan() {
                 "–".to_string()
-            } else if v >= 100.0 || *unit == "" {
+            } else if v >= 100.0 || unit.is_empty() || *unit == "MB" || (*unit == "ms" && i <= 4) {
                 format!("{v:.0}")
             } else if v >= 10.0 {
                 format!("{v:.1}")

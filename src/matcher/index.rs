@@ -902,7 +902,7 @@ fn open_inner(
         why,
         total,
     });
-    let built = match build_file(memory, lang, prior.as_ref(), after, now, &path, on, want) {
+    let built = match build_file(memory, lang, prior.as_ref(), now, &path, on, want) {
         Ok(ix) => ix,
         Err(Failed::Store(e)) => return Err(e),
         Err(Failed::Io(e)) => {
@@ -991,12 +991,12 @@ fn build_file(
     memory: &Memory,
     lang: &str,
     prior: Option<&Index>,
-    after: i64,
     now: Stamp,
     path: &Path,
     on: &mut dyn FnMut(&Event),
     want: bool,
 ) -> Result<(usize, Option<Index>), Failed> {
+    let after = prior.map_or(0, |ix| ix.max_id.max(ix.stamp.variants));
     let (dir, name) = dir_and_name(path);
     let expected =
         u64::try_from(now.variants - after).unwrap_or(0) / 2 + prior.map_or(0, |p| p.len() as u64);
