@@ -6,7 +6,11 @@
 //! `DIR/memory.sqlite` through the library store API. With `--eval` the run
 //! fails (exit 1) when indexed top-1 scores agree with `--exhaustive` on
 //! under 99% of queries or the index is under 50x faster per query.
-//! `scripts/matcher_bench.sh` drives it over 10k, 100k and 1M units.
+//! `scripts/matcher_bench.sh` drives it over 10k, 100k, 1M and 10M units:
+//! it imports with the `transmem` binary (index included) and times the
+//! first lookup, then runs this with `--reuse --row FILE`, which appends
+//! one line of figures to FILE; `--plot FILE OUT.svg` then prints the
+//! table of docs/matching.md and writes its plot.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -73,6 +77,12 @@ fn main() -> anyhow::Result<()> {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if args.first().is_some_and(|a| a == "--plot") {
+        let (Some(rows), Some(svg)) = (args.get(1), args.get(2)) else {
+            anyhow::bail!("usage: --plot ROWS.tsv OUT.svg");
+        };
+        return plot(Path::new(rows), Path::new(svg));
+    }
     let dir = PathBuf::from(
         args.first()
             .filter(|a| !a.starts_with("--"))
@@ -85,6 +95,11 @@ fn main() -> anyhow::Result<()> {
             }),
     );
     let eval = args.iter().any(|a| a == "--eval");
+    let row_file = args
+        .iter()
+        .position(|a| a == "--row")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
     let n_exh: usize = args
         .iter()
         .position(|a| a == "--exhaustive-queries")
@@ -94,7 +109,14 @@ fn main() -> anyhow::Result<()> {
     let db = dir.join("memory.sqlite");
     // --reuse: keep a memory built by an earlier run (for profiling lookups).
     let reuse = args.iter().any(|a| a == "--reuse") && db.exists();
-    for suffix in ["", "-journal", ".match-en.idx", ".match-ru.idx"] {
+    for suffix in [
+        "",
+        "-journal",
+        "-wal",
+        "-shm",
+        ".match-en.idx",
+        ".match-ru.idx",
+    ] {
         let mut p = db.clone().into_os_string();
         p.push(suffix);
         if !reuse {
@@ -183,6 +205,7 @@ fn main() -> anyhow::Result<()> {
         mean_idx * 1000.0,
         queries.len()
     );
+    let mut batch_qps = f64::NAN;
     if !eval {
         let t = Instant::now();
         let n: usize = queries
@@ -190,6 +213,7 @@ fn main() -> anyhow::Result<()> {
             .map(|s| m.lookup(&q(s), &opts).map_or(0, |r| r.len()))
             .sum();
         let el = t.elapsed().as_secs_f64();
+        batch_qps = queries.len() as f64 / el;
         println!(
             "batch               {:.0} queries/s on {} threads ({n} matches)",
             queries.len() as f64 / el,
@@ -243,6 +267,7 @@ fn main() -> anyhow::Result<()> {
         println!("{l}");
     }
 
+    let mut cold_ms = f64::NAN;
     if !eval {
         // Cold: a fresh release binary per run, process start to exit.
         let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/transmem");
@@ -261,6 +286,7 @@ fn main() -> anyhow::Result<()> {
                 cold.push(t.elapsed());
             }
             cold.sort();
+            cold_ms = pct(&cold, 0.5);
             println!(
                 "cold lookup         median {:.0} ms (target/release/transmem, process start to exit)",
                 pct(&cold, 0.5)
@@ -270,9 +296,257 @@ fn main() -> anyhow::Result<()> {
         }
         println!("peak RSS (process)  {:.0} MB", peak_rss_mb());
     }
+    if let Some(rows) = row_file {
+        // What the script measured with the binary: import (index
+        // included) time and peak RSS, and the first lookup after it.
+        let cli = std::fs::read_to_string(dir.join("cli.tsv")).unwrap_or_default();
+        let cli: Vec<&str> = cli.split_whitespace().collect();
+        let field = |i: usize| cli.get(i).copied().unwrap_or("nan").to_string();
+        let disk_mb: f64 = ["", "-wal", ".match-en.idx", ".match-ru.idx"]
+            .iter()
+            .map(|suf| {
+                let mut p = db.clone().into_os_string();
+                p.push(suf);
+                std::fs::metadata(PathBuf::from(p)).map_or(0.0, |m| m.len() as f64 / 1e6)
+            })
+            .sum();
+        let line = [
+            units.to_string(),
+            field(0),
+            field(1),
+            field(2),
+            format!("{cold_ms:.0}"),
+            format!("{:.3}", 1000.0 / batch_qps),
+            format!("{:.2}", pct(&times, 0.5)),
+            format!("{:.2}", pct(&times, 0.99)),
+            format!("{agreement:.1}"),
+            n.to_string(),
+            format!("{disk_mb:.0}"),
+            format!("{idx_mb:.0}"),
+            format!("{:.0}", pct(&ex_times, 0.5)),
+        ]
+        .join("\t");
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(rows)?;
+        use std::io::Write;
+        writeln!(f, "{line}")?;
+    }
     if eval && (agreement < 99.0 || speedup < 50.0) {
         eprintln!("FAIL: agreement {agreement:.1}% (need 99) or speed-up {speedup:.0}x (need 50)");
         std::process::exit(1);
     }
+    Ok(())
+}
+
+/// Columns of a `--row` line, in order: name, unit, and the 10M target.
+const COLS: [(&str, &str, &str); 13] = [
+    ("units", "", ""),
+    ("import, index included (`transmem import`)", "s", "≤ 180 s"),
+    ("peak RSS, import and index", "MB", "≤ 1,000 MB"),
+    (
+        "first lookup after the import (process start to exit)",
+        "ms",
+        "like a cold lookup",
+    ),
+    (
+        "cold single lookup, median of 5 (process start to exit)",
+        "ms",
+        "≤ 500 ms",
+    ),
+    (
+        "warm lookup, batch amortised (2 threads)",
+        "ms/query",
+        "≤ 1 ms",
+    ),
+    ("warm lookup p50, 1 thread", "ms", "≤ 2 ms"),
+    ("warm lookup p99, 1 thread", "ms", "≤ 20 ms"),
+    ("top-1 agreement with `--exhaustive`", "%", "≥ 99.5%"),
+    ("queries compared with `--exhaustive`", "", "200"),
+    ("memory plus index on disk", "MB", "≤ 5,000 MB"),
+    ("of which the index", "MB", ""),
+    ("`--exhaustive` p50", "ms", ""),
+];
+
+/// Prints the Markdown table of docs/matching.md from the `--row` lines in
+/// `rows` and writes a log-log plot of how each figure grows to `svg`.
+fn plot(rows: &Path, svg: &Path) -> anyhow::Result<()> {
+    let table: Vec<Vec<f64>> = std::fs::read_to_string(rows)?
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            l.split('\t')
+                .map(|v| v.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    let size = |r: &Vec<f64>| {
+        let n = r[0];
+        if n >= 1e6 {
+            format!("{}M", (n / 1e6).round())
+        } else {
+            format!("{}k", (n / 1e3).round())
+        }
+    };
+    let mut head = String::from("| |");
+    let mut rule = String::from("|---|");
+    for r in &table {
+        head.push_str(&format!(" {} |", size(r)));
+        rule.push_str("---|");
+    }
+    println!("{head} target at 10M |\n{rule}---|");
+    for (i, (name, unit, target)) in COLS.iter().enumerate().skip(1) {
+        let mut line = format!("| {name} |");
+        for r in &table {
+            let v = r.get(i).copied().unwrap_or(f64::NAN);
+            let shown = if v.is_nan() {
+                "–".to_string()
+            } else if v >= 100.0 || unit.is_empty() || *unit == "MB" || (*unit == "ms" && i <= 4) {
+                format!("{v:.0}")
+            } else if v >= 10.0 {
+                format!("{v:.1}")
+            } else {
+                format!("{v:.2}")
+            };
+            line.push_str(&format!(" {shown} {unit} |"));
+        }
+        println!("{line} {target} |");
+    }
+    // Four log-log panels: time to import, memory and disk, single
+    // lookups in a new process, warm lookups.
+    let panels: [(&str, &[(usize, &str)]); 4] = [
+        ("import with index (s)", &[(1, "#1f77b4")]),
+        (
+            "MB: peak RSS, disk, index",
+            &[(2, "#d62728"), (10, "#2ca02c"), (11, "#9467bd")],
+        ),
+        (
+            "ms: first and cold lookup",
+            &[(3, "#ff7f0e"), (4, "#1f77b4")],
+        ),
+        (
+            "ms: warm p50, p99, batch",
+            &[(6, "#1f77b4"), (7, "#d62728"), (5, "#2ca02c")],
+        ),
+    ];
+    let labels: [&str; 13] = [
+        "",
+        "import",
+        "peak RSS",
+        "first lookup",
+        "cold lookup",
+        "batch/query",
+        "p50",
+        "p99",
+        "",
+        "",
+        "disk",
+        "index",
+        "",
+    ];
+    let (pw, ph) = (440.0, 300.0);
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
+        2.0 * pw,
+        2.0 * ph + 20.0
+    );
+    out.push_str(&format!(
+        "<text x=\"{}\" y=\"14\" text-anchor=\"middle\" font-size=\"13\">transmem matcher benchmark: figures by memory size (log-log)</text>\n",
+        pw
+    ));
+    let xs: Vec<f64> = table.iter().map(|r| r[0]).collect();
+    let (xmin, xmax) = (
+        xs.iter().copied().fold(f64::INFINITY, f64::min).log10(),
+        xs.iter().copied().fold(f64::NEG_INFINITY, f64::max).log10(),
+    );
+    for (k, (title, series)) in panels.iter().enumerate() {
+        let (ox, oy) = ((k % 2) as f64 * pw, 20.0 + (k / 2) as f64 * ph);
+        let (l, r, t, b) = (ox + 55.0, ox + pw - 110.0, oy + 25.0, oy + ph - 35.0);
+        let vals: Vec<f64> = series
+            .iter()
+            .flat_map(|(c, _)| {
+                table
+                    .iter()
+                    .map(|row| row.get(*c).copied().unwrap_or(f64::NAN))
+            })
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .collect();
+        if vals.is_empty() {
+            continue;
+        }
+        let ymin = vals
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+            .log10()
+            .floor();
+        let ymax = vals
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max)
+            .log10()
+            .ceil()
+            .max(ymin + 1.0);
+        let px = |x: f64| l + (x.log10() - xmin) / (xmax - xmin).max(1e-9) * (r - l);
+        let py = |y: f64| b - (y.log10() - ymin) / (ymax - ymin) * (b - t);
+        out.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\">{title}</text>\n<rect x=\"{l}\" y=\"{t}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#888\"/>\n",
+            (l + r) / 2.0,
+            t - 8.0,
+            r - l,
+            b - t
+        ));
+        let mut e = ymin;
+        while e <= ymax {
+            let y = py(10f64.powf(e));
+            out.push_str(&format!(
+                "<line x1=\"{l}\" x2=\"{r}\" y1=\"{y}\" y2=\"{y}\" stroke=\"#eee\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>\n",
+                l - 4.0,
+                y + 4.0,
+                10f64.powf(e)
+            ));
+            e += 1.0;
+        }
+        for row in &table {
+            let x = px(row[0]);
+            out.push_str(&format!(
+                "<text x=\"{x}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
+                b + 14.0,
+                size(row)
+            ));
+        }
+        for (j, (c, colour)) in series.iter().enumerate() {
+            let pts: Vec<(f64, f64)> = table
+                .iter()
+                .filter_map(|row| {
+                    let v = row.get(*c).copied()?;
+                    (v.is_finite() && v > 0.0).then(|| (px(row[0]), py(v)))
+                })
+                .collect();
+            let path: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+            out.push_str(&format!(
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>\n",
+                path.join(" ")
+            ));
+            for (x, y) in &pts {
+                out.push_str(&format!(
+                    "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{colour}\"/>\n"
+                ));
+            }
+            let ly = t + 12.0 + 16.0 * j as f64;
+            out.push_str(&format!(
+                "<line x1=\"{}\" x2=\"{}\" y1=\"{ly}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\">{}</text>\n",
+                r + 8.0,
+                r + 24.0,
+                r + 28.0,
+                ly + 4.0,
+                labels[*c]
+            ));
+        }
+    }
+    out.push_str("</svg>\n");
+    std::fs::write(svg, out)?;
+    eprintln!("wrote {}", svg.display());
     Ok(())
 }

@@ -1,25 +1,46 @@
 #!/usr/bin/env bash
-# Matcher benchmark over 10k, 100k and 1M units (figures in docs/matching.md).
+# Matcher benchmark over 10k, 100k, 1M and 10M units (figures, table and
+# plot in docs/matching.md).
 # Usage: scripts/matcher_bench.sh [SHARED_DIR] [WORK_DIR] [SIZES...]
-# Builds each memory with ../shared/eval/tm_bench_data.py (seed 7), then runs
-# `cargo bench --bench matcher`, which imports memory.tsv through the library,
-# and prints import time, file sizes, peak RSS, warm p50/p99, batch
-# throughput, cold CLI time and top-1 agreement with --exhaustive.
+# For each size: builds the memory data with ../shared/eval/tm_bench_data.py
+# (seed 7, 1,000 queries) unless WORK_DIR/SIZE already holds it; imports it
+# with the release `transmem import` (which builds the match index before it
+# returns) under /usr/bin/time for wall time and peak RSS; times the first
+# lookup after the import (a new process); then runs
+# `cargo bench --bench matcher -- --reuse --row` for the warm, batch, cold
+# and --exhaustive figures. Last, `--plot` prints the Markdown table of every
+# size measured so far in WORK_DIR and writes docs/matching-scale.svg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${1:-../shared}
 WORK=${2:-/tmp/transmem-matcher-bench}
 shift 2 2>/dev/null || shift $#
 SIZES=("$@")
-[ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000 1000000)
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000 1000000 10000000)
 cargo build --release --quiet
 cargo bench --bench matcher --no-run --quiet
+T=target/release/transmem
 for n in "${SIZES[@]}"; do
   out="$WORK/$n"
   if [ ! -f "$out/memory.tsv" ]; then
     python3 "$SHARED/eval/tm_bench_data.py" --pairs "$SHARED/data/tm-enru/en_ru_pairs.tsv" \
-      --size "$n" --queries 1000 --out "$out" >/dev/null
+      --size "$n" --queries 1000 --seed 7 --out "$out" >/dev/null
   fi
   echo "== $n units"
-  cargo bench --bench matcher --quiet -- "$out" --exhaustive-queries 200
+  db="$out/memory.sqlite"
+  rm -f "$db" "$db"-wal "$db"-shm "$db"-journal "$db".match-*.idx "$out/row.tsv"
+  /usr/bin/time -f '%e %M' -o "$out/time.txt" "$T" --memory "$db" import "$out/memory.tsv" 2>&1 |
+    grep -v '^\s*$' | tail -n 3
+  read -r import_s rss_kb < "$out/time.txt"
+  q=$(head -n 1 "$out/queries.txt")
+  t0=$(date +%s%N)
+  "$T" --memory "$db" lookup --from en --to ru --format jsonl "$q" >/dev/null 2>"$out/first.err" || true
+  t1=$(date +%s%N)
+  first_ms=$(( (t1 - t0) / 1000000 ))
+  echo "import (with index) ${import_s} s, peak RSS $((rss_kb / 1024)) MB; first lookup ${first_ms} ms"
+  if [ -s "$out/first.err" ]; then echo "first lookup said:"; cat "$out/first.err"; fi
+  printf '%s\t%s\t%s\n' "$import_s" "$((rss_kb / 1024))" "$first_ms" > "$out/cli.tsv"
+  cargo bench --bench matcher --quiet -- "$out" --reuse --row "$out/row.tsv" --exhaustive-queries 200
 done
+cat "$WORK"/*/row.tsv 2>/dev/null | sort -n > "$WORK/rows.tsv"
+cargo bench --bench matcher --quiet -- --plot "$WORK/rows.tsv" docs/matching-scale.svg

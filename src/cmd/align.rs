@@ -34,6 +34,10 @@ pub struct Args {
     /// Also store the links with text on both sides in the memory
     #[arg(long)]
     pub store: bool,
+    /// With --store: leave the match index for the first lookup to bring
+    /// up to date
+    #[arg(long, requires = "store")]
+    pub defer_index: bool,
     /// Origin recorded with stored units [default: the source file name]
     #[arg(long)]
     pub origin: Option<String>,
@@ -207,6 +211,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         let units = align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
         let mut mem = g.open_memory(true)?;
         let path = mem.path().to_path_buf();
+        let before = mem.stamp()?;
         let mut w = mem.writer()?;
         w.start_batch(&super::command_line(), Some(&g.creator()))?;
         let (mut new, mut dup) = (0u64, 0u64);
@@ -223,6 +228,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         w.commit()?;
         eprintln!("{}", super::stored_message(new, dup, &path));
         super::report_batch(batch);
+        if !args.defer_index {
+            super::indexing::refresh_after_write(&mem, &before);
+        }
     }
     // Produced whole, then written (output.rs: to -o complete or not at
     // all, never over the memory); the text it comes from is in memory anyway.

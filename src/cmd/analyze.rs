@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use transmem::analysis::{Analyzer, Band, BandCounts, Bands, Counts};
-use transmem::matcher::{Matcher, Options};
+use transmem::matcher::Options;
 use transmem::segment::Segmenter;
 
 use super::{Global, stdout};
@@ -52,7 +52,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .map(|f| Ok((f.display().to_string(), transmem::error::read_text(f)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mem = g.open_memory(false)?;
-    let matcher = Matcher::load(&mem, &from, &to)?;
+    let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;
     }

@@ -47,6 +47,10 @@ pub struct Args {
     /// reviewed or final (Trados/memoQ/XLIFF states are mapped onto these)
     #[arg(long, value_name = "STATE", default_value = "translated", value_parser = min_state)]
     pub min_state: State,
+    /// Leave the match index for the first lookup to bring up to date
+    /// (scripted bulk loads: one index build after the last import)
+    #[arg(long)]
+    pub defer_index: bool,
 }
 
 fn min_state(s: &str) -> Result<State, String> {
@@ -131,6 +135,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         })
         .collect::<anyhow::Result<_>>()?;
     let mut mem = g.open_memory(true)?;
+    let before = mem.stamp()?;
     let (summary, batch) = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
         Ok(s) => s,
         Err(e) => {
@@ -158,6 +163,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             .map(|(_, c)| (c.new, c.duplicate + c.skipped)),
     );
     super::report_batch(batch);
+    if !args.defer_index {
+        super::indexing::refresh_after_write(&mem, &before);
+    }
     Ok(0)
 }
 

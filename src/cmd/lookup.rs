@@ -8,7 +8,7 @@ use std::io::{BufRead, Write};
 use clap::ValueEnum;
 use rayon::prelude::*;
 use transmem::matcher::trust::{SourcePenalty, Trust};
-use transmem::matcher::{Match, Matcher, Options, Penalties, Query};
+use transmem::matcher::{Match, Options, Penalties, Query};
 
 use super::{Global, stdout};
 
@@ -230,7 +230,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     let trust = trust(&args)?;
     let mem = g.open_memory(false)?;
-    let matcher = Matcher::load(&mem, &from, &to)?;
+    let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;
     }

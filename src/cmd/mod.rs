@@ -12,6 +12,7 @@ pub mod edit;
 pub mod export;
 pub mod history;
 pub mod import;
+pub mod indexing;
 pub mod limits;
 pub mod lookup;
 pub mod merge;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use transmem::analysis::Analyzer;
 use transmem::formats::xliff::{self, DraftUnit};
-use transmem::matcher::{Matcher, Options};
+use transmem::matcher::Options;
 use transmem::segment::Segmenter;
 
 use super::Global;
@@ -96,7 +96,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     let text = transmem::error::read_text(&args.file)?;
     let mem = g.open_memory(false)?;
-    let matcher = Matcher::load(&mem, &from, &to)?;
+    let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;
     }
