@@ -139,10 +139,15 @@ impl StyleMap {
 /// A numeric date: day, month, year as written, with its layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date {
+    /// Year as written (two or four digits).
     pub y: u32,
+    /// Month, 1–12.
     pub m: u32,
+    /// Day of the month, 1–31.
     pub d: u32,
+    /// Which order the parts were written in.
     pub order: Order,
+    /// The separator between the parts (`.`, `/`, `-`).
     pub sep: char,
     /// Day and month written with a leading zero.
     pub padded: bool,

@@ -12,17 +12,29 @@ use std::fmt;
 /// The scripts we tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Script {
+    /// Latin letters (English, French, German, …).
     Latin,
+    /// Cyrillic (Russian, Ukrainian, Bulgarian, …).
     Cyrillic,
+    /// Greek.
     Greek,
+    /// Arabic (also Persian, Urdu).
     Arabic,
+    /// Hebrew (also Yiddish).
     Hebrew,
+    /// Chinese characters (Chinese; also in Japanese).
     Han,
+    /// Hiragana and katakana (Japanese).
     Kana,
+    /// Hangul (Korean).
     Hangul,
+    /// Georgian.
     Georgian,
+    /// Armenian.
     Armenian,
+    /// Devanagari (Hindi, Marathi, Nepali).
     Devanagari,
+    /// Thai.
     Thai,
 }
 

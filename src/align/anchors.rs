@@ -23,11 +23,19 @@ use unicode_normalization::UnicodeNormalization;
 /// against a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
+    /// A figure (`1998`, `3.5`): weight 1.5, a one-digit one only 0.8, since
+    /// translations often spell those out.
     Number,
+    /// A month or weekday name, keyed by its number so `May` meets `мая`.
     Month,
+    /// A word compared by its transliterated form (a name, a cognate).
     Word,
+    /// An all-capitals abbreviation (`NATO`, `ООН`).
     Acronym,
+    /// A token both languages write alike: URLs, e-mail addresses, paths,
+    /// codes mixing letters and digits.
     Token,
+    /// Sentence punctuation by class (`?`, `!`, quote pair, bracket, `:`, `;`).
     Punct,
     /// From a loaded dictionary: counts when shared, never as missed (no
     /// dictionary covers every word, so an unmatched entry is no evidence).
@@ -39,8 +47,11 @@ pub enum Kind {
 /// One anchor of a segment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Anchor {
+    /// Hash of the anchor's kind and normalised form; equal keys on both sides match.
     pub key: u64,
+    /// What the anchor is.
     pub kind: Kind,
+    /// How much a shared anchor adds to a link's score (a missed one subtracts it).
     pub weight: f32,
     /// Transliterated form, for the `strsim` confirmation of word anchors.
     pub form: String,

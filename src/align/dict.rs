@@ -4,7 +4,7 @@
 //! every entry its stem heads, a target word one for every entry whose
 //! translations contain its stem, so a source and a target segment share an
 //! anchor when some word pair of theirs is in the dictionary. Stems are
-//! lowercase prefixes (see [`stem`]): crude, but they absorb most inflection
+//! lowercase prefixes (see `stem`): crude, but they absorb most inflection
 //! in English and Russian without a morphological analyser.
 //!
 //! Formats: TSV (`source TAB target`, several targets separated by `,` or

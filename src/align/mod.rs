@@ -93,7 +93,7 @@ pub struct Params {
     /// de–fr gold ends a link at 32 of 99 such boundaries, at 87% of those
     /// after a full stop).
     pub semicolon: f64,
-    /// Cost per unit of difference in each of the [`COUNTS`] features.
+    /// Cost per unit of difference in each of the `COUNTS` features.
     pub count_cost: [f64; COUNTS],
     /// Difference in each count that a true link typically shows.
     pub count_base: [f64; COUNTS],

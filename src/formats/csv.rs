@@ -23,12 +23,19 @@ use crate::model::{Unit, Variant};
 pub enum Column {
     /// The text in this (canonical) language.
     Lang(String),
+    /// The unit's origin (document or source it came from).
     Origin,
+    /// A free-text note on the unit.
     Note,
+    /// Creation date, TMX style (`20240529T120000Z`).
     Created,
+    /// Who created the unit.
     Creator,
+    /// Last change date, TMX style.
     Changed,
+    /// Who last changed the unit.
     Changer,
+    /// The unit's id in the file it came from (TMX `tuid`).
     Tuid,
     /// The segment before this language's text in its document (`prev:en`).
     Prev(String),

@@ -36,8 +36,11 @@ pub fn escape_xml(s: &str) -> String {
 /// A file format transmem exchanges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// TMX 1.4 (XML).
     Tmx,
+    /// Comma-separated values, a header row naming each column.
     Csv,
+    /// Tab-separated values, a header row naming each column.
     Tsv,
 }
 

@@ -40,6 +40,7 @@ impl Default for Penalties {
 pub struct Penalty {
     /// `case`, `punctuation`, `number` or `tag`.
     pub kind: &'static str,
+    /// Score points subtracted (percentage points).
     pub points: f64,
 }
 

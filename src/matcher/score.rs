@@ -21,6 +21,7 @@ pub struct Token<'a> {
     pub text: &'a str,
     /// Byte range in that text.
     pub start: usize,
+    /// End of the byte range (exclusive).
     pub end: usize,
     /// All digits (with `.,:/-` between digits): a placeable number.
     pub number: bool,
@@ -99,11 +100,14 @@ pub fn hash_word(s: &str) -> u64 {
 /// A key prepared for repeated comparison.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The key's characters, for the character-level edit distance.
     pub chars: Vec<char>,
+    /// Hashes of the key's space-separated words, for the word-level distance.
     pub words: Vec<u64>,
 }
 
 impl Prepared {
+    /// Prepares a normalised key.
     pub fn new(key: &str) -> Prepared {
         Prepared {
             chars: key.chars().collect(),
@@ -168,6 +172,7 @@ pub struct Pattern {
     /// Masks of ASCII characters, `blocks` words each.
     ascii: Vec<u64>,
     other: std::collections::HashMap<char, Vec<u64>>,
+    /// Hashes of the key's space-separated words, for the word-level distance.
     pub words: Vec<u64>,
     word_masks: std::collections::HashMap<u64, Vec<u64>, std::hash::BuildHasherDefault<Identity>>,
 }
@@ -191,6 +196,7 @@ impl std::hash::Hasher for Identity {
 }
 
 impl Pattern {
+    /// Builds the bit masks of a normalised key.
     pub fn new(key: &str) -> Pattern {
         let chars: Vec<char> = key.chars().collect();
         let m = chars.len();

@@ -13,7 +13,7 @@
 //! group); the full ordered rule list is then tried only there. The `before`
 //! half is tested with a `(?:before)$` regex on the line up to the position
 //! (the regex crate runs such end-anchored searches backwards from the end),
-//! limited to a window of [`WINDOW`] bytes so that a long line stays linear.
+//! limited to a window of `WINDOW` bytes so that a long line stays linear.
 //!
 //! Rules compile with the `regex` crate when they can; rules that need
 //! look-around or back-references (common in SRX files written for Java)

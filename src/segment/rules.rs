@@ -46,7 +46,7 @@ fn brk_t(b: impl Into<String>, a: impl Into<String>) -> RuleSource {
 }
 
 /// Terminator runs: the positions after them are where most break rules
-/// apply (see [`brk_t`]). [`terminator_runs`] finds the same ends faster.
+/// apply (see `brk_t`). [`terminator_runs`] finds the same ends faster.
 pub fn scan() -> String {
     format!("{T}+{CL}*")
 }

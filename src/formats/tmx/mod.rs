@@ -39,17 +39,27 @@ pub const CTRL_PH_TYPE: &str = "x-ctrl";
 pub struct Header {
     /// `srclang` of the header: a tag, or `*all*`.
     pub srclang: String,
+    /// `adminlang`: the language of notes and props.
     pub adminlang: String,
+    /// `creationtool`: the program that wrote the file.
     pub creationtool: String,
+    /// `creationtoolversion`: that program's version.
     pub creationtoolversion: String,
     /// `block`, `paragraph`, `sentence` or `phrase`.
     pub segtype: String,
+    /// `o-tmf`: the original translation-memory format.
     pub o_tmf: String,
+    /// `datatype` of the text (`plaintext`, `html`, …).
     pub datatype: String,
+    /// `o-encoding`: the original encoding of the text.
     pub o_encoding: String,
+    /// `creationdate`, TMX style (`20240529T120000Z`).
     pub creationdate: String,
+    /// `creationid`: who created the file.
     pub creationid: String,
+    /// `changedate`, TMX style.
     pub changedate: String,
+    /// `changeid`: who last changed the file.
     pub changeid: String,
     /// The `version` of `<tmx>` as read (the writer always writes 1.4).
     pub version: String,
