@@ -88,8 +88,10 @@
 //! The items re-exported at the crate root, and the store's modules
 //! ([`memory`], [`model`], [`error`], [`lang`], [`import`](mod@import),
 //! [`export`](mod@export)), are the library's interface. The other public
-//! modules serve the `transmem` binary, the tests and the benchmarks; they
-//! are documented like the rest but may change more freely.
+//! modules serve the `transmem` binary, the tests and the benchmarks; their
+//! implementation (the aligner's dynamic programme and anchors, the
+//! segmenter's engine, the scorer, the formats' decoding) sits in private
+//! submodules, and only the items those users need are re-exported.
 #![deny(missing_docs)]
 
 pub mod align;
@@ -105,7 +107,7 @@ pub mod matcher;
 pub mod memory;
 pub mod model;
 pub mod normalize;
-pub mod numbers;
+mod numbers;
 pub mod script;
 pub mod segment;
 

@@ -4,7 +4,7 @@
 //! take units one at a time. Both report errors with the file and position.
 
 pub mod csv;
-pub mod decode;
+mod decode;
 pub mod tmx;
 pub mod xliff;
 pub mod xliff_read;
