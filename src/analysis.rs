@@ -152,7 +152,7 @@ impl Serialize for BandCounts {
 /// (`don't`, `e-mail`, `4.5`, `1,000` are one word each); punctuation alone
 /// is no word. Slash- or dash-joined words (`and/or`, `2017—2018`) count
 /// as separate words.
-pub fn count_words(text: &str) -> usize {
+pub(crate) fn count_words(text: &str) -> usize {
     let chars: Vec<char> = text.chars().collect();
     let mut n = 0;
     let mut in_word = false;
@@ -180,7 +180,7 @@ pub fn count_words(text: &str) -> usize {
 }
 
 /// Characters as CAT tools count them: everything but white space.
-pub fn count_characters(text: &str) -> usize {
+pub(crate) fn count_characters(text: &str) -> usize {
     text.chars().filter(|c| !c.is_whitespace()).count()
 }
 

@@ -59,7 +59,7 @@ impl fmt::Display for Script {
 }
 
 /// The script of one letter, if it is a letter of a script we know.
-pub fn of(c: char) -> Option<Script> {
+pub(crate) fn of(c: char) -> Option<Script> {
     if !c.is_alphabetic() {
         return None;
     }
@@ -84,7 +84,7 @@ pub fn of(c: char) -> Option<Script> {
 }
 
 /// The scripts a language is written in, for the languages we know.
-pub fn expected(lang: &str) -> Option<&'static [Script]> {
+pub(crate) fn expected(lang: &str) -> Option<&'static [Script]> {
     use Script::*;
     let primary = crate::lang::primary(lang).to_ascii_lowercase();
     Some(match primary.as_str() {

@@ -39,7 +39,7 @@ pub struct Page<'a> {
 /// so `Putin` and `Путина` meet. The page highlights, within a link, the
 /// tokens whose key occurs on both sides, and recomputes that after every
 /// correction, so the keys travel per segment rather than per link.
-pub fn anchor_tokens(text: &str) -> Vec<(String, String)> {
+pub(crate) fn anchor_tokens(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     // Split as the aligner's anchors do, so `Tymoshenko's` yields the name.

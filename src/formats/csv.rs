@@ -358,7 +358,7 @@ fn read_tsv(
 /// TSV escapes (those of "linear TSV", as PostgreSQL and MySQL write
 /// them): `\t`, `\n`, `\r` and `\\` stand for tab, line feed, carriage
 /// return and backslash; a backslash before anything else is kept as is.
-pub fn escape_tsv(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn escape_tsv(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.contains(['\t', '\n', '\r', '\\']) {
         return s.into();
     }
@@ -376,7 +376,7 @@ pub fn escape_tsv(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The inverse of [`escape_tsv`].
-pub fn unescape_tsv(s: &str) -> String {
+pub(crate) fn unescape_tsv(s: &str) -> String {
     if !s.contains('\\') {
         return s.to_string();
     }

@@ -16,7 +16,7 @@ use std::path::Path;
 /// tab, LF and CR; U+FFFE, U+FFFF) become U+FFFD, so the document is always
 /// well-formed. The TMX writer has its own escaper, which keeps such
 /// characters as inline codes instead.
-pub fn escape_xml(s: &str) -> String {
+pub(crate) fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -206,7 +206,7 @@ pub fn lines(text: &str) -> Vec<Piece> {
 }
 
 /// Byte ranges of the blank-line separated paragraphs of `text`.
-pub fn paragraphs(text: &str) -> Vec<Range<usize>> {
+pub(crate) fn paragraphs(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     let mut pos = 0;

@@ -24,15 +24,15 @@ pub use reader::{ReadReport, read, read_units, read_units_with};
 pub use writer::Writer;
 
 /// Prop type carrying a unit's origin.
-pub const PROP_ORIGIN: &str = "x-origin";
+pub(crate) const PROP_ORIGIN: &str = "x-origin";
 /// Prop type carrying a variant's previous segment.
-pub const PROP_PREV: &str = "x-context-prev";
+pub(crate) const PROP_PREV: &str = "x-context-prev";
 /// Prop type carrying a variant's next segment.
-pub const PROP_NEXT: &str = "x-context-next";
+pub(crate) const PROP_NEXT: &str = "x-context-next";
 /// Prop type for a further `<tuv>` in the same language.
-pub const PROP_ALT: &str = "x-alt";
+pub(crate) const PROP_ALT: &str = "x-alt";
 /// `<ph type=..>` that stands for a control character XML cannot hold.
-pub const CTRL_PH_TYPE: &str = "x-ctrl";
+pub(crate) const CTRL_PH_TYPE: &str = "x-ctrl";
 
 /// The TMX `<header>`. Empty fields take transmem's defaults on writing.
 #[derive(Debug, Clone, Default, PartialEq)]
