@@ -23,13 +23,21 @@ use crate::segment::{self, Segmenter};
 /// The standard CAT analysis bands, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Band {
+    /// The stored and the query's neighbours agree too (101%).
     Context,
+    /// An identical source (100%).
     Exact,
+    /// Best match 95–99%.
     Fuzzy95,
+    /// Best match 85–94%.
     Fuzzy85,
+    /// Best match 75–84%.
     Fuzzy75,
+    /// Best match 50–74%.
     Fuzzy50,
+    /// No match of 50% or more.
     NoMatch,
+    /// The same source text seen earlier in the same file.
     Repetition,
     /// Seen in an earlier file of the same analysis.
     CrossFileRepetition,
@@ -82,8 +90,11 @@ impl Band {
 /// Segments, words and characters in one band.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
+    /// Number of segments.
     pub segments: u64,
+    /// Words (as the segment's language splits them).
     pub words: u64,
+    /// Characters other than white space, as CAT tools count them.
     pub characters: u64,
 }
 
@@ -141,7 +152,7 @@ impl Serialize for BandCounts {
 /// (`don't`, `e-mail`, `4.5`, `1,000` are one word each); punctuation alone
 /// is no word. Slash- or dash-joined words (`and/or`, `2017—2018`) count
 /// as separate words.
-pub fn count_words(text: &str) -> usize {
+pub(crate) fn count_words(text: &str) -> usize {
     let chars: Vec<char> = text.chars().collect();
     let mut n = 0;
     let mut in_word = false;
@@ -169,26 +180,31 @@ pub fn count_words(text: &str) -> usize {
 }
 
 /// Characters as CAT tools count them: everything but white space.
-pub fn count_characters(text: &str) -> usize {
+pub(crate) fn count_characters(text: &str) -> usize {
     text.chars().filter(|c| !c.is_whitespace()).count()
 }
 
 /// One segment of an analysed file with its best match.
 #[derive(Debug, Clone)]
 pub struct SegmentResult {
+    /// The segment's text as cut from the file.
     pub text: String,
+    /// The band the segment was counted in.
     pub band: Band,
+    /// The best match from the memory, if any reached the matcher's threshold.
     pub best: Option<Match>,
 }
 
 /// The analysis of one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileAnalysis {
+    /// The file's name as given (reports print it).
     pub file: String,
     /// Band name → counts, flattened so a file reads like the total.
     #[serde(flatten)]
     pub bands: BandCounts,
     #[serde(skip)]
+    /// Every segment in file order, with its band (not serialised).
     pub segments: Vec<SegmentResult>,
 }
 

@@ -87,36 +87,28 @@
 //!
 //! The items re-exported at the crate root, and the store's modules
 //! ([`memory`], [`model`], [`error`], [`lang`], [`import`](mod@import),
-//! [`export`](mod@export)), are the library's interface. The other modules
-//! are public only so that the `transmem` binary, the tests and benchmarks
-//! can reach internals; they are hidden from the documentation and may
-//! change without notice.
+//! [`export`](mod@export)), are the library's interface. The other public
+//! modules serve the `transmem` binary, the tests and the benchmarks; their
+//! implementation (the aligner's dynamic programme and anchors, the
+//! segmenter's engine, the scorer, the formats' decoding) sits in private
+//! submodules, and only the items those users need are re-exported.
 #![deny(missing_docs)]
 
-#[doc(hidden)]
 pub mod align;
-#[doc(hidden)]
 pub mod analysis;
 pub mod dedupe;
 pub mod error;
 pub mod export;
-#[doc(hidden)]
 pub mod formats;
 pub mod import;
 pub mod lang;
-#[doc(hidden)]
 pub mod limits;
-#[doc(hidden)]
 pub mod matcher;
 pub mod memory;
 pub mod model;
-#[doc(hidden)]
 pub mod normalize;
-#[doc(hidden)]
-pub mod numbers;
-#[doc(hidden)]
+mod numbers;
 pub mod script;
-#[doc(hidden)]
 pub mod segment;
 
 pub use align::{Link, Options as AlignOptions, Segment, align, to_units};

@@ -86,7 +86,7 @@ pub fn normalize_with(text: &str, fold: Fold) -> String {
 }
 
 /// The matching key with every fold on; see [`normalize_with`].
-pub fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     normalize_with(text, Fold::default())
 }
 

@@ -19,13 +19,13 @@ fn is_sep(c: char) -> bool {
 }
 
 /// Space-like group separators: only ever between groups of three digits.
-pub fn is_space_sep(c: char) -> bool {
+pub(crate) fn is_space_sep(c: char) -> bool {
     matches!(c, ' ' | '\u{A0}' | '\u{202F}' | '\u{2009}')
 }
 
 /// A figure cut into its digits and the separators between them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Figure {
+pub(crate) struct Figure {
     /// All digits, in order.
     pub digits: String,
     /// Each separator with the number of digits to its right.
@@ -35,7 +35,7 @@ pub struct Figure {
 /// Parses a figure: digits with single separators between digit runs
 /// (`120,000`, `120 000`, `3,2`, `1.234,5`). `None` for anything else,
 /// dates included (see [`Date`]).
-pub fn figure(s: &str) -> Option<Figure> {
+pub(crate) fn figure(s: &str) -> Option<Figure> {
     let mut digits = String::new();
     let mut raw: Vec<(usize, char)> = Vec::new();
     let mut prev_digit = false;
@@ -63,7 +63,7 @@ pub fn figure(s: &str) -> Option<Figure> {
 /// How the separators of one style are written in another, learned from a
 /// pair of figures that are the same number.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StyleMap(Vec<(char, char)>);
+pub(crate) struct StyleMap(Vec<(char, char)>);
 
 impl StyleMap {
     /// The mapping that turns `from` into `to`, when they are the same
@@ -138,11 +138,16 @@ impl StyleMap {
 
 /// A numeric date: day, month, year as written, with its layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Date {
+pub(crate) struct Date {
+    /// Year as written (two or four digits).
     pub y: u32,
+    /// Month, 1–12.
     pub m: u32,
+    /// Day of the month, 1–31.
     pub d: u32,
+    /// Which order the parts were written in.
     pub order: Order,
+    /// The separator between the parts (`.`, `/`, `-`).
     pub sep: char,
     /// Day and month written with a leading zero.
     pub padded: bool,
@@ -150,7 +155,7 @@ pub struct Date {
 
 /// The order of a numeric date's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
+pub(crate) enum Order {
     /// 29.05.2024, 29/05/2024 (most of Europe, Russia)
     Dmy,
     /// 05/29/2024 (United States)
@@ -160,7 +165,7 @@ pub enum Order {
 }
 
 /// The readings of a numeric date (`29.05.2024` has one, `05/06/2024` two).
-pub fn dates(s: &str) -> Vec<Date> {
+pub(crate) fn dates(s: &str) -> Vec<Date> {
     let Some(sep) = s.chars().find(|c| matches!(c, '.' | '/' | '-')) else {
         return Vec::new();
     };
@@ -379,7 +384,7 @@ const MONTHS: &[(&str, &str, [&str; 12])] = &[
 /// A month name: which month, and the table row (language and form) it
 /// was found in. A word in several rows (`august`, `mai`) keeps all.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Month {
+pub(crate) struct Month {
     /// 1..=12
     pub month: usize,
     /// Indices into the month table.
@@ -387,7 +392,7 @@ pub struct Month {
 }
 
 /// The month `word` names in any language we know, if any.
-pub fn month(word: &str) -> Option<Month> {
+pub(crate) fn month(word: &str) -> Option<Month> {
     let w = word.to_lowercase();
     let mut found: Option<Month> = None;
     for (r, (_, _, names)) in MONTHS.iter().enumerate() {
@@ -409,7 +414,12 @@ pub fn month(word: &str) -> Option<Month> {
 
 /// Month `month` (1..=12) written in the language and form of `like`, with
 /// its capitalisation; `like_word` is the word as written.
-pub fn month_as(month: usize, like: &Month, like_word: &str, source_rows: &[usize]) -> String {
+pub(crate) fn month_as(
+    month: usize,
+    like: &Month,
+    like_word: &str,
+    source_rows: &[usize],
+) -> String {
     // Prefer the target's row in the source's language family when the
     // target word is ambiguous (August is both English and German).
     let row = like

@@ -12,17 +12,29 @@ use std::fmt;
 /// The scripts we tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Script {
+    /// Latin letters (English, French, German, …).
     Latin,
+    /// Cyrillic (Russian, Ukrainian, Bulgarian, …).
     Cyrillic,
+    /// Greek.
     Greek,
+    /// Arabic (also Persian, Urdu).
     Arabic,
+    /// Hebrew (also Yiddish).
     Hebrew,
+    /// Chinese characters (Chinese; also in Japanese).
     Han,
+    /// Hiragana and katakana (Japanese).
     Kana,
+    /// Hangul (Korean).
     Hangul,
+    /// Georgian.
     Georgian,
+    /// Armenian.
     Armenian,
+    /// Devanagari (Hindi, Marathi, Nepali).
     Devanagari,
+    /// Thai.
     Thai,
 }
 
@@ -47,7 +59,7 @@ impl fmt::Display for Script {
 }
 
 /// The script of one letter, if it is a letter of a script we know.
-pub fn of(c: char) -> Option<Script> {
+pub(crate) fn of(c: char) -> Option<Script> {
     if !c.is_alphabetic() {
         return None;
     }
@@ -72,7 +84,7 @@ pub fn of(c: char) -> Option<Script> {
 }
 
 /// The scripts a language is written in, for the languages we know.
-pub fn expected(lang: &str) -> Option<&'static [Script]> {
+pub(crate) fn expected(lang: &str) -> Option<&'static [Script]> {
     use Script::*;
     let primary = crate::lang::primary(lang).to_ascii_lowercase();
     Some(match primary.as_str() {

@@ -1,7 +1,7 @@
 //! Properties of the matching score, checked on generated text.
 
 use proptest::prelude::*;
-use transmem::matcher::score::{self as sc, Pattern, Prepared};
+use transmem::matcher::{self as sc, Pattern, Prepared};
 
 /// Sentences of 1–12 words over a small mixed Latin/Cyrillic alphabet, with
 /// the odd number and punctuation mark.
@@ -152,7 +152,7 @@ proptest! {
     /// substitution whose `to` is the query's text.
     #[test]
     fn substitution_is_total(q in placeable_text(), s in placeable_text(), t in placeable_text()) {
-        use transmem::matcher::substitute::substitute;
+        use transmem::matcher::substitute;
         use transmem::normalize::{Fold, normalize_with};
         if let Some(d) = substitute(&q, &s, &t) {
             prop_assert!(!d.subs.is_empty());

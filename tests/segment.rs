@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use transmem::segment::engine::RuleSource;
+use transmem::segment::RuleSource;
 use transmem::segment::{Segmenter, rules, segment};
 
 fn seg<'a>(text: &'a str, lang: &str) -> Vec<&'a str> {

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use transmem::matcher::{diff::diff, score, score as score_of};
+use transmem::matcher::{self, diff, score as score_of};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -13,10 +13,14 @@ fuzz_target!(|data: &[u8]| {
     assert!((0.0..=100.0).contains(&s), "score {s}");
     assert_eq!(score_of(a, a), 100.0, "a text is identical to itself");
 
-    let (ka, kb) = (score::key(a), score::key(b));
-    let plain = score::base(&score::Prepared::new(&ka), &score::Prepared::new(&kb), 0.0);
-    let pattern = score::Pattern::new(&ka);
-    let fast = score::base_fast(&pattern, &kb, kb.chars().count(), &mut Vec::new(), 0.0);
+    let (ka, kb) = (matcher::key(a), matcher::key(b));
+    let plain = matcher::base(
+        &matcher::Prepared::new(&ka),
+        &matcher::Prepared::new(&kb),
+        0.0,
+    );
+    let pattern = matcher::Pattern::new(&ka);
+    let fast = matcher::base_fast(&pattern, &kb, kb.chars().count(), &mut Vec::new(), 0.0);
     match (plain, fast) {
         (Some(p), Some(f)) => assert!((p - f).abs() < 1e-9, "base {p} != base_fast {f}"),
         (p, f) => panic!("base {p:?} and base_fast {f:?} disagree at cutoff 0"),

@@ -22,12 +22,20 @@ use unicode_normalization::UnicodeNormalization;
 /// What an anchor is; decides its weight and whether losing it is evidence
 /// against a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
+pub(crate) enum Kind {
+    /// A figure (`1998`, `3.5`): weight 1.5, a one-digit one only 0.8, since
+    /// translations often spell those out.
     Number,
+    /// A month or weekday name, keyed by its number so `May` meets `мая`.
     Month,
+    /// A word compared by its transliterated form (a name, a cognate).
     Word,
+    /// An all-capitals abbreviation (`NATO`, `ООН`).
     Acronym,
+    /// A token both languages write alike: URLs, e-mail addresses, paths,
+    /// codes mixing letters and digits.
     Token,
+    /// Sentence punctuation by class (`?`, `!`, quote pair, bracket, `:`, `;`).
     Punct,
     /// From a loaded dictionary: counts when shared, never as missed (no
     /// dictionary covers every word, so an unmatched entry is no evidence).
@@ -38,9 +46,12 @@ pub enum Kind {
 
 /// One anchor of a segment.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Anchor {
+pub(crate) struct Anchor {
+    /// Hash of the anchor's kind and normalised form; equal keys on both sides match.
     pub key: u64,
+    /// What the anchor is.
     pub kind: Kind,
+    /// How much a shared anchor adds to a link's score (a missed one subtracts it).
     pub weight: f32,
     /// Transliterated form, for the `strsim` confirmation of word anchors.
     pub form: String,
@@ -51,7 +62,7 @@ pub struct Anchor {
 
 /// Settings of the extraction that depend on the language pair.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Extract {
+pub(crate) struct Extract {
     /// Also use long lowercase words (cognates), worthwhile when both sides
     /// share a script (de–fr, en–fr), noise otherwise.
     pub lowercase_words: bool,
@@ -126,7 +137,7 @@ fn cyr(c: char) -> Option<&'static str> {
 }
 
 /// Lowercase Latin transliteration: Cyrillic is romanised, accents dropped.
-pub fn translit(word: &str) -> String {
+pub(crate) fn translit(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
     // Russian spells an initial English W as У before a vowel (Уотсон,
     // Уильям): give it back its w.
@@ -159,7 +170,7 @@ pub fn translit(word: &str) -> String {
 /// letter (German sch/tsch, Polish sz/cz/rz) in the shapes the romanisation
 /// gives (sh, ch, zh), and kh as ch: `Chruszczow` and `khrushchev` become
 /// `chrushchow` and `chrushchev`.
-pub fn level(t: &str) -> String {
+pub(crate) fn level(t: &str) -> String {
     t.replace("tsch", "ch")
         .replace("sch", "sh")
         .replace("sz", "sh")
@@ -173,7 +184,7 @@ pub fn level(t: &str) -> String {
 /// are levelled, so `washington` and `vashington` give the same skeleton.
 /// h and g are both dropped, since Ukrainian and Belarusian г is h
 /// (Харків = Kharkiv, Гамбург = Hamburg).
-pub fn skeleton(t: &str) -> String {
+pub(crate) fn skeleton(t: &str) -> String {
     let t = level(t)
         .replace("ph", "f")
         .replace('j', "dz")
@@ -307,7 +318,7 @@ fn calendar(lower: &str) -> Option<u8> {
 /// separators (space, no-break space, comma or dot before exactly three
 /// digits) vanish; a final comma or dot before other than three digits is the
 /// decimal point.
-pub fn canonical_number(groups: &[&str], seps: &[char]) -> String {
+pub(crate) fn canonical_number(groups: &[&str], seps: &[char]) -> String {
     let strip = |g: &str| -> String {
         let t = g.trim_start_matches('0');
         if t.is_empty() { "0".into() } else { t.into() }
@@ -333,7 +344,7 @@ pub fn canonical_number(groups: &[&str], seps: &[char]) -> String {
 }
 
 /// Numbers in `text`, canonicalised.
-pub fn numbers(text: &str) -> Vec<String> {
+pub(crate) fn numbers(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -388,7 +399,7 @@ fn is_acronym(w: &str) -> bool {
 }
 
 /// Anchors of one segment, sorted by key.
-pub fn extract(text: &str, ex: Extract) -> Vec<Anchor> {
+pub(crate) fn extract(text: &str, ex: Extract) -> Vec<Anchor> {
     let mut out = Vec::new();
     let push = |out: &mut Vec<Anchor>, key: u64, kind: Kind, weight: f32, form: String| {
         out.push(Anchor {
@@ -498,7 +509,7 @@ pub fn extract(text: &str, ex: Extract) -> Vec<Anchor> {
 /// True when two word anchors with equal keys are really the same word:
 /// the transliterations, cut to the shorter length (tolerating case
 /// endings), are close.
-pub fn same_word(a: &str, b: &str) -> bool {
+pub(crate) fn same_word(a: &str, b: &str) -> bool {
     // Forms are ASCII (see `translit`), so byte slicing is safe; `get`
     // keeps it panic-free whatever the caller passes.
     let n = a.len().min(b.len()).max(3);
@@ -510,13 +521,13 @@ pub fn same_word(a: &str, b: &str) -> bool {
 }
 
 /// True when anchors `x` and `y` (with equal keys) count as a match.
-pub fn matches(x: &Anchor, y: &Anchor) -> bool {
+pub(crate) fn matches(x: &Anchor, y: &Anchor) -> bool {
     !(x.passive && y.passive) && (x.kind != Kind::Word || same_word(&x.form, &y.form))
 }
 
 /// Total weight of the anchors two segments share (multiset intersection;
 /// a pair counts at the lower of its two weights).
-pub fn shared(a: &[Anchor], b: &[Anchor]) -> f32 {
+pub(crate) fn shared(a: &[Anchor], b: &[Anchor]) -> f32 {
     let (mut i, mut j, mut sum) = (0, 0, 0.0);
     while i < a.len() && j < b.len() {
         match a[i].key.cmp(&b[j].key) {

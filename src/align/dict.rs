@@ -4,7 +4,7 @@
 //! every entry its stem heads, a target word one for every entry whose
 //! translations contain its stem, so a source and a target segment share an
 //! anchor when some word pair of theirs is in the dictionary. Stems are
-//! lowercase prefixes (see [`stem`]): crude, but they absorb most inflection
+//! lowercase prefixes (see `stem`): crude, but they absorb most inflection
 //! in English and Russian without a morphological analyser.
 //!
 //! Formats: TSV (`source TAB target`, several targets separated by `,` or
@@ -19,7 +19,7 @@ use super::anchors::{Anchor, Kind};
 use crate::error::{Error, Position, Result};
 
 /// Most letters a stem keeps.
-pub const STEM: usize = 5;
+pub(crate) const STEM: usize = 5;
 /// Entries one word may point at; more means a too common word.
 const MAX_IDS: usize = 8;
 
@@ -267,7 +267,7 @@ impl Dict {
     }
 
     /// Appends the dictionary anchors of `text` (one per entry reached).
-    pub fn anchors(&self, text: &str, is_src: bool, out: &mut Vec<Anchor>) {
+    pub(crate) fn anchors(&self, text: &str, is_src: bool, out: &mut Vec<Anchor>) {
         let map = if is_src { &self.src } else { &self.tgt };
         let mut ids: Vec<u32> = words(text)
             .filter_map(stem)

@@ -9,7 +9,7 @@
 //! chosen link its posterior probability, which is the link's confidence.
 
 /// Link shapes searched: (source count, target count).
-pub const SHAPES: [(usize, usize); 10] = [
+pub(crate) const SHAPES: [(usize, usize); 10] = [
     (1, 1),
     (1, 0),
     (0, 1),
@@ -24,7 +24,7 @@ pub const SHAPES: [(usize, usize); 10] = [
 
 /// Nodes kept: per row `i`, columns `lo[i]..=hi[i]`.
 #[derive(Debug, Clone)]
-pub struct Band {
+pub(crate) struct Band {
     lo: Vec<usize>,
     hi: Vec<usize>,
     off: Vec<usize>,
@@ -59,11 +59,6 @@ impl Band {
         self.off.last().copied().unwrap_or(0)
     }
 
-    /// True when the band holds no node.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Storage index of node `(i, j)`, if it is inside the band.
     #[inline]
     pub fn at(&self, i: usize, j: usize) -> Option<usize> {
@@ -94,7 +89,7 @@ impl Band {
 }
 
 /// Result of one search.
-pub struct Path {
+pub(crate) struct Path {
     /// Links as (i0, i1, j0, j1) half-open segment ranges, in order.
     pub links: Vec<(usize, usize, usize, usize)>,
     /// Posterior probability of each link (when asked for).
@@ -121,7 +116,7 @@ fn softmin(a: f64, b: f64, t: f64) -> f64 {
 /// `cost(i, j, di, dj)` is the cost of the link ending at node `(i, j)`.
 /// With `temperature` set, also computes link posteriors at that
 /// temperature.
-pub fn search(
+pub(crate) fn search(
     n: usize,
     m: usize,
     band: &Band,

@@ -22,6 +22,7 @@ const SCRIPT: &str = include_str!("review/review.js");
 /// What the page needs besides the links.
 #[derive(Debug, Clone, Default)]
 pub struct Page<'a> {
+    /// The page's `<title>` and heading (usually the two file names).
     pub title: &'a str,
     /// Language tags of the two sides.
     pub langs: (&'a str, &'a str),
@@ -38,7 +39,7 @@ pub struct Page<'a> {
 /// so `Putin` and `Путина` meet. The page highlights, within a link, the
 /// tokens whose key occurs on both sides, and recomputes that after every
 /// correction, so the keys travel per segment rather than per link.
-pub fn anchor_tokens(text: &str) -> Vec<(String, String)> {
+pub(crate) fn anchor_tokens(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     // Split as the aligner's anchors do, so `Tymoshenko's` yields the name.
@@ -141,12 +142,15 @@ pub fn write(
 /// prints, as the page saves it.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Reviewed {
+    /// Source segment indices of the link, rising; empty for a target-only link.
     pub src: Vec<usize>,
+    /// Target segment indices of the link, rising; empty for a source-only link.
     pub tgt: Vec<usize>,
     /// The source side's text, edited or not; absent: the segments joined.
     #[serde(default)]
     pub src_text: Option<String>,
     #[serde(default)]
+    /// The target side's text, edited or not; absent: the segments joined.
     pub tgt_text: Option<String>,
     /// Confidence; the page gives 1 to every link the translator made,
     /// changed or confirmed. Absent: 1.
@@ -157,6 +161,7 @@ pub struct Reviewed {
 /// A corrections file: `{"links": [...]}`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Corrections {
+    /// The links in source order.
     pub links: Vec<Reviewed>,
 }
 

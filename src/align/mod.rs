@@ -2,20 +2,22 @@
 //!
 //! Given the segments of a source and a target text, finds the monotone
 //! sequence of links (1:1, 1:0, 0:1, 2:1, 1:2, 2:2, 3:1, 1:3, 3:2, 2:3) that
-//! minimises a cost by banded dynamic programming ([`dp`]). A link's cost
+//! minimises a cost by banded dynamic programming (`dp`). A link's cost
 //! adds a prior for its shape, a Gale–Church length cost (length ratio and
 //! variance estimated from the pair itself, so any language pair works),
-//! rewards for shared lexical anchors ([`anchors`]: numbers, dates, names
+//! rewards for shared lexical anchors (`anchors`: numbers, dates, names
 //! through transliteration, acronyms, identical tokens, punctuation; and
-//! dictionary pairs with [`dict`]), a penalty for anchors left unmatched, and
+//! dictionary pairs with [`Dict`]), a penalty for anchors left unmatched, and
 //! penalties for links that cross paragraph boundaries. Each link's
 //! confidence is its posterior probability under that cost model.
 //! See `docs/alignment.md` for the model and measured figures.
 
-pub mod anchors;
-pub mod dict;
-pub mod dp;
+mod anchors;
+mod dict;
+mod dp;
 pub mod html;
+
+pub use dict::Dict;
 
 use std::sync::Arc;
 
@@ -93,7 +95,7 @@ pub struct Params {
     /// de–fr gold ends a link at 32 of 99 such boundaries, at 87% of those
     /// after a full stop).
     pub semicolon: f64,
-    /// Cost per unit of difference in each of the [`COUNTS`] features.
+    /// Cost per unit of difference in each of the `COUNTS` features.
     pub count_cost: [f64; COUNTS],
     /// Difference in each count that a true link typically shows.
     pub count_base: [f64; COUNTS],

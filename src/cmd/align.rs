@@ -163,7 +163,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         );
     }
     let dict = match &args.dict {
-        Some(p) => Some(std::sync::Arc::new(align::dict::Dict::load(p)?)),
+        Some(p) => Some(std::sync::Arc::new(align::Dict::load(p)?)),
         None => None,
     };
     let opts = align::Options {

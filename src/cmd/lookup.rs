@@ -7,8 +7,8 @@ use std::io::{BufRead, Write};
 
 use clap::ValueEnum;
 use rayon::prelude::*;
-use transmem::matcher::trust::{SourcePenalty, Trust};
 use transmem::matcher::{Match, Options, Penalties, Query};
+use transmem::matcher::{SourcePenalty, Trust};
 
 use super::{Global, stdout};
 
@@ -112,7 +112,7 @@ fn trusted(
     trust.apply(
         matches,
         &mut |id| mem.unit(id),
-        transmem::matcher::trust::today(),
+        transmem::matcher::today(),
         threshold,
         limit,
     )
@@ -138,7 +138,7 @@ pub fn skip_reason(q: &str) -> Option<&'static str> {
     if q.trim().is_empty() {
         return Some("blank");
     }
-    let key = transmem::matcher::score::key(q);
+    let key = transmem::matcher::key(q);
     key.split(' ')
         .all(|w| w == "#" || w.is_empty())
         .then_some("no words (only numbers or punctuation)")

@@ -23,12 +23,19 @@ use crate::model::{Unit, Variant};
 pub enum Column {
     /// The text in this (canonical) language.
     Lang(String),
+    /// The unit's origin (document or source it came from).
     Origin,
+    /// A free-text note on the unit.
     Note,
+    /// Creation date, TMX style (`20240529T120000Z`).
     Created,
+    /// Who created the unit.
     Creator,
+    /// Last change date, TMX style.
     Changed,
+    /// Who last changed the unit.
     Changer,
+    /// The unit's id in the file it came from (TMX `tuid`).
     Tuid,
     /// The segment before this language's text in its document (`prev:en`).
     Prev(String),
@@ -351,7 +358,7 @@ fn read_tsv(
 /// TSV escapes (those of "linear TSV", as PostgreSQL and MySQL write
 /// them): `\t`, `\n`, `\r` and `\\` stand for tab, line feed, carriage
 /// return and backslash; a backslash before anything else is kept as is.
-pub fn escape_tsv(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn escape_tsv(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.contains(['\t', '\n', '\r', '\\']) {
         return s.into();
     }
@@ -369,7 +376,7 @@ pub fn escape_tsv(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The inverse of [`escape_tsv`].
-pub fn unescape_tsv(s: &str) -> String {
+pub(crate) fn unescape_tsv(s: &str) -> String {
     if !s.contains('\\') {
         return s.to_string();
     }

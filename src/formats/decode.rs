@@ -13,7 +13,7 @@ use encoding_rs::{DecoderResult, Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
 /// How the input was recognised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Detected {
+pub(crate) struct Detected {
     /// The encoding the bytes are in.
     pub encoding: &'static Encoding,
     /// Length of the byte order mark that was skipped (0 when none).
@@ -32,7 +32,7 @@ const SNIFF: usize = 1024;
 
 /// Recognises the encoding of `inner` and returns a UTF-8 stream of its
 /// content (BOM removed). `xml` enables the `<?xml encoding=".."?>` check.
-pub fn utf8_stream<'a, R: Read + 'a>(
+pub(crate) fn utf8_stream<'a, R: Read + 'a>(
     mut inner: R,
     xml: bool,
 ) -> io::Result<(Box<dyn BufRead + 'a>, Detected)> {

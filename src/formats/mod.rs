@@ -4,7 +4,7 @@
 //! take units one at a time. Both report errors with the file and position.
 
 pub mod csv;
-pub mod decode;
+mod decode;
 pub mod tmx;
 pub mod xliff;
 pub mod xliff_read;
@@ -16,7 +16,7 @@ use std::path::Path;
 /// tab, LF and CR; U+FFFE, U+FFFF) become U+FFFD, so the document is always
 /// well-formed. The TMX writer has its own escaper, which keeps such
 /// characters as inline codes instead.
-pub fn escape_xml(s: &str) -> String {
+pub(crate) fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -36,8 +36,11 @@ pub fn escape_xml(s: &str) -> String {
 /// A file format transmem exchanges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// TMX 1.4 (XML).
     Tmx,
+    /// Comma-separated values, a header row naming each column.
     Csv,
+    /// Tab-separated values, a header row naming each column.
     Tsv,
 }
 

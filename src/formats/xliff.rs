@@ -15,6 +15,7 @@ use super::escape_xml as escape;
 /// One segment of the draft.
 #[derive(Debug, Clone)]
 pub struct DraftUnit<'a> {
+    /// The source segment to translate.
     pub source: &'a str,
     /// The suggested translation (the match's target, with placeables
     /// substituted where possible), if any match reached the threshold.
@@ -40,7 +41,7 @@ pub fn write<W: Write>(
     write_inner(out, original, source_lang, target_lang, units, None)
 }
 
-/// Like [`write`], keeping the document's paragraphs: `paragraphs[i]` is
+/// Like [`write()`], keeping the document's paragraphs: `paragraphs[i]` is
 /// the paragraph number of `units[i]`, and each paragraph becomes one
 /// `<group restype="x-paragraph">`, which CAT tools carry through and
 /// `transmem merge` reads to rebuild the text paragraph by paragraph.

@@ -21,7 +21,9 @@ use crate::normalize::normalize;
 pub struct Hit {
     /// Unit id.
     pub id: i64,
+    /// Language of `text`.
     pub lang: String,
+    /// The stored variant that contains the query.
     pub text: String,
     /// Byte ranges of `text` that match query words.
     pub hits: Vec<(usize, usize)>,
@@ -30,6 +32,7 @@ pub struct Hit {
     /// The unit's other variants, by language.
     pub translations: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The unit's origin, if stored.
     pub origin: Option<String>,
 }
 

@@ -15,6 +15,7 @@ pub struct Span {
     /// `equal`: in both; `delete`: only in the stored source; `insert`:
     /// only in the query.
     pub op: &'static str,
+    /// The text of the span.
     pub text: String,
 }
 

@@ -97,17 +97,22 @@ impl std::fmt::Debug for Index {
 pub struct Postings<'a>(&'a [u8]);
 
 impl<'a> Postings<'a> {
+    /// How many entries contain the word.
     pub fn len(&self) -> usize {
         self.0.len() / 4
     }
+    /// True when no entry contains the word.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// The `i`-th entry number, ascending; `u32::MAX` past the end (a
+    /// sentinel the list intersection relies on, never a real entry).
     pub fn get(&self, i: usize) -> u32 {
         self.0
             .get(i * 4..i * 4 + 4)
             .map_or(u32::MAX, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
+    /// Every entry number, ascending.
     pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
         self.0
             .chunks_exact(4)
@@ -214,15 +219,22 @@ pub enum Event {
     /// Building starts: the index of `lang` at `path` (none for a memory in
     /// RAM), `total` progress steps.
     Start {
+        /// Primary language subtag of the indexed sources.
         lang: String,
+        /// The index file, or `None` for a memory without a cache folder.
         path: Option<PathBuf>,
+        /// Why it is being built (missing, appended to, changed, damaged).
         why: Why,
+        /// Progress steps the build will report in all.
         total: u64,
     },
     /// Steps done so far, out of `total`.
     Progress(u64),
     /// Built, with this many entries.
-    Done { entries: usize },
+    Done {
+        /// Entries (stored source variants) in the index.
+        entries: usize,
+    },
     /// The index could not be saved (it is used from RAM this time).
     NotSaved(String),
 }
@@ -601,10 +613,12 @@ impl Index {
         Ok(())
     }
 
+    /// Entries (stored source variants) in the index.
     pub fn len(&self) -> usize {
         self.n
     }
 
+    /// True for an index of no entries.
     pub fn is_empty(&self) -> bool {
         self.n == 0
     }
@@ -770,7 +784,7 @@ fn dir_and_name(path: &Path) -> (PathBuf, String) {
 /// Removes index temp files that a killed process left beside the memory
 /// `base`: today's `<memory>.match-<lang>.<random>.tmp` and the
 /// `<memory>.match-<lang>.tmp<pid>` of earlier versions, once older than
-/// [`STALE_TEMP`] (a build in progress keeps its file fresh).
+/// ten minutes (a build in progress keeps its file fresh).
 pub fn sweep_stale_temps(base: &Path) -> usize {
     let (dir, name) = dir_and_name(base);
     let prefix = format!("{name}.match-");

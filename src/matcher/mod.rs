@@ -2,35 +2,36 @@
 //!
 //! A lookup runs in three steps. The [`index`] proposes candidates that share
 //! rare words with the query and whose length leaves the threshold within
-//! reach; [`score`] ranks them by edit distance on matching keys; the best are
-//! then read in full from the memory and charged their [`penalty`]s, checked
+//! reach; `score` ranks them by edit distance on matching keys; the best are
+//! then read in full from the memory and charged their [`Penalty`]s, checked
 //! for context (101%), auto-substituted ([`substitute`]) and diffed
 //! ([`diff`]). `Options::exhaustive` replaces the first step by a scan of every
 //! stored source, the oracle the index is measured against. docs/matching.md
 //! gives the formula and the design.
 
 pub mod concordance;
-pub mod diff;
+mod diff;
 pub mod index;
 pub mod live;
-pub mod penalty;
-pub mod score;
-pub mod substitute;
-pub mod trust;
+mod penalty;
+mod score;
+mod substitute;
+mod trust;
 
 use std::sync::Mutex;
 
 use serde::Serialize;
 
-pub use diff::Span;
+pub use diff::{Span, diff};
 pub use penalty::{Penalties, Penalty};
-pub use substitute::Substitution;
+pub use score::{Pattern, Prepared, base, base_fast, bound, key};
+pub use substitute::{Substituted, Substitution, substitute};
+pub use trust::{SourcePenalty, Trust, today};
 
 use crate::error::Result;
 use crate::memory::{Memory, Pair};
 use crate::normalize::normalize;
 use index::Index;
-use score::Prepared;
 
 /// Lookup options.
 #[derive(Debug, Clone)]
@@ -83,10 +84,12 @@ pub struct Match {
     /// Unit id.
     pub id: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The unit's origin, if stored.
     pub origin: Option<String>,
     /// Similarity before penalties.
     pub base: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Penalties charged against `base`, in points.
     pub penalties: Vec<Penalty>,
     /// The stored and the query's neighbours agree too (101%).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -95,6 +98,7 @@ pub struct Match {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub substituted: Vec<Substitution>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The stored target with the query's placeables (numbers, tags) put in, when any differ.
     pub substituted_target: Option<String>,
     /// Score of the substituted suggestion.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -40,17 +40,8 @@ impl Default for Penalties {
 pub struct Penalty {
     /// `case`, `punctuation`, `number` or `tag`.
     pub kind: &'static str,
+    /// Score points subtracted (percentage points).
     pub points: f64,
-}
-
-/// The numbers of a text, in order, as written (after normalisation).
-pub fn numbers(text: &str) -> Vec<String> {
-    let n = crate::normalize::normalize(text);
-    tokens(&n)
-        .into_iter()
-        .filter(|t| t.number)
-        .map(|t| t.text.to_string())
-        .collect()
 }
 
 /// Items of `a` not matched in `b` and vice versa (multiset), the larger count.
@@ -71,7 +62,7 @@ fn multiset_diff<T: std::hash::Hash + Eq>(
 }
 
 /// Inline tag names of a text or TMX markup (`bpt`, `ph`, `g`, ...), in order.
-pub fn tags(markup: &str) -> Vec<String> {
+pub(crate) fn tags(markup: &str) -> Vec<String> {
     const NAMES: [&str; 11] = [
         "bpt", "ept", "ph", "it", "hi", "ut", "sub", "g", "x", "bx", "ex",
     ];
@@ -93,7 +84,7 @@ pub fn tags(markup: &str) -> Vec<String> {
 /// What penalties compare, computed once per text (a query is compared
 /// with many candidates).
 #[derive(Debug, Clone)]
-pub struct Side {
+pub(crate) struct Side {
     nfc: String,
     norm: String,
     /// Words with case kept, and the set of them lower-cased.
@@ -149,12 +140,12 @@ fn case_differs(a: &Side, b: &Side) -> bool {
 /// The penalties between query `q` and stored source `s` (with its TMX
 /// markup, when it has inline codes). Symmetric in `q` and `s` when `markup`
 /// is `None`.
-pub fn penalties(q: &str, s: &str, markup: Option<&str>, cfg: &Penalties) -> Vec<Penalty> {
+pub(crate) fn penalties(q: &str, s: &str, markup: Option<&str>, cfg: &Penalties) -> Vec<Penalty> {
     between(&Side::new(q, None), &Side::new(s, markup), cfg)
 }
 
 /// [`penalties`] on prepared sides.
-pub fn between(q: &Side, s: &Side, cfg: &Penalties) -> Vec<Penalty> {
+pub(crate) fn between(q: &Side, s: &Side, cfg: &Penalties) -> Vec<Penalty> {
     let mut out = Vec::new();
     let mut push = |kind, points: f64| {
         if points > 0.0 {

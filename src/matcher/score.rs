@@ -16,11 +16,12 @@ use crate::normalize::normalize;
 
 /// One token of a normalised text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Token<'a> {
+pub(crate) struct Token<'a> {
     /// The token as it appears in the text it was cut from.
     pub text: &'a str,
     /// Byte range in that text.
     pub start: usize,
+    /// End of the byte range (exclusive).
     pub end: usize,
     /// All digits (with `.,:/-` between digits): a placeable number.
     pub number: bool,
@@ -29,7 +30,7 @@ pub struct Token<'a> {
 /// Cuts `text` into letter/digit runs. Separators `.,:/-` stay inside a
 /// run when digits stand on both sides, so `4.5`, `29.05.2024` and `12:30`
 /// are one number each.
-pub fn tokens(text: &str) -> Vec<Token<'_>> {
+pub(crate) fn tokens(text: &str) -> Vec<Token<'_>> {
     let mut out = Vec::new();
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut i = 0;
@@ -75,7 +76,7 @@ pub fn key(text: &str) -> String {
 }
 
 /// [`key`] for text that is already normalised.
-pub fn key_of_normalized(norm: &str) -> String {
+pub(crate) fn key_of_normalized(norm: &str) -> String {
     let mut out = String::with_capacity(norm.len());
     for t in tokens(norm) {
         if !out.is_empty() {
@@ -87,7 +88,7 @@ pub fn key_of_normalized(norm: &str) -> String {
 }
 
 /// FNV-1a: a fast, stable hash for words (stable because index files keep it).
-pub fn hash_word(s: &str) -> u64 {
+pub(crate) fn hash_word(s: &str) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in s.bytes() {
         h ^= b as u64;
@@ -99,11 +100,14 @@ pub fn hash_word(s: &str) -> u64 {
 /// A key prepared for repeated comparison.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The key's characters, for the character-level edit distance.
     pub chars: Vec<char>,
+    /// Hashes of the key's space-separated words, for the word-level distance.
     pub words: Vec<u64>,
 }
 
 impl Prepared {
+    /// Prepares a normalised key.
     pub fn new(key: &str) -> Prepared {
         Prepared {
             chars: key.chars().collect(),
@@ -168,13 +172,14 @@ pub struct Pattern {
     /// Masks of ASCII characters, `blocks` words each.
     ascii: Vec<u64>,
     other: std::collections::HashMap<char, Vec<u64>>,
+    /// Hashes of the key's space-separated words, for the word-level distance.
     pub words: Vec<u64>,
     word_masks: std::collections::HashMap<u64, Vec<u64>, std::hash::BuildHasherDefault<Identity>>,
 }
 
 /// Hasher for keys that are already hashes (word hashes): passes them on.
 #[derive(Default)]
-pub struct Identity(u64);
+pub(crate) struct Identity(u64);
 
 impl std::hash::Hasher for Identity {
     fn finish(&self) -> u64 {
@@ -191,6 +196,7 @@ impl std::hash::Hasher for Identity {
 }
 
 impl Pattern {
+    /// Builds the bit masks of a normalised key.
     pub fn new(key: &str) -> Pattern {
         let chars: Vec<char> = key.chars().collect();
         let m = chars.len();
@@ -333,7 +339,7 @@ pub fn base_fast(
 }
 
 /// Rounds a score for display (one decimal).
-pub fn round1(x: f64) -> f64 {
+pub(crate) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 

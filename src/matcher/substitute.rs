@@ -31,6 +31,7 @@ pub struct Substitution {
 /// A patched suggestion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Substituted {
+    /// The placeables replaced, in source order.
     pub subs: Vec<Substitution>,
     /// The stored source with the query's placeables.
     pub source: String,

@@ -155,7 +155,7 @@ pub fn today() -> i64 {
 }
 
 /// The day number of a TMX date (`YYYYMMDD...`), if it is one.
-pub fn day_number(date: &str) -> Option<i64> {
+pub(crate) fn day_number(date: &str) -> Option<i64> {
     let d = date.as_bytes().get(..8)?;
     if !d.iter().all(u8::is_ascii_digit) {
         return None;

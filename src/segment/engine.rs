@@ -13,7 +13,7 @@
 //! group); the full ordered rule list is then tried only there. The `before`
 //! half is tested with a `(?:before)$` regex on the line up to the position
 //! (the regex crate runs such end-anchored searches backwards from the end),
-//! limited to a window of [`WINDOW`] bytes so that a long line stays linear.
+//! limited to a window of `WINDOW` bytes so that a long line stays linear.
 //!
 //! Rules compile with the `regex` crate when they can; rules that need
 //! look-around or back-references (common in SRX files written for Java)
@@ -37,7 +37,7 @@ pub struct RuleSource {
     pub after: String,
     /// For break rules: find candidate positions with this rule's own
     /// locator. False only for rules whose every position is the end of a
-    /// match of the engine's scan pattern (see [`Engine::with_scan`]).
+    /// match of the engine's scan pattern (see `Engine::with_scan`).
     pub locate: bool,
 }
 
@@ -65,9 +65,7 @@ impl RuleSource {
 
 /// Where the break rules without a locator of their own may apply.
 #[derive(Debug, Clone)]
-pub enum Scanner {
-    /// The ends of this regex's matches.
-    Regex(regex::Regex),
+pub(crate) enum Scanner {
     /// A hand-written scanner that appends positions in increasing order.
     Func(fn(&str, &mut Vec<usize>)),
 }
@@ -151,7 +149,7 @@ pub struct RuleError {
 
 /// An ordered, compiled rule list.
 #[derive(Debug, Clone)]
-pub struct Engine {
+pub(crate) struct Engine {
     rules: Vec<Rule>,
     /// Matches whose ends are candidates for the break rules that have no
     /// locator of their own.
@@ -281,11 +279,6 @@ impl Engine {
         self.rules.len()
     }
 
-    /// True when there are no rules (nothing ever breaks except lines).
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
-
     /// Appends the byte ranges (relative to `line`'s start plus `offset`) of
     /// the segments of one line (no line break inside), trimmed.
     pub fn split_line(&self, line: &str, offset: usize, out: &mut Vec<Range<usize>>) {
@@ -312,7 +305,6 @@ impl Engine {
     fn candidates(&self, line: &str) -> Vec<usize> {
         let mut cands = Vec::new();
         match &self.scan {
-            Some(Scanner::Regex(re)) => cands.extend(re.find_iter(line).map(|m| m.end())),
             Some(Scanner::Func(f)) => f(line, &mut cands),
             None => {}
         }

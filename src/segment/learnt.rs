@@ -588,7 +588,7 @@ pub const EN_STARTERS_LEARNT: &[&str] = &[
 ];
 
 /// Russian sentence starters (1134 words).
-pub const RU_STARTERS_LEARNT: &[&str] = &[
+pub(crate) const RU_STARTERS_LEARNT: &[&str] = &[
     "Авария",
     "Авиакомпания",
     "Автобус",

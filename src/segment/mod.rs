@@ -3,22 +3,25 @@
 //! The segmenter returns byte ranges into the input rather than copies, so
 //! that the aligner and the exporters keep the exact original text. A line
 //! break always ends a segment; within a line, an ordered list of SRX-style
-//! break / no-break rules decides (see [`engine`]). The built-in rules for
+//! break / no-break rules decides (see `engine`). The built-in rules for
 //! English, Russian, German, French, Spanish, Italian, Portuguese, Polish
 //! and Ukrainian cascade into a language-neutral default set (see
 //! [`rules`]); [`Segmenter::from_srx_file`] loads SRX 2.0 rule files instead.
 
-pub mod engine;
-pub mod learnt;
+mod engine;
+mod learnt;
 pub mod rules;
-pub mod srx;
+mod srx;
+
+pub use engine::{RuleError, RuleSource};
+pub use learnt::EN_STARTERS_LEARNT;
 
 use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
 use crate::error::{Error, Result};
-use engine::{Engine, RuleSource};
+use engine::Engine;
 
 /// A sentence splitter for one language. Cloning is cheap (the compiled
 /// rules are shared).
@@ -203,7 +206,7 @@ pub fn lines(text: &str) -> Vec<Piece> {
 }
 
 /// Byte ranges of the blank-line separated paragraphs of `text`.
-pub fn paragraphs(text: &str) -> Vec<Range<usize>> {
+pub(crate) fn paragraphs(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
     let mut pos = 0;

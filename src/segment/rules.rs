@@ -46,7 +46,7 @@ fn brk_t(b: impl Into<String>, a: impl Into<String>) -> RuleSource {
 }
 
 /// Terminator runs: the positions after them are where most break rules
-/// apply (see [`brk_t`]). [`terminator_runs`] finds the same ends faster.
+/// apply (see `brk_t`). [`terminator_runs`] finds the same ends faster.
 pub fn scan() -> String {
     format!("{T}+{CL}*")
 }
@@ -497,7 +497,7 @@ const RU_MONTHS: &[&str] = &[
 ];
 
 /// Rules for English, in order.
-pub fn english() -> Vec<RuleSource> {
+pub(crate) fn english() -> Vec<RuleSource> {
     let starters = starter(&with_learnt(EN_STARTERS, super::learnt::EN_STARTERS_LEARNT));
     vec![
         // Times: "7:45 p.m. Moscow time" continues, "6 a.m. Travelers" does not.
@@ -542,7 +542,7 @@ pub fn english() -> Vec<RuleSource> {
 }
 
 /// Rules for Russian, in order.
-pub fn russian() -> Vec<RuleSource> {
+pub(crate) fn russian() -> Vec<RuleSource> {
     let starters = starter(&with_learnt(RU_STARTERS, super::learnt::RU_STARTERS_LEARNT));
     vec![
         // "и т. д. В общем": "т. д." and "т. п." end sentences.
@@ -709,7 +709,7 @@ const UK: Abbrevs = Abbrevs {
 };
 
 /// Rules for German, in order.
-pub fn german() -> Vec<RuleSource> {
+pub(crate) fn german() -> Vec<RuleSource> {
     let mut r = vec![
         // A page or item number ends a sentence: "vgl. S. 12. Danach".
         brk_t(
@@ -730,13 +730,13 @@ pub fn german() -> Vec<RuleSource> {
 }
 
 /// Rules for French, in order.
-pub fn french() -> Vec<RuleSource> {
+pub(crate) fn french() -> Vec<RuleSource> {
     // Ordinals are written "1er", "2e", "XIXe": no dot to mistake.
     abbrev_rules(&FR)
 }
 
 /// Rules for Spanish, in order.
-pub fn spanish() -> Vec<RuleSource> {
+pub(crate) fn spanish() -> Vec<RuleSource> {
     let mut r = abbrev_rules(&ES);
     // Ordinal indicators after the dot ("1.º", "2.ª") never end a sentence.
     r.push(keep(r"\d\.", r"[ºª°]"));
@@ -744,21 +744,21 @@ pub fn spanish() -> Vec<RuleSource> {
 }
 
 /// Rules for Italian, in order.
-pub fn italian() -> Vec<RuleSource> {
+pub(crate) fn italian() -> Vec<RuleSource> {
     let mut r = abbrev_rules(&IT);
     r.push(keep(r"\d\.", r"[ºª°]"));
     r
 }
 
 /// Rules for Portuguese, in order.
-pub fn portuguese() -> Vec<RuleSource> {
+pub(crate) fn portuguese() -> Vec<RuleSource> {
     let mut r = abbrev_rules(&PT);
     r.push(keep(r"\d\.", r"[ºª°]"));
     r
 }
 
 /// Rules for Polish, in order.
-pub fn polish() -> Vec<RuleSource> {
+pub(crate) fn polish() -> Vec<RuleSource> {
     let mut r = vec![
         // "itd." and "itp." end sentences ("... itd. Potem"); "r." (rok)
         // and "w." (wiek) after a number can end one too; after a word
@@ -775,7 +775,7 @@ pub fn polish() -> Vec<RuleSource> {
 }
 
 /// Rules for Ukrainian, in order.
-pub fn ukrainian() -> Vec<RuleSource> {
+pub(crate) fn ukrainian() -> Vec<RuleSource> {
     let mut r = vec![
         // "і т. д.", "і т. ін.", "і т. п." end sentences.
         brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?(?:д|п|ін)\.", r"\s+\p{Lu}"),
@@ -787,7 +787,7 @@ pub fn ukrainian() -> Vec<RuleSource> {
 }
 
 /// Language-neutral rules, in order; the language sets cascade into these.
-pub fn default() -> Vec<RuleSource> {
+pub(crate) fn default() -> Vec<RuleSource> {
     let tc = format!("{T}+{CL}*");
     vec![
         // Datelines: "MOSCOW, January 29. /TASS/. The ..." is one sentence.
@@ -903,7 +903,7 @@ pub fn default() -> Vec<RuleSource> {
 }
 
 /// The built-in rules for a language tag's primary subtag, cascaded.
-pub fn for_primary(primary: &str) -> Vec<RuleSource> {
+pub(crate) fn for_primary(primary: &str) -> Vec<RuleSource> {
     let mut rules = match primary {
         "en" => english(),
         "ru" => russian(),

@@ -17,7 +17,7 @@ use crate::error::{Error, Position, Result};
 
 /// A parsed SRX document.
 #[derive(Debug, Clone, Default)]
-pub struct Srx {
+pub(crate) struct Srx {
     /// With cascade, every language map that matches contributes its rules,
     /// in map order; without it only the first does.
     pub cascade: bool,

@@ -24,32 +24,42 @@ pub use reader::{ReadReport, read, read_units, read_units_with};
 pub use writer::Writer;
 
 /// Prop type carrying a unit's origin.
-pub const PROP_ORIGIN: &str = "x-origin";
+pub(crate) const PROP_ORIGIN: &str = "x-origin";
 /// Prop type carrying a variant's previous segment.
-pub const PROP_PREV: &str = "x-context-prev";
+pub(crate) const PROP_PREV: &str = "x-context-prev";
 /// Prop type carrying a variant's next segment.
-pub const PROP_NEXT: &str = "x-context-next";
+pub(crate) const PROP_NEXT: &str = "x-context-next";
 /// Prop type for a further `<tuv>` in the same language.
-pub const PROP_ALT: &str = "x-alt";
+pub(crate) const PROP_ALT: &str = "x-alt";
 /// `<ph type=..>` that stands for a control character XML cannot hold.
-pub const CTRL_PH_TYPE: &str = "x-ctrl";
+pub(crate) const CTRL_PH_TYPE: &str = "x-ctrl";
 
 /// The TMX `<header>`. Empty fields take transmem's defaults on writing.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Header {
     /// `srclang` of the header: a tag, or `*all*`.
     pub srclang: String,
+    /// `adminlang`: the language of notes and props.
     pub adminlang: String,
+    /// `creationtool`: the program that wrote the file.
     pub creationtool: String,
+    /// `creationtoolversion`: that program's version.
     pub creationtoolversion: String,
     /// `block`, `paragraph`, `sentence` or `phrase`.
     pub segtype: String,
+    /// `o-tmf`: the original translation-memory format.
     pub o_tmf: String,
+    /// `datatype` of the text (`plaintext`, `html`, …).
     pub datatype: String,
+    /// `o-encoding`: the original encoding of the text.
     pub o_encoding: String,
+    /// `creationdate`, TMX style (`20240529T120000Z`).
     pub creationdate: String,
+    /// `creationid`: who created the file.
     pub creationid: String,
+    /// `changedate`, TMX style.
     pub changedate: String,
+    /// `changeid`: who last changed the file.
     pub changeid: String,
     /// The `version` of `<tmx>` as read (the writer always writes 1.4).
     pub version: String,

@@ -22,6 +22,7 @@ use crate::model::{Unit, Variant};
 /// What a read saw besides the units.
 #[derive(Debug, Clone, Default)]
 pub struct ReadReport {
+    /// The file's `<header>`.
     pub header: Header,
     /// `<tu>` elements read.
     pub tus: u64,
