@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use transmem::formats::{Format, csv};
-use transmem::matcher::{Matcher, Options, Query as MatchQuery};
+use transmem::matcher::live::Live;
+use transmem::matcher::{Options, Query as MatchQuery};
 use transmem::memory::{Inserted, OnDuplicate, Unit, Variant};
 
 use super::{ApiError, ApiResult, App, Caller};
@@ -129,7 +130,7 @@ struct LookupReq {
 }
 
 /// One query's answer, the shape `transmem lookup --format jsonl` prints.
-fn answer(matcher: &Matcher, q: &MatchQuery, opts: &Options) -> ApiResult<Value> {
+fn answer(matcher: &Live, q: &MatchQuery, opts: &Options) -> ApiResult<Value> {
     if let Some(why) = crate::cmd::lookup::skip_reason(q.text) {
         return Ok(json!({"query": q.text, "matches": [], "skipped": why}));
     }
