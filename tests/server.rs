@@ -1407,6 +1407,11 @@ fn maintenance_over_http_is_batched_refusals_change_nothing_and_undo_restores_th
         Some(json!({"units": bulk})),
     );
     assert_eq!(st, 201, "{v}");
+    // Adding units is a batch named after the request and the token too.
+    let (_, h) = s.json("GET", "/api/v1/history?limit=1", Some(&r), None);
+    assert_eq!(h["batches"][0]["user"], "editor", "{h}");
+    assert_eq!(h["batches"][0]["command"], "POST /api/v1/units (120 units)");
+    assert_eq!(h["batches"][0]["counts"]["inserted"], 120);
     let del = json!({"filter": {"origin": "bulk/*"}});
     let snap = snapshot(&mem);
     let (st, v) = s.json("POST", "/api/v1/units/delete", Some(&w), Some(del.clone()));

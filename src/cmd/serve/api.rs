@@ -376,8 +376,11 @@ pub async fn add_units(
         .collect::<ApiResult<_>>()?;
     let out = App::blocking(move || {
         let location = app.inner().location.clone();
+        let command = format!("POST /api/v1/units ({} units)", units.len());
         let results = app.with_writer(|mem| {
             let mut w = mem.writer()?;
+            // One batch, named after the request and the token (history, undo).
+            w.start_batch(&command, Some(&creator))?;
             let mut results = Vec::with_capacity(units.len());
             for u in &units {
                 results.push(w.insert(u, source.as_deref(), policy)?);
@@ -497,11 +500,14 @@ pub async fn import(
     }
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let name = format!("upload.{}", q.format.to_ascii_lowercase());
+    let command = format!("POST /api/v1/import?format={}", q.format);
+    let user = Caller::creator(caller.as_ref().map(|c| &c.0));
     let a = app.clone();
     let worker = tokio::task::spawn_blocking(move || {
         let location = a.inner().location.clone();
         let counts = a.with_writer(|mem| {
             let mut w = mem.writer()?;
+            w.start_batch(&command, Some(&user))?;
             let reader = BodyReader {
                 rx,
                 chunk: Bytes::new(),
