@@ -1111,6 +1111,9 @@ fn named_token(mem: &Path, role: &str, name: &str) -> String {
     text(&out.stdout).trim().to_string()
 }
 
+/// A request that must be refused: method, path, token, body, status.
+type Refused<'a> = (&'a str, String, Option<&'a str>, Option<Value>, u16);
+
 #[test]
 fn maintenance_over_http_is_batched_refusals_change_nothing_and_undo_restores_the_export() {
     let dir = tempfile::tempdir().unwrap();
@@ -1155,7 +1158,7 @@ fn maintenance_over_http_is_batched_refusals_change_nothing_and_undo_restores_th
 
     // Every refused request: a 4xx JSON error, and the memory unchanged.
     let big = "x".repeat(5000);
-    let refused: Vec<(&str, String, Option<&str>, Option<Value>, u16)> = vec![
+    let refused: Vec<Refused> = vec![
         (
             "GET",
             "/api/v1/units?match=(unclosed".into(),
