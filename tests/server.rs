@@ -1493,13 +1493,34 @@ fn two_servers_see_each_others_writes(a: &Server, b: &Server, write: impl Fn(&Se
             ),
         ][i];
         write(writer, en, ru);
-        let t = Instant::now();
-        let found = look(reader, en);
-        let took = t.elapsed();
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0]["score"], 100.0);
-        assert_eq!(found[0]["target"], ru);
-        eprintln!("found through the other server in {took:?}");
+        // A batch lookup refreshes once per batch, a single one per lookup:
+        // each must see the write when it is the first request after it.
+        let batch = || {
+            let (st, v) = reader.json(
+                "POST",
+                "/api/v1/lookup/batch",
+                None,
+                Some(json!({"from": "en", "to": "ru", "segments": ["Nothing like it.", en]})),
+            );
+            assert_eq!(st, 200, "{v}");
+            assert_eq!(v["results"][1]["matches"][0]["target"], ru, "{v}");
+        };
+        let single = || {
+            let t = Instant::now();
+            let found = look(reader, en);
+            let took = t.elapsed();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0]["score"], 100.0);
+            assert_eq!(found[0]["target"], ru);
+            eprintln!("found through the other server in {took:?}");
+        };
+        if i == 0 {
+            batch();
+            single();
+        } else {
+            single();
+            batch();
+        }
     }
 }
 

@@ -134,7 +134,8 @@ fn answer(matcher: &Live, q: &MatchQuery, opts: &Options) -> ApiResult<Value> {
     if let Some(why) = crate::cmd::lookup::skip_reason(q.text) {
         return Ok(json!({"query": q.text, "matches": [], "skipped": why}));
     }
-    let matches = matcher.lookup(q, opts)?;
+    // The caller refreshed the matcher (once per request).
+    let matches = matcher.lookup_as_is(q, opts)?;
     Ok(json!({"query": q.text, "matches": matches}))
 }
 
@@ -162,6 +163,7 @@ pub async fn lookup(
             next: req.next.as_deref(),
         };
         let matcher = app.matcher(&from, &to)?;
+        matcher.refresh()?;
         answer(&matcher, &q, &opts)
     })
     .await?;
@@ -201,8 +203,9 @@ pub async fn lookup_batch(
     }
     let out = App::blocking(move || {
         let segs = &req.segments;
-        // One matcher (one stamp check) for the whole batch.
+        // One stamp check for the whole batch.
         let matcher = app.matcher(&from, &to)?;
+        matcher.refresh()?;
         let mut results = Vec::with_capacity(segs.len());
         for (i, s) in segs.iter().enumerate() {
             let (prev, next) = if req.context {
