@@ -374,15 +374,21 @@ pub async fn delete_units(
     let who = user(&caller);
     App::blocking(move || {
         if req.dry_run {
-            let units = app.with_reader(|m| {
+            // The count is exact; the answer lists the first MAX_PAGE units
+            // (a filter taking a million would not fit one answer).
+            let (units, count) = app.with_reader(|m| {
                 let mut units: Vec<Unit> = Vec::new();
+                let mut count = 0usize;
                 m.for_each_unit_filtered(&filter, |u| {
-                    units.push(u);
+                    count += 1;
+                    if units.len() < MAX_PAGE {
+                        units.push(u);
+                    }
                     Ok(())
                 })?;
-                Ok(units)
+                Ok((units, count))
             })?;
-            return Ok(Json(json!({"dry_run": true, "count": units.len(), "units": units})));
+            return Ok(Json(json!({"dry_run": true, "count": count, "units": units})));
         }
         let (n, batch) = app.with_writer(|mem| {
             let mut ids: Vec<i64> = Vec::new();
@@ -476,6 +482,8 @@ pub async fn replace(
         let shown = |changes: &[(i64, String, String, String)]| -> Vec<Value> {
             changes
                 .iter()
+                // At most MAX_PAGE diffs in one answer; `changed` counts all.
+                .take(MAX_PAGE)
                 .map(|(id, tag, old, new)| json!({"id": id, "lang": tag, "old": old, "new": new}))
                 .collect()
         };

@@ -245,14 +245,14 @@ pub fn document() -> Value {
             "filter": {"$ref": "#/components/schemas/Filter"}, "dry_run": {"type": "boolean"}, "confirm": {"type": "boolean", "description": "Needed above 100 units"}}});
     doc["components"]["schemas"]["Deleted"] = json!({"type": "object", "additionalProperties": false, "properties": {
             "dry_run": {"type": "boolean"}, "batch": batch, "deleted": {"type": "integer"},
-            "count": {"type": "integer", "description": "dry run: units that would go"}, "units": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}}}});
+            "count": {"type": "integer", "description": "dry run: units that would go"}, "units": {"type": "array", "description": "dry run: the first 10,000 of them", "items": {"$ref": "#/components/schemas/Unit"}}}});
     doc["components"]["schemas"]["ReplaceRequest"] = json!({"type": "object", "required": ["lang", "find", "replace"], "additionalProperties": false, "properties": {
             "lang": {"type": "string"}, "find": {"type": "string", "description": "Regular expression ((?i) for any case)"},
             "replace": {"type": "string", "description": "$1 or ${name} insert groups, $$ a dollar sign"},
             "filter": {"$ref": "#/components/schemas/Filter"}, "dry_run": {"type": "boolean"}}});
     doc["components"]["schemas"]["Replaced"] = json!({"type": "object", "required": ["dry_run", "changed", "changes"], "additionalProperties": false, "properties": {
             "dry_run": {"type": "boolean"}, "batch": batch, "changed": {"type": "integer"},
-            "changes": {"type": "array", "items": {"type": "object", "required": ["id", "lang", "old", "new"], "properties": {
+            "changes": {"type": "array", "description": "The first 10,000 changes; changed counts all", "items": {"type": "object", "required": ["id", "lang", "old", "new"], "properties": {
               "id": {"type": "integer"}, "lang": {"type": "string"}, "old": {"type": "string"}, "new": {"type": "string"}}}}}});
     doc["components"]["schemas"]["History"] = json!({"type": "object", "required": ["batches", "total"], "additionalProperties": false, "properties": {
             "total": {"type": "integer"}, "batches": {"type": "array", "items": {"type": "object", "required": ["id", "time", "command", "counts", "units"], "properties": {
