@@ -27,7 +27,12 @@ struct Server {
 
 impl Server {
     fn start(mem: &Path, extra: &[&str]) -> Server {
-        let mut child = process(mem)
+        Server::start_with(process(mem), extra)
+    }
+
+    /// A server run by `c` (a `transmem` command with its memory options).
+    fn start_with(mut c: std::process::Command, extra: &[&str]) -> Server {
+        let mut child = c
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::null())
@@ -90,6 +95,13 @@ impl Server {
                     .agent
                     .post(&url)
                     .header("Content-Type", "application/json");
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.send(body.unwrap_or(b""))
+            }
+            "PATCH" => {
+                let mut r = self.agent.patch(&url);
                 if let Some(a) = &auth {
                     r = r.header("Authorization", a);
                 }
@@ -629,6 +641,18 @@ fn openapi_document_matches_the_routes_and_answers() {
         .unwrap()
         .to_string();
     let align_id = al["id"].as_i64().unwrap();
+    // A batch of its own for the undo sample (it only removes this unit).
+    let (st, _) = s.json(
+        "POST",
+        "/api/v1/units",
+        Some(&a),
+        Some(json!({"units": [{"variants": [{"lang": "en", "text": "To be undone."}, {"lang": "ru", "text": "Будет отменено."}]}]})),
+    );
+    assert_eq!(st, 201);
+    let (_, h) = s.json("GET", "/api/v1/history", Some(&a), None);
+    let undo_batch = h["batches"].as_array().unwrap().last().unwrap()["id"]
+        .as_i64()
+        .unwrap();
     // Sample requests for every documented operation.
     let sample = |path: &str, method: &str| -> (String, Option<String>) {
         let p = path
@@ -636,6 +660,9 @@ fn openapi_document_matches_the_routes_and_answers() {
                 "{id}",
                 if path.contains("alignments") {
                     "ALIGN"
+                } else if method == "DELETE" {
+                    // Unit 1 is read and edited by the other samples.
+                    "3"
                 } else {
                     "1"
                 },
@@ -647,11 +674,18 @@ fn openapi_document_matches_the_routes_and_answers() {
         let query = match (method, path) {
             (_, "/api/v1/concordance") => "?lang=en&q=minister",
             (_, "/api/v1/import") => "?format=tsv&langs=en,ru",
+            ("GET", "/api/v1/units") => "?lang=en&match=minister&limit=1",
             (_, p) if p.starts_with("/api/v1/alignments/") => "KEY",
             _ => "",
         };
         let query = query.replace("KEY", &format!("?key={key}"));
-        let body = match path {
+        let body = match (method, path) {
+            ("PUT" | "PATCH", "/api/v1/units/{id}") => Some(json!({"lang": "ru", "text": format!("Министр прибыл ({method}).")}).to_string()),
+            (_, "/api/v1/units/delete") => Some(json!({"filter": {"ids": [2]}}).to_string()),
+            (_, "/api/v1/replace") => Some(json!({"lang": "en", "find": "sharply", "replace": "steeply"}).to_string()),
+            (_, "/api/v1/undo") => Some(json!({"batch": undo_batch}).to_string()),
+            ("GET", _) => None,
+            (_, path) => match path {
             "/api/v1/lookup" => Some(json!({"from": "en", "to": "ru", "text": "The talks ended without agreement."}).to_string()),
             "/api/v1/lookup/batch" => Some(json!({"from": "en", "to": "ru", "segments": ["The talks ended.", "Prices rose sharply in the capital."], "context": true}).to_string()),
             "/api/v1/units" => Some(json!({"units": [{"variants": [{"lang": "en", "text": "Documented."}, {"lang": "ru", "text": "Задокументировано."}]}]}).to_string()),
@@ -659,6 +693,7 @@ fn openapi_document_matches_the_routes_and_answers() {
             "/api/v1/alignments" => Some(json!({"from": "en", "to": "ru", "source": "A. B.", "target": "А. Б."}).to_string()),
             "/api/v1/alignments/{id}/corrections" => Some(json!({"links": [{"src": [0], "tgt": [0]}, {"src": [1], "tgt": [1]}]}).to_string()),
             _ => None,
+            },
         };
         (format!("{p}{query}"), body)
     };
@@ -697,9 +732,9 @@ fn openapi_document_matches_the_routes_and_answers() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 17, "every route documented once");
+    assert_eq!(checked, 25, "every route documented once");
     // Undocumented method or path: answered as no route.
-    let (st, v) = s.json("PUT", "/api/v1/units/1", Some(&a), None);
+    let (st, v) = s.json("PUT", "/api/v1/stats", Some(&a), None);
     assert_eq!(st, 405, "{v}");
     let (st, v) = s.json("GET", "/api/v2/lookup", Some(&a), None);
     assert_eq!(st, 404);
@@ -1065,4 +1100,487 @@ fn token_command_errors_exit_2() {
     let secret = token(&mem, "read");
     let list = text(&run_ok(process(&mem).args(["token", "list"]), 0).stdout);
     assert!(!list.contains(&secret[..16]), "{list}");
+}
+
+/// `transmem --memory MEM token create --role ROLE --name NAME`.
+fn named_token(mem: &Path, role: &str, name: &str) -> String {
+    let out = run_ok(
+        process(mem).args(["token", "create", "--role", role, "--name", name]),
+        0,
+    );
+    text(&out.stdout).trim().to_string()
+}
+
+/// A request that must be refused: method, path, token, body, status.
+type Refused<'a> = (&'a str, String, Option<&'a str>, Option<Value>, u16);
+
+#[test]
+fn maintenance_over_http_is_batched_refusals_change_nothing_and_undo_restores_the_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, r, _, a) = setup(dir.path());
+    let w = named_token(&mem, "write", "editor");
+    let s = Server::start(&mem, &["--max-body-bytes", "4000"]);
+    let export = |s: &Server| s.call("GET", "/api/v1/export?format=tmx", Some(&r), None);
+    let (st, before) = export(&s);
+    assert_eq!(st, 200);
+    let (_, h) = s.json("GET", "/api/v1/history", Some(&r), None);
+    let first_new_batch = h["batches"].as_array().unwrap().last().unwrap()["id"]
+        .as_i64()
+        .unwrap()
+        + 1;
+
+    // Listing: the units filters, paginated, with a read token.
+    let (st, v) = s.json(
+        "GET",
+        "/api/v1/units?lang=en,ru&match=(%3Fi)MINISTER",
+        Some(&r),
+        None,
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["units"][0]["id"], 1);
+    let (_, all) = s.json("GET", "/api/v1/units?lang=en&limit=2", Some(&r), None);
+    assert_eq!(all["total"], 4);
+    assert_eq!(all["units"].as_array().unwrap().len(), 2);
+    let (_, page2) = s.json(
+        "GET",
+        "/api/v1/units?lang=en&limit=2&offset=2",
+        Some(&r),
+        None,
+    );
+    let ids: Vec<i64> = page2["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [3, 4]);
+
+    // Every refused request: a 4xx JSON error, and the memory unchanged.
+    let big = "x".repeat(5000);
+    let refused: Vec<Refused> = vec![
+        (
+            "GET",
+            "/api/v1/units?match=(unclosed".into(),
+            Some(&r),
+            None,
+            400,
+        ),
+        (
+            "GET",
+            "/api/v1/units?since=yesterday".into(),
+            Some(&r),
+            None,
+            400,
+        ),
+        ("GET", "/api/v1/units?limit=0".into(), Some(&r), None, 400),
+        (
+            "PUT",
+            "/api/v1/units/1".into(),
+            Some(&r),
+            Some(json!({"lang": "ru", "text": "Нет."})),
+            403,
+        ),
+        (
+            "PUT",
+            "/api/v1/units/1".into(),
+            None,
+            Some(json!({"lang": "ru", "text": "Нет."})),
+            401,
+        ),
+        (
+            "PUT",
+            "/api/v1/units/999".into(),
+            Some(&w),
+            Some(json!({"lang": "ru", "text": "Нет."})),
+            404,
+        ),
+        (
+            "PUT",
+            "/api/v1/units/1".into(),
+            Some(&w),
+            Some(json!({"lang": "de", "text": "Nein."})),
+            404,
+        ),
+        (
+            "PUT",
+            "/api/v1/units/1".into(),
+            Some(&w),
+            Some(json!({"lang": "ru", "text": "  "})),
+            400,
+        ),
+        (
+            "PUT",
+            "/api/v1/units/1".into(),
+            Some(&w),
+            Some(json!({"lang": "ru", "text": big})),
+            413,
+        ),
+        (
+            "PATCH",
+            "/api/v1/units/1".into(),
+            Some(&w),
+            Some(json!({"lang": "ru"})),
+            400,
+        ),
+        ("DELETE", "/api/v1/units/999".into(), Some(&w), None, 404),
+        ("DELETE", "/api/v1/units/1".into(), Some(&r), None, 403),
+        (
+            "POST",
+            "/api/v1/units/delete".into(),
+            Some(&w),
+            Some(json!({"filter": {}})),
+            400,
+        ),
+        (
+            "POST",
+            "/api/v1/units/delete".into(),
+            Some(&w),
+            Some(json!({"filter": {"match": "[a-"}})),
+            400,
+        ),
+        (
+            "POST",
+            "/api/v1/units/delete".into(),
+            Some(&r),
+            Some(json!({"filter": {"ids": [1]}})),
+            403,
+        ),
+        (
+            "POST",
+            "/api/v1/replace".into(),
+            Some(&w),
+            Some(json!({"lang": "en", "find": "(", "replace": "x"})),
+            400,
+        ),
+        (
+            "POST",
+            "/api/v1/replace".into(),
+            Some(&w),
+            Some(json!({"lang": "en", "find": "^.*$", "replace": ""})),
+            400,
+        ),
+        (
+            "POST",
+            "/api/v1/replace".into(),
+            Some(&r),
+            Some(json!({"lang": "en", "find": "a", "replace": "b"})),
+            403,
+        ),
+        (
+            "POST",
+            "/api/v1/replace".into(),
+            Some(&w),
+            Some(json!({"lang": "en", "find": "a", "replace": big})),
+            413,
+        ),
+        (
+            "POST",
+            "/api/v1/undo".into(),
+            Some(&w),
+            Some(json!({"batch": 1})),
+            403,
+        ),
+        (
+            "POST",
+            "/api/v1/undo".into(),
+            Some(&a),
+            Some(json!({"batch": 999})),
+            404,
+        ),
+        (
+            "POST",
+            "/api/v1/undo".into(),
+            Some(&a),
+            Some(json!({"batch": "one"})),
+            400,
+        ),
+    ];
+    let check_refused = |s: &Server| {
+        for (method, path, tok, body, want) in &refused {
+            let snap = snapshot(&mem);
+            let (st, v) = s.json(method, path, *tok, body.clone());
+            assert_eq!(st, *want, "{method} {path}: {v}");
+            assert!(v["error"].is_string(), "{method} {path}: {v}");
+            assert_eq!(snapshot(&mem), snap, "{method} {path} changed the memory");
+        }
+    };
+    check_refused(&s);
+
+    // Edit: one batch, with the token's name and the request.
+    let (st, v) = s.json(
+        "PUT",
+        "/api/v1/units/1",
+        Some(&w),
+        Some(json!({"lang": "ru", "text": "Министр приехал в Киев в понедельник."})),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["edited"], 1);
+    assert_eq!(v["old"], "Министр прибыл в Киев в понедельник.");
+    assert_eq!(v["unit"]["id"], 1);
+    let edit_batch = v["batch"].as_i64().unwrap();
+    assert_eq!(edit_batch, first_new_batch);
+    let (_, u) = s.json("GET", "/api/v1/units/1", Some(&r), None);
+    assert!(u.to_string().contains("Министр приехал"), "{u}");
+    assert!(
+        u.to_string().contains("The minister arrived in Kyiv"),
+        "{u}"
+    );
+    let (_, h) = s.json("GET", "/api/v1/history?limit=1", Some(&r), None);
+    let b = &h["batches"][0];
+    assert_eq!(b["id"], edit_batch);
+    assert_eq!(b["user"], "editor");
+    assert!(
+        b["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("PUT /api/v1/units/1 {"),
+        "{b}"
+    );
+    assert_eq!(b["counts"]["edited"], 1, "{b}");
+    // PATCH is the same operation; the same text again changes nothing.
+    let (st, v) = s.json(
+        "PATCH",
+        "/api/v1/units/1",
+        Some(&w),
+        Some(json!({"lang": "ru", "text": "Министр приехал в Киев в понедельник."})),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(
+        (v["edited"].as_i64(), v["batch"].is_null()),
+        (Some(0), true)
+    );
+
+    // Replace: the dry run answers the diffs and writes nothing.
+    let snap = snapshot(&mem);
+    let rep = json!({"lang": "en", "find": "(?i)the (\\w+)", "replace": "A $1", "filter": {"langs": ["ru"]}, "dry_run": true});
+    let (st, v) = s.json("POST", "/api/v1/replace", Some(&w), Some(rep.clone()));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["changed"], 3, "{v}");
+    assert_eq!(
+        v["changes"][0]["old"],
+        "The minister arrived in Kyiv on Monday."
+    );
+    assert_eq!(
+        v["changes"][0]["new"],
+        "A minister arrived in Kyiv on Monday."
+    );
+    assert_eq!(snapshot(&mem), snap);
+    let mut real = rep.clone();
+    real["dry_run"] = json!(false);
+    let (st, v) = s.json("POST", "/api/v1/replace", Some(&w), Some(real));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["changed"], 3);
+    let replace_batch = v["batch"].as_i64().unwrap();
+    let (_, h) = s.json("GET", "/api/v1/history?limit=1", Some(&r), None);
+    assert_eq!(h["batches"][0]["id"], replace_batch);
+    assert_eq!(h["batches"][0]["counts"]["edited"], 3);
+    assert_eq!(h["batches"][0]["units"], 3);
+
+    // An undo refused for a conflict (the replace changed unit 1 again)
+    // changes nothing; its dry run with force names the conflict.
+    let snap = snapshot(&mem);
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/undo",
+        Some(&a),
+        Some(json!({"batch": edit_batch})),
+    );
+    assert_eq!(st, 409, "{v}");
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/undo",
+        Some(&a),
+        Some(json!({"batch": edit_batch, "force": true, "dry_run": true})),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["conflicts"], json!([replace_batch]));
+    assert!(v["batch"].is_null());
+    assert_eq!(snapshot(&mem), snap);
+
+    // Delete by filter: above 100 units it needs confirm.
+    let bulk: Vec<Value> = (0..120)
+        .map(|i| json!({"variants": [{"lang": "en", "text": format!("Bulk line {i}.")}, {"lang": "ru", "text": format!("Строка {i}.")}], "origin": "bulk/a.tmx"}))
+        .collect();
+    let s2 = Server::start(&mem, &[]); // the bulk body is over the first server's limit
+    let (st, v) = s2.json(
+        "POST",
+        "/api/v1/units",
+        Some(&w),
+        Some(json!({"units": bulk})),
+    );
+    assert_eq!(st, 201, "{v}");
+    // Adding units is a batch named after the request and the token too.
+    let (_, h) = s.json("GET", "/api/v1/history?limit=1", Some(&r), None);
+    assert_eq!(h["batches"][0]["user"], "editor", "{h}");
+    assert_eq!(h["batches"][0]["command"], "POST /api/v1/units (120 units)");
+    assert_eq!(h["batches"][0]["counts"]["inserted"], 120);
+    let del = json!({"filter": {"origin": "bulk/*"}});
+    let snap = snapshot(&mem);
+    let (st, v) = s.json("POST", "/api/v1/units/delete", Some(&w), Some(del.clone()));
+    assert_eq!(st, 409, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("120 units"), "{v}");
+    assert_eq!(snapshot(&mem), snap);
+    let mut dry = del.clone();
+    dry["dry_run"] = json!(true);
+    let (st, v) = s.json("POST", "/api/v1/units/delete", Some(&w), Some(dry));
+    assert_eq!((st, v["count"].as_i64()), (200, Some(120)), "{v}");
+    assert_eq!(snapshot(&mem), snap);
+    let mut yes = del.clone();
+    yes["confirm"] = json!(true);
+    let (st, v) = s.json("POST", "/api/v1/units/delete", Some(&w), Some(yes));
+    assert_eq!((st, v["deleted"].as_i64()), (200, Some(120)), "{v}");
+    assert_eq!(unit_count(&mem), 4);
+    // One unit by id.
+    let (st, v) = s.json("DELETE", "/api/v1/units/4", Some(&w), None);
+    assert_eq!((st, v["deleted"].as_i64()), (200, Some(1)), "{v}");
+    let (st, _) = s.json("GET", "/api/v1/units/4", Some(&r), None);
+    assert_eq!(st, 404);
+    check_refused(&s);
+
+    // Undo every batch made here, newest first: the export is the one
+    // taken before, byte for byte.
+    let (_, h) = s.json("GET", "/api/v1/history?limit=10000", Some(&r), None);
+    let mut mine: Vec<i64> = h["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_i64().unwrap())
+        .filter(|&b| b >= first_new_batch)
+        .collect();
+    mine.reverse();
+    assert_eq!(mine.len(), 5, "{h}"); // edit, replace, bulk add, bulk delete, delete
+    for b in mine {
+        let (st, v) = s.json("POST", "/api/v1/undo", Some(&a), Some(json!({"batch": b})));
+        assert_eq!(st, 200, "undo {b}: {v}");
+        assert!(v["batch"].as_i64().unwrap() > b);
+    }
+    let (_, after) = export(&s);
+    assert_eq!(after, before);
+    // An undone batch cannot be undone twice.
+    let (st, _) = s.json(
+        "POST",
+        "/api/v1/undo",
+        Some(&a),
+        Some(json!({"batch": edit_batch})),
+    );
+    assert_eq!(st, 409);
+}
+
+/// Two `serve` processes on one memory: a unit written through one is
+/// found by the other's very next lookup (the brief asks for 1 s).
+/// `write(server, en, ru)` stores one unit through `server` (or beside it).
+fn two_servers_see_each_others_writes(a: &Server, b: &Server, write: impl Fn(&Server, &str, &str)) {
+    let look = |s: &Server, text: &str| {
+        let (st, v) = s.json(
+            "POST",
+            "/api/v1/lookup",
+            None,
+            Some(json!({"from": "en", "to": "ru", "text": text})),
+        );
+        assert_eq!(st, 200, "{v}");
+        v["matches"].as_array().unwrap().clone()
+    };
+    // Both have loaded their matchers.
+    assert!(look(a, "The ferry leaves at noon.").is_empty());
+    assert!(look(b, "The ferry leaves at noon.").is_empty());
+    for (i, (writer, reader)) in [(a, b), (b, a)].into_iter().enumerate() {
+        let (en, ru) = [
+            ("The ferry leaves at noon.", "Паром уходит в полдень."),
+            (
+                "The bridge closes at midnight.",
+                "Мост закрывается в полночь.",
+            ),
+        ][i];
+        write(writer, en, ru);
+        // A batch lookup refreshes once per batch, a single one per lookup:
+        // each must see the write when it is the first request after it.
+        let batch = || {
+            let (st, v) = reader.json(
+                "POST",
+                "/api/v1/lookup/batch",
+                None,
+                Some(json!({"from": "en", "to": "ru", "segments": ["Nothing like it.", en]})),
+            );
+            assert_eq!(st, 200, "{v}");
+            assert_eq!(v["results"][1]["matches"][0]["target"], ru, "{v}");
+        };
+        let single = || {
+            let t = Instant::now();
+            let found = look(reader, en);
+            let took = t.elapsed();
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0]["score"], 100.0);
+            assert_eq!(found[0]["target"], ru);
+            eprintln!("found through the other server in {took:?}");
+        };
+        if i == 0 {
+            batch();
+            single();
+        } else {
+            single();
+            batch();
+        }
+    }
+}
+
+#[test]
+fn a_unit_written_through_one_server_is_found_through_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, w, _) = setup(dir.path());
+    let a = Server::start(&mem, &["--anonymous-read"]);
+    let b = Server::start(&mem, &["--anonymous-read"]);
+    two_servers_see_each_others_writes(&a, &b, |writer, en, ru| {
+        let (st, v) = writer.json(
+            "POST",
+            "/api/v1/units",
+            Some(&w),
+            Some(json!({"units": [{"variants": [{"lang": "en", "text": en}, {"lang": "ru", "text": ru}]}]})),
+        );
+        assert_eq!(st, 201, "{v}");
+    });
+}
+
+#[test]
+fn a_unit_written_through_one_server_is_found_through_another_on_postgresql() {
+    let Some(base) = util::test_database("two servers on one PostgreSQL memory") else {
+        return;
+    };
+    let schema = util::PgSchema::new(&base);
+    let db = || {
+        let mut c = util::bin();
+        c.args(["--database", &schema.url, "--creator", "tester"]);
+        c
+    };
+    let tsv = dir_tsv();
+    run_ok(
+        db().arg("import")
+            .arg(tsv.path().join("seed.tsv"))
+            .args(["--langs", "en,ru"]),
+        0,
+    );
+    let a = Server::start_with(db(), &["--anonymous-read"]);
+    let b = Server::start_with(db(), &["--anonymous-read"]);
+    // The PostgreSQL backend keeps no API tokens yet, so nothing can write
+    // through its servers: a third process (the CLI) writes, and both
+    // servers' next lookups must see it.
+    two_servers_see_each_others_writes(&a, &b, |_, en, ru| {
+        std::fs::write(tsv.path().join("new.tsv"), format!("{en}\t{ru}\n")).unwrap();
+        run_ok(
+            db().arg("import")
+                .arg(tsv.path().join("new.tsv"))
+                .args(["--langs", "en,ru"]),
+            0,
+        );
+    });
+}
+
+fn dir_tsv() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("seed.tsv"),
+        "The harbour opens at dawn.\tГавань открывается на рассвете.\n",
+    )
+    .unwrap();
+    d
 }

@@ -6,13 +6,17 @@
 //! (`Memory::reader`, concurrent), writes on the one write handle behind a
 //! mutex (one writer at a time, so concurrent clients never lose or
 //! duplicate a unit; SQLite would serialise them anyway). Lookups share one
-//! [`Matcher`] per language direction, reloaded when the memory's stamp
-//! changes (incrementally: the index only reads what was appended).
+//! [`Live`] matcher per language direction: each lookup asks the store for
+//! its stamp (one query), so a unit written through another server process
+//! on the same memory is found by the next lookup; appended variants go to
+//! a small second index instead of re-extending the main one (~4 s at 1M
+//! units, docs/server.md).
 //!
 //! Routes, the roles they need and the OpenAPI document are one table
 //! ([`ROUTES`]); a unit test checks the document against it.
 
 mod api;
+mod maint;
 mod metrics;
 mod openapi;
 mod review;
@@ -31,8 +35,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
-use transmem::matcher::Matcher;
-use transmem::memory::{Memory, Stamp};
+use transmem::matcher::live::Live;
+use transmem::memory::Memory;
 
 use super::Global;
 use super::token::Role;
@@ -101,6 +105,7 @@ const fn r(method: &'static str, path: &'static str, access: Access, id: &'stati
 
 const READ: Access = Access::Role(Role::Read);
 const WRITE: Access = Access::Role(Role::Write);
+const ADMIN: Access = Access::Role(Role::Admin);
 
 /// Every route the server answers; the router is built from this table and
 /// the OpenAPI document must describe exactly these.
@@ -149,6 +154,15 @@ pub const ROUTES: &[Route] = &[
         "tmUnit",
     ),
     r("GET", "/metrics", READ, "metrics"),
+    // Maintenance (docs/maintenance.md): every write is one undoable batch.
+    r("GET", "/api/v1/units", READ, "listUnits"),
+    r("PUT", "/api/v1/units/{id}", WRITE, "updateUnit"),
+    r("PATCH", "/api/v1/units/{id}", WRITE, "patchUnit"),
+    r("DELETE", "/api/v1/units/{id}", WRITE, "deleteUnit"),
+    r("POST", "/api/v1/units/delete", WRITE, "deleteUnits"),
+    r("POST", "/api/v1/replace", WRITE, "replace"),
+    r("GET", "/api/v1/history", READ, "history"),
+    r("POST", "/api/v1/undo", ADMIN, "undo"),
 ];
 
 /// The handler of a route in [`ROUTES`], by operation id.
@@ -173,6 +187,13 @@ fn handler(id: &str, method: &str) -> Option<MethodRouter<App>> {
         "tmLanguages" => on(m, api::tm_languages),
         "tmUnit" => on(m, api::tm_unit),
         "metrics" => on(m, metrics::serve),
+        "listUnits" => on(m, maint::list_units),
+        "updateUnit" | "patchUnit" => on(m, maint::update_unit),
+        "deleteUnit" => on(m, maint::delete_unit),
+        "deleteUnits" => on(m, maint::delete_units),
+        "replace" => on(m, maint::replace),
+        "history" => on(m, maint::history),
+        "undo" => on(m, maint::undo),
         _ => return None,
     })
 }
@@ -202,8 +223,8 @@ pub struct Inner {
     spawner: Mutex<Memory>,
     /// Idle read handles.
     readers: Mutex<Vec<Memory>>,
-    /// One matcher per direction, with the stamp it was loaded at.
-    matchers: Mutex<HashMap<Direction, (Stamp, Arc<Matcher>)>>,
+    /// One live matcher per direction (it keeps itself current).
+    matchers: Mutex<HashMap<Direction, Arc<Live>>>,
     /// Held while a matcher loads, so two requests never build the same
     /// index file at once.
     loading: Mutex<()>,
@@ -303,29 +324,27 @@ impl App {
         f(&mut w)
     }
 
-    /// The matcher for `from` → `to`, reloaded if the memory changed since
-    /// it was loaded (blocking code only).
-    pub fn matcher(&self, from: &str, to: &str) -> ApiResult<Arc<Matcher>> {
+    /// The live matcher for `from` → `to`, loaded on first use (blocking
+    /// code only). It brings itself up to date on each lookup.
+    pub fn matcher(&self, from: &str, to: &str) -> ApiResult<Arc<Live>> {
         let key = (from.to_string(), to.to_string());
-        let now = self.with_reader(|m| Ok(m.stamp()?))?;
-        if let Some((stamp, m)) = lock(&self.0.matchers).get(&key)
-            && *stamp == now
-        {
+        if let Some(m) = lock(&self.0.matchers).get(&key) {
             return Ok(m.clone());
         }
         let _loading = lock(&self.0.loading);
         // Another request may have loaded it while this one waited.
-        if let Some((stamp, m)) = lock(&self.0.matchers).get(&key)
-            && *stamp == now
-        {
+        if let Some(m) = lock(&self.0.matchers).get(&key) {
             return Ok(m.clone());
         }
-        // The stamp is read before the load, so a write during the load
-        // makes the next request reload rather than miss it.
-        let (stamp, matcher) =
-            self.with_reader(|m| Ok((m.stamp()?, Arc::new(Matcher::load(m, from, to)?))))?;
-        lock(&self.0.matchers).insert(key, (stamp, matcher.clone()));
-        Ok(matcher)
+        let handle = lock(&self.0.spawner).reader()?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "this memory cannot open a second handle",
+            )
+        })?;
+        let live = Arc::new(Live::new(handle, from, to)?);
+        lock(&self.0.matchers).insert(key, live.clone());
+        Ok(live)
     }
 
     /// Who presents this token (blocking code only), cached for

@@ -121,6 +121,13 @@ impl Live {
     /// when it was asked.
     pub fn lookup(&self, query: &Query, opts: &Options) -> Result<Vec<Match>> {
         self.refresh()?;
+        self.lookup_as_is(query, opts)
+    }
+
+    /// [`Live::lookup`] without asking the store first: what the last
+    /// [`Live::refresh`] saw. A batch of queries refreshes once, then uses
+    /// this (one stamp query per batch, not per segment).
+    pub fn lookup_as_is(&self, query: &Query, opts: &Options) -> Result<Vec<Match>> {
         let state = self.state.read().unwrap_or_else(|p| p.into_inner());
         let mut found = state.main.lookup(query, opts)?;
         if let Some(delta) = &state.delta {

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use transmem::formats::{Format, csv};
-use transmem::matcher::{Matcher, Options, Query as MatchQuery};
+use transmem::matcher::live::Live;
+use transmem::matcher::{Options, Query as MatchQuery};
 use transmem::memory::{Inserted, OnDuplicate, Unit, Variant};
 
 use super::{ApiError, ApiResult, App, Caller};
@@ -129,11 +130,12 @@ struct LookupReq {
 }
 
 /// One query's answer, the shape `transmem lookup --format jsonl` prints.
-fn answer(matcher: &Matcher, q: &MatchQuery, opts: &Options) -> ApiResult<Value> {
+fn answer(matcher: &Live, q: &MatchQuery, opts: &Options) -> ApiResult<Value> {
     if let Some(why) = crate::cmd::lookup::skip_reason(q.text) {
         return Ok(json!({"query": q.text, "matches": [], "skipped": why}));
     }
-    let matches = matcher.lookup(q, opts)?;
+    // The caller refreshed the matcher (once per request).
+    let matches = matcher.lookup_as_is(q, opts)?;
     Ok(json!({"query": q.text, "matches": matches}))
 }
 
@@ -161,6 +163,7 @@ pub async fn lookup(
             next: req.next.as_deref(),
         };
         let matcher = app.matcher(&from, &to)?;
+        matcher.refresh()?;
         answer(&matcher, &q, &opts)
     })
     .await?;
@@ -200,8 +203,9 @@ pub async fn lookup_batch(
     }
     let out = App::blocking(move || {
         let segs = &req.segments;
-        // One matcher (one stamp check) for the whole batch.
+        // One stamp check for the whole batch.
         let matcher = app.matcher(&from, &to)?;
+        matcher.refresh()?;
         let mut results = Vec::with_capacity(segs.len());
         for (i, s) in segs.iter().enumerate() {
             let (prev, next) = if req.context {
@@ -375,8 +379,11 @@ pub async fn add_units(
         .collect::<ApiResult<_>>()?;
     let out = App::blocking(move || {
         let location = app.inner().location.clone();
+        let command = format!("POST /api/v1/units ({} units)", units.len());
         let results = app.with_writer(|mem| {
             let mut w = mem.writer()?;
+            // One batch, named after the request and the token (history, undo).
+            w.start_batch(&command, Some(&creator))?;
             let mut results = Vec::with_capacity(units.len());
             for u in &units {
                 results.push(w.insert(u, source.as_deref(), policy)?);
@@ -496,11 +503,14 @@ pub async fn import(
     }
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let name = format!("upload.{}", q.format.to_ascii_lowercase());
+    let command = format!("POST /api/v1/import?format={}", q.format);
+    let user = Caller::creator(caller.as_ref().map(|c| &c.0));
     let a = app.clone();
     let worker = tokio::task::spawn_blocking(move || {
         let location = a.inner().location.clone();
         let counts = a.with_writer(|mem| {
             let mut w = mem.writer()?;
+            w.start_batch(&command, Some(&user))?;
             let reader = BodyReader {
                 rx,
                 chunk: Bytes::new(),

@@ -134,6 +134,137 @@ pub fn document() -> Value {
     doc["paths"]["/metrics"] = json!({"get": {
           "operationId": "metrics", "summary": "Prometheus text metrics",
           "responses": secured(json!({"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}}))}});
+    // Maintenance: every write is one batch (its id in the answer) that
+    // POST /api/v1/undo reverts.
+    let filter_params = || {
+        json!([
+            q(
+                "lang",
+                false,
+                "string",
+                "Only units holding each of these languages, comma-separated"
+            ),
+            q(
+                "id",
+                false,
+                "string",
+                "Only these unit ids, comma-separated"
+            ),
+            q(
+                "origin",
+                false,
+                "string",
+                "Origin glob: * any run, ? one character"
+            ),
+            q("created_by", false, "string", "Exact creator"),
+            q(
+                "since",
+                false,
+                "string",
+                "Changed (else created) on or after: 2026-01-31 or 20260131T120000Z"
+            ),
+            q(
+                "until",
+                false,
+                "string",
+                "Changed (else created) on or before (inclusive)"
+            ),
+            q(
+                "match",
+                false,
+                "string",
+                "Regular expression some variant's text must match"
+            ),
+            q(
+                "offset",
+                false,
+                "integer",
+                "Skip this many matching units (default 0)"
+            ),
+            q(
+                "limit",
+                false,
+                "integer",
+                "At most this many units (1-10000, default 100)"
+            )
+        ])
+    };
+    doc["paths"]["/api/v1/units"]["get"] = json!({
+          "operationId": "listUnits", "summary": "Units the filters select (as `transmem units`), in id order, one page at a time",
+          "parameters": filter_params(),
+          "responses": common(secured(json!({"200": ok("UnitPage")})))});
+    let edit = |id: &str, summary: &str| {
+        json!({
+          "operationId": id, "summary": summary,
+          "parameters": [p("id", "integer", "Unit id")],
+          "requestBody": body("EditRequest"),
+          "responses": common(secured(json!({"200": ok("Edited"), "404": err("No such unit, or no variant in that language"), "413": err("Body over the size limit")})))})
+    };
+    doc["paths"]["/api/v1/units/{id}"]["put"] = edit(
+        "updateUnit",
+        "Set one variant's text (as `transmem edit`); the unit keeps its context, origin and creation data; one batch",
+    );
+    doc["paths"]["/api/v1/units/{id}"]["patch"] = edit(
+        "patchUnit",
+        "The same as PUT: set one variant's text; one batch",
+    );
+    doc["paths"]["/api/v1/units/{id}"]["delete"] = json!({
+          "operationId": "deleteUnit", "summary": "Delete one unit; one batch (undo puts it back exactly)",
+          "parameters": [p("id", "integer", "Unit id")],
+          "responses": common(secured(json!({"200": ok("Deleted"), "404": err("No such unit")})))});
+    doc["paths"]["/api/v1/units/delete"] = json!({"post": {
+          "operationId": "deleteUnits", "summary": "Delete every unit a filter selects, in one batch; dry_run lists them; more than 100 need confirm",
+          "requestBody": body("DeleteRequest"),
+          "responses": common(secured(json!({"200": ok("Deleted"), "409": err("More than 100 units without confirm: nothing deleted"), "413": err("Body over the size limit")})))}});
+    doc["paths"]["/api/v1/replace"] = json!({"post": {
+          "operationId": "replace", "summary": "Replace a regular expression in one language's texts (as `transmem replace`): dry_run answers the diffs, the real run makes them in one batch",
+          "requestBody": body("ReplaceRequest"),
+          "responses": common(secured(json!({"200": ok("Replaced"), "409": err("A text changed meanwhile: nothing changed"), "413": err("Body over the size limit")})))}});
+    doc["paths"]["/api/v1/history"] = json!({"get": {
+          "operationId": "history", "summary": "Recorded write batches, oldest first (as `transmem history`)",
+          "parameters": [q("limit", false, "integer", "The last this many (1-10000, default 100)")],
+          "responses": common(secured(json!({"200": ok("History")})))}});
+    doc["paths"]["/api/v1/undo"] = json!({"post": {
+          "operationId": "undo", "summary": "Revert one batch (admin): units it added go, units it changed or deleted come back exactly; the undo is itself a batch",
+          "requestBody": body("UndoRequest"),
+          "responses": common(secured(json!({"200": ok("Undone"), "404": err("No such batch"),
+              "409": err("Undone already, or a later batch changed the same units (send force)"), "413": err("Body over the size limit")})))}});
+    let batch = json!({"type": "integer", "nullable": true, "description": "The batch recorded (null: nothing changed)"});
+    doc["components"]["schemas"]["Filter"] = json!({"type": "object", "additionalProperties": false, "properties": {
+            "ids": {"type": "array", "items": {"type": "integer"}}, "langs": {"type": "array", "items": {"type": "string"}},
+            "origin": {"type": "string"}, "created_by": {"type": "string"}, "since": {"type": "string"}, "until": {"type": "string"},
+            "match": {"type": "string", "description": "Regular expression"}}});
+    doc["components"]["schemas"]["UnitPage"] = json!({"type": "object", "required": ["units", "total", "offset", "limit"], "additionalProperties": false, "properties": {
+            "units": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}}, "total": {"type": "integer"},
+            "offset": {"type": "integer"}, "limit": {"type": "integer"}}});
+    doc["components"]["schemas"]["EditRequest"] = json!({"type": "object", "required": ["lang", "text"], "additionalProperties": false, "properties": {
+            "lang": {"type": "string"}, "text": {"type": "string", "minLength": 1, "maxLength": 65536}}});
+    doc["components"]["schemas"]["Edited"] = json!({"type": "object", "required": ["batch", "edited", "old", "unit"], "additionalProperties": false, "properties": {
+            "batch": batch, "edited": {"type": "integer"}, "old": {"type": "string", "nullable": true}, "unit": {"$ref": "#/components/schemas/Unit"}}});
+    doc["components"]["schemas"]["DeleteRequest"] = json!({"type": "object", "required": ["filter"], "additionalProperties": false, "properties": {
+            "filter": {"$ref": "#/components/schemas/Filter"}, "dry_run": {"type": "boolean"}, "confirm": {"type": "boolean", "description": "Needed above 100 units"}}});
+    doc["components"]["schemas"]["Deleted"] = json!({"type": "object", "additionalProperties": false, "properties": {
+            "dry_run": {"type": "boolean"}, "batch": batch, "deleted": {"type": "integer"},
+            "count": {"type": "integer", "description": "dry run: units that would go"}, "units": {"type": "array", "description": "dry run: the first 10,000 of them", "items": {"$ref": "#/components/schemas/Unit"}}}});
+    doc["components"]["schemas"]["ReplaceRequest"] = json!({"type": "object", "required": ["lang", "find", "replace"], "additionalProperties": false, "properties": {
+            "lang": {"type": "string"}, "find": {"type": "string", "description": "Regular expression ((?i) for any case)"},
+            "replace": {"type": "string", "description": "$1 or ${name} insert groups, $$ a dollar sign"},
+            "filter": {"$ref": "#/components/schemas/Filter"}, "dry_run": {"type": "boolean"}}});
+    doc["components"]["schemas"]["Replaced"] = json!({"type": "object", "required": ["dry_run", "changed", "changes"], "additionalProperties": false, "properties": {
+            "dry_run": {"type": "boolean"}, "batch": batch, "changed": {"type": "integer"},
+            "changes": {"type": "array", "description": "The first 10,000 changes; changed counts all", "items": {"type": "object", "required": ["id", "lang", "old", "new"], "properties": {
+              "id": {"type": "integer"}, "lang": {"type": "string"}, "old": {"type": "string"}, "new": {"type": "string"}}}}}});
+    doc["components"]["schemas"]["History"] = json!({"type": "object", "required": ["batches", "total"], "additionalProperties": false, "properties": {
+            "total": {"type": "integer"}, "batches": {"type": "array", "items": {"type": "object", "required": ["id", "time", "command", "counts", "units"], "properties": {
+              "id": {"type": "integer"}, "time": {"type": "string"}, "command": {"type": "string"}, "user": {"type": "string", "nullable": true},
+              "counts": {"type": "object", "additionalProperties": {"type": "integer"}}, "units": {"type": "integer"},
+              "undone_by": {"type": "integer", "nullable": true}, "undoes": {"type": "integer", "nullable": true}}}}}});
+    doc["components"]["schemas"]["UndoRequest"] = json!({"type": "object", "required": ["batch"], "additionalProperties": false, "properties": {
+            "batch": {"type": "integer"}, "force": {"type": "boolean", "description": "Undo even when later batches changed the same units"},
+            "dry_run": {"type": "boolean"}}});
+    doc["components"]["schemas"]["Undone"] = json!({"type": "object", "required": ["dry_run", "undid", "batch", "removed", "restored", "conflicts"], "additionalProperties": false, "properties": {
+            "dry_run": {"type": "boolean"}, "undid": {"type": "integer"}, "batch": batch, "removed": {"type": "integer"},
+            "restored": {"type": "integer"}, "conflicts": {"type": "array", "items": {"type": "integer"}}}});
     doc["components"]["schemas"]["Whoami"] = json!({"type": "object", "required": ["role"], "additionalProperties": false, "properties": {"role": {"type": "string", "enum": ["read", "write", "admin"]}}});
     doc["components"]["schemas"]["Error"] = json!({"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}});
     doc["components"]["schemas"]["Health"] = json!({"type": "object", "required": ["status", "generation"], "properties": {"status": {"type": "string"}, "generation": {"type": "integer"}}});

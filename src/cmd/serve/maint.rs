@@ -1,0 +1,618 @@
+//! Maintenance over the API: list and filter units, edit, delete, search
+//! and replace, history and undo (the `units`, `edit`, `delete`,
+//! `replace`, `history` and `undo` commands over HTTP; docs/maintenance.md).
+//!
+//! Every write is one batch of the store, recorded with the token's name as
+//! user and the request (method, path, body) as command, and its answer
+//! gives the batch id and counts, so `POST /api/v1/undo` (or `transmem
+//! undo`) can revert it.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use transmem::memory::{DateBound, Edited, Unit, UnitFilter};
+
+use super::api::{json_body, tag};
+use super::{ApiError, ApiResult, App, Caller};
+
+/// Above this many units, a deletion needs `"confirm": true` (as the CLI's
+/// `--yes`).
+pub const CONFIRM_ABOVE: usize = 100;
+/// Most units one `GET /api/v1/units` page holds.
+pub const MAX_PAGE: usize = 10_000;
+/// Longest request body kept in a batch's command line.
+const COMMAND_BODY: usize = 500;
+
+/// The `units` filters, as JSON (`delete` and `replace` bodies).
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FilterIn {
+    #[serde(default)]
+    ids: Vec<i64>,
+    #[serde(default)]
+    langs: Vec<String>,
+    origin: Option<String>,
+    created_by: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    #[serde(rename = "match")]
+    pattern: Option<String>,
+}
+
+impl FilterIn {
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+            && self.langs.is_empty()
+            && self.origin.is_none()
+            && self.created_by.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.pattern.is_none()
+    }
+
+    /// The store's filter; every bad part is a 400 naming the field.
+    fn compile(&self, extra_lang: Option<&str>) -> ApiResult<UnitFilter> {
+        let mut langs = self
+            .langs
+            .iter()
+            .enumerate()
+            .map(|(i, l)| tag(&format!("langs[{i}]"), l))
+            .collect::<ApiResult<Vec<_>>>()?;
+        if let Some(l) = extra_lang {
+            langs.push(l.to_string());
+        }
+        let date = |field: &str, v: &Option<String>| {
+            v.as_deref()
+                .map(DateBound::parse)
+                .transpose()
+                .map_err(|e| ApiError::bad(format!("{field}: {e}")))
+        };
+        Ok(UnitFilter {
+            ids: self.ids.clone(),
+            langs,
+            origin: self
+                .origin
+                .as_deref()
+                .map(UnitFilter::glob)
+                .transpose()
+                .map_err(|e| ApiError::bad(format!("origin: {e}")))?,
+            creator: self.created_by.clone(),
+            since: date("since", &self.since)?,
+            until: date("until", &self.until)?,
+            text: self
+                .pattern
+                .as_deref()
+                .map(|p| regex("match", p))
+                .transpose()?,
+            text_lang: None,
+        })
+    }
+}
+
+fn regex(field: &str, pattern: &str) -> ApiResult<regex::Regex> {
+    regex::Regex::new(pattern)
+        .map_err(|e| ApiError::bad(format!("{field}: bad regular expression: {e}")))
+}
+
+/// Parses a JSON body into `T` (400/413 as every JSON endpoint).
+async fn body<T: DeserializeOwned>(
+    app: &App,
+    headers: &HeaderMap,
+    b: Body,
+) -> ApiResult<(T, String)> {
+    // Read once as a Value for the batch's command line, then as T.
+    let v: Value = json_body(app, headers, b).await?;
+    let text = v.to_string();
+    let t = serde_json::from_value(v).map_err(|e| ApiError::bad(format!("bad JSON body: {e}")))?;
+    Ok((t, text))
+}
+
+/// What a batch records as its command: the request, its body shortened.
+fn command(method: &Method, uri: &Uri, body: Option<&str>) -> String {
+    let mut c = format!(
+        "{method} {}",
+        uri.path_and_query().map_or(uri.path(), |p| p.as_str())
+    );
+    if let Some(b) = body {
+        c.push(' ');
+        if b.len() > COMMAND_BODY {
+            let mut end = COMMAND_BODY;
+            while !b.is_char_boundary(end) {
+                end -= 1;
+            }
+            c.push_str(&b[..end]);
+            c.push('…');
+        } else {
+            c.push_str(b);
+        }
+    }
+    c
+}
+
+fn user(caller: &Option<axum::Extension<Caller>>) -> String {
+    Caller::creator(caller.as_ref().map(|c| &c.0))
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Says on stderr what a write did, as the CLI does.
+fn report(what: &str, app: &App, batch: Option<i64>) {
+    let location = app.inner().location.display();
+    match batch {
+        Some(b) => eprintln!("{what} in {location}; recorded as batch {b}"),
+        None => eprintln!("{what} in {location}; nothing changed, no batch recorded"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Comma-separated languages every unit must hold.
+    lang: Option<String>,
+    /// Comma-separated unit ids.
+    id: Option<String>,
+    origin: Option<String>,
+    created_by: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    #[serde(rename = "match")]
+    pattern: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+fn split(s: &Option<String>) -> Vec<String> {
+    s.as_deref()
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /api/v1/units`: the units the filters select, in id order, one
+/// page at a time, with the total.
+pub async fn list_units(
+    State(app): State<App>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let ids = split(&q.id)
+        .iter()
+        .map(|s| {
+            s.parse::<i64>()
+                .map_err(|_| ApiError::bad(format!("id: {s:?} is not a unit id")))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let f = FilterIn {
+        ids,
+        langs: split(&q.lang),
+        origin: q.origin,
+        created_by: q.created_by,
+        since: q.since,
+        until: q.until,
+        pattern: q.pattern,
+    };
+    let filter = f.compile(None)?;
+    let offset = q.offset.unwrap_or(0);
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    let (units, total) = App::blocking(move || {
+        app.with_reader(|m| {
+            let mut units = Vec::new();
+            let mut total = 0usize;
+            m.for_each_unit_filtered(&filter, |u| {
+                if total >= offset && units.len() < limit {
+                    units.push(u);
+                }
+                total += 1;
+                Ok(())
+            })?;
+            Ok((units, total))
+        })
+    })
+    .await?;
+    Ok(Json(
+        json!({"units": units, "total": total, "offset": offset, "limit": limit}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditReq {
+    lang: String,
+    text: String,
+}
+
+/// `PUT`/`PATCH /api/v1/units/{id}`: one variant's new text; the unit keeps
+/// its context, origin and creation data.
+pub async fn update_unit(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    method: Method,
+    uri: Uri,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Json<Value>> {
+    let (req, text): (EditReq, String) = body(&app, &headers, b).await?;
+    let lang = tag("lang", &req.lang)?;
+    if req.text.trim().is_empty() {
+        return Err(ApiError::bad(format!(
+            "text is empty; to remove the unit use DELETE /api/v1/units/{id}"
+        )));
+    }
+    if req.text.len() > super::api::MAX_QUERY_BYTES {
+        return Err(ApiError::bad(format!(
+            "text is {} bytes, longer than the limit of {}",
+            req.text.len(),
+            super::api::MAX_QUERY_BYTES
+        )));
+    }
+    let cmd = command(&method, &uri, Some(&text));
+    let who = user(&caller);
+    App::blocking(move || {
+        let (old, batch, unit) = app.with_writer(|mem| {
+            let mut w = mem.writer()?;
+            let Some(unit) = w.unit(id)? else {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no unit {id}"),
+                ));
+            };
+            let Some(v) = unit.variant(&lang) else {
+                let held: Vec<&str> = unit.variants.iter().map(|v| v.lang.as_str()).collect();
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "unit {id} has no {lang} variant; it holds {}",
+                        held.join(", ")
+                    ),
+                ));
+            };
+            let exact = v.lang.clone();
+            w.start_batch(&cmd, Some(&who))?;
+            let old = match w.edit(id, &exact, &req.text, Some(&who))? {
+                Edited::Changed(old) => Some(old),
+                Edited::Unchanged => None,
+                other => {
+                    return Err(ApiError::new(
+                        StatusCode::NOT_FOUND,
+                        format!("unit {id} {exact}: {other:?}; nothing changed"),
+                    ));
+                }
+            };
+            let batch = w.batch_id();
+            let unit = w.unit(id)?;
+            w.commit()?;
+            Ok((old, batch, unit))
+        })?;
+        let n = u64::from(old.is_some());
+        report(
+            &format!("changed {n} variant{} of unit {id}", plural(n)),
+            &app,
+            batch,
+        );
+        Ok(Json(
+            json!({"batch": batch, "edited": n, "old": old, "unit": unit}),
+        ))
+    })
+    .await
+}
+
+/// `DELETE /api/v1/units/{id}`.
+pub async fn delete_unit(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    method: Method,
+    uri: Uri,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
+    let cmd = command(&method, &uri, None);
+    let who = user(&caller);
+    App::blocking(move || {
+        let batch = app.with_writer(|mem| {
+            let mut w = mem.writer()?;
+            w.start_batch(&cmd, Some(&who))?;
+            if !w.delete(id)? {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no unit {id}"),
+                ));
+            }
+            let batch = w.batch_id();
+            w.commit()?;
+            Ok(batch)
+        })?;
+        report(&format!("deleted unit {id}"), &app, batch);
+        Ok(Json(json!({"batch": batch, "deleted": 1})))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteReq {
+    filter: FilterIn,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    confirm: bool,
+}
+
+/// `POST /api/v1/units/delete`: every unit the filter selects, in one
+/// batch; a dry run lists them; more than [`CONFIRM_ABOVE`] need
+/// `"confirm": true`.
+pub async fn delete_units(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Json<Value>> {
+    let (req, text): (DeleteReq, String) = body(&app, &headers, b).await?;
+    if req.filter.is_empty() {
+        return Err(ApiError::bad(
+            "give a filter (ids, langs, origin, match, since, ...); delete never takes the whole memory",
+        ));
+    }
+    let filter = req.filter.compile(None)?;
+    let cmd = command(&method, &uri, Some(&text));
+    let who = user(&caller);
+    App::blocking(move || {
+        if req.dry_run {
+            // The count is exact; the answer lists the first MAX_PAGE units
+            // (a filter taking a million would not fit one answer).
+            let (units, count) = app.with_reader(|m| {
+                let mut units: Vec<Unit> = Vec::new();
+                let mut count = 0usize;
+                m.for_each_unit_filtered(&filter, |u| {
+                    count += 1;
+                    if units.len() < MAX_PAGE {
+                        units.push(u);
+                    }
+                    Ok(())
+                })?;
+                Ok((units, count))
+            })?;
+            return Ok(Json(json!({"dry_run": true, "count": count, "units": units})));
+        }
+        let (n, batch) = app.with_writer(|mem| {
+            let mut ids: Vec<i64> = Vec::new();
+            mem.for_each_unit_filtered(&filter, |u| {
+                ids.extend(u.id);
+                Ok(())
+            })?;
+            if ids.len() > CONFIRM_ABOVE && !req.confirm {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!(
+                        "this would delete {} units (more than {CONFIRM_ABOVE}); check them with \"dry_run\": true, then send \"confirm\": true; nothing deleted",
+                        ids.len()
+                    ),
+                ));
+            }
+            if ids.is_empty() {
+                return Ok((0, None));
+            }
+            let mut w = mem.writer()?;
+            w.start_batch(&cmd, Some(&who))?;
+            let mut n = 0u64;
+            for id in ids {
+                if w.delete(id)? {
+                    n += 1;
+                }
+            }
+            let batch = w.batch_id();
+            w.commit()?;
+            Ok((n, batch))
+        })?;
+        report(&format!("deleted {n} unit{}", plural(n)), &app, batch);
+        Ok(Json(json!({"dry_run": false, "batch": batch, "deleted": n})))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplaceReq {
+    lang: String,
+    find: String,
+    replace: String,
+    #[serde(default)]
+    filter: FilterIn,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /api/v1/replace`: a regular expression replaced in one language's
+/// texts; the dry run answers the changes, the real run makes them all in
+/// one batch.
+pub async fn replace(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Json<Value>> {
+    let (req, text): (ReplaceReq, String) = body(&app, &headers, b).await?;
+    let lang = tag("lang", &req.lang)?;
+    let re = regex("find", &req.find)?;
+    let filter = req.filter.compile(Some(&lang))?;
+    let cmd = command(&method, &uri, Some(&text));
+    let who = user(&caller);
+    let dry_run = req.dry_run;
+    let replacement = req.replace;
+    App::blocking(move || {
+        // (unit, exact tag, old, new)
+        let list = |m: &transmem::memory::Memory| -> ApiResult<Vec<(i64, String, String, String)>> {
+            let mut changes = Vec::new();
+            m.for_each_unit_filtered(&filter, |u| {
+                if let Some(v) = u.variant(&lang)
+                    && re.is_match(&v.text)
+                {
+                    let new = re.replace_all(&v.text, replacement.as_str()).into_owned();
+                    if new != v.text {
+                        changes.push((u.id.unwrap_or_default(), v.lang.clone(), v.text.clone(), new));
+                    }
+                }
+                Ok(())
+            })?;
+            if let Some((id, ..)) = changes.iter().find(|c| c.3.trim().is_empty()) {
+                return Err(ApiError::bad(format!(
+                    "the replacement would leave unit {id} with an empty {lang} text; nothing changed"
+                )));
+            }
+            Ok(changes)
+        };
+        let shown = |changes: &[(i64, String, String, String)]| -> Vec<Value> {
+            changes
+                .iter()
+                // At most MAX_PAGE diffs in one answer; `changed` counts all.
+                .take(MAX_PAGE)
+                .map(|(id, tag, old, new)| json!({"id": id, "lang": tag, "old": old, "new": new}))
+                .collect()
+        };
+        if dry_run {
+            let changes = app.with_reader(|m| list(m))?;
+            return Ok(Json(json!({"dry_run": true, "changed": changes.len(), "changes": shown(&changes)})));
+        }
+        let (changes, batch) = app.with_writer(|mem| {
+            let changes = list(mem)?;
+            if changes.is_empty() {
+                return Ok((changes, None));
+            }
+            let mut w = mem.writer()?;
+            w.start_batch(&cmd, Some(&who))?;
+            for (id, tag, old, new) in &changes {
+                // Another process may have changed the text since the
+                // listing: never overwrite it blindly.
+                match w.edit(*id, tag, new, Some(&who))? {
+                    Edited::Changed(was) if &was == old => {}
+                    _ => {
+                        return Err(ApiError::new(
+                            StatusCode::CONFLICT,
+                            format!("unit {id} {tag} changed while replacing; nothing changed, send it again"),
+                        ));
+                    }
+                }
+            }
+            let batch = w.batch_id();
+            w.commit()?;
+            Ok((changes, batch))
+        })?;
+        let n = changes.len() as u64;
+        report(&format!("changed {n} {lang} text{}", plural(n)), &app, batch);
+        Ok(Json(json!({"dry_run": false, "batch": batch, "changed": n, "changes": shown(&changes)})))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /api/v1/history`: the recorded batches, oldest first (the last
+/// `limit`, default 100).
+pub async fn history(
+    State(app): State<App>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Json<Value>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    let batches = App::blocking(move || app.with_reader(|m| Ok(m.batches()?))).await?;
+    let total = batches.len();
+    let shown = &batches[total.saturating_sub(limit)..];
+    Ok(Json(json!({"batches": shown, "total": total})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UndoReq {
+    batch: i64,
+    #[serde(default)]
+    force: bool,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /api/v1/undo` (admin): reverts one batch, itself as a new batch.
+pub async fn undo(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Json<Value>> {
+    let (req, text): (UndoReq, String) = body(&app, &headers, b).await?;
+    let cmd = command(&method, &uri, Some(&text));
+    let who = user(&caller);
+    App::blocking(move || {
+        let (done, batch) = app.with_writer(|mem| {
+            if !mem.batches()?.iter().any(|b| b.id == req.batch) {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    format!("no batch {}", req.batch),
+                ));
+            }
+            let mut w = mem.writer()?;
+            w.start_batch(&cmd, Some(&who))?;
+            // Refusals (undone already, later batches changed the same
+            // units) are conflicts the client resolves, with force.
+            let done = w.undo(req.batch, req.force).map_err(|e| match e {
+                transmem::Error::Invalid(m) => ApiError::new(StatusCode::CONFLICT, m),
+                e => e.into(),
+            })?;
+            if req.dry_run {
+                // Dropping the writer rolls everything back.
+                return Ok((done, None));
+            }
+            let batch = w.batch_id();
+            w.commit()?;
+            Ok((done, batch))
+        })?;
+        if !req.dry_run {
+            report(
+                &format!(
+                    "undid batch {}: {} unit{} removed, {} restored",
+                    req.batch,
+                    done.removed,
+                    plural(done.removed),
+                    done.restored
+                ),
+                &app,
+                batch,
+            );
+        }
+        Ok(Json(json!({
+            "dry_run": req.dry_run,
+            "undid": req.batch,
+            "batch": batch,
+            "removed": done.removed,
+            "restored": done.restored,
+            "conflicts": done.conflicts,
+        })))
+    })
+    .await
+}
