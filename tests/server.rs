@@ -879,7 +879,7 @@ fn import_export_lookup_and_context_over_http() {
 #[test]
 fn review_page_saves_corrections_into_the_memory() {
     let dir = tempfile::tempdir().unwrap();
-    let (mem, r, w, _) = setup(dir.path());
+    let (mem, r, w, a) = setup(dir.path());
     let s = Server::start(&mem, &[]);
     let (st, al) = s.json(
         "POST",
@@ -924,6 +924,7 @@ fn review_page_saves_corrections_into_the_memory() {
     let (st, v) = s.json("POST", save, None, Some(corr.clone()));
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["new"], 2);
+    let batch = v["batch"].as_i64().expect("the save names its batch");
     assert_eq!(unit_count(&mem), before + 2);
     let (_, v) = s.json(
         "POST",
@@ -935,6 +936,15 @@ fn review_page_saves_corrections_into_the_memory() {
     // Saved once: the alignment is gone, a second save stores nothing.
     assert_eq!(s.json("POST", save, None, Some(corr)).0, 404);
     assert_eq!(unit_count(&mem), before + 2);
+    // The save is one batch: undoing it removes exactly the reviewed units.
+    let (st, u) = s.json(
+        "POST",
+        "/api/v1/undo",
+        Some(&a),
+        Some(json!({"batch": batch})),
+    );
+    assert_eq!(st, 200, "{u}");
+    assert_eq!(unit_count(&mem), before);
 }
 
 #[test]

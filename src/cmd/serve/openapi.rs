@@ -316,8 +316,9 @@ pub fn document() -> Value {
     doc["components"]["schemas"]["Alignment"] = json!({"type": "object", "required": ["id", "review_url", "save_url", "links", "source_segments", "target_segments"], "properties": {
             "id": {"type": "integer"}, "review_url": {"type": "string"}, "save_url": {"type": "string"}, "links": {"type": "integer"},
             "source_segments": {"type": "integer"}, "target_segments": {"type": "integer"}}});
-    doc["components"]["schemas"]["Saved"] = json!({"type": "object", "required": ["new", "duplicate", "memory"], "properties": {
-            "new": {"type": "integer"}, "duplicate": {"type": "integer"}, "memory": {"type": "string"}}});
+    doc["components"]["schemas"]["Saved"] = json!({"type": "object", "required": ["new", "duplicate", "batch", "memory"], "properties": {
+            "new": {"type": "integer"}, "duplicate": {"type": "integer"},
+            "batch": {"type": ["integer", "null"], "description": "The write batch (history, undo)"}, "memory": {"type": "string"}}});
     doc["components"]["schemas"]["TmLanguages"] = json!({"type": "object", "required": ["sourceLanguages", "targetLanguages"], "properties": {
             "sourceLanguages": {"type": "array", "items": {"type": "string"}}, "targetLanguages": {"type": "array", "items": {"type": "string"}}}});
     doc["components"]["schemas"]["TmUnits"] = json!({"type": "array", "items": {"type": "object", "required": ["source", "target", "quality", "rank"], "additionalProperties": false, "properties": {

@@ -244,8 +244,12 @@ pub async fn save(
         };
         let units = align::to_units(&links, &st, &tt, (&p.from, &p.to), 0.0, &template);
         let location = app.inner().location.clone();
-        let (new, dup) = app.with_writer(|mem| {
+        let command = format!("POST /api/v1/alignments/{id}/save ({} links)", units.len());
+        let (new, dup, batch) = app.with_writer(|mem| {
             let mut w = mem.writer()?;
+            // One batch, so that `transmem undo` (or POST /api/v1/undo)
+            // reverts a saved review whole.
+            w.start_batch(&command, Some(&p.creator))?;
             let (mut new, mut dup) = (0u64, 0u64);
             for u in &units {
                 match w.insert(u, Some(&p.from), OnDuplicate::KeepBoth)? {
@@ -253,12 +257,19 @@ pub async fn save(
                     _ => dup += 1,
                 }
             }
+            // Known once something was written (a batch is made on first write).
+            let batch = w.batch_id();
             w.commit()?;
-            Ok((new, dup))
+            Ok((new, dup, batch))
         })?;
         lock(&app.inner().reviews.pending).remove(&id);
         eprintln!("{}", crate::cmd::stored_message(new, dup, &location));
-        Ok(json!({"new": new, "duplicate": dup, "memory": location.display().to_string()}))
+        Ok(json!({
+            "new": new,
+            "duplicate": dup,
+            "batch": batch,
+            "memory": location.display().to_string()
+        }))
     })
     .await?;
     Ok(Json(out))
