@@ -9,6 +9,10 @@
 # Data: ../shared/eval/tm_bench_data.py over ../shared/data/tm-enru when
 # present (real sentences and their one-edit variants), else synthetic
 # sentences made here (SHARED=DIR names another ../shared). Needs wrk (apt install wrk) and python3.
+#
+# DATABASE=postgresql://… runs the same load against `transmem --database …
+# serve` on PostgreSQL instead of SQLite: the memory goes into a schema of
+# its own (tm_load_<pid>), dropped at the end with psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
@@ -21,9 +25,12 @@ cargo build --release --quiet
 BIN=$PWD/target/release/transmem
 WORK=$(mktemp -d)
 SERVER_PID=
+DATABASE=${DATABASE:-}
+SCHEMA=tm_load_$$
 cleanup() {
     if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
+    if [ -n "$DATABASE" ]; then psql "$DATABASE" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 
@@ -59,10 +66,18 @@ EOF
     DATA="synthetic sentences (../shared absent)"
 fi
 
-MEM="$WORK/m.sqlite"
-"$BIN" --memory "$MEM" import "$WORK/data/memory.tsv" 2>/dev/null
-UNITS=$("$BIN" --memory "$MEM" stats --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["units"])')
-TOKEN=$("$BIN" --memory "$MEM" token create --role read 2>/dev/null)
+if [ -n "$DATABASE" ]; then
+    case "$DATABASE" in *\?*) SEP='&' ;; *) SEP='?' ;; esac
+    STORE=(--database "$DATABASE${SEP}options=-csearch_path%3D$SCHEMA")
+    export TRANSMEM_CACHE_DIR="$WORK/cache"
+    DATA="$DATA, PostgreSQL"
+else
+    STORE=(--memory "$WORK/m.sqlite")
+    DATA="$DATA, SQLite"
+fi
+"$BIN" "${STORE[@]}" import "$WORK/data/memory.tsv" 2>/dev/null
+UNITS=$("$BIN" "${STORE[@]}" stats --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["units"])')
+TOKEN=$("$BIN" "${STORE[@]}" token create --role read 2>/dev/null)
 python3 - "$WORK/data/queries.txt" "$WORK/bodies.txt" <<'EOF'
 import json, sys
 with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
@@ -82,7 +97,7 @@ request = function()
 end
 EOF
 
-"$BIN" --memory "$MEM" serve --listen 127.0.0.1:0 2>"$WORK/server.log" &
+"$BIN" "${STORE[@]}" serve --listen 127.0.0.1:0 2>"$WORK/server.log" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$WORK/server.log" 2>/dev/null && break; sleep 0.1; done
 ADDR=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | sed 's|listening on http://||')
