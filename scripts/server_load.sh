@@ -13,6 +13,12 @@
 # DATABASE=postgresql://… runs the same load against `transmem --database …
 # serve` on PostgreSQL instead of SQLite: the memory goes into a schema of
 # its own (tm_load_<pid>), dropped at the end with psql.
+#
+# By default wrk sends as fast as the server answers (the latency shown is
+# at saturation). RATE=N paces the 16 connections to about 1.1 N requests/s
+# in all (a pause before each request), which measures the target as stated:
+# latency while sustaining N lookups/s. P99_MS=N fails above N ms instead of
+# the target's 50 (a guard on a level met, where the target is not yet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
@@ -91,6 +97,8 @@ local bodies = {}
 for line in io.lines(os.getenv("BODIES")) do bodies[#bodies + 1] = line end
 local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("TOKEN")}
 local i = math.random(#bodies)
+local pause = tonumber(os.getenv("PAUSE_MS") or "0")
+if pause > 0 then delay = function() return pause end end
 request = function()
   i = i % #bodies + 1
   return wrk.format("POST", "/api/v1/lookup", headers, bodies[i])
@@ -106,9 +114,15 @@ ADDR=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | sed 's|listen
 curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d "$(head -1 "$WORK/bodies.txt")" "http://$ADDR/api/v1/lookup"
 
-export BODIES="$WORK/bodies.txt" TOKEN
+RATE=${RATE:-}
+PAUSE_MS=0
+# Each connection waits PAUSE_MS, then waits for its answer: 16 connections
+# at 0.7 of the interval N/16 per second each offer about 1.1 N/s once the
+# answer time is added.
+if [ -n "$RATE" ]; then PAUSE_MS=$(( CONNS * 700 / RATE )); DATA="$DATA, paced to ~$RATE/s"; fi
+export BODIES="$WORK/bodies.txt" TOKEN PAUSE_MS
 wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/lookup.lua" "http://$ADDR" | tee "$WORK/wrk.txt"
-python3 - "$WORK/wrk.txt" "$UNITS" "$DATA" "$CONNS" "$SECS" <<'EOF'
+python3 - "$WORK/wrk.txt" "$UNITS" "$DATA" "$CONNS" "$SECS" "${P99_MS:-50}" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
 def ms(s):
@@ -120,7 +134,8 @@ non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", t) or [0, 0])[1])
 sock = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
 print(f"\nmemory {sys.argv[2]} units ({sys.argv[3]}), {sys.argv[4]} connections, {sys.argv[5]} s")
 print(f"lookups/s {rps:.0f}; p50 {pct['50']:.1f} ms, p90 {pct['90']:.1f} ms, p99 {pct['99']:.1f} ms; non-2xx {non2xx}, socket errors {sock}")
-ok = rps >= 500 and pct["99"] <= 50 and non2xx == 0 and sock == 0
-print("PASS" if ok else "FAIL: targets are >= 500 lookups/s, p99 <= 50 ms, no error")
+p99 = float(sys.argv[6])
+ok = rps >= 500 and pct["99"] <= p99 and non2xx == 0 and sock == 0
+print("PASS" if ok else f"FAIL: targets are >= 500 lookups/s, p99 <= {p99:g} ms, no error")
 sys.exit(0 if ok else 1)
 EOF
