@@ -142,6 +142,9 @@ fn edit_delete_replace_dedupe_and_undo() {
         .stdout,
     );
     assert!(units.contains("Nothing here."), "{units}");
+    // Languages match in any case, as on SQLite.
+    let upper = text(&run_ok(&mut db(url, &["units", "--lang", "EN,RU", "--count"]), 0).stdout);
+    assert_eq!(upper.trim(), "3", "{upper}");
     // A later batch touching the same unit blocks the undo.
     run_ok(
         &mut db(url, &["edit", "3", "--lang", "en", "--text", "Empty."]),

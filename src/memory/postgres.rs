@@ -695,8 +695,10 @@ impl Backend for Postgres {
         for l in &filter.langs {
             arg(
                 &mut conds,
-                "EXISTS (SELECT 1 FROM variant x WHERE x.unit_id = u.id AND x.primary_lang = ?)",
-                Box::new(crate::lang::primary(l).to_string()),
+                // `serves` ignores case.
+                "EXISTS (SELECT 1 FROM variant x WHERE x.unit_id = u.id
+                         AND lower(x.primary_lang) = ?)",
+                Box::new(crate::lang::primary(l).to_ascii_lowercase()),
             );
         }
         if let Some(c) = &filter.creator {
