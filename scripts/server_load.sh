@@ -9,6 +9,16 @@
 # Data: ../shared/eval/tm_bench_data.py over ../shared/data/tm-enru when
 # present (real sentences and their one-edit variants), else synthetic
 # sentences made here (SHARED=DIR names another ../shared). Needs wrk (apt install wrk) and python3.
+#
+# DATABASE=postgresql://… runs the same load against `transmem --database …
+# serve` on PostgreSQL instead of SQLite: the memory goes into a schema of
+# its own (tm_load_<pid>), dropped at the end with psql.
+#
+# By default wrk sends as fast as the server answers (the latency shown is
+# at saturation). RATE=N paces the 16 connections to about 1.1 N requests/s
+# in all (a pause before each request), which measures the target as stated:
+# latency while sustaining N lookups/s. P99_MS=N fails above N ms instead of
+# the target's 50 (a guard on a level met, where the target is not yet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
@@ -21,9 +31,12 @@ cargo build --release --quiet
 BIN=$PWD/target/release/transmem
 WORK=$(mktemp -d)
 SERVER_PID=
+DATABASE=${DATABASE:-}
+SCHEMA=tm_load_$$
 cleanup() {
     if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
+    if [ -n "$DATABASE" ]; then psql "$DATABASE" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 
@@ -59,10 +72,18 @@ EOF
     DATA="synthetic sentences (../shared absent)"
 fi
 
-MEM="$WORK/m.sqlite"
-"$BIN" --memory "$MEM" import "$WORK/data/memory.tsv" 2>/dev/null
-UNITS=$("$BIN" --memory "$MEM" stats --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["units"])')
-TOKEN=$("$BIN" --memory "$MEM" token create --role read 2>/dev/null)
+if [ -n "$DATABASE" ]; then
+    case "$DATABASE" in *\?*) SEP='&' ;; *) SEP='?' ;; esac
+    STORE=(--database "$DATABASE${SEP}options=-csearch_path%3D$SCHEMA")
+    export TRANSMEM_CACHE_DIR="$WORK/cache"
+    DATA="$DATA, PostgreSQL"
+else
+    STORE=(--memory "$WORK/m.sqlite")
+    DATA="$DATA, SQLite"
+fi
+"$BIN" "${STORE[@]}" import "$WORK/data/memory.tsv" 2>/dev/null
+UNITS=$("$BIN" "${STORE[@]}" stats --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["units"])')
+TOKEN=$("$BIN" "${STORE[@]}" token create --role read 2>/dev/null)
 python3 - "$WORK/data/queries.txt" "$WORK/bodies.txt" <<'EOF'
 import json, sys
 with open(sys.argv[1]) as f, open(sys.argv[2], "w") as out:
@@ -76,13 +97,15 @@ local bodies = {}
 for line in io.lines(os.getenv("BODIES")) do bodies[#bodies + 1] = line end
 local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("TOKEN")}
 local i = math.random(#bodies)
+local pause = tonumber(os.getenv("PAUSE_MS") or "0")
+if pause > 0 then delay = function() return pause end end
 request = function()
   i = i % #bodies + 1
   return wrk.format("POST", "/api/v1/lookup", headers, bodies[i])
 end
 EOF
 
-"$BIN" --memory "$MEM" serve --listen 127.0.0.1:0 2>"$WORK/server.log" &
+"$BIN" "${STORE[@]}" serve --listen 127.0.0.1:0 2>"$WORK/server.log" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$WORK/server.log" 2>/dev/null && break; sleep 0.1; done
 ADDR=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | sed 's|listening on http://||')
@@ -91,9 +114,15 @@ ADDR=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | sed 's|listen
 curl -s -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d "$(head -1 "$WORK/bodies.txt")" "http://$ADDR/api/v1/lookup"
 
-export BODIES="$WORK/bodies.txt" TOKEN
+RATE=${RATE:-}
+PAUSE_MS=0
+# Each connection waits PAUSE_MS, then waits for its answer: 16 connections
+# at 0.7 of the interval N/16 per second each offer about 1.1 N/s once the
+# answer time is added.
+if [ -n "$RATE" ]; then PAUSE_MS=$(( CONNS * 700 / RATE )); DATA="$DATA, paced to ~$RATE/s"; fi
+export BODIES="$WORK/bodies.txt" TOKEN PAUSE_MS
 wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/lookup.lua" "http://$ADDR" | tee "$WORK/wrk.txt"
-python3 - "$WORK/wrk.txt" "$UNITS" "$DATA" "$CONNS" "$SECS" <<'EOF'
+python3 - "$WORK/wrk.txt" "$UNITS" "$DATA" "$CONNS" "$SECS" "${P99_MS:-50}" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
 def ms(s):
@@ -105,7 +134,8 @@ non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", t) or [0, 0])[1])
 sock = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
 print(f"\nmemory {sys.argv[2]} units ({sys.argv[3]}), {sys.argv[4]} connections, {sys.argv[5]} s")
 print(f"lookups/s {rps:.0f}; p50 {pct['50']:.1f} ms, p90 {pct['90']:.1f} ms, p99 {pct['99']:.1f} ms; non-2xx {non2xx}, socket errors {sock}")
-ok = rps >= 500 and pct["99"] <= 50 and non2xx == 0 and sock == 0
-print("PASS" if ok else "FAIL: targets are >= 500 lookups/s, p99 <= 50 ms, no error")
+p99 = float(sys.argv[6])
+ok = rps >= 500 and pct["99"] <= p99 and non2xx == 0 and sock == 0
+print("PASS" if ok else f"FAIL: targets are >= 500 lookups/s, p99 <= {p99:g} ms, no error")
 sys.exit(0 if ok else 1)
 EOF

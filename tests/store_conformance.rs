@@ -858,24 +858,43 @@ conformance!(sqlite, |dir: &Path| Memory::open(dir.join("m.sqlite"))
 /// (and failing if it cannot be reached); each test's memories live in
 /// schemas of their own, dropped when the test ends.
 mod pg {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
     use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+    use std::thread::ThreadId;
 
     use super::util::{PgSchema, test_database};
     use transmem::memory::Memory;
 
-    thread_local! {
-        /// Scratch folder → its schema, for this test (one thread per test).
-        static SCHEMAS: RefCell<HashMap<PathBuf, PgSchema>> = RefCell::new(HashMap::new());
+    /// (test thread, scratch folder, its schema). A static, not a
+    /// thread-local: a thread-local's value is dropped during thread
+    /// teardown, where the PostgreSQL client (tokio inside) panics, and a
+    /// panic there aborts the whole test process instead of reporting the
+    /// failed test.
+    static SCHEMAS: Mutex<Vec<(ThreadId, PathBuf, PgSchema)>> = Mutex::new(Vec::new());
+
+    fn schemas() -> std::sync::MutexGuard<'static, Vec<(ThreadId, PathBuf, PgSchema)>> {
+        // A test that panicked while holding the lock leaves the list
+        // usable.
+        SCHEMAS.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Drops this test's schemas when the test ends, passed or not.
+    /// Drops this test's schemas when the test ends, passed or not, while
+    /// the test's thread is still whole.
     pub struct Cleanup;
 
     impl Drop for Cleanup {
         fn drop(&mut self) {
-            SCHEMAS.with(|s| s.borrow_mut().clear());
+            let me = std::thread::current().id();
+            let mine: Vec<_> = {
+                let mut all = schemas();
+                let (mine, others) = std::mem::take(&mut *all)
+                    .into_iter()
+                    .partition(|(t, _, _)| *t == me);
+                *all = others;
+                mine
+            };
+            // Outside the lock; each schema's drop swallows its own errors.
+            drop(mine);
         }
     }
 
@@ -885,13 +904,19 @@ mod pg {
 
     pub fn open(dir: &Path) -> Memory {
         let base = test_database("store conformance on PostgreSQL").expect("checked by setup");
-        let url = SCHEMAS.with(|s| {
-            s.borrow_mut()
-                .entry(dir.to_path_buf())
-                .or_insert_with(|| PgSchema::new(&base))
-                .url
-                .clone()
-        });
+        let me = std::thread::current().id();
+        let url = {
+            let mut all = schemas();
+            match all.iter().find(|(t, d, _)| *t == me && d == dir) {
+                Some((_, _, s)) => s.url.clone(),
+                None => {
+                    let s = PgSchema::new(&base);
+                    let url = s.url.clone();
+                    all.push((me, dir.to_path_buf(), s));
+                    url
+                }
+            }
+        };
         Memory::open_database(&url)
             .unwrap_or_else(|e| panic!("open PostgreSQL memory at {base}: {e}"))
     }

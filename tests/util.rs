@@ -172,10 +172,28 @@ impl PgSchema {
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
+        // Never panic here: this runs while a failed test unwinds, and a
+        // panic in a destructor then aborts the test process (the client
+        // runs tokio inside, which panics if its runtime cannot start).
+        // A schema left behind is reported, not fatal.
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.drop_schema()));
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop test schema {}: {e}", self.name),
+            Err(_) => eprintln!(
+                "could not drop test schema {}: the client panicked",
+                self.name
+            ),
+        }
+    }
+}
+
+impl PgSchema {
+    fn drop_schema(&self) -> Result<(), postgres::Error> {
         // Test cleanup only: the one place outside the store that speaks
         // to the server directly, to drop what the test made, and the
         // matcher's cache files of that memory (named by its instance id).
-        let dropped = postgres::Client::connect(&self.base, postgres::NoTls).and_then(|mut c| {
+        postgres::Client::connect(&self.base, postgres::NoTls).and_then(|mut c| {
             let instance = c
                 .query_one(
                     &format!(
@@ -194,10 +212,7 @@ impl Drop for PgSchema {
                 }
             }
             c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
-        });
-        if let Err(e) = dropped {
-            eprintln!("could not drop test schema {}: {e}", self.name);
-        }
+        })
     }
 }
 

@@ -209,6 +209,13 @@ pub fn command_line() -> String {
 
 /// A memory path as messages show it: absolute.
 pub fn shown(path: &Path) -> String {
+    // A database memory's location is its (redacted) URL, not a file.
+    if path
+        .to_str()
+        .is_some_and(transmem::memory::Memory::is_database_url)
+    {
+        return path.display().to_string();
+    }
     std::path::absolute(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .display()
