@@ -1594,3 +1594,95 @@ fn dir_tsv() -> tempfile::TempDir {
     .unwrap();
     d
 }
+
+/// Issue 11's checks on PostgreSQL: tokens stored in the database, a request
+/// without one refused, and 8 clients each writing 1,000 distinct units at
+/// once through one server leave exactly 8,000 more, none twice.
+#[test]
+fn concurrent_writers_through_a_postgresql_server() {
+    let Some(base) = util::test_database("concurrent writers through a PostgreSQL server") else {
+        return;
+    };
+    let schema = util::PgSchema::new(&base);
+    let db = || {
+        let mut c = util::bin();
+        c.args(["--database", &schema.url, "--creator", "tester"]);
+        c
+    };
+    let tsv = dir_tsv();
+    run_ok(
+        db().arg("import")
+            .arg(tsv.path().join("seed.tsv"))
+            .args(["--langs", "en,ru"]),
+        0,
+    );
+    let token = |role: &str| {
+        let out = run_ok(db().args(["token", "create", "--role", role]), 0);
+        text(&out.stdout).trim().to_string()
+    };
+    let (r, w) = (token("read"), token("write"));
+    let count = || -> u64 {
+        let out = run_ok(db().args(["units", "--count"]), 0);
+        text(&out.stdout).trim().parse().expect("a count")
+    };
+    let before = count();
+    let s = Arc::new(Server::start_with(db(), &[]));
+    // No token, a wrong one, and a read token writing: refused, nothing stored.
+    let one = json!({"units": [{"variants": [{"lang": "en", "text": "Refused."}, {"lang": "ru", "text": "Отказано."}]}]});
+    assert_eq!(
+        s.json("POST", "/api/v1/units", None, Some(one.clone())).0,
+        401
+    );
+    assert_eq!(
+        s.json("POST", "/api/v1/units", Some("0123"), Some(one.clone()))
+            .0,
+        401
+    );
+    assert_eq!(s.json("POST", "/api/v1/units", Some(&r), Some(one)).0, 403);
+    assert_eq!(count(), before);
+    let threads: Vec<_> = (0..8)
+        .map(|c| {
+            let s = s.clone();
+            let w = w.clone();
+            std::thread::spawn(move || {
+                for batch in 0..100 {
+                    let units: Vec<Value> = (0..10)
+                        .map(|k| {
+                            let i = batch * 10 + k;
+                            json!({"variants": [
+                                {"lang": "en", "text": format!("Writer {c} sent line {i}.")},
+                                {"lang": "ru", "text": format!("Автор {c} прислал строку {i}.")}]})
+                        })
+                        .collect();
+                    let (st, v) = s.json(
+                        "POST",
+                        "/api/v1/units",
+                        Some(&w),
+                        Some(json!({"units": units})),
+                    );
+                    assert_eq!(st, 201, "{v}");
+                    assert_eq!(v["new"], 10);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("client thread");
+    }
+    assert_eq!(count(), before + 8000);
+    // Every one found once: a lookup of the last line of each writer is 100.
+    for c in 0..8 {
+        let (st, v) = s.json(
+            "POST",
+            "/api/v1/lookup",
+            Some(&r),
+            Some(json!({"from": "en", "to": "ru", "text": format!("Writer {c} sent line 999.")})),
+        );
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["matches"][0]["score"], 100.0, "{v}");
+        assert_eq!(
+            v["matches"][0]["target"],
+            format!("Автор {c} прислал строку 999.")
+        );
+    }
+}

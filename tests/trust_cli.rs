@@ -739,3 +739,41 @@ fn a_file_size_limit_is_a_reported_write_error() {
     assert!(err.contains("File too large"), "{err}");
     assert_eq!(err.matches("os error").count(), 1, "{err}");
 }
+
+/// Issue 17's ranking promise at any tie size: 8,000 stored sources share
+/// the query's key ("Writer # sent line #."), far more than the candidates a
+/// lookup scores; the identical one (stored last) still comes first at 100,
+/// through the index and through `--exhaustive`.
+#[test]
+fn identical_source_ranks_first_among_thousands_of_ties() {
+    let s = Scratch::new();
+    let mem = s.path("ties.sqlite");
+    let texts: Vec<(String, String)> = (0..8)
+        .flat_map(|c| {
+            (0..1000).map(move |i| {
+                (
+                    format!("Writer {c} sent line {i}."),
+                    format!("Автор {c} прислал строку {i}."),
+                )
+            })
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    fill(&mem, &pairs);
+    for extra in [&[][..], &["--exhaustive"][..]] {
+        let out = run(s
+            .tm(&mem)
+            .args(["lookup", "--from", "en", "--to", "ru", "--limit", "1"])
+            .args(extra)
+            .arg("Writer 7 sent line 999."));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let shown = text(&out.stdout);
+        assert!(
+            shown.contains("100.0") && shown.contains("Автор 7 прислал строку 999."),
+            "{extra:?}: {shown}"
+        );
+    }
+}

@@ -340,6 +340,9 @@ impl Matcher {
         }
         let qk = score::key(query.text);
         let ranked = self.rank(&qk, opts, opts.limit.saturating_add(EXTRA));
+        // Base 100 means a stored key equal to the query's: only then can an
+        // identical source exist and have been cut off among its ties.
+        let tied = ranked.first().is_some_and(|(base, _)| *base >= 100.0);
         let qside = penalty::Side::new(query.text, None);
         let guard = match &self.store {
             Store::File(m) => Some(m.lock().unwrap_or_else(|p| p.into_inner())),
@@ -358,6 +361,22 @@ impl Matcher {
             let m = finish(query, &qside, p, base, opts);
             if m.score >= opts.threshold {
                 found.push(m);
+            }
+        }
+        // The identical source is found by one indexed probe of the store,
+        // not only through the ranked candidates: those are capped, and
+        // thousands of stored sources can tie with the query's key ("line
+        // 0." ... "line 999." of eight writers lost "line 999." at 8,000).
+        if let Some(mem) = guard.as_deref()
+            && tied
+            && !found.iter().any(|m| m.score >= 100.0)
+        {
+            for v in mem.variants_with_text(&self.from, query.text, opts.limit)? {
+                if let Some(p) = mem.pair_of(v, &self.from, &self.to)?
+                    && !found.iter().any(|m| m.id == p.unit_id)
+                {
+                    found.push(finish(query, &qside, p, 100.0, opts));
+                }
             }
         }
         drop(guard);

@@ -186,6 +186,10 @@ pub trait Backend: Send {
     /// The pair whose source is variant `variant`, if that variant serves
     /// `from` and its unit holds a variant serving `to`.
     fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>>;
+    /// Ids of the variants whose text is exactly `text` and whose language
+    /// `from` serves (at most `max`): one indexed probe, so that a lookup
+    /// finds the identical source however many stored sources tie with it.
+    fn variants_with_text(&self, from: &str, text: &str, max: usize) -> Result<Vec<i64>>;
     /// Variant `variant` with its unit's id and origin.
     fn variant(&self, variant: i64) -> Result<Option<Found>>;
     /// `(variant id, text)` of the variants of primary language `primary`
@@ -420,6 +424,12 @@ impl Memory {
     /// The pair whose source is the variant with id `variant`.
     pub fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>> {
         self.backend.pair_of(variant, from, to)
+    }
+
+    /// Ids of the variants whose text is exactly `text`, in a language that
+    /// `from` serves, at most `max` of them (see [`Backend::variants_with_text`]).
+    pub fn variants_with_text(&self, from: &str, text: &str, max: usize) -> Result<Vec<i64>> {
+        self.backend.variants_with_text(from, text, max)
     }
 
     /// The variant with id `variant`.

@@ -902,6 +902,25 @@ impl Backend for Postgres {
         )
     }
 
+    fn variants_with_text(&self, from: &str, text: &str, max: usize) -> Result<Vec<i64>> {
+        let err = map_err(&self.path);
+        let rows = self.query(
+            "SELECT id, lang FROM variant WHERE text_hash = $1 AND text = $2 ORDER BY id",
+            &[&fnv1a(text.as_bytes()), &text],
+        )?;
+        let mut ids = Vec::new();
+        for r in &rows {
+            let lang: String = r.try_get(1).map_err(&err)?;
+            if crate::lang::serves(from, &lang) {
+                ids.push(r.try_get(0).map_err(&err)?);
+                if ids.len() >= max {
+                    break;
+                }
+            }
+        }
+        Ok(ids)
+    }
+
     fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>> {
         let err = map_err(&self.path);
         let rows = self.query(

@@ -575,6 +575,30 @@ impl Backend for Sqlite {
         Ok(())
     }
 
+    fn variants_with_text(&self, from: &str, text: &str, max: usize) -> Result<Vec<i64>> {
+        let err = map_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT rowid, lang FROM variant WHERE text_hash = ?1 AND text = ?2 ORDER BY rowid",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt
+            .query(params![fnv1a(text.as_bytes()), text])
+            .map_err(&err)?;
+        let mut ids = Vec::new();
+        while let Some(r) = rows.next().map_err(&err)? {
+            let lang: String = r.get(1).map_err(&err)?;
+            if crate::lang::serves(from, &lang) {
+                ids.push(r.get(0).map_err(&err)?);
+                if ids.len() >= max {
+                    break;
+                }
+            }
+        }
+        Ok(ids)
+    }
+
     fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>> {
         let err = map_err(&self.path);
         let mut stmt = self
