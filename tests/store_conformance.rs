@@ -769,6 +769,47 @@ pub fn filtered_units(open: Open) {
     );
 }
 
+pub fn exact_text_probe(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    let ins = store_all(
+        &mut m,
+        &[
+            unit(&[("en-US", "Line 7."), ("ru", "Строка 7.")]),
+            unit(&[("en", "Line 8."), ("ru", "Строка 8.")]),
+            unit(&[("en-GB", "Line 7."), ("ru", "Седьмая строка.")]),
+            unit(&[("de", "Line 7."), ("ru", "Строка семь.")]),
+        ],
+    );
+    // Exact text only, in a language `from` serves, each one's own variant.
+    let pairs = |from: &str, text: &str, max: usize| -> Vec<(i64, String)> {
+        m.variants_with_text(from, text, max)
+            .unwrap()
+            .into_iter()
+            .map(|v| {
+                let p = m.pair_of(v, from, "ru").unwrap().expect("pair");
+                (p.unit_id, p.target)
+            })
+            .collect()
+    };
+    let mut en = pairs("en", "Line 7.", 10);
+    en.sort();
+    assert_eq!(
+        en,
+        [
+            (id(ins[0]), "Строка 7.".to_string()),
+            (id(ins[2]), "Седьмая строка.".to_string())
+        ]
+    );
+    assert_eq!(
+        pairs("en-GB", "Line 7.", 10),
+        [(id(ins[2]), "Седьмая строка.".to_string())]
+    );
+    assert_eq!(pairs("en", "Line 7.", 1).len(), 1);
+    assert!(pairs("en", "line 7.", 10).is_empty());
+    assert!(pairs("fr", "Line 7.", 10).is_empty());
+}
+
 /// Runs the whole suite against one backend constructor.
 macro_rules! conformance {
     ($name:ident, $open:expr) => {
@@ -821,6 +862,11 @@ macro_rules! conformance {
             fn rollback_on_error() {
                 let Some(_guard) = ($setup)() else { return };
                 super::rollback_on_error(&open)
+            }
+            #[test]
+            fn exact_text_probe() {
+                let Some(_guard) = ($setup)() else { return };
+                super::exact_text_probe(&open)
             }
             #[test]
             fn api_tokens() {
