@@ -186,10 +186,11 @@ pub trait Backend: Send {
     /// The pair whose source is variant `variant`, if that variant serves
     /// `from` and its unit holds a variant serving `to`.
     fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>>;
-    /// Ids of the variants whose text is exactly `text` and whose language
-    /// `from` serves (at most `max`): one indexed probe, so that a lookup
-    /// finds the identical source however many stored sources tie with it.
-    fn variants_with_text(&self, from: &str, text: &str, max: usize) -> Result<Vec<i64>>;
+    /// `(variant id, language)` of every variant whose text is exactly
+    /// `text`, by id: one indexed probe (the `text_hash` index), so that a
+    /// lookup finds the identical source however many stored sources tie
+    /// with it. Which languages serve is decided by [`Memory`], not here.
+    fn variants_with_text(&self, text: &str) -> Result<Vec<(i64, String)>>;
     /// Variant `variant` with its unit's id and origin.
     fn variant(&self, variant: i64) -> Result<Option<Found>>;
     /// `(variant id, text)` of the variants of primary language `primary`
@@ -287,6 +288,15 @@ pub trait WriteTx {
     /// Reverts batch `batch`; see [`Writer::undo`].
     fn undo(&mut self, batch: i64, force: bool) -> Result<Undone>;
 }
+
+/// The breakdowns of [`Stats`] as `(key, count)` queries that both engines
+/// run as they are: language pairs, languages, origins.
+pub(crate) const STATS_SQL: [&str; 3] = [
+    "SELECT a.lang || ' / ' || b.lang, count(DISTINCT a.unit_id) FROM variant a
+     JOIN variant b ON a.unit_id = b.unit_id AND a.lang < b.lang GROUP BY 1",
+    "SELECT lang, count(*) FROM variant GROUP BY lang",
+    "SELECT origin, count(*) FROM unit GROUP BY origin",
+];
 
 /// An open memory.
 pub struct Memory {
@@ -429,7 +439,14 @@ impl Memory {
     /// Ids of the variants whose text is exactly `text`, in a language that
     /// `from` serves, at most `max` of them (see [`Backend::variants_with_text`]).
     pub fn variants_with_text(&self, from: &str, text: &str, max: usize) -> Result<Vec<i64>> {
-        self.backend.variants_with_text(from, text, max)
+        Ok(self
+            .backend
+            .variants_with_text(text)?
+            .into_iter()
+            .filter(|(_, lang)| crate::lang::serves(from, lang))
+            .map(|(id, _)| id)
+            .take(max)
+            .collect())
     }
 
     /// The variant with id `variant`.

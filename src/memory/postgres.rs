@@ -902,23 +902,15 @@ impl Backend for Postgres {
         )
     }
 
-    fn variants_with_text(&self, from: &str, text: &str, max: usize) -> Result<Vec<i64>> {
+    fn variants_with_text(&self, text: &str) -> Result<Vec<(i64, String)>> {
         let err = map_err(&self.path);
-        let rows = self.query(
+        self.query(
             "SELECT id, lang FROM variant WHERE text_hash = $1 AND text = $2 ORDER BY id",
             &[&fnv1a(text.as_bytes()), &text],
-        )?;
-        let mut ids = Vec::new();
-        for r in &rows {
-            let lang: String = r.try_get(1).map_err(&err)?;
-            if crate::lang::serves(from, &lang) {
-                ids.push(r.try_get(0).map_err(&err)?);
-                if ids.len() >= max {
-                    break;
-                }
-            }
-        }
-        Ok(ids)
+        )?
+        .iter()
+        .map(|r| Ok((r.try_get(0).map_err(&err)?, r.try_get(1).map_err(&err)?)))
+        .collect()
     }
 
     fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>> {
@@ -1001,19 +993,10 @@ impl Backend for Postgres {
             }
             Ok(())
         };
-        q(
-            "SELECT a.lang || ' / ' || b.lang, count(DISTINCT a.unit_id) FROM variant a
-             JOIN variant b ON a.unit_id = b.unit_id AND a.lang < b.lang GROUP BY 1",
-            &mut st.pairs,
-        )?;
-        q(
-            "SELECT lang, count(*) FROM variant GROUP BY lang",
-            &mut st.languages,
-        )?;
-        q(
-            "SELECT origin, count(*) FROM unit GROUP BY origin",
-            &mut st.origins,
-        )?;
+        let [pairs, languages, origins] = super::STATS_SQL;
+        q(pairs, &mut st.pairs)?;
+        q(languages, &mut st.languages)?;
+        q(origins, &mut st.origins)?;
         Ok(st)
     }
 

@@ -575,7 +575,7 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    fn variants_with_text(&self, from: &str, text: &str, max: usize) -> Result<Vec<i64>> {
+    fn variants_with_text(&self, text: &str) -> Result<Vec<(i64, String)>> {
         let err = map_err(&self.path);
         let mut stmt = self
             .conn
@@ -583,20 +583,12 @@ impl Backend for Sqlite {
                 "SELECT rowid, lang FROM variant WHERE text_hash = ?1 AND text = ?2 ORDER BY rowid",
             )
             .map_err(&err)?;
-        let mut rows = stmt
-            .query(params![fnv1a(text.as_bytes()), text])
+        let rows = stmt
+            .query_map(params![fnv1a(text.as_bytes()), text], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .map_err(&err)?;
-        let mut ids = Vec::new();
-        while let Some(r) = rows.next().map_err(&err)? {
-            let lang: String = r.get(1).map_err(&err)?;
-            if crate::lang::serves(from, &lang) {
-                ids.push(r.get(0).map_err(&err)?);
-                if ids.len() >= max {
-                    break;
-                }
-            }
-        }
-        Ok(ids)
+        rows.collect::<rusqlite::Result<_>>().map_err(&err)
     }
 
     fn pair_of(&self, variant: i64, from: &str, to: &str) -> Result<Option<Pair>> {
@@ -717,19 +709,10 @@ impl Backend for Sqlite {
             }
             Ok(())
         };
-        q(
-            "SELECT a.lang || ' / ' || b.lang, count(DISTINCT a.unit_id) FROM variant a
-             JOIN variant b ON a.unit_id = b.unit_id AND a.lang < b.lang GROUP BY 1",
-            &mut st.pairs,
-        )?;
-        q(
-            "SELECT lang, count(*) FROM variant GROUP BY lang",
-            &mut st.languages,
-        )?;
-        q(
-            "SELECT origin, count(*) FROM unit GROUP BY origin",
-            &mut st.origins,
-        )?;
+        let [pairs, languages, origins] = super::STATS_SQL;
+        q(pairs, &mut st.pairs)?;
+        q(languages, &mut st.languages)?;
+        q(origins, &mut st.origins)?;
         Ok(st)
     }
 
