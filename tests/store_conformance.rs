@@ -900,6 +900,29 @@ macro_rules! conformance {
 conformance!(sqlite, |dir: &Path| Memory::open(dir.join("m.sqlite"))
     .expect("open SQLite memory"));
 
+/// A memory in the version-3 layout, which files made before schema
+/// version 4 keep (a unit content hash with its index, a primary-language
+/// column, 64-bit text hashes): the store reads and writes them as they
+/// are, so the whole suite runs on one as well.
+fn open_v3(dir: &Path) -> Memory {
+    let p = dir.join("v3.sqlite");
+    if !p.exists() {
+        drop(Memory::open(&p).expect("create SQLite memory"));
+        rusqlite::Connection::open(&p)
+            .expect("open for set-up")
+            .execute_batch(
+                "ALTER TABLE unit ADD COLUMN content_hash INTEGER NOT NULL DEFAULT 0;
+                 CREATE INDEX unit_hash ON unit(content_hash);
+                 ALTER TABLE variant ADD COLUMN primary_lang TEXT NOT NULL DEFAULT '';
+                 PRAGMA user_version = 3;",
+            )
+            .expect("turn into the version-3 layout");
+    }
+    Memory::open(&p).expect("open version-3 memory")
+}
+
+conformance!(sqlite_v3, open_v3);
+
 /// The PostgreSQL half, run when `TRANSMEM_TEST_DATABASE` names a server
 /// (and failing if it cannot be reached); each test's memories live in
 /// schemas of their own, dropped when the test ends.

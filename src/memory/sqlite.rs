@@ -71,6 +71,8 @@ pub struct Sqlite {
     /// Set when this handle created the file: the folders it made for it,
     /// outermost first (see [`Backend::discard_if_unused`]).
     created: Option<Vec<PathBuf>>,
+    /// The file's tables: version 4's or version 3's.
+    layout: schema::Layout,
 }
 
 impl Sqlite {
@@ -118,12 +120,13 @@ impl Sqlite {
             }
             e => map_err(path)(e),
         })?;
-        schema::prepare(&conn, path, create)?;
+        let layout = schema::prepare(&conn, path, create)?;
         Ok(Sqlite {
             conn,
             path: path.to_path_buf(),
             file: true,
             created,
+            layout,
         })
     }
 
@@ -131,12 +134,13 @@ impl Sqlite {
     pub fn in_memory() -> Result<Sqlite> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(map_err(&path))?;
-        schema::prepare(&conn, &path, true)?;
+        let layout = schema::prepare(&conn, &path, true)?;
         Ok(Sqlite {
             conn,
             path,
             file: false,
             created: None,
+            layout,
         })
     }
 }
@@ -482,6 +486,8 @@ impl Backend for Sqlite {
             counts: BTreeMap::new(),
             touched: 0,
             created: Vec::new(),
+            layout: self.layout,
+            now: now_tmx(),
         }))
     }
 
@@ -503,6 +509,7 @@ impl Backend for Sqlite {
             path: self.path.clone(),
             file: true,
             created: None,
+            layout: self.layout,
         })))
     }
 
@@ -539,7 +546,8 @@ impl Backend for Sqlite {
                 "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, t.lang, t.text, u.origin
                  FROM variant s JOIN variant t ON t.unit_id = s.unit_id AND t.rowid <> s.rowid
                  JOIN unit u ON u.id = s.unit_id
-                 WHERE s.primary_lang = ?1 AND t.primary_lang = ?2
+                 WHERE (s.lang = ?1 OR s.lang LIKE ?1 || '-%')
+                   AND (t.lang = ?2 OR t.lang LIKE ?2 || '-%')
                  ORDER BY s.unit_id, s.rowid, t.rowid",
             )
             .map_err(&err)?;
@@ -584,7 +592,7 @@ impl Backend for Sqlite {
             )
             .map_err(&err)?;
         let rows = stmt
-            .query_map(params![fnv1a(text.as_bytes()), text], |r| {
+            .query_map(params![self.layout.text_hash(text), text], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .map_err(&err)?;
@@ -596,8 +604,7 @@ impl Backend for Sqlite {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, u.origin, t.lang, t.text,
-                        t.primary_lang
+                "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, u.origin, t.lang, t.text
                  FROM variant s JOIN unit u ON u.id = s.unit_id
                  JOIN variant t ON t.unit_id = s.unit_id AND t.rowid <> s.rowid
                  WHERE s.rowid = ?1 ORDER BY t.rowid",
@@ -611,8 +618,7 @@ impl Backend for Sqlite {
         while let Some(r) = rows.next().map_err(&err)? {
             let slang: String = r.get(1).map_err(&err)?;
             let tlang: String = r.get(7).map_err(&err)?;
-            let tprimary: String = r.get(9).map_err(&err)?;
-            if !tprimary.eq_ignore_ascii_case(want)
+            if !crate::lang::primary(&tlang).eq_ignore_ascii_case(want)
                 || !crate::lang::serves(from, &slang)
                 || !crate::lang::serves(to, &tlang)
             {
@@ -663,7 +669,8 @@ impl Backend for Sqlite {
             .conn
             .prepare_cached(
                 "SELECT rowid, text FROM variant
-                 WHERE primary_lang = ?1 AND rowid > ?2 AND rowid <= ?3 ORDER BY rowid",
+                 WHERE rowid > ?2 AND rowid <= ?3 AND (lang = ?1 OR lang LIKE ?1 || '-%')
+                 ORDER BY rowid",
             )
             .map_err(&err)?;
         let mut rows = stmt.query(params![primary, after, upto]).map_err(&err)?;
@@ -912,6 +919,12 @@ struct SqliteTx<'m> {
     touched: u64,
     /// Ids of the units this transaction created, as inclusive runs.
     created: Vec<(i64, i64)>,
+    /// The file's tables.
+    layout: schema::Layout,
+    /// The time of this transaction, the creation date of the units it
+    /// stores without one (one moment per write, and formatting it once
+    /// instead of per unit).
+    now: String,
 }
 
 /// Duplicate detection for a transaction that began on an empty memory
@@ -928,8 +941,14 @@ struct Bulk {
     texts: Option<HashMap<i64, i64>>,
 }
 
-const HASH_INDEXES: &str = "CREATE INDEX unit_hash ON unit(content_hash);
-CREATE INDEX variant_text ON variant(text_hash);";
+/// The indexes a bulk transaction drops and builds again at commit.
+fn hash_indexes(layout: schema::Layout) -> &'static str {
+    if layout.content_hash {
+        "CREATE INDEX unit_hash ON unit(content_hash); CREATE INDEX variant_text ON variant(text_hash);"
+    } else {
+        "CREATE INDEX variant_text ON variant(text_hash);"
+    }
+}
 
 impl Bulk {
     fn start(tx: &Transaction<'_>) -> rusqlite::Result<Option<Bulk>> {
@@ -996,15 +1015,32 @@ impl WriteTx for SqliteTx<'_> {
                 return Ok(Inserted::Duplicate(id));
             }
         } else {
-            let mut stmt = self
-                .tx
-                .prepare_cached("SELECT id FROM unit WHERE content_hash = ?1")
-                .map_err(&err)?;
-            let ids: Vec<i64> = stmt
-                .query_map(params![hash], |r| r.get(0))
-                .map_err(&err)?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(&err)?;
+            // Version 3 finds candidates by the unit's content hash;
+            // version 4 by its first variant's text (a duplicate holds that
+            // variant too), through the text index either way.
+            let ids: Vec<i64> = if self.layout.content_hash {
+                self.tx
+                    .prepare_cached("SELECT id FROM unit WHERE content_hash = ?1")
+                    .map_err(&err)?
+                    .query_map(params![hash], |r| r.get(0))
+                    .map_err(&err)?
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(&err)?
+            } else {
+                let first = &unit.variants[0];
+                self.tx
+                    .prepare_cached(
+                        "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3",
+                    )
+                    .map_err(&err)?
+                    .query_map(
+                        params![self.layout.text_hash(&first.text), first.lang, first.text],
+                        |r| r.get(0),
+                    )
+                    .map_err(&err)?
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(&err)?
+            };
             for id in ids {
                 if self.same_variants(id, unit)? {
                     return Ok(Inserted::Duplicate(id));
@@ -1042,7 +1078,7 @@ impl WriteTx for SqliteTx<'_> {
                         "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3 LIMIT 1",
                     )
                     .map_err(&err)?
-                    .query_row(params![fnv1a(src.text.as_bytes()), src.lang, src.text], |r| r.get(0))
+                    .query_row(params![self.layout.text_hash(&src.text), src.lang, src.text], |r| r.get(0))
                     .optional()
                     .map_err(&err)?,
             };
@@ -1061,37 +1097,17 @@ impl WriteTx for SqliteTx<'_> {
                     bulk.record(id, hash, unit);
                 }
                 (self.wrote, self.rewrote) = (true, true);
-                self.tx
-                    .execute(
-                        "UPDATE unit SET content_hash = ?2, changed = ?3, changer = ?4 WHERE id = ?1",
-                        params![id, hash, unit.changed.clone().or_else(|| Some(now_tmx())), unit.changer.clone().or(unit.creator.clone())],
-                    )
-                    .map_err(&err)?;
+                self.touch_unit(
+                    id,
+                    hash,
+                    unit.changed.clone().unwrap_or_else(now_tmx),
+                    unit.changer.as_deref().or(unit.creator.as_deref()),
+                )?;
                 return Ok(Inserted::Overwritten(id));
             }
         }
-        self.tx
-            .prepare_cached(
-                "INSERT INTO unit (tuid, origin, created, creator, changed, changer, usage_count,
-                                   attrs, props, notes, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )
-            .map_err(&err)?
-            .execute(params![
-                unit.tuid,
-                unit.origin,
-                unit.created.clone().unwrap_or_else(now_tmx),
-                unit.creator,
-                unit.changed,
-                unit.changer,
-                unit.usage_count,
-                to_json(&unit.attrs),
-                to_json(&unit.props),
-                to_json(&unit.notes),
-                hash
-            ])
-            .map_err(&err)?;
-        let id = self.tx.last_insert_rowid();
+        let created = unit.created.clone().unwrap_or_else(|| self.now.clone());
+        let id = self.insert_unit(None, unit, Some(created), hash)?;
         self.write_variants(id, unit)?;
         if let Some(bulk) = self.bulk.as_mut() {
             bulk.record(id, hash, unit);
@@ -1104,7 +1120,9 @@ impl WriteTx for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> Result<Stamp> {
         let err = map_err(self.path);
         if self.bulk.is_some() {
-            self.tx.execute_batch(HASH_INDEXES).map_err(&err)?;
+            self.tx
+                .execute_batch(hash_indexes(self.layout))
+                .map_err(&err)?;
         }
         if let Some(b) = self.batch {
             let mut stmt = self
@@ -1233,15 +1251,10 @@ impl WriteTx for SqliteTx<'_> {
             .execute(
                 "UPDATE variant SET text = ?3, markup = NULL, text_hash = ?4
                  WHERE unit_id = ?1 AND lang = ?2",
-                params![id, lang, text, fnv1a(text.as_bytes())],
+                params![id, lang, text, self.layout.text_hash(text)],
             )
             .map_err(&err)?;
-        self.tx
-            .execute(
-                "UPDATE unit SET content_hash = ?2, changed = ?3, changer = ?4 WHERE id = ?1",
-                params![id, content_hash(&after), now_tmx(), changer],
-            )
-            .map_err(&err)?;
+        self.touch_unit(id, content_hash(&after), now_tmx(), changer)?;
         (self.wrote, self.rewrote) = (true, true);
         Ok(Edited::Changed(old))
     }
@@ -1477,7 +1490,12 @@ impl SqliteTx<'_> {
         if self.batch.is_none() {
             self.start_batch("write", None)?;
         }
-        *self.counts.entry("inserted".into()).or_default() += 1;
+        match self.counts.get_mut("inserted") {
+            Some(n) => *n += 1,
+            None => {
+                self.counts.insert("inserted".into(), 1);
+            }
+        }
         match self.created.last_mut() {
             Some((_, last)) if *last + 1 == id => *last = id,
             _ => self.created.push((id, id)),
@@ -1502,31 +1520,76 @@ impl SqliteTx<'_> {
     /// Writes `unit` back under its old id exactly as it was stored
     /// (no defaults filled in).
     fn put_back(&mut self, id: i64, unit: &Unit) -> Result<()> {
-        let err = map_err(self.path);
-        self.tx
-            .prepare_cached(
-                "INSERT INTO unit (id, tuid, origin, created, creator, changed, changer, usage_count,
-                                   attrs, props, notes, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )
-            .map_err(&err)?
-            .execute(params![
-                id,
-                unit.tuid,
-                unit.origin,
-                unit.created,
-                unit.creator,
-                unit.changed,
-                unit.changer,
-                unit.usage_count,
-                to_json(&unit.attrs),
-                to_json(&unit.props),
-                to_json(&unit.notes),
-                content_hash(unit)
-            ])
-            .map_err(&err)?;
+        self.insert_unit(Some(id), unit, unit.created.clone(), content_hash(unit))?;
         self.write_variants(id, unit)?;
         (self.wrote, self.rewrote) = (true, true);
+        Ok(())
+    }
+
+    /// Inserts the unit row of `unit` (under `id`, or a new id) with
+    /// `created` as its creation date; its id.
+    fn insert_unit(
+        &self,
+        id: Option<i64>,
+        unit: &Unit,
+        created: Option<String>,
+        hash: i64,
+    ) -> Result<i64> {
+        let err = map_err(self.path);
+        let (attrs, props, notes) = (
+            to_json(&unit.attrs),
+            to_json(&unit.props),
+            to_json(&unit.notes),
+        );
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+            &id,
+            &unit.tuid,
+            &unit.origin,
+            &created,
+            &unit.creator,
+            &unit.changed,
+            &unit.changer,
+            &unit.usage_count,
+            &attrs,
+            &props,
+            &notes,
+        ];
+        let sql = if self.layout.content_hash {
+            values.push(&hash);
+            "INSERT INTO unit (id, tuid, origin, created, creator, changed, changer, usage_count,
+                               attrs, props, notes, content_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+        } else {
+            "INSERT INTO unit (id, tuid, origin, created, creator, changed, changer, usage_count,
+                               attrs, props, notes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        };
+        self.tx
+            .prepare_cached(sql)
+            .map_err(&err)?
+            .execute(values.as_slice())
+            .map_err(&err)?;
+        Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
+    }
+
+    /// Marks unit `id` changed at `changed` by `changer` (and, in version-3
+    /// files, stores its new content hash).
+    fn touch_unit(&self, id: i64, hash: i64, changed: String, changer: Option<&str>) -> Result<()> {
+        let err = map_err(self.path);
+        if self.layout.content_hash {
+            self.tx
+                .prepare_cached(
+                    "UPDATE unit SET content_hash = ?2, changed = ?3, changer = ?4 WHERE id = ?1",
+                )
+                .map_err(&err)?
+                .execute(params![id, hash, changed, changer])
+        } else {
+            self.tx
+                .prepare_cached("UPDATE unit SET changed = ?2, changer = ?3 WHERE id = ?1")
+                .map_err(&err)?
+                .execute(params![id, changed, changer])
+        }
+        .map_err(&err)?;
         Ok(())
     }
 
@@ -1553,27 +1616,28 @@ impl SqliteTx<'_> {
 
     fn write_variants(&self, id: i64, unit: &Unit) -> Result<()> {
         let err = map_err(self.path);
-        let mut stmt = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO variant (unit_id, lang, primary_lang, text, markup, text_hash, prev, next, props, notes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )
-            .map_err(&err)?;
+        let sql = if self.layout.primary_lang {
+            "INSERT INTO variant (unit_id, lang, text, markup, text_hash, prev, next, props, notes, primary_lang)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        } else {
+            "INSERT INTO variant (unit_id, lang, text, markup, text_hash, prev, next, props, notes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        };
+        let mut stmt = self.tx.prepare_cached(sql).map_err(&err)?;
         for v in &unit.variants {
-            stmt.execute(params![
-                id,
-                v.lang,
-                crate::lang::primary(&v.lang),
-                v.text,
-                v.markup,
-                fnv1a(v.text.as_bytes()),
-                v.prev,
-                v.next,
+            let (hash, props, notes) = (
+                self.layout.text_hash(&v.text),
                 to_json(&v.props),
-                to_json(&v.notes)
-            ])
-            .map_err(&err)?;
+                to_json(&v.notes),
+            );
+            let primary = crate::lang::primary(&v.lang);
+            let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+                &id, &v.lang, &v.text, &v.markup, &hash, &v.prev, &v.next, &props, &notes,
+            ];
+            if self.layout.primary_lang {
+                values.push(&primary);
+            }
+            stmt.execute(values.as_slice()).map_err(&err)?;
         }
         Ok(())
     }

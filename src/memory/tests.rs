@@ -201,12 +201,7 @@ fn duplicates_are_found_in_later_transactions_too() {
     w.commit().unwrap();
     assert_eq!(
         index_names(&p),
-        [
-            "batch_new_batch",
-            "batch_unit_unit",
-            "unit_hash",
-            "variant_text"
-        ]
+        ["batch_new_batch", "batch_unit_unit", "variant_text"]
     );
     let mut w = m.writer().unwrap();
     assert!(matches!(
@@ -274,12 +269,7 @@ fn rolled_back_first_import_keeps_the_indexes() {
     }
     assert_eq!(
         index_names(&p),
-        [
-            "batch_new_batch",
-            "batch_unit_unit",
-            "unit_hash",
-            "variant_text"
-        ]
+        ["batch_new_batch", "batch_unit_unit", "variant_text"]
     );
 }
 
@@ -392,4 +382,63 @@ fn stale_creation_temps_are_swept_and_fresh_ones_kept() {
         "a fresh temp file (another creator's) was removed"
     );
     assert!(other.exists(), "another memory's file was removed");
+}
+
+#[test]
+fn new_memories_use_the_lean_layout_and_old_ones_keep_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let columns = |p: &std::path::Path, table: &str| -> Vec<String> {
+        let conn = rusqlite::Connection::open(p).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
+            .unwrap();
+        stmt.query_map([table], |r| r.get(0))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap()
+    };
+    let hashes = |p: &std::path::Path| -> Vec<i64> {
+        let conn = rusqlite::Connection::open(p).unwrap();
+        let mut stmt = conn.prepare("SELECT text_hash FROM variant").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap()
+    };
+    let new = dir.path().join("new.sqlite");
+    let old = dir.path().join("old.sqlite");
+    drop(Memory::open(&old).unwrap());
+    rusqlite::Connection::open(&old)
+        .unwrap()
+        .execute_batch(
+            "ALTER TABLE unit ADD COLUMN content_hash INTEGER NOT NULL DEFAULT 0;
+             CREATE INDEX unit_hash ON unit(content_hash);
+             ALTER TABLE variant ADD COLUMN primary_lang TEXT NOT NULL DEFAULT '';
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    for p in [&new, &old] {
+        let mut m = Memory::open(p).unwrap();
+        for _ in 0..2 {
+            // The second transaction is not a bulk one: its duplicate
+            // check goes through the indexes.
+            let mut w = m.writer().unwrap();
+            w.insert(&pair("Same.", "То же."), None, OnDuplicate::KeepBoth)
+                .unwrap();
+            w.commit().unwrap();
+        }
+        assert_eq!(m.unit_count().unwrap(), 1, "{}", p.display());
+        assert_eq!(m.variants_with_text("en", "Same.", 10).unwrap().len(), 1);
+    }
+    assert!(!columns(&new, "unit").contains(&"content_hash".to_string()));
+    assert!(!columns(&new, "variant").contains(&"primary_lang".to_string()));
+    assert!(hashes(&new).iter().all(|&h| (0..1 << 31).contains(&h)));
+    assert!(columns(&old, "unit").contains(&"content_hash".to_string()));
+    // The old file keeps its 64-bit hashes (those of the rows it held).
+    assert!(hashes(&old).iter().any(|&h| !(0..1 << 31).contains(&h)));
+    let v: i64 = rusqlite::Connection::open(&old)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 3, "a version-3 file is not relabelled");
 }
