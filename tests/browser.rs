@@ -30,6 +30,7 @@ const ELEM: &str = "element-6066-11e4-a52e-4f735466cecf";
 const ENTER: &str = "\u{E007}";
 const CTRL: &str = "\u{E009}";
 const DOWN: &str = "\u{E015}";
+const UP: &str = "\u{E013}";
 
 const EN: [&str; 8] = [
     "The ferry to Lindholm leaves at 7 every morning.",
@@ -842,6 +843,27 @@ fn dark_scheme(b: &Browser, page: &Path, art: &Path) {
     assert_eq!(bg, json!("rgb(255, 255, 255)"));
 }
 
+/// The link the keys select is scrolled clear of the sticky bar at the top,
+/// not under it: link 59 is put 5 px under the bar's lower edge, then ↑
+/// selects it from link 60.
+fn current_row_below_the_bar(b: &Browser) {
+    b.click("#l-60");
+    b.js("var r=document.getElementById('l-59').getBoundingClientRect(),\
+          h=document.querySelector('.bar').getBoundingClientRect().bottom;\
+          window.scrollBy(0, r.top - h + 5);");
+    b.keys(None, &[UP]);
+    let v = b.js("return [document.querySelector('.row.cur').id,\
+                  document.getElementById('l-59').getBoundingClientRect().top,\
+                  document.querySelector('.bar').getBoundingClientRect().bottom];");
+    assert_eq!(v[0], json!("l-59"));
+    let (top, bar) = (v[1].as_f64().unwrap(), v[2].as_f64().unwrap());
+    assert!(
+        top >= bar - 1.0,
+        "{}: the current link's top ({top}) is under the bar (to {bar})",
+        b.kind.name()
+    );
+}
+
 /// Opens a page and times, inside the browser, its first render (from the
 /// start of navigation to the first frame after the rows are in) and the
 /// filter to doubtful links (click to the next frame). Returns the first
@@ -919,6 +941,7 @@ fn big_page(b: &Browser, dir: &Path, art: &Path) {
     assert_eq!(cur(), json!("l-11"));
     b.keys(None, &["D"]);
     assert_eq!(cur(), json!("l-4"));
+    current_row_below_the_bar(b);
     // The jump list links every doubtful link; one on page 22 opens there.
     b.click("#tm-jump summary");
     // The list is built when the details open (a `toggle` event, queued).
