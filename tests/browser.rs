@@ -188,8 +188,9 @@ impl Browser {
         match engine.kind {
             Kind::Chromium => driver.arg(format!("--port={port}")),
             // Marionette (the driver's link to Firefox) takes a port the
-            // system gives, so two runs at once do not collide.
-            // BiDi's WebSocket port, too (9222 otherwise).
+            // system gives, and so does BiDi's WebSocket with 0 (9222
+            // otherwise), so two runs at once do not collide. System
+            // access is for `set_dark`.
             Kind::Firefox => driver.args([
                 "--port",
                 &port.to_string(),
@@ -395,10 +396,11 @@ impl Browser {
         std::fs::write(path, png).expect("write screenshot");
     }
 
-    /// Emulates the dark (or the system's) colour scheme for the pages
-    /// opened next.
+    /// Emulates the dark colour scheme (`true`) or the light one for the
+    /// pages opened next.
     fn set_dark(&self, dark: bool) {
         match self.kind {
+            // Without features Chromium follows the system: light when headless.
             Kind::Chromium => {
                 let features = if dark {
                     json!([{"name": "prefers-color-scheme", "value": "dark"}])
@@ -848,9 +850,11 @@ fn dark_scheme(b: &Browser, page: &Path, art: &Path) {
 /// selects it from link 60.
 fn current_row_below_the_bar(b: &Browser) {
     b.click("#l-60");
-    b.js("var r=document.getElementById('l-59').getBoundingClientRect(),\
+    b.js(
+        "var r=document.getElementById('l-59').getBoundingClientRect(),\
           h=document.querySelector('.bar').getBoundingClientRect().bottom;\
-          window.scrollBy(0, r.top - h + 5);");
+          window.scrollBy(0, r.top - h + 5);",
+    );
     b.keys(None, &[UP]);
     let v = b.js("return [document.querySelector('.row.cur').id,\
                   document.getElementById('l-59').getBoundingClientRect().top,\
