@@ -1,17 +1,21 @@
-//! The alignment review page in a real browser: Debian's `chromium`, driven
-//! through `chromedriver` over the W3C WebDriver protocol (plain JSON over
-//! HTTP, spoken with `ureq`; see docs/review.md for why not Node).
+//! The alignment review page in real browsers: Debian's `chromium` through
+//! `chromedriver` and Debian's `firefox-esr` through `geckodriver` (Mozilla's
+//! crate, `cargo install geckodriver --locked`), both over the W3C WebDriver
+//! protocol (plain JSON over HTTP, spoken with `ureq`; see docs/review.md for
+//! why not Node). The scenarios are written once and run in each browser;
+//! what differs between the two drivers is in `Engine` and `Browser` only.
 //!
-//! The test opens a page `align --format html` wrote, corrects links by
+//! Each test opens a page `align --format html` wrote, corrects links by
 //! keyboard and mouse (join, split, unlink, move, edit, confirm, undo,
 //! redo), saves, stores the download with `align --store --review`, and
 //! checks the memory holds exactly the corrected units. It writes
 //! screenshots at 600 and 1280 px and the timings of a 6,000-link page
-//! under `target/browser-artifacts/` (`.ci/browser-check.sh` checks them).
+//! under `target/browser-artifacts/`, named by browser
+//! (`.ci/browser-check.sh` checks them).
 //!
-//! Without chromium and chromedriver the test is skipped with a note,
-//! unless `TRANSMEM_BROWSER_REQUIRED` is set (CI sets it after installing
-//! them), in which case it fails.
+//! Without a browser or its driver its test is skipped with a note, unless
+//! `TRANSMEM_BROWSER_REQUIRED` (Chromium) or `TRANSMEM_FIREFOX_REQUIRED`
+//! is set (CI sets them after installing both), in which case it fails.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -19,13 +23,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 const ELEM: &str = "element-6066-11e4-a52e-4f735466cecf";
 const ENTER: &str = "\u{E007}";
 const CTRL: &str = "\u{E009}";
 const DOWN: &str = "\u{E015}";
+const UP: &str = "\u{E013}";
 
 const EN: [&str; 8] = [
     "The ferry to Lindholm leaves at 7 every morning.",
@@ -71,41 +76,141 @@ fn artifacts() -> PathBuf {
     dir
 }
 
-/// `name` on the PATH (or the path in `env`, when set).
-fn find(env: &str, name: &str) -> Option<PathBuf> {
+/// The first of `names` on the PATH or in `extra` (or the path in `env`,
+/// when set).
+fn find(env: &str, names: &[&str], extra: &[PathBuf]) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env) {
         return Some(PathBuf::from(p)).filter(|p| p.is_file());
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
+    let dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    names.iter().find_map(|name| {
+        dirs.iter()
+            .chain(extra)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
 }
 
-/// A chromedriver process and one browser session; both end on drop.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Chromium,
+    Firefox,
+}
+
+/// A browser and its WebDriver server, found on this machine.
+struct Engine {
+    kind: Kind,
+    browser: PathBuf,
+    driver: PathBuf,
+}
+
+impl Engine {
+    /// The browser and its driver, or `None` (the test is then skipped,
+    /// unless the environment says this browser is required).
+    fn find(kind: Kind) -> Option<Engine> {
+        let (browser, driver, required, install) = match kind {
+            Kind::Chromium => (
+                find("TRANSMEM_CHROMIUM", &["chromium"], &[]),
+                find("TRANSMEM_CHROMEDRIVER", &["chromedriver"], &[]),
+                "TRANSMEM_BROWSER_REQUIRED",
+                "apt-get install chromium chromium-driver",
+            ),
+            Kind::Firefox => (
+                find("TRANSMEM_FIREFOX", &["firefox-esr", "firefox"], &[]),
+                // `cargo install` puts it in ~/.cargo/bin, which need not
+                // be on the PATH.
+                find(
+                    "TRANSMEM_GECKODRIVER",
+                    &["geckodriver"],
+                    &[cargo_home().join("bin")],
+                ),
+                "TRANSMEM_FIREFOX_REQUIRED",
+                "apt-get install firefox-esr; cargo install geckodriver --locked",
+            ),
+        };
+        if let (Some(browser), Some(driver)) = (browser, driver) {
+            return Some(Engine {
+                kind,
+                browser,
+                driver,
+            });
+        }
+        assert!(
+            std::env::var_os(required).is_none(),
+            "{required} is set but the {} browser or its driver is missing",
+            kind.name()
+        );
+        // Straight to stderr: the test harness captures `eprintln!` of
+        // passing tests, and the skip should be seen.
+        let _ = writeln!(
+            std::io::stderr(),
+            "browser test SKIPPED: {} or its WebDriver server not found ({install})",
+            kind.name()
+        );
+        None
+    }
+}
+
+impl Kind {
+    /// The name artifacts and messages use.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Chromium => "chromium",
+            Kind::Firefox => "firefox",
+        }
+    }
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .unwrap_or_default()
+}
+
+/// A WebDriver server process and one browser session; both end on drop.
 struct Browser {
+    kind: Kind,
     driver: Child,
     base: String,
     agent: ureq::Agent,
 }
 
 impl Browser {
-    fn start(chromium: &Path, chromedriver: &Path, downloads: &Path) -> Browser {
+    fn start(engine: &Engine, downloads: &Path) -> Browser {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let driver = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
+        let mut driver = Command::new(&engine.driver);
+        match engine.kind {
+            Kind::Chromium => driver.arg(format!("--port={port}")),
+            // Marionette (the driver's link to Firefox) takes a port the
+            // system gives, and so does BiDi's WebSocket with 0 (9222
+            // otherwise), so two runs at once do not collide. System
+            // access is for `set_dark`.
+            Kind::Firefox => driver.args([
+                "--port",
+                &port.to_string(),
+                "--websocket-port",
+                "0",
+                "--allow-system-access",
+            ]),
+        };
+        let driver = driver
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start chromedriver");
+            .expect("start the WebDriver server");
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(120)))
             .build()
             .into();
         let mut b = Browser {
+            kind: engine.kind,
             driver,
             base: format!("http://127.0.0.1:{port}"),
             agent,
@@ -114,24 +219,51 @@ impl Browser {
         while b.agent.get(format!("{}/status", b.base)).call().is_err() {
             assert!(
                 t0.elapsed() < Duration::from_secs(20),
-                "chromedriver did not start"
+                "{} did not start",
+                engine.driver.display()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1280,1000"],
-                "prefs": {"download.default_directory": downloads,
-                          "download.prompt_for_download": false},
-            },
-        }}});
-        let v = b.http("POST", "/session", Some(caps));
+        let caps = match engine.kind {
+            Kind::Chromium => json!({
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": engine.browser,
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                             "--disable-dev-shm-usage", "--window-size=1280,1000"],
+                    "prefs": {"download.default_directory": downloads,
+                              "download.prompt_for_download": false},
+                },
+            }),
+            Kind::Firefox => json!({
+                "browserName": "firefox",
+                "moz:firefoxOptions": {
+                    "binary": engine.browser,
+                    "args": ["-headless"],
+                    "prefs": {
+                        // Downloads go to `downloads` without asking.
+                        "browser.download.folderList": 2,
+                        "browser.download.dir": downloads,
+                        "browser.download.useDownloadDir": true,
+                        "browser.download.always_ask_before_handling_new_types": false,
+                        "browser.helperApps.neverAsk.saveToDisk": "application/json",
+                        // The colour scheme follows this, so the dark
+                        // scheme can be switched on (see `set_dark`).
+                        "layout.css.prefers-color-scheme.content-override": 1,
+                    },
+                },
+            }),
+        };
+        let v = b.http(
+            "POST",
+            "/session",
+            Some(json!({"capabilities": {"alwaysMatch": caps}})),
+        );
         let id = v["sessionId"].as_str().expect("session id").to_string();
         b.base = format!("{}/session/{id}", b.base);
         b.http("POST", "/timeouts", Some(json!({"script": 60_000})));
+        // Firefox takes no window size on its command line.
+        b.resize(1280);
         b
     }
 
@@ -264,6 +396,38 @@ impl Browser {
         std::fs::write(path, png).expect("write screenshot");
     }
 
+    /// Emulates the dark colour scheme (`true`) or the light one for the
+    /// pages opened next.
+    fn set_dark(&self, dark: bool) {
+        match self.kind {
+            // Without features Chromium follows the system: light when headless.
+            Kind::Chromium => {
+                let features = if dark {
+                    json!([{"name": "prefers-color-scheme", "value": "dark"}])
+                } else {
+                    json!([])
+                };
+                self.http(
+                    "POST",
+                    "/goog/cdp/execute",
+                    Some(json!({"cmd": "Emulation.setEmulatedMedia",
+                                "params": {"features": features}})),
+                );
+            }
+            // Firefox's colour scheme is a preference, set from the
+            // browser's privileged ("chrome") context, which the driver
+            // opens with `--allow-system-access`.
+            Kind::Firefox => {
+                let pref = "layout.css.prefers-color-scheme.content-override";
+                // 0 dark, 1 light (the value the session starts with).
+                let value = if dark { 0 } else { 1 };
+                self.http("POST", "/moz/context", Some(json!({"context": "chrome"})));
+                self.js(&format!("Services.prefs.setIntPref('{pref}', {value});"));
+                self.http("POST", "/moz/context", Some(json!({"context": "content"})));
+            }
+        }
+    }
+
     /// The page's links as `[[src...], [tgt...]]` pairs.
     fn shapes(&self) -> Value {
         self.js("return transmemReview.links().map(function(l){return [l.src,l.tgt];});")
@@ -316,25 +480,28 @@ fn text_share(b: &Browser) -> f64 {
     cols / width
 }
 
+/// One browser at a time: the two tests would otherwise share the two
+/// cores and each time the other's work.
+static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn review_page_in_chromium() {
-    let (Some(chromium), Some(chromedriver)) = (
-        find("TRANSMEM_CHROMIUM", "chromium"),
-        find("TRANSMEM_CHROMEDRIVER", "chromedriver"),
-    ) else {
-        assert!(
-            std::env::var_os("TRANSMEM_BROWSER_REQUIRED").is_none(),
-            "TRANSMEM_BROWSER_REQUIRED is set but chromium or chromedriver is missing"
-        );
-        // Straight to stderr: the test harness captures `eprintln!` of
-        // passing tests, and the skip should be seen.
-        let _ = writeln!(
-            std::io::stderr(),
-            "browser test SKIPPED: chromium and chromedriver not found \
-             (apt-get install chromium chromium-driver)"
-        );
+    review_page(Kind::Chromium);
+}
+
+#[test]
+fn review_page_in_firefox() {
+    review_page(Kind::Firefox);
+}
+
+/// The whole scenario in one browser.
+fn review_page(kind: Kind) {
+    let Some(engine) = Engine::find(kind) else {
         return;
     };
+    // A panic in the other browser's test poisons the lock; this one still runs.
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let name = kind.name();
     let dir = tempfile::tempdir().expect("tempdir");
     let downloads = dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
@@ -381,7 +548,7 @@ fn review_page_in_chromium() {
         pairs(&one_to_one)
     );
 
-    let b = Browser::start(&chromium, &chromedriver, &downloads);
+    let b = Browser::start(&engine, &downloads);
     b.goto(&page);
     // Before any correction the page saves the very objects jsonl prints.
     assert_eq!(
@@ -488,14 +655,19 @@ fn review_page_in_chromium() {
     let art = artifacts();
     for width in [600, 1280, 1920] {
         b.resize(width);
+        // The window is the viewport (headless: no toolbars at the sides).
+        assert_eq!(b.js("return window.innerWidth;"), json!(width), "{name}");
         let share = text_share(&b);
-        b.screenshot(&art.join(format!("review-{width}.png")));
+        b.screenshot(&art.join(format!("review-{name}-{width}.png")));
         let _ = writeln!(
             std::io::stderr(),
-            "text columns at {width} px: {:.0}% of the width",
+            "{name}: text columns at {width} px: {:.0}% of the width",
             share * 100.0
         );
-        assert!(share >= 0.7, "{width} px: text columns take {share:.2}");
+        assert!(
+            share >= 0.7,
+            "{name} at {width} px: text columns take {share:.2}"
+        );
     }
 
     // Save (Ctrl+S downloads corrections.json), then store it.
@@ -555,6 +727,8 @@ fn review_page_in_chromium() {
     served_page(&b);
     dark_scheme(&b, &page, &art);
     big_page(&b, dir.path(), &art);
+    // The session ends while the lock is held.
+    drop(b);
 }
 
 /// A tiny HTTP server standing in for `transmem serve` (a later issue):
@@ -659,20 +833,38 @@ fn served_page(b: &Browser) {
 
 /// The dark colour scheme: dark background, light text.
 fn dark_scheme(b: &Browser, page: &Path, art: &Path) {
-    b.http(
-        "POST",
-        "/goog/cdp/execute",
-        Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {
-            "features": [{"name": "prefers-color-scheme", "value": "dark"}]}})),
-    );
+    b.resize(1280);
+    b.set_dark(true);
     b.goto(page);
     let bg = b.js("return getComputedStyle(document.body).backgroundColor;");
+    b.screenshot(&art.join(format!("review-{}-1280-dark.png", b.kind.name())));
+    b.set_dark(false);
     assert_eq!(bg, json!("rgb(23, 24, 28)"));
-    b.screenshot(&art.join("review-1280-dark.png"));
-    b.http(
-        "POST",
-        "/goog/cdp/execute",
-        Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {"features": []}})),
+    b.goto(page);
+    let bg = b.js("return getComputedStyle(document.body).backgroundColor;");
+    assert_eq!(bg, json!("rgb(255, 255, 255)"));
+}
+
+/// The link the keys select is scrolled clear of the sticky bar at the top,
+/// not under it: link 59 is put 5 px under the bar's lower edge, then ↑
+/// selects it from link 60.
+fn current_row_below_the_bar(b: &Browser) {
+    b.click("#l-60");
+    b.js(
+        "var r=document.getElementById('l-59').getBoundingClientRect(),\
+          h=document.querySelector('.bar').getBoundingClientRect().bottom;\
+          window.scrollBy(0, r.top - h + 5);",
+    );
+    b.keys(None, &[UP]);
+    let v = b.js("return [document.querySelector('.row.cur').id,\
+                  document.getElementById('l-59').getBoundingClientRect().top,\
+                  document.querySelector('.bar').getBoundingClientRect().bottom];");
+    assert_eq!(v[0], json!("l-59"));
+    let (top, bar) = (v[1].as_f64().unwrap(), v[2].as_f64().unwrap());
+    assert!(
+        top >= bar - 1.0,
+        "{}: the current link's top ({top}) is under the bar (to {bar})",
+        b.kind.name()
     );
 }
 
@@ -696,7 +888,7 @@ fn time_page(b: &Browser, path: &Path) -> (f64, Value) {
 
 /// A 6,000-link page: first render, the filter to doubtful links, and a
 /// join, timed inside the browser. Figures go to stderr and
-/// `timings.json`; `.ci/browser-check.sh` holds them to the 1 s target.
+/// `timings-{browser}.json`; `.ci/browser-check.sh` holds them to the 1 s target.
 fn big_page(b: &Browser, dir: &Path, art: &Path) {
     use transmem::align::{Link, html};
     let n = 6000;
@@ -741,7 +933,7 @@ fn big_page(b: &Browser, dir: &Path, art: &Path) {
     b.resize(1280);
     let (first, filter) = time_page(b, &path);
     assert_eq!(filter[1], json!(100), "one page of doubtful links");
-    b.screenshot(&art.join("review-6000-doubtful.png"));
+    b.screenshot(&art.join(format!("review-{}-6000-doubtful.png", b.kind.name())));
     assert_eq!(filter[2], json!(doubtful));
     // Next/previous doubtful link by keyboard, with the filter off.
     b.click("#tm-only");
@@ -753,6 +945,7 @@ fn big_page(b: &Browser, dir: &Path, art: &Path) {
     assert_eq!(cur(), json!("l-11"));
     b.keys(None, &["D"]);
     assert_eq!(cur(), json!("l-4"));
+    current_row_below_the_bar(b);
     // The jump list links every doubtful link; one on page 22 opens there.
     b.click("#tm-jump summary");
     // The list is built when the details open (a `toggle` event, queued).
@@ -794,6 +987,7 @@ fn big_page(b: &Browser, dir: &Path, art: &Path) {
             "doubtful": filter[2],
         });
     }
-    let _ = writeln!(std::io::stderr(), "6,000-link page: {t}");
-    std::fs::write(art.join("timings.json"), t.to_string()).unwrap();
+    let name = b.kind.name();
+    let _ = writeln!(std::io::stderr(), "{name}: 6,000-link page: {t}");
+    std::fs::write(art.join(format!("timings-{name}.json")), t.to_string()).unwrap();
 }

@@ -19,6 +19,7 @@
   var onlyEl = document.getElementById("tm-only");
   var belowEl = document.getElementById("tm-below");
   var statusEl = document.getElementById("tm-status");
+  var barEl = document.querySelector(".bar");
 
   function esc(s) {
     return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -203,7 +204,13 @@
   }
   function focusCur() {
     var el = document.getElementById("l-" + (cur + 1));
-    if (el) { el.focus({ preventScroll: true }); el.scrollIntoView({ block: "nearest" }); }
+    if (!el) return;
+    // The sticky bar covers the top of the window, and its height changes
+    // with the width and the status line: scrolling keeps the current link
+    // below it, not under it (in Chromium and Firefox alike).
+    document.documentElement.style.scrollPaddingTop = barEl.offsetHeight + "px";
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: "nearest" });
   }
   // After a correction: recount, recompute the view, keep `cur` visible.
   function refresh() {
