@@ -72,6 +72,32 @@ fn deferred_index_is_built_by_the_lookup_which_says_so() {
 }
 
 #[test]
+fn a_concordance_search_that_builds_the_index_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let a = tsv(dir.path(), "a", 100);
+    run_ok(
+        tm(&mem)
+            .args(["import", "--defer-index", "--langs", "en,ru"])
+            .arg(&a),
+        0,
+    );
+    let run = || {
+        let out = run_ok(tm(&mem).args(["concordance", "--lang", "en", "harbour"]), 0);
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let (o, e) = run();
+    assert!(o.contains("harbour"), "{o}");
+    assert!(
+        e.contains("building the en match index") && e.contains("(no index yet)"),
+        "{e}"
+    );
+    // Built once: the next search is silent.
+    let (_, e) = run();
+    assert!(e.is_empty(), "{e}");
+}
+
+#[test]
 fn align_store_builds_the_index() {
     let dir = tempfile::tempdir().unwrap();
     let mem = dir.path().join("m.sqlite");

@@ -35,7 +35,9 @@ pub enum Format {
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let lang = lang_arg(&args.lang)?;
     let mem = g.open_memory(false)?;
-    let hits = concordance::search(&mem, &lang, &args.text, args.limit)?;
+    let mut report = super::indexing::Report::default();
+    let hits =
+        concordance::search_with(&mem, &lang, &args.text, args.limit, &mut |e| report.on(e))?;
     let color = g.color_stdout();
     let mut out = stdout();
     for h in &hits {

@@ -41,6 +41,19 @@ const VERIFY: usize = 5000;
 
 /// Variants of language `lang` containing `text`'s words, best first.
 pub fn search(memory: &Memory, lang: &str, text: &str, limit: usize) -> Result<Vec<Hit>> {
+    search_with(memory, lang, text, limit, &mut |_| {})
+}
+
+/// [`search`], telling `on` when the word index has to be built or
+/// extended first (see [`index::open_with`]), so that a command can say so
+/// instead of pausing silently.
+pub fn search_with(
+    memory: &Memory,
+    lang: &str,
+    text: &str,
+    limit: usize,
+    on: &mut dyn FnMut(&index::Event),
+) -> Result<Vec<Hit>> {
     let primary = crate::lang::primary(lang).to_ascii_lowercase();
     let qn = normalize(text);
     let qtoks = tokens(&qn);
@@ -69,7 +82,7 @@ pub fn search(memory: &Memory, lang: &str, text: &str, limit: usize) -> Result<V
         found.truncate(VERIFY);
         found.into_iter().map(|(_, rowid)| rowid).collect()
     } else {
-        let ix = index::open(memory, &primary)?;
+        let ix = index::open_with(memory, &primary, on)?;
         let mut lists: Vec<index::Postings> = words.iter().map(|w| ix.postings(w)).collect();
         lists.sort_by_key(|l| l.len());
         let mut found: Vec<u32> = lists
