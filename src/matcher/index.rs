@@ -21,7 +21,7 @@
 //! words in a word table that holds each distinct key word once, postings
 //! as varint gaps after a varint count, ids as 4-byte offsets from the
 //! smallest id when they all fit, and lengths in 3 bytes. On the 1M-unit
-//! benchmark memory this is about 50 bytes per entry where v4 took 155
+//! benchmark memory this is 57 bytes per entry where v4 took 155
 //! (docs/matching.md).
 //!
 //! Building runs in bounded memory whatever the memory's size: ids, keys and
