@@ -85,15 +85,18 @@ pub fn search_with(
         let ix = index::open_with(memory, &primary, on)?;
         let mut lists: Vec<index::Postings> = words.iter().map(|w| ix.postings(w)).collect();
         lists.sort_by_key(|l| l.len());
+        // The rarest list, narrowed by each of the others in one merged
+        // pass (lists are decoded in order, not searched).
         let mut found: Vec<u32> = lists
             .first()
-            .map(|first| {
-                first
-                    .iter()
-                    .filter(|e| lists[1..].iter().all(|l| l.contains(*e)))
-                    .collect()
-            })
+            .map(|l| l.iter().collect())
             .unwrap_or_default();
+        for l in lists.iter().skip(1) {
+            if found.is_empty() {
+                break;
+            }
+            l.retain_in(&mut found);
+        }
         found.sort_by_key(|&e| (ix.lengths(e as usize).0, e));
         found.truncate(VERIFY);
         found

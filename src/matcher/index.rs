@@ -17,10 +17,19 @@
 //! of the file carries a CRC-32, checked on open, so a damaged file that kept
 //! its size is rebuilt rather than believed.
 //!
-//! Building runs in bounded memory whatever the memory's size: keys and
+//! Compact layout (format v5): a key is stored as the varint ids of its
+//! words in a word table that holds each distinct key word once, postings
+//! as varint gaps after a varint count, ids as 4-byte offsets from the
+//! smallest id when they all fit, and lengths in 3 bytes. On the 1M-unit
+//! benchmark memory this is 57 bytes per entry where v4 took 155
+//! (docs/matching.md).
+//!
+//! Building runs in bounded memory whatever the memory's size: ids, keys and
 //! lengths stream to unnamed temporary files, and the (word, entry) pairs
 //! are partitioned by the word hash's top bits into bucket files that are
-//! sorted one at a time (their concatenation is the sorted vocabulary). The
+//! sorted one at a time (their concatenation is the sorted vocabulary). Only
+//! the word table (each distinct word once, with a hash table of its ids)
+//! is held in RAM: the vocabulary grows far slower than the entries. The
 //! finished file is written under an unpredictable name created with
 //! `O_EXCL` (the `tempfile` crate) and renamed into place; every error path
 //! drops (removes) it, and leftovers of killed processes are swept on open.
@@ -67,14 +76,13 @@ pub struct Index {
     data: Bytes,
     n: usize,
     nv: usize,
-    ids_at: usize,
-    koff_at: usize,
-    clen_at: usize,
-    wlen_at: usize,
-    keys_at: usize,
-    vocab_at: usize,
-    vstart_at: usize,
-    post_at: usize,
+    nw: usize,
+    /// Ids are stored as offsets from this one (the smallest)...
+    id_base: i64,
+    /// ... in this many bytes each: 4 when every offset fits, else 8.
+    id_width: usize,
+    /// Where each section starts (see [`SECTIONS`]), and the end of the last.
+    at: [usize; SECTIONS + 1],
     /// Highest id covered (for appending).
     pub max_id: i64,
     /// The memory state this index holds (zeros for one built in RAM).
@@ -86,64 +94,171 @@ impl std::fmt::Debug for Index {
         f.debug_struct("Index")
             .field("entries", &self.n)
             .field("words", &self.nv)
+            .field("key words", &self.nw)
             .field("mapped", &matches!(self.data, Bytes::Mapped(_)))
             .field("stamp", &self.stamp)
             .finish()
     }
 }
 
-/// Postings of one word: ascending entry numbers.
-#[derive(Debug, Clone, Copy)]
-pub struct Postings<'a>(&'a [u8]);
+/// Appends `v` as a LEB128 varint: 7 bits a byte, low first, the high bit
+/// set on every byte but the last.
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
 
-impl<'a> Postings<'a> {
-    /// How many entries contain the word.
-    pub fn len(&self) -> usize {
-        self.0.len() / 4
+/// Reads the varint at `*at` and moves past it; `None` past the end of `b`
+/// or for more than ten bytes (a damaged buffer).
+#[inline]
+fn get_varint(b: &[u8], at: &mut usize) -> Option<u64> {
+    let first = *b.get(*at)?;
+    *at += 1;
+    if first < 0x80 {
+        return Some(u64::from(first));
     }
-    /// True when no entry contains the word.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    /// The `i`-th entry number, ascending; `u32::MAX` past the end (a
-    /// sentinel the list intersection relies on, never a real entry).
-    pub fn get(&self, i: usize) -> u32 {
-        self.0
-            .get(i * 4..i * 4 + 4)
-            .map_or(u32::MAX, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    /// Every entry number, ascending.
-    pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
-        self.0
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    /// Binary search (the list is sorted).
-    pub fn contains(&self, e: u32) -> bool {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match self.get(mid).cmp(&e) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return true,
-            }
+    let mut v = u64::from(first & 0x7f);
+    let mut shift = 7;
+    loop {
+        let byte = *b.get(*at)?;
+        *at += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(v);
         }
-        false
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
     }
 }
 
-const MAGIC: &[u8; 8] = b"TMIDX\x04\0\0";
-/// Sections, in file order: ids (8 bytes each), key offsets (4, n + 1),
-/// key lengths in characters (4), in words (4), key bytes, vocabulary
-/// (8 per word hash), list starts (4, words + 1), postings (4 each).
-const SECTIONS: usize = 8;
+/// Postings of one word: ascending entry numbers, stored as a varint count
+/// then varint gaps (the first from 0).
+#[derive(Debug, Clone, Copy)]
+pub struct Postings<'a> {
+    /// The gaps (after the count).
+    gaps: &'a [u8],
+    len: usize,
+}
+
+impl<'a> Postings<'a> {
+    const EMPTY: Postings<'static> = Postings { gaps: &[], len: 0 };
+
+    /// A list as stored: its count, then its gaps.
+    fn parse(b: &'a [u8]) -> Postings<'a> {
+        let mut at = 0;
+        match get_varint(b, &mut at).and_then(|n| usize::try_from(n).ok()) {
+            Some(len) => Postings {
+                gaps: &b[at..],
+                len,
+            },
+            None => Postings::EMPTY,
+        }
+    }
+    /// How many entries contain the word (stored with the list: O(1)).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// True when no entry contains the word.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Every entry number, ascending (decoded in one pass; a damaged list
+    /// ends early rather than yielding past its bytes).
+    pub fn iter(&self) -> PostingsIter<'a> {
+        PostingsIter {
+            b: self.gaps,
+            at: 0,
+            prev: 0,
+            left: self.len,
+        }
+    }
+    /// Whether `e` is in the list: a linear decode up to `e` (to intersect
+    /// with many entries, walk both lists with [`Postings::retain_in`]).
+    pub fn contains(&self, e: u32) -> bool {
+        self.iter().take_while(|&x| x <= e).any(|x| x == e)
+    }
+    /// Keeps in `sorted` (ascending) only the entries this list holds, in
+    /// one pass over both.
+    pub fn retain_in(&self, sorted: &mut Vec<u32>) {
+        let mut it = self.iter().peekable();
+        sorted.retain(|&e| {
+            while it.next_if(|&x| x < e).is_some() {}
+            it.peek() == Some(&e)
+        });
+    }
+}
+
+/// The entries of a [`Postings`] list, ascending.
+#[derive(Debug, Clone)]
+pub struct PostingsIter<'a> {
+    b: &'a [u8],
+    at: usize,
+    prev: u32,
+    left: usize,
+}
+
+impl Iterator for PostingsIter<'_> {
+    type Item = u32;
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        if self.left == 0 {
+            return None;
+        }
+        let e = get_varint(self.b, &mut self.at)
+            .and_then(|g| u32::try_from(g).ok())
+            .and_then(|g| self.prev.checked_add(g));
+        match e {
+            Some(e) => {
+                self.left -= 1;
+                self.prev = e;
+                Some(e)
+            }
+            None => {
+                self.left = 0;
+                None
+            }
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.left))
+    }
+}
+
+const MAGIC: &[u8; 8] = b"TMIDX\x05\0\0";
+/// Sections, in file order: ids (offsets from the smallest, 4 or 8 bytes
+/// each), key offsets (4, n + 1, into the keys), lengths (3 per entry:
+/// characters in 2 bytes, words in 1, saturated), keys (varint word ids),
+/// word offsets (4, words + 1), word bytes, vocabulary (8 per word hash,
+/// ascending), list starts (8, hashes + 1, into the postings), postings
+/// (per list a varint count, then varint gaps).
+const SECTIONS: usize = 9;
+const NAMES: [&str; SECTIONS] = [
+    "ids",
+    "key offsets",
+    "key lengths",
+    "keys",
+    "word offsets",
+    "word table",
+    "vocabulary",
+    "list starts",
+    "postings",
+];
 /// Header: magic; instance, generation, token, max id, variants (the
-/// stamp); lengths of the language tag, entries, key bytes, vocabulary,
-/// postings; a CRC-32 per section; a CRC-32 of everything before it, and 4
-/// bytes of padding. The language tag follows.
-const HEADER: usize = 8 + 5 * 8 + 5 * 8 + 4 * SECTIONS + 8;
-const CRC_AT: usize = 88;
+/// stamp); lengths of the language tag, entries, key bytes, key words, word
+/// bytes, vocabulary, postings bytes; the id base and width; a CRC-32 per
+/// section; a CRC-32 of everything before it, and 4 bytes of padding. The
+/// language tag follows.
+const HEADER: usize = 8 + 5 * 8 + 9 * 8 + 4 * SECTIONS + 8;
+const CRC_AT: usize = 8 + 5 * 8 + 9 * 8;
+/// Saturated lengths: the exact value is then counted on the key (keys of
+/// more than 65,534 characters or 254 words; no benchmark sentence has one).
+const CHARS_SAT: usize = u16::MAX as usize;
+const WORDS_SAT: usize = u8::MAX as usize;
 /// Postings read per lookup beyond the prefix-filter lists.
 const BUDGET: usize = 8_000;
 /// At most this many of the rarest lists are read whatever their length:
@@ -172,7 +287,12 @@ thread_local! {
 }
 
 fn words_of(key: &str) -> impl Iterator<Item = &str> {
-    key.split(' ').filter(|w| !w.is_empty() && *w != "#")
+    key.split(' ').filter(|w| listed(w))
+}
+
+/// Whether a key word has a postings list: numbers (`#`) do not.
+fn listed(w: &str) -> bool {
+    !w.is_empty() && w != "#"
 }
 
 fn le_u32(data: &[u8], at: usize) -> u32 {
@@ -186,6 +306,16 @@ fn le_u64(data: &[u8], at: usize) -> u64 {
     })
 }
 
+/// The length fields of a key: characters and words, counted as
+/// `Index::lengths` reports them.
+fn count_lengths(key: &str) -> (usize, usize) {
+    let w = if key.is_empty() {
+        0
+    } else {
+        key.split(' ').count()
+    };
+    (key.chars().count(), w)
+}
 /// Why an index is being built, as a command tells its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -294,20 +424,112 @@ impl<W: Write> Write for Crc<'_, W> {
     }
 }
 
+/// The word table of a build: each distinct key word once, numbered in
+/// order of first appearance (the commonest words come early, so their ids
+/// take one varint byte), with an open-addressing hash table from word to
+/// id over one byte arena. It is what a build holds in RAM beyond its
+/// buffers: the vocabulary grows far slower than the entries (32,871 words
+/// in the 1M-unit benchmark memory, 0.2 MB of bytes).
+struct Vocab {
+    bytes: Vec<u8>,
+    /// Where word `i` starts in `bytes`; one more for the end.
+    offs: Vec<u32>,
+    /// `score::hash_word` of word `i` (for the postings, and for growing).
+    hashes: Vec<u64>,
+    /// Word id + 1, 0 for a free slot; a power of two, at most half full.
+    slots: Vec<u32>,
+}
+
+impl Vocab {
+    fn new() -> Vocab {
+        Vocab {
+            bytes: Vec::new(),
+            offs: vec![0],
+            hashes: Vec::new(),
+            slots: vec![0; 1 << 10],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    fn word(&self, id: usize) -> &[u8] {
+        &self.bytes[self.offs[id] as usize..self.offs[id + 1] as usize]
+    }
+
+    fn slot_of(h: u64, mask: usize) -> usize {
+        (h ^ (h >> 32)) as usize & mask
+    }
+
+    /// The id of `w`, numbering it if it is new.
+    fn id(&mut self, w: &str) -> std::io::Result<u32> {
+        let h = score::hash_word(w);
+        let mask = self.slots.len() - 1;
+        let mut i = Self::slot_of(h, mask);
+        while let Some(id) = self.slots[i].checked_sub(1) {
+            let id = id as usize;
+            if self.hashes[id] == h && self.word(id) == w.as_bytes() {
+                return Ok(id as u32);
+            }
+            i = (i + 1) & mask;
+        }
+        let id = u32::try_from(self.len())
+            .ok()
+            .filter(|&id| id < u32::MAX)
+            .ok_or_else(|| too_big("key words"))?;
+        let end = u32::try_from(self.bytes.len() + w.len()).map_err(|_| too_big("word bytes"))?;
+        self.bytes.extend_from_slice(w.as_bytes());
+        self.offs.push(end);
+        self.hashes.push(h);
+        self.slots[i] = id + 1;
+        if 2 * self.len() > self.slots.len() {
+            let mut slots = vec![0u32; 2 * self.slots.len()];
+            let mask = slots.len() - 1;
+            for (id, &h) in self.hashes.iter().enumerate() {
+                let mut i = Self::slot_of(h, mask);
+                while slots[i] != 0 {
+                    i = (i + 1) & mask;
+                }
+                slots[i] = id as u32 + 1;
+            }
+            self.slots = slots;
+        }
+        Ok(id)
+    }
+}
+
+/// Reads until `buf` is full or the input ends; how many bytes it got.
+fn fill(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
 /// Builds an index entry by entry in bounded memory (see the module
 /// comment). Entry numbers follow the order of [`Builder::push`].
 struct Builder {
+    /// Ids as pushed (8 bytes each), narrowed when written out.
     ids: Sink,
     koff: Sink,
-    clen: Sink,
-    wlen: Sink,
+    lens: Sink,
     keys: Sink,
+    vocab: Vocab,
     buckets: Vec<Sink>,
     shift: u32,
     n: u64,
     nk: u64,
     max_id: i64,
+    /// Smallest and largest id pushed (the id base and width).
+    lo: i64,
+    hi: i64,
     hashes: Vec<u64>,
+    enc: Vec<u8>,
 }
 
 impl Builder {
@@ -329,9 +551,9 @@ impl Builder {
         Ok(Builder {
             ids: Sink::new(dir)?,
             koff,
-            clen: Sink::new(dir)?,
-            wlen: Sink::new(dir)?,
+            lens: Sink::new(dir)?,
             keys: Sink::new(dir)?,
+            vocab: Vocab::new(),
             buckets: (0..1usize << bits)
                 .map(|_| Sink::new(dir))
                 .collect::<std::io::Result<_>>()?,
@@ -339,26 +561,34 @@ impl Builder {
             n: 0,
             nk: 0,
             max_id: 0,
+            lo: i64::MAX,
+            hi: i64::MIN,
             hashes: Vec::new(),
+            enc: Vec::new(),
         })
     }
 
     fn push(&mut self, id: i64, key: &str) -> std::io::Result<()> {
         let e = u32::try_from(self.n).map_err(|_| too_big("entries"))?;
-        self.nk += key.len() as u64;
+        self.enc.clear();
+        self.hashes.clear();
+        if !key.is_empty() {
+            for w in key.split(' ') {
+                let wid = self.vocab.id(w)?;
+                put_varint(&mut self.enc, wid.into());
+                if listed(w) {
+                    self.hashes.push(self.vocab.hashes[wid as usize]);
+                }
+            }
+        }
+        self.nk += self.enc.len() as u64;
         let off = u32::try_from(self.nk).map_err(|_| too_big("key bytes"))?;
         self.ids.put(&id.to_le_bytes())?;
         self.koff.put(&off.to_le_bytes())?;
-        self.clen.put(&(key.chars().count() as u32).to_le_bytes())?;
-        let w = if key.is_empty() {
-            0
-        } else {
-            key.split(' ').count() as u32
-        };
-        self.wlen.put(&w.to_le_bytes())?;
-        self.keys.put(key.as_bytes())?;
-        self.hashes.clear();
-        self.hashes.extend(words_of(key).map(score::hash_word));
+        let (c, w) = count_lengths(key);
+        let c = (c.min(CHARS_SAT) as u16).to_le_bytes();
+        self.lens.put(&[c[0], c[1], w.min(WORDS_SAT) as u8])?;
+        self.keys.put(&self.enc)?;
         self.hashes.sort_unstable();
         self.hashes.dedup();
         for &h in &self.hashes {
@@ -373,6 +603,8 @@ impl Builder {
             self.buckets[b].put(&rec)?;
         }
         self.max_id = self.max_id.max(id);
+        self.lo = self.lo.min(id);
+        self.hi = self.hi.max(id);
         self.n += 1;
         Ok(())
     }
@@ -390,18 +622,12 @@ impl Builder {
         out.write_all(&[0u8; HEADER])?;
         out.write_all(lang.as_bytes())?;
         let mut crcs = [0u32; SECTIONS];
-        let copy = |s: Sink, out: &mut W| -> std::io::Result<u32> {
-            let mut c = Crc {
-                w: out,
-                h: crc32fast::Hasher::new(),
-            };
-            std::io::copy(&mut s.into_read()?, &mut c)?;
-            Ok(c.h.finalize())
-        };
         // The vocabulary: buckets in order of their top bits, each sorted
-        // on its own, make the whole list sorted by hash.
+        // on its own, make the whole list sorted by hash. Each list is its
+        // count, then the gaps between its ascending entries.
         let (mut vocab, mut vstart, mut post) = (Sink::new(dir)?, Sink::new(dir)?, Sink::new(dir)?);
-        let (mut nv, mut np) = (0u64, 0u32);
+        let (mut nv, mut np) = (0u64, 0u64);
+        let mut list = Vec::new();
         for b in self.buckets {
             let mut raw = Vec::new();
             b.into_read()?.read_to_end(&mut raw)?;
@@ -411,27 +637,79 @@ impl Builder {
                 .collect();
             drop(raw);
             pairs.par_sort_unstable();
-            let mut last = None;
-            for (h, e) in pairs {
-                if last != Some(h) {
-                    vocab.put(&h.to_le_bytes())?;
-                    vstart.put(&np.to_le_bytes())?;
-                    nv += 1;
-                    last = Some(h);
+            for same in pairs.chunk_by(|a, b| a.0 == b.0) {
+                list.clear();
+                put_varint(&mut list, same.len() as u64);
+                let mut prev = 0;
+                for &(_, e) in same {
+                    put_varint(&mut list, u64::from(e - prev));
+                    prev = e;
                 }
-                post.put(&e.to_le_bytes())?;
-                np = np.checked_add(1).ok_or_else(|| too_big("postings"))?;
+                vocab.put(&same[0].0.to_le_bytes())?;
+                vstart.put(&np.to_le_bytes())?;
+                post.put(&list)?;
+                np += list.len() as u64;
+                nv += 1;
             }
         }
         vstart.put(&np.to_le_bytes())?;
-        for (i, s) in [
-            self.ids, self.koff, self.clen, self.wlen, self.keys, vocab, vstart, post,
-        ]
-        .into_iter()
-        .enumerate()
+        // Ids as offsets from the smallest: 4 bytes each when they all fit
+        // (variant rowids of one memory always do), else 8.
+        let base = if self.n == 0 { 0 } else { self.lo };
+        let width: usize =
+            if self.n == 0 || i128::from(self.hi) - i128::from(self.lo) <= i128::from(u32::MAX) {
+                4
+            } else {
+                8
+            };
         {
-            crcs[i] = copy(s, out)?;
+            let mut c = Crc {
+                w: out,
+                h: crc32fast::Hasher::new(),
+            };
+            let mut r = self.ids.into_read()?;
+            let mut inb = vec![0u8; 8 << 13];
+            let mut outb = Vec::with_capacity(8 << 13);
+            loop {
+                let got = fill(&mut r, &mut inb)?;
+                if got == 0 {
+                    break;
+                }
+                outb.clear();
+                for rec in inb[..got].chunks_exact(8) {
+                    let d = (le_u64(rec, 0) as i64).wrapping_sub(base) as u64;
+                    outb.extend_from_slice(&d.to_le_bytes()[..width]);
+                }
+                c.write_all(&outb)?;
+            }
+            crcs[0] = c.h.finalize();
         }
+        let copy = |s: Sink, out: &mut W| -> std::io::Result<u32> {
+            let mut c = Crc {
+                w: out,
+                h: crc32fast::Hasher::new(),
+            };
+            std::io::copy(&mut s.into_read()?, &mut c)?;
+            Ok(c.h.finalize())
+        };
+        let put = |b: &[u8], out: &mut W| -> std::io::Result<u32> {
+            out.write_all(b)?;
+            Ok(crc32fast::hash(b))
+        };
+        crcs[1] = copy(self.koff, out)?;
+        crcs[2] = copy(self.lens, out)?;
+        crcs[3] = copy(self.keys, out)?;
+        let offs: Vec<u8> = self
+            .vocab
+            .offs
+            .iter()
+            .flat_map(|o| o.to_le_bytes())
+            .collect();
+        crcs[4] = put(&offs, out)?;
+        crcs[5] = put(&self.vocab.bytes, out)?;
+        crcs[6] = copy(vocab, out)?;
+        crcs[7] = copy(vstart, out)?;
+        crcs[8] = copy(post, out)?;
         let mut head = Vec::with_capacity(HEADER);
         head.extend_from_slice(MAGIC);
         for v in [
@@ -443,7 +721,17 @@ impl Builder {
         ] {
             head.extend_from_slice(&v.to_le_bytes());
         }
-        for v in [lang.len() as u64, self.n, self.nk, nv, np as u64] {
+        for v in [
+            lang.len() as u64,
+            self.n,
+            self.nk,
+            self.vocab.len() as u64,
+            self.vocab.bytes.len() as u64,
+            nv,
+            np,
+            base as u64,
+            width as u64,
+        ] {
             head.extend_from_slice(&v.to_le_bytes());
         }
         for c in crcs {
@@ -521,22 +809,27 @@ impl Index {
         }
         let get = |i: usize| usize::try_from(le_u64(&data, 48 + 8 * i)).ok();
         let bad = || "section sizes do not match the file size".to_string();
-        let (ll, n, nk, nv, np) = (
+        let (ll, n, nk, nw, wb, nv, np) = (
             get(0).ok_or_else(bad)?,
             get(1).ok_or_else(bad)?,
             get(2).ok_or_else(bad)?,
             get(3).ok_or_else(bad)?,
             get(4).ok_or_else(bad)?,
+            get(5).ok_or_else(bad)?,
+            get(6).ok_or_else(bad)?,
         );
+        let id_base = le_u64(&data, 48 + 8 * 7) as i64;
+        let id_width = get(8).filter(|w| matches!(w, 4 | 8)).ok_or_else(bad)?;
         let sizes = [
-            n.checked_mul(8),
+            n.checked_mul(id_width),
             n.checked_add(1).and_then(|x| x.checked_mul(4)),
-            n.checked_mul(4),
-            n.checked_mul(4),
+            n.checked_mul(3),
             Some(nk),
+            nw.checked_add(1).and_then(|x| x.checked_mul(4)),
+            Some(wb),
             nv.checked_mul(8),
-            nv.checked_add(1).and_then(|x| x.checked_mul(4)),
-            np.checked_mul(4),
+            nv.checked_add(1).and_then(|x| x.checked_mul(8)),
+            Some(np),
         ];
         let mut at = [0usize; SECTIONS + 1];
         at[0] = HEADER.checked_add(ll).ok_or_else(bad)?;
@@ -556,14 +849,10 @@ impl Index {
             },
             n,
             nv,
-            ids_at: at[0],
-            koff_at: at[1],
-            clen_at: at[2],
-            wlen_at: at[3],
-            keys_at: at[4],
-            vocab_at: at[5],
-            vstart_at: at[6],
-            post_at: at[7],
+            nw,
+            id_base,
+            id_width,
+            at,
             data,
         })
     }
@@ -572,30 +861,9 @@ impl Index {
     /// combined); the first section that fails.
     fn verify(&self) -> Result<(), String> {
         const PIECE: usize = 8 << 20;
-        let at = [
-            self.ids_at,
-            self.koff_at,
-            self.clen_at,
-            self.wlen_at,
-            self.keys_at,
-            self.vocab_at,
-            self.vstart_at,
-            self.post_at,
-            self.data.len(),
-        ];
-        const NAMES: [&str; SECTIONS] = [
-            "ids",
-            "key offsets",
-            "key lengths",
-            "word counts",
-            "keys",
-            "vocabulary",
-            "list starts",
-            "postings",
-        ];
         for i in 0..SECTIONS {
-            let sec = &self.data[at[i]..at[i + 1]];
-            let h = sec
+            let h = self
+                .section(i)
                 .par_chunks(PIECE)
                 .map(|c| {
                     let mut h = crc32fast::Hasher::new();
@@ -613,6 +881,12 @@ impl Index {
         Ok(())
     }
 
+    /// Section `s` (see [`SECTIONS`]); `layout` checked that it lies in
+    /// the buffer.
+    fn section(&self, s: usize) -> &[u8] {
+        self.data.get(self.at[s]..self.at[s + 1]).unwrap_or(&[])
+    }
+
     /// Entries (stored source variants) in the index.
     pub fn len(&self) -> usize {
         self.n
@@ -625,49 +899,105 @@ impl Index {
 
     /// The id (variant rowid, or the caller's) of entry `i`.
     pub fn id(&self, i: usize) -> i64 {
-        le_u64(&self.data, self.ids_at + 8 * i) as i64
+        let ids = self.section(0);
+        let d = if self.id_width == 4 {
+            u64::from(le_u32(ids, 4 * i))
+        } else {
+            le_u64(ids, 8 * i)
+        };
+        self.id_base.wrapping_add(d as i64)
     }
 
-    /// The key of entry `i`.
-    pub fn key(&self, i: usize) -> &str {
-        let s = le_u32(&self.data, self.koff_at + 4 * i) as usize;
-        let e = le_u32(&self.data, self.koff_at + 4 * (i + 1)) as usize;
-        self.data
-            .get(self.keys_at + s..(self.keys_at + e.max(s)).min(self.vocab_at))
+    /// Word `w` of the word table ("" past its end).
+    fn word(&self, w: u64) -> &str {
+        let Ok(w) = usize::try_from(w) else {
+            return "";
+        };
+        if w >= self.nw {
+            return "";
+        }
+        let offs = self.section(4);
+        let (s, e) = (
+            le_u32(offs, 4 * w) as usize,
+            le_u32(offs, 4 * w + 4) as usize,
+        );
+        self.section(5)
+            .get(s..e)
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("")
     }
 
-    /// Length of entry `i`'s key in characters and words.
+    /// Writes the key of entry `i` into `out` (cleared first): what the
+    /// lookup loops use, with one buffer for all their candidates.
+    pub fn key_into(&self, i: usize, out: &mut String) {
+        out.clear();
+        let offs = self.section(1);
+        let (s, e) = (
+            le_u32(offs, 4 * i) as usize,
+            le_u32(offs, 4 * i + 4) as usize,
+        );
+        let Some(b) = self.section(3).get(s..e) else {
+            return;
+        };
+        let mut at = 0;
+        let mut first = true;
+        while let Some(w) = get_varint(b, &mut at) {
+            if !first {
+                out.push(' ');
+            }
+            first = false;
+            out.push_str(self.word(w));
+        }
+    }
+
+    /// The key of entry `i`.
+    pub fn key(&self, i: usize) -> String {
+        let mut s = String::new();
+        self.key_into(i, &mut s);
+        s
+    }
+
+    /// Length of entry `i`'s key in characters and words (counted on the
+    /// key when the stored field is saturated).
     pub fn lengths(&self, i: usize) -> (usize, usize) {
-        (
-            le_u32(&self.data, self.clen_at + 4 * i) as usize,
-            le_u32(&self.data, self.wlen_at + 4 * i) as usize,
-        )
+        let Some(r) = self.section(2).get(3 * i..3 * i + 3) else {
+            return (0, 0);
+        };
+        let (c, w) = (
+            usize::from(u16::from_le_bytes([r[0], r[1]])),
+            usize::from(r[2]),
+        );
+        if c == CHARS_SAT || w == WORDS_SAT {
+            count_lengths(&self.key(i))
+        } else {
+            (c, w)
+        }
     }
 
     /// The entries holding word `w` (a key word).
     pub fn postings(&self, w: &str) -> Postings<'_> {
         let h = score::hash_word(w);
+        let vocab = self.section(6);
         let (mut lo, mut hi) = (0, self.nv);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            match le_u64(&self.data, self.vocab_at + 8 * mid).cmp(&h) {
+            match le_u64(vocab, 8 * mid).cmp(&h) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => {
-                    let s = le_u32(&self.data, self.vstart_at + 4 * mid) as usize;
-                    let e = le_u32(&self.data, self.vstart_at + 4 * (mid + 1)) as usize;
-                    let bytes = self
-                        .data
-                        .get(self.post_at + 4 * s..self.post_at + 4 * e.max(s))
-                        .unwrap_or(&[]);
-                    return Postings(bytes);
+                    let starts = self.section(7);
+                    let s = usize::try_from(le_u64(starts, 8 * mid)).unwrap_or(usize::MAX);
+                    let e = usize::try_from(le_u64(starts, 8 * mid + 8)).unwrap_or(0);
+                    return self
+                        .section(8)
+                        .get(s..e)
+                        .map_or(Postings::EMPTY, Postings::parse);
                 }
             }
         }
-        Postings(&[])
+        Postings::EMPTY
     }
+
     /// Up to `max` entries that may score `cutoff` or more against a query
     /// key `qk` of `qc` characters and `qw` words, most shared rare words
     /// first.
@@ -751,7 +1081,7 @@ impl Index {
         )]
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| e.to_string())?;
         let ix = Self::layout(Bytes::Mapped(map))?;
-        if ix.data.get(HEADER..ix.ids_at) != Some(lang.as_bytes()) {
+        if ix.data.get(HEADER..ix.at[0]) != Some(lang.as_bytes()) {
             return Err("it is the index of another language".into());
         }
         if verify {
@@ -958,8 +1288,10 @@ fn feed(
 ) -> Result<(), Failed> {
     let mut done = 0u64;
     if let Some(ix) = prior {
+        let mut key = String::new();
         for i in 0..ix.len() {
-            b.push(ix.id(i), ix.key(i))?;
+            ix.key_into(i, &mut key);
+            b.push(ix.id(i), &key)?;
             if i % CHUNK == 0 {
                 on(&Event::Progress(i as u64));
             }
@@ -1192,20 +1524,12 @@ mod tests {
         let idx = path_for(&path, "en");
         let bytes = std::fs::read(&idx).expect("read");
         // One block in every section, and the header's stamp.
-        let at = [
-            good.ids_at,
-            good.koff_at,
-            good.clen_at,
-            good.wlen_at,
-            good.keys_at,
-            good.vocab_at,
-            good.vstart_at,
-            good.post_at,
-            12,
-        ];
+        let mut at = good.at[..SECTIONS].to_vec();
+        at.push(12);
         drop(good);
         for (k, &a) in at.iter().enumerate() {
             let mut bad = bytes.clone();
+            assert!(a < bad.len(), "section {k} is empty");
             let end = (a + 16).min(bad.len());
             bad[a..end].iter_mut().for_each(|b| *b ^= 0x5a);
             std::fs::write(&idx, &bad).expect("write");
@@ -1346,6 +1670,198 @@ mod tests {
             left.iter()
                 .all(|n| !n.to_string_lossy().contains(".match-")),
             "{left:?}"
+        );
+    }
+
+    /// An index over `(id, key)` rows taken as they are (keys not derived
+    /// from text), built in RAM or, with `dir`, spilled through bucket
+    /// files there, saved and mapped back.
+    fn from_keys(rows: &[(i64, String)], dir: Option<&Path>) -> Index {
+        let mut b = Builder::new(dir, rows.len() as u64).expect("builder");
+        for (id, k) in rows {
+            b.push(*id, k).expect("push");
+        }
+        let Some(d) = dir else {
+            return Index::finish_in_ram(b, Stamp::default(), "");
+        };
+        let p = d.join("t.idx");
+        let mut w = BufWriter::new(File::create(&p).expect("create"));
+        b.finish(&mut w, Some(d), Stamp::default(), "xx")
+            .expect("finish");
+        w.flush().expect("flush");
+        drop(w);
+        Index::load(&p, "xx").expect("valid").expect("saved")
+    }
+
+    /// Every accessor of `ix` against `rows`: ids, keys, lengths, and each
+    /// word's list against one computed by brute force.
+    fn check(ix: &Index, rows: &[(i64, String)]) {
+        assert_eq!(ix.len(), rows.len());
+        let mut lists: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+        for (i, (id, k)) in rows.iter().enumerate() {
+            assert_eq!(ix.id(i), *id, "entry {i}");
+            assert_eq!(ix.key(i), *k, "entry {i}");
+            let words = if k.is_empty() {
+                0
+            } else {
+                k.split(' ').count()
+            };
+            assert_eq!(ix.lengths(i), (k.chars().count(), words), "entry {i}");
+            for w in words_of(k) {
+                let l = lists.entry(w).or_default();
+                if l.last() != Some(&(i as u32)) {
+                    l.push(i as u32);
+                }
+            }
+        }
+        for (w, l) in &lists {
+            let p = ix.postings(w);
+            assert_eq!(p.len(), l.len(), "{w:?}");
+            assert_eq!(p.iter().collect::<Vec<_>>(), *l, "{w:?}");
+            assert!(l.iter().all(|&e| p.contains(e)), "{w:?}");
+            let mut all: Vec<u32> = (0..rows.len() as u32).collect();
+            p.retain_in(&mut all);
+            assert_eq!(all, *l, "{w:?}");
+        }
+        assert!(ix.postings("never-a-key-word").is_empty());
+        assert!(ix.postings("#").is_empty(), "numbers have no list");
+    }
+
+    #[test]
+    fn varints_round_trip_at_every_width_and_stop_on_damage() {
+        let vals = [
+            0,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ];
+        let mut b = Vec::new();
+        for v in vals {
+            put_varint(&mut b, v);
+        }
+        assert_eq!(b.len(), 1 + 1 + 1 + 2 + 2 + 3 + 5 + 10);
+        let mut at = 0;
+        for v in vals {
+            assert_eq!(get_varint(&b, &mut at), Some(v));
+        }
+        assert_eq!(get_varint(&b, &mut at), None, "past the end");
+        assert_eq!(get_varint(&[0x80], &mut 0), None, "cut short");
+        assert_eq!(get_varint(&[0xff; 11], &mut 0), None, "overlong");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+        /// Random keys (empty ones, `#`, Cyrillic, empty words from double
+        /// spaces) and ids (ascending and close, or anywhere in i64) read
+        /// back exactly, built in RAM and spilled.
+        #[test]
+        fn random_keys_and_ids_round_trip(
+            rows in proptest::collection::vec(
+                (
+                    proptest::prelude::any::<i64>(),
+                    proptest::collection::vec("[a-c]{1,2}|#|[а-я]{1,8}|[a-zé]{0,12}", 0..20),
+                ),
+                0..150,
+            ),
+            wide in proptest::prelude::any::<bool>(),
+        ) {
+            let rows: Vec<(i64, String)> = rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, (id, ws))| {
+                    let id = if wide { id } else { 7 + 2 * i as i64 + id.rem_euclid(2) };
+                    (id, ws.join(" "))
+                })
+                .collect();
+            let ram = from_keys(&rows, None);
+            check(&ram, &rows);
+            if !wide {
+                proptest::prop_assert_eq!(ram.id_width, 4);
+            }
+            let dir = tempfile::tempdir().expect("tempdir");
+            check(&from_keys(&rows, Some(dir.path())), &rows);
+        }
+    }
+
+    /// Ids take 4 bytes when the span from the smallest fits in a u32,
+    /// else 8; either way they read back exactly.
+    #[test]
+    fn ids_are_narrow_when_they_fit() {
+        let rows = |ids: &[i64]| -> Vec<(i64, String)> {
+            ids.iter().map(|&id| (id, "a b".to_string())).collect()
+        };
+        for (ids, width) in [
+            (vec![-5, 7, i64::from(u32::MAX) - 5], 4),
+            (vec![3, 1, 2], 4),
+            (vec![0, i64::from(u32::MAX) + 1], 8),
+            (vec![i64::MAX, 0, i64::MIN], 8),
+        ] {
+            let rows = rows(&ids);
+            let ix = from_keys(&rows, None);
+            assert_eq!(ix.id_width, width, "{ids:?}");
+            check(&ix, &rows);
+            assert_eq!(ix.max_id, ids.iter().copied().fold(0, i64::max));
+        }
+    }
+
+    /// 20,000 distinct words (word ids of one, two and three varint
+    /// bytes), a word in the first and last entry only (a large gap), a
+    /// key whose lengths overflow their fields, an empty key and one of
+    /// numbers only.
+    #[test]
+    fn many_words_gaps_saturated_lengths_and_empty_keys() {
+        let mut rows: Vec<(i64, String)> = (0..2000)
+            .map(|i| {
+                let ws: Vec<String> = (0..10).map(|j| format!("w{}", i * 10 + j)).collect();
+                (i, ws.join(" "))
+            })
+            .collect();
+        rows[0].1.push_str(" rare");
+        rows[1999].1.push_str(" rare");
+        let long = vec!["x".repeat(233); 300].join(" ");
+        rows.push((5000, long.clone()));
+        rows.push((5001, String::new()));
+        rows.push((5002, "# # #".into()));
+        let dir = tempfile::tempdir().expect("tempdir");
+        for ix in [from_keys(&rows, None), from_keys(&rows, Some(dir.path()))] {
+            check(&ix, &rows);
+            assert_eq!(ix.lengths(2000), (70_199, 300));
+            assert_eq!(ix.postings("rare").iter().collect::<Vec<_>>(), [0, 1999]);
+            assert_eq!(ix.postings("w19999").iter().collect::<Vec<_>>(), [1999]);
+            assert_eq!(ix.lengths(2001), (0, 0));
+            assert_eq!(ix.lengths(2002), (5, 3));
+            // Each distinct word once: 20,000 w-words, "rare", "x", "#".
+            assert_eq!(ix.nw, 20_003);
+        }
+    }
+
+    /// A file of the previous format (v4) is "written by another version":
+    /// reported as such and rebuilt in the current one.
+    #[test]
+    fn a_v4_index_is_rebuilt() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        let mut mem = Memory::open(&path).expect("open");
+        store(&mut mem, &sentences(0, 20));
+        open(&mem, "en").expect("open");
+        let idx = path_for(&path, "en");
+        let mut old = b"TMIDX\x04\0\0".to_vec();
+        old.resize(4096, 0);
+        std::fs::write(&idx, &old).expect("write");
+        let mut ev = Vec::new();
+        let ix = open_with(&mem, "en", &mut |e| ev.push(e.clone())).expect("open");
+        assert!(
+            matches!(&ev[0], Event::Start { why: Why::Damaged(r), .. } if r.contains("another version")),
+            "{ev:?}"
+        );
+        assert_eq!(ix.len(), 20);
+        assert_eq!(
+            std::fs::read(&idx).expect("read").get(..8),
+            Some(&MAGIC[..])
         );
     }
 }

@@ -245,6 +245,9 @@ impl Matcher {
             let same = top.partition_point(|t| t.0 >= 100.0).min(SAME_KEY);
             top.truncate(keep.max(same));
         };
+        // One buffer for every candidate's key: keys are stored as word
+        // ids and written out here, with no allocation per candidate.
+        let mut key = String::new();
         if opts.exhaustive {
             let q = Prepared::new(qk);
             for e in 0..self.index.len() as u32 {
@@ -253,7 +256,8 @@ impl Matcher {
                 if score::bound(q.chars.len(), q.words.len(), sc, sw) < c {
                     continue;
                 }
-                let s = Prepared::new(self.index.key(e as usize));
+                self.index.key_into(e as usize, &mut key);
+                let s = Prepared::new(&key);
                 if let Some(b) = score::base(&q, &s, c).filter(|b| *b >= c) {
                     push(&mut top, b, e);
                 }
@@ -284,7 +288,7 @@ impl Matcher {
                     && max < SAME_KEY
                     && c.last().is_some_and(|&e| {
                         self.index.lengths(e as usize) == (q.chars(), q.words.len())
-                            && same_words(self.index.key(e as usize), qk)
+                            && same_words(&self.index.key(e as usize), qk)
                     })
                 {
                     c = self.index.candidates(
@@ -303,9 +307,8 @@ impl Matcher {
                 if score::bound(q.chars(), q.words.len(), sc, sw) < c {
                     continue;
                 }
-                if let Some(b) = score::base_fast(&q, self.index.key(e as usize), sc, &mut words, c)
-                    .filter(|b| *b >= c)
-                {
+                self.index.key_into(e as usize, &mut key);
+                if let Some(b) = score::base_fast(&q, &key, sc, &mut words, c).filter(|b| *b >= c) {
                     push(&mut top, b, e);
                 }
             }
