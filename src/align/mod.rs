@@ -199,6 +199,7 @@ fn glued(a: &str, b: &str) -> bool {
 }
 
 /// Per-side features of the segments.
+#[derive(Clone)]
 struct Side {
     /// Prefix sums of lengths: `len[k]` is the length of segments `0..k`.
     len: Vec<f64>,
@@ -214,10 +215,43 @@ struct Side {
     semi: Vec<bool>,
 }
 
+/// The anchors of every segment (with those of `dicts`), each list sorted
+/// by key. The segments are cut into one run per thread, each with its own
+/// word memo ([`anchors::Extractor`]): one run per thread rather than
+/// rayon's finer split, since each run starts with an empty memo.
+fn extract_all(
+    segs: &[Segment],
+    ex: Extract,
+    dicts: &[&dict::Dict],
+    is_src: bool,
+) -> Vec<Vec<Anchor>> {
+    use rayon::prelude::*;
+    let runs = rayon::current_num_threads().max(1);
+    let chunk = segs.len().div_ceil(runs).max(1);
+    let per_run: Vec<Vec<Vec<Anchor>>> = segs
+        .par_chunks(chunk)
+        .map(|run| {
+            let mut x = anchors::Extractor::new(ex);
+            run.iter()
+                .map(|s| {
+                    let mut a = x.extract(s.text);
+                    for d in dicts {
+                        d.anchors(s.text, is_src, &mut a);
+                    }
+                    if !dicts.is_empty() {
+                        a.sort_by_key(|x| x.key);
+                    }
+                    a
+                })
+                .collect()
+        })
+        .collect();
+    per_run.into_iter().flatten().collect()
+}
+
 impl Side {
     fn new(segs: &[Segment], ex: Extract, dicts: &[&dict::Dict], is_src: bool) -> Side {
         let mut len = vec![0.0];
-        let mut anchors = Vec::with_capacity(segs.len());
         let mut cs = vec![[0.0; COUNTS]];
         for s in segs {
             let mut c = counts(s.text);
@@ -227,16 +261,9 @@ impl Side {
                 }
             }
             cs.push(c);
-            let mut a = anchors::extract(s.text, ex);
-            for d in dicts {
-                d.anchors(s.text, is_src, &mut a);
-            }
-            if !dicts.is_empty() {
-                a.sort_by_key(|x| x.key);
-            }
             len.push(len.last().copied().unwrap_or(0.0) + char_len(s.text));
-            anchors.push(a);
         }
+        let anchors = extract_all(segs, ex, dicts, is_src);
         let glue = (0..segs.len())
             .map(|k| {
                 segs.get(k + 1)
@@ -290,13 +317,13 @@ impl Side {
 /// are no evidence either way: `Czech` has no match in `чешский`), and
 /// divides the weight of the others by the square root of the number of
 /// their possible partners, so a name that occurs everywhere counts less.
-fn weigh(s: &mut Side, t: &Side) {
+fn weigh(s: &mut [Vec<Anchor>], t: &[Vec<Anchor>]) {
     use std::collections::HashMap;
     /// Distinct forms per key beyond which partners are counted by key only.
     const FORMS: usize = 16;
     // Other side: per key, its distinct anchors with their counts.
     let mut other: HashMap<u64, Vec<(&Anchor, u32)>> = HashMap::new();
-    for a in t.anchors.iter().flatten() {
+    for a in t.iter().flatten() {
         let forms = other.entry(a.key).or_default();
         if let Some(k) = forms
             .iter()
@@ -310,7 +337,7 @@ fn weigh(s: &mut Side, t: &Side) {
     // Own side: the partner count of each distinct anchor, computed once.
     let mut memo: HashMap<(u64, &str, bool), u32> = HashMap::new();
     let mut factors = Vec::new();
-    for a in s.anchors.iter().flatten() {
+    for a in s.iter().flatten() {
         let partners = *memo
             .entry((a.key, a.form.as_str(), a.passive))
             .or_insert_with(|| {
@@ -326,7 +353,7 @@ fn weigh(s: &mut Side, t: &Side) {
             });
         factors.push(partners);
     }
-    for (a, partners) in s.anchors.iter_mut().flatten().zip(factors) {
+    for (a, partners) in s.iter_mut().flatten().zip(factors) {
         if partners == 0 {
             a.passive = true;
         } else {
@@ -558,23 +585,56 @@ fn sides(
     ex_t: Extract,
     dicts: &[&dict::Dict],
 ) -> (Side, Side) {
-    let mut s = Side::new(src, ex_s, dicts, true);
-    let mut t = Side::new(tgt, ex_t, dicts, false);
+    let (mut s, mut t) = rayon::join(
+        || Side::new(src, ex_s, dicts, true),
+        || Side::new(tgt, ex_t, dicts, false),
+    );
     // Weigh each side against the other as it was before weighing.
-    let s0 = Side {
-        len: Vec::new(),
-        weight: Vec::new(),
-        anchors: s.anchors.clone(),
-        para: Vec::new(),
-        counts: Vec::new(),
-        glue: Vec::new(),
-        semi: Vec::new(),
-    };
-    weigh(&mut s, &t);
-    weigh(&mut t, &s0);
+    let s0 = s.anchors.clone();
+    weigh(&mut s.anchors, &t.anchors);
+    weigh(&mut t.anchors, &s0);
     s.sum_weights();
     t.sum_weights();
     (s, t)
+}
+
+/// Both sides with the anchors of a learnt dictionary added. Its keys have
+/// their own range (see `dict::Dict`), so weighing its anchors against each
+/// other apart from the others gives what weighing all together would,
+/// without extracting and weighing everything again.
+fn with_lexicon(
+    s: &Side,
+    t: &Side,
+    src: &[Segment],
+    tgt: &[Segment],
+    lexicon: &dict::Dict,
+) -> (Side, Side) {
+    let lex = |segs: &[Segment], is_src: bool| -> Vec<Vec<Anchor>> {
+        segs.iter()
+            .map(|seg| {
+                let mut a = Vec::new();
+                lexicon.anchors(seg.text, is_src, &mut a);
+                a
+            })
+            .collect()
+    };
+    let (mut ls, lt) = (lex(src, true), lex(tgt, false));
+    let mut lt = lt;
+    let ls0 = ls.clone();
+    weigh(&mut ls, &lt);
+    weigh(&mut lt, &ls0);
+    let merge = |side: &Side, extra: Vec<Vec<Anchor>>| {
+        let mut out = side.clone();
+        for (a, e) in out.anchors.iter_mut().zip(extra) {
+            if !e.is_empty() {
+                a.extend(e);
+                a.sort_by_key(|x| x.key);
+            }
+        }
+        out.sum_weights();
+        out
+    };
+    (merge(s, ls), merge(t, lt))
 }
 
 /// Pass 1: a band around the diagonal (widened while the path hugs its
@@ -699,7 +759,7 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
         ex(&opts.src_lang, cap_s, cap_t),
         ex(&opts.tgt_lang, cap_t, cap_s),
     );
-    let mut dicts: Vec<&dict::Dict> = opts.dict.as_deref().into_iter().collect();
+    let dicts: Vec<&dict::Dict> = opts.dict.as_deref().into_iter().collect();
     let (s, t) = sides(src, tgt, ex_s, ex_t, &dicts);
     let paragraphs = s.para.last() != s.para.first() || t.para.last() != t.para.first();
     let tuned = &opts.params;
@@ -724,8 +784,7 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
     let learnt = !lexicon.is_empty();
     let s2t2;
     let (s, t, first, ratio, var) = if learnt {
-        dicts.push(&lexicon);
-        s2t2 = sides(src, tgt, ex_s, ex_t, &dicts);
+        s2t2 = with_lexicon(&s, &t, src, tgt, &lexicon);
         let model = Model {
             s: &s2t2.0,
             t: &s2t2.1,
