@@ -125,14 +125,22 @@ impl Default for Params {
     }
 }
 
-/// Standard normal upper tail, by the Abramowitz–Stegun approximation.
-fn normal_tail(z: f64) -> f64 {
+/// The length cost `-ln 2(1-Φ(z))` for `z ≥ 0`, with the normal upper tail
+/// by the Abramowitz–Stegun approximation `φ(z)·poly(t)`. Taken in the log
+/// domain, `z²/2 - ln(2·0.3989·poly)`, it needs one logarithm where
+/// `-ln(2·φ(z)·poly)` needs an exponential and a logarithm (the cost is
+/// evaluated for every shape at every node of every search). The cap is
+/// the old clamp of the tail at 1e-300.
+fn len_cost(z: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.2316419 * z);
     let poly = t
         * (0.319381530
             + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
-    (0.398_942_280_4 * (-z * z / 2.0).exp() * poly).clamp(1e-300, 1.0)
+    (z * z / 2.0 - (2.0 * 0.398_942_280_4 * poly).ln()).min(LEN_COST_MAX)
 }
+
+/// `-ln(2·1e-300)`: the length cost of a hopeless length mismatch.
+const LEN_COST_MAX: f64 = 690.0841;
 
 fn char_len(s: &str) -> f64 {
     s.chars().filter(|c| !c.is_whitespace()).count() as f64
@@ -407,14 +415,56 @@ struct Model<'a> {
     /// Variance of the length difference per character.
     var: f64,
     paragraphs: bool,
-    /// Leave out the count of capitalised words: one side capitalises
-    /// common nouns, so the counts differ by the number of nouns.
-    no_capitals: bool,
     /// Added to the cost of 1:0 and 0:1 links.
     skip_extra: f64,
+    /// `-ln` of the prior of each shape `di:dj`, computed once.
+    prior_cost: [[f64; 4]; 4],
+    /// `p.count_cost`, with the count of capitalised words left out (0)
+    /// when one side capitalises common nouns, so that the counts differ
+    /// by the number of nouns.
+    count_cost: [f64; COUNTS],
 }
 
-impl Model<'_> {
+impl<'a> Model<'a> {
+    fn new(
+        s: &'a Side,
+        t: &'a Side,
+        p: &'a Params,
+        (ratio, var): (f64, f64),
+        paragraphs: bool,
+        no_capitals: bool,
+    ) -> Model<'a> {
+        let mut prior_cost = [[0.0; 4]; 4];
+        for (di, row) in prior_cost.iter_mut().enumerate() {
+            for (dj, c) in row.iter_mut().enumerate() {
+                let prior = match (di, dj) {
+                    (0, _) | (_, 0) => p.p10,
+                    (1, 1) => p.p11,
+                    (2, 1) | (1, 2) => p.p21,
+                    (2, 2) => p.p22,
+                    (3, 1) | (1, 3) => p.p31,
+                    _ => p.p32,
+                };
+                *c = -prior.ln();
+            }
+        }
+        let mut count_cost = p.count_cost;
+        if no_capitals {
+            count_cost[1] = 0.0;
+        }
+        Model {
+            s,
+            t,
+            p,
+            ratio,
+            var,
+            paragraphs,
+            skip_extra: 0.0,
+            prior_cost,
+            count_cost,
+        }
+    }
+
     fn cost(&self, pairs: &Pairs, i: usize, j: usize, di: usize, dj: usize) -> f64 {
         let p = self.p;
         let (i0, j0) = (i - di, j - dj);
@@ -422,25 +472,19 @@ impl Model<'_> {
         let cut = (di > 0 && self.s.glue[i - 1]) as u8 + (dj > 0 && self.t.glue[j - 1]) as u8;
         let semi = (di > 0 && self.s.semi[i - 1]) as u8 + (dj > 0 && self.t.semi[j - 1]) as u8;
         let glue = p.glue * f64::from(cut) + p.semicolon * f64::from(semi);
+        let prior = self.prior_cost[di][dj];
         if di == 0 || dj == 0 {
             let w = if di == 0 {
                 self.t.span_weight(j0, j)
             } else {
                 self.s.span_weight(i0, i)
             };
-            return -p.p10.ln() + self.skip_extra + p.skip_miss * w + glue;
+            return prior + self.skip_extra + p.skip_miss * w + glue;
         }
-        let prior = match (di, dj) {
-            (1, 1) => p.p11,
-            (2, 1) | (1, 2) => p.p21,
-            (2, 2) => p.p22,
-            (3, 1) | (1, 3) => p.p31,
-            _ => p.p32,
-        };
         let (ls, lt) = (self.s.span_len(i0, i), self.t.span_len(j0, j));
         let mean = ((ls + lt / self.ratio) / 2.0).max(1.0);
         let delta = (lt - ls * self.ratio) / (mean * self.var).sqrt();
-        let len_cost = -(2.0 * normal_tail(delta.abs())).ln();
+        let len_cost = len_cost(delta.abs());
         let mut shared = 0.0;
         for a in i0..i {
             for b in j0..j {
@@ -449,8 +493,7 @@ impl Model<'_> {
         }
         let (ws, wt) = (self.s.span_weight(i0, i), self.t.span_weight(j0, j));
         let missed = (ws - shared).max(0.0) + (wt - shared).max(0.0);
-        let mut c =
-            -prior.ln() + p.len_weight * len_cost - p.gain * shared + p.miss * missed + glue;
+        let mut c = prior + p.len_weight * len_cost - p.gain * shared + p.miss * missed + glue;
         let (cs0, cs1, ct0, ct1) = (
             &self.s.counts[i0],
             &self.s.counts[i],
@@ -458,11 +501,8 @@ impl Model<'_> {
             &self.t.counts[j],
         );
         for k in 0..COUNTS {
-            if k == 1 && self.no_capitals {
-                continue;
-            }
             let diff = ((ct1[k] - ct0[k]) - (cs1[k] - cs0[k])).abs();
-            c += p.count_cost[k] * (diff - p.count_base[k]);
+            c += self.count_cost[k] * (diff - p.count_base[k]);
         }
         if self.paragraphs {
             c += p.para_cross
@@ -766,16 +806,14 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
     let no_capitals = ex_s.capitalised_nouns != ex_t.capitalised_nouns;
     let full = (n + 1) * (m + 1) <= FULL_MATRIX;
     let slope = (m / n).max(n / m) + 1;
-    let model = Model {
-        s: &s,
-        t: &t,
-        p: tuned,
-        ratio: (t.len[m] / s.len[n]).clamp(0.05, 20.0),
-        var: VAR_PRIOR,
+    let model = Model::new(
+        &s,
+        &t,
+        tuned,
+        ((t.len[m] / s.len[n]).clamp(0.05, 20.0), VAR_PRIOR),
         paragraphs,
         no_capitals,
-        skip_extra: 0.0,
-    };
+    );
     let (first, ratio, var, w) = first_pass(model, full, slope, ESTIMATE_ROUNDS, None);
     // Words that the first path's 1:1 links pair again and again are
     // translations (a dictionary learnt from the document itself, as
@@ -785,31 +823,20 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
     let s2t2;
     let (s, t, first, ratio, var) = if learnt {
         s2t2 = with_lexicon(&s, &t, src, tgt, &lexicon);
-        let model = Model {
-            s: &s2t2.0,
-            t: &s2t2.1,
-            p: tuned,
-            ratio,
-            var,
+        let model = Model::new(
+            &s2t2.0,
+            &s2t2.1,
+            tuned,
+            (ratio, var),
             paragraphs,
             no_capitals,
-            skip_extra: 0.0,
-        };
+        );
         let (first, ratio, var, _) = first_pass(model, full, slope, 1, Some(w));
         (&s2t2.0, &s2t2.1, first, ratio, var)
     } else {
         (&s, &t, first, ratio, var)
     };
-    let model = Model {
-        s,
-        t,
-        p: tuned,
-        ratio,
-        var,
-        paragraphs,
-        no_capitals,
-        skip_extra: 0.0,
-    };
+    let model = Model::new(s, t, tuned, (ratio, var), paragraphs, no_capitals);
     // Pass 2: around the first path, with posteriors.
     let mut rows: Vec<(usize, usize)> = vec![(usize::MAX, 0); n + 1];
     rows[0] = (0, 0);
