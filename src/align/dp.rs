@@ -112,6 +112,43 @@ fn softmin(a: f64, b: f64, t: f64) -> f64 {
     lo - t * (-(hi - lo) / t).exp().ln_1p()
 }
 
+/// Rows whose link costs are computed together, in parallel, before the
+/// recurrence walks them: bounds the table to a block (128 rows of a band
+/// 60 wide: 600 KiB) so memory stays linear in the band, not in its cost
+/// table.
+const BLOCK: usize = 128;
+
+/// The cost of every link that ends at a node of rows `rows` and starts
+/// inside the band: per row, per node of the row, per shape of [`SHAPES`];
+/// infinite where the link would start outside the band. Rows are
+/// computed in parallel: the costs are most of a search's work and
+/// independent of each other, while the recurrence is a cheap serial walk.
+fn cost_rows(
+    band: &Band,
+    rows: std::ops::Range<usize>,
+    cost: &(impl Fn(usize, usize, usize, usize) -> f64 + Sync),
+) -> Vec<Vec<f64>> {
+    use rayon::prelude::*;
+    rows.into_par_iter()
+        .with_min_len(4)
+        .map(|i| {
+            let cols = band.cols(i);
+            let mut v = Vec::with_capacity(cols.clone().count() * SHAPES.len());
+            for j in cols {
+                for &(di, dj) in SHAPES.iter() {
+                    let inside = di <= i && dj <= j && band.at(i - di, j - dj).is_some();
+                    v.push(if inside {
+                        cost(i, j, di, dj)
+                    } else {
+                        f64::INFINITY
+                    });
+                }
+            }
+            v
+        })
+        .collect()
+}
+
 /// Finds the cheapest path from `(0,0)` to `(n,m)` through `band`.
 /// `cost(i, j, di, dj)` is the cost of the link ending at node `(i, j)`.
 /// With `temperature` set, also computes link posteriors at that
@@ -121,7 +158,7 @@ pub(crate) fn search(
     m: usize,
     band: &Band,
     temperature: Option<f64>,
-    cost: impl Fn(usize, usize, usize, usize) -> f64,
+    cost: impl Fn(usize, usize, usize, usize) -> f64 + Sync,
 ) -> Path {
     let inf = f64::INFINITY;
     let size = band.len();
@@ -133,40 +170,45 @@ pub(crate) fn search(
         Vec::new()
     };
     let t = temperature.unwrap_or(1.0);
-    for i in 0..=n {
-        for j in band.cols(i) {
-            let Some(here) = band.at(i, j) else { continue };
-            if i == 0 && j == 0 {
-                best[here] = 0.0;
+    for r0 in (0..=n).step_by(BLOCK) {
+        let r1 = (r0 + BLOCK).min(n + 1);
+        let table = cost_rows(band, r0..r1, &cost);
+        for i in r0..r1 {
+            let row = &table[i - r0];
+            for (x, j) in band.cols(i).enumerate() {
+                let Some(here) = band.at(i, j) else { continue };
+                if i == 0 && j == 0 {
+                    best[here] = 0.0;
+                    if !fwd.is_empty() {
+                        fwd[here] = 0.0;
+                    }
+                    continue;
+                }
+                let (mut b, mut k_best, mut f) = (inf, u8::MAX, inf);
+                let costs = &row[x * SHAPES.len()..(x + 1) * SHAPES.len()];
+                for (k, (&(di, dj), &c)) in SHAPES.iter().zip(costs).enumerate() {
+                    if c == inf {
+                        continue;
+                    }
+                    let Some(prev) = band.at(i - di, j - dj) else {
+                        continue;
+                    };
+                    if best[prev] == inf {
+                        continue;
+                    }
+                    if best[prev] + c < b {
+                        b = best[prev] + c;
+                        k_best = k as u8;
+                    }
+                    if !fwd.is_empty() {
+                        f = softmin(f, fwd[prev] + c, t);
+                    }
+                }
+                best[here] = b;
+                back[here] = k_best;
                 if !fwd.is_empty() {
-                    fwd[here] = 0.0;
+                    fwd[here] = f;
                 }
-                continue;
-            }
-            let (mut b, mut k_best, mut f) = (inf, u8::MAX, inf);
-            for (k, &(di, dj)) in SHAPES.iter().enumerate() {
-                if di > i || dj > j {
-                    continue;
-                }
-                let Some(prev) = band.at(i - di, j - dj) else {
-                    continue;
-                };
-                if best[prev] == inf {
-                    continue;
-                }
-                let c = cost(i, j, di, dj);
-                if best[prev] + c < b {
-                    b = best[prev] + c;
-                    k_best = k as u8;
-                }
-                if !fwd.is_empty() {
-                    f = softmin(f, fwd[prev] + c, t);
-                }
-            }
-            best[here] = b;
-            back[here] = k_best;
-            if !fwd.is_empty() {
-                fwd[here] = f;
             }
         }
     }
@@ -187,29 +229,40 @@ pub(crate) fn search(
     links.reverse();
     let mut posterior = Vec::new();
     if let Some(t) = temperature {
-        // Backward soft-minimum: cost from each node to the end.
+        // Backward soft-minimum: cost from each node to the end. The links
+        // leaving row `i` end in rows `i..=i+3`, so each block of rows
+        // needs the costs of three rows past its end as well.
         let mut bwd = vec![inf; size];
         if let Some(end) = band.at(n, m) {
             bwd[end] = 0.0;
         }
-        for i in (0..=n).rev() {
-            for j in band.cols(i).rev() {
-                let Some(here) = band.at(i, j) else { continue };
-                if fwd[here] == inf {
-                    continue;
-                }
-                let mut acc = bwd[here];
-                for &(di, dj) in SHAPES.iter() {
-                    let Some(next) = band.at(i + di, j + dj) else {
-                        continue;
-                    };
-                    if i + di > n || j + dj > m || bwd[next] == inf {
+        let reach = SHAPES.iter().map(|s| s.0).max().unwrap_or(1);
+        let mut r1 = n + 1;
+        while r1 > 0 {
+            let r0 = r1.saturating_sub(BLOCK);
+            let table = cost_rows(band, r0..(r1 + reach).min(n + 1), &cost);
+            for i in (r0..r1).rev() {
+                for j in band.cols(i).rev() {
+                    let Some(here) = band.at(i, j) else { continue };
+                    if fwd[here] == inf {
                         continue;
                     }
-                    acc = softmin(acc, bwd[next] + cost(i + di, j + dj, di, dj), t);
+                    let mut acc = bwd[here];
+                    for (k, &(di, dj)) in SHAPES.iter().enumerate() {
+                        let Some(next) = band.at(i + di, j + dj) else {
+                            continue;
+                        };
+                        if i + di > n || j + dj > m || bwd[next] == inf {
+                            continue;
+                        }
+                        let x = j + dj - band.cols(i + di).start();
+                        let c = table[i + di - r0][x * SHAPES.len() + k];
+                        acc = softmin(acc, bwd[next] + c, t);
+                    }
+                    bwd[here] = acc;
                 }
-                bwd[here] = acc;
             }
+            r1 = r0;
         }
         let total = band.at(n, m).map_or(inf, |e| fwd[e]);
         for &(i0, i1, j0, j1) in &links {
