@@ -388,16 +388,26 @@ impl Pairs {
             })
             .collect();
         let band = dp::Band::new(&ranges, 0, m.saturating_sub(1));
-        let mut w = vec![0.0; band.len()];
-        for r in 0..n {
-            for c in band.cols(r) {
-                if c < m
-                    && let Some(k) = band.at(r, c)
-                {
-                    w[k] = anchors::shared(&s.anchors[r], &t.anchors[c]);
-                }
-            }
-        }
+        // Rows in parallel: about half a million segment pairs per band on
+        // the 8k-segment scale pair, each a merge of two anchor lists.
+        use rayon::prelude::*;
+        let rows: Vec<Vec<f32>> = (0..n)
+            .into_par_iter()
+            .with_min_len(16)
+            .map(|r| {
+                band.cols(r)
+                    .map(|c| {
+                        if c < m {
+                            anchors::shared(&s.anchors[r], &t.anchors[c])
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let w = rows.concat();
+        debug_assert_eq!(w.len(), band.len());
         Pairs { band, w }
     }
     fn get(&self, i: usize, j: usize) -> f64 {
@@ -704,11 +714,21 @@ fn first_pass(
     } else {
         (PASS1_WIDTH + 2 * slope).min(m + 1)
     });
-    let run = |model: &Model, w: usize| {
-        let band = dp::Band::new(&diag, w, m);
-        let pairs = Pairs::new(s, t, &band, n, m);
-        dp::search(n, m, &band, None, |i, j, di, dj| {
-            model.cost(&pairs, i, j, di, dj)
+    // The shared weights depend on the band only, not on the length
+    // statistics: the re-estimation rounds reuse them.
+    let mut cached: Option<(usize, dp::Band, Pairs)> = None;
+    let mut run = |model: &Model, w: usize| {
+        if cached.as_ref().is_some_and(|c| c.0 != w) {
+            cached = None;
+        }
+        let (_, band, pairs) = cached.get_or_insert_with(|| {
+            let band = dp::Band::new(&diag, w, m);
+            let pairs = Pairs::new(s, t, &band, n, m);
+            (w, band, pairs)
+        });
+        let (band, pairs) = (&*band, &*pairs);
+        dp::search(n, m, band, None, |i, j, di, dj| {
+            model.cost(pairs, i, j, di, dj)
         })
     };
     let mut first = loop {
