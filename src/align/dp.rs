@@ -126,7 +126,7 @@ const BLOCK: usize = 128;
 fn cost_rows(
     band: &Band,
     rows: std::ops::Range<usize>,
-    cost: &(impl Fn(usize, usize, usize, usize) -> f64 + Sync),
+    costs: &(impl Fn(usize, usize, &mut [f64; SHAPES.len()]) + Sync),
 ) -> Vec<Vec<f64>> {
     use rayon::prelude::*;
     rows.into_par_iter()
@@ -134,14 +134,12 @@ fn cost_rows(
         .map(|i| {
             let cols = band.cols(i);
             let mut v = Vec::with_capacity(cols.clone().count() * SHAPES.len());
+            let mut node = [f64::INFINITY; SHAPES.len()];
             for j in cols {
-                for &(di, dj) in SHAPES.iter() {
+                costs(i, j, &mut node);
+                for (&(di, dj), &c) in SHAPES.iter().zip(&node) {
                     let inside = di <= i && dj <= j && band.at(i - di, j - dj).is_some();
-                    v.push(if inside {
-                        cost(i, j, di, dj)
-                    } else {
-                        f64::INFINITY
-                    });
+                    v.push(if inside { c } else { f64::INFINITY });
                 }
             }
             v
@@ -150,7 +148,9 @@ fn cost_rows(
 }
 
 /// Finds the cheapest path from `(0,0)` to `(n,m)` through `band`.
-/// `cost(i, j, di, dj)` is the cost of the link ending at node `(i, j)`.
+/// `costs(i, j, out)` gives the cost of the link of each shape of
+/// [`SHAPES`] ending at node `(i, j)` (any value for shapes that would
+/// start before `(0, 0)`).
 /// With `temperature` set, also computes link posteriors at that
 /// temperature.
 pub(crate) fn search(
@@ -158,7 +158,7 @@ pub(crate) fn search(
     m: usize,
     band: &Band,
     temperature: Option<f64>,
-    cost: impl Fn(usize, usize, usize, usize) -> f64 + Sync,
+    costs: impl Fn(usize, usize, &mut [f64; SHAPES.len()]) + Sync,
 ) -> Path {
     let inf = f64::INFINITY;
     let size = band.len();
@@ -172,7 +172,7 @@ pub(crate) fn search(
     let t = temperature.unwrap_or(1.0);
     for r0 in (0..=n).step_by(BLOCK) {
         let r1 = (r0 + BLOCK).min(n + 1);
-        let table = cost_rows(band, r0..r1, &cost);
+        let table = cost_rows(band, r0..r1, &costs);
         for i in r0..r1 {
             let row = &table[i - r0];
             for (x, j) in band.cols(i).enumerate() {
@@ -240,7 +240,7 @@ pub(crate) fn search(
         let mut r1 = n + 1;
         while r1 > 0 {
             let r0 = r1.saturating_sub(BLOCK);
-            let table = cost_rows(band, r0..(r1 + reach).min(n + 1), &cost);
+            let table = cost_rows(band, r0..(r1 + reach).min(n + 1), &costs);
             for i in (r0..r1).rev() {
                 for j in band.cols(i).rev() {
                     let Some(here) = band.at(i, j) else { continue };
@@ -268,7 +268,13 @@ pub(crate) fn search(
         for &(i0, i1, j0, j1) in &links {
             let p = match (band.at(i0, j0), band.at(i1, j1)) {
                 (Some(a), Some(b)) => {
-                    let c = cost(i1, j1, i1 - i0, j1 - j0);
+                    let mut node = [inf; SHAPES.len()];
+                    costs(i1, j1, &mut node);
+                    let shape = (i1 - i0, j1 - j0);
+                    let c = SHAPES
+                        .iter()
+                        .position(|&sh| sh == shape)
+                        .map_or(inf, |k| node[k]);
                     (-(fwd[a] + c + bwd[b] - total) / t).exp()
                 }
                 _ => 0.0,
@@ -291,6 +297,17 @@ pub(crate) fn search(
 mod tests {
     use super::*;
 
+    /// Costs by shape only, as `search` asks for them.
+    fn by_shape(
+        f: impl Fn(usize, usize) -> f64 + Sync,
+    ) -> impl Fn(usize, usize, &mut [f64; SHAPES.len()]) + Sync {
+        move |_, _, out| {
+            for (c, &(di, dj)) in out.iter_mut().zip(SHAPES.iter()) {
+                *c = f(di, dj);
+            }
+        }
+    }
+
     #[test]
     fn band_is_monotone_and_indexes_every_node_once() {
         let band = Band::new(&[(0, 0), (2, 2), (1, 1), (5, 6)], 1, 6);
@@ -312,9 +329,13 @@ mod tests {
     fn search_follows_cheap_links_and_posteriors_sum_sensibly() {
         // Diagonal is cheap, everything else dear: expect all 1:1.
         let band = Band::new(&[(0, 0), (1, 1), (2, 2), (3, 3)], 3, 3);
-        let p = search(3, 3, &band, Some(1.0), |_, _, di, dj| {
-            if (di, dj) == (1, 1) { 0.1 } else { 5.0 }
-        });
+        let p = search(
+            3,
+            3,
+            &band,
+            Some(1.0),
+            by_shape(|di, dj| if (di, dj) == (1, 1) { 0.1 } else { 5.0 }),
+        );
         assert_eq!(p.links, vec![(0, 1, 0, 1), (1, 2, 1, 2), (2, 3, 2, 3)]);
         assert!(p.posterior.iter().all(|&x| x > 0.9 && x <= 1.0));
         // Make a 2:1 as cheap as 1:1 + 1:0: the posterior must drop.
@@ -323,11 +344,11 @@ mod tests {
             1,
             &Band::new(&[(0, 0), (1, 1), (1, 1)], 2, 1),
             Some(1.0),
-            |_, _, di, dj| match (di, dj) {
+            by_shape(|di, dj| match (di, dj) {
                 (2, 1) => 1.0,
                 (1, 1) | (1, 0) => 0.5,
                 _ => 9.0,
-            },
+            }),
         );
         assert!(p.posterior.iter().all(|&x| x < 0.6), "{:?}", p.posterior);
     }
