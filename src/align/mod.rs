@@ -721,17 +721,18 @@ fn with_lexicon(
     (merge(s, ls), merge(t, lt))
 }
 
-/// Pass 1: a band around the diagonal (widened while the path hugs its
-/// edge, unless `width` is given), with the length ratio and variance
-/// re-estimated from the path `rounds` times. Returns the path, the
-/// estimates and the band width used.
+/// Pass 1: a search with the length ratio and variance re-estimated from
+/// its path `rounds` times. The first search covers a band around the
+/// diagonal, or around `prev` (an earlier path) when given; each later one
+/// a band around the path before it. A band is doubled while the path
+/// comes near its inner edge. Returns the path and the estimates.
 fn first_pass(
     mut model: Model,
     full: bool,
     slope: usize,
     rounds: usize,
-    width: Option<usize>,
-) -> (dp::Path, f64, f64, usize) {
+    prev: Option<&[(usize, usize, usize, usize)]>,
+) -> (dp::Path, f64, f64) {
     let (s, t) = (model.s, model.t);
     let (n, m) = (s.para.len(), t.para.len());
     if !model.ratio.is_finite() {
@@ -743,42 +744,67 @@ fn first_pass(
             (c, c)
         })
         .collect();
-    let mut w = width.unwrap_or(if full {
-        m + 1
-    } else {
-        (PASS1_WIDTH + 2 * slope).min(m + 1)
-    });
-    // The shared weights depend on the band only, not on the length
-    // statistics: the re-estimation rounds reuse them.
-    let mut cached: Option<(usize, dp::Band, Pairs)> = None;
-    let mut run = |model: &Model, w: usize| {
-        if cached.as_ref().is_some_and(|c| c.0 != w) {
-            cached = None;
-        }
-        let (_, band, pairs) = cached.get_or_insert_with(|| {
-            let band = dp::Band::new(&diag, w, m);
-            let pairs = Pairs::new(s, t, &band, n, m);
-            (w, band, pairs)
-        });
-        let (band, pairs) = (&*band, &*pairs);
-        dp::search(n, m, band, None, |i, j, out| model.costs(pairs, i, j, out))
-    };
-    let mut first = loop {
-        let path = run(&model, w);
-        if !path.near_edge || w > m || width.is_some() {
+    // Around the diagonal the band must hold the drift of the whole
+    // document; around a path, only what new statistics or a learnt
+    // dictionary move (on the 8k-segment scale pair the path stays within
+    // 7 columns of the diagonal and moves by a few links).
+    let search = |model: &Model, rows: &[(usize, usize)], mut w: usize| loop {
+        let band = dp::Band::new(rows, w, m);
+        let pairs = Pairs::new(s, t, &band, n, m);
+        let path = dp::search(n, m, &band, None, |i, j, out| model.costs(&pairs, i, j, out));
+        if !path.near_edge || w > m {
             break path;
         }
         w *= 2;
+    };
+    let follow = |links: &[(usize, usize, usize, usize)]| {
+        (
+            path_rows(links, n),
+            if full { m + 1 } else { PASS2_WIDTH + slope },
+        )
+    };
+    let mut first = match prev {
+        Some(links) => {
+            let (rows, w) = follow(links);
+            search(&model, &rows, w)
+        }
+        None => {
+            let w = if full {
+                m + 1
+            } else {
+                (PASS1_WIDTH + 2 * slope).min(m + 1)
+            };
+            search(&model, &diag, w)
+        }
     };
     // Re-estimate ratio and variance from the path, and once more from the
     // path they give: the first estimate is still skewed by the prior.
     for round in 0..rounds {
         (model.ratio, model.var) = estimate(s, t, &first.links, model.ratio, model.var);
         if round + 1 < rounds {
-            first = run(&model, w);
+            let (rows, w) = follow(&first.links);
+            first = search(&model, &rows, w);
         }
     }
-    (first, model.ratio, model.var, w)
+    (first, model.ratio, model.var)
+}
+
+/// Per row, the column range a path's links end in (rows no link ends in
+/// take the previous row's end): the centre line of a band around the path.
+fn path_rows(links: &[(usize, usize, usize, usize)], n: usize) -> Vec<(usize, usize)> {
+    let mut rows: Vec<(usize, usize)> = vec![(usize::MAX, 0); n + 1];
+    rows[0] = (0, 0);
+    for &(_, i1, j0, j1) in links {
+        let r = &mut rows[i1];
+        r.0 = r.0.min(j0.min(j1));
+        r.1 = r.1.max(j1);
+    }
+    for i in 1..=n {
+        if rows[i].0 == usize::MAX {
+            rows[i] = (rows[i - 1].1, rows[i - 1].1);
+        }
+    }
+    rows
 }
 
 /// Least number of 1:1 links that must pair two words before they count
@@ -866,7 +892,7 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
         paragraphs,
         no_capitals,
     );
-    let (first, ratio, var, w) = first_pass(model, full, slope, ESTIMATE_ROUNDS, None);
+    let (first, ratio, var) = first_pass(model, full, slope, ESTIMATE_ROUNDS, None);
     // Words that the first path's 1:1 links pair again and again are
     // translations (a dictionary learnt from the document itself, as
     // Moore's and hunalign's second passes do): search again with them.
@@ -883,25 +909,14 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
             paragraphs,
             no_capitals,
         );
-        let (first, ratio, var, _) = first_pass(model, full, slope, 1, Some(w));
+        let (first, ratio, var) = first_pass(model, full, slope, 1, Some(&first.links));
         (&s2t2.0, &s2t2.1, first, ratio, var)
     } else {
         (&s, &t, first, ratio, var)
     };
     let model = Model::new(s, t, tuned, (ratio, var), paragraphs, no_capitals);
     // Pass 2: around the first path, with posteriors.
-    let mut rows: Vec<(usize, usize)> = vec![(usize::MAX, 0); n + 1];
-    rows[0] = (0, 0);
-    for &(_, i1, j0, j1) in &first.links {
-        let r = &mut rows[i1];
-        r.0 = r.0.min(j0.min(j1));
-        r.1 = r.1.max(j1);
-    }
-    for i in 1..=n {
-        if rows[i].0 == usize::MAX {
-            rows[i] = (rows[i - 1].1, rows[i - 1].1);
-        }
-    }
+    let rows = path_rows(&first.links, n);
     let band = dp::Band::new(&rows, if full { m + 1 } else { PASS2_WIDTH + slope }, m);
     let pairs = Pairs::new(s, t, &band, n, m);
     // A 1:0 or 0:1 link should be as surprising in a document whose true
