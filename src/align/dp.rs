@@ -112,8 +112,45 @@ fn softmin(a: f64, b: f64, t: f64) -> f64 {
     lo - t * (-(hi - lo) / t).exp().ln_1p()
 }
 
+/// Rows whose link costs are computed together, in parallel, before the
+/// recurrence walks them: bounds the table to a block (128 rows of a band
+/// 60 wide: 600 KiB) so memory stays linear in the band, not in its cost
+/// table.
+const BLOCK: usize = 128;
+
+/// The cost of every link that ends at a node of rows `rows` and starts
+/// inside the band: per row, per node of the row, per shape of [`SHAPES`];
+/// infinite where the link would start outside the band. Rows are
+/// computed in parallel: the costs are most of a search's work and
+/// independent of each other, while the recurrence is a cheap serial walk.
+fn cost_rows(
+    band: &Band,
+    rows: std::ops::Range<usize>,
+    costs: &(impl Fn(usize, usize, &mut [f64; SHAPES.len()]) + Sync),
+) -> Vec<Vec<f64>> {
+    use rayon::prelude::*;
+    rows.into_par_iter()
+        .with_min_len(4)
+        .map(|i| {
+            let cols = band.cols(i);
+            let mut v = Vec::with_capacity(cols.clone().count() * SHAPES.len());
+            let mut node = [f64::INFINITY; SHAPES.len()];
+            for j in cols {
+                costs(i, j, &mut node);
+                for (&(di, dj), &c) in SHAPES.iter().zip(&node) {
+                    let inside = di <= i && dj <= j && band.at(i - di, j - dj).is_some();
+                    v.push(if inside { c } else { f64::INFINITY });
+                }
+            }
+            v
+        })
+        .collect()
+}
+
 /// Finds the cheapest path from `(0,0)` to `(n,m)` through `band`.
-/// `cost(i, j, di, dj)` is the cost of the link ending at node `(i, j)`.
+/// `costs(i, j, out)` gives the cost of the link of each shape of
+/// [`SHAPES`] ending at node `(i, j)` (any value for shapes that would
+/// start before `(0, 0)`).
 /// With `temperature` set, also computes link posteriors at that
 /// temperature.
 pub(crate) fn search(
@@ -121,7 +158,7 @@ pub(crate) fn search(
     m: usize,
     band: &Band,
     temperature: Option<f64>,
-    cost: impl Fn(usize, usize, usize, usize) -> f64,
+    costs: impl Fn(usize, usize, &mut [f64; SHAPES.len()]) + Sync,
 ) -> Path {
     let inf = f64::INFINITY;
     let size = band.len();
@@ -133,40 +170,45 @@ pub(crate) fn search(
         Vec::new()
     };
     let t = temperature.unwrap_or(1.0);
-    for i in 0..=n {
-        for j in band.cols(i) {
-            let Some(here) = band.at(i, j) else { continue };
-            if i == 0 && j == 0 {
-                best[here] = 0.0;
+    for r0 in (0..=n).step_by(BLOCK) {
+        let r1 = (r0 + BLOCK).min(n + 1);
+        let table = cost_rows(band, r0..r1, &costs);
+        for i in r0..r1 {
+            let row = &table[i - r0];
+            for (x, j) in band.cols(i).enumerate() {
+                let Some(here) = band.at(i, j) else { continue };
+                if i == 0 && j == 0 {
+                    best[here] = 0.0;
+                    if !fwd.is_empty() {
+                        fwd[here] = 0.0;
+                    }
+                    continue;
+                }
+                let (mut b, mut k_best, mut f) = (inf, u8::MAX, inf);
+                let costs = &row[x * SHAPES.len()..(x + 1) * SHAPES.len()];
+                for (k, (&(di, dj), &c)) in SHAPES.iter().zip(costs).enumerate() {
+                    if c == inf {
+                        continue;
+                    }
+                    let Some(prev) = band.at(i - di, j - dj) else {
+                        continue;
+                    };
+                    if best[prev] == inf {
+                        continue;
+                    }
+                    if best[prev] + c < b {
+                        b = best[prev] + c;
+                        k_best = k as u8;
+                    }
+                    if !fwd.is_empty() {
+                        f = softmin(f, fwd[prev] + c, t);
+                    }
+                }
+                best[here] = b;
+                back[here] = k_best;
                 if !fwd.is_empty() {
-                    fwd[here] = 0.0;
+                    fwd[here] = f;
                 }
-                continue;
-            }
-            let (mut b, mut k_best, mut f) = (inf, u8::MAX, inf);
-            for (k, &(di, dj)) in SHAPES.iter().enumerate() {
-                if di > i || dj > j {
-                    continue;
-                }
-                let Some(prev) = band.at(i - di, j - dj) else {
-                    continue;
-                };
-                if best[prev] == inf {
-                    continue;
-                }
-                let c = cost(i, j, di, dj);
-                if best[prev] + c < b {
-                    b = best[prev] + c;
-                    k_best = k as u8;
-                }
-                if !fwd.is_empty() {
-                    f = softmin(f, fwd[prev] + c, t);
-                }
-            }
-            best[here] = b;
-            back[here] = k_best;
-            if !fwd.is_empty() {
-                fwd[here] = f;
             }
         }
     }
@@ -187,35 +229,52 @@ pub(crate) fn search(
     links.reverse();
     let mut posterior = Vec::new();
     if let Some(t) = temperature {
-        // Backward soft-minimum: cost from each node to the end.
+        // Backward soft-minimum: cost from each node to the end. The links
+        // leaving row `i` end in rows `i..=i+3`, so each block of rows
+        // needs the costs of three rows past its end as well.
         let mut bwd = vec![inf; size];
         if let Some(end) = band.at(n, m) {
             bwd[end] = 0.0;
         }
-        for i in (0..=n).rev() {
-            for j in band.cols(i).rev() {
-                let Some(here) = band.at(i, j) else { continue };
-                if fwd[here] == inf {
-                    continue;
-                }
-                let mut acc = bwd[here];
-                for &(di, dj) in SHAPES.iter() {
-                    let Some(next) = band.at(i + di, j + dj) else {
-                        continue;
-                    };
-                    if i + di > n || j + dj > m || bwd[next] == inf {
+        let reach = SHAPES.iter().map(|s| s.0).max().unwrap_or(1);
+        let mut r1 = n + 1;
+        while r1 > 0 {
+            let r0 = r1.saturating_sub(BLOCK);
+            let table = cost_rows(band, r0..(r1 + reach).min(n + 1), &costs);
+            for i in (r0..r1).rev() {
+                for j in band.cols(i).rev() {
+                    let Some(here) = band.at(i, j) else { continue };
+                    if fwd[here] == inf {
                         continue;
                     }
-                    acc = softmin(acc, bwd[next] + cost(i + di, j + dj, di, dj), t);
+                    let mut acc = bwd[here];
+                    for (k, &(di, dj)) in SHAPES.iter().enumerate() {
+                        let Some(next) = band.at(i + di, j + dj) else {
+                            continue;
+                        };
+                        if i + di > n || j + dj > m || bwd[next] == inf {
+                            continue;
+                        }
+                        let x = j + dj - band.cols(i + di).start();
+                        let c = table[i + di - r0][x * SHAPES.len() + k];
+                        acc = softmin(acc, bwd[next] + c, t);
+                    }
+                    bwd[here] = acc;
                 }
-                bwd[here] = acc;
             }
+            r1 = r0;
         }
         let total = band.at(n, m).map_or(inf, |e| fwd[e]);
         for &(i0, i1, j0, j1) in &links {
             let p = match (band.at(i0, j0), band.at(i1, j1)) {
                 (Some(a), Some(b)) => {
-                    let c = cost(i1, j1, i1 - i0, j1 - j0);
+                    let mut node = [inf; SHAPES.len()];
+                    costs(i1, j1, &mut node);
+                    let shape = (i1 - i0, j1 - j0);
+                    let c = SHAPES
+                        .iter()
+                        .position(|&sh| sh == shape)
+                        .map_or(inf, |k| node[k]);
                     (-(fwd[a] + c + bwd[b] - total) / t).exp()
                 }
                 _ => 0.0,
@@ -238,6 +297,17 @@ pub(crate) fn search(
 mod tests {
     use super::*;
 
+    /// Costs by shape only, as `search` asks for them.
+    fn by_shape(
+        f: impl Fn(usize, usize) -> f64 + Sync,
+    ) -> impl Fn(usize, usize, &mut [f64; SHAPES.len()]) + Sync {
+        move |_, _, out| {
+            for (c, &(di, dj)) in out.iter_mut().zip(SHAPES.iter()) {
+                *c = f(di, dj);
+            }
+        }
+    }
+
     #[test]
     fn band_is_monotone_and_indexes_every_node_once() {
         let band = Band::new(&[(0, 0), (2, 2), (1, 1), (5, 6)], 1, 6);
@@ -259,9 +329,13 @@ mod tests {
     fn search_follows_cheap_links_and_posteriors_sum_sensibly() {
         // Diagonal is cheap, everything else dear: expect all 1:1.
         let band = Band::new(&[(0, 0), (1, 1), (2, 2), (3, 3)], 3, 3);
-        let p = search(3, 3, &band, Some(1.0), |_, _, di, dj| {
-            if (di, dj) == (1, 1) { 0.1 } else { 5.0 }
-        });
+        let p = search(
+            3,
+            3,
+            &band,
+            Some(1.0),
+            by_shape(|di, dj| if (di, dj) == (1, 1) { 0.1 } else { 5.0 }),
+        );
         assert_eq!(p.links, vec![(0, 1, 0, 1), (1, 2, 1, 2), (2, 3, 2, 3)]);
         assert!(p.posterior.iter().all(|&x| x > 0.9 && x <= 1.0));
         // Make a 2:1 as cheap as 1:1 + 1:0: the posterior must drop.
@@ -270,11 +344,11 @@ mod tests {
             1,
             &Band::new(&[(0, 0), (1, 1), (1, 1)], 2, 1),
             Some(1.0),
-            |_, _, di, dj| match (di, dj) {
+            by_shape(|di, dj| match (di, dj) {
                 (2, 1) => 1.0,
                 (1, 1) | (1, 0) => 0.5,
                 _ => 9.0,
-            },
+            }),
         );
         assert!(p.posterior.iter().all(|&x| x < 0.6), "{:?}", p.posterior);
     }

@@ -125,14 +125,22 @@ impl Default for Params {
     }
 }
 
-/// Standard normal upper tail, by the Abramowitz–Stegun approximation.
-fn normal_tail(z: f64) -> f64 {
+/// The length cost `-ln 2(1-Φ(z))` for `z ≥ 0`, with the normal upper tail
+/// by the Abramowitz–Stegun approximation `φ(z)·poly(t)`. Taken in the log
+/// domain, `z²/2 - ln(2·0.3989·poly)`, it needs one logarithm where
+/// `-ln(2·φ(z)·poly)` needs an exponential and a logarithm (the cost is
+/// evaluated for every shape at every node of every search). The cap is
+/// the old clamp of the tail at 1e-300.
+fn len_cost(z: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.2316419 * z);
     let poly = t
         * (0.319381530
             + t * (-0.356563782 + t * (1.781477937 + t * (-1.821255978 + t * 1.330274429))));
-    (0.398_942_280_4 * (-z * z / 2.0).exp() * poly).clamp(1e-300, 1.0)
+    (z * z / 2.0 - (2.0 * 0.398_942_280_4 * poly).ln()).min(LEN_COST_MAX)
 }
+
+/// `-ln(2·1e-300)`: the length cost of a hopeless length mismatch.
+const LEN_COST_MAX: f64 = 690.0841;
 
 fn char_len(s: &str) -> f64 {
     s.chars().filter(|c| !c.is_whitespace()).count() as f64
@@ -199,6 +207,7 @@ fn glued(a: &str, b: &str) -> bool {
 }
 
 /// Per-side features of the segments.
+#[derive(Clone)]
 struct Side {
     /// Prefix sums of lengths: `len[k]` is the length of segments `0..k`.
     len: Vec<f64>,
@@ -214,10 +223,43 @@ struct Side {
     semi: Vec<bool>,
 }
 
+/// The anchors of every segment (with those of `dicts`), each list sorted
+/// by key. The segments are cut into one run per thread, each with its own
+/// word memo ([`anchors::Extractor`]): one run per thread rather than
+/// rayon's finer split, since each run starts with an empty memo.
+fn extract_all(
+    segs: &[Segment],
+    ex: Extract,
+    dicts: &[&dict::Dict],
+    is_src: bool,
+) -> Vec<Vec<Anchor>> {
+    use rayon::prelude::*;
+    let runs = rayon::current_num_threads().max(1);
+    let chunk = segs.len().div_ceil(runs).max(1);
+    let per_run: Vec<Vec<Vec<Anchor>>> = segs
+        .par_chunks(chunk)
+        .map(|run| {
+            let mut x = anchors::Extractor::new(ex);
+            run.iter()
+                .map(|s| {
+                    let mut a = x.extract(s.text);
+                    for d in dicts {
+                        d.anchors(s.text, is_src, &mut a);
+                    }
+                    if !dicts.is_empty() {
+                        a.sort_by_key(|x| x.key);
+                    }
+                    a
+                })
+                .collect()
+        })
+        .collect();
+    per_run.into_iter().flatten().collect()
+}
+
 impl Side {
     fn new(segs: &[Segment], ex: Extract, dicts: &[&dict::Dict], is_src: bool) -> Side {
         let mut len = vec![0.0];
-        let mut anchors = Vec::with_capacity(segs.len());
         let mut cs = vec![[0.0; COUNTS]];
         for s in segs {
             let mut c = counts(s.text);
@@ -227,16 +269,9 @@ impl Side {
                 }
             }
             cs.push(c);
-            let mut a = anchors::extract(s.text, ex);
-            for d in dicts {
-                d.anchors(s.text, is_src, &mut a);
-            }
-            if !dicts.is_empty() {
-                a.sort_by_key(|x| x.key);
-            }
             len.push(len.last().copied().unwrap_or(0.0) + char_len(s.text));
-            anchors.push(a);
         }
+        let anchors = extract_all(segs, ex, dicts, is_src);
         let glue = (0..segs.len())
             .map(|k| {
                 segs.get(k + 1)
@@ -290,13 +325,13 @@ impl Side {
 /// are no evidence either way: `Czech` has no match in `чешский`), and
 /// divides the weight of the others by the square root of the number of
 /// their possible partners, so a name that occurs everywhere counts less.
-fn weigh(s: &mut Side, t: &Side) {
+fn weigh(s: &mut [Vec<Anchor>], t: &[Vec<Anchor>]) {
     use std::collections::HashMap;
     /// Distinct forms per key beyond which partners are counted by key only.
     const FORMS: usize = 16;
     // Other side: per key, its distinct anchors with their counts.
     let mut other: HashMap<u64, Vec<(&Anchor, u32)>> = HashMap::new();
-    for a in t.anchors.iter().flatten() {
+    for a in t.iter().flatten() {
         let forms = other.entry(a.key).or_default();
         if let Some(k) = forms
             .iter()
@@ -310,7 +345,7 @@ fn weigh(s: &mut Side, t: &Side) {
     // Own side: the partner count of each distinct anchor, computed once.
     let mut memo: HashMap<(u64, &str, bool), u32> = HashMap::new();
     let mut factors = Vec::new();
-    for a in s.anchors.iter().flatten() {
+    for a in s.iter().flatten() {
         let partners = *memo
             .entry((a.key, a.form.as_str(), a.passive))
             .or_insert_with(|| {
@@ -326,7 +361,7 @@ fn weigh(s: &mut Side, t: &Side) {
             });
         factors.push(partners);
     }
-    for (a, partners) in s.anchors.iter_mut().flatten().zip(factors) {
+    for (a, partners) in s.iter_mut().flatten().zip(factors) {
         if partners == 0 {
             a.passive = true;
         } else {
@@ -353,16 +388,26 @@ impl Pairs {
             })
             .collect();
         let band = dp::Band::new(&ranges, 0, m.saturating_sub(1));
-        let mut w = vec![0.0; band.len()];
-        for r in 0..n {
-            for c in band.cols(r) {
-                if c < m
-                    && let Some(k) = band.at(r, c)
-                {
-                    w[k] = anchors::shared(&s.anchors[r], &t.anchors[c]);
-                }
-            }
-        }
+        // Rows in parallel: about half a million segment pairs per band on
+        // the 8k-segment scale pair, each a merge of two anchor lists.
+        use rayon::prelude::*;
+        let rows: Vec<Vec<f32>> = (0..n)
+            .into_par_iter()
+            .with_min_len(16)
+            .map(|r| {
+                band.cols(r)
+                    .map(|c| {
+                        if c < m {
+                            anchors::shared(&s.anchors[r], &t.anchors[c])
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let w = rows.concat();
+        debug_assert_eq!(w.len(), band.len());
         Pairs { band, w }
     }
     fn get(&self, i: usize, j: usize) -> f64 {
@@ -380,72 +425,138 @@ struct Model<'a> {
     /// Variance of the length difference per character.
     var: f64,
     paragraphs: bool,
-    /// Leave out the count of capitalised words: one side capitalises
-    /// common nouns, so the counts differ by the number of nouns.
-    no_capitals: bool,
     /// Added to the cost of 1:0 and 0:1 links.
     skip_extra: f64,
+    /// `-ln` of the prior of each shape `di:dj`, computed once.
+    prior_cost: [[f64; 4]; 4],
+    /// `p.count_cost`, with the count of capitalised words left out (0)
+    /// when one side capitalises common nouns, so that the counts differ
+    /// by the number of nouns.
+    count_cost: [f64; COUNTS],
 }
 
-impl Model<'_> {
-    fn cost(&self, pairs: &Pairs, i: usize, j: usize, di: usize, dj: usize) -> f64 {
-        let p = self.p;
-        let (i0, j0) = (i - di, j - dj);
-        // A link that ends right before a false split cuts a sentence.
-        let cut = (di > 0 && self.s.glue[i - 1]) as u8 + (dj > 0 && self.t.glue[j - 1]) as u8;
-        let semi = (di > 0 && self.s.semi[i - 1]) as u8 + (dj > 0 && self.t.semi[j - 1]) as u8;
-        let glue = p.glue * f64::from(cut) + p.semicolon * f64::from(semi);
-        if di == 0 || dj == 0 {
-            let w = if di == 0 {
-                self.t.span_weight(j0, j)
-            } else {
-                self.s.span_weight(i0, i)
-            };
-            return -p.p10.ln() + self.skip_extra + p.skip_miss * w + glue;
-        }
-        let prior = match (di, dj) {
-            (1, 1) => p.p11,
-            (2, 1) | (1, 2) => p.p21,
-            (2, 2) => p.p22,
-            (3, 1) | (1, 3) => p.p31,
-            _ => p.p32,
-        };
-        let (ls, lt) = (self.s.span_len(i0, i), self.t.span_len(j0, j));
-        let mean = ((ls + lt / self.ratio) / 2.0).max(1.0);
-        let delta = (lt - ls * self.ratio) / (mean * self.var).sqrt();
-        let len_cost = -(2.0 * normal_tail(delta.abs())).ln();
-        let mut shared = 0.0;
-        for a in i0..i {
-            for b in j0..j {
-                shared += pairs.get(a, b);
+impl<'a> Model<'a> {
+    fn new(
+        s: &'a Side,
+        t: &'a Side,
+        p: &'a Params,
+        (ratio, var): (f64, f64),
+        paragraphs: bool,
+        no_capitals: bool,
+    ) -> Model<'a> {
+        let mut prior_cost = [[0.0; 4]; 4];
+        for (di, row) in prior_cost.iter_mut().enumerate() {
+            for (dj, c) in row.iter_mut().enumerate() {
+                let prior = match (di, dj) {
+                    (0, _) | (_, 0) => p.p10,
+                    (1, 1) => p.p11,
+                    (2, 1) | (1, 2) => p.p21,
+                    (2, 2) => p.p22,
+                    (3, 1) | (1, 3) => p.p31,
+                    _ => p.p32,
+                };
+                *c = -prior.ln();
             }
         }
-        let (ws, wt) = (self.s.span_weight(i0, i), self.t.span_weight(j0, j));
-        let missed = (ws - shared).max(0.0) + (wt - shared).max(0.0);
-        let mut c =
-            -prior.ln() + p.len_weight * len_cost - p.gain * shared + p.miss * missed + glue;
-        let (cs0, cs1, ct0, ct1) = (
-            &self.s.counts[i0],
-            &self.s.counts[i],
-            &self.t.counts[j0],
-            &self.t.counts[j],
-        );
-        for k in 0..COUNTS {
-            if k == 1 && self.no_capitals {
+        let mut count_cost = p.count_cost;
+        if no_capitals {
+            count_cost[1] = 0.0;
+        }
+        Model {
+            s,
+            t,
+            p,
+            ratio,
+            var,
+            paragraphs,
+            skip_extra: 0.0,
+            prior_cost,
+            count_cost,
+        }
+    }
+
+    /// The cost of the link of shape `di:dj` ending at node `(i, j)`.
+    fn cost(&self, pairs: &Pairs, i: usize, j: usize, di: usize, dj: usize) -> f64 {
+        let mut out = [f64::INFINITY; dp::SHAPES.len()];
+        self.costs(pairs, i, j, &mut out);
+        dp::SHAPES
+            .iter()
+            .position(|&sh| sh == (di, dj))
+            .map_or(f64::INFINITY, |k| out[k])
+    }
+
+    /// The costs of the links of every shape of [`dp::SHAPES`] ending at
+    /// node `(i, j)` (infinite for those that would start before the first
+    /// segment). One call per node rather than one per link: what the
+    /// shapes share (the 3×3 window of shared weights, span lengths and
+    /// counts, glue at the node) is read once. This is the inner loop of
+    /// every search: 18 million links on the 8k-segment scale pair.
+    fn costs(&self, pairs: &Pairs, i: usize, j: usize, out: &mut [f64; dp::SHAPES.len()]) {
+        const R: usize = 3;
+        let p = self.p;
+        let (s, t) = (self.s, self.t);
+        // w[x][y]: shared weight of segments i-R+x and j-R+y.
+        let mut w = [[0.0f64; R]; R];
+        for (x, row) in w.iter_mut().enumerate() {
+            if i + x < R {
                 continue;
             }
-            let diff = ((ct1[k] - ct0[k]) - (cs1[k] - cs0[k])).abs();
-            c += p.count_cost[k] * (diff - p.count_base[k]);
-        }
-        if self.paragraphs {
-            c += p.para_cross
-                * (f64::from(u8::from(self.s.crosses(i0, i)))
-                    + f64::from(u8::from(self.t.crosses(j0, j))));
-            if self.s.opens(i0) != self.t.opens(j0) {
-                c += p.para_break;
+            for (y, v) in row.iter_mut().enumerate() {
+                if j + y >= R {
+                    *v = pairs.get(i + x - R, j + y - R);
+                }
             }
         }
-        c
+        // A link that ends right before a false split cuts a sentence.
+        let (glue_s, semi_s) = (i > 0 && s.glue[i - 1], i > 0 && s.semi[i - 1]);
+        let (glue_t, semi_t) = (j > 0 && t.glue[j - 1], j > 0 && t.semi[j - 1]);
+        for (k, &(di, dj)) in dp::SHAPES.iter().enumerate() {
+            if di > i || dj > j {
+                out[k] = f64::INFINITY;
+                continue;
+            }
+            let (i0, j0) = (i - di, j - dj);
+            let cut = (di > 0 && glue_s) as u8 + (dj > 0 && glue_t) as u8;
+            let semi = (di > 0 && semi_s) as u8 + (dj > 0 && semi_t) as u8;
+            let glue = p.glue * f64::from(cut) + p.semicolon * f64::from(semi);
+            let prior = self.prior_cost[di][dj];
+            if di == 0 || dj == 0 {
+                let w = if di == 0 {
+                    t.span_weight(j0, j)
+                } else {
+                    s.span_weight(i0, i)
+                };
+                out[k] = prior + self.skip_extra + p.skip_miss * w + glue;
+                continue;
+            }
+            let (ls, lt) = (s.span_len(i0, i), t.span_len(j0, j));
+            let mean = ((ls + lt / self.ratio) / 2.0).max(1.0);
+            let delta = (lt - ls * self.ratio) / (mean * self.var).sqrt();
+            let len_cost = len_cost(delta.abs());
+            let mut shared = 0.0;
+            for row in &w[R - di..] {
+                for v in &row[R - dj..] {
+                    shared += v;
+                }
+            }
+            let (ws, wt) = (s.span_weight(i0, i), t.span_weight(j0, j));
+            let missed = (ws - shared).max(0.0) + (wt - shared).max(0.0);
+            let mut c =
+                prior + p.len_weight * len_cost - p.gain * shared + p.miss * missed + glue;
+            let (cs0, cs1, ct0, ct1) = (&s.counts[i0], &s.counts[i], &t.counts[j0], &t.counts[j]);
+            for k in 0..COUNTS {
+                let diff = ((ct1[k] - ct0[k]) - (cs1[k] - cs0[k])).abs();
+                c += self.count_cost[k] * (diff - p.count_base[k]);
+            }
+            if self.paragraphs {
+                c += p.para_cross
+                    * (f64::from(u8::from(s.crosses(i0, i))) + f64::from(u8::from(t.crosses(j0, j))));
+                if s.opens(i0) != t.opens(j0) {
+                    c += p.para_break;
+                }
+            }
+            out[k] = c;
+        }
     }
 }
 
@@ -558,36 +669,70 @@ fn sides(
     ex_t: Extract,
     dicts: &[&dict::Dict],
 ) -> (Side, Side) {
-    let mut s = Side::new(src, ex_s, dicts, true);
-    let mut t = Side::new(tgt, ex_t, dicts, false);
+    let (mut s, mut t) = rayon::join(
+        || Side::new(src, ex_s, dicts, true),
+        || Side::new(tgt, ex_t, dicts, false),
+    );
     // Weigh each side against the other as it was before weighing.
-    let s0 = Side {
-        len: Vec::new(),
-        weight: Vec::new(),
-        anchors: s.anchors.clone(),
-        para: Vec::new(),
-        counts: Vec::new(),
-        glue: Vec::new(),
-        semi: Vec::new(),
-    };
-    weigh(&mut s, &t);
-    weigh(&mut t, &s0);
+    let s0 = s.anchors.clone();
+    weigh(&mut s.anchors, &t.anchors);
+    weigh(&mut t.anchors, &s0);
     s.sum_weights();
     t.sum_weights();
     (s, t)
 }
 
-/// Pass 1: a band around the diagonal (widened while the path hugs its
-/// edge, unless `width` is given), with the length ratio and variance
-/// re-estimated from the path `rounds` times. Returns the path, the
-/// estimates and the band width used.
+/// Both sides with the anchors of a learnt dictionary added. Its keys have
+/// their own range (see `dict::Dict`), so weighing its anchors against each
+/// other apart from the others gives what weighing all together would,
+/// without extracting and weighing everything again.
+fn with_lexicon(
+    s: &Side,
+    t: &Side,
+    src: &[Segment],
+    tgt: &[Segment],
+    lexicon: &dict::Dict,
+) -> (Side, Side) {
+    let lex = |segs: &[Segment], is_src: bool| -> Vec<Vec<Anchor>> {
+        segs.iter()
+            .map(|seg| {
+                let mut a = Vec::new();
+                lexicon.anchors(seg.text, is_src, &mut a);
+                a
+            })
+            .collect()
+    };
+    let (mut ls, lt) = (lex(src, true), lex(tgt, false));
+    let mut lt = lt;
+    let ls0 = ls.clone();
+    weigh(&mut ls, &lt);
+    weigh(&mut lt, &ls0);
+    let merge = |side: &Side, extra: Vec<Vec<Anchor>>| {
+        let mut out = side.clone();
+        for (a, e) in out.anchors.iter_mut().zip(extra) {
+            if !e.is_empty() {
+                a.extend(e);
+                a.sort_by_key(|x| x.key);
+            }
+        }
+        out.sum_weights();
+        out
+    };
+    (merge(s, ls), merge(t, lt))
+}
+
+/// Pass 1: a search with the length ratio and variance re-estimated from
+/// its path `rounds` times. The first search covers a band around the
+/// diagonal, or around `prev` (an earlier path) when given; each later one
+/// a band around the path before it. A band is doubled while the path
+/// comes near its inner edge. Returns the path and the estimates.
 fn first_pass(
     mut model: Model,
     full: bool,
     slope: usize,
     rounds: usize,
-    width: Option<usize>,
-) -> (dp::Path, f64, f64, usize) {
+    prev: Option<&[(usize, usize, usize, usize)]>,
+) -> (dp::Path, f64, f64) {
     let (s, t) = (model.s, model.t);
     let (n, m) = (s.para.len(), t.para.len());
     if !model.ratio.is_finite() {
@@ -599,34 +744,67 @@ fn first_pass(
             (c, c)
         })
         .collect();
-    let mut w = width.unwrap_or(if full {
-        m + 1
-    } else {
-        (PASS1_WIDTH + 2 * slope).min(m + 1)
-    });
-    let run = |model: &Model, w: usize| {
-        let band = dp::Band::new(&diag, w, m);
+    // Around the diagonal the band must hold the drift of the whole
+    // document; around a path, only what new statistics or a learnt
+    // dictionary move (on the 8k-segment scale pair the path stays within
+    // 7 columns of the diagonal and moves by a few links).
+    let search = |model: &Model, rows: &[(usize, usize)], mut w: usize| loop {
+        let band = dp::Band::new(rows, w, m);
         let pairs = Pairs::new(s, t, &band, n, m);
-        dp::search(n, m, &band, None, |i, j, di, dj| {
-            model.cost(&pairs, i, j, di, dj)
-        })
-    };
-    let mut first = loop {
-        let path = run(&model, w);
-        if !path.near_edge || w > m || width.is_some() {
+        let path = dp::search(n, m, &band, None, |i, j, out| model.costs(&pairs, i, j, out));
+        if !path.near_edge || w > m {
             break path;
         }
         w *= 2;
+    };
+    let follow = |links: &[(usize, usize, usize, usize)]| {
+        (
+            path_rows(links, n),
+            if full { m + 1 } else { PASS2_WIDTH + slope },
+        )
+    };
+    let mut first = match prev {
+        Some(links) => {
+            let (rows, w) = follow(links);
+            search(&model, &rows, w)
+        }
+        None => {
+            let w = if full {
+                m + 1
+            } else {
+                (PASS1_WIDTH + 2 * slope).min(m + 1)
+            };
+            search(&model, &diag, w)
+        }
     };
     // Re-estimate ratio and variance from the path, and once more from the
     // path they give: the first estimate is still skewed by the prior.
     for round in 0..rounds {
         (model.ratio, model.var) = estimate(s, t, &first.links, model.ratio, model.var);
         if round + 1 < rounds {
-            first = run(&model, w);
+            let (rows, w) = follow(&first.links);
+            first = search(&model, &rows, w);
         }
     }
-    (first, model.ratio, model.var, w)
+    (first, model.ratio, model.var)
+}
+
+/// Per row, the column range a path's links end in (rows no link ends in
+/// take the previous row's end): the centre line of a band around the path.
+fn path_rows(links: &[(usize, usize, usize, usize)], n: usize) -> Vec<(usize, usize)> {
+    let mut rows: Vec<(usize, usize)> = vec![(usize::MAX, 0); n + 1];
+    rows[0] = (0, 0);
+    for &(_, i1, j0, j1) in links {
+        let r = &mut rows[i1];
+        r.0 = r.0.min(j0.min(j1));
+        r.1 = r.1.max(j1);
+    }
+    for i in 1..=n {
+        if rows[i].0 == usize::MAX {
+            rows[i] = (rows[i - 1].1, rows[i - 1].1);
+        }
+    }
+    rows
 }
 
 /// Least number of 1:1 links that must pair two words before they count
@@ -699,24 +877,22 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
         ex(&opts.src_lang, cap_s, cap_t),
         ex(&opts.tgt_lang, cap_t, cap_s),
     );
-    let mut dicts: Vec<&dict::Dict> = opts.dict.as_deref().into_iter().collect();
+    let dicts: Vec<&dict::Dict> = opts.dict.as_deref().into_iter().collect();
     let (s, t) = sides(src, tgt, ex_s, ex_t, &dicts);
     let paragraphs = s.para.last() != s.para.first() || t.para.last() != t.para.first();
     let tuned = &opts.params;
     let no_capitals = ex_s.capitalised_nouns != ex_t.capitalised_nouns;
     let full = (n + 1) * (m + 1) <= FULL_MATRIX;
     let slope = (m / n).max(n / m) + 1;
-    let model = Model {
-        s: &s,
-        t: &t,
-        p: tuned,
-        ratio: (t.len[m] / s.len[n]).clamp(0.05, 20.0),
-        var: VAR_PRIOR,
+    let model = Model::new(
+        &s,
+        &t,
+        tuned,
+        ((t.len[m] / s.len[n]).clamp(0.05, 20.0), VAR_PRIOR),
         paragraphs,
         no_capitals,
-        skip_extra: 0.0,
-    };
-    let (first, ratio, var, w) = first_pass(model, full, slope, ESTIMATE_ROUNDS, None);
+    );
+    let (first, ratio, var) = first_pass(model, full, slope, ESTIMATE_ROUNDS, None);
     // Words that the first path's 1:1 links pair again and again are
     // translations (a dictionary learnt from the document itself, as
     // Moore's and hunalign's second passes do): search again with them.
@@ -724,46 +900,23 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
     let learnt = !lexicon.is_empty();
     let s2t2;
     let (s, t, first, ratio, var) = if learnt {
-        dicts.push(&lexicon);
-        s2t2 = sides(src, tgt, ex_s, ex_t, &dicts);
-        let model = Model {
-            s: &s2t2.0,
-            t: &s2t2.1,
-            p: tuned,
-            ratio,
-            var,
+        s2t2 = with_lexicon(&s, &t, src, tgt, &lexicon);
+        let model = Model::new(
+            &s2t2.0,
+            &s2t2.1,
+            tuned,
+            (ratio, var),
             paragraphs,
             no_capitals,
-            skip_extra: 0.0,
-        };
-        let (first, ratio, var, _) = first_pass(model, full, slope, 1, Some(w));
+        );
+        let (first, ratio, var) = first_pass(model, full, slope, 1, Some(&first.links));
         (&s2t2.0, &s2t2.1, first, ratio, var)
     } else {
         (&s, &t, first, ratio, var)
     };
-    let model = Model {
-        s,
-        t,
-        p: tuned,
-        ratio,
-        var,
-        paragraphs,
-        no_capitals,
-        skip_extra: 0.0,
-    };
+    let model = Model::new(s, t, tuned, (ratio, var), paragraphs, no_capitals);
     // Pass 2: around the first path, with posteriors.
-    let mut rows: Vec<(usize, usize)> = vec![(usize::MAX, 0); n + 1];
-    rows[0] = (0, 0);
-    for &(_, i1, j0, j1) in &first.links {
-        let r = &mut rows[i1];
-        r.0 = r.0.min(j0.min(j1));
-        r.1 = r.1.max(j1);
-    }
-    for i in 1..=n {
-        if rows[i].0 == usize::MAX {
-            rows[i] = (rows[i - 1].1, rows[i - 1].1);
-        }
-    }
+    let rows = path_rows(&first.links, n);
     let band = dp::Band::new(&rows, if full { m + 1 } else { PASS2_WIDTH + slope }, m);
     let pairs = Pairs::new(s, t, &band, n, m);
     // A 1:0 or 0:1 link should be as surprising in a document whose true
@@ -790,7 +943,7 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
         m,
         &band,
         Some(opts.params.temperature),
-        |i, j, di, dj| model.cost(&pairs, i, j, di, dj),
+        |i, j, out| model.costs(&pairs, i, j, out),
     );
     let path = if path.links.is_empty() { first } else { path };
     path.links
