@@ -375,3 +375,148 @@ fn srx_in_okapi_shape_loads() {
         ["Mr. Smith left.", "He said \"no.\"", "3 came back。", "好"]
     );
 }
+
+// Held-out phenomena (issue 15, unseen cases): one test per rule family.
+
+#[test]
+fn times_in_capitals_and_opening_time_phrases() {
+    assert_eq!(
+        seg("The ferry left at 7 P.M. Passengers waited.", "en"),
+        ["The ferry left at 7 P.M.", "Passengers waited."]
+    );
+    assert_eq!(
+        seg("Doors open at 9 A.M. Staff arrive earlier.", "en"),
+        ["Doors open at 9 A.M.", "Staff arrive earlier."]
+    );
+    // A time phrase opening the sentence is not a sentence.
+    assert_eq!(
+        seg("By 8 a.m. Ms. Park had left the port.", "en"),
+        ["By 8 a.m. Ms. Park had left the port."]
+    );
+    assert_eq!(
+        seg("We met. At 6 p.m. Dr. Lin called us.", "en"),
+        ["We met.", "At 6 p.m. Dr. Lin called us."]
+    );
+}
+
+#[test]
+fn titles_and_contractions_after_a_stop_without_a_space() {
+    assert_eq!(
+        seg("The vote failed.Mr. Ode resigned.", "en"),
+        ["The vote failed.", "Mr. Ode resigned."]
+    );
+    assert_eq!(
+        seg("It rained all day.Wasn't that odd?Yes, it was.", "en"),
+        ["It rained all day.", "Wasn't that odd?", "Yes, it was."]
+    );
+    // A section letter after a number is not a sentence.
+    assert_eq!(seg("See Section 3.A of the rules.", "en").len(), 1);
+}
+
+#[test]
+fn lettered_list_items_in_a_line() {
+    assert_eq!(
+        seg("Buy these. a. two pears b. some rice c. tea", "en"),
+        ["Buy these.", "a. two pears", "b. some rice", "c. tea"]
+    );
+    assert_eq!(
+        seg("(a) Pay the fee. (b) Sign the form. (c) Wait.", "en"),
+        ["(a) Pay the fee.", "(b) Sign the form.", "(c) Wait."]
+    );
+    assert_eq!(
+        seg("a. Open the lid. b. Pour the milk.", "en"),
+        ["a. Open the lid.", "b. Pour the milk."]
+    );
+    // Out of sequence, a letter and a stop are no list: "b." without "a.".
+    assert_eq!(seg("Type b. then press enter.", "en").len(), 1);
+    // A numbered item after a semicolon.
+    assert_eq!(
+        seg("Жилец обязан: платить вовремя; 2) беречь мебель", "ru"),
+        ["Жилец обязан: платить вовремя;", "2) беречь мебель"]
+    );
+    // "§" headings at the start of a line.
+    assert_eq!(
+        seg("§3. Общие положения договора.", "ru"),
+        ["§3. Общие положения договора."]
+    );
+}
+
+#[test]
+fn numbered_abbreviations_in_capitals_and_before_roman_numerals() {
+    assert_eq!(
+        seg("ART. 12 FINAL PROVISIONS.", "en"),
+        ["ART. 12 FINAL PROVISIONS."]
+    );
+    assert_eq!(
+        seg("The map is in vol. III of the atlas.", "en"),
+        ["The map is in vol. III of the atlas."]
+    );
+    // "no." before the pronoun still ends a sentence.
+    assert_eq!(
+        seg("She said no. I left.", "en"),
+        ["She said no.", "I left."]
+    );
+}
+
+#[test]
+fn brand_names_with_exclamation_marks_before_capitals() {
+    assert_eq!(
+        seg("He joined Yahoo! Finance last year.", "en"),
+        ["He joined Yahoo! Finance last year."]
+    );
+    assert_eq!(
+        seg("He worked at Yahoo! The pay was good.", "en"),
+        ["He worked at Yahoo!", "The pay was good."]
+    );
+}
+
+#[test]
+fn punctuation_alone_is_no_sentence() {
+    assert_eq!(seg("? ? ?", "en"), ["? ? ?"]);
+    assert_eq!(
+        seg("Let x be in {a, . . . , z} here.", "en"),
+        ["Let x be in {a, . . . , z} here."]
+    );
+}
+
+#[test]
+fn ordinary_words_end_a_sentence_before_lowercase() {
+    // "it" is learnt as a word that ends sentences and is never abbreviated.
+    assert!(transmem::segment::EN_ORDINARY_LEARNT.contains(&"it"));
+    assert_eq!(
+        seg("We saw it. then we went home.", "en"),
+        ["We saw it.", "then we went home."]
+    );
+    // Any lowercase word of seven letters or more is no abbreviation.
+    assert_eq!(
+        seg("They stayed overnight. the bus came late.", "en"),
+        ["They stayed overnight.", "the bus came late."]
+    );
+    // Unknown short words stay abbreviations: "5th st. near".
+    assert_eq!(seg("It is on 9th st. near the park.", "en").len(), 1);
+    assert_eq!(seg("It weighs approx. two tons.", "en").len(), 1);
+    // Quotes and brackets after the stop go on as before.
+    assert_eq!(seg("He said \"I agree.\" and left.", "en").len(), 1);
+}
+
+#[test]
+fn russian_years_before_names_and_degrees_before_initials() {
+    // A learnt name after "г." continues the sentence ...
+    assert_eq!(
+        seg("В 2015 г. Виктор переехал в Омск.", "ru"),
+        ["В 2015 г. Виктор переехал в Омск."]
+    );
+    // ... any other capital opens one; grams are no year.
+    assert_eq!(
+        seg("Дом построили в 1990 г. Понадобилось три года.", "ru"),
+        ["Дом построили в 1990 г.", "Понадобилось три года."]
+    );
+    assert_eq!(
+        seg("Пачка чая весит 50 г. Виктор купил две.", "ru"),
+        ["Пачка чая весит 50 г.", "Виктор купил две."]
+    );
+    assert_eq!(
+        seg("Доклад сделал д.т.н. А. С. Орлов из Томска.", "ru"),
+        ["Доклад сделал д.т.н. А. С. Орлов из Томска."]
+    );
+}

@@ -14,7 +14,7 @@ pub mod rules;
 mod srx;
 
 pub use engine::{RuleError, RuleSource};
-pub use learnt::EN_STARTERS_LEARNT;
+pub use learnt::{EN_ORDINARY_LEARNT, EN_STARTERS_LEARNT};
 
 use std::ops::Range;
 use std::path::Path;

@@ -27,6 +27,30 @@ const MARK_PAR_MID: &str = r"(?:1?\d|20|[a-z]|[ivx]{2,4})\)";
 /// or punctuated stretches are prose in which a number happens to end a
 /// sentence ("... with 133. Then ... with 53. On ...").
 const ITEM: &str = r"[^.?!…\n]{0,100}?";
+/// "a.m." and "p.m.", also written "A.M.", "P.M.".
+const AMPM: &str = r"[aApP]\.\s?[mM]\.";
+/// Names written with an exclamation mark: "Yahoo! Research" goes on, "at
+/// Yahoo! The company" does not (the next word decides, as after "Inc.").
+const BANG_NAMES: &[&str] = &["Yahoo", "Jeopardy", "Joomla", "Wham"];
+/// Titles that stay titles right after a stop without a space:
+/// "Tuesday.Mr. Smith went" splits before "Mr.", not after it.
+const NOSPACE_TITLES: &[&str] = &[
+    "Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Gen", "Sen", "Rep", "Gov",
+];
+/// All-capital forms of the numbered abbreviations: "SEC. 1262", "NO. 5".
+const EN_NUMBERED_CAPS: &[&str] = &[
+    "NO", "NOS", "NR", "VOL", "VOLS", "SEC", "SECT", "ART", "CH", "PARA", "PG", "FIG", "P", "PP",
+];
+/// Numbered abbreviations that also take a Roman numeral: "vol. IX",
+/// "Part II". Not "no.": "He said no. I left" ends a sentence.
+const EN_ROMAN_NUMBERED: &[&str] = &[
+    "Vol", "vol", "Vols", "vols", "Ch", "ch", "Art", "art", "Sec", "sec", "Sect", "sect", "Para",
+    "para", "Pt", "pt", "Part", "part", "Bk", "bk", "VOL", "SEC", "CH", "ART",
+];
+/// Letters of inline list runs ("a. milk b. bread", "(a) ... (b) ..."):
+/// a marker starts a new item only after the marker before it in the run.
+const LIST_LETTERS: &str = "abcdef";
+
 /// A list marker ending in a bracket: "1)" "a)" "iv)".
 const MARK_PAR: &str = r"(?:\d{1,3}|[a-z]|[ivx]{2,4})\)";
 
@@ -502,23 +526,41 @@ pub(crate) fn english() -> Vec<RuleSource> {
     vec![
         // Times: "7:45 p.m. Moscow time" continues, "6 a.m. Travelers" does not.
         keep(
-            r"(?:^|[^\p{L}\p{N}_])[ap]\.\s?m\.",
+            format!(r"(?:^|[^\p{{L}}\p{{N}}_]){AMPM}"),
             format!(
                 r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_]|$)",
                 EN_AFTER_TIME.join("|")
             ),
         ),
+        // ... and so does an opening time phrase: "At 5 a.m. Mr. Smith left".
+        keep(
+            format!(
+                r"(?:^|{T}{CL}*\s+)(?:At|By|Until|Till|Before|After|From|Around|Since)\s+\d{{1,2}}(?:[:.]\d\d)?\s?{AMPM}"
+            ),
+            "",
+        ),
         brk_t(
-            format!(r"(?:^|[^\p{{L}}\p{{N}}_])[ap]\.\s?m\.{CL}*"),
+            format!(r"(?:^|[^\p{{L}}\p{{N}}_]){AMPM}{CL}*"),
             r"\s+[\p{Lu}«“„]",
         ),
         // "St." is Saint before a name and Street at the end of a sentence:
         // "on Baker St. The house", "St. Petersburg".
         brk_t(format!(r"{}\.{CL}*", words(&["St"])), starters.clone()),
+        // Names with "!": "Yahoo! Research" goes on, "Yahoo! The" does not.
+        brk_t(format!(r"{}!{CL}*", words(BANG_NAMES)), starters.clone()),
+        keep(format!(r"{}!", words(BANG_NAMES)), r"\s+\p{Lu}"),
+        // A title right after a stop with no space: "Tuesday.Mr. Smith".
+        keep(
+            format!(r"[\p{{Ll}}\d][.?!](?:{})\.", NOSPACE_TITLES.join("|")),
+            "",
+        ),
         // Titles and other never-final abbreviations: "Mr. Smith", "e.g. a hat".
         keep(format!(r"{}\.", words(&title_too(EN_PREFIX))), ""),
         // "No. 5", "p. 55", "Dec. 31st"; "He said no. Then" still breaks.
         keep(format!(r"{}\.", words(EN_NUMBERED)), r"\s*[\d(#]"),
+        keep(format!(r"{}\.", words(EN_NUMBERED_CAPS)), r"\s*[\d(#]"),
+        // "vol. IX", "Part II".
+        keep(format!(r"{}\.", words(EN_ROMAN_NUMBERED)), r"\s+[IVXLC]+\b"),
         // Company suffixes, "Jr.", acronyms ("U.S.", "a.m."): a new sentence
         // only when a sentence-starting word follows ("the U.S. The ..."),
         // not before a name ("U.S. Senate", "Co. KG").
@@ -538,6 +580,18 @@ pub(crate) fn english() -> Vec<RuleSource> {
         ),
         // The pronoun "I" ends sentences; the initial "I." does not.
         brk_t(r"\sI\.", starters),
+        // An ordinary word (one learnt to end sentences and never to be
+        // abbreviated, or any lowercase word of seven letters or more) and
+        // a full stop end a sentence even before a lowercase word: "This is
+        // it. and this is another". Unknown short words keep the default
+        // (an abbreviation is likelier: "5th st. near", "approx. two").
+        brk_t(
+            format!(
+                r"(?:^|[^\p{{L}}\p{{N}}_.'’-])(?:{}|\p{{Ll}}{{7,}})\.",
+                super::learnt::EN_ORDINARY_LEARNT.join("|")
+            ),
+            r"\s+\p{Ll}",
+        ),
     ]
 }
 
@@ -547,8 +601,25 @@ pub(crate) fn russian() -> Vec<RuleSource> {
     vec![
         // "и т. д. В общем": "т. д." and "т. п." end sentences.
         brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?[дп]\.", r"\s+\p{Lu}"),
+        // A lowercase abbreviation of several dots before initials and a
+        // name: "к.п.н. И. П. Карташов", "т.н. А. Б. Петров".
+        keep(
+            r"(?:^|[^\p{L}\p{N}_.])\p{Ll}{1,4}\.(?:\s?\p{Ll}{1,4}\.)+",
+            r"\s+\p{Lu}\.\s?(?:\p{Lu}\.\s?)?\p{Lu}\p{Ll}",
+        ),
         // "г." after a year can end a sentence; "г." after a word is "город".
         keep(r"(?:^|[^\d\s])\s+г\.", ""),
+        // After a year "г."/"гг." a name continues the sentence ("В
+        // 2010-2012 гг. Виктор посещал", "В 1991 г. Рид Ларсон провел");
+        // any other capital opens a new one ("в 1995 г. Понадобилось").
+        // Names are learnt: capitalised inside sentences, never lowercase.
+        keep(
+            r"\d{4}(?:[-–]\d{2,4})?\s?гг?\.",
+            format!(
+                r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_]|$)",
+                super::learnt::RU_NAMES_LEARNT.join("|")
+            ),
+        ),
         keep(format!(r"{}\.", words(&title_too(RU_PREFIX))), ""),
         // Month abbreviations before a day or a bracket: "20 апр. (Рейтер)".
         keep(format!(r"{}\.", words(RU_MONTHS)), r"\s*[\d(]"),
@@ -789,7 +860,7 @@ pub(crate) fn ukrainian() -> Vec<RuleSource> {
 /// Language-neutral rules, in order; the language sets cascade into these.
 pub(crate) fn default() -> Vec<RuleSource> {
     let tc = format!("{T}+{CL}*");
-    vec![
+    let mut rules = vec![
         // Datelines: "MOSCOW, January 29. /TASS/. The ..." is one sentence.
         keep(&tc, r"\s*/\p{Lu}[^/\n]{0,60}/"),
         keep(r"(?:^|\s)/\p{Lu}[^/\n]{0,60}/\.", ""),
@@ -829,7 +900,7 @@ pub(crate) fn default() -> Vec<RuleSource> {
         // "8.1. Heading".
         keep(
             format!(
-                r"^\s*(?:[•⁃▪◦*·-]\s*)?(?:\d{{1,3}}(?:\.\d{{1,3}})*\.\)?|{MARK_DOT}|[IVXLC]{{1,5}}\.)"
+                r"^\s*(?:[•⁃▪◦*·-]\s*)?(?:§\s?)?(?:\d{{1,3}}(?:\.\d{{1,3}})*\.\)?|{MARK_DOT}|[IVXLC]{{1,5}}\.)"
             ),
             r"\s",
         ),
@@ -868,6 +939,37 @@ pub(crate) fn default() -> Vec<RuleSource> {
         ),
         // A sentence followed by a list item in brackets: "store. w) hello".
         brk_t(&tc, format!(r"\s+[•⁃]?\s*{MARK_PAR}\s")),
+    ];
+    // Inline runs of lettered items, lowercase ones included ("Smith. a.
+    // here it is b. another"): a sentence ends before "a." or "(a)" when
+    // "b." or "(b)" follows on the line, and each later marker starts an
+    // item when the marker before it is in the run.
+    rules.push(brk_t(
+        &tc,
+        r"\s+(?:a\.\s[^\n]{1,200}?\sb\.|\(a\)\s[^\n]{1,200}?\s\(b\))\s",
+    ));
+    let letters: Vec<char> = LIST_LETTERS.chars().collect();
+    for w in letters.windows(2) {
+        let (p, n) = (w[0], w[1]);
+        for (pm, nm) in [
+            (format!(r"{p}\."), format!(r"{n}\.")),
+            (format!(r"\({p}\)"), format!(r"\({n}\)")),
+        ] {
+            rules.push(brk_t(
+                format!(r"(?:^|\s){pm}\s[^\n]{{0,200}}{T}+{CL}*"),
+                format!(r"\s+{nm}\s"),
+            ));
+            rules.push(brk(
+                format!(r"(?:^|\s){pm}\s[^\n]{{0,200}}?[^\s.?!…]"),
+                format!(r"\s+{nm}\s"),
+            ));
+        }
+    }
+    rules.extend([
+        // A numbered item after a semicolon: "в квартире; 2) отчуждать".
+        brk(";", r"\s+(?:\d{1,2}|\p{Ll})\)\s"),
+        // Stops alone are no sentence: "! ! !".
+        keep(r"^\s*[.!?…]+(?:\s+[.!?…]+)*", r"\s+[.!?…]"),
         // Spaced ellipses (". . ."): one after a full stop opens the next
         // sentence; between their dots there is never a break.
         brk_t(r"\p{L}\.", r"(?:\s\.){3}\s+\p{Lu}"),
@@ -875,6 +977,8 @@ pub(crate) fn default() -> Vec<RuleSource> {
         keep(r"\p{L}\.(?:\s\.){3}", r"\s"),
         // A three-dot spaced ellipsis inside a sentence: "is . . . I didn't".
         keep(r"[^.\s]\s\.\s\.\s\.", r"\s+\p{Lu}"),
+        // No sentence starts with a comma or semicolon: "{v 1, . . . , v k}".
+        keep(&tc, r"\s*[,;](?:\s|$)"),
         // A lower-case word (possibly after an opening quote or bracket, or a
         // dash of direct speech) continues the sentence: "'Well?' thought
         // Alice", "Yahoo! in", "— Да! — сказал он".
@@ -894,12 +998,14 @@ pub(crate) fn default() -> Vec<RuleSource> {
         // followed by white space.
         brk_t(&tc, r"\s"),
         // Without a space, only before a capitalised word: "no.Not really",
-        // but not "www.Example.com" or "Jane.Doe@example.com".
+        // "sentence.Isn't it", "Tuesday.Mr. Smith", but not
+        // "www.Example.com" or "Jane.Doe@example.com".
         brk_t(
             format!(r"[\p{{Ll}}\d]{T}+{CL}*"),
-            r"\p{Lu}\p{Ll}+(?:[\s,;:]|$)",
+            r"\p{Lu}\p{Ll}+(?:['’]\p{Ll}+)?(?:[\s,;:?!]|$)|\p{Lu}\p{Ll}{0,3}\.\s+\p{Lu}",
         ),
-    ]
+    ]);
+    rules
 }
 
 /// The built-in rules for a language tag's primary subtag, cascaded.
