@@ -484,8 +484,7 @@ impl Extractor {
             push(&mut out, hash(b'p', class), Kind::Punct, 0.4, class.into());
         }
         let mut first = true;
-        for raw in
-            text.split(|c: char| c.is_whitespace() || matches!(c, '—' | '–' | '\'' | '’'))
+        for raw in text.split(|c: char| c.is_whitespace() || matches!(c, '—' | '–' | '\'' | '’'))
         {
             let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
             if word.is_empty() {
@@ -536,8 +535,7 @@ fn word_anchor(word: &str, ex: Extract) -> WordAnchor {
     if let Some(k) = calendar(&lower) {
         // `may`, `march`, `mars` and `среда` ("environment") are also
         // ordinary words: only capitalised do they name a date.
-        let capital_needed =
-            matches!(lower.as_str(), "may" | "mar" | "mars" | "march") || k == 15;
+        let capital_needed = matches!(lower.as_str(), "may" | "mar" | "mars" | "march") || k == 15;
         if !capital_needed || word.chars().next().is_some_and(char::is_uppercase) {
             return WordAnchor::Fixed(hash(b'm', &k.to_string()), Kind::Month, 1.2, lower);
         }
@@ -634,12 +632,7 @@ fn jaro_winkler(sa: &str, sb: &str) -> f64 {
         }
     };
     if sim > 0.7 {
-        let prefix = a
-            .iter()
-            .take(4)
-            .zip(b)
-            .take_while(|(x, y)| x == y)
-            .count();
+        let prefix = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
         sim + 0.1 * prefix as f64 * (1.0 - sim)
     } else {
         sim
@@ -683,8 +676,22 @@ mod tests {
     #[test]
     fn jaro_winkler_on_bytes_is_strsims() {
         let words = [
-            "", "a", "putin", "putina", "kovalev", "kovaleva", "chrushchev", "chrushchow",
-            "martha", "marhta", "dixon", "dicksonx", "abcdefghij", "jihgfedcba", "aaaa", "aab",
+            "",
+            "a",
+            "putin",
+            "putina",
+            "kovalev",
+            "kovaleva",
+            "chrushchev",
+            "chrushchow",
+            "martha",
+            "marhta",
+            "dixon",
+            "dicksonx",
+            "abcdefghij",
+            "jihgfedcba",
+            "aaaa",
+            "aab",
         ];
         for a in words {
             for b in words {
@@ -698,7 +705,10 @@ mod tests {
         // Long or non-ASCII input falls back to strsim itself.
         let long = "x".repeat(70);
         assert_eq!(jaro_winkler(&long, "xx"), strsim::jaro_winkler(&long, "xx"));
-        assert_eq!(jaro_winkler("éte", "ete"), strsim::jaro_winkler("éte", "ete"));
+        assert_eq!(
+            jaro_winkler("éte", "ete"),
+            strsim::jaro_winkler("éte", "ete")
+        );
     }
 
     #[test]

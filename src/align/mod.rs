@@ -541,8 +541,7 @@ impl<'a> Model<'a> {
             }
             let (ws, wt) = (s.span_weight(i0, i), t.span_weight(j0, j));
             let missed = (ws - shared).max(0.0) + (wt - shared).max(0.0);
-            let mut c =
-                prior + p.len_weight * len_cost - p.gain * shared + p.miss * missed + glue;
+            let mut c = prior + p.len_weight * len_cost - p.gain * shared + p.miss * missed + glue;
             let (cs0, cs1, ct0, ct1) = (&s.counts[i0], &s.counts[i], &t.counts[j0], &t.counts[j]);
             for k in 0..COUNTS {
                 let diff = ((ct1[k] - ct0[k]) - (cs1[k] - cs0[k])).abs();
@@ -550,7 +549,8 @@ impl<'a> Model<'a> {
             }
             if self.paragraphs {
                 c += p.para_cross
-                    * (f64::from(u8::from(s.crosses(i0, i))) + f64::from(u8::from(t.crosses(j0, j))));
+                    * (f64::from(u8::from(s.crosses(i0, i)))
+                        + f64::from(u8::from(t.crosses(j0, j))));
                 if s.opens(i0) != t.opens(j0) {
                     c += p.para_break;
                 }
@@ -751,7 +751,9 @@ fn first_pass(
     let search = |model: &Model, rows: &[(usize, usize)], mut w: usize| loop {
         let band = dp::Band::new(rows, w, m);
         let pairs = Pairs::new(s, t, &band, n, m);
-        let path = dp::search(n, m, &band, None, |i, j, out| model.costs(&pairs, i, j, out));
+        let path = dp::search(n, m, &band, None, |i, j, out| {
+            model.costs(&pairs, i, j, out)
+        });
         if !path.near_edge || w > m {
             break path;
         }
@@ -938,13 +940,9 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
     if ones.len() >= 8 {
         model.skip_extra = (SKIP_SCALE * med).clamp(0.0, SKIP_MAX);
     }
-    let path = dp::search(
-        n,
-        m,
-        &band,
-        Some(opts.params.temperature),
-        |i, j, out| model.costs(&pairs, i, j, out),
-    );
+    let path = dp::search(n, m, &band, Some(opts.params.temperature), |i, j, out| {
+        model.costs(&pairs, i, j, out)
+    });
     let path = if path.links.is_empty() { first } else { path };
     path.links
         .iter()
