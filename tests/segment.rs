@@ -152,15 +152,17 @@ fn numbers_times_and_dates() {
     );
     assert_eq!(
         seg(
-            "We met at 9:15 a.m. Moscow time. At 6 p.m. Lena left.",
+            "We met at 9:15 a.m. Moscow time. We left at 6 p.m. Lena stayed.",
             "en"
         ),
         [
             "We met at 9:15 a.m. Moscow time.",
-            "At 6 p.m.",
-            "Lena left."
+            "We left at 6 p.m.",
+            "Lena stayed."
         ]
     );
+    // A time phrase that opens the sentence is not a sentence of its own.
+    assert_eq!(seg("At 6 p.m. Lena left.", "en"), ["At 6 p.m. Lena left."]);
     assert_eq!(
         seg("Встреча 12.03.2021 в 10.30 прошла.", "ru"),
         ["Встреча 12.03.2021 в 10.30 прошла."]
