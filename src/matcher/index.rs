@@ -861,7 +861,7 @@ impl Index {
     /// combined); the first section that fails.
     fn verify(&self) -> Result<(), String> {
         const PIECE: usize = 8 << 20;
-        for i in 0..SECTIONS {
+        for (i, name) in NAMES.iter().enumerate() {
             let h = self
                 .section(i)
                 .par_chunks(PIECE)
@@ -875,7 +875,7 @@ impl Index {
                     a
                 });
             if h.finalize() != le_u32(&self.data, CRC_AT + 4 * i) {
-                return Err(format!("checksum mismatch in its {}", NAMES[i]));
+                return Err(format!("checksum mismatch in its {name}"));
             }
         }
         Ok(())
