@@ -27,12 +27,5 @@ elif [ $rc -ne 0 ]; then
 fi
 out=$(python3 scripts/sbd_heldout.py score --shared "$SHARED") || exit 1
 echo "$out"
-en=$(echo "$out" | sed -n 's/^en: .* = \([0-9.]*\)%$/\1/p')
-ru=$(echo "$out" | sed -n 's/^ru: .* = \([0-9.]*\)%$/\1/p')
-python3 - "$en" "$ru" "$MIN_EN" "$MIN_RU" <<'PY'
-import sys
-en, ru, min_en, min_ru = (float(x or 0) for x in sys.argv[1:])
-ok = en >= min_en and ru >= min_ru
-print(f"{'ok  ' if ok else 'FAIL'} segment-unseen: en {en} (floor {min_en}), ru {ru} (floor {min_ru})")
-sys.exit(0 if ok else 1)
-PY
+. "$(dirname "$0")/sbd-floors.sh"
+sbd_floors segment-unseen "$out" "$MIN_EN" "$MIN_RU"

@@ -19,12 +19,5 @@ MIN_RU=100
 out=$(python3 "$SCORER" --cases "$CASES_EN" "$CASES_RU" \
   --cmd 'target/release/transmem segment --lang {lang} --format json')
 echo "$out"
-en=$(echo "$out" | sed -n 's/^en: .* = \([0-9.]*\)%$/\1/p')
-ru=$(echo "$out" | sed -n 's/^ru: .* = \([0-9.]*\)%$/\1/p')
-python3 - "$en" "$ru" "$MIN_EN" "$MIN_RU" <<'PY'
-import sys
-en, ru, min_en, min_ru = (float(x or 0) for x in sys.argv[1:])
-ok = en >= min_en and ru >= min_ru
-print(f"{'ok  ' if ok else 'FAIL'} segment: en {en} (floor {min_en}), ru {ru} (floor {min_ru})")
-sys.exit(0 if ok else 1)
-PY
+. "$(dirname "$0")/sbd-floors.sh"
+sbd_floors segment "$out" "$MIN_EN" "$MIN_RU"

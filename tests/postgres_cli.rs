@@ -6,15 +6,7 @@
 
 mod util;
 
-use util::{PgSchema, bin, fixture, run, run_ok, test_database, text};
-
-/// `transmem --database URL ARGS…`.
-fn db(url: &str, args: &[&str]) -> std::process::Command {
-    let mut c = bin();
-    c.args(["--database", url, "--creator", "tester"])
-        .args(args);
-    c
-}
+use util::{PgSchema, bin, db, fixture, run, run_ok, test_database, text};
 
 /// An export with the dates a store stamps on import taken out, so two
 /// imports made at different minutes compare equal.

@@ -8,15 +8,7 @@ mod util;
 
 use std::path::Path;
 
-use util::{PgSchema, bin, run_ok, test_database, text};
-
-/// `transmem --database URL --creator tester ARGS…`.
-fn db(url: &str, args: &[&str]) -> std::process::Command {
-    let mut c = bin();
-    c.args(["--database", url, "--creator", "tester"])
-        .args(args);
-    c
-}
+use util::{PgSchema, db, run_ok, test_database, text};
 
 /// The whole memory as TMX: what "exactly as before" is compared on.
 fn export(url: &str) -> String {

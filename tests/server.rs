@@ -1556,19 +1556,8 @@ fn a_unit_written_through_one_server_is_found_through_another_on_postgresql() {
     let Some(base) = util::test_database("two servers on one PostgreSQL memory") else {
         return;
     };
-    let schema = util::PgSchema::new(&base);
-    let db = || {
-        let mut c = util::bin();
-        c.args(["--database", &schema.url, "--creator", "tester"]);
-        c
-    };
-    let tsv = dir_tsv();
-    run_ok(
-        db().arg("import")
-            .arg(tsv.path().join("seed.tsv"))
-            .args(["--langs", "en,ru"]),
-        0,
-    );
+    let (schema, tsv) = seeded_postgres(&base);
+    let db = || util::db(&schema.url, &[]);
     let a = Server::start_with(db(), &["--anonymous-read"]);
     let b = Server::start_with(db(), &["--anonymous-read"]);
     // The PostgreSQL backend keeps no API tokens yet, so nothing can write
@@ -1585,14 +1574,22 @@ fn a_unit_written_through_one_server_is_found_through_another_on_postgresql() {
     });
 }
 
-fn dir_tsv() -> tempfile::TempDir {
+/// A PostgreSQL memory of its own on the test server at `base`, holding
+/// one unit imported from `seed.tsv` in the folder returned with it.
+fn seeded_postgres(base: &str) -> (util::PgSchema, tempfile::TempDir) {
+    let schema = util::PgSchema::new(base);
     let d = tempfile::tempdir().unwrap();
+    let seed = d.path().join("seed.tsv");
     std::fs::write(
-        d.path().join("seed.tsv"),
+        &seed,
         "The harbour opens at dawn.\tГавань открывается на рассвете.\n",
     )
     .unwrap();
-    d
+    run_ok(
+        util::db(&schema.url, &["import", "--langs", "en,ru"]).arg(&seed),
+        0,
+    );
+    (schema, d)
 }
 
 /// Issue 11's checks on PostgreSQL: tokens stored in the database, a request
@@ -1603,19 +1600,8 @@ fn concurrent_writers_through_a_postgresql_server() {
     let Some(base) = util::test_database("concurrent writers through a PostgreSQL server") else {
         return;
     };
-    let schema = util::PgSchema::new(&base);
-    let db = || {
-        let mut c = util::bin();
-        c.args(["--database", &schema.url, "--creator", "tester"]);
-        c
-    };
-    let tsv = dir_tsv();
-    run_ok(
-        db().arg("import")
-            .arg(tsv.path().join("seed.tsv"))
-            .args(["--langs", "en,ru"]),
-        0,
-    );
+    let (schema, _seed) = seeded_postgres(&base);
+    let db = || util::db(&schema.url, &[]);
     let token = |role: &str| {
         let out = run_ok(db().args(["token", "create", "--role", role]), 0);
         text(&out.stdout).trim().to_string()

@@ -52,12 +52,12 @@ fn v(lang: &str, text: &str) -> Variant {
     }
 }
 
-fn fill(path: &Path, pairs: &[(&str, &str)]) {
+fn fill(path: &Path, pairs: &[(impl AsRef<str>, impl AsRef<str>)]) {
     let mut mem = Memory::open(path).expect("open");
     let mut w = mem.writer().expect("writer");
     for (en, ru) in pairs {
         let u = Unit {
-            variants: vec![v("en", en), v("ru", ru)],
+            variants: vec![v("en", en.as_ref()), v("ru", ru.as_ref())],
             created: Some("20260101T000000Z".into()),
             ..Unit::default()
         };
@@ -577,11 +577,7 @@ fn the_identical_source_ranks_first_at_100() {
                 )
             })
             .collect();
-        let refs: Vec<(&str, &str)> = pairs
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        fill(&mem, &refs);
+        fill(&mem, &pairs);
         for q in [10, n, 1] {
             let out = run(s.tm(&mem).args([
                 "lookup",
@@ -758,11 +754,7 @@ fn identical_source_ranks_first_among_thousands_of_ties() {
             })
         })
         .collect();
-    let pairs: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    fill(&mem, &pairs);
+    fill(&mem, &texts);
     for extra in [&[][..], &["--exhaustive"][..]] {
         let out = run(s
             .tm(&mem)

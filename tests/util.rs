@@ -32,6 +32,15 @@ pub fn process(mem: &Path) -> Command {
     c
 }
 
+/// [`bin`] working on the PostgreSQL memory at `url`, recording "tester"
+/// as creator, with `args` after the global options.
+pub fn db(url: &str, args: &[&str]) -> Command {
+    let mut c = bin();
+    c.args(["--database", url, "--creator", "tester"])
+        .args(args);
+    c
+}
+
 /// [`bin`] as an `assert_cmd` command (for `.assert()` chains).
 pub fn transmem() -> assert_cmd::Command {
     assert_cmd::Command::from_std(bin())

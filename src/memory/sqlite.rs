@@ -1028,18 +1028,7 @@ impl WriteTx for SqliteTx<'_> {
                     .map_err(&err)?
             } else {
                 let first = &unit.variants[0];
-                self.tx
-                    .prepare_cached(
-                        "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3",
-                    )
-                    .map_err(&err)?
-                    .query_map(
-                        params![self.layout.text_hash(&first.text), first.lang, first.text],
-                        |r| r.get(0),
-                    )
-                    .map_err(&err)?
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(&err)?
+                self.units_holding(&first.lang, &first.text)?
             };
             for id in ids {
                 if self.same_variants(id, unit)? {
@@ -1072,15 +1061,7 @@ impl WriteTx for SqliteTx<'_> {
                         None => None,
                     }
                 }
-                None => self
-                    .tx
-                    .prepare_cached(
-                        "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3 LIMIT 1",
-                    )
-                    .map_err(&err)?
-                    .query_row(params![self.layout.text_hash(&src.text), src.lang, src.text], |r| r.get(0))
-                    .optional()
-                    .map_err(&err)?,
+                None => self.units_holding(&src.lang, &src.text)?.first().copied(),
             };
             if let Some(id) = existing {
                 if policy == OnDuplicate::Skip {
@@ -1591,6 +1572,23 @@ impl SqliteTx<'_> {
         }
         .map_err(&err)?;
         Ok(())
+    }
+
+    /// The units holding a variant of `lang` with exactly `text`, found
+    /// through the text-hash index.
+    fn units_holding(&self, lang: &str, text: &str) -> Result<Vec<i64>> {
+        let err = map_err(self.path);
+        self.tx
+            .prepare_cached(
+                "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3",
+            )
+            .map_err(&err)?
+            .query_map(params![self.layout.text_hash(text), lang, text], |r| {
+                r.get(0)
+            })
+            .map_err(&err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(&err)
     }
 
     fn same_variants(&self, id: i64, unit: &Unit) -> Result<bool> {
