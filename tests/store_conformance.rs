@@ -642,6 +642,63 @@ pub fn edit_delete_undo(open: Open) {
     assert_eq!(m.batches().unwrap().len(), n);
 }
 
+/// `languages` and the per-language counts of `stats` follow every kind of
+/// write (the SQLite store keeps them in a table of their own instead of
+/// scanning): insert, put, delete, undo, and a rolled-back writer.
+pub fn languages_follow_writes(open: Open) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut m = open(dir.path());
+    let counts =
+        |m: &Memory| -> Vec<(String, u64)> { m.stats().unwrap().languages.into_iter().collect() };
+    assert!(m.languages().unwrap().is_empty());
+    let ins = store_all(
+        &mut m,
+        &[
+            unit(&[("en", "One."), ("ru", "Один.")]),
+            unit(&[("en", "Two."), ("de", "Zwei.")]),
+        ],
+    );
+    let (a, b) = (id(ins[0]), id(ins[1]));
+    assert_eq!(m.languages().unwrap(), ["de", "en", "ru"]);
+    let n = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
+        v.iter().map(|(l, n)| (l.to_string(), *n)).collect()
+    };
+    assert_eq!(counts(&m), n(&[("de", 1), ("en", 2), ("ru", 1)]));
+
+    let mut w = m.writer().unwrap();
+    let del = w.start_batch("delete", None).unwrap();
+    assert!(w.delete(b).unwrap());
+    w.commit().unwrap();
+    assert_eq!(m.languages().unwrap(), ["en", "ru"]);
+    assert_eq!(counts(&m), n(&[("en", 1), ("ru", 1)]));
+
+    // A writer dropped without commit leaves the counts as they were.
+    let mut w = m.writer().unwrap();
+    w.insert(&unit(&[("fr", "Trois.")]), None, OnDuplicate::KeepBoth)
+        .unwrap();
+    drop(w);
+    assert_eq!(m.languages().unwrap(), ["en", "ru"]);
+
+    let mut w = m.writer().unwrap();
+    w.undo(del, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(counts(&m), n(&[("de", 1), ("en", 2), ("ru", 1)]));
+
+    let mut w = m.writer().unwrap();
+    assert!(w.put(a, &unit(&[("en", "One."), ("uk", "Один.")])).unwrap());
+    w.commit().unwrap();
+    assert_eq!(m.languages().unwrap(), ["de", "en", "uk"]);
+    assert_eq!(counts(&m), n(&[("de", 1), ("en", 2), ("uk", 1)]));
+
+    let first = m.batches().unwrap()[0].id;
+    let mut w = m.writer().unwrap();
+    w.undo(first, true).unwrap();
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 0);
+    assert!(m.languages().unwrap().is_empty());
+    assert!(counts(&m).is_empty());
+}
+
 /// A unit created and changed (or deleted) in the same batch is simply
 /// gone after its undo; an id reused after a deletion blocks undoing it.
 pub fn undo_within_and_across_batches(open: Open) {
@@ -887,6 +944,11 @@ macro_rules! conformance {
             fn undo_within_and_across_batches() {
                 let Some(_guard) = ($setup)() else { return };
                 super::undo_within_and_across_batches(&open)
+            }
+            #[test]
+            fn languages_follow_writes() {
+                let Some(_guard) = ($setup)() else { return };
+                super::languages_follow_writes(&open)
             }
             #[test]
             fn filtered_units() {

@@ -440,5 +440,42 @@ fn new_memories_use_the_lean_layout_and_old_ones_keep_theirs() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(v, 3, "a version-3 file is not relabelled");
+    assert_eq!(v, 5, "a version-3 file gains the language counts only");
+}
+
+#[test]
+fn a_version_4_file_gains_exact_language_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("v4.sqlite");
+    {
+        let mut m = Memory::open(&p).unwrap();
+        let mut w = m.writer().unwrap();
+        for (en, ru) in [("One.", "Один."), ("Two.", "Два.")] {
+            w.insert(&pair(en, ru), None, OnDuplicate::KeepBoth)
+                .unwrap();
+        }
+        w.commit().unwrap();
+    }
+    // What a version-4 transmem wrote: no table, no trigger.
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .execute_batch(
+            "DROP TRIGGER variant_lang_count; DROP TABLE lang_count; PRAGMA user_version = 4;",
+        )
+        .unwrap();
+    let m = Memory::open(&p).unwrap();
+    assert_eq!(m.languages().unwrap(), ["en", "ru"]);
+    let conn = rusqlite::Connection::open(&p).unwrap();
+    let rows: Vec<(String, i64)> = conn
+        .prepare("SELECT lang, n FROM lang_count ORDER BY lang")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<std::result::Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows, [("en".to_string(), 2), ("ru".to_string(), 2)]);
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 5);
 }
