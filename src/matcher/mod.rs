@@ -128,6 +128,9 @@ pub struct Matcher {
 /// penalty can reorder near-ties.
 const EXTRA: usize = 8;
 
+/// How many candidates ahead `rank` prefetches index data.
+const AHEAD: usize = 8;
+
 /// Index candidates scored per lookup unless `Options::candidates` says.
 const CANDIDATES: usize = 100;
 
@@ -301,7 +304,16 @@ impl Matcher {
                 }
                 c
             };
-            for e in cands {
+            // Candidates are scattered over the index: their lengths,
+            // key offsets and keys are prefetched a few entries ahead (at
+            // 10M entries these misses were a third of the scoring loop).
+            for (j, &e) in cands.iter().enumerate() {
+                if let Some(&f) = cands.get(j + 2 * AHEAD) {
+                    self.index.prefetch_entry(f as usize);
+                }
+                if let Some(&f) = cands.get(j + AHEAD) {
+                    self.index.prefetch_key(f as usize);
+                }
                 let c = cutoff(&top);
                 let (sc, sw) = self.index.lengths(e as usize);
                 if score::bound(q.chars(), q.words.len(), sc, sw) < c {
