@@ -87,6 +87,10 @@ pub struct Index {
     pub max_id: i64,
     /// The memory state this index holds (zeros for one built in RAM).
     pub stamp: Stamp,
+    /// `score::hash_word` of each word-table word, made on first use (the
+    /// table is small: tens of thousands of words, under a millisecond),
+    /// so that scoring a candidate does not split and hash its key again.
+    word_hashes: std::sync::OnceLock<Vec<u64>>,
 }
 
 impl std::fmt::Debug for Index {
@@ -879,6 +883,7 @@ impl Index {
             id_width,
             at,
             data,
+            word_hashes: std::sync::OnceLock::new(),
         })
     }
 
@@ -972,6 +977,38 @@ impl Index {
             }
             first = false;
             out.push_str(self.word(w));
+        }
+    }
+
+    /// [`Index::key_into`], also writing the `score::hash_word` of each of
+    /// the key's words into `hashes` (cleared first).
+    pub(crate) fn key_hashes_into(&self, i: usize, out: &mut String, hashes: &mut Vec<u64>) {
+        out.clear();
+        hashes.clear();
+        let table = self.word_hashes.get_or_init(|| {
+            (0..self.nw as u64)
+                .map(|w| score::hash_word(self.word(w)))
+                .collect()
+        });
+        let offs = self.section(1);
+        let (s, e) = (
+            le_u32(offs, 4 * i) as usize,
+            le_u32(offs, 4 * i + 4) as usize,
+        );
+        let Some(b) = self.section(3).get(s..e) else {
+            return;
+        };
+        let mut at = 0;
+        while let Some(w) = get_varint(b, &mut at) {
+            if !hashes.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(self.word(w));
+            let h = usize::try_from(w)
+                .ok()
+                .and_then(|w| table.get(w).copied())
+                .unwrap_or_else(|| score::hash_word(""));
+            hashes.push(h);
         }
     }
 
@@ -1453,6 +1490,22 @@ mod tests {
             .enumerate()
             .map(|(i, t)| (i as i64 + 1, normalize(t)))
             .collect()
+    }
+
+    #[test]
+    fn keys_come_with_the_hashes_of_their_words() {
+        let ix = Index::build(rows(&["The cat sat.", "", "A dog ran, the cat too."]));
+        let (mut key, mut hashes) = (String::new(), Vec::new());
+        for i in 0..ix.len() {
+            ix.key_hashes_into(i, &mut key, &mut hashes);
+            assert_eq!(key, ix.key(i));
+            let want: Vec<u64> = if key.is_empty() {
+                Vec::new()
+            } else {
+                key.split(' ').map(score::hash_word).collect()
+            };
+            assert_eq!(hashes, want, "entry {i}: {key:?}");
+        }
     }
 
     #[test]

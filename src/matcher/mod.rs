@@ -319,8 +319,8 @@ impl Matcher {
                 if score::bound(q.chars(), q.words.len(), sc, sw) < c {
                     continue;
                 }
-                self.index.key_into(e as usize, &mut key);
-                if let Some(b) = score::base_fast(&q, &key, sc, &mut words, c).filter(|b| *b >= c) {
+                self.index.key_hashes_into(e as usize, &mut key, &mut words);
+                if let Some(b) = score::base_hashed(&q, &key, sc, &words, c).filter(|b| *b >= c) {
                     push(&mut top, b, e);
                 }
             }

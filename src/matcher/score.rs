@@ -323,6 +323,18 @@ pub fn base_fast(
     if !key.is_empty() {
         words.extend(key.split(' ').map(hash_word));
     }
+    base_hashed(q, key, chars, words, cutoff)
+}
+
+/// [`base_fast`] with the key's word hashes given (`hash_word` of each of
+/// its words, as the index writes them out with the key).
+pub(crate) fn base_hashed(
+    q: &Pattern,
+    key: &str,
+    chars: usize,
+    words: &[u64],
+    cutoff: f64,
+) -> Option<f64> {
     if chars == q.m && *words == q.words && q.distance(key) == 0 {
         return Some(100.0);
     }
