@@ -6,7 +6,7 @@
 # (seed 7, 1,000 queries) unless WORK_DIR/SIZE already holds it; imports it
 # with the release `transmem import` (which builds the match index before it
 # returns) under /usr/bin/time for wall time and peak RSS; times the first
-# lookup after the import (a new process); then runs
+# lookup after the import (a new process); then, after `sync`, runs
 # `cargo bench --bench matcher -- --reuse --row` for the warm, batch, cold
 # and --exhaustive figures. Last, `--plot` prints the Markdown table of every
 # size measured so far in WORK_DIR and writes docs/matching-scale.svg.
@@ -40,6 +40,10 @@ for n in "${SIZES[@]}"; do
   echo "import (with index) ${import_s} s, peak RSS $((rss_kb / 1024)) MB; first lookup ${first_ms} ms"
   if [ -s "$out/first.err" ]; then echo "first lookup said:"; cat "$out/first.err"; fi
   printf '%s\t%s\t%s\n' "$import_s" "$((rss_kb / 1024))" "$first_ms" > "$out/cli.tsv"
+  # The import leaves gigabytes of dirty pages (memory file, WAL, index) at
+  # 10M; let the kernel write them out before the lookups are timed, so
+  # that the warm figures measure lookups, not the import's flush.
+  sync
   cargo bench --bench matcher --quiet -- "$out" --reuse --row "$out/row.tsv" --exhaustive-queries 200
 done
 cat "$WORK"/*/row.tsv 2>/dev/null | sort -n > "$WORK/rows.tsv"

@@ -1098,7 +1098,7 @@ impl Index {
             let mut read = 0usize;
             // Postings are decoded a block at a time and their counters
             // prefetched before they are bumped: at 10M entries the counters
-            // (20 MB) and the lengths (30 MB) are out of cache, and one miss
+            // (10 MB) and the lengths (30 MB) are out of cache, and one miss
             // at a time was most of a lookup (see `prefetch`).
             let mut block = [0u32; AHEAD];
             for (i, l) in lists.iter().enumerate() {
