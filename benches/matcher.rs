@@ -184,21 +184,23 @@ fn main() -> anyhow::Result<()> {
     // machine moves one sample, not the figure (single passes at 10M
     // varied by 1.5x in p50 from one run to the next).
     const PASSES: usize = 3;
-    let mut samples: Vec<[Duration; PASSES]> = vec![[Duration::ZERO; PASSES]; queries.len()];
+    let mut passes: Vec<Vec<Duration>> = Vec::with_capacity(PASSES);
     let mut top_idx = Vec::with_capacity(queries.len());
     for pass in 0..PASSES {
-        for (i, s) in queries.iter().enumerate() {
+        let mut took = Vec::with_capacity(queries.len());
+        for s in &queries {
             let t = Instant::now();
             let r = m.lookup(&q(s), &opts)?;
-            samples[i][pass] = t.elapsed();
+            took.push(t.elapsed());
             if pass == 0 {
                 top_idx.push(r.first().map(|x| x.score));
             }
         }
+        passes.push(took);
     }
-    let times_in_order: Vec<Duration> = samples
-        .iter_mut()
-        .map(|s| {
+    let times_in_order: Vec<Duration> = (0..queries.len())
+        .map(|i| {
+            let mut s: Vec<Duration> = passes.iter().map(|p| p[i]).collect();
             s.sort();
             s[PASSES / 2]
         })
