@@ -957,25 +957,32 @@ impl Index {
             .unwrap_or("")
     }
 
-    /// Writes the key of entry `i` into `out` (cleared first): what the
-    /// lookup loops use, with one buffer for all their candidates.
-    pub fn key_into(&self, i: usize, out: &mut String) {
-        out.clear();
+    /// The stored bytes of entry `i`'s key: the varint ids of its words
+    /// (empty past the end or for a damaged offset).
+    fn key_span(&self, i: usize) -> &[u8] {
         let offs = self.section(1);
         let (s, e) = (
             le_u32(offs, 4 * i) as usize,
             le_u32(offs, 4 * i + 4) as usize,
         );
-        let Some(b) = self.section(3).get(s..e) else {
-            return;
-        };
+        self.section(3).get(s..e).unwrap_or(&[])
+    }
+
+    /// The word-table ids of entry `i`'s key words, in order.
+    fn word_ids(&self, i: usize) -> impl Iterator<Item = u64> + '_ {
+        let b = self.key_span(i);
         let mut at = 0;
-        let mut first = true;
-        while let Some(w) = get_varint(b, &mut at) {
-            if !first {
+        std::iter::from_fn(move || get_varint(b, &mut at))
+    }
+
+    /// Writes the key of entry `i` into `out` (cleared first): what the
+    /// lookup loops use, with one buffer for all their candidates.
+    pub fn key_into(&self, i: usize, out: &mut String) {
+        out.clear();
+        for (n, w) in self.word_ids(i).enumerate() {
+            if n > 0 {
                 out.push(' ');
             }
-            first = false;
             out.push_str(self.word(w));
         }
     }
@@ -983,32 +990,26 @@ impl Index {
     /// [`Index::key_into`], also writing the `score::hash_word` of each of
     /// the key's words into `hashes` (cleared first).
     pub(crate) fn key_hashes_into(&self, i: usize, out: &mut String, hashes: &mut Vec<u64>) {
-        out.clear();
         hashes.clear();
         let table = self.word_hashes.get_or_init(|| {
             (0..self.nw as u64)
                 .map(|w| score::hash_word(self.word(w)))
                 .collect()
         });
-        let offs = self.section(1);
-        let (s, e) = (
-            le_u32(offs, 4 * i) as usize,
-            le_u32(offs, 4 * i + 4) as usize,
-        );
-        let Some(b) = self.section(3).get(s..e) else {
-            return;
-        };
-        let mut at = 0;
-        while let Some(w) = get_varint(b, &mut at) {
+        out.clear();
+        // One pass over the ids for both (this is the scoring loop's read).
+        for w in self.word_ids(i) {
             if !hashes.is_empty() {
                 out.push(' ');
             }
             out.push_str(self.word(w));
-            let h = usize::try_from(w)
-                .ok()
-                .and_then(|w| table.get(w).copied())
-                .unwrap_or_else(|| score::hash_word(""));
-            hashes.push(h);
+            // `word` gives "" for an id past the table; so does the hash.
+            hashes.push(
+                usize::try_from(w)
+                    .ok()
+                    .and_then(|w| table.get(w).copied())
+                    .unwrap_or_else(|| score::hash_word("")),
+            );
         }
     }
 
@@ -1022,8 +1023,7 @@ impl Index {
     /// Starts bringing in entry `i`'s key bytes; its offsets should have
     /// been asked for with [`Index::prefetch_entry`] some entries before.
     pub(crate) fn prefetch_key(&self, i: usize) {
-        let at = le_u32(self.section(1), 4 * i) as usize;
-        prefetch(self.section(3).get(at));
+        prefetch(self.key_span(i).first());
     }
 
     /// The key of entry `i`.
