@@ -14,11 +14,10 @@ mod diff;
 pub mod index;
 pub mod live;
 mod penalty;
+mod readers;
 mod score;
 mod substitute;
 mod trust;
-
-use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -32,6 +31,7 @@ use crate::error::Result;
 use crate::memory::{Memory, Pair};
 use crate::normalize::normalize;
 use index::Index;
+use readers::Readers;
 
 /// Lookup options.
 #[derive(Debug, Clone)]
@@ -109,9 +109,8 @@ pub struct Match {
 
 /// Where full pairs are read once the index has ranked them.
 enum Store {
-    /// A stored memory: a private read handle (a `Mutex` makes the matcher
-    /// `Sync`; it is held for a few row reads per query).
-    File(Mutex<Memory>),
+    /// A stored memory: private read handles, one per concurrent lookup.
+    File(Readers),
     /// A memory in RAM (`:memory:`): the pairs themselves, by index id.
     Ram(Vec<Pair>),
 }
@@ -185,7 +184,7 @@ impl Matcher {
             from: from.into(),
             to: to.into(),
             index,
-            store: Store::File(Mutex::new(reader)),
+            store: Store::File(Readers::new(reader)),
         })
     }
 
@@ -203,7 +202,7 @@ impl Matcher {
             from: from.into(),
             to: to.into(),
             index: Index::build(rows),
-            store: Store::File(Mutex::new(reader)),
+            store: Store::File(Readers::new(reader)),
         }
     }
 
@@ -211,7 +210,7 @@ impl Matcher {
     /// new PostgreSQL connection costs milliseconds).
     pub(crate) fn into_reader(self) -> Option<Memory> {
         match self.store {
-            Store::File(m) => Some(m.into_inner().unwrap_or_else(|p| p.into_inner())),
+            Store::File(r) => Some(r.into_first()),
             Store::Ram(_) => None,
         }
     }
@@ -360,7 +359,7 @@ impl Matcher {
         let tied = ranked.first().is_some_and(|(base, _)| *base >= 100.0);
         let qside = penalty::Side::new(query.text, None);
         let guard = match &self.store {
-            Store::File(m) => Some(m.lock().unwrap_or_else(|p| p.into_inner())),
+            Store::File(r) => Some(r.lease()?),
             Store::Ram(_) => None,
         };
         // Final scores never exceed base scores, so once `limit` matches
