@@ -275,20 +275,20 @@ impl Matcher {
             let mut words = Vec::new();
             // A key of numbers only has no word to look up: every entry is
             // a candidate, and the length bound keeps the scan cheap.
-            let cands: Vec<u32> = if qk.split(' ').all(|w| w == "#" || w.is_empty()) {
-                (0..self.index.len() as u32).collect()
+            let cands: Vec<(u32, f64)> = if qk.split(' ').all(|w| w == "#" || w.is_empty()) {
+                (0..self.index.len() as u32).map(|e| (e, 100.0)).collect()
             } else {
                 let mut c =
                     self.index
                         .candidates(qk, q.chars(), q.words.len(), opts.threshold, max);
                 // A full list ending in an entry of the query's own length
                 // may have cut off entries with the query's key (ties on
-                // shared words and length are ordered by entry, not by
-                // text), the identical source among them: ask again with
-                // room for all of them.
+                // the bound and length are ordered by entry, not by text),
+                // the identical source among them: ask again with room for
+                // all of them.
                 if c.len() >= max
                     && max < SAME_KEY
-                    && c.last().is_some_and(|&e| {
+                    && c.last().is_some_and(|&(e, _)| {
                         self.index.lengths(e as usize) == (q.chars(), q.words.len())
                             && same_words(&self.index.key(e as usize), qk)
                     })
@@ -301,19 +301,30 @@ impl Matcher {
                         SAME_KEY,
                     );
                 }
+                // Scored highest bound first, so that the scan stops at the
+                // first bound below the cut-off (below). The candidate set
+                // is the same, so the answers are too.
+                c.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 c
             };
             // Candidates are scattered over the index: their lengths,
             // key offsets and keys are prefetched a few entries ahead (at
             // 10M entries these misses were a third of the scoring loop).
-            for (j, &e) in cands.iter().enumerate() {
-                if let Some(&f) = cands.get(j + 2 * AHEAD) {
+            for (j, &(e, est)) in cands.iter().enumerate() {
+                let c = cutoff(&top);
+                // Candidates come highest bound first: once the bound is
+                // below the cut-off, no later one can enter the top. (The
+                // margin covers the rounding of two ways to write one
+                // score.)
+                if est + 1e-9 < c {
+                    break;
+                }
+                if let Some(&(f, _)) = cands.get(j + 2 * AHEAD) {
                     self.index.prefetch_entry(f as usize);
                 }
-                if let Some(&f) = cands.get(j + AHEAD) {
+                if let Some(&(f, _)) = cands.get(j + AHEAD) {
                     self.index.prefetch_key(f as usize);
                 }
-                let c = cutoff(&top);
                 let (sc, sw) = self.index.lengths(e as usize);
                 if score::bound(q.chars(), q.words.len(), sc, sw) < c {
                     continue;

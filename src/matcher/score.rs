@@ -140,6 +140,28 @@ pub fn bound(q_chars: usize, q_words: usize, s_chars: usize, s_words: usize) -> 
     100.0 * ((1.0 - a) * ratio(q_chars, s_chars) + a * ratio(q_words, s_words))
 }
 
+/// Upper bound of [`base`] from the lengths and `shared`, a number at least
+/// the count of the query's words (with repeats) that the stored key holds:
+/// the word edit distance is at least the longer length less the words the
+/// two can align, and they align no more words than they share. Like
+/// [`bound`] it is lossless; it is never above it.
+pub fn bound_shared(
+    q_chars: usize,
+    q_words: usize,
+    s_chars: usize,
+    s_words: usize,
+    shared: usize,
+) -> f64 {
+    let n = q_words.max(s_words);
+    let a = alpha(n);
+    let words = if n == 0 {
+        1.0
+    } else {
+        shared.min(q_words.min(s_words)) as f64 / n as f64
+    };
+    100.0 * ((1.0 - a) * ratio(q_chars, s_chars) + a * words)
+}
+
 /// Base similarity of two prepared keys, 0..=100 (100 only for equal keys).
 /// Returns `None` early when the score cannot reach `cutoff`.
 pub fn base(q: &Prepared, s: &Prepared, cutoff: f64) -> Option<f64> {
@@ -241,7 +263,27 @@ impl Pattern {
     /// Levenshtein distance between the pattern and `text` (in characters);
     /// equal to `strsim::levenshtein`, which the tests check.
     pub fn distance(&self, text: &str) -> usize {
-        myers(self.m, self.blocks, |c| self.masks(c), text.chars())
+        myers(
+            self.m,
+            self.blocks,
+            |c| self.masks(c),
+            text.chars(),
+            0,
+            usize::MAX,
+        )
+    }
+
+    /// [`Pattern::distance`] to a text of `n` characters, or some value
+    /// above `limit` once the distance must exceed it.
+    fn distance_within(&self, text: &str, n: usize, limit: usize) -> usize {
+        myers(
+            self.m,
+            self.blocks,
+            |c| self.masks(c),
+            text.chars(),
+            n,
+            limit,
+        )
     }
 
     /// Levenshtein distance between the pattern's words and `words`; equal
@@ -252,26 +294,46 @@ impl Pattern {
             self.words.len().div_ceil(64).max(1),
             |w| self.word_masks.get(&w).map(Vec::as_slice),
             words.iter().copied(),
+            0,
+            usize::MAX,
         )
     }
 }
 
+/// Blocks of the pattern kept on the stack (512 characters): a heap
+/// allocation per call was a measurable part of scoring 400 candidates.
+const STACK_BLOCKS: usize = 8;
+
 /// Myers' bit-parallel Levenshtein distance in Hyyrö's blocked form (as in
 /// edlib): `masks(c)` gives, per 64-symbol block of the pattern (length `m`),
-/// the positions holding symbol `c`.
+/// the positions holding symbol `c`. `text` holds `n` symbols; once the
+/// distance must exceed `limit` (each symbol left can lower it by one at
+/// most), the scan stops and returns a value above `limit`, not the
+/// distance.
 fn myers<'p, T>(
     m: usize,
     nb: usize,
     masks: impl Fn(T) -> Option<&'p [u64]>,
     text: impl Iterator<Item = T>,
+    n: usize,
+    limit: usize,
 ) -> usize {
     if m == 0 {
         return text.count();
     }
-    let mut pv = vec![!0u64; nb];
-    let mut mv = vec![0u64; nb];
+    let (mut stack_p, mut stack_m) = ([!0u64; STACK_BLOCKS], [0u64; STACK_BLOCKS]);
+    let (mut heap_p, mut heap_m);
+    let (pv, mv): (&mut [u64], &mut [u64]) = if nb <= STACK_BLOCKS {
+        (&mut stack_p[..nb], &mut stack_m[..nb])
+    } else {
+        heap_p = vec![!0u64; nb];
+        heap_m = vec![0u64; nb];
+        (&mut heap_p, &mut heap_m)
+    };
     let last = 1u64 << ((m - 1) % 64);
     let mut dist = m as i64;
+    let mut left = n as i64;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     for c in text {
         let eqs = masks(c);
         // Horizontal delta entering the block from above: row 0 grows by 1.
@@ -306,6 +368,10 @@ fn myers<'p, T>(
             hin = hout;
         }
         dist += hin;
+        left -= 1;
+        if dist - left.max(0) > limit {
+            return limit.saturating_add(1).max(0) as usize;
+        }
     }
     dist.max(0) as usize
 }
@@ -346,7 +412,20 @@ pub(crate) fn base_hashed(
         return None;
     }
     let lc = q.m.max(chars).max(1);
-    let char_sim = 1.0 - q.distance(key) as f64 / lc as f64;
+    // The most character edits that can still reach `cutoff`, with a
+    // margin of one for rounding: the scan stops past it (most candidates
+    // fail, and their scan ends early).
+    let need = (cutoff / 100.0 - a * word_sim) / (1.0 - a);
+    let limit = if need.is_finite() {
+        ((1.0 - need) * lc as f64).max(0.0).ceil() as usize + 1
+    } else {
+        usize::MAX
+    };
+    let d = q.distance_within(key, chars, limit);
+    if d > limit {
+        return None;
+    }
+    let char_sim = 1.0 - d as f64 / lc as f64;
     Some((100.0 * ((1.0 - a) * char_sim + a * word_sim)).min(99.0))
 }
 
@@ -383,6 +462,53 @@ mod tests {
         let s = Prepared::new(&key("a cat sat on a big mat today"));
         let b = base(&q, &s, 0.0).unwrap_or(0.0);
         assert!(b <= bound(q.chars.len(), q.words.len(), s.chars.len(), s.words.len()) + 1e-9);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// The candidate filter stops at the first bound below its cut-off,
+        /// so a bound under the true score would lose a match. Words come
+        /// from a small vocabulary so that keys share and repeat them.
+        #[test]
+        fn shared_bound_is_an_upper_bound_and_below_the_length_bound(
+            q in proptest::collection::vec(0usize..6, 0..12),
+            s in proptest::collection::vec(0usize..6, 0..12),
+        ) {
+            const W: [&str; 6] = ["a", "cat", "sat", "on", "mat", "#"];
+            let qk = q.iter().map(|&i| W[i]).collect::<Vec<_>>().join(" ");
+            let sk = s.iter().map(|&i| W[i]).collect::<Vec<_>>().join(" ");
+            let (pq, ps) = (Prepared::new(&qk), Prepared::new(&sk));
+            // What the index counts: each query word the key holds, with
+            // the query's repeats.
+            let shared = q.iter().filter(|i| s.contains(i)).count();
+            let ub = bound_shared(pq.chars.len(), pq.words.len(), ps.chars.len(), ps.words.len(), shared);
+            let b = base(&pq, &ps, 0.0).unwrap_or(0.0);
+            proptest::prop_assert!(b <= ub + 1e-9, "{qk:?} vs {sk:?}: {b} > {ub}");
+            let lb = bound(pq.chars.len(), pq.words.len(), ps.chars.len(), ps.words.len());
+            proptest::prop_assert!(ub <= lb + 1e-9);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// A bounded scan gives the distance when it is within the limit,
+        /// and a value above the limit otherwise, whatever the lengths
+        /// (patterns of several 64-character blocks included).
+        #[test]
+        fn bounded_distance_is_exact_within_its_limit(
+            a in "[abц ]{0,150}",
+            b in "[abц ]{0,150}",
+            limit in 0usize..160,
+        ) {
+            let p = Pattern::new(&a);
+            let d = strsim::levenshtein(&a, &b);
+            let got = p.distance_within(&b, b.chars().count(), limit);
+            if d <= limit {
+                proptest::prop_assert_eq!(got, d);
+            } else {
+                proptest::prop_assert!(got > limit, "{} <= {}", got, limit);
+            }
+        }
     }
 
     #[test]
