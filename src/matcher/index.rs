@@ -1146,7 +1146,7 @@ impl Index {
     /// Up to `max` entries that may score `cutoff` or more against a query
     /// key `qk` of `qc` characters and `qw` words, most shared rare words
     /// first, each with an upper bound of its score
-    /// ([`score::bound_shared`]).
+    /// (the scorer's `bound_shared`).
     ///
     /// The bound counts the query words found in the lists read and
     /// assumes that every word whose list was not read (and every number)
