@@ -1219,7 +1219,9 @@ impl Index {
             let touched = &*acc;
             let lens = self.section(2);
             let fits = LengthBound::new(qc, qw, cutoff);
-            let mut found: Vec<(u8, u32, u32)> = Vec::with_capacity(touched.len());
+            // (shared words, distance from the query's length, entry, its
+            // lengths): the lengths kept for the bound of the few kept below.
+            let mut found: Vec<(u8, u32, u32, (usize, usize))> = Vec::with_capacity(touched.len());
             // Entries come in ascending order, their lengths (30 MB at 10M)
             // prefetched a few ahead.
             for (i, &(e, n)) in touched.iter().enumerate() {
@@ -1229,10 +1231,10 @@ impl Index {
                 let (sc, sw) = self.lengths(e as usize);
                 if fits.admits(sc, sw) {
                     let off = (sc as i64 - qc as i64).unsigned_abs() as u32;
-                    found.push((n, off, e));
+                    found.push((n, off, e, (sc, sw)));
                 }
             }
-            let order = |a: &(u8, u32, u32), b: &(u8, u32, u32)| {
+            let order = |a: &(u8, u32, u32, _), b: &(u8, u32, u32, _)| {
                 b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
             };
             if found.len() > max && max > 0 {
@@ -1245,8 +1247,7 @@ impl Index {
             let unread = qw.saturating_sub(counted);
             found
                 .into_iter()
-                .map(|(n, _, e)| {
-                    let (sc, sw) = self.lengths(e as usize);
+                .map(|(n, _, e, (sc, sw))| {
                     (
                         e,
                         score::bound_shared(qc, qw, sc, sw, usize::from(n) + unread),
