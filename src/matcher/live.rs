@@ -132,7 +132,7 @@ impl Live {
         let mut found = state.main.lookup(query, opts)?;
         if let Some(delta) = &state.delta {
             found.extend(delta.lookup(query, opts)?);
-            found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+            found.sort_by(super::best_first);
             found.dedup_by(|a, b| a.id == b.id && a.source == b.source);
             found.truncate(opts.limit);
         }

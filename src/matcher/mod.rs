@@ -242,7 +242,9 @@ impl Matcher {
             }
         };
         let push = |top: &mut Vec<(f64, u32)>, b: f64, e: u32| {
-            let at = top.partition_point(|t| t.0 > b || (t.0 == b && t.1 < e));
+            // Equal bases: the later entry (a newer variant) first, so
+            // that a cut among ties keeps the newest units (`best_first`).
+            let at = top.partition_point(|t| t.0 > b || (t.0 == b && t.1 > e));
             top.insert(at, (b, e));
             let same = top.partition_point(|t| t.0 >= 100.0).min(SAME_KEY);
             top.truncate(keep.max(same));
@@ -405,13 +407,20 @@ impl Matcher {
             }
         }
         drop(guard);
-        found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+        found.sort_by(best_first);
         found.truncate(opts.limit);
         for m in &mut found {
             explain(query, m, opts);
         }
         Ok(found)
     }
+}
+
+/// The order matches are shown in: best score first and, among equal
+/// scores, the newest unit (the highest id) first, as CAT tools list them:
+/// a corrected translation stored after the old one comes before it.
+pub(crate) fn best_first(a: &Match, b: &Match) -> std::cmp::Ordering {
+    b.score.total_cmp(&a.score).then(b.id.cmp(&a.id))
 }
 
 /// True when two keys hold the same words, in any order: the entries that

@@ -139,8 +139,8 @@ impl Trust {
                 out.push(m);
             }
         }
-        // Stable: equal scores keep the matcher's order.
-        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        // Equal scores: the newest unit first, as the matcher orders them.
+        out.sort_by(super::best_first);
         out.truncate(limit);
         Ok(out)
     }

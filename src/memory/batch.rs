@@ -70,12 +70,15 @@ impl DateBound {
             .filter(|c| !matches!(c, '-' | ':'))
             .collect();
         let ok_day = |d: &str| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit());
-        let ok = ok_day(&compact)
-            || (compact.len() == 16
-                && ok_day(&compact[..8])
-                && &compact[8..9] == "T"
-                && compact[9..15].bytes().all(|b| b.is_ascii_digit())
-                && compact.ends_with('Z'));
+        // ASCII first: the slices below are byte ranges, and a multibyte
+        // character across one of them panicked (`1234567éabcdefg`).
+        let ok = compact.is_ascii()
+            && (ok_day(&compact)
+                || (compact.len() == 16
+                    && ok_day(&compact[..8])
+                    && &compact[8..9] == "T"
+                    && compact[9..15].bytes().all(|b| b.is_ascii_digit())
+                    && compact.ends_with('Z')));
         if ok {
             Ok(DateBound(compact))
         } else {
@@ -294,7 +297,16 @@ mod tests {
 
     #[test]
     fn bad_dates_are_refused() {
-        for bad in ["2025-13", "yesterday", "2025-01-01T10:00", ""] {
+        for bad in [
+            "2025-13",
+            "yesterday",
+            "2025-01-01T10:00",
+            "",
+            // 16 bytes with a two-byte character across byte 8: no panic.
+            "1234567éabcdefg",
+            "12345678Té12345Z",
+            "2025010é",
+        ] {
             assert!(DateBound::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(DateBound::parse("2025-01-02").unwrap().as_str(), "20250102");
