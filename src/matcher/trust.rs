@@ -251,9 +251,10 @@ mod tests {
             )
             .unwrap();
         let ranked: Vec<(i64, f64)> = got.iter().map(|m| (m.id, m.score)).collect();
-        assert_eq!(ranked, [(1, 92.0), (0, 90.0), (2, 90.0)]);
+        // Equal scores: the newest unit (highest id) first.
+        assert_eq!(ranked, [(1, 92.0), (2, 90.0), (0, 90.0)]);
         assert_eq!(got[0].penalties[0].kind, "older-than");
-        assert_eq!(got[1].penalties[0].kind, "origin");
+        assert_eq!(got[2].penalties[0].kind, "origin");
         let only_human = Trust {
             origin: Some(UnitFilter::glob("human*").unwrap()),
             since: Some(DateBound::parse("2020-01-01").unwrap()),
