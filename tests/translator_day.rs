@@ -108,3 +108,181 @@ fn a_date_with_a_multibyte_character_is_an_error_not_a_panic() {
     );
     assert!(stderr(&out).contains("invalid date"), "{}", stderr(&out));
 }
+
+#[test]
+fn replace_refuses_references_to_groups_the_pattern_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let f = tsv(
+        dir.path(),
+        "a.tsv",
+        &[("150 tonnes of wheat.", "150 тонн пшеницы.")],
+    );
+    run_ok(process(&mem).arg("import").arg(&f), 0);
+    for bad in ["$1t", "$name"] {
+        let out = run_ok(
+            process(&mem).args([
+                "replace",
+                "--lang",
+                "en",
+                "--find",
+                r"(\d+) tonnes",
+                "--replace",
+                bad,
+            ]),
+            2,
+        );
+        assert!(stderr(&out).contains("does not have"), "{}", stderr(&out));
+    }
+    assert!(
+        stderr(&run_ok(
+            process(&mem).args([
+                "replace",
+                "--lang",
+                "en",
+                "--find",
+                r"(\d+) tonnes",
+                "--replace",
+                "$1t"
+            ]),
+            2
+        ))
+        .contains("${1}t")
+    );
+    run_ok(
+        process(&mem).args([
+            "replace",
+            "--lang",
+            "en",
+            "--find",
+            r"(\d+) tonnes",
+            "--replace",
+            "${1}t",
+        ]),
+        0,
+    );
+    let out = run_ok(
+        process(&mem).args(["units", "--format", "tsv", "--lang", "en"]),
+        0,
+    );
+    assert!(stdout(&out).contains("150t of wheat."), "{}", stdout(&out));
+}
+
+#[test]
+fn a_csv_header_with_an_empty_cell_is_an_error_naming_the_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let f = write(dir.path(), "a.csv", ",ru\nThe port.,Порт.\n");
+    let out = run_ok(process(&mem).arg("import").arg(&f), 2);
+    assert!(
+        stderr(&out).contains("header column 1 is empty"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!mem.exists(), "a failed import leaves no memory");
+}
+
+#[test]
+fn the_spreadsheet_csv_export_neutralises_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let f = tsv(
+        dir.path(),
+        "a.tsv",
+        &[
+            ("=HYPERLINK(\"http://evil\",\"x\")", "Ссылка."),
+            ("@SUM(A1:A9)", "Сумма."),
+            ("+1+1", "Два."),
+        ],
+    );
+    run_ok(process(&mem).arg("import").arg(&f), 0);
+    let csv = dir.path().join("excel.csv");
+    run_ok(
+        process(&mem)
+            .args(["export", "--format", "csv", "--bom", "-o"])
+            .arg(&csv),
+        0,
+    );
+    let body = std::fs::read_to_string(&csv).unwrap();
+    for line in body.lines().skip(1) {
+        let first = line.trim_start_matches('"');
+        assert!(!first.starts_with(['=', '@', '+']), "formula cell: {line}");
+    }
+    assert!(body.contains("'@SUM(A1:A9)"), "{body}");
+    // Imported back, the texts are as stored.
+    let mem2 = dir.path().join("m2.sqlite");
+    run_ok(process(&mem2).arg("import").arg(&csv), 0);
+    let out = run_ok(process(&mem2).args(["export", "--format", "tsv"]), 0);
+    assert!(stdout(&out).contains("@SUM(A1:A9)\tСумма.") && !stdout(&out).contains('\''));
+}
+
+#[test]
+fn bidi_overrides_are_escaped_in_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let f = tsv(
+        dir.path(),
+        "a.tsv",
+        &[(
+            "The port is closed today.",
+            "Порт \u{202e}закрыт\u{202c} сегодня.",
+        )],
+    );
+    run_ok(process(&mem).arg("import").arg(&f), 0);
+    let out = run_ok(
+        process(&mem).args([
+            "lookup",
+            "--from",
+            "en",
+            "--to",
+            "ru",
+            "The port is closed today.",
+        ]),
+        0,
+    );
+    let s = stdout(&out);
+    assert!(!s.contains('\u{202e}') && s.contains("\\u{202e}"), "{s}");
+    let out = run_ok(process(&mem).args(["units", "--lang", "ru"]), 0);
+    assert!(!stdout(&out).contains('\u{202e}'), "{}", stdout(&out));
+    // jsonl keeps the text exact.
+    let out = run_ok(
+        process(&mem).args([
+            "lookup",
+            "--from",
+            "en",
+            "--to",
+            "ru",
+            "--format",
+            "jsonl",
+            "The port is closed today.",
+        ]),
+        0,
+    );
+    assert!(stdout(&out).contains('\u{202e}'));
+}
+
+#[test]
+fn without_user_the_creator_is_the_os_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let f = tsv(dir.path(), "a.tsv", &[("One.", "Один.")]);
+    let account = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let account = text(&account.stdout).trim().to_string();
+    assert!(!account.is_empty());
+    run_ok(
+        util::bin()
+            .env_remove("USER")
+            .env_remove("USERNAME")
+            .arg("--memory")
+            .arg(&mem)
+            .arg("import")
+            .arg(&f),
+        0,
+    );
+    let out = run_ok(process(&mem).args(["units", "--format", "jsonl"]), 0);
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!(v["creator"], account.as_str(), "{v}");
+}

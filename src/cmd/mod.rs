@@ -145,13 +145,16 @@ impl Global {
         })
     }
 
-    /// The creator to record: `--creator`, else the OS user.
+    /// The creator to record: `--creator`, else the OS user (`USER`,
+    /// `USERNAME`, else the account the process runs as, so that a service
+    /// or container without `USER` does not record `unknown`).
     pub fn creator(&self) -> String {
         self.creator
             .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("USERNAME").ok())
             .filter(|s| !s.is_empty())
+            .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
+            .or_else(|| std::env::var("USERNAME").ok().filter(|s| !s.is_empty()))
+            .or_else(os_account)
             .unwrap_or_else(|| "unknown".into())
     }
 
@@ -165,6 +168,41 @@ impl Global {
                     && std::io::stdout().is_terminal()
             }
         }
+    }
+}
+
+/// The name of the account this process runs as, from the system's user
+/// database (`getpwuid_r` of the effective uid); `None` where there is
+/// none (a uid without an entry) or on other systems.
+fn os_account() -> Option<String> {
+    #[cfg(unix)]
+    {
+        let mut buf = vec![0u8; 4096];
+        // SAFETY: `passwd` is plain data that getpwuid_r fills; `buf` is
+        // the scratch space it points into, alive while `pw` is read; the
+        // result pointer is checked before use.
+        unsafe {
+            let mut pw: libc::passwd = std::mem::zeroed();
+            let mut found: *mut libc::passwd = std::ptr::null_mut();
+            let rc = libc::getpwuid_r(
+                libc::geteuid(),
+                &mut pw,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut found,
+            );
+            if rc != 0 || found.is_null() || pw.pw_name.is_null() {
+                return None;
+            }
+            let name = std::ffi::CStr::from_ptr(pw.pw_name)
+                .to_string_lossy()
+                .into_owned();
+            (!name.is_empty()).then_some(name)
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 
@@ -239,22 +277,31 @@ pub fn report_stored<N: Into<u64>>(path: &Path, counts: impl Iterator<Item = (N,
 }
 
 /// Stored text made safe for a terminal: control characters (ESC, BEL,
-/// C1 controls, DEL, and tabs or line breaks inside a segment) are shown as
-/// `\u{..}` escapes, so a unit cannot move the cursor, retitle the window or
+/// C1 controls, DEL, and tabs or line breaks inside a segment) and bidi
+/// overrides are shown as `\u{..}` escapes, so a unit cannot move the cursor, retitle the window or
 /// clear the screen. JSON output needs no such care: serde escapes them.
 pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(unsafe_on_terminal) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if c.is_control() {
+        if unsafe_on_terminal(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Control characters, and the bidirectional embeddings, overrides and
+/// isolates (U+202A–U+202E, U+2066–U+2069): a stored U+202E would
+/// reverse the rest of the line on the terminal, so that what is shown is
+/// not what is stored ("Trojan Source"). The marks U+200E/U+200F, which
+/// right-to-left text needs, are shown as they are.
+fn unsafe_on_terminal(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Highest `--limit` accepted: more matches than anyone reads, and a bound

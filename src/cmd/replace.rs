@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use transmem::memory::Edited;
 
 use super::units::FilterArgs;
@@ -34,7 +34,7 @@ pub struct Args {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let lang = lang_arg(&args.lang)?;
-    let re = regex::Regex::new(&args.find).context("--find")?;
+    let re = transmem::memory::TextReplace::new(&args.find, &args.replace)?;
     let filter = args.filter.filter(std::slice::from_ref(&lang), None)?;
     let mut mem = g.open_memory(false)?;
     let path = mem.path().to_path_buf();
@@ -42,17 +42,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let mut changes: Vec<(i64, String, String, String)> = Vec::new();
     mem.for_each_unit_filtered(&filter, |u| {
         if let Some(v) = u.variant(&lang)
-            && re.is_match(&v.text)
+            && let Some(new) = re.apply(&v.text)
         {
-            let new = re.replace_all(&v.text, args.replace.as_str()).into_owned();
-            if new != v.text {
-                changes.push((
-                    u.id.unwrap_or_default(),
-                    v.lang.clone(),
-                    v.text.clone(),
-                    new,
-                ));
-            }
+            changes.push((
+                u.id.unwrap_or_default(),
+                v.lang.clone(),
+                v.text.clone(),
+                new,
+            ));
         }
         Ok(())
     })?;

@@ -120,6 +120,9 @@ pub fn read<R: Read>(
     let mut report = ReadReport::default();
     let mut columns = opts.columns.clone();
     let mut first_row = true;
+    // A CSV with a UTF-8 BOM is what a spreadsheet export looks like; its
+    // cells may carry the `'` that `Writer` puts before formulas.
+    let spreadsheet = !opts.tsv && detected.is_utf8() && detected.bom_len > 0;
     let mut row_fn = |line: u64, offset: u64, fields: Vec<String>| -> Result<()> {
         let pos = position(&detected, line, offset);
         let cols = match &columns {
@@ -130,6 +133,19 @@ pub fn read<R: Read>(
                     let renamed = opts.rename.as_ref().and_then(|r| r.get(i));
                     let col = match renamed {
                         Some(c) => c.clone(),
+                        // An empty header cell would read as `-` and drop
+                        // that column's text without a word (`,ru`).
+                        None if name.trim().is_empty() => {
+                            return Err(Error::parse(
+                                path,
+                                pos,
+                                format!(
+                                    "header column {} is empty: name it (a language tag such as en, \
+                                     or origin, note, ...), write - to ignore it, or give --columns",
+                                    i + 1
+                                ),
+                            ));
+                        }
                         None => Column::parse(name).map_err(|_| {
                             Error::parse(
                                 path,
@@ -168,6 +184,11 @@ pub fn read<R: Read>(
             ));
         }
         report.rows += 1;
+        let fields = if spreadsheet {
+            fields.into_iter().map(unneutralize).collect()
+        } else {
+            fields
+        };
         let unit = row_unit(cols, fields);
         if unit.variants.is_empty() {
             report.empty += 1;
@@ -554,10 +575,47 @@ fn read_csv(
     Ok(())
 }
 
+/// The characters that make a spreadsheet read a cell as a formula
+/// (`=HYPERLINK(...)`, `@SUM(...)`, `+1+1`, `-2+3`) or that it strips
+/// before one (tab, CR), as OWASP lists them for CSV injection.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell made safe for a spreadsheet: one that a spreadsheet would run as
+/// a formula gets a leading `'`, which Excel and LibreOffice show as
+/// nothing and take as "this is text".
+fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+    // Text that already starts with `'` before a formula gets one more, so
+    // that reading it back (one `'` dropped) is exact.
+    if cell.trim_start_matches('\'').starts_with(FORMULA_START) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The reverse of [`neutralize`], for CSV files that start with a UTF-8
+/// BOM (the spreadsheet form `export --format csv --bom` writes): a `'`
+/// before a formula character is dropped, so that such an export imports
+/// back exactly.
+fn unneutralize(cell: String) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_START) => rest.to_string(),
+        _ => cell,
+    }
+}
+
 /// Streams units into CSV or TSV with a header row.
+///
+/// CSV with a BOM is the form for spreadsheets (`export --format csv
+/// --bom`): there a cell that starts like a formula (`=`, `+`, `-`, `@`,
+/// tab, CR) is written with a leading `'`, so that opening the file never
+/// runs `=HYPERLINK(...)` from a stored text; [`read`] drops that `'`
+/// again from a CSV with a BOM.
 pub struct Writer<W: Write> {
     out: W,
     tsv: bool,
+    /// Cells are neutralised for spreadsheets (CSV with a BOM).
+    spreadsheet: bool,
     columns: Vec<Column>,
     langs: Vec<String>,
     line: Vec<u8>,
@@ -589,6 +647,7 @@ impl<W: Write> Writer<W> {
         let mut w = Writer {
             out,
             tsv,
+            spreadsheet: bom && !tsv,
             columns: columns.to_vec(),
             langs,
             line: Vec::new(),
@@ -615,12 +674,19 @@ impl<W: Write> Writer<W> {
             // RFC 4180 quoting by the csv crate. (Reading is our own state
             // machine, which the crate cannot replace: it reports neither an
             // unclosed quote nor bounds a record's buffer.)
+            let spreadsheet = self.spreadsheet;
             let mut w = ::csv::WriterBuilder::new()
                 .terminator(::csv::Terminator::CRLF)
                 .from_writer(&mut self.line);
-            w.write_record(fields)
-                .and_then(|()| w.flush().map_err(::csv::Error::from))
-                .map_err(|e| Error::io("<output>", std::io::Error::other(e)))?;
+            w.write_record(fields.iter().map(|f| {
+                if spreadsheet {
+                    neutralize(f).into_owned().into_bytes()
+                } else {
+                    f.as_bytes().to_vec()
+                }
+            }))
+            .and_then(|()| w.flush().map_err(::csv::Error::from))
+            .map_err(|e| Error::io("<output>", std::io::Error::other(e)))?;
         }
         self.out
             .write_all(&self.line)
@@ -752,6 +818,69 @@ mod tests {
             err.to_string()
                 .starts_with("x:2 (byte 13): field 2 is longer"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn spreadsheet_csv_neutralises_formulas_and_reads_them_back() {
+        let texts = [
+            "=HYPERLINK(\"http://x\")",
+            "@SUM(A1)",
+            "+1+1",
+            "-2",
+            "'=x",
+            "a=b",
+        ];
+        let units: Vec<Unit> = texts
+            .iter()
+            .map(|t| unit(&[("en", t), ("ru", "да")]))
+            .collect();
+        let langs = ["en".to_string(), "ru".to_string()];
+        let write = |bom: bool| {
+            let mut w = Writer::new(Vec::new(), &langs, false, bom).unwrap();
+            for u in &units {
+                w.write_unit(u).unwrap();
+            }
+            String::from_utf8(w.finish().unwrap()).unwrap()
+        };
+        let excel = write(true);
+        for bad in ["\r\n=", "\r\n@", "\r\n+", "\r\n-", "\r\n\"="] {
+            assert!(!excel.contains(bad), "{bad:?} in {excel}");
+        }
+        assert!(
+            excel.contains("\r\n'+1+1,") && excel.contains("\r\n'-2,"),
+            "{excel}"
+        );
+        assert!(excel.contains("\r\na=b,"), "{excel}");
+        // Without a BOM (not for a spreadsheet) the text is as stored.
+        assert!(write(false).contains("\r\n+1+1,"));
+        let mut back = Vec::new();
+        read(
+            excel.as_bytes(),
+            Path::new("x.csv"),
+            &ReadOptions::default(),
+            |u| {
+                back.push(u.variants[0].text.clone());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(back, texts);
+    }
+
+    #[test]
+    fn an_empty_header_cell_is_an_error_naming_the_column() {
+        let e = read(
+            ",ru\nPort,Порт\n".as_bytes(),
+            Path::new("x.csv"),
+            &ReadOptions::default(),
+            |_| Ok(()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("x.csv:1") && e.contains("header column 1 is empty"),
+            "{e}"
         );
     }
 

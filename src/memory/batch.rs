@@ -106,6 +106,114 @@ impl DateBound {
     }
 }
 
+/// A search and replace over stored texts (`transmem replace`, the
+/// server's `POST /api/v1/replace`): a regular expression and a
+/// replacement whose group references were checked against it.
+#[derive(Debug, Clone)]
+pub struct TextReplace {
+    find: regex::Regex,
+    replace: String,
+}
+
+impl TextReplace {
+    /// Compiles `find` and checks `replace`: `$1`, `$name`, `${1}` and
+    /// `${name}` must name a group `find` has, and `$$` is a dollar sign.
+    /// A reference to a group that does not exist is refused: the regex
+    /// crate reads `$1t` as the group named `1t` and puts nothing there,
+    /// so `(\d+) tonnes` → `$1t` erased the number.
+    pub fn new(find: &str, replace: &str) -> Result<TextReplace> {
+        let re = regex::Regex::new(find).map_err(|e| {
+            Error::Invalid(format!(
+                "the pattern {find:?} is not a valid regular expression: {e}"
+            ))
+        })?;
+        for r in group_refs(replace) {
+            let known = match r.parse::<usize>() {
+                Ok(n) => n < re.captures_len(),
+                Err(_) => re.capture_names().flatten().any(|n| n == r),
+            };
+            if known {
+                continue;
+            }
+            let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
+            let hint = if !digits.is_empty() && digits.len() < r.len() {
+                format!(
+                    "; to put group {digits} before {:?}, write ${{{digits}}}{}",
+                    &r[digits.len()..],
+                    &r[digits.len()..]
+                )
+            } else {
+                String::new()
+            };
+            let groups = re.captures_len() - 1;
+            return Err(Error::Invalid(format!(
+                "the replacement refers to group {r:?}, which the pattern does not have \
+                 (it has {groups} group{}{}){hint}; write $$ for a dollar sign",
+                if groups == 1 { "" } else { "s" },
+                {
+                    let names: Vec<&str> = re.capture_names().flatten().collect();
+                    if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", named {}", names.join(", "))
+                    }
+                }
+            )));
+        }
+        Ok(TextReplace {
+            find: re,
+            replace: replace.to_string(),
+        })
+    }
+
+    /// `text` with every match replaced, or `None` when nothing matches or
+    /// the text would not change.
+    pub fn apply(&self, text: &str) -> Option<String> {
+        if !self.find.is_match(text) {
+            return None;
+        }
+        let new = self.find.replace_all(text, self.replace.as_str());
+        (new != text).then(|| new.into_owned())
+    }
+}
+
+/// The group names and numbers a replacement refers to, as the regex crate
+/// reads them: `$$` is a dollar sign, `${...}` is everything up to `}`,
+/// `$name` the longest run of letters, digits and `_`.
+fn group_refs(rep: &str) -> Vec<&str> {
+    let b = rep.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        match b.get(i + 1) {
+            Some(b'$') => i += 2,
+            Some(b'{') => match rep[i + 2..].find('}') {
+                Some(end) => {
+                    out.push(&rep[i + 2..i + 2 + end]);
+                    i += 3 + end;
+                }
+                None => i += 2,
+            },
+            _ => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                    j += 1;
+                }
+                if j > start {
+                    out.push(&rep[start..j]);
+                }
+                i = j.max(i + 1);
+            }
+        }
+    }
+    out
+}
+
 /// Which units a maintenance command works on. Every field narrows; an
 /// empty filter takes every unit.
 #[derive(Debug, Clone, Default)]
@@ -293,6 +401,24 @@ mod tests {
             }
             .matches(&old)
         );
+    }
+
+    #[test]
+    fn replacement_groups_must_exist() {
+        let r = TextReplace::new(r"(\d+) tonnes", "${1}t").unwrap();
+        assert_eq!(
+            r.apply("150 tonnes of wheat").as_deref(),
+            Some("150t of wheat")
+        );
+        assert_eq!(r.apply("no number"), None);
+        let e = TextReplace::new(r"(\d+) tonnes", "$1t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"1t\"") && e.contains("${1}t"), "{e}");
+        assert!(TextReplace::new(r"(\d+) tonnes", "$name").is_err());
+        assert!(TextReplace::new(r"(\d+) tonnes", "$2").is_err());
+        assert!(TextReplace::new(r"(?P<n>\d+) t", "${n} tonnes $$5 $1").is_ok());
+        assert!(TextReplace::new(r"x", "costs $$ and $").is_ok());
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod schema;
 mod sqlite;
 mod time;
 
-pub use batch::{Batch, DateBound, Edited, Undone, UnitFilter};
+pub use batch::{Batch, DateBound, Edited, TextReplace, Undone, UnitFilter};
 
 pub use time::now_tmx;
 

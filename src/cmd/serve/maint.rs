@@ -451,24 +451,21 @@ pub async fn replace(
 ) -> ApiResult<Json<Value>> {
     let (req, text): (ReplaceReq, String) = body(&app, &headers, b).await?;
     let lang = tag("lang", &req.lang)?;
-    let re = regex("find", &req.find)?;
+    let re = transmem::memory::TextReplace::new(&req.find, &req.replace)
+        .map_err(|e| ApiError::bad(e.to_string()))?;
     let filter = req.filter.compile(Some(&lang))?;
     let cmd = command(&method, &uri, Some(&text));
     let who = user(&caller);
     let dry_run = req.dry_run;
-    let replacement = req.replace;
     App::blocking(move || {
         // (unit, exact tag, old, new)
         let list = |m: &transmem::memory::Memory| -> ApiResult<Vec<(i64, String, String, String)>> {
             let mut changes = Vec::new();
             m.for_each_unit_filtered(&filter, |u| {
                 if let Some(v) = u.variant(&lang)
-                    && re.is_match(&v.text)
+                    && let Some(new) = re.apply(&v.text)
                 {
-                    let new = re.replace_all(&v.text, replacement.as_str()).into_owned();
-                    if new != v.text {
-                        changes.push((u.id.unwrap_or_default(), v.lang.clone(), v.text.clone(), new));
-                    }
+                    changes.push((u.id.unwrap_or_default(), v.lang.clone(), v.text.clone(), new));
                 }
                 Ok(())
             })?;
