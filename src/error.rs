@@ -69,6 +69,12 @@ pub enum Error {
         /// What is wrong.
         msg: String,
     },
+    /// An input file holds no text (nothing, a BOM, or only white space).
+    #[error("{}: the file is empty (no text to read)", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
     /// There is no memory where one was expected.
     #[error(
         "no memory at {} (create one with `transmem align --store` or `transmem import`)",
@@ -179,11 +185,29 @@ impl Error {
     }
 }
 
-/// Reads a whole text file as UTF-8, naming the file and line on bad bytes.
+/// Reads a whole text file: UTF-8, UTF-16 (with or without BOM) or a
+/// legacy code page told by the detector (see
+/// [`crate::formats::TextEncoding::Auto`]), naming the file, line and byte
+/// of any bad byte.
 pub fn read_text(path: impl AsRef<Path>) -> Result<String> {
+    read_text_as(path, crate::formats::TextEncoding::Auto).map(|(s, _)| s)
+}
+
+/// [`read_text`] in a chosen encoding, saying which was used; an empty
+/// file (or one of only a BOM) is [`Error::Empty`].
+pub fn read_text_as(
+    path: impl AsRef<Path>,
+    encoding: crate::formats::TextEncoding,
+) -> Result<(String, crate::formats::Decoding)> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    decode_utf8(path, bytes)
+    let (text, how) = crate::formats::decode_text(path, bytes, encoding)?;
+    if text.trim().is_empty() {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok((text, how))
 }
 
 /// Decodes UTF-8 (a leading BOM is dropped), naming the line and byte offset

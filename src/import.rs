@@ -27,6 +27,8 @@ pub struct Options {
     pub creator: Option<String>,
     /// What to do with a source text already stored.
     pub on_duplicate: OnDuplicate,
+    /// The files' encoding: told from their bytes, or forced (`--encoding`).
+    pub encoding: crate::formats::TextEncoding,
 }
 
 /// What an import did with one file's units.
@@ -42,6 +44,8 @@ pub struct Counts {
     pub skipped: u64,
     /// Replaced a stored unit's translations.
     pub overwritten: u64,
+    /// The encoding the file was read in, when it was read.
+    pub encoding: Option<crate::formats::Decoding>,
 }
 
 /// Units per message from the parser thread: one channel hand-over per unit
@@ -86,6 +90,7 @@ pub fn import(
     };
     let mut csv_opts = opts.csv.clone();
     csv_opts.tsv = format == Format::Tsv;
+    csv_opts.encoding = opts.encoding;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Unit, Option<String>)>>(8);
     let (parsed, stored) = std::thread::scope(|s| {
         let parser = s.spawn(move || parse(format, input, path, &csv_opts, tx));
@@ -117,7 +122,10 @@ pub fn import(
         other => other,
     })?;
     let empty = match parsed {
-        Ok(Ok(Ok(empty))) => empty,
+        Ok(Ok(Ok((empty, encoding)))) => {
+            counts.encoding = encoding;
+            empty
+        }
         Ok(Ok(Err(e))) => return Err(e),
         // The store failed first; its error was returned above.
         Ok(Err(Stopped)) => 0,
@@ -133,16 +141,19 @@ pub fn import(
     Ok(counts)
 }
 
+/// What the parser thread returns: the number of empty units skipped and
+/// the encoding the file was read in.
+type Parsed = (u64, Option<crate::formats::Decoding>);
+
 /// Reads one file on the parser thread, sending units in batches, each with
-/// the language that counts as its source. Returns the number of empty units
-/// skipped.
+/// the language that counts as its source.
 fn parse(
     format: Format,
     input: impl Read,
     path: &Path,
     opts: &csv::ReadOptions,
     tx: std::sync::mpsc::SyncSender<Vec<(Unit, Option<String>)>>,
-) -> std::result::Result<Result<u64>, Stopped> {
+) -> std::result::Result<Result<Parsed>, Stopped> {
     let mut batch = Vec::with_capacity(BATCH);
     let mut stopped = false;
     let mut push = |item: (Unit, Option<String>)| -> Result<()> {
@@ -160,7 +171,7 @@ fn parse(
         Ok(())
     };
     let read = match format {
-        Format::Tmx => tmx::read_units_with(input, path, &opts.limits, |h, u| {
+        Format::Tmx => tmx::read_units_as(input, path, &opts.limits, opts.encoding, |h, u| {
             let src = u
                 .attrs
                 .iter()
@@ -170,11 +181,11 @@ fn parse(
                 .filter(|l| u.variants.iter().any(|v| &v.lang == l));
             push((u, src))
         })
-        .map(|r| r.empty),
+        .map(|r| (r.empty, r.encoding)),
         // The store takes the first variant (the first language column with
         // text) as the source.
         Format::Csv | Format::Tsv => {
-            csv::read(input, path, opts, |u| push((u, None))).map(|r| r.empty)
+            csv::read(input, path, opts, |u| push((u, None))).map(|r| (r.empty, r.encoding))
         }
     };
     if stopped {

@@ -286,3 +286,173 @@ fn without_user_the_creator_is_the_os_account() {
     let v: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
     assert_eq!(v["creator"], account.as_str(), "{v}");
 }
+
+// ---------------------------------------------------------------------
+// Every file is read, or refused with a reason
+
+const STORY_EN: &str = "\
+Prices at the port of Novorossiysk fell slightly on Monday, traders said.
+Exporters expect a record harvest of 45,000 tonnes this year.
+The ministry raised its forecast by 3.5% in March.
+
+According to her, the country shipped 150,000 tonnes of wheat to Egypt alone. Algeria bought the rest.
+Buyers in Turkey are waiting for lower prices.
+";
+
+const STORY_RU: &str = "\
+Цены в порту Новороссийска в понедельник немного снизились, сообщили трейдеры.
+Экспортёры ожидают в этом году рекордный урожай в 45 000 тонн.
+В марте министерство повысило свой прогноз на 3,5%.
+
+По её словам, страна отгрузила 150 000 тонн пшеницы только в Египет, остальное купил Алжир.
+Покупатели в Турции ждут снижения цен.
+";
+
+#[test]
+fn legacy_encodings_are_detected_reported_and_can_be_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let en = write(dir.path(), "story.en.txt", STORY_EN);
+    let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(STORY_RU);
+    let (koi8, _, _) = encoding_rs::KOI8_R.encode(STORY_RU);
+    let mut utf16 = Vec::new();
+    for u in STORY_RU.encode_utf16() {
+        utf16.extend(u.to_le_bytes());
+    }
+    let want = run_ok(
+        util::bin()
+            .args(["align", "--from", "en", "--to", "ru", "--format", "jsonl"])
+            .arg(&en)
+            .arg(write(dir.path(), "utf8.ru.txt", STORY_RU)),
+        0,
+    );
+    for (name, bytes, enc) in [
+        ("cp1251.ru.txt", &cp1251[..], "windows-1251"),
+        ("koi8.ru.txt", &koi8[..], "KOI8"),
+        ("utf16.ru.txt", &utf16[..], "UTF-16LE"),
+    ] {
+        let ru = write(dir.path(), name, bytes);
+        let out = run_ok(
+            util::bin()
+                .args(["align", "--from", "en", "--to", "ru", "--format", "jsonl"])
+                .arg(&en)
+                .arg(&ru),
+            0,
+        );
+        assert_eq!(stdout(&out), stdout(&want), "{name}");
+        assert!(
+            stderr(&out).contains(&format!("{name}: read as {enc}")),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+    // A cp1251 TSV is read too.
+    let mem = dir.path().join("m.sqlite");
+    let (tsv, _, _) = encoding_rs::WINDOWS_1251
+        .encode("en\tru\nThe port is closed.\tПорт закрыт.\nThe wheat is here.\tПшеница здесь.\n");
+    let f = write(dir.path(), "pairs.tsv", &tsv[..]);
+    let out = run_ok(process(&mem).arg("import").arg(&f), 0);
+    assert!(
+        stderr(&out).contains("pairs.tsv: read as windows-1251 (detected)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_ok(process(&mem).args(["export", "--format", "tsv"]), 0);
+    assert!(stdout(&out).contains("Порт закрыт."), "{}", stdout(&out));
+    // --encoding forces one, and says so.
+    let out = run_ok(
+        util::bin()
+            .args(["segment", "--lang", "ru", "--encoding", "koi8-r"])
+            .arg(dir.path().join("koi8.ru.txt")),
+        0,
+    );
+    assert!(stdout(&out).starts_with("Цены в порту"), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("read as KOI8-R (--encoding)"),
+        "{}",
+        stderr(&out)
+    );
+    // Standard input too.
+    let mut child = util::bin()
+        .args(["segment", "--lang", "ru"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &cp1251).unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(stdout(&out).starts_with("Цены в порту"), "{}", stdout(&out));
+    // Damaged UTF-8 is refused with its line and byte, and the way out.
+    let mut bad = STORY_RU.as_bytes().to_vec();
+    bad.insert(9, 0xFF);
+    let ru = write(dir.path(), "bad.ru.txt", bad);
+    let out = run_ok(
+        util::bin()
+            .args(["align", "--from", "en", "--to", "ru"])
+            .arg(&en)
+            .arg(&ru),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("bad.ru.txt:1 (byte 9): invalid UTF-8")
+            && stderr(&out).contains("--encoding"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn empty_input_is_an_error_and_storing_nothing_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let empty = write(dir.path(), "empty.en.txt", "");
+    let blank = write(dir.path(), "blank.en.txt", "\n  \n");
+    let ru = write(dir.path(), "story.ru.txt", STORY_RU);
+    for e in [&empty, &blank] {
+        let out = run_ok(
+            process(&mem)
+                .args(["align", "--from", "en", "--to", "ru", "--store"])
+                .arg(e)
+                .arg(&ru),
+            2,
+        );
+        assert!(
+            stderr(&out).contains(&format!("{}: the file is empty", e.display())),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!mem.exists());
+    }
+    let good = tsv(dir.path(), "a.tsv", &[("One.", "Один.")]);
+    run_ok(process(&mem).arg("import").arg(&good), 0);
+    for cmd in ["analyze", "pretranslate"] {
+        let out = run_ok(
+            process(&mem)
+                .args([cmd, "--from", "en", "--to", "ru"])
+                .arg(&empty),
+            2,
+        );
+        assert!(
+            stderr(&out).contains("empty.en.txt: the file is empty"),
+            "{cmd}: {}",
+            stderr(&out)
+        );
+    }
+    // An empty TSV is an error; one that stores nothing creates no memory.
+    let mem2 = dir.path().join("m2.sqlite");
+    let e = write(dir.path(), "e.tsv", "");
+    let out = run_ok(process(&mem2).arg("import").arg(&e), 2);
+    assert!(
+        stderr(&out).contains("e.tsv: the file is empty"),
+        "{}",
+        stderr(&out)
+    );
+    let header = write(dir.path(), "h.tsv", "en\tru\n");
+    let out = run_ok(process(&mem2).arg("import").arg(&header), 0);
+    assert!(stderr(&out).contains("stored nothing"), "{}", stderr(&out));
+    assert!(
+        !mem2.exists(),
+        "an import that stores nothing created the memory"
+    );
+}

@@ -84,12 +84,13 @@ pub struct Side {
 
 impl Side {
     pub fn load(
+        g: &Global,
         path: &Path,
         lang: &str,
         presegmented: bool,
         rules: Option<&Path>,
     ) -> anyhow::Result<Side> {
-        let text = transmem::error::read_text(path)?;
+        let text = super::read_text(g, path)?;
         // Bounded input, so that segmenting and aligning take bounded time.
         let limits = super::limits::from_env()?;
         transmem::limits::check_lines(&text, path, &limits)?;
@@ -136,8 +137,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         super::output::refuse_memory_files(o, &g.memory_path())?;
     }
     let rules = args.rules.as_deref();
-    let src = Side::load(&args.src, &sl, args.presegmented, rules)?;
-    let tgt = Side::load(&args.tgt, &tl, args.presegmented, rules)?;
+    let src = Side::load(g, &args.src, &sl, args.presegmented, rules)?;
+    let tgt = Side::load(g, &args.tgt, &tl, args.presegmented, rules)?;
     if !args.force {
         for (side, path, lang, opt) in [
             (&src, &args.src, &sl, "--from"),

@@ -49,7 +49,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let texts = args
         .files
         .iter()
-        .map(|f| Ok((f.display().to_string(), transmem::error::read_text(f)?)))
+        .map(|f| Ok((f.display().to_string(), super::read_text(g, f)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mem = g.open_memory(false)?;
     let matcher = super::indexing::load_matcher(&mem, &from, &to)?;

@@ -134,6 +134,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             }
         })
         .collect::<anyhow::Result<_>>()?;
+    // A file memory that does not exist yet is created for this import, and
+    // removed again if the import stores nothing.
+    let existed = g.database.is_some() || g.memory_path().exists();
     let mut mem = g.open_memory(true)?;
     let before = mem.stamp()?;
     let (summary, batch) = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
@@ -145,6 +148,26 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             let _ = mem.discard_if_unused();
             return Err(e);
         }
+    };
+    let path = mem.path().to_path_buf();
+    let mem = if batch.is_none() && !existed {
+        // Stored nothing into a memory made for it: remove it again.
+        if mem.discard_if_unused()? {
+            for (file, c) in &summary {
+                eprintln!(
+                    "{file}: {} units read, {} new, {} duplicate, {} skipped",
+                    c.read, c.new, c.duplicate, c.skipped
+                );
+            }
+            eprintln!(
+                "stored nothing, so no memory was created at {}",
+                super::shown(&path)
+            );
+            return Ok(0);
+        }
+        g.open_memory(false)?
+    } else {
+        mem
     };
     for (file, c) in &summary {
         let mut line = format!(
@@ -185,6 +208,7 @@ fn import_files(
         creator: Some(g.creator()),
         origin: args.origin.clone(),
         on_duplicate: args.on_duplicate.into(),
+        encoding: g.text_encoding(),
         ..import::Options::default()
     };
     opts.csv.limits = super::limits::from_env()?;
@@ -229,6 +253,9 @@ fn import_files(
             }
         };
         bar.finish_and_clear();
+        if let Some(how) = &counts.encoding {
+            super::note_encoding(&path.display().to_string(), how);
+        }
         summary.push((path.display().to_string(), counts));
     }
     for (key, n) in [
@@ -241,6 +268,13 @@ fn import_files(
         if n > 0 {
             w.count(key, n);
         }
+    }
+    // Nothing stored: nothing to commit, so that a memory this import
+    // created can be removed again (a command that stores nothing creates
+    // nothing).
+    if summary.iter().all(|(_, c)| c.new + c.overwritten == 0) {
+        drop(w);
+        return Ok((summary, None));
     }
     let batch = w.batch_id();
     w.commit()?;

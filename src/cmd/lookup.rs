@@ -279,7 +279,12 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         out.flush()?;
         return Ok(if any { 0 } else { 1 });
     }
-    let mut input = std::io::stdin().lock();
+    // Decoded as a text file is (a legacy code page is told from the first
+    // 64 KiB, or --encoding), then read line by line.
+    let (mut input, how) =
+        transmem::formats::text_stream(std::io::stdin().lock(), g.text_encoding())
+            .map_err(|e| anyhow::anyhow!("<stdin>: {e}"))?;
+    super::note_encoding("<stdin>", &how);
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let mut failed: Option<anyhow::Error> = None;

@@ -64,6 +64,14 @@ pub struct Global {
     /// Colour on the terminal
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Encoding of the input text files, CSV/TSV and standard input
+    /// (windows-1251, koi8-r, utf-16le, ...) [default: told from the bytes]
+    #[arg(long, global = true, value_name = "NAME", value_parser = encoding_arg)]
+    pub encoding: Option<transmem::formats::TextEncoding>,
+}
+
+fn encoding_arg(s: &str) -> Result<transmem::formats::TextEncoding, String> {
+    transmem::formats::TextEncoding::parse(s).map_err(|e| e.to_string())
 }
 
 /// The language direction of a lookup-style command.
@@ -156,6 +164,11 @@ impl Global {
             .or_else(|| std::env::var("USERNAME").ok().filter(|s| !s.is_empty()))
             .or_else(os_account)
             .unwrap_or_else(|| "unknown".into())
+    }
+
+    /// The `--encoding` chosen, else [`transmem::formats::TextEncoding::Auto`].
+    pub fn text_encoding(&self) -> transmem::formats::TextEncoding {
+        self.encoding.unwrap_or_default()
     }
 
     /// True when stdout should be coloured (NO_COLOR is respected in auto).
@@ -379,22 +392,44 @@ pub fn stdout() -> BufWriter<std::io::StdoutLock<'static>> {
     BufWriter::new(std::io::stdout().lock())
 }
 
-/// Reads a UTF-8 text file, or stdin for `-` / no file.
-pub fn read_input(file: Option<&Path>) -> anyhow::Result<(String, String)> {
+/// Reads a text file, or stdin for `-` / no file, in the `--encoding`
+/// given or the one its bytes show (saying so when it is not UTF-8).
+/// An empty input is an error naming it.
+pub fn read_input(g: &Global, file: Option<&Path>) -> anyhow::Result<(String, String)> {
     match file {
-        Some(p) if p != Path::new("-") => {
-            Ok((p.display().to_string(), transmem::error::read_text(p)?))
-        }
+        Some(p) if p != Path::new("-") => Ok((p.display().to_string(), read_text(g, p)?)),
         _ => {
             let mut buf = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut buf)
                 .context("reading standard input")?;
-            Ok((
-                "<stdin>".into(),
-                transmem::error::decode_utf8("<stdin>", buf)?,
-            ))
+            let name = Path::new("<stdin>");
+            let (text, how) = transmem::formats::decode_text(name, buf, g.text_encoding())?;
+            note_encoding("<stdin>", &how);
+            if text.trim().is_empty() {
+                return Err(transmem::Error::Empty {
+                    path: name.to_path_buf(),
+                }
+                .into());
+            }
+            Ok(("<stdin>".into(), text))
         }
+    }
+}
+
+/// Reads the text file `path` in the `--encoding` given or the one its
+/// bytes show, saying on stderr which when it is not plain UTF-8. An empty
+/// file is an error naming it.
+pub fn read_text(g: &Global, path: &Path) -> anyhow::Result<String> {
+    let (text, how) = transmem::error::read_text_as(path, g.text_encoding())?;
+    note_encoding(&path.display().to_string(), &how);
+    Ok(text)
+}
+
+/// Says on stderr how an input was decoded, unless it was plain UTF-8.
+pub fn note_encoding(name: &str, how: &transmem::formats::Decoding) {
+    if !how.is_plain_utf8() {
+        eprintln!("transmem: {name}: read as {}", how.describe());
     }
 }
 

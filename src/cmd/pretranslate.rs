@@ -94,7 +94,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         // Before any work: the output may not be the memory (output.rs).
         super::output::refuse_memory_files(o, &g.memory_path())?;
     }
-    let text = transmem::error::read_text(&args.file)?;
+    let text = super::read_text(g, &args.file)?;
     let mem = g.open_memory(false)?;
     let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
     if matcher.is_empty() {

@@ -46,7 +46,7 @@ pub enum Format {
     Json,
 }
 
-pub fn run(args: Args, _g: &Global) -> anyhow::Result<u8> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let mut out = stdout();
     if args.dump_srx {
         out.write_all(transmem::segment::rules::builtin_srx().as_bytes())?;
@@ -61,7 +61,7 @@ pub fn run(args: Args, _g: &Global) -> anyhow::Result<u8> {
         Some(path) => Segmenter::from_srx_file(path, &lang)?,
         None => Segmenter::for_lang(&lang),
     };
-    let (_, text) = read_input(args.file.as_deref())?;
+    let (_, text) = read_input(g, args.file.as_deref())?;
     if args.explain {
         for (pos, rule, brk) in seg.explain(&text) {
             let rule = rule.map_or("none".to_string(), |r| r.to_string());

@@ -14,7 +14,7 @@ use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
 use crate::error::{Error, Position, Result};
-use crate::formats::decode::{Detected, utf8_stream};
+use crate::formats::decode::{Detected, utf8_stream_as};
 use crate::limits::Limits;
 use crate::model::{Unit, Variant};
 
@@ -96,6 +96,8 @@ pub struct ReadOptions {
     pub rename: Option<Vec<Column>>,
     /// Longest field and line (record) accepted.
     pub limits: Limits,
+    /// The file's encoding: told from its bytes, or forced.
+    pub encoding: crate::formats::TextEncoding,
 }
 
 /// What a read saw besides the units.
@@ -107,6 +109,8 @@ pub struct ReadReport {
     pub rows: u64,
     /// Rows without text in any language, not passed on.
     pub empty: u64,
+    /// The encoding the file was read in (`None` before reading).
+    pub encoding: Option<crate::formats::Decoding>,
 }
 
 /// Reads `reader`, calling `f` for each row's unit.
@@ -116,14 +120,20 @@ pub fn read<R: Read>(
     opts: &ReadOptions,
     mut f: impl FnMut(Unit) -> Result<()>,
 ) -> Result<ReadReport> {
-    let (stream, detected) = utf8_stream(reader, false).map_err(|e| io_err(path, e))?;
-    let mut report = ReadReport::default();
+    let (stream, detected) =
+        utf8_stream_as(reader, false, opts.encoding).map_err(|e| io_err(path, e))?;
+    let mut report = ReadReport {
+        encoding: Some(detected.decoding()),
+        ..ReadReport::default()
+    };
     let mut columns = opts.columns.clone();
     let mut first_row = true;
     // A CSV with a UTF-8 BOM is what a spreadsheet export looks like; its
     // cells may carry the `'` that `Writer` puts before formulas.
     let spreadsheet = !opts.tsv && detected.is_utf8() && detected.bom_len > 0;
+    let mut records = 0u64;
     let mut row_fn = |line: u64, offset: u64, fields: Vec<String>| -> Result<()> {
+        records += 1;
         let pos = position(&detected, line, offset);
         let cols = match &columns {
             Some(c) => c,
@@ -206,6 +216,13 @@ pub fn read<R: Read>(
         read_tsv(stream, path, &detected, &opts.limits, &mut row_fn)?;
     } else {
         read_csv(stream, path, &detected, &opts.limits, &mut row_fn)?;
+    }
+    // Not even a header row: an empty file, which is an error, not a quiet
+    // import of nothing.
+    if records == 0 {
+        return Err(Error::Empty {
+            path: path.to_path_buf(),
+        });
     }
     if report.columns.is_empty()
         && let Some(c) = &opts.columns
@@ -311,7 +328,12 @@ fn row_unit(cols: &[Column], fields: Vec<String>) -> Unit {
 type RowFn<'a> = dyn FnMut(u64, u64, Vec<String>) -> Result<()> + 'a;
 
 fn bad_utf8(path: &Path, d: &Detected, line: u64, offset: u64) -> Error {
-    Error::encoding(path, position(d, line, offset), "invalid UTF-8")
+    let msg = if d.how == crate::formats::How::Forced {
+        "invalid UTF-8 (read as UTF-8 because --encoding says so)"
+    } else {
+        "invalid UTF-8 (the start of the file is UTF-8; --encoding NAME reads it in another encoding)"
+    };
+    Error::encoding(path, position(d, line, offset), msg)
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> Error {

@@ -9,6 +9,8 @@ pub mod tmx;
 pub mod xliff;
 pub mod xliff_read;
 
+pub use decode::{Decoding, How, TextEncoding, decode_text, text_stream};
+
 use std::path::Path;
 
 /// Escapes text for XML (and HTML) content and attribute values: `& < > " '`

@@ -20,7 +20,7 @@ mod inline;
 mod reader;
 mod writer;
 
-pub use reader::{ReadReport, read, read_units, read_units_with};
+pub use reader::{ReadReport, read, read_units, read_units_as, read_units_with};
 pub use writer::Writer;
 
 /// Prop type carrying a unit's origin.

@@ -15,7 +15,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::{CTRL_PH_TYPE, Header, PROP_ALT, PROP_NEXT, PROP_ORIGIN, PROP_PREV};
 use crate::error::{Error, Position, Result};
-use crate::formats::decode::{Detected, utf8_stream};
+use crate::formats::decode::{Detected, utf8_stream_as};
 use crate::limits::Limits;
 use crate::model::{Unit, Variant};
 
@@ -28,6 +28,8 @@ pub struct ReadReport {
     pub tus: u64,
     /// `<tu>` elements without any `<tuv>`, which were not passed on.
     pub empty: u64,
+    /// The encoding the file was read in (`None` before reading).
+    pub encoding: Option<crate::formats::Decoding>,
 }
 
 /// Reads the TMX document in `reader`, calling `f` for each unit.
@@ -57,7 +59,19 @@ pub fn read_units_with<R: Read>(
     limits: &Limits,
     f: impl FnMut(&Header, Unit) -> Result<()>,
 ) -> Result<ReadReport> {
-    let (stream, detected) = utf8_stream(reader, true).map_err(|e| {
+    read_units_as(reader, path, limits, crate::formats::TextEncoding::Auto, f)
+}
+
+/// Like [`read_units_with`], in a forced encoding (`--encoding`) instead of
+/// the one the BOM or the XML declaration names.
+pub fn read_units_as<R: Read>(
+    reader: R,
+    path: &Path,
+    limits: &Limits,
+    encoding: crate::formats::TextEncoding,
+    f: impl FnMut(&Header, Unit) -> Result<()>,
+) -> Result<ReadReport> {
+    let (stream, detected) = utf8_stream_as(reader, true, encoding).map_err(|e| {
         if e.kind() == std::io::ErrorKind::InvalidData {
             // The XML declaration, on the first line.
             Error::encoding(path, Position::Line(1), e.to_string())
@@ -70,7 +84,10 @@ pub fn read_units_with<R: Read>(
         detected,
         limits: *limits,
         xml: quick_xml::Reader::from_reader(Tracked::new(stream, limits.line)),
-        report: ReadReport::default(),
+        report: ReadReport {
+            encoding: Some(detected.decoding()),
+            ..ReadReport::default()
+        },
         stack: Vec::new(),
         unit: None,
         variants: Vec::new(),
