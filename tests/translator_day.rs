@@ -456,3 +456,42 @@ fn empty_input_is_an_error_and_storing_nothing_creates_nothing() {
         "an import that stores nothing created the memory"
     );
 }
+
+#[test]
+fn importing_a_plain_text_points_to_align() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let en = write(dir.path(), "story.en.txt", STORY_EN);
+    let out = run_ok(process(&mem).arg("import").arg(&en), 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("story.en.txt:1")
+            && err.contains("looks like plain text")
+            && err.contains("transmem align"),
+        "{err}"
+    );
+    assert!(!mem.exists());
+}
+
+#[test]
+fn pretranslate_refuses_an_extension_it_does_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let f = tsv(dir.path(), "a.tsv", &[("One.", "Один.")]);
+    run_ok(process(&mem).arg("import").arg(&f), 0);
+    let en = write(dir.path(), "story.en.txt", STORY_EN);
+    let docx = dir.path().join("draft.docx");
+    for extra in [&[][..], &["--format", "xliff"][..]] {
+        let out = run_ok(
+            process(&mem)
+                .args(["pretranslate", "--from", "en", "--to", "ru"])
+                .args(extra)
+                .arg(&en)
+                .arg("-o")
+                .arg(&docx),
+            2,
+        );
+        assert!(stderr(&out).contains("not .docx"), "{}", stderr(&out));
+        assert!(!docx.exists());
+    }
+}

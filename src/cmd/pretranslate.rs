@@ -69,6 +69,20 @@ impl Format {
 /// an explicit format that the extension contradicts is an error, since
 /// `-o draft.tmx` holding XLIFF would fail in the CAT tool much later.
 fn format(args: &Args) -> anyhow::Result<Format> {
+    // An extension it does not write (`-o draft.docx`) would hold XLIFF
+    // under a name that promises something else.
+    if let Some(o) = args.output.as_deref()
+        && let Some(ext) = o.extension()
+        && Format::from_path(o).is_none()
+    {
+        anyhow::bail!(
+            "-o {}: pretranslate writes XLIFF (.xlf, .xliff), TMX (.tmx) or TSV (.tsv), \
+             not .{}; name the output for one of them (a CAT tool turns the XLIFF into \
+             the finished document)",
+            o.display(),
+            ext.to_string_lossy()
+        );
+    }
     let by_ext = args.output.as_deref().and_then(Format::from_path);
     match (args.format, by_ext) {
         (Some(f), Some(e)) if f != e => anyhow::bail!(

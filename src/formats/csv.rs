@@ -156,6 +156,18 @@ pub fn read<R: Read>(
                                 ),
                             ));
                         }
+                        // Words where a tag belongs: prose, not a table
+                        // (`import story.en.txt`).
+                        None if Column::parse(name).is_err() && looks_like_prose(&fields) => {
+                            return Err(Error::parse(
+                                path,
+                                pos,
+                                "this looks like plain text, not a table: a CSV or TSV file \
+                                 starts with a header row of language tags (en, ru). To store \
+                                 an article and its translation, align them: transmem align \
+                                 --from en --to ru --store ARTICLE.en.txt ARTICLE.ru.txt",
+                            ));
+                        }
                         None => Column::parse(name).map_err(|_| {
                             Error::parse(
                                 path,
@@ -230,6 +242,14 @@ pub fn read<R: Read>(
         report.columns = c.clone();
     }
     Ok(report)
+}
+
+/// True when a first row that is not a header reads as text: a cell of
+/// several words, none of which is a column name.
+fn looks_like_prose(fields: &[String]) -> bool {
+    fields
+        .iter()
+        .any(|f| f.split_whitespace().count() >= 3 && Column::parse(f).is_err())
 }
 
 /// True when every language column of `fields` holds its own tag.
