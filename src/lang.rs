@@ -105,6 +105,80 @@ impl From<LangTag> for String {
     }
 }
 
+/// Checks that every subtag of `tag` (canonical, see [`normalize_tag`]) is
+/// in the IANA Language Subtag Registry (RFC 5646 "valid"): `xx` and `rn-XX`
+/// are well-formed but name no language or region. Private-use tags
+/// (`x-...`, `qaa`–`qtz`) pass. The error says which subtag is unknown.
+pub fn check_registered(tag: &str) -> Result<()> {
+    use language_tags::{LanguageTag, ValidationError as V};
+    let parsed = LanguageTag::parse(tag).map_err(|_| Error::Lang(tag.to_string()))?;
+    let e = match parsed.validate() {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    let what = match e {
+        V::PrimaryLanguageNotInRegistry => {
+            format!("{} is not a language", parsed.primary_language())
+        }
+        V::ScriptNotInRegistry => format!("{} is not a script", parsed.script().unwrap_or("")),
+        V::RegionNotInRegistry => format!("{} is not a region", parsed.region().unwrap_or("")),
+        V::VariantNotInRegistry | V::WrongVariantPrefix => {
+            format!(
+                "{} is not a variant of this language",
+                parsed.variant().unwrap_or("")
+            )
+        }
+        other => other.to_string(),
+    };
+    Err(Error::Invalid(format!(
+        "{what} in the IANA language subtag registry (tag {tag})"
+    )))
+}
+
+/// The language codes among `held` (the memory's, primary subtags) nearest
+/// to the mistyped `bad`: one edit away (`rn` → `ru`, `en`), those with the
+/// same first letter first when there are several, as typos seldom hit the
+/// first letter. Empty when none is that close.
+pub fn nearest<'a>(bad: &str, held: &'a [String]) -> Vec<&'a str> {
+    let bad = primary(bad).to_ascii_lowercase();
+    let mut near: Vec<(bool, &str)> = held
+        .iter()
+        .map(String::as_str)
+        .filter(|h| *h != bad && strsim::damerau_levenshtein(&bad, h) == 1)
+        .map(|h| (h.chars().next() != bad.chars().next(), h))
+        .collect();
+    near.sort();
+    near.dedup();
+    match near.first() {
+        Some(&(false, _)) => near.into_iter().take_while(|n| !n.0).map(|n| n.1).collect(),
+        _ => near.into_iter().map(|n| n.1).collect(),
+    }
+}
+
+/// The script the registry suppresses for `lang` (the one its text is
+/// written in unless a tag says otherwise: `Latn` for `rn`, `Cyrl` for
+/// `ru`), among the scripts [`crate::script`] tells apart; `None` when the
+/// registry names none.
+pub(crate) fn suppress_script(lang: &str) -> Option<&'static str> {
+    use language_tags::LanguageTag;
+    const SCRIPTS: [&str; 11] = [
+        "Latn", "Cyrl", "Grek", "Arab", "Hebr", "Hang", "Geor", "Armn", "Deva", "Thai", "Jpan",
+    ];
+    let p = primary(lang).to_ascii_lowercase();
+    // Private use (`x-...`, `qaa`) and unknown languages have no script.
+    let known = p.len() >= 2
+        && LanguageTag::parse(&p).is_ok_and(|t| t.is_valid() && t.private_use().is_none());
+    if !known || ("qaa"..="qtz").contains(&p.as_str()) {
+        return None;
+    }
+    SCRIPTS.into_iter().find(|s| {
+        LanguageTag::parse(&format!("{p}-{s}"))
+            .ok()
+            .and_then(|t| t.canonicalize().ok())
+            .is_some_and(|c| c.script().is_none())
+    })
+}
+
 /// The primary language subtag of a canonical tag: `en` for `en-US`.
 pub fn primary(tag: &str) -> &str {
     tag.split('-').next().unwrap_or(tag)
@@ -162,6 +236,43 @@ mod tests {
         ] {
             assert!(normalize_tag(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn registry_refuses_unknown_subtags() {
+        for good in [
+            "en",
+            "ru",
+            "rn",
+            "en-US",
+            "sr-Latn-RS",
+            "zh-Hant-TW",
+            "x-klingon",
+            "es-419",
+            "qaa",
+        ] {
+            assert!(
+                check_registered(&normalize_tag(good).unwrap()).is_ok(),
+                "{good}"
+            );
+        }
+        for (bad, what) in [
+            ("xx", "xx is not a language"),
+            ("en-AB", "AB is not a region"),
+            ("ru-Abcd", "Abcd is not a script"),
+        ] {
+            let e = check_registered(&normalize_tag(bad).unwrap())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(what) && e.contains("IANA"), "{bad}: {e}");
+        }
+        let held = vec!["de".to_string(), "en".to_string(), "ru".to_string()];
+        assert_eq!(nearest("rn", &held), ["ru"]);
+        assert_eq!(nearest("ur", &held), ["ru"]);
+        assert_eq!(nearest("xx", &held), Vec::<&str>::new());
+        assert_eq!(suppress_script("rn"), Some("Latn"));
+        assert_eq!(suppress_script("ru-RU"), Some("Cyrl"));
+        assert_eq!(suppress_script("zh"), None);
     }
 
     #[test]

@@ -104,7 +104,22 @@ pub(crate) fn expected(lang: &str) -> Option<&'static [Script]> {
         "hy" => &[Armenian],
         "hi" | "mr" | "ne" => &[Devanagari],
         "th" => &[Thai],
-        _ => return None,
+        // Any other language whose script the IANA registry states
+        // (Suppress-Script): `rn` (Rundi) is Latin, `tt` Cyrillic.
+        _ => match crate::lang::suppress_script(&primary)? {
+            "Latn" => &[Latin],
+            "Cyrl" => &[Cyrillic],
+            "Grek" => &[Greek],
+            "Arab" => &[Arabic],
+            "Hebr" => &[Hebrew],
+            "Hang" => &[Hangul, Han],
+            "Geor" => &[Georgian],
+            "Armn" => &[Armenian],
+            "Deva" => &[Devanagari],
+            "Thai" => &[Thai],
+            "Jpan" => &[Han, Kana],
+            _ => return None,
+        },
     })
 }
 
@@ -162,6 +177,87 @@ pub fn check(text: &str, lang: &str) -> Result<(), Mismatch> {
     })
 }
 
+/// True when `text` is clearly in a script of `lang` (a language whose
+/// script we know, and enough letters to tell).
+fn fits(text: &str, lang: &str) -> bool {
+    expected(lang).is_some() && check(text, lang).is_ok() && letters(text) >= MIN_LETTERS
+}
+
+fn letters(text: &str) -> usize {
+    text.chars().filter_map(of).take(MIN_LETTERS).count()
+}
+
+fn scripts(s: &[Script]) -> String {
+    s.iter()
+        .map(Script::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// The message for `name`'s text (the file, `<stdin>` or `TEXT`) not
+/// being in `lang`'s script, or `None` when it is (or cannot be told).
+/// `option` is the option that named `lang` (`--from`); `other` the
+/// pair's other language. "Are --from and --to swapped?" is asked only
+/// when the text is in `other`'s script; otherwise the nearest languages
+/// `held` (the memory's) whose script fits are offered.
+pub fn input_mismatch(
+    name: &str,
+    text: &str,
+    lang: &str,
+    option: &str,
+    other: &str,
+    held: &[String],
+) -> Option<String> {
+    let m = check(text, lang).err()?;
+    let hint = if fits(text, other) {
+        "are --from and --to swapped?".to_string()
+    } else {
+        did_you_mean(text, lang, held).unwrap_or_else(|| format!("is {option} right?"))
+    };
+    Some(mismatch_message(name, &m, lang, option, &hint))
+}
+
+/// [`input_mismatch`] for a pair of texts in `from` and `to` (`align`):
+/// "swapped?" only when each text is in the other language's script.
+pub fn pair_mismatch(
+    src: (&str, &str),
+    tgt: (&str, &str),
+    from: &str,
+    to: &str,
+    held: &[String],
+) -> Option<String> {
+    let swapped = fits(src.1, to) && fits(tgt.1, from);
+    for ((name, text), lang, option) in [(src, from, "--from"), (tgt, to, "--to")] {
+        if let Err(m) = check(text, lang) {
+            let hint = if swapped {
+                "are --from and --to swapped?".to_string()
+            } else {
+                did_you_mean(text, lang, held).unwrap_or_else(|| format!("is {option} right?"))
+            };
+            return Some(mismatch_message(name, &m, lang, option, &hint));
+        }
+    }
+    None
+}
+
+fn mismatch_message(name: &str, m: &Mismatch, lang: &str, option: &str, hint: &str) -> String {
+    format!(
+        "{name}: {:.0}% of its letters are {}, but {option} {lang} is written in {}; {hint} \
+         (--force goes on anyway)",
+        m.share * 100.0,
+        m.found,
+        scripts(m.expected)
+    )
+}
+
+/// "did you mean ru?": the languages of `held` one typo from `lang` whose
+/// script the text is in.
+fn did_you_mean(text: &str, lang: &str, held: &[String]) -> Option<String> {
+    let fitting: Vec<String> = held.iter().filter(|h| fits(text, h)).cloned().collect();
+    let near = crate::lang::nearest(lang, &fitting);
+    (!near.is_empty()).then(|| format!("did you mean {}?", near.join(" or ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +277,36 @@ mod tests {
         // Unknown languages and short texts are not judged.
         assert!(check(ru, "x-klingon").is_ok() && check("OK 123", "ru").is_ok());
         assert!(check("東京で会議が開かれました。これは日本語の文です。", "ja").is_ok());
+        // Languages outside the table take the registry's Suppress-Script.
+        assert_eq!(
+            check(ru, "rn").expect_err("Russian tagged rn").found,
+            Script::Cyrillic
+        );
+        assert!(check(ru, "tt").is_ok());
+    }
+
+    #[test]
+    fn swapped_is_said_only_when_swapping_fits() {
+        let ru = "Цены в порту Новороссийска немного снизились.";
+        let en = "Prices at the port of Novorossiysk fell slightly.";
+        let held = vec!["en".to_string(), "ru".to_string()];
+        let m = input_mismatch("TEXT", en, "ru", "--from", "en", &held).unwrap();
+        assert!(m.contains("swapped"), "{m}");
+        // English looked up --from ru --to uk: not a swap.
+        let m = input_mismatch("TEXT", en, "ru", "--from", "uk", &held).unwrap();
+        assert!(
+            !m.contains("swapped") && m.contains("is --from right?"),
+            "{m}"
+        );
+        assert!(input_mismatch("TEXT", en, "en", "--from", "ru", &held).is_none());
+        // --to rn on Russian text: a typo, not a swap.
+        let m = pair_mismatch(("a.en", en), ("a.ru", ru), "en", "rn", &held).unwrap();
+        assert!(
+            m.starts_with("a.ru:") && m.contains("did you mean ru?") && !m.contains("swapped"),
+            "{m}"
+        );
+        let m = pair_mismatch(("a.en", ru), ("a.ru", en), "en", "ru", &held).unwrap();
+        assert!(m.starts_with("a.en:") && m.contains("swapped"), "{m}");
+        assert!(pair_mismatch(("a.en", en), ("a.ru", ru), "en", "ru", &held).is_none());
     }
 }

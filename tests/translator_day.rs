@@ -495,3 +495,144 @@ fn pretranslate_refuses_an_extension_it_does_not_write() {
         assert!(!docx.exists());
     }
 }
+
+// ---------------------------------------------------------------------
+// Wrong languages are caught everywhere
+
+/// A memory holding the story, aligned and stored; returns (dir, memory,
+/// English file, Russian file).
+fn story() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let en = write(dir.path(), "story.en.txt", STORY_EN);
+    let ru = write(dir.path(), "story.ru.txt", STORY_RU);
+    run_ok(
+        process(&mem)
+            .args(["align", "--from", "en", "--to", "ru", "--store"])
+            .arg(&en)
+            .arg(&ru),
+        0,
+    );
+    (dir, mem, en, ru)
+}
+
+#[test]
+fn lookup_analyze_and_pretranslate_catch_swapped_languages() {
+    let (dir, mem, en, _) = story();
+    let q = "Prices at the port of Novorossiysk fell slightly.";
+    let swapped = |out: &std::process::Output| {
+        let e = stderr(out);
+        assert!(
+            e.contains("are --from and --to swapped?") && e.contains("--force"),
+            "{e}"
+        );
+    };
+    swapped(&run_ok(
+        process(&mem).args(["lookup", "--from", "ru", "--to", "en", q]),
+        2,
+    ));
+    swapped(&run_ok(
+        process(&mem)
+            .args(["analyze", "--from", "ru", "--to", "en"])
+            .arg(&en),
+        2,
+    ));
+    let xlf = dir.path().join("x.xlf");
+    swapped(&run_ok(
+        process(&mem)
+            .args(["pretranslate", "--from", "ru", "--to", "en"])
+            .arg(&en)
+            .arg("-o")
+            .arg(&xlf),
+        2,
+    ));
+    assert!(!xlf.exists());
+    // Standard input too.
+    let mut child = process(&mem)
+        .args(["lookup", "--from", "ru", "--to", "en"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), STORY_EN.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    swapped(&out);
+    // --force goes on.
+    run_ok(
+        process(&mem).args(["lookup", "--from", "ru", "--to", "en", "--force", q]),
+        1,
+    );
+    run_ok(
+        process(&mem)
+            .args(["analyze", "--force", "--from", "ru", "--to", "en"])
+            .arg(&en),
+        0,
+    );
+    // The right direction still works.
+    run_ok(
+        process(&mem).args([
+            "lookup",
+            "--from",
+            "en",
+            "--to",
+            "ru",
+            "Prices at the port of Novorossiysk fell slightly on Monday, traders said.",
+        ]),
+        0,
+    );
+}
+
+#[test]
+fn language_codes_are_checked_against_the_registry() {
+    let (dir, mem, en, ru) = story();
+    let before = util::units(&mem);
+    let out = run_ok(
+        process(&mem)
+            .args(["align", "--from", "en", "--to", "xx", "--store"])
+            .arg(&en)
+            .arg(&ru),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("xx is not a language"),
+        "{}",
+        stderr(&out)
+    );
+    // rn is Rundi, written in Latin: Russian text is not rn, and the
+    // memory's ru is one letter away.
+    let out = run_ok(
+        process(&mem)
+            .args(["align", "--from", "en", "--to", "rn", "--store"])
+            .arg(&en)
+            .arg(&ru),
+        2,
+    );
+    let e = stderr(&out);
+    assert!(
+        e.contains("did you mean ru?") && !e.contains("swapped"),
+        "{e}"
+    );
+    assert_eq!(util::units(&mem), before, "nothing stored");
+    let out = run_ok(
+        process(&mem).args(["lookup", "--from", "en", "--to", "rn", "The port."]),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("did you mean ru?"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_ok(
+        process(&mem).args(["lookup", "--from", "en", "--to", "ry", "The port."]),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("ry is not a language") && stderr(&out).contains("did you mean ru?"),
+        "{}",
+        stderr(&out)
+    );
+    drop(dir);
+}

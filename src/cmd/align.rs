@@ -8,7 +8,7 @@ use transmem::align::{self, Link, Segment};
 use transmem::memory::{OnDuplicate, Unit};
 use transmem::segment::{self, Piece, Segmenter};
 
-use super::{Global, lang_arg, stdout};
+use super::{Global, stdout};
 
 /// Align a source and a target text into sentence links
 ///
@@ -131,7 +131,10 @@ impl Side {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let (sl, tl) = (lang_arg(&args.src_lang)?, lang_arg(&args.tgt_lang)?);
+    let (sl, tl) = (
+        super::lang_opt(g, &args.src_lang, "--from")?,
+        super::lang_opt(g, &args.tgt_lang, "--to")?,
+    );
     if let Some(o) = &args.output {
         // Before any work: the output may not be the memory (output.rs).
         super::output::refuse_memory_files(o, &g.memory_path())?;
@@ -139,23 +142,16 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let rules = args.rules.as_deref();
     let src = Side::load(g, &args.src, &sl, args.presegmented, rules)?;
     let tgt = Side::load(g, &args.tgt, &tl, args.presegmented, rules)?;
-    if !args.force {
-        for (side, path, lang, opt) in [
-            (&src, &args.src, &sl, "--from"),
-            (&tgt, &args.tgt, &tl, "--to"),
-        ] {
-            if let Err(m) = transmem::script::check(&side.text, lang) {
-                let want: Vec<String> = m.expected.iter().map(|s| s.to_string()).collect();
-                anyhow::bail!(
-                    "{}: {:.0}% of its letters are {}, but {opt} {lang} is written in {}; \
-                     are --from and --to swapped? (--force aligns it anyway)",
-                    path.display(),
-                    m.share * 100.0,
-                    m.found,
-                    want.join(" or ")
-                );
-            }
-        }
+    if !args.force
+        && let Some(m) = transmem::script::pair_mismatch(
+            (&args.src.display().to_string(), &src.text),
+            (&args.tgt.display().to_string(), &tgt.text),
+            &sl,
+            &tl,
+            &super::held_languages(g),
+        )
+    {
+        anyhow::bail!(m);
     }
     if !(0.0..=1.0).contains(&args.min_confidence) {
         anyhow::bail!(

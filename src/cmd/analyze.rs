@@ -23,6 +23,9 @@ pub struct Args {
     /// Fuzzy bands' lower bounds, best first, starting at 100
     #[arg(long, value_name = "LIST", value_parser = bands)]
     pub bands: Option<Bands>,
+    /// Analyse even when a file's letters are not in --from's script
+    #[arg(long)]
+    pub force: bool,
     /// Text files to analyse, in order (repetitions count across files)
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -44,7 +47,7 @@ pub enum Format {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let (from, to) = args.direction.tags()?;
+    let (from, to) = args.direction.tags_in(g)?;
     // Read every file first: a bad file fails the run before any output.
     let texts = args
         .files
@@ -52,6 +55,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .map(|f| Ok((f.display().to_string(), super::read_text(g, f)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mem = g.open_memory(false)?;
+    let held = super::memory_languages(&mem)?;
+    for (name, text) in &texts {
+        super::check_script(name, text, (&from, "--from"), &to, &held, args.force)?;
+    }
     let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;

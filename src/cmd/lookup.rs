@@ -72,6 +72,9 @@ pub struct Args {
     /// penalties: origin:GLOB=N or older-than:DAYS=N (repeatable)
     #[arg(long = "penalty", value_name = "KIND:WHAT=N")]
     pub source_penalties: Vec<String>,
+    /// Look up even when the text's letters are not in --from's script
+    #[arg(long)]
+    pub force: bool,
     /// Text to look up; each line of standard input when missing
     pub text: Option<String>,
     #[command(flatten)]
@@ -204,7 +207,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     if let Some(c) = args.remote.client() {
         return super::client::lookup(&args, &c);
     }
-    let (from, to) = args.direction.tags()?;
+    let (from, to) = args.direction.tags_in(g)?;
     if let Some(t) = &args.text {
         anyhow::ensure!(
             t.len() <= args.max_query_bytes,
@@ -230,6 +233,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     let trust = trust(&args)?;
     let mem = g.open_memory(false)?;
+    let held = super::memory_languages(&mem)?;
+    if let Some(t) = &args.text {
+        super::check_script("TEXT", t, (&from, "--from"), &to, &held, args.force)?;
+    }
     let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;
@@ -310,6 +317,18 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             }
         }
         let n = if done { block.len() } else { BLOCK };
+        // The first block of standard input tells its language (a few
+        // hundred lines is plenty, and nothing was answered yet).
+        if line_no <= BLOCK as u64 + 2 {
+            super::check_script(
+                "<stdin>",
+                &block.join("\n"),
+                (&from, "--from"),
+                &to,
+                &held,
+                args.force,
+            )?;
+        }
         let results: Vec<Result<Vec<Match>, &str>> = (0..n)
             .into_par_iter()
             .map(|i| {

@@ -86,9 +86,18 @@ pub struct Direction {
 }
 
 impl Direction {
-    /// Both tags, canonicalised.
+    /// Both tags, canonicalised and checked against the IANA registry.
     pub fn tags(&self) -> anyhow::Result<(String, String)> {
         Ok((lang_arg(&self.from)?, lang_arg(&self.to)?))
+    }
+
+    /// [`Direction::tags`], suggesting the memory's nearest codes for one
+    /// that is not a language (`--to rn` → ru).
+    pub fn tags_in(&self, g: &Global) -> anyhow::Result<(String, String)> {
+        Ok((
+            lang_opt(g, &self.from, "--from")?,
+            lang_opt(g, &self.to, "--to")?,
+        ))
     }
 }
 
@@ -364,13 +373,19 @@ pub fn require_language(
     let held = memory_languages(mem)?;
     let want = transmem::lang::primary(lang).to_ascii_lowercase();
     if !held.contains(&want) {
+        let near = transmem::lang::nearest(&want, &held);
         anyhow::bail!(
-            "{option} {lang}: the memory {} holds no {lang} text; it holds {}",
+            "{option} {lang}: the memory {} holds no {lang} text; it holds {}{}",
             mem.path().display(),
             if held.is_empty() {
                 "no units yet".to_string()
             } else {
                 held.join(", ")
+            },
+            if near.is_empty() {
+                String::new()
+            } else {
+                format!("; did you mean {}?", near.join(" or "))
             }
         );
     }
@@ -433,9 +448,60 @@ pub fn note_encoding(name: &str, how: &transmem::formats::Decoding) {
     }
 }
 
-/// A language tag from the command line, canonicalised.
+/// A language tag from the command line, canonicalised; one whose
+/// subtags are not in the IANA registry (`xx`, `en-AB`) is refused, never
+/// stored.
 pub fn lang_arg(tag: &str) -> anyhow::Result<String> {
-    Ok(transmem::lang::normalize_tag(tag)?)
+    let t = transmem::lang::normalize_tag(tag)?;
+    transmem::lang::check_registered(&t)?;
+    Ok(t)
+}
+
+/// [`lang_arg`] for `option`, suggesting the nearest languages the memory
+/// holds when `tag` is not one ("--to xx: xx is not a language ...; did
+/// you mean ...?").
+pub fn lang_opt(g: &Global, tag: &str, option: &str) -> anyhow::Result<String> {
+    let t = transmem::lang::normalize_tag(tag).map_err(|e| anyhow::anyhow!("{option}: {e}"))?;
+    if let Err(e) = transmem::lang::check_registered(&t) {
+        let held = held_languages(g);
+        let near = transmem::lang::nearest(&t, &held);
+        let hint = if !near.is_empty() {
+            format!("; did you mean {}?", near.join(" or "))
+        } else if !held.is_empty() {
+            format!("; the memory holds {}", held.join(", "))
+        } else {
+            String::new()
+        };
+        anyhow::bail!("{option} {tag}: {e}{hint}");
+    }
+    Ok(t)
+}
+
+/// The languages of the memory `g` names, if it exists (for suggestions).
+pub fn held_languages(g: &Global) -> Vec<String> {
+    g.open_memory(false)
+        .ok()
+        .and_then(|m| memory_languages(&m).ok())
+        .unwrap_or_default()
+}
+
+/// Refuses (exit 2) `name`'s text when its letters are not in `lang`'s
+/// script, unless `force`; see [`transmem::script::input_mismatch`].
+pub fn check_script(
+    name: &str,
+    text: &str,
+    (lang, option): (&str, &str),
+    other: &str,
+    held: &[String],
+    force: bool,
+) -> anyhow::Result<()> {
+    if force {
+        return Ok(());
+    }
+    match transmem::script::input_mismatch(name, text, lang, option, other, held) {
+        Some(m) => anyhow::bail!(m),
+        None => Ok(()),
+    }
 }
 
 /// Writes `s` as one JSON value followed by a newline.

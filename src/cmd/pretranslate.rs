@@ -29,6 +29,9 @@ pub struct Args {
     /// Output file [default: standard output]
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Pre-translate even when the file's letters are not in --from's script
+    #[arg(long)]
+    pub force: bool,
     /// Text file to pre-translate
     pub file: PathBuf,
 }
@@ -102,7 +105,7 @@ fn format(args: &Args) -> anyhow::Result<Format> {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let (from, to) = args.direction.tags()?;
+    let (from, to) = args.direction.tags_in(g)?;
     let format = format(&args)?;
     if let Some(o) = &args.output {
         // Before any work: the output may not be the memory (output.rs).
@@ -110,12 +113,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     let text = super::read_text(g, &args.file)?;
     let mem = g.open_memory(false)?;
+    let held = super::memory_languages(&mem)?;
+    let name = args.file.display().to_string();
+    super::check_script(&name, &text, (&from, "--from"), &to, &held, args.force)?;
     let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
     if matcher.is_empty() {
         super::require_language(&mem, &from, "--from")?;
     }
     let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), Options::default());
-    let name = args.file.display().to_string();
     let analysis = analyzer.analyze(&name, &text)?;
     let units: Vec<DraftUnit> = analysis
         .segments
