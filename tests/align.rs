@@ -293,8 +293,11 @@ fn min_confidence_limits_stored_units_and_is_checked() {
     assert_eq!(stored, confident);
 }
 
+/// An empty side is an error naming the file (issue 25: it used to give
+/// one-sided links to nothing and exit 0); the aligner itself still links
+/// everything one-sided when a caller gives it no segments.
 #[test]
-fn empty_side_links_everything_one_sided() {
+fn empty_side_is_refused_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, "").expect("write");
@@ -312,15 +315,17 @@ fn empty_side_links_everything_one_sided() {
         .arg(fixture("bridge.en"))
         .arg(&empty)
         .assert()
-        .success()
+        .code(2)
         .get_output()
-        .stdout
         .clone();
-    let got = links(&out);
-    let lines = std::fs::read_to_string(fixture("bridge.en"))
-        .expect("read")
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty.txt: the file is empty"), "{err}");
+    let text = std::fs::read_to_string(fixture("bridge.en")).expect("read");
+    let src: Vec<transmem::Segment> = text
         .lines()
-        .count();
-    assert_eq!(got.len(), lines);
-    assert!(got.iter().all(|l| l.0.len() == 1 && l.1.is_empty()));
+        .map(|t| transmem::Segment { text: t, para: 0 })
+        .collect();
+    let got = transmem::align(&src, &[], &transmem::AlignOptions::default());
+    assert_eq!(got.len(), src.len());
+    assert!(got.iter().all(|l| l.src.len() == 1 && l.tgt.is_empty()));
 }
