@@ -247,7 +247,9 @@ fn pretranslate_fill_import_and_merge_round_trip() {
     );
     let err = text(&out.stderr);
     assert!(
-        err.contains("5 segments in 3 paragraphs: 4 translated, 1 kept their source"),
+        err.contains(
+            "5 segments in 3 paragraphs: 4 translated, 1 without translation kept their source"
+        ),
         "{err}"
     );
     let merged = std::fs::read_to_string(&out_path).unwrap();

@@ -636,3 +636,86 @@ fn language_codes_are_checked_against_the_registry() {
     );
     drop(dir);
 }
+
+// ---------------------------------------------------------------------
+// Drafts stay drafts
+
+#[test]
+fn merge_writes_only_confirmed_targets_and_counts_drafts_apart() {
+    let (dir, mem, _, _) = story();
+    // A new article: one sentence as stored (100%), one close (a fuzzy
+    // draft), one new.
+    let new = write(
+        dir.path(),
+        "new.en.txt",
+        "Buyers in Turkey are waiting for lower prices.\n\
+         Buyers in Algeria are waiting for lower prices.\n\
+         The harbour master retired after forty years.\n",
+    );
+    let job = dir.path().join("job.xlf");
+    run_ok(
+        process(&mem)
+            .args(["pretranslate", "--from", "en", "--to", "ru", "-o"])
+            .arg(&job)
+            .arg(&new),
+        0,
+    );
+    let xlf = std::fs::read_to_string(&job).unwrap();
+    assert!(xlf.contains("needs-review-translation"), "{xlf}");
+    let out = run_ok(process(&mem).arg("merge").arg(&job), 0);
+    let (merged, err) = (stdout(&out), stderr(&out));
+    assert!(
+        merged.contains("Покупатели в Турции ждут снижения цен."),
+        "{merged}"
+    );
+    // The fuzzy draft says Turkey where the source says Algeria: kept as source.
+    assert!(
+        merged.contains("Buyers in Algeria are waiting for lower prices."),
+        "{merged}"
+    );
+    assert_eq!(merged.matches("Турции").count(), 1, "{merged}");
+    assert!(
+        err.contains("1 translated, 1 unreviewed draft kept as source (`--min-state needs-review-translation` includes it), 1 without translation kept their source"),
+        "{err}"
+    );
+    let out = run_ok(
+        process(&mem)
+            .args(["merge", "--min-state", "needs-review-translation"])
+            .arg(&job),
+        0,
+    );
+    assert_eq!(
+        stdout(&out).matches("Турции").count(),
+        2,
+        "{}",
+        stdout(&out)
+    );
+    assert!(stderr(&out).contains("2 translated"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_substituted_draft_shows_the_match_score_and_is_marked() {
+    let (_dir, mem, _, _) = story();
+    let out = run_ok(
+        process(&mem).args([
+            "lookup",
+            "--from",
+            "en",
+            "--to",
+            "ru",
+            "Exporters expect a record harvest of 47,000 tonnes this year.",
+        ]),
+        0,
+    );
+    let s = stdout(&out);
+    let lines: Vec<&str> = s.lines().collect();
+    let score = lines[0].trim_start().split('%').next().unwrap().to_string();
+    assert_ne!(score, "100.0", "{s}");
+    let draft = lines
+        .iter()
+        .find(|l| l.contains("47 000"))
+        .unwrap_or_else(|| panic!("no substituted draft: {s}"));
+    assert!(draft.trim_start().starts_with(&format!("{score}%")), "{s}");
+    assert!(draft.contains("substituted 45,000 \u{2192} 47,000"), "{s}");
+    assert!(!s.contains("100.0%"), "{s}");
+}

@@ -249,11 +249,16 @@ fn write(
                 .collect();
             writeln!(out, "         penalties: {}", p.join(", "))?;
         }
-        if let (Some(t), Some(sc)) = (
-            m["substituted_target"].as_str(),
-            m["substituted_score"].as_f64(),
-        ) {
-            writeln!(out, "{sc:>6.1}%  {}  (substituted)", safe(t))?;
+        if let Some(t) = m["substituted_target"].as_str() {
+            let subs = m["substituted"].as_array().cloned().unwrap_or_default();
+            let note = transmem::matcher::substitution_note(subs.iter().map(|x| {
+                (
+                    x["from"].as_str().unwrap_or(""),
+                    x["to"].as_str().unwrap_or(""),
+                )
+            }));
+            let sc = m["score"].as_f64().unwrap_or(0.0);
+            writeln!(out, "{sc:>6.1}%  {}  ({})", safe(t), safe(&note))?;
         }
     }
     Ok(())

@@ -112,8 +112,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                     m.score, m.source, m.target
                 )?;
                 // The draft with the query's numbers and names put in.
-                if let (Some(t), Some(s)) = (&m.substituted_target, m.substituted_score) {
-                    writeln!(out, "  {s:>5.1}%  → {t}")?;
+                if let Some(t) = &m.substituted_target {
+                    writeln!(
+                        out,
+                        "  {:>5.1}%  → {t}  ({})",
+                        m.score,
+                        m.substitution_note()
+                    )?;
                 }
                 writeln!(out)?;
             }

@@ -435,8 +435,16 @@ fn write(
                         .collect();
                     writeln!(out, "         penalties: {}", p.join(", "))?;
                 }
-                if let (Some(t), Some(s)) = (&m.substituted_target, m.substituted_score) {
-                    writeln!(out, "{s:>6.1}%  {}  (substituted)", safe(t))?;
+                // The match's own score beside the draft, the substitution
+                // marked: never a 100 the memory did not hold.
+                if let Some(t) = &m.substituted_target {
+                    writeln!(
+                        out,
+                        "{:>6.1}%  {}  ({})",
+                        m.score,
+                        safe(t),
+                        safe(&m.substitution_note())
+                    )?;
                 }
             }
             Ok(())

@@ -18,14 +18,19 @@ pub struct Args {
     /// Output file [default: standard output]
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Least finished target used: new (any), draft, translated, reviewed
-    /// or final; segments below it keep their source
-    #[arg(long, value_name = "STATE", default_value = "new", value_parser = min_state)]
+    /// Least finished target written: translated (the default: drafts
+    /// nobody confirmed keep their source), reviewed, final, or draft /
+    /// needs-review-translation to include unreviewed drafts, new for any
+    #[arg(long, value_name = "STATE", default_value = "translated", value_parser = min_state)]
     pub min_state: State,
 }
 
 fn min_state(s: &str) -> Result<State, String> {
-    State::parse(s).ok_or_else(|| "expected new, draft, translated, reviewed or final".into())
+    State::parse(s).ok_or_else(|| {
+        "expected new, draft (or an XLIFF state such as needs-review-translation), \
+         translated, reviewed or final"
+            .into()
+    })
 }
 
 pub fn run(args: Args, _g: &Global) -> anyhow::Result<u8> {
@@ -65,12 +70,27 @@ pub fn run(args: Args, _g: &Global) -> anyhow::Result<u8> {
                 .with_context(|| format!("writing {}", path.display()))?;
         }
     }
+    let untranslated = m.kept_source - m.drafts_kept;
+    let mut parts = vec![format!("{} translated", m.translated)];
+    if m.drafts_kept > 0 {
+        parts.push(format!(
+            "{} unreviewed draft{} kept as source (`--min-state needs-review-translation` \
+             includes {})",
+            m.drafts_kept,
+            if m.drafts_kept == 1 { "" } else { "s" },
+            if m.drafts_kept == 1 { "it" } else { "them" },
+        ));
+    }
+    if untranslated > 0 || m.drafts_kept == 0 {
+        parts.push(format!(
+            "{untranslated} without translation kept their source"
+        ));
+    }
     eprintln!(
-        "{} segments in {} paragraphs: {} translated, {} kept their source{}",
+        "{} segments in {} paragraphs: {}{}",
         m.segments,
         m.paragraphs,
-        m.segments - m.kept_source,
-        m.kept_source,
+        parts.join(", "),
         match &args.output {
             Some(p) => format!("; written to {}", p.display()),
             None => String::new(),

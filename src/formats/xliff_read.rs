@@ -47,14 +47,23 @@ pub enum State {
 }
 
 impl State {
-    /// Parses a `--min-state` value: draft, translated, reviewed, final.
+    /// Parses a `--min-state` value: new, draft, translated, reviewed,
+    /// final, or an XLIFF state as the file writes it
+    /// (`needs-review-translation`, `needs-translation`, `signed-off`, ...).
     pub fn parse(s: &str) -> Option<State> {
-        match s.to_ascii_lowercase().as_str() {
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
             "new" | "any" => Some(State::New),
             "draft" => Some(State::Draft),
             "translated" => Some(State::Translated),
             "reviewed" | "signed-off" | "approved" => Some(State::Reviewed),
             "final" => Some(State::Final),
+            "initial" | "needs-translation" => Some(State::New),
+            "needs-adaptation"
+            | "needs-l10n"
+            | "needs-review-adaptation"
+            | "needs-review-l10n"
+            | "needs-review-translation" => Some(State::Draft),
             _ => None,
         }
     }
@@ -336,6 +345,11 @@ pub struct Merged {
     pub segments: usize,
     /// Segments that kept their source: no target, or one below `min_state`.
     pub kept_source: usize,
+    /// Of those, the ones with a target below `min_state`: drafts nobody
+    /// confirmed (a fuzzy match from `pretranslate`, say).
+    pub drafts_kept: usize,
+    /// Segments whose target was written.
+    pub translated: usize,
 }
 
 /// Rebuilds the translated text of `docs`: each segment's target (its
@@ -350,8 +364,16 @@ pub fn merge(docs: &[Document], min_state: State) -> Merged {
         for s in &d.segments {
             m.segments += 1;
             let text = match &s.target {
-                Some(t) if s.state >= min_state => t.as_str(),
-                _ => {
+                Some(t) if s.state >= min_state => {
+                    m.translated += 1;
+                    t.as_str()
+                }
+                Some(_) => {
+                    m.kept_source += 1;
+                    m.drafts_kept += 1;
+                    s.source.as_str()
+                }
+                None => {
                     m.kept_source += 1;
                     s.source.as_str()
                 }

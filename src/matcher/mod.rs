@@ -107,6 +107,31 @@ pub struct Match {
     pub diff: Vec<Span>,
 }
 
+impl Match {
+    /// How a table marks the substituted draft beside the match's own
+    /// score: `substituted 120,000 → 130,000`. The draft is shown with the
+    /// match's score, never the (often 100) score of the query against the
+    /// patched source, since a translator trusts a 100 and this draft was
+    /// made by a program.
+    pub fn substitution_note(&self) -> String {
+        substitution_note(
+            self.substituted
+                .iter()
+                .map(|s| (s.from.as_str(), s.to.as_str())),
+        )
+    }
+}
+
+/// [`Match::substitution_note`] from `(from, to)` pairs.
+pub fn substitution_note<'a>(subs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let list: Vec<String> = subs.map(|(f, t)| format!("{f} \u{2192} {t}")).collect();
+    if list.is_empty() {
+        "substituted".into()
+    } else {
+        format!("substituted {}", list.join(", "))
+    }
+}
+
 /// Where full pairs are read once the index has ranked them.
 enum Store {
     /// A stored memory: private read handles, one per concurrent lookup.
