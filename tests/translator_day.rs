@@ -719,3 +719,117 @@ fn a_substituted_draft_shows_the_match_score_and_is_marked() {
     assert!(draft.contains("substituted 45,000 \u{2192} 47,000"), "{s}");
     assert!(!s.contains("100.0%"), "{s}");
 }
+
+// ---------------------------------------------------------------------
+// --review compares texts
+
+/// The corrections the page saves before any change: `align --format
+/// jsonl`'s links, with the page's text fingerprints when `page` is given.
+fn corrections(dir: &Path, en: &Path, ru: &Path, fingerprints: bool) -> String {
+    let jsonl = run_ok(
+        util::bin()
+            .args(["align", "--from", "en", "--to", "ru", "--format", "jsonl"])
+            .arg(en)
+            .arg(ru),
+        0,
+    );
+    let links: Vec<serde_json::Value> = stdout(&jsonl)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut c = serde_json::json!({ "links": links });
+    if fingerprints {
+        let html = run_ok(
+            util::bin()
+                .args(["align", "--from", "en", "--to", "ru", "--format", "html"])
+                .arg(en)
+                .arg(ru),
+            0,
+        );
+        let page = stdout(&html);
+        let start = page.find("id=\"tm-data\">").unwrap() + "id=\"tm-data\">".len();
+        let end = start + page[start..].find("</script>").unwrap();
+        let data: serde_json::Value = serde_json::from_str(&page[start..end]).unwrap();
+        c["texts"] = data["texts"].clone();
+    }
+    let p = dir.join(if fingerprints {
+        "page.json"
+    } else {
+        "jsonl.json"
+    });
+    std::fs::write(&p, c.to_string()).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn review_refuses_corrections_made_for_other_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let en = write(dir.path(), "story.en.txt", STORY_EN);
+    let ru = write(dir.path(), "story.ru.txt", STORY_RU);
+    let edited = write(
+        dir.path(),
+        "edited.en.txt",
+        STORY_EN.replace("150,000", "130,000"),
+    );
+    for fp in [true, false] {
+        let c = corrections(dir.path(), &en, &ru, fp);
+        let out = run_ok(
+            process(&mem)
+                .args([
+                    "align", "--from", "en", "--to", "ru", "--store", "--review", &c,
+                ])
+                .arg(&edited)
+                .arg(&ru),
+            2,
+        );
+        let e = stderr(&out);
+        assert!(
+            e.contains("130,000") && e.contains("edited.en.txt"),
+            "fingerprints {fp}: {e}"
+        );
+        assert!(!mem.exists());
+        // The texts it was made for are accepted.
+        run_ok(
+            process(&mem)
+                .args([
+                    "align", "--from", "en", "--to", "ru", "--format", "tsv", "--review", &c,
+                ])
+                .arg(&en)
+                .arg(&ru),
+            0,
+        );
+    }
+    // With the page's fingerprints, the translator's own edits pass.
+    let c = corrections(dir.path(), &en, &ru, true);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&c).unwrap()).unwrap();
+    v["links"][0]["tgt_text"] = "Исправленный текст.".into();
+    std::fs::write(&c, v.to_string()).unwrap();
+    let out = run_ok(
+        process(&mem)
+            .args([
+                "align", "--from", "en", "--to", "ru", "--format", "tsv", "--review", &c,
+            ])
+            .arg(&en)
+            .arg(&ru),
+        0,
+    );
+    assert!(stdout(&out).contains("Исправленный текст."));
+    // Segments are numbered from 1 in messages, as on the page.
+    v["links"][0]["src"] = serde_json::json!([9]);
+    v.as_object_mut().unwrap().remove("texts");
+    std::fs::write(&c, v.to_string()).unwrap();
+    let out = run_ok(
+        process(&mem)
+            .args(["align", "--from", "en", "--to", "ru", "--review", &c])
+            .arg(&en)
+            .arg(&ru),
+        2,
+    );
+    assert!(
+        stderr(&out).contains("source segment 10 does not exist"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -71,9 +71,29 @@ pub(crate) fn anchor_tokens(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// A segment's fingerprint: FNV-1a (32 bits, a number JavaScript holds
+/// exactly) of its text as the file gave it. The page saves them with the
+/// corrections, and `--review` compares them with the files it is given.
+pub fn text_hash(text: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in text.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
 /// The embedded data: JSON, with `<` escaped so no text can close the
-/// script element.
-fn data_json(links: &[Link], src: &[&str], tgt: &[&str], page: &Page) -> String {
+/// script element. `originals` are the files' segments (the page may show
+/// edited ones), whose fingerprints the page saves back.
+fn data_json(
+    links: &[Link],
+    src: &[&str],
+    tgt: &[&str],
+    page: &Page,
+    originals: (&[&str], &[&str]),
+) -> String {
+    let hashes = |t: &[&str]| t.iter().map(|s| text_hash(s)).collect::<Vec<u32>>();
     let anchors = |texts: &[&str]| -> Vec<Vec<(String, String)>> {
         texts.iter().map(|t| anchor_tokens(t)).collect()
     };
@@ -95,6 +115,7 @@ fn data_json(links: &[Link], src: &[&str], tgt: &[&str], page: &Page) -> String 
         "src_anchors": anchors(src),
         "tgt_anchors": anchors(tgt),
         "links": links,
+        "texts": {"src": hashes(originals.0), "tgt": hashes(originals.1)},
     });
     // `<` only occurs inside JSON strings, where `\u003c` means the same.
     v.to_string().replace('<', "\\u003c")
@@ -107,6 +128,20 @@ pub fn write(
     src: &[&str],
     tgt: &[&str],
     page: &Page,
+) -> io::Result<()> {
+    write_over(out, links, src, tgt, page, (src, tgt))
+}
+
+/// [`write`] for a review that goes on: `src`/`tgt` hold the translator's
+/// edits, `originals` the files' own segments, whose fingerprints the page
+/// saves with the corrections.
+pub fn write_over(
+    out: &mut impl Write,
+    links: &[Link],
+    src: &[&str],
+    tgt: &[&str],
+    page: &Page,
+    originals: (&[&str], &[&str]),
 ) -> io::Result<()> {
     let body = PAGE
         .replace("{{TITLE}}", &escape(page.title))
@@ -132,7 +167,7 @@ pub fn write(
     writeln!(
         out,
         "<script type=\"application/json\" id=\"tm-data\">{}</script>",
-        data_json(links, src, tgt, page)
+        data_json(links, src, tgt, page, originals)
     )?;
     writeln!(out, "<script>{SCRIPT}</script>")?;
     writeln!(out, "</body></html>")
@@ -158,11 +193,25 @@ pub struct Reviewed {
     pub score: Option<f64>,
 }
 
-/// A corrections file: `{"links": [...]}`.
+/// A corrections file: `{"links": [...], "texts": {...}}`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Corrections {
     /// The links in source order.
     pub links: Vec<Reviewed>,
+    /// The fingerprints ([`text_hash`]) of the segments of the texts the
+    /// corrections were made for, as the page saves them; absent in a file
+    /// from an older page or from `align --format jsonl`.
+    #[serde(default)]
+    pub texts: Option<TextHashes>,
+}
+
+/// Per-segment fingerprints of both texts.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct TextHashes {
+    /// Source segments'.
+    pub src: Vec<u32>,
+    /// Target segments'.
+    pub tgt: Vec<u32>,
 }
 
 impl Corrections {
@@ -189,15 +238,18 @@ impl Corrections {
                 (&l.tgt, n_tgt, "target", &mut last.1),
             ] {
                 for &i in ids {
+                    // Numbered from 1, as the page labels them.
                     if i >= n {
                         return Err(at(format!(
-                            "{name} segment {i} does not exist (the {name} text has {n} segments: \
-                             were the corrections saved for these files and options?)"
+                            "{name} segment {} does not exist (the {name} text has {n} segments: \
+                             were the corrections saved for these files and options?)",
+                            i + 1
                         )));
                     }
                     if last.is_some_and(|p| i <= p) {
                         return Err(at(format!(
-                            "{name} segment {i} is out of order or used twice"
+                            "{name} segment {} is out of order or used twice",
+                            i + 1
                         )));
                     }
                     *last = Some(i);
@@ -218,6 +270,74 @@ impl Corrections {
             }
         }
         Ok(c)
+    }
+
+    /// Checks that the corrections were made for these texts (the files'
+    /// segments, `src` and `tgt`, named `names` in messages): with the
+    /// page's fingerprints, segment by segment; without them (an older page,
+    /// `align --format jsonl`), every link's text must be its segments
+    /// joined. Segments are numbered from 1, as on the page.
+    pub fn check_texts(
+        &self,
+        src: &[&str],
+        tgt: &[&str],
+        names: (&str, &str),
+    ) -> Result<(), String> {
+        let short = |t: &str| {
+            let mut s: String = t.chars().take(70).collect();
+            if s.len() < t.len() {
+                s.push('…');
+            }
+            s
+        };
+        if let Some(h) = &self.texts {
+            for (hashes, texts, name, side) in [
+                (&h.src, src, names.0, "source"),
+                (&h.tgt, tgt, names.1, "target"),
+            ] {
+                if hashes.len() != texts.len() {
+                    return Err(format!(
+                        "the corrections were made for a {side} text of {} segments; {name} has {}",
+                        hashes.len(),
+                        texts.len()
+                    ));
+                }
+                if let Some(i) = (0..texts.len()).find(|&i| hashes[i] != text_hash(texts[i])) {
+                    return Err(format!(
+                        "{name} is not the {side} text the corrections were made for: its segment {} \
+                         («{}») differs; make the review page again from these files",
+                        i + 1,
+                        short(texts[i])
+                    ));
+                }
+            }
+            return Ok(());
+        }
+        for (k, l) in self.links.iter().enumerate() {
+            for (ids, text, texts, name, side) in [
+                (&l.src, &l.src_text, src, names.0, "source"),
+                (&l.tgt, &l.tgt_text, tgt, names.1, "target"),
+            ] {
+                let Some(text) = text else { continue };
+                let joined = ids
+                    .iter()
+                    .filter_map(|&i| texts.get(i).copied())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if *text != joined {
+                    let first = ids.first().map_or(0, |i| i + 1);
+                    return Err(format!(
+                        "link {}: its {side} text «{}» is not {name}'s segment {first} «{}»: were \
+                         the corrections made for these files? (a file without the page's text \
+                         fingerprints, from an older page or `--format jsonl`, must match them exactly)",
+                        k + 1,
+                        short(text),
+                        short(&joined)
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The corrected links over the texts' own segments, for showing them
@@ -360,7 +480,8 @@ mod tests {
         let bad = [
             (
                 r#"{"links":[{"src":[3],"tgt":[0]}]}"#,
-                "source segment 3 does not exist",
+                // Numbered from 1, as the page labels segments.
+                "source segment 4 does not exist",
             ),
             (
                 r#"{"links":[{"src":[1],"tgt":[0]},{"src":[0],"tgt":[1]}]}"#,
@@ -379,6 +500,30 @@ mod tests {
             let e = Corrections::parse(json, 3, 2).expect_err(json);
             assert!(e.contains(want), "{json}: {e}");
         }
+        // The texts: by fingerprint when the page saved them, else by the
+        // links' own texts.
+        let (a, b) = (["A.", "B."], ["А.", "Б."]);
+        let h = |t: &[&str]| {
+            t.iter()
+                .map(|s| text_hash(s).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let with = format!(
+            r#"{{"links":[{{"src":[0,1],"tgt":[0,1],"src_text":"edited","tgt_text":"А. Б."}}],
+                "texts":{{"src":[{}],"tgt":[{}]}}}}"#,
+            h(&a),
+            h(&b)
+        );
+        let c = Corrections::parse(&with, 2, 2).unwrap();
+        assert!(c.check_texts(&a, &b, ("a", "b")).is_ok());
+        let e = c.check_texts(&["A.", "C."], &b, ("a", "b")).unwrap_err();
+        assert!(e.contains("segment 2 («C.») differs"), "{e}");
+        let without =
+            r#"{"links":[{"src":[0,1],"tgt":[0,1],"src_text":"A. B.","tgt_text":"А. Б."}]}"#;
+        let c = Corrections::parse(without, 2, 2).unwrap();
+        assert!(c.check_texts(&a, &b, ("a", "b")).is_ok());
+        assert!(c.check_texts(&["A.", "C."], &b, ("a", "b")).is_err());
     }
 
     #[test]

@@ -178,6 +178,17 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         Some(path) => {
             let text = transmem::error::read_text(path)?;
             let c = align::html::Corrections::parse(&text, seg_st.len(), seg_tt.len())
+                .and_then(|c| {
+                    c.check_texts(
+                        &seg_st,
+                        &seg_tt,
+                        (
+                            &args.src.display().to_string(),
+                            &args.tgt.display().to_string(),
+                        ),
+                    )
+                    .map(|()| c)
+                })
                 .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             Some(c)
         }
@@ -247,7 +258,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                     let (links, st, tt) = c.over_segments(&seg_st, &seg_tt);
                     let st: Vec<&str> = st.iter().map(String::as_str).collect();
                     let tt: Vec<&str> = tt.iter().map(String::as_str).collect();
-                    align::html::write(&mut out, &links, &st, &tt, &page)?;
+                    align::html::write_over(&mut out, &links, &st, &tt, &page, (&seg_st, &seg_tt))?;
                 }
                 None => align::html::write(&mut out, &links, &st, &tt, &page)?,
             }

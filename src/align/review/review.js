@@ -288,7 +288,7 @@
     return ids.map(function (i) { return texts[i]; }).filter(function (t) { return t !== ""; }).join(" ");
   }
   function corrections() {
-    return {
+    var c = {
       links: links.map(function (l) {
         return {
           src: l.src, tgt: l.tgt,
@@ -298,6 +298,9 @@
         };
       })
     };
+    // The fingerprints of the files' segments: `--review` refuses other texts.
+    if (D.texts) { c.texts = D.texts; }
+    return c;
   }
   function save() {
     var body = JSON.stringify(corrections());
