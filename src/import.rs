@@ -232,3 +232,142 @@ pub fn import_xliff(
     })?;
     Ok((counts, report))
 }
+
+/// What [`store_document`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// Units stored anew.
+    pub new: u64,
+    /// Units the document's earlier store already holds as they are.
+    pub unchanged: u64,
+    /// Earlier units of the document that this store replaced (deleted).
+    pub superseded: u64,
+    /// Identical to a unit stored from elsewhere: nothing written.
+    pub duplicate: u64,
+    /// Dropped by [`OnDuplicate::Skip`].
+    pub skipped: u64,
+    /// Stored over a unit with the same source ([`OnDuplicate::Overwrite`]).
+    pub overwritten: u64,
+}
+
+impl Stored {
+    /// True when the memory is unchanged.
+    pub fn nothing(&self) -> bool {
+        self.new == 0 && self.superseded == 0 && self.overwritten == 0
+    }
+}
+
+/// The units of `memory` that an earlier store of the document `origin`
+/// left: those with exactly that origin holding variants of both `langs`
+/// (the same document aligned into another language pair is another
+/// document's units). For [`store_document`].
+pub fn document_units(
+    memory: &crate::memory::Memory,
+    origin: &str,
+    langs: (&str, &str),
+) -> Result<Vec<Unit>> {
+    let filter = crate::memory::UnitFilter {
+        origin: Some(
+            regex::Regex::new(&format!("^{}$", regex::escape(origin)))
+                .map_err(|e| Error::Invalid(e.to_string()))?,
+        ),
+        langs: vec![langs.0.to_string(), langs.1.to_string()],
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    memory.for_each_unit_filtered(&filter, |u| {
+        out.push(u);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// True when two units hold the same texts in the same languages.
+fn same_texts(a: &Unit, b: &Unit) -> bool {
+    fn key(u: &Unit) -> Vec<(&str, &str)> {
+        let mut k: Vec<(&str, &str)> = u
+            .variants
+            .iter()
+            .map(|v| (v.lang.as_str(), v.text.as_str()))
+            .collect();
+        k.sort_unstable();
+        k
+    }
+    key(a) == key(b)
+}
+
+/// The context (neighbouring segments) of each variant, by language.
+fn context(u: &Unit) -> Vec<(&str, Option<&str>, Option<&str>)> {
+    let mut c: Vec<(&str, Option<&str>, Option<&str>)> = u
+        .variants
+        .iter()
+        .map(|v| (v.lang.as_str(), v.prev.as_deref(), v.next.as_deref()))
+        .collect();
+    c.sort_unstable();
+    c
+}
+
+/// Stores `units`, one document's (an alignment of one article pair), as
+/// that document's current version: `earlier` are the units an earlier
+/// store of the same document left ([`document_units`]). Each earlier unit
+/// whose texts the new ones hold again stays as it is (its id, creation
+/// and history; its context is brought up to date), each earlier unit they
+/// no longer hold is deleted, and the rest are stored with `policy` against
+/// the whole memory. All through `w`, so one batch: `undo` brings the
+/// earlier version back. So a corrected alignment stored after the first
+/// leaves one version, not both.
+pub fn store_document(
+    w: &mut Writer<'_>,
+    earlier: &[Unit],
+    units: &[Unit],
+    source_lang: &str,
+    policy: OnDuplicate,
+) -> Result<Stored> {
+    let mut s = Stored::default();
+    let mut kept = vec![false; earlier.len()];
+    let mut fresh: Vec<&Unit> = Vec::new();
+    let mut refresh: Vec<(i64, Unit)> = Vec::new();
+    for u in units {
+        match (0..earlier.len()).find(|&i| !kept[i] && same_texts(&earlier[i], u)) {
+            Some(i) => {
+                kept[i] = true;
+                s.unchanged += 1;
+                let old = &earlier[i];
+                if context(old) != context(u)
+                    && let Some(id) = old.id
+                {
+                    let mut new = old.clone();
+                    for v in &mut new.variants {
+                        if let Some(n) = u.variants.iter().find(|n| n.lang == v.lang) {
+                            v.prev = n.prev.clone();
+                            v.next = n.next.clone();
+                        }
+                    }
+                    refresh.push((id, new));
+                }
+            }
+            None => fresh.push(u),
+        }
+    }
+    // The superseded go first, so that the new version is not taken for a
+    // duplicate of the one it replaces.
+    for (old, _) in earlier.iter().zip(&kept).filter(|(_, k)| !**k) {
+        if let Some(id) = old.id
+            && w.delete(id)?
+        {
+            s.superseded += 1;
+        }
+    }
+    for (id, u) in &refresh {
+        w.put(*id, u)?;
+    }
+    for u in fresh {
+        match w.insert(u, Some(source_lang), policy)? {
+            Inserted::New(_) => s.new += 1,
+            Inserted::Duplicate(_) => s.duplicate += 1,
+            Inserted::Skipped(_) => s.skipped += 1,
+            Inserted::Overwritten(_) => s.overwritten += 1,
+        }
+    }
+    Ok(s)
+}

@@ -833,3 +833,171 @@ fn review_refuses_corrections_made_for_other_texts() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_reviewed_alignment_replaces_the_first_store_in_one_undoable_batch() {
+    let (dir, mem, en, ru) = story();
+    let first = util::units(&mem);
+    let q = "Prices at the port of Novorossiysk fell slightly on Monday, traders said.";
+    // The translator corrects link 1 on the page and stores the review.
+    let c = corrections(dir.path(), &en, &ru, true);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&c).unwrap()).unwrap();
+    assert_eq!(v["links"][0]["src_text"], q);
+    let fixed = "Цены в порту Новороссийска в понедельник слегка снизились, сообщили трейдеры.";
+    v["links"][0]["tgt_text"] = fixed.into();
+    std::fs::write(&c, v.to_string()).unwrap();
+    let out = run_ok(
+        process(&mem)
+            .args([
+                "align", "--from", "en", "--to", "ru", "--store", "--review", &c,
+            ])
+            .arg(&en)
+            .arg(&ru),
+        0,
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("stored 1 new unit")
+            && err.contains("unchanged")
+            && err.contains("1 earlier unit of story.en.txt superseded"),
+        "{err}"
+    );
+    let batch: String = err
+        .split("recorded as batch ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(
+        util::unit_count(&mem),
+        first.len() as u64,
+        "one version, not both"
+    );
+    let out = run_ok(
+        process(&mem).args([
+            "lookup", "--from", "en", "--to", "ru", "--format", "jsonl", q,
+        ]),
+        0,
+    );
+    let m: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let hundred: Vec<&serde_json::Value> = m["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["score"].as_f64().unwrap() >= 100.0)
+        .collect();
+    assert_eq!(hundred.len(), 1, "{m}");
+    assert_eq!(hundred[0]["target"], fixed);
+    // Unchanged units keep their ids.
+    let now = util::units(&mem);
+    assert_eq!(
+        now.iter()
+            .filter(|u| first.iter().any(|f| f.id == u.id))
+            .count(),
+        first.len() - 1
+    );
+    // One undo brings the first version back.
+    run_ok(process(&mem).args(["undo", &batch]), 0);
+    let back = util::units(&mem);
+    assert_eq!(back.len(), first.len());
+    assert!(
+        back.iter()
+            .any(|u| u.variants[1].text == first[0].variants[1].text)
+    );
+    assert!(!back.iter().any(|u| u.variants[1].text == fixed));
+}
+
+#[test]
+fn align_store_takes_on_duplicate_and_other_pairs_are_not_superseded() {
+    let (dir, mem, en, _) = story();
+    let n = util::unit_count(&mem);
+    // The same English document aligned with German is another document.
+    let de = write(
+        dir.path(),
+        "story.de.txt",
+        "Die Preise im Hafen von Noworossijsk sanken am Montag leicht, sagten Händler.\n\
+         Exporteure erwarten in diesem Jahr eine Rekordernte von 45.000 Tonnen.\n\
+         Das Ministerium hob seine Prognose im März um 3,5 % an.\n\n\
+         Ihr zufolge lieferte das Land allein nach Ägypten 150.000 Tonnen Weizen. Algerien kaufte den Rest.\n\
+         Käufer in der Türkei warten auf niedrigere Preise.\n",
+    );
+    run_ok(
+        process(&mem)
+            .args(["align", "--from", "en", "--to", "de", "--store"])
+            .arg(&en)
+            .arg(&de),
+        0,
+    );
+    assert!(util::unit_count(&mem) > n);
+    let ru = util::units(&mem)
+        .iter()
+        .filter(|u| u.variants.iter().any(|v| v.lang == "ru"))
+        .count() as u64;
+    assert_eq!(ru, n, "the en-ru units were not superseded");
+    // --on-duplicate skip: a source stored from another document keeps its
+    // translation.
+    let other = write(
+        dir.path(),
+        "other.en.txt",
+        "Buyers in Turkey are waiting for lower prices.\n",
+    );
+    let other_ru = write(
+        dir.path(),
+        "other.ru.txt",
+        "Покупатели в Турции ожидают снижения цен.\n",
+    );
+    let out = run_ok(
+        process(&mem)
+            .args([
+                "align",
+                "--from",
+                "en",
+                "--to",
+                "ru",
+                "--store",
+                "--on-duplicate",
+                "skip",
+            ])
+            .arg(&other)
+            .arg(&other_ru),
+        0,
+    );
+    assert!(
+        stderr(&out).contains("stored 0 new units (1 duplicate skipped)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_ok(
+        process(&mem)
+            .args([
+                "align",
+                "--from",
+                "en",
+                "--to",
+                "ru",
+                "--store",
+                "--on-duplicate",
+                "overwrite",
+            ])
+            .arg(&other)
+            .arg(&other_ru),
+        0,
+    );
+    assert!(stderr(&out).contains("1 overwritten"), "{}", stderr(&out));
+    let out = run_ok(
+        process(&mem).args([
+            "lookup",
+            "--from",
+            "en",
+            "--to",
+            "ru",
+            "--format",
+            "jsonl",
+            "Buyers in Turkey are waiting for lower prices.",
+        ]),
+        0,
+    );
+    assert!(stdout(&out).contains("ожидают"), "{}", stdout(&out));
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use transmem::align::{self, Link, Segment};
-use transmem::memory::{OnDuplicate, Unit};
+use transmem::memory::Unit;
 use transmem::segment::{self, Piece, Segmenter};
 
 use super::{Global, stdout};
@@ -38,9 +38,14 @@ pub struct Args {
     /// up to date
     #[arg(long, requires = "store")]
     pub defer_index: bool,
-    /// Origin recorded with stored units [default: the source file name]
+    /// Origin recorded with stored units [default: the source file name];
+    /// a later store of the same origin and languages replaces its units
     #[arg(long)]
     pub origin: Option<String>,
+    /// With --store: what to do when a unit's source text is stored, from
+    /// another document, with another translation
+    #[arg(long, value_enum, default_value_t = super::Dup::KeepBoth, requires = "store")]
+    pub on_duplicate: super::Dup,
     /// Only store links with at least this confidence (0-1)
     #[arg(long, default_value_t = 0.0)]
     pub min_confidence: f64,
@@ -217,27 +222,68 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             ..Unit::default()
         };
         let units = align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
+        let origin = template.origin.clone().unwrap_or_default();
+        let existed = g.database.is_some() || g.memory_path().exists();
         let mut mem = g.open_memory(true)?;
         let path = mem.path().to_path_buf();
         let before = mem.stamp()?;
+        // A re-alignment of the same document replaces its earlier units
+        // (one batch: `undo` brings them back).
+        let earlier = transmem::import::document_units(&mem, &origin, (&sl, &tl))?;
         let mut w = mem.writer()?;
         w.start_batch(&super::command_line(), Some(&g.creator()))?;
-        let (mut new, mut dup) = (0u64, 0u64);
-        for u in &units {
-            match w.insert(u, Some(&sl), OnDuplicate::KeepBoth)? {
-                transmem::memory::Inserted::New(_) => new += 1,
-                _ => dup += 1,
+        let s = transmem::import::store_document(
+            &mut w,
+            &earlier,
+            &units,
+            &sl,
+            args.on_duplicate.into(),
+        )?;
+        for (key, n) in [
+            ("duplicates", s.duplicate),
+            ("skipped", s.skipped),
+            ("unchanged", s.unchanged),
+            ("superseded", s.superseded),
+        ] {
+            if n > 0 {
+                w.count(key, n);
             }
         }
-        if dup > 0 {
-            w.count("duplicates", dup);
-        }
-        let batch = w.batch_id();
-        w.commit()?;
-        eprintln!("{}", super::stored_message(new, dup, &path));
-        super::report_batch(batch);
-        if !args.defer_index {
-            super::indexing::refresh_after_write(&mem, &before);
+        let batch = if s.nothing() {
+            // Nothing to write: no commit, and no memory made for it.
+            drop(w);
+            None
+        } else {
+            let b = w.batch_id();
+            w.commit()?;
+            b
+        };
+        if batch.is_none() && !existed && mem.discard_if_unused()? {
+            eprintln!(
+                "stored nothing, so no memory was created at {}",
+                super::shown(&path)
+            );
+        } else {
+            let mut line = super::stored_message(s.new, s.duplicate + s.skipped, &path);
+            if s.unchanged > 0 {
+                line.push_str(&format!("; {} unchanged", s.unchanged));
+            }
+            if s.overwritten > 0 {
+                line.push_str(&format!("; {} overwritten", s.overwritten));
+            }
+            if s.superseded > 0 {
+                line.push_str(&format!(
+                    "; {} earlier unit{} of {origin} superseded",
+                    s.superseded,
+                    if s.superseded == 1 { "" } else { "s" }
+                ));
+            }
+            eprintln!("{line}");
+            super::report_batch(batch);
+            if batch.is_some() && !args.defer_index {
+                let mem = g.open_memory(false)?;
+                super::indexing::refresh_after_write(&mem, &before);
+            }
         }
     }
     // Produced whole, then written (output.rs: to -o complete or not at

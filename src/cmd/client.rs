@@ -291,9 +291,9 @@ pub fn import(args: &super::import::Args, c: &Client) -> anyhow::Result<u8> {
         })
         .collect::<anyhow::Result<_>>()?;
     let policy = match args.on_duplicate {
-        super::import::Dup::KeepBoth => "keep-both",
-        super::import::Dup::Skip => "skip",
-        super::import::Dup::Overwrite => "overwrite",
+        super::Dup::KeepBoth => "keep-both",
+        super::Dup::Skip => "skip",
+        super::Dup::Overwrite => "overwrite",
     };
     // The token's role first: a refused upload would otherwise be cut off
     // mid-stream, and the server's reason lost.

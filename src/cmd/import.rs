@@ -4,13 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use clap::ValueEnum;
 use transmem::formats::xliff_read::State;
 use transmem::formats::{Format, csv};
 use transmem::import::{self, Counts};
-use transmem::memory::{Memory, OnDuplicate};
+use transmem::memory::Memory;
 
-use super::{Global, lang_arg};
+use super::{Dup, Global, lang_arg};
 
 /// Import translation memories from TMX (1.1–1.4b), CSV or TSV files, and
 /// finished XLIFF 1.2/2.0 jobs (OmegaT, memoQ .mqxliff, Trados .sdlxliff,
@@ -66,24 +65,6 @@ fn is_xliff(path: &Path, forced: Option<&str>) -> bool {
                 .iter()
                 .any(|x| e.eq_ignore_ascii_case(x))
         }),
-    }
-}
-
-/// `--on-duplicate` values.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dup {
-    KeepBoth,
-    Skip,
-    Overwrite,
-}
-
-impl From<Dup> for OnDuplicate {
-    fn from(d: Dup) -> Self {
-        match d {
-            Dup::KeepBoth => OnDuplicate::KeepBoth,
-            Dup::Skip => OnDuplicate::Skip,
-            Dup::Overwrite => OnDuplicate::Overwrite,
-        }
     }
 }
 

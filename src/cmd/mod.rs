@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::ValueEnum;
+use transmem::memory::OnDuplicate;
 
 /// How every help text states where the memory is.
 pub const MEMORY_HELP: &str = "The memory file [default: default.sqlite in the per-user data folder \
@@ -98,6 +99,24 @@ impl Direction {
             lang_opt(g, &self.from, "--from")?,
             lang_opt(g, &self.to, "--to")?,
         ))
+    }
+}
+
+/// `--on-duplicate` values (`import`, `align --store`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dup {
+    KeepBoth,
+    Skip,
+    Overwrite,
+}
+
+impl From<Dup> for OnDuplicate {
+    fn from(d: Dup) -> Self {
+        match d {
+            Dup::KeepBoth => OnDuplicate::KeepBoth,
+            Dup::Skip => OnDuplicate::Skip,
+            Dup::Overwrite => OnDuplicate::Overwrite,
+        }
     }
 }
 
