@@ -128,11 +128,11 @@ fn bad_corrections_exit_2_naming_the_file_and_link_memory_unchanged() {
     let bad = [
         (
             json!({"links": [{"src": [0], "tgt": [7]}]}),
-            "link 1 of 1: target segment 7 does not exist",
+            "link 1 of 1: target segment 8 does not exist",
         ),
         (
             json!({"links": [{"src": [1], "tgt": [1]}, {"src": [0], "tgt": [2]}]}),
-            "link 2 of 2: source segment 0 is out of order",
+            "link 2 of 2: source segment 1 is out of order",
         ),
         (
             json!({"links": [{"src": [], "tgt": []}]}),

@@ -275,8 +275,9 @@ impl Corrections {
     /// Checks that the corrections were made for these texts (the files'
     /// segments, `src` and `tgt`, named `names` in messages): with the
     /// page's fingerprints, segment by segment; without them (an older page,
-    /// `align --format jsonl`), every link's text must be its segments
-    /// joined. Segments are numbered from 1, as on the page.
+    /// `align --format jsonl`), the text of every link the translator did
+    /// not touch (score below 1) must be its segments joined. Segments are
+    /// numbered from 1, as on the page.
     pub fn check_texts(
         &self,
         src: &[&str],
@@ -313,7 +314,13 @@ impl Corrections {
             }
             return Ok(());
         }
+        // Without fingerprints, the links the translator did not touch
+        // (the page gives every link it made, changed or confirmed score 1)
+        // must hold the files' texts.
         for (k, l) in self.links.iter().enumerate() {
+            if l.score.is_none_or(|s| s >= 1.0) {
+                continue;
+            }
             for (ids, text, texts, name, side) in [
                 (&l.src, &l.src_text, src, names.0, "source"),
                 (&l.tgt, &l.tgt_text, tgt, names.1, "target"),
@@ -329,7 +336,8 @@ impl Corrections {
                     return Err(format!(
                         "link {}: its {side} text «{}» is not {name}'s segment {first} «{}»: were \
                          the corrections made for these files? (a file without the page's text \
-                         fingerprints, from an older page or `--format jsonl`, must match them exactly)",
+                         fingerprints, from an older page or `--format jsonl`, every link below score 1 \
+                         must hold the files' text)",
                         k + 1,
                         short(text),
                         short(&joined)
@@ -519,8 +527,7 @@ mod tests {
         assert!(c.check_texts(&a, &b, ("a", "b")).is_ok());
         let e = c.check_texts(&["A.", "C."], &b, ("a", "b")).unwrap_err();
         assert!(e.contains("segment 2 («C.») differs"), "{e}");
-        let without =
-            r#"{"links":[{"src":[0,1],"tgt":[0,1],"src_text":"A. B.","tgt_text":"А. Б."}]}"#;
+        let without = r#"{"links":[{"src":[0,1],"tgt":[0,1],"src_text":"A. B.","tgt_text":"А. Б.","score":0.8}]}"#;
         let c = Corrections::parse(without, 2, 2).unwrap();
         assert!(c.check_texts(&a, &b, ("a", "b")).is_ok());
         assert!(c.check_texts(&["A.", "C."], &b, ("a", "b")).is_err());
