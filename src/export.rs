@@ -38,9 +38,22 @@ pub fn export<W: Write>(
     mem: &Memory,
     format: Format,
     opts: &Options,
+    out: W,
+    tick: impl FnMut(),
+) -> Result<W> {
+    export_counted(mem, format, opts, out, tick).map(|(w, _)| w)
+}
+
+/// [`export`], also returning how many units were written (those with a
+/// variant in `opts.langs`), for the command's summary.
+pub fn export_counted<W: Write>(
+    mem: &Memory,
+    format: Format,
+    opts: &Options,
     mut out: W,
     mut tick: impl FnMut(),
-) -> Result<W> {
+) -> Result<(W, u64)> {
+    let mut written = 0u64;
     let langs = &opts.langs;
     match format {
         Format::Tmx => {
@@ -56,11 +69,14 @@ pub fn export<W: Write>(
             mem.for_each_unit(|u| {
                 tick();
                 match select(u, langs) {
-                    Some(u) => w.write_unit(&u),
+                    Some(u) => {
+                        written += 1;
+                        w.write_unit(&u)
+                    }
                     None => Ok(()),
                 }
             })?;
-            w.finish()
+            w.finish().map(|w| (w, written))
         }
         Format::Csv | Format::Tsv => {
             let langs = if langs.is_empty() {
@@ -84,9 +100,10 @@ pub fn export<W: Write>(
             let mut w = csv::Writer::with_columns(out, &columns, format == Format::Tsv, opts.bom)?;
             mem.for_each_unit(|u| {
                 tick();
-                w.write_unit(&u).map(|_| ())
+                written += u64::from(w.write_unit(&u)?);
+                Ok(())
             })?;
-            w.finish()
+            w.finish().map(|w| (w, written))
         }
     }
 }

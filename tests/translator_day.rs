@@ -1001,3 +1001,109 @@ fn align_store_takes_on_duplicate_and_other_pairs_are_not_superseded() {
     );
     assert!(stdout(&out).contains("ожидают"), "{}", stdout(&out));
 }
+
+#[test]
+fn a_closed_pipe_ends_jsonl_lookups_quietly() {
+    let (_dir, mem, _, _) = story();
+    let mut input = String::new();
+    for i in 0..3000 {
+        input.push_str(&format!(
+            "Buyers in Turkey are waiting for lower prices number {i}.\n"
+        ));
+    }
+    for format in ["jsonl", "table"] {
+        let mut child = process(&mem)
+            .args(["lookup", "--from", "en", "--to", "ru", "--format", format])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let feed = input.clone();
+        let writer = std::thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut stdin, feed.as_bytes());
+        });
+        // Read 10 bytes, then close the pipe, as `head -c 10` does.
+        let mut out = child.stdout.take().unwrap();
+        let mut buf = [0u8; 10];
+        std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+        drop(out);
+        let done = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert_eq!(done.status.code(), Some(0), "{format}: {}", stderr(&done));
+        assert!(
+            !stderr(&done).contains("Broken pipe"),
+            "{format}: {}",
+            stderr(&done)
+        );
+    }
+}
+
+#[test]
+fn help_lists_only_server_options_under_server() {
+    for cmd in [
+        "segment",
+        "align",
+        "import",
+        "export",
+        "lookup",
+        "concordance",
+        "analyze",
+        "pretranslate",
+        "stats",
+        "units",
+        "edit",
+        "delete",
+        "replace",
+        "history",
+        "undo",
+        "merge",
+        "dedupe",
+    ] {
+        let out = run_ok(util::bin().args(["help", cmd]), 0);
+        let help = stdout(&out);
+        let mut section = "";
+        for line in help.lines() {
+            if !line.starts_with(' ') && line.ends_with(':') {
+                section = line;
+                continue;
+            }
+            let opt = line.trim_start();
+            if section == "Server:" && opt.starts_with("--") {
+                assert!(
+                    opt.starts_with("--server") || opt.starts_with("--token"),
+                    "help {cmd}: {opt} under Server:"
+                );
+            }
+        }
+    }
+    let help = stdout(&run_ok(util::bin().args(["help", "import"]), 0));
+    let server = help.find("Server:").unwrap();
+    assert!(
+        help.find("--min-state").unwrap() < server && help.find("--defer-index").unwrap() < server
+    );
+}
+
+#[test]
+fn export_says_what_it_wrote_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let f = tsv(dir.path(), "a.tsv", &[("One.", "Один."), ("Two.", "Два.")]);
+    run_ok(process(&mem).arg("import").arg(&f), 0);
+    let out = run_ok(process(&mem).args(["export", "--format", "tsv"]), 0);
+    assert!(
+        stderr(&out).contains("exported 2 units of")
+            && stderr(&out).contains("as TSV to standard output"),
+        "{}",
+        stderr(&out)
+    );
+    let tmx = dir.path().join("all.tmx");
+    let out = run_ok(process(&mem).args(["export", "-o"]).arg(&tmx), 0);
+    assert!(
+        stderr(&out).contains("exported 2 units")
+            && stderr(&out).contains(&format!("as TMX to {}", tmx.display())),
+        "{}",
+        stderr(&out)
+    );
+}

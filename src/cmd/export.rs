@@ -60,20 +60,35 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let mem = g.open_memory(false)?;
     let total = mem.unit_count()?;
     let bar = super::progress(total, 10_000, "export {wide_bar} {pos}/{len} units {eta}");
+    let mut written = 0;
     match &args.output {
         None => {
             let out = super::stdout();
-            export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
+            written = export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
         }
         Some(path) => {
             // Complete or not at all, never over the memory (output.rs).
             super::output::write_file(path, &g.memory_path(), |out| {
-                export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
+                written = export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
                 Ok(())
             })?;
         }
     }
     bar.finish_and_clear();
+    eprintln!(
+        "exported {written} unit{} of {} as {} to {}",
+        if written == 1 { "" } else { "s" },
+        super::shown(mem.path()),
+        match format {
+            Format::Tmx => "TMX",
+            Format::Csv => "CSV",
+            Format::Tsv => "TSV",
+        },
+        match &args.output {
+            Some(p) => super::shown(p),
+            None => "standard output".into(),
+        }
+    );
     Ok(0)
 }
 
@@ -85,13 +100,16 @@ fn export<W: Write>(
     bom: bool,
     out: W,
     bar: &ProgressBar,
-) -> transmem::Result<W> {
+) -> transmem::Result<u64> {
     let opts = transmem::export::Options {
         langs: langs.to_vec(),
         bom,
         columns: meta.to_vec(),
     };
-    transmem::export::export(mem, format, &opts, out, || bar.inc(1))
+    let (mut out, n) = transmem::export::export_counted(mem, format, &opts, out, || bar.inc(1))?;
+    out.flush()
+        .map_err(|e| transmem::Error::io("<output>", e))?;
+    Ok(n)
 }
 
 /// The `--columns` names; `None` stands for `context`.

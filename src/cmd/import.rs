@@ -40,8 +40,6 @@ pub struct Args {
     /// What to do when a unit's source text is stored with another translation
     #[arg(long, value_enum, default_value_t = Dup::KeepBoth)]
     pub on_duplicate: Dup,
-    #[command(flatten)]
-    pub remote: super::client::Remote,
     /// XLIFF: the least finished segment stored: draft, translated,
     /// reviewed or final (Trados/memoQ/XLIFF states are mapped onto these)
     #[arg(long, value_name = "STATE", default_value = "translated", value_parser = min_state)]
@@ -50,6 +48,10 @@ pub struct Args {
     /// (scripted bulk loads: one index build after the last import)
     #[arg(long)]
     pub defer_index: bool,
+    // Last: the options after a flattened group take its help heading
+    // ("Server:"), which listed --min-state and --defer-index there.
+    #[command(flatten)]
+    pub remote: super::client::Remote,
 }
 
 fn min_state(s: &str) -> Result<State, String> {

@@ -14,9 +14,28 @@ pub struct Report {
     bar: Option<indicatif::ProgressBar>,
     lang: String,
     started: Option<Instant>,
+    /// After a write: the update is part of the write and said only when
+    /// it takes long (see [`QUIET_FOR`]).
+    quiet: bool,
+    /// The pending "building ..." line, not printed yet (quiet mode).
+    pending: Option<String>,
 }
 
+/// An index update after a write is announced once it has taken this long:
+/// the quick append after every `import` or `align --store` ("building
+/// the en match index ... (units were added)") was noise, but a long pause
+/// is never silent.
+const QUIET_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Report {
+    /// A report for the update that follows a write.
+    pub fn after_write() -> Report {
+        Report {
+            quiet: true,
+            ..Report::default()
+        }
+    }
+
     pub fn on(&mut self, e: &Event) {
         match e {
             Event::Start {
@@ -29,7 +48,12 @@ impl Report {
                     .as_deref()
                     .map(|p| format!(" {}", p.display()))
                     .unwrap_or_default();
-                eprintln!("transmem: building the {lang} match index{at} ({why})");
+                let line = format!("transmem: building the {lang} match index{at} ({why})");
+                if self.quiet {
+                    self.pending = Some(line);
+                } else {
+                    eprintln!("{line}");
+                }
                 self.lang = lang.clone();
                 self.started = Some(Instant::now());
                 self.bar = Some(super::progress(
@@ -39,6 +63,11 @@ impl Report {
                 ));
             }
             Event::Progress(n) => {
+                if self.started.is_some_and(|t| t.elapsed() >= QUIET_FOR)
+                    && let Some(line) = self.pending.take()
+                {
+                    eprintln!("{line}");
+                }
                 if let Some(b) = &self.bar {
                     b.set_position(*n);
                 }
@@ -48,6 +77,10 @@ impl Report {
                     b.finish_and_clear();
                 }
                 let secs = self.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+                // Quiet and quick: nothing was said, nothing to close.
+                if self.pending.take().is_some() && secs < QUIET_FOR.as_secs_f64() {
+                    return;
+                }
                 eprintln!(
                     "transmem: {} match index ready: {entries} entries in {secs:.1} s",
                     self.lang
@@ -105,7 +138,7 @@ fn refresh(mem: &Memory, before: &Stamp) -> transmem::Result<()> {
             langs.push(transmem::lang::primary(&v.lang).to_ascii_lowercase());
         }
     }
-    let mut r = Report::default();
+    let mut r = Report::after_write();
     for l in langs {
         index::refresh(mem, &l, &mut |e| r.on(e))?;
     }

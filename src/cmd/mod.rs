@@ -418,6 +418,11 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             || c.downcast_ref::<transmem::Error>()
                 .is_some_and(|t| t.is_broken_pipe())
+            // serde_json keeps the io::Error inside and does not give it as
+            // the source: `lookup --format jsonl | head -c 10` said
+            // "Broken pipe" and exited 2.
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }
 
