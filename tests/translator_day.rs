@@ -1107,3 +1107,18 @@ fn export_says_what_it_wrote_and_where() {
         stderr(&out)
     );
 }
+
+#[test]
+fn an_import_that_finds_the_memory_damaged_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let a = tsv(dir.path(), "a.tsv", &[("One.", "Один."), ("Two.", "Два.")]);
+    run_ok(process(&mem).args(["import", "--defer-index"]).arg(&a), 0);
+    rusqlite::Connection::open(&mem)
+        .unwrap()
+        .execute_batch("UPDATE variant SET text = X'FF00FE' WHERE lang = 'en'")
+        .unwrap();
+    let b = tsv(dir.path(), "b.tsv", &[("Three.", "Три.")]);
+    let out = run_ok(process(&mem).arg("import").arg(&b), 2);
+    assert!(stderr(&out).contains("is damaged"), "{}", stderr(&out));
+}

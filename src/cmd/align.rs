@@ -282,7 +282,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             super::report_batch(batch);
             if batch.is_some() && !args.defer_index {
                 let mem = g.open_memory(false)?;
-                super::indexing::refresh_after_write(&mem, &before);
+                super::indexing::refresh_after_write(&mem, &before)?;
             }
         }
     }

@@ -170,7 +170,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     );
     super::report_batch(batch);
     if !args.defer_index {
-        super::indexing::refresh_after_write(&mem, &before);
+        super::indexing::refresh_after_write(&mem, &before)?;
     }
     Ok(0)
 }

@@ -108,14 +108,26 @@ pub fn load_matcher(
 /// Brings the saved match indexes of `mem` up to date after a write that
 /// started at stamp `before`: every language indexed already, and when
 /// there is none yet, the language of the first variant this write stored
-/// (the source of its first unit). A failure here is reported as a warning:
-/// the units are committed, and the next lookup builds the index instead.
-pub fn refresh_after_write(mem: &Memory, before: &Stamp) {
-    if let Err(e) = refresh(mem, before) {
-        eprintln!(
-            "transmem: warning: the match index was not brought up to date ({e}); \
-             the next lookup will build it"
-        );
+/// (the source of its first unit). An index that cannot be saved is a
+/// warning (the units are committed, and the next lookup builds it); a
+/// memory the update finds damaged is an error (exit 2), since the command
+/// would otherwise end as a success on a memory that cannot be read.
+pub fn refresh_after_write(mem: &Memory, before: &Stamp) -> anyhow::Result<()> {
+    match refresh(mem, before) {
+        Ok(()) => Ok(()),
+        Err(e @ (transmem::Error::Corrupt { .. } | transmem::Error::SchemaTooNew { .. })) => {
+            anyhow::bail!(
+                "{e}; the write above was committed, but the memory needs repair \
+                 (restore a copy, or export what can be read)"
+            )
+        }
+        Err(e) => {
+            eprintln!(
+                "transmem: warning: the match index was not brought up to date ({e}); \
+                 the next lookup will build it"
+            );
+            Ok(())
+        }
     }
 }
 
