@@ -1122,3 +1122,73 @@ fn an_import_that_finds_the_memory_damaged_exits_2() {
     let out = run_ok(process(&mem).arg("import").arg(&b), 2);
     assert!(stderr(&out).contains("is damaged"), "{}", stderr(&out));
 }
+
+/// A read-only tmpfs mounted for a test, unmounted when dropped.
+struct ReadOnlyMount(PathBuf);
+
+impl ReadOnlyMount {
+    /// Mounts a tmpfs at `dir`, lets `fill` put files in it, and remounts it
+    /// read-only; `None` where mounting is not permitted.
+    fn new(dir: &Path, fill: impl FnOnce(&Path)) -> Option<ReadOnlyMount> {
+        let mount = |args: &[&str]| {
+            std::process::Command::new("mount")
+                .args(args)
+                .arg(dir)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        std::fs::create_dir_all(dir).unwrap();
+        if !mount(&["-t", "tmpfs", "-o", "size=8m", "tmpfs"]) {
+            return None;
+        }
+        let m = ReadOnlyMount(dir.to_path_buf());
+        fill(dir);
+        assert!(mount(&["-o", "remount,ro"]), "remount read-only");
+        Some(m)
+    }
+}
+
+impl Drop for ReadOnlyMount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).output();
+    }
+}
+
+#[test]
+fn a_memory_on_read_only_media_can_be_read() {
+    let (dir, mem, _, _) = story();
+    let ro = dir.path().join("cdrom");
+    let Some(_mount) = ReadOnlyMount::new(&ro, |d| {
+        std::fs::copy(&mem, d.join("m.sqlite")).unwrap();
+    }) else {
+        eprintln!("read-only media test SKIPPED: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let ro_mem = ro.join("m.sqlite");
+    run_ok(process(&ro_mem).arg("stats"), 0);
+    let out = run_ok(
+        process(&ro_mem).args([
+            "lookup",
+            "--from",
+            "en",
+            "--to",
+            "ru",
+            "Buyers in Turkey are waiting for lower prices.",
+        ]),
+        0,
+    );
+    assert!(
+        stdout(&out).contains("Покупатели в Турции"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run_ok(process(&ro_mem).args(["export", "--format", "tsv"]), 0);
+    assert!(stdout(&out).contains("Покупатели в Турции"));
+    run_ok(
+        process(&ro_mem).args(["concordance", "--lang", "en", "wheat"]),
+        0,
+    );
+    let f = tsv(dir.path(), "a.tsv", &[("One.", "Один.")]);
+    let out = run_ok(process(&ro_mem).arg("import").arg(&f), 2);
+    assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
+}

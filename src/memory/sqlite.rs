@@ -42,6 +42,12 @@ pub(super) fn map_err(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
                     path,
                     what: e.to_string(),
                 },
+                ErrorCode::ReadOnly => Error::Store {
+                    path,
+                    message: "the memory is read-only (on a read-only medium, or a read-only \
+                              file): it can be read, not written"
+                        .into(),
+                },
                 _ => Error::Store {
                     path,
                     message: e.to_string(),
@@ -99,6 +105,28 @@ impl Sqlite {
                 }
             }
         }
+        // A memory on a read-only medium (a CD, a read-only mount) or in a
+        // read-only file: SQLite cannot make its WAL index beside it, and
+        // failed with "unable to open database file". It is opened
+        // read-only and immutable instead, so reads work; a write says the
+        // memory is read-only.
+        if read_only(path) {
+            let conn = Connection::open_with_flags(
+                immutable_uri(path),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(map_err(path))?;
+            let layout = schema::prepare(&conn, path, false)?;
+            return Ok(Sqlite {
+                conn,
+                path: path.to_path_buf(),
+                file: true,
+                created: None,
+                layout,
+            });
+        }
         // No CREATE flag: if the file vanished since, say so rather than
         // make an empty one that no schema check would pass.
         let conn = Connection::open_with_flags(
@@ -143,6 +171,34 @@ impl Sqlite {
             layout,
         })
     }
+}
+
+/// True when the memory file cannot be written: a read-only file system
+/// (`EROFS`) or a file without write permission.
+fn read_only(path: &Path) -> bool {
+    match std::fs::OpenOptions::new().write(true).open(path) {
+        Ok(_) => false,
+        Err(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+        ),
+    }
+}
+
+/// The `file:` URI of `path` with `immutable=1`: SQLite then reads the
+/// file without locks or a WAL index, as it must on read-only media.
+fn immutable_uri(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for b in abs.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// Creates the missing folders above `path`; returns those it made,
@@ -497,10 +553,19 @@ impl Backend for Sqlite {
             return Ok(None);
         }
         let path = self.path.as_path();
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        let conn = if read_only(path) {
+            Connection::open_with_flags(
+                immutable_uri(path),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        } else {
+            Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        }
         .map_err(map_err(path))?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err(path))?;
         conn.execute_batch("PRAGMA query_only = 1; PRAGMA cache_size = -16384;")
