@@ -1192,3 +1192,54 @@ fn a_memory_on_read_only_media_can_be_read() {
     let out = run_ok(process(&ro_mem).arg("import").arg(&f), 2);
     assert!(stderr(&out).contains("read-only"), "{}", stderr(&out));
 }
+
+// ---------------------------------------------------------------------
+// Find Russian words in any form
+
+#[test]
+fn concordance_finds_word_forms_wildcards_and_exact_phrases() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    let f = tsv(
+        dir.path(),
+        "a.tsv",
+        &[
+            ("The wheat harvest grew.", "Урожай пшеницы вырос."),
+            ("Egypt buys wheat.", "Египет покупает пшеницу."),
+            ("Wheat is cheap.", "Пшеница дешёвая."),
+            ("Millet is cheaper.", "Пшено дешевле."),
+            ("Tonnes of wheat were shipped.", "Отгружены тонны пшеницы."),
+        ],
+    );
+    run_ok(process(&mem).arg("import").arg(&f), 0);
+    let ids = |q: &str| -> Vec<String> {
+        let out = process(&mem)
+            .args(["concordance", "--lang", "ru", "--format", "jsonl", q])
+            .output()
+            .unwrap();
+        let mut v: Vec<String> = stdout(&out)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let wheat = ids("пшеница");
+    assert_eq!(wheat.len(), 4, "{wheat:?}");
+    assert!(!wheat.iter().any(|t| t.contains("Пшено")));
+    assert_eq!(ids("пшениц*").len(), 4);
+    assert_eq!(ids("пш*").len(), 5);
+    assert_eq!(ids("\"тонны пшеницы\""), ["Отгружены тонны пшеницы."]);
+    assert_eq!(ids("\"пшеницы тонны\""), Vec::<String>::new());
+    // English forms too.
+    let out = run_ok(
+        process(&mem).args(["concordance", "--lang", "en", "tonne"]),
+        0,
+    );
+    assert!(stdout(&out).contains("[Tonnes]"), "{}", stdout(&out));
+}

@@ -1007,6 +1007,12 @@ impl Index {
         self.id_base.wrapping_add(d as i64)
     }
 
+    /// Every distinct key word of the index (its word table), for searches
+    /// that choose words by form: concordance's stems and `*` patterns.
+    pub fn words(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.nw as u64).map(|w| self.word(w))
+    }
+
     /// Word `w` of the word table ("" past its end).
     fn word(&self, w: u64) -> &str {
         let Ok(w) = usize::try_from(w) else {
