@@ -1243,3 +1243,76 @@ fn concordance_finds_word_forms_wildcards_and_exact_phrases() {
     );
     assert!(stdout(&out).contains("[Tonnes]"), "{}", stdout(&out));
 }
+
+// ---------------------------------------------------------------------
+// The halves of a merged sentence can be found
+
+#[test]
+fn the_halves_of_a_stored_two_to_one_unit_are_found_and_used() {
+    let (dir, mem, _, _) = story();
+    let half = "According to her, the country shipped 150,000 tonnes of wheat to Egypt alone.";
+    let whole_ru = "По её словам, страна отгрузила 150 000 тонн пшеницы только в Египет, остальное купил Алжир.";
+    let units = util::units(&mem);
+    assert!(
+        units
+            .iter()
+            .any(|u| u.variants[0].text.starts_with(half) && u.variants[0].text.len() > half.len()),
+        "the story stores a 2:1 unit"
+    );
+    let out = run_ok(
+        process(&mem).args([
+            "lookup", "--from", "en", "--to", "ru", "--format", "jsonl", half,
+        ]),
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let m = &v["matches"][0];
+    assert_eq!(m["part"], serde_json::json!({"segment": 1, "of": 2}), "{v}");
+    assert_eq!(m["target"], whole_ru);
+    let score = m["score"].as_f64().unwrap();
+    assert!((75.0..100.0).contains(&score), "honest, not 100: {score}");
+    assert!(m["penalties"].to_string().contains("\"part\""), "{v}");
+    let out = run_ok(
+        process(&mem).args(["lookup", "--from", "en", "--to", "ru", half]),
+        0,
+    );
+    assert!(
+        stdout(&out).contains("part of a larger unit: sentence 1 of 2"),
+        "{}",
+        stdout(&out)
+    );
+    // pretranslate fills both halves; analyze counts them as fuzzy matches.
+    let new = write(
+        dir.path(),
+        "new.en.txt",
+        &format!("{half} Algeria bought the rest.\n"),
+    );
+    let out = run_ok(
+        process(&mem)
+            .args([
+                "pretranslate",
+                "--from",
+                "en",
+                "--to",
+                "ru",
+                "--format",
+                "tsv",
+            ])
+            .arg(&new),
+        0,
+    );
+    let tsv_out = stdout(&out);
+    let rows: Vec<Vec<&str>> = tsv_out.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "{}", stdout(&out));
+    assert!(rows.iter().all(|r| r[1] == whole_ru), "{}", stdout(&out));
+    let out = run_ok(
+        process(&mem)
+            .args(["analyze", "--from", "en", "--to", "ru", "--format", "json"])
+            .arg(&new),
+        0,
+    );
+    let a: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let no_match = a["total"]["no-match"]["segments"].as_u64().unwrap_or(0)
+        + a["total"]["50-74"]["segments"].as_u64().unwrap_or(0);
+    assert_eq!(no_match, 0, "{a}");
+}

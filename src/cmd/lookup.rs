@@ -427,6 +427,13 @@ fn write(
                     source_line(m, color),
                     safe(&m.target)
                 )?;
+                if let Some(p) = m.part {
+                    writeln!(
+                        out,
+                        "         part of a larger unit: sentence {} of {} of its source",
+                        p.segment, p.of
+                    )?;
+                }
                 if !m.penalties.is_empty() {
                     let p: Vec<String> = m
                         .penalties
