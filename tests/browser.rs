@@ -600,6 +600,18 @@ fn review_page(kind: Kind) {
     // Keyboard edit of a source segment.
     b.click("#l-5");
     b.keys(None, &["e"]);
+    // Edit boxes grow to fit their text (issue 25: a long sentence showed
+    // through a two-line slot), on opening and as the text grows.
+    assert_eq!(
+        b.js(
+            "var t = document.querySelector('#l-5 textarea[data-side=s]');\
+             var open = t.scrollHeight <= t.clientHeight + 1;\
+             t.value = 'A much longer sentence about ferries and tickets. '.repeat(12);\
+             t.dispatchEvent(new Event('input'));\
+             return [open, t.scrollHeight <= t.clientHeight + 1, t.clientHeight > 100];"
+        ),
+        json!([true, true, true])
+    );
     b.type_into(
         "#l-5 textarea[data-side=s]",
         "Adults pay 15 crowns a ticket.",

@@ -42,9 +42,10 @@ pub struct Page<'a> {
 pub(crate) fn anchor_tokens(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    // Split as the aligner's anchors do, so `Tymoshenko's` yields the name.
-    for raw in text.split(|c: char| c.is_whitespace() || matches!(c, '—' | '–' | '/' | '\'' | '’'))
-    {
+    // Split as the aligner's anchors do, so `Tymoshenko's` yields the name;
+    // a number written in groups (`120 000`, `45\u{a0}000`, as Russian
+    // writes `120,000`) is one token, so that its digits meet.
+    for raw in split_words(text) {
         let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
         if word.is_empty() {
             continue;
@@ -81,6 +82,56 @@ pub fn text_hash(text: &str) -> u32 {
         h = h.wrapping_mul(0x0100_0193);
     }
     h
+}
+
+/// The words of `text` for anchors: split at white space, dashes, `/` and
+/// apostrophes, with the groups of a number joined: 1 to 3 digits followed
+/// by groups of exactly 3 digits, each after one space (plain, no-break,
+/// narrow no-break or thin).
+fn split_words(text: &str) -> Vec<&str> {
+    let sep = |c: char| c.is_whitespace() || matches!(c, '—' | '–' | '/' | '\'' | '’');
+    let group_space = |c: char| matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}');
+    // (start, end) byte ranges of the pieces between separators.
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        if sep(c) {
+            if let Some(s) = start.take() {
+                pieces.push((s, i));
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        pieces.push((s, text.len()));
+    }
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mut out = Vec::with_capacity(pieces.len());
+    let mut k = 0;
+    while k < pieces.len() {
+        let (s, mut e) = pieces[k];
+        let lead = text[s..e].trim_start_matches(|c: char| !c.is_alphanumeric());
+        if digits(lead) && lead.len() <= 3 {
+            while let Some(&(ns, ne)) = pieces.get(k + 1) {
+                let gap = &text[e..ns];
+                let next = &text[ns..ne];
+                let body = next.trim_end_matches(|c: char| !c.is_alphanumeric());
+                let one_space = gap.chars().count() == 1 && gap.chars().all(group_space);
+                if !(one_space && body.len() == 3 && digits(body)) {
+                    break;
+                }
+                e = ne;
+                k += 1;
+                if body.len() != next.len() {
+                    break;
+                }
+            }
+        }
+        out.push(&text[s..e]);
+        k += 1;
+    }
+    out
 }
 
 /// The embedded data: JSON, with `<` escaped so no text can close the
@@ -551,5 +602,28 @@ mod tests {
         assert_ne!(key(en, "Putin"), key(en, "NATO"));
         // Lowercase words are no anchors.
         assert_eq!(key(en, "met"), None);
+    }
+
+    #[test]
+    fn grouped_numbers_and_decimals_meet() {
+        let all = |t: &str| anchor_tokens(t);
+        let en = all("Exports of 120,000 tonnes rose 3.5% to 45,000 in 2019.");
+        let ru = all("Экспорт 120 000 тонн вырос на 3,5% до 45\u{a0}000 в 2019 году.");
+        for (e, r) in [
+            ("120,000", "120 000"),
+            ("3.5", "3,5"),
+            ("45,000", "45\u{a0}000"),
+            ("2019", "2019"),
+        ] {
+            let ke = en.iter().find(|(w, _)| w == e).map(|(_, k)| k.clone());
+            let kr = ru.iter().find(|(w, _)| w == r).map(|(_, k)| k.clone());
+            assert!(ke.is_some() && ke == kr, "{e} / {r}: {en:?} {ru:?}");
+        }
+        // Two numbers side by side are not one: a year then a count.
+        let t = all("In 2019 120 ships came.");
+        assert!(
+            t.iter().any(|(w, _)| w == "2019") && t.iter().any(|(w, _)| w == "120"),
+            "{t:?}"
+        );
     }
 }

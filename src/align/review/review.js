@@ -259,9 +259,17 @@
       ta.dataset.side = side; ta.dataset.i = i;
       ta.setAttribute("aria-label", (side === "s" ? "Source" : "Target") + " segment " + (i + 1));
       span.replaceWith(ta);
+      fit(ta);
+      ta.addEventListener("input", function () { fit(ta); });
       if (!first || (side === focusSide && i === focusIdx)) first = ta;
     });
     if (first) first.focus();
+  }
+  // A text box as tall as its text: a long sentence is read whole while it
+  // is edited, not through a two-line slot.
+  function fit(ta) {
+    ta.style.height = "auto";
+    ta.style.height = (ta.scrollHeight + ta.offsetHeight - ta.clientHeight) + "px";
   }
   // Keeps the edits of the current row's textareas (one undo step).
   function endEdit(keep) {
