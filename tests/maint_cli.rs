@@ -385,10 +385,10 @@ fn lookup_filters_and_source_penalties() {
         let v: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
         v["matches"].as_array().unwrap().clone()
     };
-    // Both are 100%: the memory's order decides, MT first.
+    // Both are 100%: the newest unit first (issue 25), the human one.
     let all = look(&[], 0);
     assert_eq!(all.len(), 2);
-    assert_eq!(all[0]["target"], "Порт закрыт (МП).");
+    assert_eq!(all[0]["target"], "Порт закрыт.");
     let pen = look(&["--penalty", "origin:mt-*=10"], 0);
     assert_eq!(pen[0]["target"], "Порт закрыт.");
     assert_eq!(pen[0]["score"], 100.0);

@@ -106,11 +106,11 @@ fn format(args: &Args) -> anyhow::Result<Format> {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (from, to) = args.direction.tags_in(g)?;
-    let format = format(&args)?;
     if let Some(o) = &args.output {
         // Before any work: the output may not be the memory (output.rs).
         super::output::refuse_memory_files(o, &g.memory_path())?;
     }
+    let format = format(&args)?;
     let text = super::read_text(g, &args.file)?;
     let mem = g.open_memory(false)?;
     let held = super::memory_languages(&mem)?;

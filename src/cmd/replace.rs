@@ -34,7 +34,8 @@ pub struct Args {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let lang = lang_arg(&args.lang)?;
-    let re = transmem::memory::TextReplace::new(&args.find, &args.replace)?;
+    let re = transmem::memory::TextReplace::new(&args.find, &args.replace)
+        .map_err(|e| anyhow::anyhow!("--find/--replace: {e}"))?;
     let filter = args.filter.filter(std::slice::from_ref(&lang), None)?;
     let mut mem = g.open_memory(false)?;
     let path = mem.path().to_path_buf();
