@@ -1285,7 +1285,7 @@ fn the_halves_of_a_stored_two_to_one_unit_are_found_and_used() {
     let new = write(
         dir.path(),
         "new.en.txt",
-        &format!("{half} Algeria bought the rest.\n"),
+        format!("{half} Algeria bought the rest.\n"),
     );
     let out = run_ok(
         process(&mem)

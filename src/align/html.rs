@@ -183,7 +183,7 @@ pub fn write(
     write_over(out, links, src, tgt, page, (src, tgt))
 }
 
-/// [`write`] for a review that goes on: `src`/`tgt` hold the translator's
+/// [`write()`] for a review that goes on: `src`/`tgt` hold the translator's
 /// edits, `originals` the files' own segments, whose fingerprints the page
 /// saves with the corrections.
 pub fn write_over(
