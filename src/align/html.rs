@@ -386,7 +386,7 @@ impl Corrections {
                     let first = ids.first().map_or(0, |i| i + 1);
                     return Err(format!(
                         "link {}: its {side} text «{}» is not {name}'s segment {first} «{}»: were \
-                         the corrections made for these files? (a file without the page's text \
+                         the corrections made for these files? (in a file without the page's text \
                          fingerprints, from an older page or `--format jsonl`, every link below score 1 \
                          must hold the files' text)",
                         k + 1,
