@@ -32,10 +32,43 @@ fn select(mut unit: Unit, langs: &[String]) -> Option<Unit> {
     (!unit.variants.is_empty()).then_some(unit)
 }
 
+/// What an export reads: every unit in id order, and the language tags
+/// stored (the CSV/TSV columns when [`Options::langs`] is empty). A
+/// [`Memory`] is one; so is any translation memory (`tm::Tm`), local or on
+/// a server.
+pub trait Source {
+    /// Every stored language tag, sorted.
+    fn languages(&self) -> Result<Vec<String>>;
+    /// Calls `f` on every unit in id order, streamed.
+    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()>;
+}
+
+impl Source for Memory {
+    fn languages(&self) -> Result<Vec<String>> {
+        Memory::languages(self)
+    }
+
+    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()> {
+        Memory::for_each_unit(self, f)
+    }
+}
+
 /// Writes every unit of `mem` to `out` as `format`, calling `tick` once per
 /// unit read (for progress). Returns `out` when the document is complete.
 pub fn export<W: Write>(
     mem: &Memory,
+    format: Format,
+    opts: &Options,
+    out: W,
+    tick: impl FnMut(),
+) -> Result<W> {
+    export_from(mem, format, opts, out, tick)
+}
+
+/// [`export`] from any [`Source`]: the same bytes for the same units,
+/// wherever they are read from.
+pub fn export_from<S: Source + ?Sized, W: Write>(
+    mem: &S,
     format: Format,
     opts: &Options,
     mut out: W,
@@ -53,7 +86,7 @@ pub fn export<W: Write>(
                 ..Default::default()
             };
             let mut w = tmx::Writer::new(out, &header)?;
-            mem.for_each_unit(|u| {
+            mem.for_each_unit(&mut |u| {
                 tick();
                 match select(u, langs) {
                     Some(u) => w.write_unit(&u),
@@ -82,7 +115,7 @@ pub fn export<W: Write>(
                 }
             }
             let mut w = csv::Writer::with_columns(out, &columns, format == Format::Tsv, opts.bom)?;
-            mem.for_each_unit(|u| {
+            mem.for_each_unit(&mut |u| {
                 tick();
                 w.write_unit(&u).map(|_| ())
             })?;
