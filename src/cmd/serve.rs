@@ -20,6 +20,7 @@ mod maint;
 mod metrics;
 mod openapi;
 mod review;
+mod tm_routes;
 
 pub use api::MAX_BATCH;
 
@@ -163,6 +164,21 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/api/v1/replace", WRITE, "replace"),
     r("GET", "/api/v1/history", READ, "history"),
     r("POST", "/api/v1/undo", ADMIN, "undo"),
+    // What a remote memory (the CLI's --memory http://…) needs besides
+    // (tm_routes.rs).
+    r("GET", "/api/v1/languages", READ, "languages"),
+    r("GET", "/api/v1/units/export", READ, "exportUnits"),
+    r("POST", "/api/v1/units/import", WRITE, "importUnits"),
+    r(
+        "POST",
+        "/api/v1/lookup/queries",
+        Access::AnonRead,
+        "lookupQueries",
+    ),
+    r("POST", "/api/v1/dedupe", WRITE, "dedupe"),
+    r("GET", "/api/v1/tokens", ADMIN, "listTokens"),
+    r("POST", "/api/v1/tokens", ADMIN, "createToken"),
+    r("DELETE", "/api/v1/tokens/{id}", ADMIN, "revokeToken"),
 ];
 
 /// The handler of a route in [`ROUTES`], by operation id.
@@ -194,6 +210,14 @@ fn handler(id: &str, method: &str) -> Option<MethodRouter<App>> {
         "replace" => on(m, maint::replace),
         "history" => on(m, maint::history),
         "undo" => on(m, maint::undo),
+        "languages" => on(m, tm_routes::languages),
+        "exportUnits" => on(m, tm_routes::export_units),
+        "importUnits" => on(m, tm_routes::import_units),
+        "lookupQueries" => on(m, tm_routes::lookup_queries),
+        "dedupe" => on(m, tm_routes::dedupe),
+        "listTokens" => on(m, tm_routes::list_tokens),
+        "createToken" => on(m, tm_routes::create_token),
+        "revokeToken" => on(m, tm_routes::revoke_token),
         _ => return None,
     })
 }
