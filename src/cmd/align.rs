@@ -7,6 +7,7 @@ use clap::ValueEnum;
 use transmem::align::{self, Link, Segment};
 use transmem::memory::{OnDuplicate, Unit};
 use transmem::segment::{self, Piece, Segmenter};
+use transmem::tm::WriteRequest;
 
 use super::{Global, lang_arg, stdout};
 
@@ -131,9 +132,10 @@ impl Side {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (sl, tl) = (lang_arg(&args.src_lang)?, lang_arg(&args.tgt_lang)?);
+    let location = g.location()?;
     if let Some(o) = &args.output {
         // Before any work: the output may not be the memory (output.rs).
-        super::output::refuse_memory_files(o, &g.memory_path())?;
+        super::output::refuse_memory_files(o, location.file())?;
     }
     let rules = args.rules.as_deref();
     let src = Side::load(&args.src, &sl, args.presegmented, rules)?;
@@ -209,28 +211,28 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             ..Unit::default()
         };
         let units = align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
-        let mut mem = g.open_memory(true)?;
-        let path = mem.path().to_path_buf();
-        let before = mem.stamp()?;
-        let mut w = mem.writer()?;
-        w.start_batch(&super::command_line(), Some(&g.creator()))?;
-        let (mut new, mut dup) = (0u64, 0u64);
-        for u in &units {
-            match w.insert(u, Some(&sl), OnDuplicate::KeepBoth)? {
-                transmem::memory::Inserted::New(_) => new += 1,
-                _ => dup += 1,
+        let mut tm = g.open(true)?;
+        // Every link in one write: one transaction, and on a server one
+        // request.
+        let req = WriteRequest {
+            batch: g.batch(),
+            on_duplicate: OnDuplicate::KeepBoth,
+            groups: 1,
+            defer_index: args.defer_index,
+        };
+        let written = tm.write(&req, &mut |sink| {
+            for u in &units {
+                sink.unit(0, u.clone(), Some(sl.clone()))?;
             }
-        }
-        if dup > 0 {
-            w.count("duplicates", dup);
-        }
-        let batch = w.batch_id();
-        w.commit()?;
-        eprintln!("{}", super::stored_message(new, dup, &path));
-        super::report_batch(batch);
-        if !args.defer_index {
-            super::indexing::refresh_after_write(&mem, &before);
-        }
+            Ok(())
+        })?;
+        let t = written.total();
+        eprintln!(
+            "{}",
+            super::stored_in(t.new, t.read - t.new, &tm.location().shown())
+        );
+        super::report_batch(written.batch);
+        super::report_warnings(&written.warnings);
     }
     // Produced whole, then written (output.rs: to -o complete or not at
     // all, never over the memory); the text it comes from is in memory anyway.
@@ -292,7 +294,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         )?,
     }
     match &args.output {
-        Some(path) => super::output::write_bytes(path, &g.memory_path(), &out)?,
+        Some(path) => super::output::write_bytes(path, location.file(), &out)?,
         None => {
             let mut stdout = stdout();
             stdout.write_all(&out)?;

@@ -1,12 +1,12 @@
 //! `transmem export`: the memory as TMX 1.4b, CSV or TSV, streamed.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
 use indicatif::ProgressBar;
 use transmem::formats::{Format, csv};
-use transmem::memory::Memory;
+use transmem::tm::Tm;
 
 use super::{Global, lang_arg};
 
@@ -34,14 +34,9 @@ pub struct Args {
     /// next:LANG for each language); import reads them back
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub columns: Vec<String>,
-    #[command(flatten)]
-    pub remote: super::client::Remote,
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    if let Some(c) = args.remote.client() {
-        return super::client::export(&args, &c, &g.memory_path());
-    }
     let format = match (&args.format, &args.output) {
         (Some(f), _) => Format::parse(f)
             .with_context(|| format!("unknown --format {f:?} (expected tmx, csv or tsv)"))?,
@@ -57,18 +52,23 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     if !meta.is_empty() && format == Format::Tmx {
         anyhow::bail!("--columns is for CSV and TSV (TMX carries all metadata)");
     }
-    let mem = g.open_memory(false)?;
-    let total = mem.unit_count()?;
+    let tm = g.open(false)?;
+    // Counted only for a progress bar someone sees.
+    let total = if std::io::stderr().is_terminal() {
+        tm.unit_count()?
+    } else {
+        0
+    };
     let bar = super::progress(total, 10_000, "export {wide_bar} {pos}/{len} units {eta}");
     match &args.output {
         None => {
             let out = super::stdout();
-            export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
+            export(&*tm, format, &langs, &meta, args.bom, out, &bar)?;
         }
         Some(path) => {
             // Complete or not at all, never over the memory (output.rs).
-            super::output::write_file(path, &g.memory_path(), |out| {
-                export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
+            super::output::write_file(path, tm.location().file(), |out| {
+                export(&*tm, format, &langs, &meta, args.bom, out, &bar)?;
                 Ok(())
             })?;
         }
@@ -77,8 +77,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// The units of `tm`, formatted here whatever the memory: a server sends
+/// units, and this is the one writer of the file.
 fn export<W: Write>(
-    mem: &Memory,
+    tm: &dyn Tm,
     format: Format,
     langs: &[String],
     meta: &[Option<csv::Column>],
@@ -91,7 +93,7 @@ fn export<W: Write>(
         bom,
         columns: meta.to_vec(),
     };
-    transmem::export::export(mem, format, &opts, out, || bar.inc(1))
+    transmem::export::export_from(tm, format, &opts, out, || bar.inc(1))
 }
 
 /// The `--columns` names; `None` stands for `context`.

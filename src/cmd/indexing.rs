@@ -1,12 +1,11 @@
 //! What commands say about the candidate index: a line on stderr whenever
-//! one is built or extended (never a silent pause), a progress bar on a
-//! terminal, and the refresh that `import` and `align --store` run before
-//! they return.
+//! one is built or extended (never a silent pause) and a progress bar on a
+//! terminal. (A local memory, `transmem::tm::Local`, sends the events; it
+//! also brings the index up to date after `import` and `align --store`.)
 
 use std::time::Instant;
 
-use transmem::matcher::index::{self, Event};
-use transmem::memory::{Memory, Stamp};
+use transmem::matcher::index::Event;
 
 /// Turns index [`Event`]s into stderr lines and a progress bar.
 #[derive(Default)]
@@ -60,54 +59,4 @@ impl Report {
             _ => {}
         }
     }
-}
-
-/// Loads a matcher, saying on stderr when its index has to be built first.
-pub fn load_matcher(
-    mem: &Memory,
-    from: &str,
-    to: &str,
-) -> transmem::Result<transmem::matcher::Matcher> {
-    let mut r = Report::default();
-    transmem::matcher::Matcher::load_with(mem, from, to, &mut |e| r.on(e))
-}
-
-/// Brings the saved match indexes of `mem` up to date after a write that
-/// started at stamp `before`: every language indexed already, and when
-/// there is none yet, the language of the first variant this write stored
-/// (the source of its first unit). A failure here is reported as a warning:
-/// the units are committed, and the next lookup builds the index instead.
-pub fn refresh_after_write(mem: &Memory, before: &Stamp) {
-    if let Err(e) = refresh(mem, before) {
-        eprintln!(
-            "transmem: warning: the match index was not brought up to date ({e}); \
-             the next lookup will build it"
-        );
-    }
-}
-
-fn refresh(mem: &Memory, before: &Stamp) -> transmem::Result<()> {
-    let Some(base) = mem.cache_base() else {
-        return Ok(());
-    };
-    let mut langs: Vec<String> = Vec::new();
-    for l in mem.languages()? {
-        let p = transmem::lang::primary(&l).to_ascii_lowercase();
-        if !langs.contains(&p) && index::path_for(&base, &p).exists() {
-            langs.push(p);
-        }
-    }
-    if langs.is_empty() {
-        let now = mem.stamp()?;
-        if now.variants > before.variants
-            && let Some(v) = mem.variant(before.variants + 1)?
-        {
-            langs.push(transmem::lang::primary(&v.lang).to_ascii_lowercase());
-        }
-    }
-    let mut r = Report::default();
-    for l in langs {
-        index::refresh(mem, &l, &mut |e| r.on(e))?;
-    }
-    Ok(())
 }

@@ -22,8 +22,6 @@ mod openapi;
 mod review;
 mod tm_routes;
 
-pub use api::MAX_BATCH;
-
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,7 +38,7 @@ use transmem::matcher::live::Live;
 use transmem::memory::Memory;
 
 use super::Global;
-use super::token::Role;
+use transmem::tm::Role;
 
 /// Serve the memory over HTTP: JSON API, tmserver protocol, review pages
 #[derive(clap::Args, Debug)]
@@ -374,7 +372,7 @@ impl App {
     /// Who presents this token (blocking code only), cached for
     /// [`TOKEN_CACHE`].
     fn role_of(&self, secret: &str) -> ApiResult<Option<Caller>> {
-        let h = super::token::hash(secret);
+        let h = super::token_hash(secret);
         if let Some((role, at)) = lock(&self.0.tokens).get(&h)
             && at.elapsed() < TOKEN_CACHE
         {

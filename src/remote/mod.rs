@@ -198,6 +198,13 @@ impl Remote {
         }
     }
 
+    /// The request that carries a write's lines.
+    fn import_request(&self) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+        let url = format!("{}/api/v1/units/import", self.base);
+        self.auth(self.agent.post(&url))
+            .header("Content-Type", "application/x-ndjson")
+    }
+
     /// One lookup request: `queries` fit the server's limits.
     fn lookup_chunk(
         &self,
@@ -261,33 +268,64 @@ impl Read for ChannelReader {
     }
 }
 
-/// The [`Sink`] of a remote write: units become lines of the upload.
-struct UploadSink {
-    tx: SyncSender<std::result::Result<Vec<u8>, String>>,
+/// The [`Sink`] of a remote write: units become lines of the upload. Up
+/// to [`SMALL_WRITE`] bytes are kept and sent as one request when the
+/// write ends (an article's alignment: one request); past that, the
+/// upload starts and streams, after a check of the token's role (a refused
+/// stream would be cut off mid-way and the server's reason lost).
+struct UploadSink<'r> {
+    remote: &'r Remote,
     buf: Vec<u8>,
+    stream: Option<Upload>,
     groups: usize,
     units: u64,
     /// The server stopped reading (it answered early: an error).
     closed: bool,
 }
 
-impl UploadSink {
+/// A streaming upload: chunks go to the thread that sends them.
+struct Upload {
+    tx: SyncSender<std::result::Result<Vec<u8>, String>>,
+    sender: std::thread::JoinHandle<std::result::Result<Resp, ureq::Error>>,
+}
+
+/// Bytes of a write sent as one request rather than streamed.
+const SMALL_WRITE: usize = 4 << 20;
+
+impl UploadSink<'_> {
     fn line(&mut self, l: &WriteLine) -> Result<()> {
         serde_json::to_writer(&mut self.buf, l)
             .map_err(|e| Error::Invalid(format!("encoding a unit: {e}")))?;
         self.buf.push(b'\n');
-        if self.buf.len() >= 64 << 10 {
+        if self.stream.is_some() && self.buf.len() >= 64 << 10 || self.buf.len() >= SMALL_WRITE {
             self.flush()?;
         }
         Ok(())
     }
 
+    /// Sends what is kept, starting the streaming upload first if needed.
     fn flush(&mut self) -> Result<()> {
         if self.buf.is_empty() || self.closed {
             return Ok(());
         }
+        if self.stream.is_none() {
+            self.remote.require(Role::Write)?;
+            let (tx, rx) = sync_channel(16);
+            let request = self.remote.import_request();
+            let sender = std::thread::spawn(move || {
+                let mut body = ChannelReader {
+                    rx,
+                    chunk: Vec::new(),
+                    at: 0,
+                };
+                request.send(ureq::SendBody::from_reader(&mut body))
+            });
+            self.stream = Some(Upload { tx, sender });
+        }
         let chunk = std::mem::take(&mut self.buf);
-        if self.tx.send(Ok(chunk)).is_err() {
+        if let Some(up) = &self.stream
+            && up.tx.send(Ok(chunk)).is_err()
+        {
             self.closed = true;
             return Err(Error::Invalid(
                 "the server stopped reading the upload".into(),
@@ -295,9 +333,30 @@ impl UploadSink {
         }
         Ok(())
     }
+
+    /// Ends the write: the whole body in one request if it was kept, else
+    /// the rest of the stream; `Err(why)` aborts a stream (the server then
+    /// stores nothing). The server's answer.
+    fn finish(mut self, abort: Option<String>) -> Result<std::result::Result<Resp, ureq::Error>> {
+        match self.stream.take() {
+            None if abort.is_some() => Err(Error::Invalid("not sent".into())),
+            None => Ok(self.remote.import_request().send(&self.buf[..])),
+            Some(up) => {
+                if let Some(why) = abort {
+                    let _ = up.tx.send(Err(why));
+                } else if !self.buf.is_empty() {
+                    let _ = up.tx.send(Ok(std::mem::take(&mut self.buf)));
+                }
+                drop(up.tx);
+                up.sender
+                    .join()
+                    .map_err(|_| self.remote.err(None, "the upload stopped unexpectedly"))
+            }
+        }
+    }
 }
 
-impl Sink for UploadSink {
+impl Sink for UploadSink<'_> {
     fn unit(&mut self, group: usize, unit: Unit, source_lang: Option<String>) -> Result<()> {
         if group >= self.groups {
             return Err(Error::Invalid(format!(
@@ -493,25 +552,10 @@ impl Tm for Remote {
         req: &WriteRequest,
         fill: &mut dyn FnMut(&mut dyn Sink) -> Result<()>,
     ) -> Result<Written> {
-        // The role first: a refused upload would be cut off mid-stream and
-        // the server's reason lost.
-        self.require(Role::Write)?;
-        let (tx, rx) = sync_channel(16);
-        let url = format!("{}/api/v1/units/import", self.base);
-        let request = self
-            .auth(self.agent.post(&url))
-            .header("Content-Type", "application/x-ndjson");
-        let uploader = std::thread::spawn(move || {
-            let mut body = ChannelReader {
-                rx,
-                chunk: Vec::new(),
-                at: 0,
-            };
-            request.send(ureq::SendBody::from_reader(&mut body))
-        });
         let mut sink = UploadSink {
-            tx,
+            remote: self,
             buf: Vec::new(),
+            stream: None,
             groups: req.groups.max(1),
             units: 0,
             closed: false,
@@ -525,32 +569,25 @@ impl Tm for Remote {
             .and_then(|_| fill(&mut sink))
             .and_then(|_| {
                 let units = sink.units;
-                sink.line(&WriteLine::End { units })?;
-                sink.flush()
+                sink.line(&WriteLine::End { units })
             });
         let closed = sink.closed;
-        if let Err(e) = &filled
-            && !closed
-        {
-            // Abort the upload: the server sees a broken body and stores
-            // nothing.
-            let _ = sink.tx.send(Err(e.to_string()));
-        }
-        drop(sink);
-        let answer = uploader
-            .join()
-            .map_err(|_| self.err(None, "the upload stopped unexpectedly"))?;
         match filled {
-            // The server answered before taking everything: its reason.
-            Err(_) if closed => {
-                self.check("/units/import", answer)?;
-                Err(self.err(None, "the server stopped reading the upload"))
-            }
-            Err(e) => Err(e),
             Ok(()) => {
+                let answer = sink.finish(None)?;
                 let resp = self.check("/units/import", answer)?;
                 let a: wire::WriteAnswer = self.read_json("/units/import", resp)?;
                 Ok(a.written)
+            }
+            // The server answered before taking everything: its reason.
+            Err(_) if closed => {
+                let answer = sink.finish(None)?;
+                self.check("/units/import", answer)?;
+                Err(self.err(None, "the server stopped reading the upload"))
+            }
+            Err(e) => {
+                let _ = sink.finish(Some(e.to_string()));
+                Err(e)
             }
         }
     }
