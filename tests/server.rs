@@ -702,6 +702,10 @@ fn openapi_document_matches_the_routes_and_answers() {
             ].iter().map(|l| format!("{l}\n")).collect()),
             "/api/v1/lookup/queries" => Some(json!({"from": "en", "to": "ru", "queries": [{"text": "The talks ended.", "next": "Prices rose sharply in the capital."}]}).to_string()),
             "/api/v1/dedupe" => Some(json!({"from": "en", "to": "ru", "dry_run": true}).to_string()),
+            "/api/v1/tm/edit" => Some(json!({"id": 1, "lang": "ru", "text": "Министр прибыл (tm).", "command": "transmem edit 1"}).to_string()),
+            "/api/v1/tm/delete" => Some(json!({"filter": {"ids": [4]}}).to_string()),
+            "/api/v1/tm/replace" => Some(json!({"lang": "en", "find": "talks", "replace": "negotiations", "dry_run": true}).to_string()),
+            "/api/v1/tm/undo" => Some(json!({"batch": undo_batch, "dry_run": true}).to_string()),
             "/api/v1/tokens" => Some(json!({"hash": "ab".repeat(32), "role": "read", "name": "sample"}).to_string()),
             _ => None,
             },
@@ -743,7 +747,7 @@ fn openapi_document_matches_the_routes_and_answers() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 33, "every route documented once");
+    assert_eq!(checked, 37, "every route documented once");
     // Undocumented method or path: answered as no route.
     let (st, v) = s.json("PUT", "/api/v1/stats", Some(&a), None);
     assert_eq!(st, 405, "{v}");

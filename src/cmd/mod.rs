@@ -285,18 +285,70 @@ pub fn stored_message(new: u64, duplicates: u64, path: &Path) -> String {
 }
 
 /// The command line as typed (arguments with spaces or quotes quoted), the
-/// name a write batch is listed under in `transmem history`.
+/// name a write batch is listed under in `transmem history`; secrets left
+/// out: a `--token` value and any password in a URL are `***` (a batch is
+/// shown to everyone who reads the history).
 pub fn command_line() -> String {
+    redacted_command(
+        std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned()),
+    )
+}
+
+fn redacted_command(args: impl Iterator<Item = String>) -> String {
     let mut parts = vec!["transmem".to_string()];
-    for a in std::env::args_os().skip(1) {
-        let a = a.to_string_lossy();
+    let mut secret_next = false;
+    for a in args {
+        let a = if std::mem::take(&mut secret_next) {
+            "***".to_string()
+        } else if a == "--token" {
+            secret_next = true;
+            a
+        } else if a.starts_with("--token=") {
+            "--token=***".to_string()
+        } else if a.contains("://") {
+            match a.split_once('=') {
+                Some((opt, url)) if opt.starts_with("--") => {
+                    format!("{opt}={}", transmem::tm::redact(url))
+                }
+                _ => transmem::tm::redact(&a),
+            }
+        } else {
+            a
+        };
         if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
             parts.push(format!("'{}'", a.replace('\'', "'\\''")));
         } else {
-            parts.push(a.into_owned());
+            parts.push(a);
         }
     }
     parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_batch_never_records_a_secret() {
+        let args = [
+            "--memory",
+            "postgresql://ann:pw@db/tm",
+            "--token",
+            "s3cret",
+            "--server=https://bot:pw2@tm.example.org",
+            "--token=s4",
+            "edit",
+            "7",
+            "--text",
+            "it's",
+        ];
+        let c = super::redacted_command(args.iter().map(|s| s.to_string()));
+        assert_eq!(
+            c,
+            "transmem --memory postgresql://ann:***@db/tm --token *** \
+             --server=https://bot:***@tm.example.org --token=*** edit 7 --text 'it'\\''s'"
+        );
+    }
 }
 
 /// The line every write ends with after its counts: which batch holds its

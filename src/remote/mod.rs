@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 use crate::matcher::concordance::Hit;
 use crate::matcher::{Match, Query};
-use crate::memory::{Batch, Edited, Stats, Undone};
+use crate::memory::{Batch, Stats};
 use crate::model::Unit;
 use crate::tm::wire::{self, MAX_QUERIES, WriteLine};
 use crate::tm::{
@@ -138,6 +138,12 @@ impl Remote {
         let reason = serde_json::from_str::<wire::ErrorAnswer>(&body)
             .map(|e| e.error)
             .unwrap_or(body);
+        if status == ureq::http::StatusCode::BAD_REQUEST {
+            // The request itself cannot work (a bad expression, a batch
+            // undone already, a unit the store refuses): said as a local
+            // memory says it.
+            return Err(Error::Invalid(reason));
+        }
         Err(self.err(Some(status.as_u16()), format!("{status}: {reason}")))
     }
 
@@ -238,6 +244,15 @@ impl Remote {
             ));
         }
         Ok(a.results)
+    }
+}
+
+/// A write operation's request with the batch's command (the server
+/// records the token's name as its user).
+fn op<T>(batch: &BatchInfo, request: T) -> wire::Op<T> {
+    wire::Op {
+        request,
+        command: Some(batch.command.clone()),
     }
 }
 
@@ -592,108 +607,55 @@ impl Tm for Remote {
         }
     }
 
-    fn edit(&mut self, _batch: &BatchInfo, id: i64, lang: &str, text: &str) -> Result<EditDone> {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            lang: &'a str,
-            text: &'a str,
-        }
-        match self.send::<wire::EditAnswer>("PUT", &format!("/units/{id}"), &Body { lang, text }) {
-            Ok(a) => Ok(EditDone {
-                edited: match (a.edited, a.old) {
-                    (0, _) => Edited::Unchanged,
-                    (_, old) => Edited::Changed(old.unwrap_or_default()),
+    fn edit(&mut self, batch: &BatchInfo, id: i64, lang: &str, text: &str) -> Result<EditDone> {
+        self.send(
+            "POST",
+            "/tm/edit",
+            &op(
+                batch,
+                wire::EditIn {
+                    id,
+                    lang: lang.to_string(),
+                    text: text.to_string(),
                 },
-                batch: a.batch,
-            }),
-            // Checked by the caller just before: removed meanwhile.
-            Err(Error::Remote {
-                status: Some(404), ..
-            }) => Ok(EditDone {
-                edited: Edited::NoUnit,
-                batch: None,
-            }),
-            Err(e) => Err(e),
-        }
+            ),
+        )
     }
 
-    fn delete(&mut self, _batch: &BatchInfo, filter: &Filter) -> Result<Deleted> {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            filter: &'a Filter,
-            confirm: bool,
-        }
-        // The caller has confirmed (or counted) what the filter takes.
-        let a: wire::DeleteAnswer = self.send(
+    fn delete(&mut self, batch: &BatchInfo, filter: &Filter) -> Result<Deleted> {
+        self.send(
             "POST",
-            "/units/delete",
-            &Body {
-                filter,
-                confirm: true,
-            },
-        )?;
-        Ok(Deleted {
-            deleted: a.deleted,
-            batch: a.batch,
-        })
+            "/tm/delete",
+            &op(
+                batch,
+                wire::DeleteIn {
+                    filter: filter.clone(),
+                },
+            ),
+        )
     }
 
-    fn replace(&mut self, _batch: &BatchInfo, req: &ReplaceRequest) -> Result<Replaced> {
-        let a: wire::ReplaceAnswer = self.send("POST", "/replace", req)?;
-        Ok(Replaced {
-            changes: a.changes,
-            changed: a.changed,
-            batch: a.batch,
-        })
+    fn replace(&mut self, batch: &BatchInfo, req: &ReplaceRequest) -> Result<Replaced> {
+        self.send("POST", "/tm/replace", &op(batch, req.clone()))
     }
 
-    fn undo(
-        &mut self,
-        _batch: &BatchInfo,
-        id: i64,
-        force: bool,
-        dry_run: bool,
-    ) -> Result<UndoDone> {
-        #[derive(Serialize)]
-        struct Body {
-            batch: i64,
-            force: bool,
-            dry_run: bool,
-        }
-        let command = self
-            .history(Some(crate::tm::MAX_LIMIT))?
-            .into_iter()
-            .find(|b| b.id == id)
-            .map(|b| b.command);
-        let a: wire::UndoAnswer = self.send(
+    fn undo(&mut self, batch: &BatchInfo, id: i64, force: bool, dry_run: bool) -> Result<UndoDone> {
+        self.send(
             "POST",
-            "/undo",
-            &Body {
-                batch: id,
-                force,
-                dry_run,
-            },
-        )?;
-        Ok(UndoDone {
-            undone: Undone {
-                removed: a.removed,
-                restored: a.restored,
-                conflicts: a.conflicts,
-            },
-            batch: a.batch,
-            command,
-        })
+            "/tm/undo",
+            &op(
+                batch,
+                wire::UndoIn {
+                    batch: id,
+                    force,
+                    dry_run,
+                },
+            ),
+        )
     }
 
     fn dedupe(&mut self, batch: &BatchInfo, req: &DedupeRequest) -> Result<DedupeDone> {
-        self.send(
-            "POST",
-            "/dedupe",
-            &wire::DedupeIn {
-                request: req.clone(),
-                command: Some(batch.command.clone()),
-            },
-        )
+        self.send("POST", "/dedupe", &op(batch, req.clone()))
     }
 
     fn tokens(&self) -> Result<Vec<TokenEntry>> {

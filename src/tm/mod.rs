@@ -230,7 +230,7 @@ pub struct Deleted {
 }
 
 /// What an edit did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditDone {
     /// Changed (with the old text), unchanged, or the unit or variant gone.
     pub edited: Edited,
@@ -239,7 +239,7 @@ pub struct EditDone {
 }
 
 /// What an undo did, or would do.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UndoDone {
     /// Units removed and restored, and later batches overridden (`force`).
     pub undone: Undone,

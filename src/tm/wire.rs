@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Change, DedupeRequest, Filter, TokenEntry, Written};
+use super::{DedupeRequest, Filter, TokenEntry, Written};
 use crate::matcher::concordance::Hit;
 use crate::matcher::{Match, Penalties};
 use crate::memory::{Batch, OnDuplicate};
@@ -164,15 +164,51 @@ pub struct QueriesAnswer {
     pub results: Vec<Vec<Match>>,
 }
 
-/// `POST /dedupe`.
+/// A write operation of `/tm/…` (and `/dedupe`): the request, and the
+/// client's command line, which the batch records as its command (the
+/// token's name is its user).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DedupeIn {
-    /// What to resolve.
+pub struct Op<T> {
+    /// The operation's own fields.
     #[serde(flatten)]
-    pub request: DedupeRequest,
-    /// The client's command line, recorded as the batch's command.
+    pub request: T,
+    /// The client's command line.
     #[serde(default)]
     pub command: Option<String>,
+}
+
+/// `POST /dedupe`.
+pub type DedupeIn = Op<DedupeRequest>;
+
+/// `POST /tm/edit`: one variant's new text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditIn {
+    /// The unit.
+    pub id: i64,
+    /// The variant's language (its exact tag, or one that serves it).
+    pub lang: String,
+    /// The new text.
+    pub text: String,
+}
+
+/// `POST /tm/delete`: every unit a (non-empty) filter selects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteIn {
+    /// Which units.
+    pub filter: Filter,
+}
+
+/// `POST /tm/undo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoIn {
+    /// The batch to revert.
+    pub batch: i64,
+    /// Even when later batches changed the same units.
+    #[serde(default)]
+    pub force: bool,
+    /// Run it and roll it back.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// `GET /languages`.
@@ -333,56 +369,6 @@ pub struct HistoryAnswer {
 pub struct ConcordanceAnswer {
     /// Best first.
     pub hits: Vec<Hit>,
-}
-
-/// The answer of `PUT /units/{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EditAnswer {
-    /// The batch (`null`: the text was already that).
-    pub batch: Option<i64>,
-    /// 1 when the text changed.
-    pub edited: u64,
-    /// The text before.
-    #[serde(default)]
-    pub old: Option<String>,
-}
-
-/// The answer of `POST /units/delete`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeleteAnswer {
-    /// The batch.
-    #[serde(default)]
-    pub batch: Option<i64>,
-    /// Units deleted.
-    #[serde(default)]
-    pub deleted: u64,
-}
-
-/// The answer of `POST /replace`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReplaceAnswer {
-    /// The batch.
-    #[serde(default)]
-    pub batch: Option<i64>,
-    /// Texts changed (or that would be), all of them.
-    pub changed: u64,
-    /// The changes (at most 10,000).
-    pub changes: Vec<Change>,
-}
-
-/// The answer of `POST /undo`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UndoAnswer {
-    /// The batch recording the undo.
-    #[serde(default)]
-    pub batch: Option<i64>,
-    /// Units the undone batch had created, removed.
-    pub removed: u64,
-    /// Units put back.
-    pub restored: u64,
-    /// Later batches overridden (with `force`).
-    #[serde(default)]
-    pub conflicts: Vec<i64>,
 }
 
 /// Every error answer: `{"error": "..."}`.

@@ -467,14 +467,7 @@ pub async fn dedupe(
     let req: wire::DedupeIn = json_body(&app, &headers, body).await?;
     tag("from", &req.request.from)?;
     tag("to", &req.request.to)?;
-    let batch = BatchInfo {
-        command: req
-            .command
-            .clone()
-            .filter(|c| !c.trim().is_empty())
-            .unwrap_or_else(|| "POST /api/v1/dedupe".into()),
-        user: Some(user(&caller)),
-    };
+    let batch = batch_of(req.command.clone(), "POST /api/v1/dedupe", &caller);
     let done = App::blocking(move || {
         let location = app.inner().location.clone();
         let done = app.with_writer(|mem| ops::dedupe(mem, &batch, &req.request).map_err(api))?;
@@ -490,6 +483,139 @@ pub async fn dedupe(
     })
     .await?;
     Ok(Json(done))
+}
+
+/// The batch of an operation: the client's command line (else the
+/// route), the token's name as user.
+fn batch_of(
+    command: Option<String>,
+    route: &str,
+    caller: &Option<axum::Extension<Caller>>,
+) -> BatchInfo {
+    BatchInfo {
+        command: command
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| route.to_string()),
+        user: Some(user(caller)),
+    }
+}
+
+/// Says on the server's stderr what a write did, and where.
+fn logged(what: &str, app: &App, batch: Option<i64>) {
+    let location = app.inner().location.display();
+    match batch {
+        Some(b) => eprintln!("{what} in {location}; recorded as batch {b}"),
+        None => eprintln!("{what} in {location}; nothing changed, no batch recorded"),
+    }
+}
+
+/// `POST /api/v1/tm/edit`: one variant's new text (`transmem edit`), one
+/// batch recorded under the client's command.
+pub async fn tm_edit(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<transmem::tm::EditDone>> {
+    let req: wire::Op<wire::EditIn> = json_body(&app, &headers, body).await?;
+    let batch = batch_of(req.command, "POST /api/v1/tm/edit", &caller);
+    let e = req.request;
+    let lang = tag("lang", &e.lang)?;
+    if e.text.trim().is_empty() {
+        return Err(ApiError::bad("text is empty; to remove a unit, delete it"));
+    }
+    check_text("text", &e.text)?;
+    App::blocking(move || {
+        let done =
+            app.with_writer(|mem| ops::edit(mem, &batch, e.id, &lang, &e.text).map_err(api))?;
+        logged(
+            &format!("edit of unit {} {lang}: {:?}", e.id, done.edited),
+            &app,
+            done.batch,
+        );
+        Ok(Json(done))
+    })
+    .await
+}
+
+/// `POST /api/v1/tm/delete`: every unit a non-empty filter selects, in one
+/// batch (`transmem delete`, which lists and confirms first).
+pub async fn tm_delete(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<transmem::tm::Deleted>> {
+    let req: wire::Op<wire::DeleteIn> = json_body(&app, &headers, body).await?;
+    if req.request.filter.is_empty() {
+        return Err(ApiError::bad(
+            "give a filter (ids, langs, origin, match, since, ...); delete never takes the whole memory",
+        ));
+    }
+    let filter = req.request.filter.compile().map_err(api)?;
+    let batch = batch_of(req.command, "POST /api/v1/tm/delete", &caller);
+    App::blocking(move || {
+        let done = app.with_writer(|mem| ops::delete(mem, &batch, &filter).map_err(api))?;
+        logged(&format!("deleted {} units", done.deleted), &app, done.batch);
+        Ok(Json(done))
+    })
+    .await
+}
+
+/// `POST /api/v1/tm/replace`: a regular expression replaced in one
+/// language's texts (`transmem replace`): all changes answered (a dry run
+/// changes nothing), made in one batch.
+pub async fn tm_replace(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<transmem::tm::Replaced>> {
+    let req: wire::Op<transmem::tm::ReplaceRequest> = json_body(&app, &headers, body).await?;
+    tag("lang", &req.request.lang)?;
+    let batch = batch_of(req.command, "POST /api/v1/tm/replace", &caller);
+    let r = req.request;
+    App::blocking(move || {
+        let done = app.with_writer(|mem| ops::replace(mem, &batch, &r).map_err(api))?;
+        if !r.dry_run {
+            logged(
+                &format!("changed {} {} texts", done.changed, r.lang),
+                &app,
+                done.batch,
+            );
+        }
+        Ok(Json(done))
+    })
+    .await
+}
+
+/// `POST /api/v1/tm/undo` (admin): reverts one batch as a new batch
+/// (`transmem undo`); a dry run rolls it back again.
+pub async fn tm_undo(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<transmem::tm::UndoDone>> {
+    let req: wire::Op<wire::UndoIn> = json_body(&app, &headers, body).await?;
+    let batch = batch_of(req.command, "POST /api/v1/tm/undo", &caller);
+    let u = req.request;
+    App::blocking(move || {
+        let done = app
+            .with_writer(|mem| ops::undo(mem, &batch, u.batch, u.force, u.dry_run).map_err(api))?;
+        if !u.dry_run {
+            logged(
+                &format!(
+                    "undid batch {}: {} units removed, {} restored",
+                    u.batch, done.undone.removed, done.undone.restored
+                ),
+                &app,
+                done.batch,
+            );
+        }
+        Ok(Json(done))
+    })
+    .await
 }
 
 /// `GET /api/v1/tokens` (admin): every token, never a secret or hash.
@@ -590,6 +716,35 @@ pub fn describe(doc: &mut Value) {
         "operationId": "dedupe", "summary": "Sources stored with different translations and units identical in every variant; resolved as asked in one batch (`transmem dedupe`)",
         "requestBody": body("DedupeRequest"),
         "responses": std(json!({"200": ok("Deduped"), "413": err("Body over the size limit")}))}});
+    let op = |id: &str, summary: &str, req: &str, res: &str| {
+        json!({"post": {
+        "operationId": id, "summary": summary, "requestBody": body(req),
+        "responses": std(json!({"200": ok(res), "413": err("Body over the size limit")}))}})
+    };
+    doc["paths"]["/api/v1/tm/edit"] = op(
+        "tmEdit",
+        "Set one variant's text (`transmem edit`) in one batch recorded under the client's command",
+        "TmEdit",
+        "TmEdited",
+    );
+    doc["paths"]["/api/v1/tm/delete"] = op(
+        "tmDelete",
+        "Delete every unit a non-empty filter selects (`transmem delete`, which lists and confirms first), in one batch",
+        "TmDelete",
+        "TmDeleted",
+    );
+    doc["paths"]["/api/v1/tm/replace"] = op(
+        "tmReplace",
+        "Replace a regular expression in one language's texts (`transmem replace`): every change answered; unless dry_run, made in one batch",
+        "TmReplace",
+        "TmReplaced",
+    );
+    doc["paths"]["/api/v1/tm/undo"] = op(
+        "tmUndo",
+        "Revert one batch (admin; `transmem undo`) as a new batch; dry_run rolls it back again",
+        "TmUndo",
+        "TmUndone",
+    );
     doc["paths"]["/api/v1/tokens"] = json!({
         "get": {"operationId": "listTokens", "summary": "Every API token (admin): id, role, name, created; never a secret",
                 "responses": std(json!({"200": ok("Tokens")}))},
@@ -600,6 +755,27 @@ pub fn describe(doc: &mut Value) {
         "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}, "description": "Token id"}],
         "responses": std(json!({"200": ok("TokenRevoked")}))}});
     let s = &mut doc["components"]["schemas"];
+    let command = json!({"type": "string", "description": "The client's command line, recorded as the batch's command"});
+    let nbatch = json!({"type": "integer", "nullable": true, "description": "The batch recorded (null: nothing changed)"});
+    s["TmEdit"] = json!({"type": "object", "required": ["id", "lang", "text"], "properties": {
+        "id": {"type": "integer"}, "lang": {"type": "string", "description": "The variant's exact tag"}, "text": {"type": "string"}, "command": command}});
+    s["TmEdited"] = json!({"type": "object", "required": ["edited", "batch"], "additionalProperties": false, "properties": {
+        "edited": {"description": "{\"changed\": OLD TEXT}, \"unchanged\", \"no_unit\" or \"no_variant\""}, "batch": nbatch}});
+    s["TmDelete"] = json!({"type": "object", "required": ["filter"], "properties": {
+        "filter": {"$ref": "#/components/schemas/Filter"}, "command": command}});
+    s["TmDeleted"] = json!({"type": "object", "required": ["deleted", "batch"], "additionalProperties": false, "properties": {
+        "deleted": {"type": "integer"}, "batch": nbatch}});
+    s["TmReplace"] = json!({"type": "object", "required": ["lang", "find", "replace"], "properties": {
+        "lang": {"type": "string"}, "find": {"type": "string"}, "replace": {"type": "string"},
+        "filter": {"$ref": "#/components/schemas/Filter"}, "dry_run": {"type": "boolean"}, "command": command}});
+    s["TmReplaced"] = json!({"type": "object", "required": ["changes", "changed", "batch"], "additionalProperties": false, "properties": {
+        "changes": {"type": "array", "items": {"type": "object", "required": ["id", "lang", "old", "new"]}},
+        "changed": {"type": "integer"}, "batch": nbatch}});
+    s["TmUndo"] = json!({"type": "object", "required": ["batch"], "properties": {
+        "batch": {"type": "integer"}, "force": {"type": "boolean"}, "dry_run": {"type": "boolean"}, "command": command}});
+    s["TmUndone"] = json!({"type": "object", "required": ["undone", "batch"], "additionalProperties": false, "properties": {
+        "undone": {"type": "object", "required": ["removed", "restored", "conflicts"]}, "batch": nbatch,
+        "command": {"type": "string", "nullable": true, "description": "The command of the batch undone"}}});
     s["Languages"] = json!({"type": "object", "required": ["languages", "units"], "additionalProperties": false, "properties": {
         "languages": {"type": "array", "items": {"type": "string"}}, "units": {"type": "integer"}}});
     let counts = json!({"type": "object", "required": ["read", "new", "duplicate", "skipped", "overwritten"], "properties": {
