@@ -3,7 +3,7 @@
 //! Every command that reads or writes a memory calls a [`Tm`]; it never
 //! asks where the memory is. Two things implement it:
 //!
-//! - [`Local`]: a [`Memory`] (a file, or PostgreSQL) with the matcher built
+//! - [`Local`]: a [`crate::memory::Memory`] (a file, or PostgreSQL) with the matcher built
 //!   on it, in this process;
 //! - `remote::Remote` (feature `remote`): a `transmem serve` over its JSON
 //!   API, which runs the same [`ops`] on its own memory.
