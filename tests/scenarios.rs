@@ -1018,3 +1018,151 @@ fn the_issue_reproduction_stores_on_the_server_and_analyses_against_it() {
         .collect();
     assert_eq!(entries, ["team.sqlite"]);
 }
+
+/// One raw request to a server: status and body.
+fn call(base: &str, method: &str, path: &str, token: &str, body: Option<&[u8]>) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{base}{path}");
+    let auth = format!("Bearer {token}");
+    let resp = match method {
+        "GET" => agent.get(&url).header("Authorization", &auth).call(),
+        "DELETE" => agent.delete(&url).header("Authorization", &auth).call(),
+        _ => agent
+            .post(&url)
+            .header("Authorization", &auth)
+            .send(body.unwrap_or(b"")),
+    };
+    let mut resp = resp.expect("request");
+    let status = resp.status().as_u16();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_string()
+        .unwrap_or_default();
+    (status, text)
+}
+
+/// The routes a remote memory uses refuse what they cannot take with a
+/// 4xx and a JSON reason, and store nothing; an upload cut off (no end
+/// line, a bad line, a client that stops mid-stream) stores nothing.
+#[test]
+fn the_remote_routes_refuse_bad_input_and_store_nothing() {
+    let places = places();
+    let server = places.last().unwrap();
+    let o = server.run(&["import", "--langs", "en,ru", "pairs.tsv"], None);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let Kind::Server(srv, mem, admin) = &server.kind else {
+        unreachable!()
+    };
+    let out = util::run(
+        bin()
+            .arg("--memory")
+            .arg(mem)
+            .args(["token", "create", "--role", "read"]),
+    );
+    let read = text(&out.stdout).trim().to_string();
+    let snapshot = || {
+        let m = Memory::open_existing(mem).unwrap();
+        (
+            m.stamp().unwrap(),
+            server.units(),
+            m.tokens().unwrap().len(),
+        )
+    };
+    let before = snapshot();
+    let lines = |ls: &[serde_json::Value]| -> Vec<u8> {
+        ls.iter()
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .into_bytes()
+    };
+    let begin =
+        serde_json::json!({"begin": {"command": "test", "on_duplicate": "keep-both", "groups": 1}});
+    let unit = |en: &str| serde_json::json!({"unit": {"group": 0, "unit": {"variants": [{"lang": "en", "text": en}, {"lang": "ru", "text": "Да."}]}}});
+    let cases: Vec<(&str, &str, &str, Vec<u8>, u16, &str)> = vec![
+        ("POST", "/api/v1/units/import", admin, lines(&[begin.clone(), unit("One.")]), 400, "before its end line"),
+        ("POST", "/api/v1/units/import", admin, lines(&[begin.clone(), unit("One."), serde_json::json!({"end": {"units": 2}})]), 400, "the upload held 1"),
+        ("POST", "/api/v1/units/import", admin, b"{\"begin\": {\"command\": \"x\", \"on_duplicate\": \"keep-both\", \"groups\": 1}}\n{not json\n".to_vec(), 400, "line 2"),
+        ("POST", "/api/v1/units/import", admin, lines(&[unit("One.")]), 400, "begin line"),
+        ("POST", "/api/v1/units/import", admin, lines(&[
+            begin.clone(),
+            serde_json::json!({"unit": {"group": 0, "unit": {"variants": [{"lang": "en", "text": "A."}, {"lang": "en", "text": "B."}]}}}),
+            serde_json::json!({"end": {"units": 1}}),
+        ]), 400, "line 2"),
+        ("POST", "/api/v1/units/import", admin, lines(&[
+            begin.clone(),
+            serde_json::json!({"unit": {"group": 3, "unit": {"variants": [{"lang": "en", "text": "A."}, {"lang": "ru", "text": "Б."}]}}}),
+            serde_json::json!({"end": {"units": 1}}),
+        ]), 400, "group 3"),
+        ("POST", "/api/v1/units/import", admin, lines(&[serde_json::json!({"begin": {"command": "x", "on_duplicate": "both", "groups": 1}})]), 400, "on_duplicate"),
+        ("POST", "/api/v1/units/import", &read, lines(&[begin.clone(), unit("One."), serde_json::json!({"end": {"units": 1}})]), 403, "needs write"),
+        ("POST", "/api/v1/lookup/queries", admin,
+            serde_json::json!({"from": "en", "to": "ru", "queries": vec![serde_json::json!({"text": "x"}); 1001]}).to_string().into_bytes(), 400, "at most 1000"),
+        ("POST", "/api/v1/lookup/queries", admin,
+            serde_json::json!({"from": "en", "to": "ru", "queries": [], "threshold": 150}).to_string().into_bytes(), 400, "threshold"),
+        ("POST", "/api/v1/lookup/queries", admin,
+            serde_json::json!({"from": "en", "to": "ru", "queries": [], "candidates": 20000}).to_string().into_bytes(), 400, "candidates"),
+        ("POST", "/api/v1/lookup/queries", admin,
+            serde_json::json!({"from": "e n", "to": "ru", "queries": []}).to_string().into_bytes(), 400, "from"),
+        ("POST", "/api/v1/lookup/queries", admin,
+            serde_json::json!({"from": "en", "to": "ru", "queries": [{"text": "x".repeat(70_000)}]}).to_string().into_bytes(), 400, "queries[0].text"),
+        ("POST", "/api/v1/tokens", admin, serde_json::json!({"hash": "xyz", "role": "read"}).to_string().into_bytes(), 400, "hash"),
+        ("POST", "/api/v1/tokens", admin, serde_json::json!({"hash": "ab".repeat(32), "role": "owner"}).to_string().into_bytes(), 400, "role"),
+        ("POST", "/api/v1/tokens", &read, serde_json::json!({"hash": "ab".repeat(32), "role": "admin"}).to_string().into_bytes(), 403, "needs admin"),
+        ("GET", "/api/v1/tokens", &read, Vec::new(), 403, "needs admin"),
+        ("DELETE", "/api/v1/tokens/1", &read, Vec::new(), 403, "needs admin"),
+        ("POST", "/api/v1/tm/delete", admin, serde_json::json!({"filter": {}}).to_string().into_bytes(), 400, "give a filter"),
+        ("POST", "/api/v1/tm/delete", &read, serde_json::json!({"filter": {"ids": [1]}}).to_string().into_bytes(), 403, "needs write"),
+        ("POST", "/api/v1/tm/replace", admin, serde_json::json!({"lang": "ru", "find": "(", "replace": "x"}).to_string().into_bytes(), 400, "find"),
+        ("POST", "/api/v1/tm/replace", admin, serde_json::json!({"lang": "ru", "find": ".*", "replace": ""}).to_string().into_bytes(), 400, "empty ru text"),
+        ("POST", "/api/v1/tm/edit", admin, serde_json::json!({"id": 1, "lang": "ru", "text": "  "}).to_string().into_bytes(), 400, "empty"),
+        ("POST", "/api/v1/tm/undo", admin, serde_json::json!({"batch": 999}).to_string().into_bytes(), 400, "999"),
+        ("POST", "/api/v1/tm/undo", &read, serde_json::json!({"batch": 1}).to_string().into_bytes(), 403, "needs admin"),
+        ("POST", "/api/v1/dedupe", &read, serde_json::json!({"from": "en", "to": "ru"}).to_string().into_bytes(), 403, "needs write"),
+        ("POST", "/api/v1/dedupe", admin, serde_json::json!({"from": "en", "to": "ru", "extra": 1, "keep_newest": "yes"}).to_string().into_bytes(), 400, "boolean"),
+        ("GET", "/api/v1/units/export?match=(", admin, Vec::new(), 400, "match"),
+        ("GET", "/api/v1/units/export?id=x", admin, Vec::new(), 400, "not a unit id"),
+    ];
+    for (method, path, token, body, status, says) in &cases {
+        let (st, t) = call(&srv.base, method, path, token, Some(body));
+        assert_eq!(st, *status, "{method} {path}: {t}");
+        let v: serde_json::Value =
+            serde_json::from_str(&t).unwrap_or_else(|_| panic!("{path}: not JSON: {t}"));
+        let why = v["error"].as_str().unwrap_or("");
+        assert!(
+            why.contains(says),
+            "{method} {path}: {why:?} lacks {says:?}"
+        );
+        assert_eq!(snapshot(), before, "{method} {path} changed the memory");
+    }
+    // A client that breaks off a streamed upload (a file whose end is
+    // malformed, after more than the 4 MiB sent as one request) stores
+    // nothing of it.
+    let mut tmx = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<tmx version=\"1.4\"><header srclang=\"en\" datatype=\"plaintext\" segtype=\"sentence\" adminlang=\"en\" o-tmf=\"x\" creationtool=\"t\" creationtoolversion=\"1\"/><body>\n",
+    );
+    let mut i = 0;
+    while tmx.len() < 6 << 20 {
+        tmx.push_str(&format!(
+            "<tu><tuv xml:lang=\"en\"><seg>Streamed sentence number {i} about the harbour and its ferries.</seg></tuv><tuv xml:lang=\"ru\"><seg>Предложение номер {i} о гавани и её паромах.</seg></tuv></tu>\n"
+        ));
+        i += 1;
+    }
+    tmx.push_str("<tu><tuv xml:lang=\"en\"><seg>Broken");
+    std::fs::write(server.dir.path().join("big-bad.tmx"), &tmx).unwrap();
+    let o = server.run(&["import", "big-bad.tmx"], None);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("big-bad.tmx"), "{}", o.stderr);
+    assert_eq!(snapshot(), before, "a broken-off upload stored something");
+    assert!(
+        srv.requests()
+            .iter()
+            .any(|l| l.contains("GET /api/v1/whoami 200")),
+        "the large upload was streamed after a role check"
+    );
+    nothing_local(&places);
+}
