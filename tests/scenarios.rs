@@ -1046,6 +1046,9 @@ fn call(base: &str, method: &str, path: &str, token: &str, body: Option<&[u8]>) 
     (status, text)
 }
 
+/// A refused request: method, path, token, body, status, what the reason says.
+type Case<'a> = (&'a str, &'a str, &'a str, Vec<u8>, u16, &'a str);
+
 /// The routes a remote memory uses refuse what they cannot take with a
 /// 4xx and a JSON reason, and store nothing; an upload cut off (no end
 /// line, a bad line, a client that stops mid-stream) stores nothing.
@@ -1083,7 +1086,7 @@ fn the_remote_routes_refuse_bad_input_and_store_nothing() {
     let begin =
         serde_json::json!({"begin": {"command": "test", "on_duplicate": "keep-both", "groups": 1}});
     let unit = |en: &str| serde_json::json!({"unit": {"group": 0, "unit": {"variants": [{"lang": "en", "text": en}, {"lang": "ru", "text": "Да."}]}}});
-    let cases: Vec<(&str, &str, &str, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         ("POST", "/api/v1/units/import", admin, lines(&[begin.clone(), unit("One.")]), 400, "before its end line"),
         ("POST", "/api/v1/units/import", admin, lines(&[begin.clone(), unit("One."), serde_json::json!({"end": {"units": 2}})]), 400, "the upload held 1"),
         ("POST", "/api/v1/units/import", admin, b"{\"begin\": {\"command\": \"x\", \"on_duplicate\": \"keep-both\", \"groups\": 1}}\n{not json\n".to_vec(), 400, "line 2"),
