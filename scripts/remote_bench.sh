@@ -19,10 +19,16 @@
 # changed, ten to a paragraph; the 500-link pair is news-enru's gold
 # en/ru sentences. Without ../shared (SHARED=DIR names another) synthetic
 # sentences stand in. Needs python3.
+#
+# CHECK=1 exits 1 when a target is missed: a ratio above 2, more lookup
+# requests than one per 1,000 segments, or an alignment in more than one
+# request (.ci/eval-remote.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
 RUNS=${1:-5}
+CHECK=${CHECK:-0}
+FAILED=0
 cargo build --release --quiet
 BIN=$PWD/target/release/transmem
 WORK=$(mktemp -d)
@@ -130,6 +136,11 @@ for cmd in analyze pretranslate; do
     echo "$cmd: local median ${l} s, remote median ${r} s, ratio ${ratio}x (target <= 2); requests per remote run: ${sent[*]}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "  local runs: ${local_t[*]}"
     echo "  remote runs: ${remote_t[*]}"
+    most=$(( (SEGMENTS + 999) / 1000 ))
+    python3 -c "import sys; sys.exit(0 if $r <= 2 * $l else 1)" || { echo "  MISSED: remote over 2x local"; FAILED=1; }
+    for n in "${sent[@]}"; do
+        [ "$n" -le "$most" ] || { echo "  MISSED: $n requests for $SEGMENTS segments"; FAILED=1; }
+    done
 done
 
 # align --store of a 500-link pair into an empty served memory.
@@ -146,3 +157,5 @@ sent=$(( $(requests) - before ))
 links=$("$BIN" --memory "$EMPTY" units --count)
 tl=$(timed "$BIN" --memory "$WORK/local.sqlite" align --from en --to ru --store --force "$WORK/pair.en.txt" "$WORK/pair.ru.txt")
 echo "align --store: $links units stored through the server in $sent request(s): $(grep ' /api/v1/' "$WORK/serve.log" | awk '{print $2, $3}' | paste -sd, -) (target: one); ${t} s remote, ${tl} s local; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$sent" -eq 1 ] || { echo "  MISSED: the alignment took $sent requests"; FAILED=1; }
+if [ "$CHECK" = 1 ] && [ "$FAILED" = 1 ]; then exit 1; fi
