@@ -1008,6 +1008,31 @@ fn the_issue_reproduction_stores_on_the_server_and_analyses_against_it() {
         let sent: Vec<String> = server.requests()[before + 1..].to_vec();
         assert_eq!(sent.len(), 1, "{var}: one lookup request: {sent:?}");
     }
+    // `--server` is an option of every command, after its name too (it was
+    // "unexpected argument '--server'" for analyze).
+    let out = util::run(
+        bin()
+            .current_dir(dir.path())
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("TRANSMEM_TOKEN", &token)
+            .args([
+                "analyze",
+                "--server",
+                &server.base,
+                "--from",
+                "en",
+                "--to",
+                "ru",
+                "harbour.en.txt",
+            ]),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("context"),
+        "{}",
+        text(&out.stdout)
+    );
     // Stored on the server (the second time all duplicates), nowhere else.
     assert_eq!(util::unit_count(&served), 7);
     assert!(walk(&home).is_empty(), "{:?}", walk(&home));
