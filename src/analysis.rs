@@ -208,9 +208,31 @@ pub struct FileAnalysis {
     pub segments: Vec<SegmentResult>,
 }
 
+/// Where an [`Analyzer`] gets each segment's best match: a [`Matcher`]
+/// over a local memory, or any translation memory in one language
+/// direction (`tm::Directed`, which looks a file's segments up in batches,
+/// so a memory on a server costs a request per thousand segments, not per
+/// segment).
+pub trait Lookup {
+    /// The best match of each query (`None`: none at `opts.threshold` or
+    /// above), in query order. A failure of the memory is an error, never
+    /// "no match".
+    fn best(&self, queries: &[Query<'_>], opts: &Options) -> crate::Result<Vec<Option<Match>>>;
+}
+
+impl Lookup for Matcher {
+    /// The queries in parallel, on every core.
+    fn best(&self, queries: &[Query<'_>], opts: &Options) -> crate::Result<Vec<Option<Match>>> {
+        queries
+            .par_iter()
+            .map(|q| Ok(self.lookup(q, opts)?.into_iter().next()))
+            .collect()
+    }
+}
+
 /// Analyses files in order, remembering what it has seen for repetitions.
 pub struct Analyzer<'a> {
-    matcher: &'a Matcher,
+    matcher: &'a dyn Lookup,
     segmenter: Segmenter,
     opts: Options,
     seen: HashSet<String>,
@@ -218,9 +240,10 @@ pub struct Analyzer<'a> {
 }
 
 impl<'a> Analyzer<'a> {
-    /// An analyser looking up with `matcher`, segmenting with `segmenter`.
-    /// `opts.threshold` is lowered to 50 if higher, so the 50–74 band fills.
-    pub fn new(matcher: &'a Matcher, segmenter: Segmenter, opts: Options) -> Self {
+    /// An analyser looking up with `matcher` (a [`Matcher`], or any
+    /// [`Lookup`]), segmenting with `segmenter`. `opts.threshold` is lowered
+    /// to 50 if higher, so the 50–74 band fills.
+    pub fn new(matcher: &'a dyn Lookup, segmenter: Segmenter, opts: Options) -> Self {
         let opts = Options {
             threshold: opts.threshold.min(50.0),
             limit: 1,
@@ -240,17 +263,21 @@ impl<'a> Analyzer<'a> {
     pub fn analyze(&mut self, file: &str, text: &str) -> crate::Result<FileAnalysis> {
         let pieces = segment::document(text, &self.segmenter);
         let segs: Vec<&str> = pieces.iter().map(|p| &text[p.range.clone()]).collect();
-        let best: Vec<Option<Match>> = (0..segs.len())
-            .into_par_iter()
-            .map(|i| {
-                let q = Query {
-                    text: segs[i],
-                    prev: i.checked_sub(1).map(|j| segs[j]),
-                    next: segs.get(i + 1).copied(),
-                };
-                Ok(self.matcher.lookup(&q, &self.opts)?.into_iter().next())
+        let queries: Vec<Query> = (0..segs.len())
+            .map(|i| Query {
+                text: segs[i],
+                prev: i.checked_sub(1).map(|j| segs[j]),
+                next: segs.get(i + 1).copied(),
             })
-            .collect::<crate::Result<_>>()?;
+            .collect();
+        let best = self.matcher.best(&queries, &self.opts)?;
+        if best.len() != segs.len() {
+            return Err(crate::Error::Invalid(format!(
+                "{file}: {} answers for {} segments",
+                best.len(),
+                segs.len()
+            )));
+        }
         let mut bands = BandCounts::default();
         let mut segments = Vec::with_capacity(segs.len());
         let mut in_file: HashSet<String> = HashSet::new();

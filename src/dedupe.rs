@@ -7,11 +7,13 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::Result;
 use crate::memory::{Memory, Unit, Writer, fnv1a};
 
 /// One of the units of a [`Conflict`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
     /// Unit id.
     pub id: i64,
@@ -24,7 +26,7 @@ pub struct Version {
 }
 
 /// A source stored with more than one translation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
     /// The source text (exactly as stored).
     pub source: String,

@@ -141,6 +141,18 @@ pub enum Error {
     /// An argument or combination of arguments that cannot work.
     #[error("{0}")]
     Invalid(String),
+    /// A `transmem serve` could not be reached, or refused a request: its
+    /// reason, with the HTTP status when it answered.
+    #[error("server {url}: {message}")]
+    Remote {
+        /// The server, as given (any password redacted).
+        url: String,
+        /// The HTTP status, when the server answered.
+        status: Option<u16>,
+        /// What went wrong: the status line and the server's own reason,
+        /// or why it could not be reached.
+        message: String,
+    },
 }
 
 /// The library's result type.

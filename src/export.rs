@@ -32,6 +32,27 @@ fn select(mut unit: Unit, langs: &[String]) -> Option<Unit> {
     (!unit.variants.is_empty()).then_some(unit)
 }
 
+/// What an export reads: every unit in id order, and the language tags
+/// stored (the CSV/TSV columns when [`Options::langs`] is empty). A
+/// [`Memory`] is one; so is any translation memory (`tm::Tm`), local or on
+/// a server.
+pub trait Source {
+    /// Every stored language tag, sorted.
+    fn languages(&self) -> Result<Vec<String>>;
+    /// Calls `f` on every unit in id order, streamed.
+    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()>;
+}
+
+impl Source for Memory {
+    fn languages(&self) -> Result<Vec<String>> {
+        Memory::languages(self)
+    }
+
+    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()> {
+        Memory::for_each_unit(self, f)
+    }
+}
+
 /// Writes every unit of `mem` to `out` as `format`, calling `tick` once per
 /// unit read (for progress). Returns `out` when the document is complete.
 pub fn export<W: Write>(
@@ -41,13 +62,14 @@ pub fn export<W: Write>(
     out: W,
     tick: impl FnMut(),
 ) -> Result<W> {
-    export_counted(mem, format, opts, out, tick).map(|(w, _)| w)
+    export_from(mem, format, opts, out, tick).map(|(w, _)| w)
 }
 
-/// [`export`], also returning how many units were written (those with a
-/// variant in `opts.langs`), for the command's summary.
-pub fn export_counted<W: Write>(
-    mem: &Memory,
+/// [`export`] from any [`Source`]: the same bytes for the same units,
+/// wherever they are read from; also returns how many units were written
+/// (those with a variant in `opts.langs`), for the command's summary.
+pub fn export_from<S: Source + ?Sized, W: Write>(
+    mem: &S,
     format: Format,
     opts: &Options,
     mut out: W,
@@ -66,7 +88,7 @@ pub fn export_counted<W: Write>(
                 ..Default::default()
             };
             let mut w = tmx::Writer::new(out, &header)?;
-            mem.for_each_unit(|u| {
+            mem.for_each_unit(&mut |u| {
                 tick();
                 match select(u, langs) {
                     Some(u) => {
@@ -98,7 +120,7 @@ pub fn export_counted<W: Write>(
                 }
             }
             let mut w = csv::Writer::with_columns(out, &columns, format == Format::Tsv, opts.bom)?;
-            mem.for_each_unit(|u| {
+            mem.for_each_unit(&mut |u| {
                 tick();
                 written += u64::from(w.write_unit(&u)?);
                 Ok(())

@@ -32,7 +32,7 @@ pub struct Options {
 }
 
 /// What an import did with one file's units.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// Units read (empty ones excluded).
     pub read: u64,
@@ -44,7 +44,9 @@ pub struct Counts {
     pub skipped: u64,
     /// Replaced a stored unit's translations.
     pub overwritten: u64,
-    /// The encoding the file was read in, when it was read.
+    /// The encoding the file was read in, when it was read (not sent over
+    /// the wire: the client reads the file and says it).
+    #[serde(skip)]
     pub encoding: Option<crate::formats::Decoding>,
 }
 
@@ -69,24 +71,48 @@ pub fn import(
     format: Format,
     opts: &Options,
 ) -> Result<Counts> {
+    let mut stored = Counts::default();
+    let policy = opts.on_duplicate;
+    let mut counts = read_units(input, path, format, opts, &mut |unit, src| {
+        tally(&mut stored, w.insert(&unit, src.as_deref(), policy)?);
+        Ok(())
+    })?;
+    counts.new = stored.new;
+    counts.duplicate = stored.duplicate;
+    counts.skipped += stored.skipped;
+    counts.overwritten = stored.overwritten;
+    Ok(counts)
+}
+
+/// Adds what the store did with one unit to `counts`.
+pub fn tally(counts: &mut Counts, done: Inserted) {
+    match done {
+        Inserted::New(_) => counts.new += 1,
+        Inserted::Duplicate(_) => counts.duplicate += 1,
+        Inserted::Skipped(_) => counts.skipped += 1,
+        Inserted::Overwritten(_) => counts.overwritten += 1,
+    }
+}
+
+/// The parsing half of [`import`]: reads `input` as `format` and hands each
+/// unit to `put`, with its origin and creator filled in as `opts` says and
+/// the language that counts as its source, so that any store (a memory's
+/// writer, a translation memory on a server) takes it. Returns the units
+/// read and, as `skipped`, the empty ones dropped; `put`'s failure stops
+/// the reader, and a unit the store refuses is reported at its place in
+/// the file.
+pub fn read_units(
+    input: impl Read + Send,
+    path: &Path,
+    format: Format,
+    opts: &Options,
+    put: &mut dyn FnMut(Unit, Option<String>) -> Result<()>,
+) -> Result<Counts> {
     let mut counts = Counts::default();
     let mut store = |mut unit: Unit, src: Option<String>| -> Result<()> {
         counts.read += 1;
-        match &opts.origin {
-            Some(o) => unit.origin = Some(o.clone()),
-            None if unit.origin.is_none() => unit.origin = opts.default_origin.clone(),
-            None => {}
-        }
-        if unit.creator.is_none() {
-            unit.creator = opts.creator.clone();
-        }
-        match w.insert(&unit, src.as_deref(), opts.on_duplicate)? {
-            Inserted::New(_) => counts.new += 1,
-            Inserted::Duplicate(_) => counts.duplicate += 1,
-            Inserted::Skipped(_) => counts.skipped += 1,
-            Inserted::Overwritten(_) => counts.overwritten += 1,
-        }
-        Ok(())
+        fill_in(&mut unit, opts);
+        put(unit, src)
     };
     let mut csv_opts = opts.csv.clone();
     csv_opts.tsv = format == Format::Tsv;
@@ -108,19 +134,7 @@ pub fn import(
         (parser.join(), stored)
     });
     let n = counts.read;
-    stored.map_err(|e| match e {
-        Error::InvalidUnit(msg) => Error::parse(
-            path,
-            crate::error::Position::None,
-            format!("unit {n}: {msg}"),
-        ),
-        Error::Lang(tag) => Error::parse(
-            path,
-            crate::error::Position::None,
-            format!("unit {n}: invalid language tag {tag:?}"),
-        ),
-        other => other,
-    })?;
+    stored.map_err(|e| at_unit(e, path, n))?;
     let empty = match parsed {
         Ok(Ok(Ok((empty, encoding)))) => {
             counts.encoding = encoding;
@@ -144,6 +158,36 @@ pub fn import(
 /// What the parser thread returns: the number of empty units skipped and
 /// the encoding the file was read in.
 type Parsed = (u64, Option<crate::formats::Decoding>);
+
+/// The unit's origin and creator as `opts` says.
+fn fill_in(unit: &mut Unit, opts: &Options) {
+    match &opts.origin {
+        Some(o) => unit.origin = Some(o.clone()),
+        None if unit.origin.is_none() => unit.origin = opts.default_origin.clone(),
+        None => {}
+    }
+    if unit.creator.is_none() {
+        unit.creator = opts.creator.clone();
+    }
+}
+
+/// A unit the store refused, reported as an error of the file at unit `n`;
+/// the store's other errors ([`Error::Busy`], ...) as they are.
+fn at_unit(e: Error, path: &Path, n: u64) -> Error {
+    match e {
+        Error::InvalidUnit(msg) => Error::parse(
+            path,
+            crate::error::Position::None,
+            format!("unit {n}: {msg}"),
+        ),
+        Error::Lang(tag) => Error::parse(
+            path,
+            crate::error::Position::None,
+            format!("unit {n}: invalid language tag {tag:?}"),
+        ),
+        other => other,
+    }
+}
 
 /// Reads one file on the parser thread, sending units in batches, each with
 /// the language that counts as its source.
@@ -210,25 +254,34 @@ pub fn import_xliff(
     min_state: crate::formats::xliff_read::State,
     opts: &Options,
 ) -> Result<(Counts, crate::formats::xliff_read::ReadReport)> {
+    let mut stored = Counts::default();
+    let policy = opts.on_duplicate;
+    let (mut counts, report) = read_xliff_units(input, path, min_state, opts, &mut |unit, src| {
+        tally(&mut stored, w.insert(&unit, src.as_deref(), policy)?);
+        Ok(())
+    })?;
+    counts.new = stored.new;
+    counts.duplicate = stored.duplicate;
+    counts.skipped += stored.skipped;
+    counts.overwritten = stored.overwritten;
+    Ok((counts, report))
+}
+
+/// The parsing half of [`import_xliff`], as [`read_units`] is of
+/// [`import`]: each unit goes to `put` with its source language.
+pub fn read_xliff_units(
+    input: impl Read,
+    path: &Path,
+    min_state: crate::formats::xliff_read::State,
+    opts: &Options,
+    put: &mut dyn FnMut(Unit, Option<String>) -> Result<()>,
+) -> Result<(Counts, crate::formats::xliff_read::ReadReport)> {
     let mut counts = Counts::default();
     let report = crate::formats::xliff_read::read(input, path, min_state, |mut unit| {
         counts.read += 1;
-        match &opts.origin {
-            Some(o) => unit.origin = Some(o.clone()),
-            None if unit.origin.is_none() => unit.origin = opts.default_origin.clone(),
-            None => {}
-        }
-        if unit.creator.is_none() {
-            unit.creator = opts.creator.clone();
-        }
+        fill_in(&mut unit, opts);
         let src = unit.variants[0].lang.clone();
-        match w.insert(&unit, Some(&src), opts.on_duplicate)? {
-            Inserted::New(_) => counts.new += 1,
-            Inserted::Duplicate(_) => counts.duplicate += 1,
-            Inserted::Skipped(_) => counts.skipped += 1,
-            Inserted::Overwritten(_) => counts.overwritten += 1,
-        }
-        Ok(())
+        put(unit, Some(src))
     })?;
     Ok((counts, report))
 }

@@ -108,8 +108,11 @@ pub mod memory;
 pub mod model;
 pub mod normalize;
 mod numbers;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod script;
 pub mod segment;
+pub mod tm;
 
 pub use align::{Link, Options as AlignOptions, Segment, align, to_units};
 pub use error::{Error, Position, Result};

@@ -18,7 +18,9 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
     long_about = "transmem turns paired articles into a reusable translation memory.\n\n\
         Every command uses one memory, default.sqlite in the per-user data folder \
         (Linux: ~/.local/share/transmem), the same from every folder, \
-        unless --memory or TRANSMEM_MEMORY names another.",
+        unless --memory LOCATION or TRANSMEM_MEMORY names another: a file, \
+        a PostgreSQL database (postgresql://...) or a team server (https://..., \
+        with --token). Every command works the same on all three.",
     after_help = "Examples:\n  \
         transmem align --from en --to ru --store article.en.txt article.ru.txt\n  \
         transmem lookup --from en --to ru \"The minister arrived on Monday.\"\n  \

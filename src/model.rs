@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One language version of a unit.
+/// One language version of a unit. Read from JSON, a field left out is
+/// empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Variant {
     /// Canonical language tag (see [`crate::lang::normalize_tag`]).
     pub lang: String,
@@ -38,8 +40,10 @@ impl Variant {
 }
 
 /// A translation unit: what TMX calls a `<tu>`, one variant per language in
-/// any number of languages, plus metadata.
+/// any number of languages, plus metadata. Read from JSON, a field left
+/// out is empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Unit {
     /// Id in the memory; `None` until stored.
     pub id: Option<i64>,

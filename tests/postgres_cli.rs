@@ -163,14 +163,13 @@ fn memory_and_database_together_is_a_usage_error() {
         text(&out.stderr)
     );
     assert!(!file.exists());
-    // The same through the environment.
+    // Two variables naming different memories: the same error.
     let out = run(bin()
         .env(
             "TRANSMEM_DATABASE",
             "postgresql://postgres@127.0.0.1:1/none",
         )
-        .arg("--memory")
-        .arg(&file)
+        .env("TRANSMEM_MEMORY", &file)
         .arg("stats"));
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -178,6 +177,45 @@ fn memory_and_database_together_is_a_usage_error() {
         "{}",
         text(&out.stderr)
     );
+    assert!(!file.exists());
+}
+
+#[test]
+fn an_option_beats_the_environment() {
+    // TRANSMEM_DATABASE points at nothing; --memory on the command line
+    // wins, as in every CLI: the file is used, the database never asked.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.sqlite");
+    util::store(&file, &[util::unit(&[("en", "Yes."), ("ru", "Да.")])]);
+    let out = run(bin()
+        .env(
+            "TRANSMEM_DATABASE",
+            "postgresql://postgres@127.0.0.1:1/none",
+        )
+        .arg("--memory")
+        .arg(&file)
+        .args(["units", "--count"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "1\n");
+    // And --database beats TRANSMEM_MEMORY: the (unreachable) database is
+    // what is named in the error, never the file.
+    let out = run(bin().env("TRANSMEM_MEMORY", &file).args([
+        "--database",
+        "postgresql://postgres:secret@127.0.0.1:1/none",
+        "stats",
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("postgres:***@127.0.0.1:1"), "{err}");
+    assert!(!err.contains("m.sqlite"), "{err}");
+    // A --database that is not a PostgreSQL URL is refused, not taken
+    // for a file.
+    let out = run(bin()
+        .args(["--database", "team.sqlite", "stats"])
+        .current_dir(dir.path()));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a PostgreSQL URL"));
+    assert!(!dir.path().join("team.sqlite").exists());
 }
 
 #[test]

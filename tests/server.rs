@@ -660,6 +660,9 @@ fn openapi_document_matches_the_routes_and_answers() {
                 "{id}",
                 if path.contains("alignments") {
                     "ALIGN"
+                } else if path.contains("tokens") {
+                    // The read token (the samples run with the admin one).
+                    "1"
                 } else if method == "DELETE" {
                     // Unit 1 is read and edited by the other samples.
                     "3"
@@ -692,6 +695,18 @@ fn openapi_document_matches_the_routes_and_answers() {
             "/api/v1/import" => Some("Imported line.\tИмпортированная строка.\n".into()),
             "/api/v1/alignments" => Some(json!({"from": "en", "to": "ru", "source": "A. B.", "target": "А. Б."}).to_string()),
             "/api/v1/alignments/{id}/corrections" => Some(json!({"links": [{"src": [0], "tgt": [0]}, {"src": [1], "tgt": [1]}]}).to_string()),
+            "/api/v1/units/import" => Some([
+                json!({"begin": {"command": "transmem import sample.tsv", "on_duplicate": "keep-both", "groups": 1}}),
+                json!({"unit": {"group": 0, "unit": {"variants": [{"lang": "en", "text": "Streamed."}, {"lang": "ru", "text": "Потоком."}]}}}),
+                json!({"end": {"units": 1}}),
+            ].iter().map(|l| format!("{l}\n")).collect()),
+            "/api/v1/lookup/queries" => Some(json!({"from": "en", "to": "ru", "queries": [{"text": "The talks ended.", "next": "Prices rose sharply in the capital."}]}).to_string()),
+            "/api/v1/dedupe" => Some(json!({"from": "en", "to": "ru", "dry_run": true}).to_string()),
+            "/api/v1/tm/edit" => Some(json!({"id": 1, "lang": "ru", "text": "Министр прибыл (tm).", "command": "transmem edit 1"}).to_string()),
+            "/api/v1/tm/delete" => Some(json!({"filter": {"ids": [4]}}).to_string()),
+            "/api/v1/tm/replace" => Some(json!({"lang": "en", "find": "talks", "replace": "negotiations", "dry_run": true}).to_string()),
+            "/api/v1/tm/undo" => Some(json!({"batch": undo_batch, "dry_run": true}).to_string()),
+            "/api/v1/tokens" => Some(json!({"hash": "ab".repeat(32), "role": "read", "name": "sample"}).to_string()),
             _ => None,
             },
         };
@@ -732,7 +747,7 @@ fn openapi_document_matches_the_routes_and_answers() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 25, "every route documented once");
+    assert_eq!(checked, 37, "every route documented once");
     // Undocumented method or path: answered as no route.
     let (st, v) = s.json("PUT", "/api/v1/stats", Some(&a), None);
     assert_eq!(st, 405, "{v}");
@@ -952,10 +967,17 @@ fn cli_client_works_the_same_against_a_server() {
     let dir = tempfile::tempdir().unwrap();
     let (mem, r, w, _) = setup(dir.path());
     let s = Server::start(&mem, &[]);
-    let other = dir.path().join("unused.sqlite");
+    // No --memory: the server named in the environment is the memory, and
+    // nothing local (the per-user default memory included) is created.
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let other = home.join("unused.sqlite");
     let client = |args: &[&str], tok: &str| {
-        let mut c = process(&other);
-        c.args(args)
+        let mut c = util::bin();
+        c.args(["--creator", "tester"])
+            .args(args)
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
             .env("TRANSMEM_SERVER", &s.base)
             .env("TRANSMEM_TOKEN", tok);
         c
@@ -1007,6 +1029,11 @@ fn cli_client_works_the_same_against_a_server() {
     );
     assert_eq!(unit_count(&mem), 9);
     assert!(!other.exists(), "the local memory is not touched");
+    assert_eq!(
+        std::fs::read_dir(&home).unwrap().count(),
+        0,
+        "nothing local is created"
+    );
     // import with a read token: refused, exit 2, nothing stored.
     let out = run_ok(
         &mut client(&["import", "--langs", "en,ru", file.to_str().unwrap()], &r),
@@ -1046,7 +1073,7 @@ fn cli_client_works_the_same_against_a_server() {
     );
     // No server there: exit 2, a clear message.
     let out = run_ok(
-        process(&other).args([
+        util::bin().args([
             "lookup",
             "--server",
             "http://127.0.0.1:9",

@@ -520,8 +520,8 @@ fn help_has_examples_on_their_own_lines_and_global_options_apart() {
         let out = run(s.bin(s.dir.path()).args([cmd, "--help"]));
         let h = text(&out.stdout);
         let (own, global) = h.split_once("Global options:").expect("heading");
-        assert!(!own.contains("--memory <PATH>"), "{cmd}");
-        assert!(global.contains("--memory <PATH>"), "{cmd}");
+        assert!(!own.contains("--memory <LOCATION>"), "{cmd}");
+        assert!(global.contains("--memory <LOCATION>"), "{cmd}");
         let ex = h.split_once("Examples:\n").expect("examples").1;
         assert!(
             ex.lines()

@@ -7,6 +7,7 @@ use clap::ValueEnum;
 use transmem::align::{self, Link, Segment};
 use transmem::memory::Unit;
 use transmem::segment::{self, Piece, Segmenter};
+use transmem::tm::WriteRequest;
 
 use super::{Global, stdout};
 
@@ -140,9 +141,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         super::lang_opt(g, &args.src_lang, "--from")?,
         super::lang_opt(g, &args.tgt_lang, "--to")?,
     );
+    let location = g.location()?;
     if let Some(o) = &args.output {
         // Before any work: the output may not be the memory (output.rs).
-        super::output::refuse_memory_files(o, &g.memory_path())?;
+        super::output::refuse_memory_files(o, location.file())?;
     }
     let rules = args.rules.as_deref();
     let src = Side::load(g, &args.src, &sl, args.presegmented, rules)?;
@@ -223,67 +225,51 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         };
         let units = align::to_units(&links, &st, &tt, (&sl, &tl), args.min_confidence, &template);
         let origin = template.origin.clone().unwrap_or_default();
-        let existed = g.database.is_some() || g.memory_path().exists();
-        let mut mem = g.open_memory(true)?;
-        let path = mem.path().to_path_buf();
-        let before = mem.stamp()?;
-        // A re-alignment of the same document replaces its earlier units
-        // (one batch: `undo` brings them back).
-        let earlier = transmem::import::document_units(&mem, &origin, (&sl, &tl))?;
-        let mut w = mem.writer()?;
-        w.start_batch(&super::command_line(), Some(&g.creator()))?;
-        let s = transmem::import::store_document(
-            &mut w,
-            &earlier,
-            &units,
-            &sl,
-            args.on_duplicate.into(),
-        )?;
-        for (key, n) in [
-            ("duplicates", s.duplicate),
-            ("skipped", s.skipped),
-            ("unchanged", s.unchanged),
-            ("superseded", s.superseded),
-        ] {
-            if n > 0 {
-                w.count(key, n);
-            }
-        }
-        let batch = if s.nothing() {
-            // Nothing to write: no commit, and no memory made for it.
-            drop(w);
-            None
-        } else {
-            let b = w.batch_id();
-            w.commit()?;
-            b
+        let mut tm = g.open(true)?;
+        // Every link in one write: one transaction, and on a server one
+        // request. A re-alignment of the same document (origin and
+        // language pair) replaces its earlier units in that one batch.
+        let req = WriteRequest {
+            batch: g.batch(),
+            on_duplicate: args.on_duplicate.into(),
+            groups: 1,
+            defer_index: args.defer_index,
+            supersede: Some(transmem::tm::Supersede {
+                origin: origin.clone(),
+                from: sl.clone(),
+                to: tl.clone(),
+            }),
         };
-        if batch.is_none() && !existed && mem.discard_if_unused()? {
+        let written = tm.write(&req, &mut |sink| {
+            for u in &units {
+                sink.unit(0, u.clone(), Some(sl.clone()))?;
+            }
+            Ok(())
+        })?;
+        let t = written.total();
+        if written.batch.is_none() && tm.discard_if_unused()? {
             eprintln!(
                 "stored nothing, so no memory was created at {}",
-                super::shown(&path)
+                tm.location().shown()
             );
         } else {
-            let mut line = super::stored_message(s.new, s.duplicate + s.skipped, &path);
-            if s.unchanged > 0 {
-                line.push_str(&format!("; {} unchanged", s.unchanged));
+            let mut line = super::stored_in(t.new, t.duplicate + t.skipped, &tm.location().shown());
+            if written.unchanged > 0 {
+                line.push_str(&format!("; {} unchanged", written.unchanged));
             }
-            if s.overwritten > 0 {
-                line.push_str(&format!("; {} overwritten", s.overwritten));
+            if t.overwritten > 0 {
+                line.push_str(&format!("; {} overwritten", t.overwritten));
             }
-            if s.superseded > 0 {
+            if written.superseded > 0 {
                 line.push_str(&format!(
                     "; {} earlier unit{} of {origin} superseded",
-                    s.superseded,
-                    if s.superseded == 1 { "" } else { "s" }
+                    written.superseded,
+                    if written.superseded == 1 { "" } else { "s" }
                 ));
             }
             eprintln!("{line}");
-            super::report_batch(batch);
-            if batch.is_some() && !args.defer_index {
-                let mem = g.open_memory(false)?;
-                super::indexing::refresh_after_write(&mem, &before)?;
-            }
+            super::report_batch(written.batch);
+            super::report_warnings(&written.warnings);
         }
     }
     // Produced whole, then written (output.rs: to -o complete or not at
@@ -346,7 +332,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         )?,
     }
     match &args.output {
-        Some(path) => super::output::write_bytes(path, &g.memory_path(), &out)?,
+        Some(path) => super::output::write_bytes(path, location.file(), &out)?,
         None => {
             let mut stdout = stdout();
             stdout.write_all(&out)?;

@@ -7,6 +7,7 @@ use clap::ValueEnum;
 use transmem::analysis::{Analyzer, Band, BandCounts, Bands, Counts};
 use transmem::matcher::Options;
 use transmem::segment::Segmenter;
+use transmem::tm::Directed;
 
 use super::{Global, stdout};
 
@@ -54,21 +55,24 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .iter()
         .map(|f| Ok((f.display().to_string(), super::read_text(g, f)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mem = g.open_memory(false)?;
-    let held = super::memory_languages(&mem)?;
+    let tm = g.open(false)?;
+    let held = transmem::tm::primaries(&*tm)?;
     for (name, text) in &texts {
         super::check_script(name, text, (&from, "--from"), &to, &held, args.force)?;
     }
-    let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
-    if matcher.is_empty() {
-        super::require_language(&mem, &from, "--from")?;
-    }
+    // Each file's segments are looked up in one call: on a server, one
+    // request per thousand segments.
+    let lookup = Directed {
+        tm: &*tm,
+        from: &from,
+        to: &to,
+    };
     let mut opts = Options::default();
     if let Some(b) = &args.bands {
         // Matches down to the lowest band are needed to fill it.
         opts.threshold = opts.threshold.min(b.lowest());
     }
-    let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), opts);
+    let mut analyzer = Analyzer::new(&lookup, Segmenter::for_lang(&from), opts);
     let pb = super::progress(texts.len() as u64, 2, "{bar:40} {pos}/{len} files {msg}");
     let mut files = Vec::new();
     for (name, text) in &texts {
@@ -78,12 +82,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     pb.finish_and_clear();
     // Nothing matched anywhere: say so when it is because the memory holds
-    // no `to` text (checked only then: counting languages reads every row).
+    // no `from` or `to` text.
     if files
         .iter()
         .all(|f| f.segments.iter().all(|s| s.best.is_none()))
     {
-        super::require_language(&mem, &to, "--to")?;
+        super::require_language(&*tm, &from, "--from")?;
+        super::require_language(&*tm, &to, "--to")?;
     }
     let total = analyzer.total().clone();
     let mut out = stdout();

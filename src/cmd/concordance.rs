@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::ValueEnum;
-use transmem::matcher::concordance::{self, Hit};
+use transmem::matcher::concordance::Hit;
 
 use super::{Global, lang_arg, stdout};
 
@@ -34,10 +34,8 @@ pub enum Format {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let lang = lang_arg(&args.lang)?;
-    let mem = g.open_memory(false)?;
-    let mut report = super::indexing::Report::default();
-    let hits =
-        concordance::search_with(&mem, &lang, &args.text, args.limit, &mut |e| report.on(e))?;
+    let tm = g.open(false)?;
+    let hits = tm.concordance(&lang, &args.text, args.limit)?;
     let color = g.color_stdout();
     let mut out = stdout();
     for h in &hits {

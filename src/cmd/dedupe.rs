@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use clap::ValueEnum;
-use transmem::dedupe;
+use transmem::tm::DedupeRequest;
 
 use super::{Global, stdout, terminal_safe};
 
@@ -46,12 +46,18 @@ pub enum Exact {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (from, to) = args.direction.tags()?;
-    let mut mem = g.open_memory(false)?;
-    let path = mem.path().to_path_buf();
-    let conflicts = dedupe::conflicts(&mem, &from, &to)?;
-    let exact = dedupe::exact_duplicates(&mem)?;
+    let mut tm = g.open(false)?;
+    let req = DedupeRequest {
+        from,
+        to,
+        keep_newest: args.conflicts == Conflicts::KeepNewest,
+        merge_exact: args.exact == Exact::Merge,
+        dry_run: args.dry_run,
+    };
+    let done = tm.dedupe(&g.batch(), &req)?;
+    let shown = tm.location().shown();
     let mut out = stdout();
-    for c in &conflicts {
+    for c in &done.conflicts {
         writeln!(
             out,
             "{} ({} translations)",
@@ -73,7 +79,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             )?;
         }
     }
-    for grp in &exact {
+    for grp in &done.exact {
         let ids: Vec<String> = grp
             .iter()
             .filter_map(|u| u.id)
@@ -91,69 +97,41 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         )?;
     }
     out.flush()?;
-    let to_delete: Vec<i64> = if args.conflicts == Conflicts::KeepNewest {
-        conflicts
-            .iter()
-            .flat_map(|c| c.versions[1..].iter().map(|v| v.id))
-            .collect()
+    let to_delete: usize = if req.keep_newest {
+        done.conflicts.iter().map(|c| c.versions.len() - 1).sum()
     } else {
-        Vec::new()
+        0
     };
-    let merges = if args.exact == Exact::Merge {
-        exact.as_slice()
+    let merged_away: usize = if req.merge_exact {
+        done.exact.iter().map(|g| g.len() - 1).sum()
     } else {
-        &[]
+        0
     };
-    let merged_away: usize = merges.iter().map(|g| g.len() - 1).sum();
     eprintln!(
-        "{} source{} with different translations, {} group{} of exact duplicates in {}",
-        conflicts.len(),
-        if conflicts.len() == 1 { "" } else { "s" },
-        exact.len(),
-        if exact.len() == 1 { "" } else { "s" },
-        super::shown(&path)
+        "{} source{} with different translations, {} group{} of exact duplicates in {shown}",
+        done.conflicts.len(),
+        if done.conflicts.len() == 1 { "" } else { "s" },
+        done.exact.len(),
+        if done.exact.len() == 1 { "" } else { "s" },
     );
-    if to_delete.is_empty() && merges.is_empty() {
+    if to_delete == 0 && merged_away == 0 {
         return Ok(0);
     }
     if args.dry_run {
         eprintln!(
-            "dry run: would delete {} older translation{} and merge away {merged_away} duplicate unit{}",
-            to_delete.len(),
-            if to_delete.len() == 1 { "" } else { "s" },
+            "dry run: would delete {to_delete} older translation{} and merge away {merged_away} duplicate unit{}",
+            if to_delete == 1 { "" } else { "s" },
             if merged_away == 1 { "" } else { "s" }
         );
         return Ok(0);
     }
-    let mut w = mem.writer()?;
-    w.start_batch(&super::command_line(), Some(&g.creator()))?;
-    let mut deleted = 0u64;
-    for id in &to_delete {
-        if w.delete(*id)? {
-            deleted += 1;
-        }
-    }
-    // A merged group may hold a unit deleted above only if it is also a
-    // conflict's older version; merging re-reads nothing, so skip those.
-    let merges: Vec<Vec<transmem::memory::Unit>> = merges
-        .iter()
-        .map(|g| {
-            g.iter()
-                .filter(|u| !u.id.is_some_and(|id| to_delete.contains(&id)))
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-        .filter(|g| g.len() > 1)
-        .collect();
-    let removed = dedupe::merge_all(&mut w, &merges)?;
-    let batch = w.batch_id();
-    w.commit()?;
     eprintln!(
-        "deleted {deleted} older translation{} and merged away {removed} duplicate unit{} in {}",
-        if deleted == 1 { "" } else { "s" },
-        if removed == 1 { "" } else { "s" },
-        super::shown(&path)
+        "deleted {} older translation{} and merged away {} duplicate unit{} in {shown}",
+        done.deleted,
+        if done.deleted == 1 { "" } else { "s" },
+        done.removed,
+        if done.removed == 1 { "" } else { "s" },
     );
-    super::report_batch(batch);
+    super::report_batch(done.batch);
     Ok(0)
 }

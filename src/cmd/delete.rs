@@ -5,11 +5,14 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::bail;
 use transmem::memory::Unit;
 
-use super::units::{FilterArgs, Format, write_unit};
-use super::{Global, stdout};
+use super::{FilterArgs, Global, UnitFormat, stdout, write_unit};
 
 /// Above this many units, a deletion must be confirmed (`--yes`).
 const CONFIRM_ABOVE: usize = 100;
+
+/// Up to this many units, a deletion names them by id (about 8 bytes each
+/// in a server's 1 MiB request).
+const LISTED: usize = 50_000;
 
 /// Delete units by id, or every unit the filters select
 ///
@@ -42,11 +45,11 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     let mut fa = args.filter.clone();
     fa.ids.extend(&args.unit_ids);
-    let filter = fa.filter(&args.lang, None)?;
-    let mut mem = g.open_memory(false)?;
-    let path = mem.path().to_path_buf();
+    let filter = fa.filter(&args.lang)?;
+    let mut tm = g.open(false)?;
+    let shown = tm.location().shown();
     let mut doomed: Vec<Unit> = Vec::new();
-    mem.for_each_unit_filtered(&filter, |u| {
+    tm.units(&filter, &mut |u| {
         doomed.push(u);
         Ok(())
     })?;
@@ -61,41 +64,42 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .map(|id| id.to_string())
         .collect();
     if !missing.is_empty() && args.filter.is_empty() && args.lang.is_empty() {
-        eprintln!("no unit {} in {}", missing.join(", "), super::shown(&path));
+        eprintln!("no unit {} in {shown}", missing.join(", "));
     }
     if args.dry_run {
         let mut out = stdout();
         for u in &doomed {
-            write_unit(&mut out, u, Format::Table)?;
+            write_unit(&mut out, u, UnitFormat::Table)?;
         }
         out.flush()?;
         eprintln!(
-            "dry run: would delete {} unit{} from {}",
+            "dry run: would delete {} unit{} from {shown}",
             doomed.len(),
             if doomed.len() == 1 { "" } else { "s" },
-            super::shown(&path)
         );
         return Ok(0);
     }
     if doomed.len() > CONFIRM_ABOVE && !args.yes && !confirm(doomed.len())? {
         return Ok(2);
     }
-    let mut w = mem.writer()?;
-    w.start_batch(&super::command_line(), Some(&g.creator()))?;
-    let mut n = 0u64;
-    for u in &doomed {
-        if w.delete(u.id.unwrap_or_default())? {
-            n += 1;
+    // The units listed, and only those: a unit the filter takes only now
+    // is not deleted unseen. (Past LISTED ids, the filter itself: a list
+    // that long would not fit a server's request.)
+    let listed = if doomed.len() <= LISTED {
+        transmem::tm::Filter {
+            ids: doomed.iter().filter_map(|u| u.id).collect(),
+            ..filter
         }
-    }
-    let batch = w.batch_id();
-    w.commit()?;
+    } else {
+        filter
+    };
+    let done = tm.delete(&g.batch(), &listed)?;
+    let n = done.deleted;
     eprintln!(
-        "deleted {n} unit{} from {}",
+        "deleted {n} unit{} from {shown}",
         if n == 1 { "" } else { "s" },
-        super::shown(&path)
     );
-    super::report_batch(batch);
+    super::report_batch(done.batch);
     Ok(0)
 }
 

@@ -79,7 +79,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         kinds(1, 0),
         kinds(0, 1),
         mem.unit_count()?,
-        if g.memory.is_some() {
+        if g.names_a_location() {
             "; --memory and TRANSMEM_MEMORY are ignored"
         } else {
             ""

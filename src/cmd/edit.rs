@@ -30,10 +30,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             args.id
         );
     }
-    let mut mem = g.open_memory(false)?;
-    let path = mem.path().to_path_buf();
-    let Some(unit) = mem.unit(args.id)? else {
-        bail!("there is no unit {} in {}", args.id, path.display());
+    let mut tm = g.open(false)?;
+    let shown = tm.location().shown();
+    let Some(unit) = tm.unit(args.id)? else {
+        bail!("there is no unit {} in {shown}", args.id);
     };
     let Some(v) = unit.variant(&lang) else {
         let held: Vec<&str> = unit.variants.iter().map(|v| v.lang.as_str()).collect();
@@ -54,13 +54,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         eprintln!("dry run: nothing written");
         return Ok(0);
     }
-    let mut w = mem.writer()?;
-    w.start_batch(&super::command_line(), Some(&g.creator()))?;
-    let done = w.edit(args.id, &tag, &args.text, Some(&g.creator()))?;
-    let batch = w.batch_id();
-    w.commit()?;
-    match done {
-        Edited::Changed(_) => eprintln!("changed 1 variant in {}", super::shown(&path)),
+    let done = tm.edit(&g.batch(), args.id, &tag, &args.text)?;
+    match done.edited {
+        Edited::Changed(_) => eprintln!("changed 1 variant in {shown}"),
         Edited::Unchanged => eprintln!("the text was already that; nothing changed"),
         // Checked above, in a snapshot; another process removed it since.
         Edited::NoUnit | Edited::NoVariant => {
@@ -70,6 +66,6 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             )
         }
     }
-    super::report_batch(batch);
+    super::report_batch(done.batch);
     Ok(0)
 }

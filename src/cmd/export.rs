@@ -1,12 +1,12 @@
 //! `transmem export`: the memory as TMX 1.4b, CSV or TSV, streamed.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
 use indicatif::ProgressBar;
 use transmem::formats::{Format, csv};
-use transmem::memory::Memory;
+use transmem::tm::Tm;
 
 use super::{Global, lang_arg};
 
@@ -34,14 +34,9 @@ pub struct Args {
     /// next:LANG for each language); import reads them back
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub columns: Vec<String>,
-    #[command(flatten)]
-    pub remote: super::client::Remote,
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    if let Some(c) = args.remote.client() {
-        return super::client::export(&args, &c, &g.memory_path());
-    }
     let format = match (&args.format, &args.output) {
         (Some(f), _) => Format::parse(f)
             .with_context(|| format!("unknown --format {f:?} (expected tmx, csv or tsv)"))?,
@@ -57,19 +52,24 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     if !meta.is_empty() && format == Format::Tmx {
         anyhow::bail!("--columns is for CSV and TSV (TMX carries all metadata)");
     }
-    let mem = g.open_memory(false)?;
-    let total = mem.unit_count()?;
+    let tm = g.open(false)?;
+    // Counted only for a progress bar someone sees.
+    let total = if std::io::stderr().is_terminal() {
+        tm.unit_count()?
+    } else {
+        0
+    };
     let bar = super::progress(total, 10_000, "export {wide_bar} {pos}/{len} units {eta}");
     let mut written = 0;
     match &args.output {
         None => {
             let out = super::stdout();
-            written = export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
+            written = export(&*tm, format, &langs, &meta, args.bom, out, &bar)?;
         }
         Some(path) => {
             // Complete or not at all, never over the memory (output.rs).
-            super::output::write_file(path, &g.memory_path(), |out| {
-                written = export(&mem, format, &langs, &meta, args.bom, out, &bar)?;
+            super::output::write_file(path, tm.location().file(), |out| {
+                written = export(&*tm, format, &langs, &meta, args.bom, out, &bar)?;
                 Ok(())
             })?;
         }
@@ -78,22 +78,27 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     eprintln!(
         "exported {written} unit{} of {} as {} to {}",
         if written == 1 { "" } else { "s" },
-        super::shown(mem.path()),
+        tm.location().shown(),
         match format {
             Format::Tmx => "TMX",
             Format::Csv => "CSV",
             Format::Tsv => "TSV",
         },
         match &args.output {
-            Some(p) => super::shown(p),
+            Some(p) => std::path::absolute(p)
+                .unwrap_or_else(|_| p.clone())
+                .display()
+                .to_string(),
             None => "standard output".into(),
         }
     );
     Ok(0)
 }
 
+/// The units of `tm`, formatted here whatever the memory: a server sends
+/// units, and this is the one writer of the file.
 fn export<W: Write>(
-    mem: &Memory,
+    tm: &dyn Tm,
     format: Format,
     langs: &[String],
     meta: &[Option<csv::Column>],
@@ -106,7 +111,7 @@ fn export<W: Write>(
         bom,
         columns: meta.to_vec(),
     };
-    let (mut out, n) = transmem::export::export_counted(mem, format, &opts, out, || bar.inc(1))?;
+    let (mut out, n) = transmem::export::export_from(tm, format, &opts, out, || bar.inc(1))?;
     out.flush()
         .map_err(|e| transmem::Error::io("<output>", e))?;
     Ok(n)

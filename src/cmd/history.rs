@@ -26,12 +26,8 @@ pub enum Format {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let mem = g.open_memory(false)?;
-    let mut batches = mem.batches()?;
-    if let Some(n) = args.last {
-        let skip = batches.len().saturating_sub(n);
-        batches.drain(..skip);
-    }
+    let tm = g.open(false)?;
+    let batches = tm.history(args.last)?;
     let mut out = stdout();
     for b in &batches {
         match args.format {
@@ -57,7 +53,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     out.flush()?;
     if batches.is_empty() {
-        eprintln!("no batches recorded in {}", super::shown(mem.path()));
+        eprintln!("no batches recorded in {}", tm.location());
         return Ok(1);
     }
     Ok(0)

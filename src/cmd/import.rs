@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use transmem::formats::xliff_read::State;
 use transmem::formats::{Format, csv};
-use transmem::import::{self, Counts};
-use transmem::memory::Memory;
+use transmem::import;
+use transmem::tm::{Sink, WriteRequest};
 
 use super::{Dup, Global, lang_arg};
 
@@ -48,10 +48,6 @@ pub struct Args {
     /// (scripted bulk loads: one index build after the last import)
     #[arg(long)]
     pub defer_index: bool,
-    // Last: the options after a flattened group take its help heading
-    // ("Server:"), which listed --min-state and --defer-index there.
-    #[command(flatten)]
-    pub remote: super::client::Remote,
 }
 
 fn min_state(s: &str) -> Result<State, String> {
@@ -84,9 +80,6 @@ fn format_of(path: &Path, forced: Option<Format>) -> anyhow::Result<Format> {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    if let Some(c) = args.remote.client() {
-        return super::client::import(&args, &c);
-    }
     let forced = match &args.format {
         Some(f) if is_xliff(Path::new(""), Some(f)) => None,
         Some(f) => Some(Format::parse(f).with_context(|| {
@@ -117,76 +110,6 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             }
         })
         .collect::<anyhow::Result<_>>()?;
-    // A file memory that does not exist yet is created for this import, and
-    // removed again if the import stores nothing.
-    let existed = g.database.is_some() || g.memory_path().exists();
-    let mut mem = g.open_memory(true)?;
-    let before = mem.stamp()?;
-    let (summary, batch) = match import_files(&mut mem, &args, g, &formats, &langs, &named) {
-        Ok(s) => s,
-        Err(e) => {
-            // "Unchanged" includes not leaving a new, empty memory (or the
-            // folders made for it) behind; a memory another process has
-            // written to meanwhile is kept.
-            let _ = mem.discard_if_unused();
-            return Err(e);
-        }
-    };
-    let path = mem.path().to_path_buf();
-    let mem = if batch.is_none() && !existed {
-        // Stored nothing into a memory made for it: remove it again.
-        if mem.discard_if_unused()? {
-            for (file, c) in &summary {
-                eprintln!(
-                    "{file}: {} units read, {} new, {} duplicate, {} skipped",
-                    c.read, c.new, c.duplicate, c.skipped
-                );
-            }
-            eprintln!(
-                "stored nothing, so no memory was created at {}",
-                super::shown(&path)
-            );
-            return Ok(0);
-        }
-        g.open_memory(false)?
-    } else {
-        mem
-    };
-    for (file, c) in &summary {
-        let mut line = format!(
-            "{file}: {} units read, {} new, {} duplicate, {} skipped",
-            c.read, c.new, c.duplicate, c.skipped
-        );
-        if c.overwritten > 0 {
-            line.push_str(&format!(", {} overwritten", c.overwritten));
-        }
-        eprintln!("{line}");
-    }
-    super::report_stored(
-        mem.path(),
-        summary
-            .iter()
-            .map(|(_, c)| (c.new, c.duplicate + c.skipped)),
-    );
-    super::report_batch(batch);
-    if !args.defer_index {
-        super::indexing::refresh_after_write(&mem, &before)?;
-    }
-    Ok(0)
-}
-
-/// Per file: its name and what happened to its units.
-type Summary = Vec<(String, Counts)>;
-
-/// Imports every file in one transaction; nothing is kept unless all succeed.
-fn import_files(
-    mem: &mut Memory,
-    args: &Args,
-    g: &Global,
-    formats: &[Option<Format>],
-    langs: &[csv::Column],
-    named: &[csv::Column],
-) -> anyhow::Result<(Summary, Option<i64>)> {
     let mut opts = import::Options {
         creator: Some(g.creator()),
         origin: args.origin.clone(),
@@ -198,68 +121,107 @@ fn import_files(
     if langs.is_empty() {
         opts.csv.rename = (!named.is_empty()).then(|| named.to_vec());
     } else {
-        opts.csv.columns = Some(langs.iter().chain(named).cloned().collect());
+        opts.csv.columns = Some(langs.iter().chain(&named).cloned().collect());
     }
-    let mut w = mem.writer()?;
-    w.start_batch(&super::command_line(), Some(&g.creator()))?;
-    let mut summary = Vec::new();
-    for (path, &format) in args.files.iter().zip(formats) {
-        let file = std::fs::File::open(path).map_err(|e| transmem::Error::io(path, e))?;
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let bar = super::progress(
-            size,
-            1 << 20,
-            "{msg} {wide_bar} {bytes}/{total_bytes} {eta}",
-        );
-        bar.set_message(path.display().to_string());
-        opts.default_origin = Some(
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| path.display().to_string()),
-        );
-        let counts = match format {
-            Some(format) => import::import(&mut w, bar.wrap_read(file), path, format, &opts)?,
-            None => {
-                let (counts, seen) =
-                    import::import_xliff(&mut w, bar.wrap_read(file), path, args.min_state, &opts)?;
-                bar.finish_and_clear();
-                eprintln!(
-                    "{}: {} segments, {} translated to {} or better, {} below it, {} without translation",
-                    path.display(),
-                    seen.segments,
-                    seen.units,
-                    args.min_state.name(),
-                    seen.below_state,
-                    seen.untranslated
-                );
-                counts
-            }
-        };
-        bar.finish_and_clear();
-        if let Some(how) = &counts.encoding {
-            super::note_encoding(&path.display().to_string(), how);
+    let mut tm = g.open(true)?;
+    // All files in one write: one transaction (on a server, one streamed
+    // request), so an error anywhere leaves the memory as it was.
+    let req = WriteRequest {
+        batch: g.batch(),
+        on_duplicate: args.on_duplicate.into(),
+        groups: args.files.len(),
+        defer_index: args.defer_index,
+        supersede: None,
+    };
+    let written = tm.write(&req, &mut |sink| {
+        for (i, (path, &format)) in args.files.iter().zip(&formats).enumerate() {
+            import_file(sink, i, path, format, &args, &mut opts)?;
         }
-        summary.push((path.display().to_string(), counts));
-    }
-    for (key, n) in [
-        (
-            "duplicates",
-            summary.iter().map(|(_, c)| c.duplicate).sum::<u64>(),
-        ),
-        ("skipped", summary.iter().map(|(_, c)| c.skipped).sum()),
-    ] {
-        if n > 0 {
-            w.count(key, n);
+        Ok(())
+    })?;
+    for (path, c) in args.files.iter().zip(&written.groups) {
+        let mut line = format!(
+            "{}: {} units read, {} new, {} duplicate, {} skipped",
+            path.display(),
+            c.read,
+            c.new,
+            c.duplicate,
+            c.skipped
+        );
+        if c.overwritten > 0 {
+            line.push_str(&format!(", {} overwritten", c.overwritten));
         }
+        eprintln!("{line}");
     }
-    // Nothing stored: nothing to commit, so that a memory this import
-    // created can be removed again (a command that stores nothing creates
-    // nothing).
-    if summary.iter().all(|(_, c)| c.new + c.overwritten == 0) {
-        drop(w);
-        return Ok((summary, None));
+    let t = written.total();
+    eprintln!(
+        "{}",
+        super::stored_in(t.new, t.duplicate + t.skipped, &tm.location().shown())
+    );
+    // Stored nothing into a memory made for it: removed again (a command
+    // that stores nothing creates nothing).
+    if written.batch.is_none() && tm.discard_if_unused()? {
+        eprintln!(
+            "stored nothing, so no memory was created at {}",
+            tm.location().shown()
+        );
+        return Ok(0);
     }
-    let batch = w.batch_id();
-    w.commit()?;
-    Ok((summary, batch))
+    super::report_batch(written.batch);
+    super::report_warnings(&written.warnings);
+    Ok(0)
+}
+
+/// Reads one file into group `group` of the write.
+fn import_file(
+    sink: &mut dyn Sink,
+    group: usize,
+    path: &Path,
+    format: Option<Format>,
+    args: &Args,
+    opts: &mut import::Options,
+) -> transmem::Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| transmem::Error::io(path, e))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = super::progress(
+        size,
+        1 << 20,
+        "{msg} {wide_bar} {bytes}/{total_bytes} {eta}",
+    );
+    bar.set_message(path.display().to_string());
+    opts.default_origin = Some(
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string()),
+    );
+    let mut put = |u, src| sink.unit(group, u, src);
+    let counts = match format {
+        Some(format) => import::read_units(bar.wrap_read(file), path, format, opts, &mut put)?,
+        None => {
+            let (counts, seen) = import::read_xliff_units(
+                bar.wrap_read(file),
+                path,
+                args.min_state,
+                opts,
+                &mut put,
+            )?;
+            bar.finish_and_clear();
+            eprintln!(
+                "{}: {} segments, {} translated to {} or better, {} below it, {} without translation",
+                path.display(),
+                seen.segments,
+                seen.units,
+                args.min_state.name(),
+                seen.below_state,
+                seen.untranslated
+            );
+            counts
+        }
+    };
+    bar.finish_and_clear();
+    if let Some(how) = &counts.encoding {
+        super::note_encoding(&path.display().to_string(), how);
+    }
+    sink.skipped(group, counts.skipped);
+    Ok(())
 }

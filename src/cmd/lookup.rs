@@ -6,9 +6,9 @@
 use std::io::{BufRead, Write};
 
 use clap::ValueEnum;
-use rayon::prelude::*;
 use transmem::matcher::{Match, Options, Penalties, Query};
 use transmem::matcher::{SourcePenalty, Trust};
+use transmem::tm::LookupOptions;
 
 use super::{Global, stdout};
 
@@ -77,8 +77,6 @@ pub struct Args {
     pub force: bool,
     /// Text to look up; each line of standard input when missing
     pub text: Option<String>,
-    #[command(flatten)]
-    pub remote: super::client::Remote,
 }
 
 /// The `--origin`, `--created-by`, `--since` and `--penalty` options.
@@ -101,26 +99,6 @@ fn trust(args: &Args) -> anyhow::Result<Trust> {
     })
 }
 
-/// Applies `trust` to one query's matches (reading each matched unit).
-fn trusted(
-    trust: &Trust,
-    mem: &transmem::memory::Memory,
-    matches: Vec<Match>,
-    threshold: f64,
-    limit: usize,
-) -> transmem::Result<Vec<Match>> {
-    if trust.is_empty() {
-        return Ok(matches);
-    }
-    trust.apply(
-        matches,
-        &mut |id| mem.unit(id),
-        transmem::matcher::today(),
-        threshold,
-        limit,
-    )
-}
-
 /// Output formats.
 #[derive(ValueEnum, Debug, Clone, Copy)]
 pub enum Format {
@@ -134,18 +112,8 @@ pub enum Format {
 /// core busy, small enough to stream.
 const BLOCK: usize = 256;
 
-/// Why a query is not looked up: a blank line, or one with no word (only
-/// numbers or punctuation), which would otherwise be scored against every
-/// stored segment and match junk.
-pub fn skip_reason(q: &str) -> Option<&'static str> {
-    if q.trim().is_empty() {
-        return Some("blank");
-    }
-    let key = transmem::matcher::key(q);
-    key.split(' ')
-        .all(|w| w == "#" || w.is_empty())
-        .then_some("no words (only numbers or punctuation)")
-}
+/// Why a query is not looked up (blank, or no word), or `None`.
+pub use transmem::matcher::skip_reason;
 
 /// Reads one line (without its `\n` or `\r\n`) into `buf`, stopping as soon
 /// as it is longer than `max` bytes, so that a huge line never fills memory.
@@ -204,9 +172,6 @@ fn read_query(
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    if let Some(c) = args.remote.client() {
-        return super::client::lookup(&args, &c);
-    }
     let (from, to) = args.direction.tags_in(g)?;
     if let Some(t) = &args.text {
         anyhow::ensure!(
@@ -231,34 +196,26 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             "{name} must be a number of 0 or more, not {v}"
         );
     }
-    let trust = trust(&args)?;
-    let mem = g.open_memory(false)?;
-    let held = super::memory_languages(&mem)?;
+    let opts = LookupOptions {
+        matching: Options {
+            threshold: args.threshold,
+            limit: args.limit,
+            exhaustive: args.exhaustive,
+            penalties: Penalties {
+                case: args.penalty_case,
+                punctuation: args.penalty_punctuation,
+                number: args.penalty_number,
+                tag: args.penalty_tag,
+            },
+            candidates: args.candidates,
+        },
+        trust: trust(&args)?,
+    };
+    let tm = g.open(false)?;
+    let held = transmem::tm::primaries(&*tm)?;
     if let Some(t) = &args.text {
         super::check_script("TEXT", t, (&from, "--from"), &to, &held, args.force)?;
     }
-    let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
-    if matcher.is_empty() {
-        super::require_language(&mem, &from, "--from")?;
-    }
-    let opts = Options {
-        threshold: args.threshold,
-        // Filters and penalties act after scoring: ask for more, so that
-        // the best trusted matches are still among them.
-        limit: if trust.is_empty() {
-            args.limit
-        } else {
-            (args.limit * 10).clamp(50, super::MAX_LIMIT)
-        },
-        exhaustive: args.exhaustive,
-        penalties: Penalties {
-            case: args.penalty_case,
-            punctuation: args.penalty_punctuation,
-            number: args.penalty_number,
-            tag: args.penalty_tag,
-        },
-        candidates: args.candidates,
-    };
     let color = g.color_stdout();
     let mut out = stdout();
     let mut any = false;
@@ -268,11 +225,15 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             prev: args.prev.as_deref(),
             next: args.next.as_deref(),
         };
-        let matches = matcher.lookup(&q, &opts)?;
-        let matches = trusted(&trust, &mem, matches, args.threshold, args.limit)?;
+        let matches = tm
+            .lookup_batch(&from, &to, &[q], &opts)?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
         any = !matches.is_empty();
         if !any {
-            super::require_language(&mem, &to, "--to")?;
+            super::require_language(&*tm, &from, "--from")?;
+            super::require_language(&*tm, &to, "--to")?;
         }
         write(
             &mut out,
@@ -329,12 +290,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                 args.force,
             )?;
         }
-        let results: Vec<Result<Vec<Match>, &str>> = (0..n)
-            .into_par_iter()
+        let queries: Vec<Query> = (0..n)
             .map(|i| {
-                if let Some(why) = skip_reason(&block[i]) {
-                    return Ok(Err(why));
-                }
                 let (prev, next) = if args.context {
                     (
                         if i == 0 {
@@ -347,28 +304,25 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
                 } else {
                     (None, None)
                 };
-                matcher
-                    .lookup(
-                        &Query {
-                            text: &block[i],
-                            prev,
-                            next,
-                        },
-                        &opts,
-                    )
-                    .map(Ok)
+                Query {
+                    text: &block[i],
+                    prev,
+                    next,
+                }
             })
-            .collect::<transmem::Result<_>>()?;
-        let results: Vec<Result<Vec<Match>, &str>> = results
-            .into_iter()
-            .map(|r| match r {
-                Ok(m) => trusted(&trust, &mem, m, args.threshold, args.limit).map(Ok),
-                Err(why) => Ok(Err(why)),
-            })
-            .collect::<transmem::Result<_>>()?;
+            .collect();
+        // One call per block: on a server, one request.
+        let results = if queries.is_empty() {
+            Vec::new()
+        } else {
+            tm.lookup_batch(&from, &to, &queries, &opts)?
+        };
         for (q, m) in block.iter().zip(&results) {
-            any |= m.as_ref().is_ok_and(|m| !m.is_empty());
-            let m = m.as_ref().map(Vec::as_slice).map_err(|w| *w);
+            let m = match skip_reason(q) {
+                Some(why) => Err(why),
+                None => Ok(m.as_slice()),
+            };
+            any |= m.is_ok_and(|m| !m.is_empty());
             write(&mut out, args.format, color, q, m, true, args.threshold)?;
         }
         out.flush()?;
@@ -380,7 +334,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         return Err(e);
     }
     if !any {
-        super::require_language(&mem, &to, "--to")?;
+        super::require_language(&*tm, &from, "--from")?;
+        super::require_language(&*tm, &to, "--to")?;
     }
     Ok(if any { 0 } else { 1 })
 }

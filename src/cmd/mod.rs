@@ -3,7 +3,6 @@
 
 pub mod align;
 pub mod analyze;
-pub mod client;
 pub mod concordance;
 pub mod dedupe;
 pub mod delete;
@@ -26,39 +25,50 @@ pub mod token;
 pub mod undo;
 pub mod units;
 
+use std::ffi::OsString;
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::ValueEnum;
 use transmem::memory::OnDuplicate;
+use transmem::memory::{DateBound, Unit, UnitFilter};
+use transmem::tm::{BatchInfo, Local, Location, Tm};
 
 /// How every help text states where the memory is.
-pub const MEMORY_HELP: &str = "The memory file [default: default.sqlite in the per-user data folder \
-     (Linux: ~/.local/share/transmem), the same from every folder]";
+pub const MEMORY_HELP: &str = "Where the memory is: a file, postgresql://USER@HOST/DB, or \
+     http(s)://HOST:PORT (a team's `transmem serve`, with --token) [env: TRANSMEM_MEMORY] \
+     [default: default.sqlite in the per-user data folder (Linux: ~/.local/share/transmem), \
+     the same from every folder]";
 
 /// Options every subcommand accepts, before or after its name.
+///
+/// The memory is named by `--memory LOCATION` (or its aliases `--database`
+/// and `--server`), else by the environment (`TRANSMEM_MEMORY`,
+/// `TRANSMEM_DATABASE`, `TRANSMEM_SERVER`): an option on the command line
+/// beats the environment, and naming two different memories on the same
+/// level is an error, never a guess.
 #[derive(clap::Args, Debug, Clone)]
 #[command(next_help_heading = "Global options")]
 pub struct Global {
-    #[arg(
-        long,
-        global = true,
-        env = "TRANSMEM_MEMORY",
-        value_name = "PATH",
-        help = MEMORY_HELP
-    )]
+    #[arg(long, global = true, value_name = "LOCATION", help = MEMORY_HELP)]
     pub memory: Option<PathBuf>,
-    /// A memory in PostgreSQL instead of a file:
-    /// postgresql://USER@HOST:PORT/DATABASE (see docs/server.md)
+    /// The same as --memory, for a PostgreSQL URL:
+    /// postgresql://USER@HOST:PORT/DATABASE (see docs/server.md) [env: TRANSMEM_DATABASE]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    /// The same as --memory, for a team server: http(s)://HOST:PORT [env: TRANSMEM_SERVER]
+    #[arg(long, global = true, value_name = "URL")]
+    pub server: Option<String>,
+    /// API token for a memory on a server (from `transmem token create`)
     #[arg(
         long,
         global = true,
-        env = "TRANSMEM_DATABASE",
-        value_name = "URL",
+        env = "TRANSMEM_TOKEN",
+        value_name = "TOKEN",
         hide_env_values = true
     )]
-    pub database: Option<String>,
+    pub token: Option<String>,
     /// Who is recorded as the creator of new units [default: the OS user]
     #[arg(long, global = true, value_name = "NAME")]
     pub creator: Option<String>,
@@ -128,57 +138,135 @@ pub enum ColorChoice {
     Never,
 }
 
-impl Global {
-    /// The memory path the user chose, or the default: `default.sqlite` in
-    /// the per-user data folder, so every folder sees the same memory.
-    /// Without a home folder there is no such folder: then `default.sqlite`
-    /// in the current folder, with a warning asking for `--memory`.
-    pub fn memory_path(&self) -> PathBuf {
-        if let Some(p) = self.memory.clone().filter(|p| !p.as_os_str().is_empty()) {
-            return p;
+/// Which kind of location an option or variable may name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Any,
+    Database,
+    Server,
+}
+
+/// The location `value` names, checked against what `what` (an option or
+/// variable) accepts.
+fn location_of(what: &str, value: &Path, kind: Kind) -> anyhow::Result<Location> {
+    let loc = match value.to_str() {
+        Some(s) => Location::parse(s),
+        None => Location::File(value.to_path_buf()),
+    };
+    match (kind, &loc) {
+        (Kind::Database, Location::Database(_))
+        | (Kind::Server, Location::Server(_))
+        | (Kind::Any, _) => Ok(loc),
+        (Kind::Database, _) => anyhow::bail!(
+            "{what}: not a PostgreSQL URL; expected postgresql://USER@HOST:PORT/DATABASE"
+        ),
+        (Kind::Server, _) => {
+            anyhow::bail!("{what}: not a server URL; expected http://HOST:PORT or https://HOST")
         }
-        default_memory().unwrap_or_else(|| {
+    }
+}
+
+impl Global {
+    /// Where the memory is: the one location named on the command line,
+    /// else the one named in the environment, else the per-user default
+    /// file. Two different memories named on the same level are an error
+    /// (exit 2), so that no command ever writes where the user did not mean.
+    pub fn location(&self) -> anyhow::Result<Location> {
+        let cli: Vec<(&str, PathBuf, Kind)> = [
+            ("--memory", self.memory.clone(), Kind::Any),
+            (
+                "--database",
+                self.database.clone().map(PathBuf::from),
+                Kind::Database,
+            ),
+            (
+                "--server",
+                self.server.clone().map(PathBuf::from),
+                Kind::Server,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(n, v, k)| Some((n, v.filter(|p| !p.as_os_str().is_empty())?, k)))
+        .collect();
+        if let [(a, ..), (b, ..), ..] = cli.as_slice() {
+            anyhow::bail!("give either {a} or {b}, not both: each names a memory");
+        }
+        if let Some((name, value, kind)) = cli.into_iter().next() {
+            return location_of(name, &value, kind);
+        }
+        let env: Vec<(&str, OsString, Kind)> = [
+            ("TRANSMEM_MEMORY", Kind::Any),
+            ("TRANSMEM_DATABASE", Kind::Database),
+            ("TRANSMEM_SERVER", Kind::Server),
+        ]
+        .into_iter()
+        .filter_map(|(n, k)| Some((n, std::env::var_os(n).filter(|v| !v.is_empty())?, k)))
+        .collect();
+        let mut found: Option<(&str, Location)> = None;
+        for (name, value, kind) in env {
+            let loc = location_of(name, Path::new(&value), kind)?;
+            match &found {
+                Some((first, l)) if *l != loc => anyhow::bail!(
+                    "{first} and {name} name different memories, not both; \
+                     unset one, or give --memory LOCATION"
+                ),
+                Some(_) => {}
+                None => found = Some((name, loc)),
+            }
+        }
+        if let Some((_, loc)) = found {
+            return Ok(loc);
+        }
+        Ok(Location::File(default_memory().unwrap_or_else(|| {
             eprintln!(
                 "transmem: warning: no home folder, so no per-user data folder; \
                  using default.sqlite in the current folder (give --memory PATH)"
             );
             PathBuf::from("default.sqlite")
-        })
+        })))
     }
 
-    /// Opens the memory the user chose: `--database` (PostgreSQL), else the
-    /// file of [`Global::memory_path`]. With `create`, a missing memory is
-    /// created; without, it is an error (a lookup never creates one). Both
-    /// `--memory` and `--database` is a usage error.
+    /// True when a location was named (command line or environment).
+    pub fn names_a_location(&self) -> bool {
+        [
+            &self.memory,
+            &self.database.clone().map(PathBuf::from),
+            &self.server.clone().map(PathBuf::from),
+        ]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(|p| !p.as_os_str().is_empty()))
+            || ["TRANSMEM_MEMORY", "TRANSMEM_DATABASE", "TRANSMEM_SERVER"]
+                .iter()
+                .any(|n| std::env::var_os(n).is_some_and(|v| !v.is_empty()))
+    }
+
+    /// Opens the memory the user named (see [`Global::location`]). With
+    /// `create`, a missing file or database memory is created; without, it
+    /// is an error (a lookup never creates one). A local memory says on
+    /// stderr when its match index is being built.
+    pub fn open(&self, create: bool) -> anyhow::Result<Box<dyn Tm>> {
+        let loc = self.location()?;
+        if loc.is_server() {
+            return Ok(loc.open(create, self.token.as_deref())?);
+        }
+        let mut local = Local::new(loc.open_memory(create)?, loc);
+        let mut report = indexing::Report::default();
+        local.set_events(Box::new(move |e| report.on(e)));
+        Ok(Box::new(local))
+    }
+
+    /// Opens the memory as a file or database memory (what `serve` serves);
+    /// a server location is an error.
     pub fn open_memory(&self, create: bool) -> anyhow::Result<transmem::memory::Memory> {
-        use transmem::memory::Memory;
-        let Some(url) = self.database.as_deref().filter(|d| !d.trim().is_empty()) else {
-            let path = self.memory_path();
-            return Ok(if create {
-                Memory::open(path)?
-            } else {
-                Memory::open_existing(path)?
-            });
-        };
-        if self
-            .memory
-            .as_ref()
-            .is_some_and(|p| !p.as_os_str().is_empty())
-        {
-            anyhow::bail!(
-                "give either --memory (TRANSMEM_MEMORY) or --database (TRANSMEM_DATABASE), not both"
-            );
+        Ok(self.location()?.open_memory(create)?)
+    }
+
+    /// The batch a write is recorded in: this command line, by `--creator`.
+    pub fn batch(&self) -> BatchInfo {
+        BatchInfo {
+            command: command_line(),
+            user: Some(self.creator()),
         }
-        if !Memory::is_database_url(url) {
-            anyhow::bail!(
-                "--database: not a PostgreSQL URL; expected postgresql://USER@HOST:PORT/DATABASE"
-            );
-        }
-        Ok(if create {
-            Memory::open_database(url)?
-        } else {
-            Memory::open_database_existing(url)?
-        })
     }
 
     /// The creator to record: `--creator`, else the OS user (`USER`,
@@ -253,6 +341,15 @@ pub fn default_memory() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "transmem").map(|d| d.data_dir().join("default.sqlite"))
 }
 
+/// "stored N new units (M duplicates skipped) in LOCATION".
+pub fn stored_in(new: u64, duplicates: u64, location: &str) -> String {
+    format!(
+        "stored {new} new unit{} ({duplicates} duplicate{} skipped) in {location}",
+        if new == 1 { "" } else { "s" },
+        if duplicates == 1 { "" } else { "s" },
+    )
+}
+
 /// The one line every writing command ends with: what it stored, and where.
 pub fn stored_message(new: u64, duplicates: u64, path: &Path) -> String {
     let shown = if path
@@ -263,42 +360,74 @@ pub fn stored_message(new: u64, duplicates: u64, path: &Path) -> String {
     } else {
         std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
     };
-    format!(
-        "stored {new} new unit{} ({duplicates} duplicate{} skipped) in {}",
-        if new == 1 { "" } else { "s" },
-        if duplicates == 1 { "" } else { "s" },
-        shown.display()
-    )
+    stored_in(new, duplicates, &shown.display().to_string())
 }
 
 /// The command line as typed (arguments with spaces or quotes quoted), the
-/// name a write batch is listed under in `transmem history`.
+/// name a write batch is listed under in `transmem history`; secrets left
+/// out: a `--token` value and any password in a URL are `***` (a batch is
+/// shown to everyone who reads the history).
 pub fn command_line() -> String {
+    redacted_command(
+        std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned()),
+    )
+}
+
+fn redacted_command(args: impl Iterator<Item = String>) -> String {
     let mut parts = vec!["transmem".to_string()];
-    for a in std::env::args_os().skip(1) {
-        let a = a.to_string_lossy();
+    let mut secret_next = false;
+    for a in args {
+        let a = if std::mem::take(&mut secret_next) {
+            "***".to_string()
+        } else if a == "--token" {
+            secret_next = true;
+            a
+        } else if a.starts_with("--token=") {
+            "--token=***".to_string()
+        } else if a.contains("://") {
+            match a.split_once('=') {
+                Some((opt, url)) if opt.starts_with("--") => {
+                    format!("{opt}={}", transmem::tm::redact(url))
+                }
+                _ => transmem::tm::redact(&a),
+            }
+        } else {
+            a
+        };
         if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"\\$`".contains(c)) {
             parts.push(format!("'{}'", a.replace('\'', "'\\''")));
         } else {
-            parts.push(a.into_owned());
+            parts.push(a);
         }
     }
     parts.join(" ")
 }
 
-/// A memory path as messages show it: absolute.
-pub fn shown(path: &Path) -> String {
-    // A database memory's location is its (redacted) URL, not a file.
-    if path
-        .to_str()
-        .is_some_and(transmem::memory::Memory::is_database_url)
-    {
-        return path.display().to_string();
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_batch_never_records_a_secret() {
+        let args = [
+            "--memory",
+            "postgresql://ann:pw@db/tm",
+            "--token",
+            "s3cret",
+            "--server=https://bot:pw2@tm.example.org",
+            "--token=s4",
+            "edit",
+            "7",
+            "--text",
+            "it's",
+        ];
+        let c = super::redacted_command(args.iter().map(|s| s.to_string()));
+        assert_eq!(
+            c,
+            "transmem --memory postgresql://ann:***@db/tm --token *** \
+             --server=https://bot:***@tm.example.org --token=*** edit 7 --text 'it'\\''s'"
+        );
     }
-    std::path::absolute(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
 }
 
 /// The line every write ends with after its counts: which batch holds its
@@ -310,11 +439,11 @@ pub fn report_batch(batch: Option<i64>) {
     }
 }
 
-/// Prints [`stored_message`] on stderr for per-file `(new, duplicate)`
-/// counts (import calls it with one line).
-pub fn report_stored<N: Into<u64>>(path: &Path, counts: impl Iterator<Item = (N, N)>) {
-    let (new, dup) = counts.fold((0u64, 0u64), |(a, b), (n, d)| (a + n.into(), b + d.into()));
-    eprintln!("{}", stored_message(new, dup, path));
+/// Prints the warnings of a write (the units are stored either way).
+pub fn report_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("transmem: warning: {w}");
+    }
 }
 
 /// Stored text made safe for a terminal: control characters (ESC, BEL,
@@ -347,7 +476,7 @@ fn unsafe_on_terminal(c: char) -> bool {
 
 /// Highest `--limit` accepted: more matches than anyone reads, and a bound
 /// on the memory a lookup reserves (`--limit 1000000000` used to abort).
-pub const MAX_LIMIT: usize = 10_000;
+pub const MAX_LIMIT: usize = transmem::tm::MAX_LIMIT;
 
 /// Parses a `--limit`: 1 to [`MAX_LIMIT`] (a usage error otherwise).
 pub fn limit(s: &str) -> Result<usize, String> {
@@ -367,35 +496,19 @@ pub fn percent(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The languages a memory holds (primary subtags, sorted), for messages.
-pub fn memory_languages(mem: &transmem::memory::Memory) -> anyhow::Result<Vec<String>> {
-    // `languages`, not `stats`: the store answers it from its per-language
-    // counts, where the full statistics took 18 s at 10M units.
-    let mut langs: Vec<String> = mem
-        .languages()?
-        .iter()
-        .map(|l| transmem::lang::primary(l).to_ascii_lowercase())
-        .collect();
-    langs.sort();
-    langs.dedup();
-    Ok(langs)
-}
-
 /// Fails (exit 2) when `lang` has no text in the memory, naming the
 /// languages it does hold: "no match" would wrongly suggest the memory was
 /// searched.
-pub fn require_language(
-    mem: &transmem::memory::Memory,
-    lang: &str,
-    option: &str,
-) -> anyhow::Result<()> {
-    let held = memory_languages(mem)?;
+pub fn require_language(tm: &dyn Tm, lang: &str, option: &str) -> anyhow::Result<()> {
+    // `languages`, not `stats`: the store answers it from its per-language
+    // counts, where the full statistics took 18 s at 10M units.
+    let held = transmem::tm::primaries(tm)?;
     let want = transmem::lang::primary(lang).to_ascii_lowercase();
     if !held.contains(&want) {
         let near = transmem::lang::nearest(&want, &held);
         anyhow::bail!(
             "{option} {lang}: the memory {} holds no {lang} text; it holds {}{}",
-            mem.path().display(),
+            tm.location(),
             if held.is_empty() {
                 "no units yet".to_string()
             } else {
@@ -409,6 +522,145 @@ pub fn require_language(
         );
     }
     Ok(())
+}
+
+/// Options that choose units (every one given narrows the choice): the
+/// filters of `units`, `delete` and `replace`.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterArgs {
+    /// Only these unit ids (comma-separated or repeated)
+    #[arg(long = "id", value_delimiter = ',', value_name = "ID")]
+    pub ids: Vec<i64>,
+    /// Origin glob (`*` any run, `?` one character): news/*.tmx
+    #[arg(long, value_name = "GLOB")]
+    pub origin: Option<String>,
+    /// Exact creator (`--creator` is the global option naming who writes)
+    #[arg(long, value_name = "NAME")]
+    pub created_by: Option<String>,
+    /// Changed (else created) on or after this day: 2026-01-31
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Changed (else created) on or before this day (inclusive)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Regular expression some variant's text must match: (?i) for any case
+    #[arg(long = "match", value_name = "REGEX")]
+    pub pattern: Option<String>,
+}
+
+impl FilterArgs {
+    /// The filter, with `langs` as the units' required languages; each
+    /// part checked first, so that a bad one is named by its option.
+    pub fn filter(&self, langs: &[String]) -> anyhow::Result<transmem::tm::Filter> {
+        let langs = langs
+            .iter()
+            .map(|l| lang_arg(l))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if let Some(o) = &self.origin {
+            UnitFilter::glob(o).context("--origin")?;
+        }
+        for (opt, v) in [("--since", &self.since), ("--until", &self.until)] {
+            if let Some(d) = v {
+                DateBound::parse(d).context(opt)?;
+            }
+        }
+        if let Some(p) = &self.pattern {
+            regex::Regex::new(p).context("--match")?;
+        }
+        Ok(transmem::tm::Filter {
+            ids: self.ids.clone(),
+            langs,
+            origin: self.origin.clone(),
+            created_by: self.created_by.clone(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+            pattern: self.pattern.clone(),
+        })
+    }
+
+    /// True when no filter was given (the whole memory).
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+            && self.origin.is_none()
+            && self.created_by.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+            && self.pattern.is_none()
+    }
+}
+
+/// How units are listed (`units`, `delete --dry-run`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitFormat {
+    /// A header line per unit, then one line per variant
+    Table,
+    /// One JSON object per unit: every stored field
+    Jsonl,
+    /// One row per variant: id, lang, text, origin, creator, created, changed
+    Tsv,
+}
+
+/// One unit in `format`.
+pub fn write_unit(out: &mut impl Write, u: &Unit, format: UnitFormat) -> std::io::Result<()> {
+    let id = u.id.unwrap_or_default();
+    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    match format {
+        UnitFormat::Jsonl => {
+            serde_json::to_writer(&mut *out, u)?;
+            writeln!(out)
+        }
+        UnitFormat::Tsv => {
+            let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
+            for v in &u.variants {
+                writeln!(
+                    out,
+                    "{id}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    v.lang,
+                    clean(&v.text),
+                    clean(&opt(&u.origin)),
+                    clean(&opt(&u.creator)),
+                    opt(&u.created),
+                    opt(&u.changed)
+                )?;
+            }
+            Ok(())
+        }
+        UnitFormat::Table => {
+            let mut head = format!("#{id}");
+            for (k, v) in [
+                ("origin", &u.origin),
+                ("creator", &u.creator),
+                ("created", &u.created),
+                ("changed", &u.changed),
+                ("changer", &u.changer),
+            ] {
+                if let Some(v) = v {
+                    head.push_str(&format!("  {k}={}", terminal_safe(v)));
+                }
+            }
+            writeln!(out, "{head}")?;
+            let width = u.variants.iter().map(|v| v.lang.len()).max().unwrap_or(0);
+            for v in &u.variants {
+                writeln!(out, "  {:width$}  {}", v.lang, terminal_safe(&v.text))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Hex SHA-256 of an API token's secret: what the memory stores.
+pub fn token_hash(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new API token secret: 32 bytes from the OS random source, as hex.
+pub fn new_secret() -> anyhow::Result<String> {
+    let mut buf = [0u8; 32];
+    getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no OS random source: {e}"))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// True when the error chain holds a closed output pipe.
@@ -503,9 +755,9 @@ pub fn lang_opt(g: &Global, tag: &str, option: &str) -> anyhow::Result<String> {
 
 /// The languages of the memory `g` names, if it exists (for suggestions).
 pub fn held_languages(g: &Global) -> Vec<String> {
-    g.open_memory(false)
+    g.open(false)
         .ok()
-        .and_then(|m| memory_languages(&m).ok())
+        .and_then(|tm| transmem::tm::primaries(&*tm).ok())
         .unwrap_or_default()
 }
 

@@ -15,13 +15,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-/// Writes `target` through `write`, atomically. `memory` is the memory in
-/// use: a target that is the memory or one of its derived files (`-wal`,
-/// `-shm`, `-journal`, `.match-*` indexes and their temporaries) is refused
-/// before anything is written.
+/// Writes `target` through `write`, atomically. `memory` is the memory
+/// file in use (none for a database or server): a target that is the
+/// memory or one of its derived files (`-wal`, `-shm`, `-journal`,
+/// `.match-*` indexes and their temporaries) is refused before anything is
+/// written.
 pub fn write_file<T>(
     target: &Path,
-    memory: &Path,
+    memory: Option<&Path>,
     write: impl FnOnce(&mut BufWriter<File>) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     refuse_memory_files(target, memory)?;
@@ -71,7 +72,10 @@ pub fn write_file<T>(
 /// transmem keep beside it, by name (also when they do not exist yet) and,
 /// for existing files, by identity (a link to the memory under another
 /// name).
-pub fn refuse_memory_files(target: &Path, memory: &Path) -> anyhow::Result<()> {
+pub fn refuse_memory_files(target: &Path, memory: Option<&Path>) -> anyhow::Result<()> {
+    let Some(memory) = memory else {
+        return Ok(());
+    };
     let t = absolute(target);
     let m = absolute(memory);
     let derived = match (t.parent(), m.parent(), t.file_name(), m.file_name()) {
@@ -127,7 +131,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// For callers that produce their output first: writes `bytes`.
-pub fn write_bytes(target: &Path, memory: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_bytes(target: &Path, memory: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
     write_file(target, memory, |w| {
         w.write_all(bytes)
             .map_err(|e| transmem::Error::io(target, e))?;
@@ -153,7 +157,7 @@ mod tests {
             "m.sqlite.match-ru.tmp123",
         ] {
             let t = dir.path().join(name);
-            let err = write_bytes(&t, &mem, b"x").unwrap_err().to_string();
+            let err = write_bytes(&t, Some(&mem), b"x").unwrap_err().to_string();
             assert!(
                 err.contains("refusing to write over the memory"),
                 "{name}: {err}"
@@ -163,14 +167,14 @@ mod tests {
         let sub = dir.path().join("sub");
         std::fs::create_dir(&sub).unwrap();
         let odd = sub.join("..").join("m.sqlite-wal");
-        assert!(write_bytes(&odd, &mem, b"x").is_err());
+        assert!(write_bytes(&odd, Some(&mem), b"x").is_err());
         let link = dir.path().join("link.tmx");
         std::fs::hard_link(&mem, &link).unwrap();
-        assert!(write_bytes(&link, &mem, b"x").is_err());
+        assert!(write_bytes(&link, Some(&mem), b"x").is_err());
         assert_eq!(std::fs::read(&mem).unwrap(), b"memory");
         // A neighbour with a similar name is fine.
         let ok = dir.path().join("m.sqlite.tmx");
-        write_bytes(&ok, &mem, b"fine").unwrap();
+        write_bytes(&ok, Some(&mem), b"fine").unwrap();
         assert_eq!(std::fs::read(&ok).unwrap(), b"fine");
     }
 
@@ -180,7 +184,7 @@ mod tests {
         let mem = dir.path().join("m.sqlite");
         let target = dir.path().join("out.tmx");
         std::fs::write(&target, b"old").unwrap();
-        let err = write_file(&target, &mem, |w| -> anyhow::Result<()> {
+        let err = write_file(&target, Some(&mem), |w| -> anyhow::Result<()> {
             w.write_all(b"partial")?;
             bail!("export failed half way")
         })
@@ -192,7 +196,7 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, [std::ffi::OsString::from("out.tmx")]);
-        write_bytes(&target, &mem, b"new").unwrap();
+        write_bytes(&target, Some(&mem), b"new").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
     }
 
@@ -209,7 +213,7 @@ mod tests {
             .path()
             .join(format!("out.tmx.{}.part", std::process::id()));
         std::os::unix::fs::symlink(&victim, old).unwrap();
-        write_bytes(&target, &mem, b"export").unwrap();
+        write_bytes(&target, Some(&mem), b"export").unwrap();
         assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
         assert_eq!(std::fs::read(&target).unwrap(), b"export");
     }

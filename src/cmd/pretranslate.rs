@@ -8,6 +8,7 @@ use transmem::analysis::Analyzer;
 use transmem::formats::xliff::{self, DraftUnit};
 use transmem::matcher::Options;
 use transmem::segment::Segmenter;
+use transmem::tm::Directed;
 
 use super::Global;
 
@@ -106,22 +107,30 @@ fn format(args: &Args) -> anyhow::Result<Format> {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let (from, to) = args.direction.tags_in(g)?;
+    let location = g.location()?;
     if let Some(o) = &args.output {
         // Before any work: the output may not be the memory (output.rs).
-        super::output::refuse_memory_files(o, &g.memory_path())?;
+        super::output::refuse_memory_files(o, location.file())?;
     }
     let format = format(&args)?;
     let text = super::read_text(g, &args.file)?;
-    let mem = g.open_memory(false)?;
-    let held = super::memory_languages(&mem)?;
+    let tm = g.open(false)?;
+    let held = transmem::tm::primaries(&*tm)?;
     let name = args.file.display().to_string();
     super::check_script(&name, &text, (&from, "--from"), &to, &held, args.force)?;
-    let matcher = super::indexing::load_matcher(&mem, &from, &to)?;
-    if matcher.is_empty() {
-        super::require_language(&mem, &from, "--from")?;
-    }
-    let mut analyzer = Analyzer::new(&matcher, Segmenter::for_lang(&from), Options::default());
+    // The file's segments are looked up in one call: on a server, one
+    // request per thousand segments.
+    let lookup = Directed {
+        tm: &*tm,
+        from: &from,
+        to: &to,
+    };
+    let mut analyzer = Analyzer::new(&lookup, Segmenter::for_lang(&from), Options::default());
     let analysis = analyzer.analyze(&name, &text)?;
+    if analysis.segments.iter().all(|s| s.best.is_none()) {
+        // Before any output: a memory without the source language.
+        super::require_language(&*tm, &from, "--from")?;
+    }
     let units: Vec<DraftUnit> = analysis
         .segments
         .iter()
@@ -169,7 +178,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         Format::Tmx => write_tmx(&mut buf, &from, &to, &units)?,
     }
     match &args.output {
-        Some(p) => super::output::write_bytes(p, &g.memory_path(), &buf)?,
+        Some(p) => super::output::write_bytes(p, location.file(), &buf)?,
         None => {
             let mut out = super::stdout();
             out.write_all(&buf)?;
@@ -178,7 +187,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     }
     let filled = units.iter().filter(|u| u.target.is_some()).count();
     if filled == 0 {
-        super::require_language(&mem, &to, "--to")?;
+        super::require_language(&*tm, &to, "--to")?;
     }
     eprintln!(
         "{filled} of {} segments pre-translated at {}% or more{}",

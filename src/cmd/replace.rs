@@ -3,11 +3,9 @@
 
 use std::io::Write;
 
-use anyhow::bail;
-use transmem::memory::Edited;
+use transmem::tm::ReplaceRequest;
 
-use super::units::FilterArgs;
-use super::{Global, lang_arg, stdout, terminal_safe};
+use super::{FilterArgs, Global, lang_arg, stdout, terminal_safe};
 
 /// Replace a regular expression in one language's texts, in one batch
 ///
@@ -34,75 +32,54 @@ pub struct Args {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let lang = lang_arg(&args.lang)?;
-    let re = transmem::memory::TextReplace::new(&args.find, &args.replace)
+    // The pattern and its group references, checked before anything is
+    // read (`$1t` names a group "1t" that does not exist).
+    transmem::memory::TextReplace::new(&args.find, &args.replace)
         .map_err(|e| anyhow::anyhow!("--find/--replace: {e}"))?;
-    let filter = args.filter.filter(std::slice::from_ref(&lang), None)?;
-    let mut mem = g.open_memory(false)?;
-    let path = mem.path().to_path_buf();
-    // (unit, exact tag, old, new)
-    let mut changes: Vec<(i64, String, String, String)> = Vec::new();
-    mem.for_each_unit_filtered(&filter, |u| {
-        if let Some(v) = u.variant(&lang)
-            && let Some(new) = re.apply(&v.text)
-        {
-            changes.push((
-                u.id.unwrap_or_default(),
-                v.lang.clone(),
-                v.text.clone(),
-                new,
-            ));
-        }
-        Ok(())
-    })?;
+    let filter = args.filter.filter(std::slice::from_ref(&lang))?;
+    let mut tm = g.open(false)?;
+    let shown = tm.location().shown();
+    let req = ReplaceRequest {
+        lang: lang.clone(),
+        find: args.find.clone(),
+        replace: args.replace.clone(),
+        filter,
+        dry_run: args.dry_run,
+    };
+    // Listed, checked (no text left empty) and, unless a dry run, made in
+    // one batch; each text checked again inside it.
+    let done = tm.replace(&g.batch(), &req)?;
     {
         let mut out = stdout();
-        for (id, tag, old, new) in &changes {
+        for c in &done.changes {
             writeln!(
                 out,
-                "unit {id} {tag}:\n- {}\n+ {}",
-                terminal_safe(old),
-                terminal_safe(new)
+                "unit {} {}:\n- {}\n+ {}",
+                c.id,
+                c.lang,
+                terminal_safe(&c.old),
+                terminal_safe(&c.new)
             )?;
         }
         out.flush()?;
     }
-    if changes.is_empty() {
+    let n = done.changed;
+    if n > done.changes.len() as u64 {
+        eprintln!(
+            "(the first {} of {n} changes are shown)",
+            done.changes.len()
+        );
+    }
+    if n == 0 {
         eprintln!("no {lang} text matches; nothing changed");
         return Ok(1);
     }
-    if let Some((id, ..)) = changes.iter().find(|c| c.3.trim().is_empty()) {
-        bail!("the replacement would leave unit {id} with an empty {lang} text; nothing changed");
-    }
-    let n = changes.len();
     let s = if n == 1 { "" } else { "s" };
     if args.dry_run {
-        eprintln!(
-            "dry run: would change {n} {lang} text{s} in {}",
-            super::shown(&path)
-        );
+        eprintln!("dry run: would change {n} {lang} text{s} in {shown}");
         return Ok(0);
     }
-    let mut w = mem.writer()?;
-    w.start_batch(&super::command_line(), Some(&g.creator()))?;
-    for (id, tag, old, new) in &changes {
-        // Re-read inside the transaction: a text changed by another
-        // process since the listing is not overwritten blindly.
-        let now = w.unit(*id)?;
-        let current = now
-            .as_ref()
-            .and_then(|u| u.variants.iter().find(|v| &v.lang == tag))
-            .map(|v| v.text.as_str());
-        if current != Some(old.as_str()) {
-            bail!("unit {id} {tag} changed while replacing; nothing changed, run it again");
-        }
-        match w.edit(*id, tag, new, Some(&g.creator()))? {
-            Edited::Changed(_) => {}
-            other => bail!("unit {id} {tag}: {other:?}; nothing changed"),
-        }
-    }
-    let batch = w.batch_id();
-    w.commit()?;
-    eprintln!("changed {n} {lang} text{s} in {}", super::shown(&path));
-    super::report_batch(batch);
+    eprintln!("changed {n} {lang} text{s} in {shown}");
+    super::report_batch(done.batch);
     Ok(0)
 }

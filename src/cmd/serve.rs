@@ -20,8 +20,7 @@ mod maint;
 mod metrics;
 mod openapi;
 mod review;
-
-pub use api::MAX_BATCH;
+mod tm_routes;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -39,7 +38,7 @@ use transmem::matcher::live::Live;
 use transmem::memory::Memory;
 
 use super::Global;
-use super::token::Role;
+use transmem::tm::Role;
 
 /// Serve the memory over HTTP: JSON API, tmserver protocol, review pages
 #[derive(clap::Args, Debug)]
@@ -163,6 +162,25 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/api/v1/replace", WRITE, "replace"),
     r("GET", "/api/v1/history", READ, "history"),
     r("POST", "/api/v1/undo", ADMIN, "undo"),
+    // What a remote memory (the CLI's --memory http://…) needs besides
+    // (tm_routes.rs).
+    r("GET", "/api/v1/languages", READ, "languages"),
+    r("GET", "/api/v1/units/export", READ, "exportUnits"),
+    r("POST", "/api/v1/units/import", WRITE, "importUnits"),
+    r(
+        "POST",
+        "/api/v1/lookup/queries",
+        Access::AnonRead,
+        "lookupQueries",
+    ),
+    r("POST", "/api/v1/dedupe", WRITE, "dedupe"),
+    r("POST", "/api/v1/tm/edit", WRITE, "tmEdit"),
+    r("POST", "/api/v1/tm/delete", WRITE, "tmDelete"),
+    r("POST", "/api/v1/tm/replace", WRITE, "tmReplace"),
+    r("POST", "/api/v1/tm/undo", ADMIN, "tmUndo"),
+    r("GET", "/api/v1/tokens", ADMIN, "listTokens"),
+    r("POST", "/api/v1/tokens", ADMIN, "createToken"),
+    r("DELETE", "/api/v1/tokens/{id}", ADMIN, "revokeToken"),
 ];
 
 /// The handler of a route in [`ROUTES`], by operation id.
@@ -194,6 +212,18 @@ fn handler(id: &str, method: &str) -> Option<MethodRouter<App>> {
         "replace" => on(m, maint::replace),
         "history" => on(m, maint::history),
         "undo" => on(m, maint::undo),
+        "languages" => on(m, tm_routes::languages),
+        "exportUnits" => on(m, tm_routes::export_units),
+        "importUnits" => on(m, tm_routes::import_units),
+        "lookupQueries" => on(m, tm_routes::lookup_queries),
+        "dedupe" => on(m, tm_routes::dedupe),
+        "tmEdit" => on(m, tm_routes::tm_edit),
+        "tmDelete" => on(m, tm_routes::tm_delete),
+        "tmReplace" => on(m, tm_routes::tm_replace),
+        "tmUndo" => on(m, tm_routes::tm_undo),
+        "listTokens" => on(m, tm_routes::list_tokens),
+        "createToken" => on(m, tm_routes::create_token),
+        "revokeToken" => on(m, tm_routes::revoke_token),
         _ => return None,
     })
 }
@@ -350,7 +380,7 @@ impl App {
     /// Who presents this token (blocking code only), cached for
     /// [`TOKEN_CACHE`].
     fn role_of(&self, secret: &str) -> ApiResult<Option<Caller>> {
-        let h = super::token::hash(secret);
+        let h = super::token_hash(secret);
         if let Some((role, at)) = lock(&self.0.tokens).get(&h)
             && at.elapsed() < TOKEN_CACHE
         {

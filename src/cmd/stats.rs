@@ -6,7 +6,7 @@ use clap::ValueEnum;
 
 use super::{Global, stdout};
 
-/// Show the memory's path, size and unit counts
+/// Show where the memory is, its size and unit counts
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Output format
@@ -22,16 +22,16 @@ pub enum Format {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let mem = g.open_memory(false)?;
-    let path = mem.path().to_path_buf();
-    let st = mem.stats()?;
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let tm = g.open(false)?;
+    let shown = tm.location().shown();
+    let st = tm.stats()?;
+    let size = tm.size();
     let mut out = stdout();
     match args.format {
         Format::Json => {
             let v = serde_json::json!({
-                "path": path.display().to_string(),
-                "bytes": size,
+                "path": shown,
+                "bytes": size.unwrap_or(0),
                 "units": st.units,
                 "pairs": st.pairs,
                 "languages": st.languages,
@@ -40,9 +40,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             super::write_json_line(&mut out, &v)?;
         }
         Format::Text => {
-            writeln!(out, "memory  {}", path.display())?;
-            // A database memory has no file size to show.
-            if path.is_file() {
+            writeln!(out, "memory  {shown}")?;
+            // A database or server memory has no file size to show.
+            if let Some(size) = size {
                 writeln!(out, "size    {size} bytes")?;
             }
             writeln!(out, "units   {}", st.units)?;

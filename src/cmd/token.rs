@@ -8,7 +8,6 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
-use sha2::{Digest, Sha256};
 
 use super::{Global, stdout};
 
@@ -49,63 +48,42 @@ pub enum Role {
     Admin,
 }
 
-impl Role {
-    /// The name stored in the memory.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Read => "read",
-            Role::Write => "write",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// A stored role name; `None` for a name this build does not know
-    /// (such a token grants nothing).
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "read" => Some(Role::Read),
-            "write" => Some(Role::Write),
-            "admin" => Some(Role::Admin),
-            _ => None,
+impl From<Role> for transmem::tm::Role {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Read => transmem::tm::Role::Read,
+            Role::Write => transmem::tm::Role::Write,
+            Role::Admin => transmem::tm::Role::Admin,
         }
     }
 }
 
-/// Hex SHA-256 of a presented token: what the memory stores.
-pub fn hash(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A new secret: 32 bytes from the OS random source, as hex.
-fn new_secret() -> anyhow::Result<String> {
-    let mut buf = [0u8; 32];
-    getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no OS random source: {e}"))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
-}
+/// How long a server remembers a token's role: a revoked token stops
+/// working within this many seconds (`transmem serve`'s token cache).
+const TOKEN_CACHE_SECS: u64 = 5;
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let mut out = stdout();
     match args.action {
         Action::Create { role, name } => {
-            let mut mem = g.open_memory(true)?;
-            let path = mem.path().to_path_buf();
-            let secret = new_secret()?;
-            let id = mem
-                .add_token(&hash(&secret), role.as_str(), name.as_deref())
+            let mut tm = g.open(true)?;
+            let secret = super::new_secret()?;
+            let role = transmem::tm::Role::from(role);
+            // Only the hash is stored (on a server: only the hash is sent).
+            let id = tm
+                .add_token(&super::token_hash(&secret), role, name.as_deref())
                 .context("storing the token")?;
             writeln!(out, "{secret}")?;
             out.flush()?;
-            let shown = std::path::absolute(&path).unwrap_or(path);
             eprintln!(
                 "stored {} token #{id} (its SHA-256 only) in {}; keep the token: it is not shown again",
                 role.as_str(),
-                shown.display()
+                tm.location()
             );
         }
         Action::List => {
-            let mem = g.open_memory(false)?;
-            for t in mem.tokens()? {
+            let tm = g.open(false)?;
+            for t in tm.tokens()? {
                 writeln!(
                     out,
                     "{:>4}  {:<5}  {}  {}",
@@ -118,15 +96,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             out.flush()?;
         }
         Action::Revoke { id } => {
-            let mut mem = g.open_memory(false)?;
-            let path = mem.path().to_path_buf();
-            if !mem.revoke_token(id)? {
-                anyhow::bail!("no token #{id} in {}", path.display());
+            let mut tm = g.open(false)?;
+            if !tm.revoke_token(id)? {
+                anyhow::bail!("no token #{id} in {}", tm.location());
             }
             eprintln!(
-                "revoked token #{id} in {} (servers stop accepting it within {} s)",
-                path.display(),
-                super::serve::TOKEN_CACHE.as_secs()
+                "revoked token #{id} in {} (servers stop accepting it within {TOKEN_CACHE_SECS} s)",
+                tm.location()
             );
         }
     }

@@ -21,40 +21,34 @@ pub struct Args {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
-    let mut mem = g.open_memory(false)?;
-    let path = mem.path().to_path_buf();
-    let command = mem
-        .batches()?
-        .into_iter()
-        .find(|b| b.id == args.batch)
-        .map(|b| b.command);
-    let mut w = mem.writer()?;
-    w.start_batch(&super::command_line(), Some(&g.creator()))?;
-    let done = w.undo(args.batch, args.force)?;
-    let batch = w.batch_id();
+    let mut tm = g.open(false)?;
+    let shown = tm.location().shown();
+    let done = tm.undo(&g.batch(), args.batch, args.force, args.dry_run)?;
     let what = format!(
         "batch {} ({}): {} unit{} removed, {} restored",
         args.batch,
-        command.unwrap_or_default(),
-        done.removed,
-        if done.removed == 1 { "" } else { "s" },
-        done.restored
+        done.command.unwrap_or_default(),
+        done.undone.removed,
+        if done.undone.removed == 1 { "" } else { "s" },
+        done.undone.restored
     );
-    if !done.conflicts.is_empty() {
-        let list: Vec<String> = done.conflicts.iter().map(|b| b.to_string()).collect();
+    if !done.undone.conflicts.is_empty() {
+        let list: Vec<String> = done
+            .undone
+            .conflicts
+            .iter()
+            .map(|b| b.to_string())
+            .collect();
         eprintln!(
             "transmem: warning: later batch(es) {} had changed some of these units; their changes to them are replaced",
             list.join(", ")
         );
     }
     if args.dry_run {
-        // Dropping the writer rolls everything back.
-        drop(w);
-        eprintln!("dry run: would undo {what} in {}", super::shown(&path));
+        eprintln!("dry run: would undo {what} in {shown}");
         return Ok(0);
     }
-    w.commit()?;
-    eprintln!("undid {what} in {}", super::shown(&path));
-    super::report_batch(batch);
+    eprintln!("undid {what} in {shown}");
+    super::report_batch(done.batch);
     Ok(0)
 }

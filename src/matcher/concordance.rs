@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::index;
 use super::score::tokens;
@@ -21,7 +21,7 @@ use crate::memory::Memory;
 use crate::normalize::normalize;
 
 /// One concordance hit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     /// Unit id.
     pub id: i64,

@@ -5,7 +5,7 @@
 //! spell the stored source (`equal` and `delete`) and the query (`equal` and
 //! `insert`), in reading order.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::normalize::normalize;
 
@@ -17,6 +17,25 @@ pub struct Span {
     pub op: &'static str,
     /// The text of the span.
     pub text: String,
+}
+
+/// A [`Span`] as read back from JSON (a server's answer).
+#[derive(Deserialize)]
+struct SpanRead {
+    op: String,
+    text: String,
+}
+
+impl<'de> Deserialize<'de> for Span {
+    /// Anything but the three ops is an error.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Span, D::Error> {
+        let s = SpanRead::deserialize(d)?;
+        let op = ["equal", "delete", "insert"]
+            .into_iter()
+            .find(|o| *o == s.op)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown diff op {:?}", s.op)))?;
+        Ok(Span { op, text: s.text })
+    }
 }
 
 /// Words (letter/digit runs), white-space runs and single other characters.

@@ -19,7 +19,7 @@ mod score;
 mod substitute;
 mod trust;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use diff::{Span, diff};
 pub use penalty::{Penalties, Penalty};
@@ -71,8 +71,9 @@ pub struct Query<'a> {
     pub next: Option<&'a str>,
 }
 
-/// One match.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// One match. It reads back from its JSON (what a server answers) as it
+/// was: the fields left out when empty default to empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Match {
     /// What the user sees: 101 for a context match, 100 for an identical
     /// source, else the base score less the penalties.
@@ -88,14 +89,14 @@ pub struct Match {
     pub origin: Option<String>,
     /// Similarity before penalties.
     pub base: f64,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     /// Penalties charged against `base`, in points.
     pub penalties: Vec<Penalty>,
     /// The stored and the query's neighbours agree too (101%).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub context: bool,
     /// Placeables replaced in `substituted_target`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub substituted: Vec<Substitution>,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// The stored target with the query's placeables (numbers, tags) put in, when any differ.
@@ -104,16 +105,17 @@ pub struct Match {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub substituted_score: Option<f64>,
     /// From this match's source to the query.
+    #[serde(default)]
     pub diff: Vec<Span>,
     /// Set when the query matched one sentence of a stored unit that holds
     /// several (a 2:1 or 1:2 link of an alignment): `source` and `target`
     /// are the whole unit's, and the score is charged a `part` penalty.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part: Option<Part>,
 }
 
 /// Which sentence of a larger stored unit a match is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Part {
     /// The sentence, numbered from 1.
     pub segment: usize,
@@ -144,6 +146,19 @@ pub fn substitution_note<'a>(subs: impl Iterator<Item = (&'a str, &'a str)>) -> 
     } else {
         format!("substituted {}", list.join(", "))
     }
+}
+
+/// Why a query is not looked up: a blank text, or one with no word (only
+/// numbers or punctuation), which would otherwise be scored against every
+/// stored segment and match junk. `None` for a query worth looking up.
+pub fn skip_reason(q: &str) -> Option<&'static str> {
+    if q.trim().is_empty() {
+        return Some("blank");
+    }
+    key(q)
+        .split(' ')
+        .all(|w| w == "#" || w.is_empty())
+        .then_some("no words (only numbers or punctuation)")
 }
 
 /// Where full pairs are read once the index has ranked them.

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use super::score::tokens;
@@ -38,10 +38,42 @@ impl Default for Penalties {
 /// One charged penalty.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Penalty {
-    /// `case`, `punctuation`, `number` or `tag`.
+    /// `case`, `punctuation`, `number` or `tag`; `origin` or `older-than`
+    /// for a source trusted less (read back from a server, an unknown kind
+    /// is `other`).
     pub kind: &'static str,
     /// Score points subtracted (percentage points).
     pub points: f64,
+}
+
+/// A [`Penalty`] as read back from JSON (a server's answer).
+#[derive(Deserialize)]
+struct PenaltyRead {
+    kind: String,
+    points: f64,
+}
+
+impl<'de> Deserialize<'de> for Penalty {
+    /// The kind as the name this build uses; `other` for one it does not know.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Penalty, D::Error> {
+        const KINDS: [&str; 6] = [
+            "case",
+            "punctuation",
+            "number",
+            "tag",
+            "origin",
+            "older-than",
+        ];
+        let p = PenaltyRead::deserialize(d)?;
+        Ok(Penalty {
+            kind: KINDS
+                .iter()
+                .find(|k| **k == p.kind)
+                .copied()
+                .unwrap_or("other"),
+            points: p.points,
+        })
+    }
 }
 
 /// Items of `a` not matched in `b` and vice versa (multiset), the larger count.

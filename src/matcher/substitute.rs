@@ -13,14 +13,14 @@
 //! form would be wrong. Any other difference leaves the draft unpatched: the
 //! match keeps its own score.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use super::score::{Token, tokens};
 use crate::normalize::{Fold, normalize_with};
 
 /// One substituted placeable.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Substitution {
     /// As it stood in the stored source.
     pub from: String,

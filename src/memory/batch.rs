@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Unit;
 use crate::error::{Error, Result};
 
 /// One recorded write: a command's changes, with what `undo` needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     /// Batch id (increasing).
     pub id: i64,
@@ -31,7 +31,8 @@ pub struct Batch {
 }
 
 /// What [`super::Writer::edit`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Edited {
     /// The text changed; this was the old one.
     Changed(String),
@@ -44,7 +45,7 @@ pub enum Edited {
 }
 
 /// What [`super::Writer::undo`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Undone {
     /// Units the batch had created, now removed.
     pub removed: u64,

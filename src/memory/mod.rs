@@ -32,7 +32,7 @@ pub use crate::model::{Unit, Variant};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
@@ -95,7 +95,7 @@ pub struct Found {
 }
 
 /// Counts for `transmem stats`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// Stored units.
     pub units: u64,
@@ -526,6 +526,12 @@ impl Memory {
     /// another process has written to meanwhile is kept. Returns whether the
     /// memory was removed.
     pub fn discard_if_unused(mut self) -> Result<bool> {
+        self.backend.discard_if_unused()
+    }
+
+    /// [`Memory::discard_if_unused`] on a borrowed handle (which is of no
+    /// further use when it returns true).
+    pub(crate) fn discard_unused(&mut self) -> Result<bool> {
         self.backend.discard_if_unused()
     }
 }

@@ -321,6 +321,7 @@ pub fn document() -> Value {
             "batch": {"type": ["integer", "null"], "description": "The write batch (history, undo)"}, "memory": {"type": "string"}}});
     doc["components"]["schemas"]["TmLanguages"] = json!({"type": "object", "required": ["sourceLanguages", "targetLanguages"], "properties": {
             "sourceLanguages": {"type": "array", "items": {"type": "string"}}, "targetLanguages": {"type": "array", "items": {"type": "string"}}}});
+    super::tm_routes::describe(&mut doc);
     doc["components"]["schemas"]["TmUnits"] = json!({"type": "array", "items": {"type": "object", "required": ["source", "target", "quality", "rank"], "additionalProperties": false, "properties": {
             "source": {"type": "string"}, "target": {"type": "string"}, "quality": {"type": "integer"}, "rank": {"type": "number"}}}});
     doc

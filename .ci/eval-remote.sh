@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Batching across the network (transmem issue 24): through `transmem serve`
+# on 127.0.0.1, `analyze` and `pretranslate` of a 1,000-segment article take
+# at most twice the time they take on the memory file, in one request per
+# 1,000 segments, and `align --store` of a 500-link pair is one request
+# (measured: ratios 0.98 and 0.94, docs/server.md). Three runs of each keep
+# CI short; the ratio is of medians, the load average printed beside it.
+# usage: .ci/eval-remote.sh SHARED_DIR
+set -euo pipefail
+SHARED=$(cd "${1:-../shared}" 2>/dev/null && pwd) || exit 0
+if [ ! -f "$SHARED/data/tm-enru/en_ru_pairs.tsv" ] || [ ! -f "$SHARED/data/news-enru/docs.jsonl" ]; then
+  exit 0
+fi
+cd "$(dirname "$0")/.."
+SHARED="$SHARED" CHECK=1 scripts/remote_bench.sh 3

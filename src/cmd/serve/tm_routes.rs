@@ -1,0 +1,812 @@
+//! The routes a remote translation memory (`transmem::remote::Remote`, the
+//! CLI with `--memory http(s)://…`) needs beyond the others: the
+//! languages, a streamed unit list, a streamed write in one batch, lookups
+//! with each query's own context, dedupe, and token administration. Each
+//! runs the same `transmem::tm::ops` function as a local memory, and
+//! speaks the shapes of `transmem::tm::wire`, which the client reads.
+
+use std::io::{BufRead, BufReader};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use rayon::prelude::*;
+use serde_json::{Value, json};
+use transmem::matcher::{Options, Query as MatchQuery};
+use transmem::tm::wire::{self, MAX_QUERIES, WriteLine};
+use transmem::tm::{BatchInfo, Role, WriteRequest, ops};
+
+use super::api::{MAX_QUERY_BYTES, json_body, tag};
+use super::{ApiError, ApiResult, App, Caller};
+
+/// Longest line of an upload to `POST /units/import`.
+const LINE_BYTES: usize = 64 << 20;
+
+/// Most index candidates a client may ask to score per query.
+const MAX_CANDIDATES: usize = 10_000;
+
+fn user(caller: &Option<axum::Extension<Caller>>) -> String {
+    Caller::creator(caller.as_ref().map(|c| &c.0))
+}
+
+/// A library error as an answer: bad input 400, a busy memory 503.
+fn api(e: transmem::Error) -> ApiError {
+    ApiError::from(e)
+}
+
+/// `GET /api/v1/languages`: the stored tags and the unit count.
+pub async fn languages(State(app): State<App>) -> ApiResult<Json<wire::LanguagesAnswer>> {
+    let a = App::blocking(move || {
+        app.with_reader(|m| {
+            Ok(wire::LanguagesAnswer {
+                languages: m.languages()?,
+                units: m.unit_count()?,
+            })
+        })
+    })
+    .await?;
+    Ok(Json(a))
+}
+
+/// Blocking `Write` handing 64 KiB chunks to a response stream.
+struct Chunks {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+    buf: Vec<u8>,
+}
+
+impl Chunks {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::take(&mut self.buf));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl std::io::Write for Chunks {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 << 10 {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// `GET /api/v1/units/export`: every unit the filters select, in id order,
+/// one JSON object per line, then `{"end": N}`. A failure mid-way aborts
+/// the transfer, so a client never takes a shorter list for the whole.
+pub async fn export_units(
+    State(app): State<App>,
+    Query(q): Query<wire::FilterQuery>,
+) -> ApiResult<Response> {
+    let filter = q.filter().map_err(api)?.compile().map_err(api)?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
+    tokio::task::spawn_blocking(move || {
+        let err_tx = tx.clone();
+        let done = app.with_reader(|m| {
+            use std::io::Write;
+            let mut out = Chunks {
+                tx,
+                buf: Vec::with_capacity(64 << 10),
+            };
+            let mut n = 0u64;
+            m.for_each_unit_filtered(&filter, |u| {
+                serde_json::to_writer(&mut out, &u)
+                    .map_err(|e| transmem::Error::io("<response>", e.into()))?;
+                out.write_all(b"\n")
+                    .map_err(|e| transmem::Error::io("<response>", e))?;
+                n += 1;
+                Ok(())
+            })?;
+            writeln!(out, "{}", json!({ "end": n }))
+                .and_then(|_| out.flush())
+                .map_err(|e| ApiError::bad(e.to_string()))?;
+            Ok(())
+        });
+        if let Err(e) = done {
+            eprintln!("transmem serve: unit list failed: {}", e.message);
+            let _ = err_tx.blocking_send(Err(std::io::Error::other(e.message)));
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// Blocking `Read` over the chunks of a request body.
+struct BodyReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    chunk: Bytes,
+}
+
+impl std::io::Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.chunk = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        self.chunk = self.chunk.slice(n..);
+        Ok(n)
+    }
+}
+
+/// The next line of an upload, parsed; `None` at its end.
+fn next_line(
+    r: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    line: &mut u64,
+) -> transmem::Result<Option<WriteLine>> {
+    buf.clear();
+    let got = std::io::Read::take(&mut *r, LINE_BYTES as u64 + 1)
+        .read_until(b'\n', buf)
+        .map_err(|e| transmem::Error::Invalid(format!("reading the upload: {e}")))?;
+    if got == 0 {
+        return Ok(None);
+    }
+    *line += 1;
+    if buf.len() > LINE_BYTES {
+        return Err(transmem::Error::Invalid(format!(
+            "line {line}: longer than {LINE_BYTES} bytes"
+        )));
+    }
+    serde_json::from_slice(buf)
+        .map(Some)
+        .map_err(|e| transmem::Error::Invalid(format!("line {line}: {e}")))
+}
+
+/// `POST /api/v1/units/import`: units as newline-delimited
+/// [`WriteLine`]s, stored in one batch (the client's command, the token's
+/// name as user); committed only after an `end` line whose count agrees.
+pub async fn import_units(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<wire::WriteAnswer>> {
+    let who = user(&caller);
+    let limit = app.inner().limits.upload;
+    let too_big = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the upload is larger than {limit} bytes (the server's limit); nothing was stored"
+            ),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_big());
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let a = app.clone();
+    let worker = tokio::task::spawn_blocking(move || {
+        let location = a.inner().location.clone();
+        let written = a.with_writer(|mem| {
+            let mut r = BufReader::with_capacity(
+                1 << 16,
+                BodyReader {
+                    rx,
+                    chunk: Bytes::new(),
+                },
+            );
+            let (mut buf, mut line) = (Vec::new(), 0u64);
+            let Some(WriteLine::Begin {
+                command,
+                on_duplicate,
+                groups,
+                supersede,
+            }) = next_line(&mut r, &mut buf, &mut line)?
+            else {
+                return Err(ApiError::bad("line 1: the upload must start with a begin line"));
+            };
+            let on_duplicate = wire::parse_policy(&on_duplicate).ok_or_else(|| {
+                ApiError::bad(format!(
+                    "on_duplicate {on_duplicate:?}: expected keep-both, skip or overwrite"
+                ))
+            })?;
+            if groups == 0 || groups > 100_000 {
+                return Err(ApiError::bad(format!("groups {groups}: give 1 to 100000")));
+            }
+            let req = WriteRequest {
+                batch: BatchInfo {
+                    command: if command.trim().is_empty() {
+                        "POST /api/v1/units/import".into()
+                    } else {
+                        command
+                    },
+                    user: Some(who.clone()),
+                },
+                on_duplicate,
+                groups,
+                // Lookups here bring their live matchers up to date.
+                defer_index: true,
+                supersede,
+            };
+            let written = ops::write(mem, &req, &mut |sink| {
+                let mut units = 0u64;
+                loop {
+                    match next_line(&mut r, &mut buf, &mut line)? {
+                        None => {
+                            return Err(transmem::Error::Invalid(
+                                "the upload ended before its end line".into(),
+                            ));
+                        }
+                        Some(WriteLine::Unit {
+                            group,
+                            source_lang,
+                            unit,
+                        }) => {
+                            let mut unit = *unit;
+                            unit.id = None;
+                            if unit.creator.is_none() {
+                                unit.creator = Some(who.clone());
+                            }
+                            sink.unit(group, unit, source_lang).map_err(|e| match e {
+                                transmem::Error::InvalidUnit(m) => {
+                                    transmem::Error::Invalid(format!("line {line}: {m}"))
+                                }
+                                transmem::Error::Lang(t) => transmem::Error::Invalid(format!(
+                                    "line {line}: invalid language tag {t:?}"
+                                )),
+                                e => e,
+                            })?;
+                            units += 1;
+                        }
+                        Some(WriteLine::Skipped { group, n }) => sink.skipped(group, n),
+                        Some(WriteLine::End { units: sent }) if sent == units => return Ok(()),
+                        Some(WriteLine::End { units: sent }) => {
+                            return Err(transmem::Error::Invalid(format!(
+                                "line {line}: the end line counts {sent} units, the upload held {units}"
+                            )));
+                        }
+                        Some(WriteLine::Begin { .. }) => {
+                            return Err(transmem::Error::Invalid(format!(
+                                "line {line}: a second begin line"
+                            )));
+                        }
+                    }
+                }
+            })?;
+            Ok(written)
+        })?;
+        let t = written.total();
+        let s = |n: u64| if n == 1 { "" } else { "s" };
+        eprintln!(
+            "stored {} new unit{} ({} duplicate{} skipped) in {}{}",
+            t.new,
+            s(t.new),
+            t.duplicate + t.skipped,
+            s(t.duplicate + t.skipped),
+            location.display(),
+            written
+                .batch
+                .map(|b| format!("; recorded as batch {b}"))
+                .unwrap_or_default()
+        );
+        Ok::<_, ApiError>(wire::WriteAnswer {
+            written,
+            memory: location.display().to_string(),
+        })
+    });
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let mut stream = body.into_data_stream();
+    let mut total = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let item = match chunk {
+            Ok(b) => {
+                total += b.len() as u64;
+                if total > limit {
+                    exceeded.store(true, Ordering::SeqCst);
+                    Err(std::io::Error::other("upload over the size limit"))
+                } else {
+                    Ok(b)
+                }
+            }
+            Err(e) => Err(std::io::Error::other(format!("the upload broke off: {e}"))),
+        };
+        let stop = item.is_err();
+        if stop {
+            let _ = tx.send(item).await;
+            break;
+        }
+        if tx.send(item).await.is_err() {
+            // The worker stopped reading (a bad line): its error is the
+            // answer. The rest (within the limit) is read and dropped, so
+            // the client gets it instead of a reset connection.
+            while let Some(Ok(b)) = stream.next().await {
+                total += b.len() as u64;
+                if total > limit {
+                    break;
+                }
+            }
+            break;
+        }
+    }
+    drop(tx);
+    let result = worker.await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error: {e}"),
+        )
+    })?;
+    if exceeded.load(Ordering::SeqCst) {
+        return Err(too_big());
+    }
+    result.map(Json).map_err(|mut e| {
+        if e.message.contains("reading the upload") || e.message.contains("broke off") {
+            e.status = StatusCode::BAD_REQUEST;
+        }
+        e.message = format!("{}; nothing was stored", e.message);
+        e
+    })
+}
+
+fn check_text(field: &str, text: &str) -> ApiResult<()> {
+    if text.len() > MAX_QUERY_BYTES {
+        return Err(ApiError::bad(format!(
+            "{field} is {} bytes, longer than the limit of {MAX_QUERY_BYTES}; split it into sentences",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/lookup/queries`: up to [`MAX_QUERIES`] queries, each with
+/// its own neighbours, looked up on every core against one refresh of the
+/// live matcher; each query's matches as `lookup --format jsonl` gives them.
+pub async fn lookup_queries(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<wire::QueriesAnswer>> {
+    let req: wire::QueriesRequest = json_body(&app, &headers, body).await?;
+    let (from, to) = (tag("from", &req.from)?, tag("to", &req.to)?);
+    if req.queries.len() > MAX_QUERIES {
+        return Err(ApiError::bad(format!(
+            "{} queries; at most {MAX_QUERIES} per request",
+            req.queries.len()
+        )));
+    }
+    for (i, q) in req.queries.iter().enumerate() {
+        check_text(&format!("queries[{i}].text"), &q.text)?;
+        for (f, t) in [("prev", &q.prev), ("next", &q.next)] {
+            if let Some(t) = t {
+                check_text(&format!("queries[{i}].{f}"), t)?;
+            }
+        }
+    }
+    let threshold = req.threshold.unwrap_or(70.0);
+    if !(threshold.is_finite() && (0.0..=101.0).contains(&threshold)) {
+        return Err(ApiError::bad(
+            "threshold must be a percentage between 0 and 101",
+        ));
+    }
+    let limit = req.limit.unwrap_or(5);
+    if !(1..=transmem::tm::MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad(format!(
+            "limit must be between 1 and {}",
+            transmem::tm::MAX_LIMIT
+        )));
+    }
+    let candidates = req.candidates.unwrap_or(0);
+    if candidates > MAX_CANDIDATES {
+        return Err(ApiError::bad(format!(
+            "candidates must be at most {MAX_CANDIDATES}"
+        )));
+    }
+    let mut opts = Options {
+        threshold,
+        limit,
+        candidates,
+        ..Options::default()
+    };
+    if let Some(p) = req.penalties {
+        if ![p.case, p.punctuation, p.number, p.tag]
+            .iter()
+            .all(|v| v.is_finite() && *v >= 0.0)
+        {
+            return Err(ApiError::bad("penalties must be numbers of 0 or more"));
+        }
+        opts.penalties = p.into();
+    }
+    let results = App::blocking(move || {
+        // One stamp check for the whole request.
+        let matcher = app.matcher(&from, &to)?;
+        matcher.refresh()?;
+        req.queries
+            .par_iter()
+            .map(|q| {
+                if transmem::matcher::skip_reason(&q.text).is_some() {
+                    return Ok(Vec::new());
+                }
+                let mq = MatchQuery {
+                    text: &q.text,
+                    prev: q.prev.as_deref(),
+                    next: q.next.as_deref(),
+                };
+                Ok(matcher.lookup_as_is(&mq, &opts)?)
+            })
+            .collect::<ApiResult<Vec<_>>>()
+    })
+    .await?;
+    Ok(Json(wire::QueriesAnswer { results }))
+}
+
+/// `POST /api/v1/dedupe`: conflicts and exact duplicates, resolved as
+/// asked in one batch (`transmem dedupe`).
+pub async fn dedupe(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<transmem::tm::DedupeDone>> {
+    let req: wire::DedupeIn = json_body(&app, &headers, body).await?;
+    tag("from", &req.request.from)?;
+    tag("to", &req.request.to)?;
+    let batch = batch_of(req.command.clone(), "POST /api/v1/dedupe", &caller);
+    let done = App::blocking(move || {
+        let location = app.inner().location.clone();
+        let done = app.with_writer(|mem| ops::dedupe(mem, &batch, &req.request).map_err(api))?;
+        if let Some(b) = done.batch {
+            eprintln!(
+                "deleted {} older translations and merged away {} duplicate units in {}; recorded as batch {b}",
+                done.deleted,
+                done.removed,
+                location.display()
+            );
+        }
+        Ok(done)
+    })
+    .await?;
+    Ok(Json(done))
+}
+
+/// The batch of an operation: the client's command line (else the
+/// route), the token's name as user.
+fn batch_of(
+    command: Option<String>,
+    route: &str,
+    caller: &Option<axum::Extension<Caller>>,
+) -> BatchInfo {
+    BatchInfo {
+        command: command
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| route.to_string()),
+        user: Some(user(caller)),
+    }
+}
+
+/// Says on the server's stderr what a write did, and where.
+fn logged(what: &str, app: &App, batch: Option<i64>) {
+    let location = app.inner().location.display();
+    match batch {
+        Some(b) => eprintln!("{what} in {location}; recorded as batch {b}"),
+        None => eprintln!("{what} in {location}; nothing changed, no batch recorded"),
+    }
+}
+
+/// `POST /api/v1/tm/edit`: one variant's new text (`transmem edit`), one
+/// batch recorded under the client's command.
+pub async fn tm_edit(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<transmem::tm::EditDone>> {
+    let req: wire::Op<wire::EditIn> = json_body(&app, &headers, body).await?;
+    let batch = batch_of(req.command, "POST /api/v1/tm/edit", &caller);
+    let e = req.request;
+    let lang = tag("lang", &e.lang)?;
+    if e.text.trim().is_empty() {
+        return Err(ApiError::bad("text is empty; to remove a unit, delete it"));
+    }
+    check_text("text", &e.text)?;
+    App::blocking(move || {
+        let done =
+            app.with_writer(|mem| ops::edit(mem, &batch, e.id, &lang, &e.text).map_err(api))?;
+        logged(
+            &format!("edit of unit {} {lang}: {:?}", e.id, done.edited),
+            &app,
+            done.batch,
+        );
+        Ok(Json(done))
+    })
+    .await
+}
+
+/// `POST /api/v1/tm/delete`: every unit a non-empty filter selects, in one
+/// batch (`transmem delete`, which lists and confirms first).
+pub async fn tm_delete(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<transmem::tm::Deleted>> {
+    let req: wire::Op<wire::DeleteIn> = json_body(&app, &headers, body).await?;
+    if req.request.filter.is_empty() {
+        return Err(ApiError::bad(
+            "give a filter (ids, langs, origin, match, since, ...); delete never takes the whole memory",
+        ));
+    }
+    let filter = req.request.filter.compile().map_err(api)?;
+    let batch = batch_of(req.command, "POST /api/v1/tm/delete", &caller);
+    App::blocking(move || {
+        let done = app.with_writer(|mem| ops::delete(mem, &batch, &filter).map_err(api))?;
+        logged(&format!("deleted {} units", done.deleted), &app, done.batch);
+        Ok(Json(done))
+    })
+    .await
+}
+
+/// `POST /api/v1/tm/replace`: a regular expression replaced in one
+/// language's texts (`transmem replace`): all changes answered (a dry run
+/// changes nothing), made in one batch.
+pub async fn tm_replace(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<transmem::tm::Replaced>> {
+    let req: wire::Op<transmem::tm::ReplaceRequest> = json_body(&app, &headers, body).await?;
+    tag("lang", &req.request.lang)?;
+    let batch = batch_of(req.command, "POST /api/v1/tm/replace", &caller);
+    let r = req.request;
+    App::blocking(move || {
+        let done = app.with_writer(|mem| ops::replace(mem, &batch, &r).map_err(api))?;
+        if !r.dry_run {
+            logged(
+                &format!("changed {} {} texts", done.changed, r.lang),
+                &app,
+                done.batch,
+            );
+        }
+        Ok(Json(done))
+    })
+    .await
+}
+
+/// `POST /api/v1/tm/undo` (admin): reverts one batch as a new batch
+/// (`transmem undo`); a dry run rolls it back again.
+pub async fn tm_undo(
+    State(app): State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<transmem::tm::UndoDone>> {
+    let req: wire::Op<wire::UndoIn> = json_body(&app, &headers, body).await?;
+    let batch = batch_of(req.command, "POST /api/v1/tm/undo", &caller);
+    let u = req.request;
+    App::blocking(move || {
+        let done = app
+            .with_writer(|mem| ops::undo(mem, &batch, u.batch, u.force, u.dry_run).map_err(api))?;
+        if !u.dry_run {
+            logged(
+                &format!(
+                    "undid batch {}: {} units removed, {} restored",
+                    u.batch, done.undone.removed, done.undone.restored
+                ),
+                &app,
+                done.batch,
+            );
+        }
+        Ok(Json(done))
+    })
+    .await
+}
+
+/// `GET /api/v1/tokens` (admin): every token, never a secret or hash.
+pub async fn list_tokens(State(app): State<App>) -> ApiResult<Json<wire::TokensAnswer>> {
+    let tokens = App::blocking(move || app.with_reader(|m| ops::tokens(m).map_err(api))).await?;
+    Ok(Json(wire::TokensAnswer { tokens }))
+}
+
+/// `POST /api/v1/tokens` (admin): stores a token the client made, by the
+/// SHA-256 of its secret (the secret never crosses the network).
+pub async fn create_token(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let req: wire::TokenIn = json_body(&app, &headers, body).await?;
+    let hex = |s: &str| {
+        s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if !hex(&req.hash) {
+        return Err(ApiError::bad(
+            "hash: expected the SHA-256 of the token as 64 lower-case hex digits",
+        ));
+    }
+    let role = Role::parse(&req.role).ok_or_else(|| {
+        ApiError::bad(format!(
+            "role {:?}: expected read, write or admin",
+            req.role
+        ))
+    })?;
+    let id = App::blocking(move || {
+        let location = app.inner().location.clone();
+        let id = app.with_writer(|m| {
+            m.add_token(&req.hash, role.as_str(), req.name.as_deref())
+                .map_err(api)
+        })?;
+        eprintln!(
+            "stored {} token #{id} (its SHA-256 only) in {}",
+            role.as_str(),
+            location.display()
+        );
+        Ok(id)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(wire::TokenCreated { id })).into_response())
+}
+
+/// `DELETE /api/v1/tokens/{id}` (admin).
+pub async fn revoke_token(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<wire::TokenRevoked>> {
+    let revoked = App::blocking(move || {
+        let location = app.inner().location.clone();
+        let revoked = app.with_writer(|m| m.revoke_token(id).map_err(api))?;
+        if revoked {
+            eprintln!("revoked token #{id} in {}", location.display());
+        }
+        Ok(revoked)
+    })
+    .await?;
+    Ok(Json(wire::TokenRevoked { revoked }))
+}
+
+/// The OpenAPI entries of these routes (added to the document).
+pub fn describe(doc: &mut Value) {
+    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    let ok = |s: &str| json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{s}")}}}});
+    let body = |s: &str| json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{s}")}}}});
+    let std = |mut r: Value| {
+        r["400"] = err("Bad JSON, a bad language tag or a bad parameter");
+        r["401"] = err("No token, or an unknown one");
+        r["403"] = err("The token's role may not do this");
+        r["503"] = err("The memory is busy or the request took too long");
+        r
+    };
+    let qp = |name: &str, desc: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": desc});
+    doc["paths"]["/api/v1/languages"] = json!({"get": {
+        "operationId": "languages", "summary": "The stored language tags and the unit count (cheap: no scan)",
+        "responses": std(json!({"200": ok("Languages")}))}});
+    doc["paths"]["/api/v1/units/export"] = json!({"get": {
+        "operationId": "exportUnits", "summary": "Every unit the filters select, in id order, one JSON object per line, then {\"end\": N}; streamed",
+        "parameters": [qp("lang", "Only units holding each of these languages, comma-separated"), qp("id", "Only these unit ids, comma-separated"),
+                       qp("origin", "Origin glob"), qp("created_by", "Exact creator"), qp("since", "Changed (else created) on or after"),
+                       qp("until", "Changed (else created) on or before"), qp("match", "Regular expression some text must match")],
+        "responses": std(json!({"200": {"description": "Newline-delimited JSON units", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}))}});
+    doc["paths"]["/api/v1/units/import"] = json!({"post": {
+        "operationId": "importUnits", "summary": "Store units sent as newline-delimited JSON (begin, unit and skipped lines, end) in one batch; an upload without its end line stores nothing",
+        "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+        "responses": std(json!({"200": ok("Written"), "413": err("Upload over the size limit")}))}});
+    doc["paths"]["/api/v1/lookup/queries"] = json!({"post": {
+        "operationId": "lookupQueries", "summary": "Fuzzy matches for up to 1000 queries, each with its own neighbours (open to anonymous read with --anonymous-read)",
+        "requestBody": body("QueriesRequest"),
+        "responses": std(json!({"200": ok("QueriesResult"), "413": err("Body over the size limit")}))}});
+    doc["paths"]["/api/v1/dedupe"] = json!({"post": {
+        "operationId": "dedupe", "summary": "Sources stored with different translations and units identical in every variant; resolved as asked in one batch (`transmem dedupe`)",
+        "requestBody": body("DedupeRequest"),
+        "responses": std(json!({"200": ok("Deduped"), "413": err("Body over the size limit")}))}});
+    let op = |id: &str, summary: &str, req: &str, res: &str| {
+        json!({"post": {
+        "operationId": id, "summary": summary, "requestBody": body(req),
+        "responses": std(json!({"200": ok(res), "413": err("Body over the size limit")}))}})
+    };
+    doc["paths"]["/api/v1/tm/edit"] = op(
+        "tmEdit",
+        "Set one variant's text (`transmem edit`) in one batch recorded under the client's command",
+        "TmEdit",
+        "TmEdited",
+    );
+    doc["paths"]["/api/v1/tm/delete"] = op(
+        "tmDelete",
+        "Delete every unit a non-empty filter selects (`transmem delete`, which lists and confirms first), in one batch",
+        "TmDelete",
+        "TmDeleted",
+    );
+    doc["paths"]["/api/v1/tm/replace"] = op(
+        "tmReplace",
+        "Replace a regular expression in one language's texts (`transmem replace`): every change answered; unless dry_run, made in one batch",
+        "TmReplace",
+        "TmReplaced",
+    );
+    doc["paths"]["/api/v1/tm/undo"] = op(
+        "tmUndo",
+        "Revert one batch (admin; `transmem undo`) as a new batch; dry_run rolls it back again",
+        "TmUndo",
+        "TmUndone",
+    );
+    doc["paths"]["/api/v1/tokens"] = json!({
+        "get": {"operationId": "listTokens", "summary": "Every API token (admin): id, role, name, created; never a secret",
+                "responses": std(json!({"200": ok("Tokens")}))},
+        "post": {"operationId": "createToken", "summary": "Store a token (admin) by the SHA-256 of a secret the client made",
+                 "requestBody": body("TokenRequest"), "responses": std(json!({"201": ok("TokenCreated")}))}});
+    doc["paths"]["/api/v1/tokens/{id}"] = json!({"delete": {
+        "operationId": "revokeToken", "summary": "Revoke a token (admin); servers stop accepting it within 5 s",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}, "description": "Token id"}],
+        "responses": std(json!({"200": ok("TokenRevoked")}))}});
+    let s = &mut doc["components"]["schemas"];
+    let command = json!({"type": "string", "description": "The client's command line, recorded as the batch's command"});
+    let nbatch = json!({"type": "integer", "nullable": true, "description": "The batch recorded (null: nothing changed)"});
+    s["TmEdit"] = json!({"type": "object", "required": ["id", "lang", "text"], "properties": {
+        "id": {"type": "integer"}, "lang": {"type": "string", "description": "The variant's exact tag"}, "text": {"type": "string"}, "command": command}});
+    s["TmEdited"] = json!({"type": "object", "required": ["edited", "batch"], "additionalProperties": false, "properties": {
+        "edited": {"description": "{\"changed\": OLD TEXT}, \"unchanged\", \"no_unit\" or \"no_variant\""}, "batch": nbatch}});
+    s["TmDelete"] = json!({"type": "object", "required": ["filter"], "properties": {
+        "filter": {"$ref": "#/components/schemas/Filter"}, "command": command}});
+    s["TmDeleted"] = json!({"type": "object", "required": ["deleted", "batch"], "additionalProperties": false, "properties": {
+        "deleted": {"type": "integer"}, "batch": nbatch}});
+    s["TmReplace"] = json!({"type": "object", "required": ["lang", "find", "replace"], "properties": {
+        "lang": {"type": "string"}, "find": {"type": "string"}, "replace": {"type": "string"},
+        "filter": {"$ref": "#/components/schemas/Filter"}, "dry_run": {"type": "boolean"}, "command": command}});
+    s["TmReplaced"] = json!({"type": "object", "required": ["changes", "changed", "batch"], "additionalProperties": false, "properties": {
+        "changes": {"type": "array", "items": {"type": "object", "required": ["id", "lang", "old", "new"]}},
+        "changed": {"type": "integer"}, "batch": nbatch}});
+    s["TmUndo"] = json!({"type": "object", "required": ["batch"], "properties": {
+        "batch": {"type": "integer"}, "force": {"type": "boolean"}, "dry_run": {"type": "boolean"}, "command": command}});
+    s["TmUndone"] = json!({"type": "object", "required": ["undone", "batch"], "additionalProperties": false, "properties": {
+        "undone": {"type": "object", "required": ["removed", "restored", "conflicts"]}, "batch": nbatch,
+        "command": {"type": "string", "nullable": true, "description": "The command of the batch undone"}}});
+    s["Languages"] = json!({"type": "object", "required": ["languages", "units"], "additionalProperties": false, "properties": {
+        "languages": {"type": "array", "items": {"type": "string"}}, "units": {"type": "integer"}}});
+    let counts = json!({"type": "object", "required": ["read", "new", "duplicate", "skipped", "overwritten"], "properties": {
+        "read": {"type": "integer"}, "new": {"type": "integer"}, "duplicate": {"type": "integer"}, "skipped": {"type": "integer"}, "overwritten": {"type": "integer"}}});
+    s["Written"] = json!({"type": "object", "required": ["groups", "batch", "memory"], "additionalProperties": false, "properties": {
+        "groups": {"type": "array", "items": counts}, "batch": {"type": "integer", "nullable": true},
+        "warnings": {"type": "array", "items": {"type": "string"}}, "memory": {"type": "string"}}});
+    s["QueriesRequest"] = json!({"type": "object", "required": ["from", "to", "queries"], "additionalProperties": false, "properties": {
+        "from": {"type": "string"}, "to": {"type": "string"},
+        "queries": {"type": "array", "maxItems": MAX_QUERIES, "items": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {
+            "text": {"type": "string"}, "prev": {"type": "string"}, "next": {"type": "string"}}}},
+        "threshold": {"type": "number"}, "limit": {"type": "integer"}, "candidates": {"type": "integer"},
+        "penalties": {"type": "object", "required": ["case", "punctuation", "number", "tag"], "properties": {
+            "case": {"type": "number"}, "punctuation": {"type": "number"}, "number": {"type": "number"}, "tag": {"type": "number"}}}}});
+    s["QueriesResult"] = json!({"type": "object", "required": ["results"], "additionalProperties": false, "properties": {
+        "results": {"type": "array", "items": {"type": "array", "items": {"$ref": "#/components/schemas/Match"}}}}});
+    s["DedupeRequest"] = json!({"type": "object", "required": ["from", "to"], "properties": {
+        "from": {"type": "string"}, "to": {"type": "string"}, "keep_newest": {"type": "boolean"}, "merge_exact": {"type": "boolean"},
+        "dry_run": {"type": "boolean"}, "command": {"type": "string", "description": "Recorded as the batch's command"}}});
+    s["Deduped"] = json!({"type": "object", "required": ["conflicts", "exact", "deleted", "removed", "batch"], "additionalProperties": false, "properties": {
+        "conflicts": {"type": "array", "items": {"type": "object", "required": ["source", "versions"]}},
+        "exact": {"type": "array", "items": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}}},
+        "deleted": {"type": "integer"}, "removed": {"type": "integer"}, "batch": {"type": "integer", "nullable": true}}});
+    s["Tokens"] = json!({"type": "object", "required": ["tokens"], "additionalProperties": false, "properties": {
+        "tokens": {"type": "array", "items": {"type": "object", "required": ["id", "role", "created"], "properties": {
+            "id": {"type": "integer"}, "role": {"type": "string"}, "name": {"type": "string", "nullable": true}, "created": {"type": "string"}}}}}});
+    s["TokenRequest"] = json!({"type": "object", "required": ["hash", "role"], "additionalProperties": false, "properties": {
+        "hash": {"type": "string", "description": "Hex SHA-256 of the secret"}, "role": {"type": "string", "enum": ["read", "write", "admin"]},
+        "name": {"type": "string"}}});
+    s["TokenCreated"] = json!({"type": "object", "required": ["id"], "additionalProperties": false, "properties": {"id": {"type": "integer"}}});
+    s["TokenRevoked"] = json!({"type": "object", "required": ["revoked"], "additionalProperties": false, "properties": {"revoked": {"type": "boolean"}}});
+}

@@ -1,0 +1,288 @@
+//! A translation memory in this process: a [`Memory`] (file or
+//! PostgreSQL) with the matcher built on it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+
+use super::{
+    BatchInfo, DedupeDone, DedupeRequest, Deleted, EditDone, Filter, Location, LookupOptions,
+    ReplaceRequest, Replaced, Role, Sink, Tm, TokenEntry, UndoDone, WriteRequest, Written, ops,
+};
+use crate::error::Result;
+use crate::matcher::concordance::{self, Hit};
+use crate::matcher::index::{self, Event};
+use crate::matcher::{Match, Matcher, Query};
+use crate::memory::{Batch, Memory, Stamp, Stats};
+use crate::model::Unit;
+
+/// What hears about the candidate index: a build starting, its progress,
+/// its end (a command shows them on stderr; a build is never silent).
+pub type Events = Box<dyn FnMut(&Event) + Send>;
+
+/// A [`Memory`] in this process, with one matcher per language direction
+/// loaded on first use and kept while the memory does not change.
+pub struct Local {
+    mem: Memory,
+    location: Location,
+    matchers: Mutex<HashMap<(String, String), Arc<Matcher>>>,
+    events: Mutex<Events>,
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local")
+            .field("location", &self.location)
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Local {
+    /// `mem`, named `location` in messages.
+    pub fn new(mem: Memory, location: Location) -> Local {
+        Local {
+            mem,
+            location,
+            matchers: Mutex::new(HashMap::new()),
+            events: Mutex::new(Box::new(|_| {})),
+        }
+    }
+
+    /// Sends the candidate index's events (building, progress, done) to `on`.
+    pub fn set_events(&mut self, on: Events) {
+        self.events = Mutex::new(on);
+    }
+
+    /// The memory.
+    pub fn memory(&self) -> &Memory {
+        &self.mem
+    }
+
+    /// The memory, mutably (writes outside this interface).
+    pub fn memory_mut(&mut self) -> &mut Memory {
+        self.matchers = Mutex::new(HashMap::new());
+        &mut self.mem
+    }
+
+    fn matcher(&self, from: &str, to: &str) -> Result<Arc<Matcher>> {
+        let key = (from.to_string(), to.to_string());
+        if let Some(m) = lock(&self.matchers).get(&key) {
+            return Ok(m.clone());
+        }
+        let mut on = lock(&self.events);
+        let m = Arc::new(Matcher::load_with(&self.mem, from, to, &mut |e| on(e))?);
+        lock(&self.matchers).insert(key, m.clone());
+        Ok(m)
+    }
+
+    /// After a write that started at `before`: brings the saved indexes up
+    /// to date (every language indexed already; when there is none yet,
+    /// the language of the first variant the write stored), so that the
+    /// next lookup finds them ready. A failure is returned as a warning:
+    /// the units are committed, and the next lookup builds the index.
+    /// A warning when the index could not be brought up to date; an error
+    /// when the update found the memory damaged: the write is committed,
+    /// but a command must not end as a success on a memory that cannot be
+    /// read (an import into it exited 0).
+    fn refresh_indexes(&mut self, before: &Stamp) -> Result<Option<String>> {
+        self.matchers = Mutex::new(HashMap::new());
+        let events = self.events.get_mut().unwrap_or_else(|p| p.into_inner());
+        match refresh(&self.mem, before, events) {
+            Ok(()) => Ok(None),
+            Err(crate::Error::Corrupt { path, what }) => Err(crate::Error::Corrupt {
+                path,
+                what: format!(
+                    "{what} (found after the write, which was committed; restore a copy, \
+                     or export what can be read)"
+                ),
+            }),
+            Err(e) => Ok(Some(format!(
+                "the match index was not brought up to date ({e}); the next lookup will build it"
+            ))),
+        }
+    }
+
+    fn wrote(&mut self) {
+        self.matchers = Mutex::new(HashMap::new());
+    }
+}
+
+fn refresh(mem: &Memory, before: &Stamp, on: &mut Events) -> Result<()> {
+    let Some(base) = mem.cache_base() else {
+        return Ok(());
+    };
+    let mut langs: Vec<String> = Vec::new();
+    for l in mem.languages()? {
+        let p = crate::lang::primary(&l).to_ascii_lowercase();
+        if !langs.contains(&p) && index::path_for(&base, &p).exists() {
+            langs.push(p);
+        }
+    }
+    if langs.is_empty() {
+        let now = mem.stamp()?;
+        if now.variants > before.variants
+            && let Some(v) = mem.variant(before.variants + 1)?
+        {
+            langs.push(crate::lang::primary(&v.lang).to_ascii_lowercase());
+        }
+    }
+    for l in langs {
+        index::refresh(mem, &l, &mut |e| on(e))?;
+    }
+    Ok(())
+}
+
+impl Tm for Local {
+    fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn size(&self) -> Option<u64> {
+        let p = self.location.file()?;
+        std::fs::metadata(p)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        self.mem.stats()
+    }
+
+    fn languages(&self) -> Result<Vec<String>> {
+        self.mem.languages()
+    }
+
+    fn unit_count(&self) -> Result<u64> {
+        self.mem.unit_count()
+    }
+
+    fn unit(&self, id: i64) -> Result<Option<Unit>> {
+        self.mem.unit(id)
+    }
+
+    fn units(&self, filter: &Filter, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()> {
+        let filter = filter.compile()?;
+        self.mem.for_each_unit_filtered(&filter, f)
+    }
+
+    fn history(&self, last: Option<usize>) -> Result<Vec<Batch>> {
+        let mut batches = self.mem.batches()?;
+        if let Some(n) = last {
+            let skip = batches.len().saturating_sub(n);
+            batches.drain(..skip);
+        }
+        Ok(batches)
+    }
+
+    fn lookup_batch(
+        &self,
+        from: &str,
+        to: &str,
+        queries: &[Query<'_>],
+        opts: &LookupOptions,
+    ) -> Result<Vec<Vec<Match>>> {
+        let matcher = self.matcher(from, to)?;
+        let o = super::widened(opts);
+        // Every core works on the queries; the store's reads go through
+        // the matcher's own pool of read handles.
+        let found: Vec<Vec<Match>> = queries
+            .par_iter()
+            .map(|q| {
+                if crate::matcher::skip_reason(q.text).is_some() {
+                    return Ok(Vec::new());
+                }
+                matcher.lookup(q, &o)
+            })
+            .collect::<Result<_>>()?;
+        super::apply_trust(
+            &opts.trust,
+            found,
+            opts.matching.threshold,
+            opts.matching.limit,
+            &|ids| {
+                let mut out = Vec::with_capacity(ids.len());
+                for &id in ids {
+                    out.extend(self.mem.unit(id)?);
+                }
+                Ok(out)
+            },
+        )
+    }
+
+    fn concordance(&self, lang: &str, text: &str, limit: usize) -> Result<Vec<Hit>> {
+        let mut on = lock(&self.events);
+        concordance::search_with(&self.mem, lang, text, limit, &mut |e| on(e))
+    }
+
+    fn write(
+        &mut self,
+        req: &WriteRequest,
+        fill: &mut dyn FnMut(&mut dyn Sink) -> Result<()>,
+    ) -> Result<Written> {
+        let before = self.mem.stamp()?;
+        let mut written = match ops::write(&mut self.mem, req, fill) {
+            Ok(w) => w,
+            Err(e) => {
+                // "Unchanged" includes not leaving a new, empty memory (or
+                // the folders made for it) behind; a memory another process
+                // has written to meanwhile is kept.
+                let _ = self.discard_if_unused();
+                return Err(e);
+            }
+        };
+        if req.defer_index {
+            self.wrote();
+        } else if let Some(w) = self.refresh_indexes(&before)? {
+            written.warnings.push(w);
+        }
+        Ok(written)
+    }
+
+    fn edit(&mut self, batch: &BatchInfo, id: i64, lang: &str, text: &str) -> Result<EditDone> {
+        self.wrote();
+        ops::edit(&mut self.mem, batch, id, lang, text)
+    }
+
+    fn delete(&mut self, batch: &BatchInfo, filter: &Filter) -> Result<Deleted> {
+        self.wrote();
+        let filter = filter.compile()?;
+        ops::delete(&mut self.mem, batch, &filter)
+    }
+
+    fn replace(&mut self, batch: &BatchInfo, req: &ReplaceRequest) -> Result<Replaced> {
+        self.wrote();
+        ops::replace(&mut self.mem, batch, req)
+    }
+
+    fn undo(&mut self, batch: &BatchInfo, id: i64, force: bool, dry_run: bool) -> Result<UndoDone> {
+        self.wrote();
+        ops::undo(&mut self.mem, batch, id, force, dry_run)
+    }
+
+    fn dedupe(&mut self, batch: &BatchInfo, req: &DedupeRequest) -> Result<DedupeDone> {
+        self.wrote();
+        ops::dedupe(&mut self.mem, batch, req)
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenEntry>> {
+        ops::tokens(&self.mem)
+    }
+
+    fn add_token(&mut self, hash: &str, role: Role, name: Option<&str>) -> Result<i64> {
+        self.mem.add_token(hash, role.as_str(), name)
+    }
+
+    fn revoke_token(&mut self, id: i64) -> Result<bool> {
+        self.mem.revoke_token(id)
+    }
+
+    fn discard_if_unused(&mut self) -> Result<bool> {
+        self.mem.discard_unused()
+    }
+}
