@@ -1078,11 +1078,18 @@ fn help_lists_only_server_options_under_server() {
             }
         }
     }
+    // The import options themselves are under "Options:", not under the
+    // heading of a group that came before them.
     let help = stdout(&run_ok(util::bin().args(["help", "import"]), 0));
-    let server = help.find("Server:").unwrap();
-    assert!(
-        help.find("--min-state").unwrap() < server && help.find("--defer-index").unwrap() < server
-    );
+    let options = help.find("\nOptions:").unwrap();
+    let next = options + 1 + help[options + 1..].find("\n\n").unwrap();
+    for opt in ["--min-state", "--defer-index", "--on-duplicate"] {
+        let at = help.find(opt).unwrap();
+        assert!(
+            at > options && at < next,
+            "help import: {opt} outside Options:\n{help}"
+        );
+    }
 }
 
 #[test]
