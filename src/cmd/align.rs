@@ -149,14 +149,23 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let rules = args.rules.as_deref();
     let src = Side::load(g, &args.src, &sl, args.presegmented, rules)?;
     let tgt = Side::load(g, &args.tgt, &tl, args.presegmented, rules)?;
-    if !args.force
-        && let Some(m) = transmem::script::pair_mismatch(
-            (&args.src.display().to_string(), &src.text),
-            (&args.tgt.display().to_string(), &tgt.text),
+    let (src_name, tgt_name) = (
+        args.src.display().to_string(),
+        args.tgt.display().to_string(),
+    );
+    let mismatch = |held: &[String]| {
+        transmem::script::pair_mismatch(
+            (&src_name, &src.text),
+            (&tgt_name, &tgt.text),
             &sl,
             &tl,
-            &super::held_languages(g),
+            held,
         )
+    };
+    // The memory's languages are asked for only when a file does not fit.
+    if !args.force
+        && mismatch(&[]).is_some()
+        && let Some(m) = mismatch(&super::held_languages(g))
     {
         anyhow::bail!(m);
     }

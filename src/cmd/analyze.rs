@@ -56,7 +56,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         .map(|f| Ok((f.display().to_string(), super::read_text(g, f)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let tm = g.open(false)?;
-    let held = transmem::tm::primaries(&*tm)?;
+    let held = || transmem::tm::primaries(&*tm).unwrap_or_default();
     for (name, text) in &texts {
         super::check_script(name, text, (&from, "--from"), &to, &held, args.force)?;
     }

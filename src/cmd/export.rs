@@ -85,10 +85,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             Format::Tsv => "TSV",
         },
         match &args.output {
-            Some(p) => std::path::absolute(p)
-                .unwrap_or_else(|_| p.clone())
-                .display()
-                .to_string(),
+            Some(p) => p.display().to_string(),
             None => "standard output".into(),
         }
     );

@@ -212,7 +212,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         trust: trust(&args)?,
     };
     let tm = g.open(false)?;
-    let held = transmem::tm::primaries(&*tm)?;
+    let held = || transmem::tm::primaries(&*tm).unwrap_or_default();
     if let Some(t) = &args.text {
         super::check_script("TEXT", t, (&from, "--from"), &to, &held, args.force)?;
     }

@@ -763,18 +763,20 @@ pub fn held_languages(g: &Global) -> Vec<String> {
 
 /// Refuses (exit 2) `name`'s text when its letters are not in `lang`'s
 /// script, unless `force`; see [`transmem::script::input_mismatch`].
+/// `held` is asked for the memory's languages only when the text does not
+/// fit (on a server, a request the usual case does not send).
 pub fn check_script(
     name: &str,
     text: &str,
     (lang, option): (&str, &str),
     other: &str,
-    held: &[String],
+    held: &dyn Fn() -> Vec<String>,
     force: bool,
 ) -> anyhow::Result<()> {
-    if force {
+    if force || transmem::script::input_mismatch(name, text, lang, option, other, &[]).is_none() {
         return Ok(());
     }
-    match transmem::script::input_mismatch(name, text, lang, option, other, held) {
+    match transmem::script::input_mismatch(name, text, lang, option, other, &held()) {
         Some(m) => anyhow::bail!(m),
         None => Ok(()),
     }

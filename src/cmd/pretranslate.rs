@@ -115,7 +115,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let format = format(&args)?;
     let text = super::read_text(g, &args.file)?;
     let tm = g.open(false)?;
-    let held = transmem::tm::primaries(&*tm)?;
+    let held = || transmem::tm::primaries(&*tm).unwrap_or_default();
     let name = args.file.display().to_string();
     super::check_script(&name, &text, (&from, "--from"), &to, &held, args.force)?;
     // The file's segments are looked up in one call: on a server, one

@@ -34,8 +34,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let lang = lang_arg(&args.lang)?;
     // The pattern and its group references, checked before anything is
     // read (`$1t` names a group "1t" that does not exist).
+    regex::Regex::new(&args.find).map_err(|e| anyhow::anyhow!("--find: {e}"))?;
     transmem::memory::TextReplace::new(&args.find, &args.replace)
-        .map_err(|e| anyhow::anyhow!("--find/--replace: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("--{e}"))?;
     let filter = args.filter.filter(std::slice::from_ref(&lang))?;
     let mut tm = g.open(false)?;
     let shown = tm.location().shown();

@@ -123,11 +123,8 @@ impl TextReplace {
     /// crate reads `$1t` as the group named `1t` and puts nothing there,
     /// so `(\d+) tonnes` → `$1t` erased the number.
     pub fn new(find: &str, replace: &str) -> Result<TextReplace> {
-        let re = regex::Regex::new(find).map_err(|e| {
-            Error::Invalid(format!(
-                "the pattern {find:?} is not a valid regular expression: {e}"
-            ))
-        })?;
+        let re = regex::Regex::new(find)
+            .map_err(|e| Error::Invalid(format!("find: bad regular expression: {e}")))?;
         for r in group_refs(replace) {
             let known = match r.parse::<usize>() {
                 Ok(n) => n < re.captures_len(),
@@ -148,7 +145,7 @@ impl TextReplace {
             };
             let groups = re.captures_len() - 1;
             return Err(Error::Invalid(format!(
-                "the replacement refers to group {r:?}, which the pattern does not have \
+                "replace: the replacement refers to group {r:?}, which the pattern does not have \
                  (it has {groups} group{}{}){hint}; write $$ for a dollar sign",
                 if groups == 1 { "" } else { "s" },
                 {

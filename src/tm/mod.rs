@@ -100,11 +100,15 @@ pub struct Written {
     pub warnings: Vec<String>,
     /// With [`WriteRequest::supersede`]: earlier units of the document the
     /// write deleted.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub superseded: u64,
     /// With [`WriteRequest::supersede`]: earlier units it kept as they were.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub unchanged: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Written {

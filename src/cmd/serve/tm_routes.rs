@@ -784,7 +784,9 @@ pub fn describe(doc: &mut Value) {
         "read": {"type": "integer"}, "new": {"type": "integer"}, "duplicate": {"type": "integer"}, "skipped": {"type": "integer"}, "overwritten": {"type": "integer"}}});
     s["Written"] = json!({"type": "object", "required": ["groups", "batch", "memory"], "additionalProperties": false, "properties": {
         "groups": {"type": "array", "items": counts}, "batch": {"type": "integer", "nullable": true},
-        "warnings": {"type": "array", "items": {"type": "string"}}, "memory": {"type": "string"}}});
+        "warnings": {"type": "array", "items": {"type": "string"}}, "memory": {"type": "string"},
+        "superseded": {"type": "integer", "description": "a write with a begin line's supersede: earlier units of the document it deleted"},
+        "unchanged": {"type": "integer", "description": "a write with a begin line's supersede: earlier units it kept"}}});
     s["QueriesRequest"] = json!({"type": "object", "required": ["from", "to", "queries"], "additionalProperties": false, "properties": {
         "from": {"type": "string"}, "to": {"type": "string"},
         "queries": {"type": "array", "maxItems": MAX_QUERIES, "items": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {
