@@ -19,7 +19,7 @@ cargo fuzz build -s none -a
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 bin=target/$(rustc -vV | sed -n 's/^host: //p')/release
-for t in tmx csv srx segment align query; do
+for t in tmx csv srx segment align query xliff decode; do
   mkdir -p "$scratch/$t" "$scratch/artifacts-$t"
   echo "fuzz $t: ${secs}s"
   if ! "$bin/$t" "$scratch/$t" "seeds/$t" -max_total_time="$secs" -timeout=10 \

@@ -948,8 +948,13 @@ fn review_page_saves_corrections_into_the_memory() {
         Some(json!({"from": "en", "to": "ru", "text": "Ships came back on Monday."})),
     );
     assert_eq!(v["matches"][0]["target"], "Суда вернулись в понедельник.");
-    // Saved once: the alignment is gone, a second save stores nothing.
-    assert_eq!(s.json("POST", save, None, Some(corr)).0, 404);
+    // Saved once: a second save stores nothing and says where the first went.
+    let (st, v) = s.json("POST", save, None, Some(corr));
+    assert_eq!(st, 409, "{v}");
+    assert_eq!(
+        v["error"].as_str().unwrap(),
+        format!("this review was already saved in batch {batch}")
+    );
     assert_eq!(unit_count(&mem), before + 2);
     // The save is one batch: undoing it removes exactly the reviewed units.
     let (st, u) = s.json(
@@ -960,6 +965,105 @@ fn review_page_saves_corrections_into_the_memory() {
     );
     assert_eq!(st, 200, "{u}");
     assert_eq!(unit_count(&mem), before);
+}
+
+/// Submits the harbour pair under `title` for review; its save URL.
+fn submit_review(s: &Server, w: &str, title: &str, second: &str) -> String {
+    let (st, al) = s.json(
+        "POST",
+        "/api/v1/alignments",
+        Some(w),
+        Some(json!({"from": "en", "to": "ru", "title": title,
+            "source": "The harbour reopened. Ships came back on Monday.",
+            "target": format!("Гавань снова открылась. {second}")})),
+    );
+    assert_eq!(st, 201, "{al}");
+    al["save_url"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_review_key_saves_once_under_concurrent_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _r, w, _a) = setup(dir.path());
+    let s = Arc::new(Server::start(&mem, &[]));
+    for round in 0..3 {
+        let before = unit_count(&mem);
+        let save = submit_review(
+            &s,
+            &w,
+            &format!("Harbour {round}"),
+            "Корабли вернулись в понедельник.",
+        );
+        // Eight saves of one key at once, each with its own correction.
+        let answers: Vec<(u16, Value)> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..8)
+                .map(|i| {
+                    let (s, save) = (s.clone(), save.clone());
+                    sc.spawn(move || {
+                        let corr = json!({"links": [{"src": [0], "tgt": [0]},
+                            {"src": [1], "tgt": [1], "tgt_text": format!("Суда вернулись {round}-{i}.")}]});
+                        s.json("POST", &save, None, Some(corr))
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let ok: Vec<_> = answers.iter().filter(|(st, _)| *st == 200).collect();
+        assert_eq!(ok.len(), 1, "exactly one save is stored: {answers:?}");
+        for (st, v) in &answers {
+            if *st != 200 {
+                assert_eq!(*st, 409, "{v}");
+                let e = v["error"].as_str().unwrap();
+                assert!(
+                    e.starts_with("this review was already saved in batch")
+                        || e.contains("being saved"),
+                    "{e}"
+                );
+            }
+        }
+        // The first link's unit is stored once over the rounds; the
+        // corrected one each round.
+        let new = ok[0].1["new"].as_u64().unwrap();
+        assert_eq!(new, if round == 0 { 2 } else { 1 }, "{:?}", ok[0].1);
+        assert_eq!(
+            unit_count(&mem),
+            before + new,
+            "one correction stored, not several"
+        );
+    }
+}
+
+#[test]
+fn a_reviewed_document_saved_again_replaces_its_earlier_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, r, w, _a) = setup(dir.path());
+    let s = Server::start(&mem, &[]);
+    let before = unit_count(&mem);
+    let plain = json!({"links": [{"src": [0], "tgt": [0]}, {"src": [1], "tgt": [1]}]});
+    let save = submit_review(&s, &w, "Harbour story", "Корабли вернулись в понедельник.");
+    let (st, v) = s.json("POST", &save, None, Some(plain.clone()));
+    assert_eq!((st, v["new"].as_u64()), (200, Some(2)), "{v}");
+    // The same document, its translation revised, reviewed and saved again:
+    // the revised unit replaces the earlier one, the unchanged one stays.
+    let save = submit_review(&s, &w, "Harbour story", "Суда вернулись в понедельник.");
+    let (st, v) = s.json("POST", &save, None, Some(plain));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["superseded"], 1, "{v}");
+    assert_eq!(v["unchanged"], 1, "{v}");
+    assert_eq!(unit_count(&mem), before + 2, "the units did not pile up");
+    let (_, v) = s.json(
+        "POST",
+        "/api/v1/lookup",
+        Some(&r),
+        Some(json!({"from": "en", "to": "ru", "text": "Ships came back on Monday."})),
+    );
+    let m = v["matches"].as_array().unwrap();
+    assert_eq!(m[0]["target"], "Суда вернулись в понедельник.", "{v}");
+    assert!(
+        m.iter()
+            .all(|x| x["target"] != "Корабли вернулись в понедельник."),
+        "the superseded translation is gone: {v}"
+    );
 }
 
 #[test]

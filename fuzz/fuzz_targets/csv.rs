@@ -31,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
                 columns,
                 rename: None,
                 limits,
+                encoding: Default::default(),
             };
             let mut units = 0u64;
             let res = read(data, Path::new("fuzz.csv"), &opts, |u| {

@@ -319,7 +319,15 @@
     say("Saved " + links.length + " links to corrections.json.");
     if (D.save_url) {
       fetch(D.save_url, { method: "POST", headers: { "Content-Type": "application/json" }, body: body })
-        .then(function (r) { say(r.ok ? "Saved " + links.length + " links to the memory." : "Saving to the memory failed: " + r.status + " (the file was downloaded)."); })
+        .then(function (r) {
+          if (r.ok) { say("Saved " + links.length + " links to the memory."); return; }
+          // The server's own words (409: "this review was already saved in
+          // batch N"), else the status.
+          return r.json().then(function (j) { return j && j.error; }, function () { return null; })
+            .then(function (why) {
+              say("Saving to the memory failed: " + (why || r.status) + " (the file was downloaded).");
+            });
+        })
         .catch(function (e) { say("Saving to the memory failed: " + e + " (the file was downloaded)."); });
     }
   }

@@ -18,8 +18,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use transmem::align::{self, html};
-use transmem::memory::{Inserted, OnDuplicate, Unit};
+use transmem::memory::{OnDuplicate, Unit};
 use transmem::segment::{self, Segmenter};
+use transmem::tm::{BatchInfo, Supersede, WriteRequest};
 
 use super::api::{json_body, tag};
 use super::{ApiError, ApiResult, App, Caller, lock};
@@ -48,6 +49,9 @@ struct Pending {
 pub struct Reviews {
     next: Mutex<u64>,
     pending: Mutex<BTreeMap<u64, std::sync::Arc<Pending>>>,
+    /// Saved reviews, by id: the batch that holds the save (`None` inside
+    /// while a save is running), for the 409 of a second save.
+    saved: Mutex<BTreeMap<u64, Option<Option<i64>>>>,
 }
 
 #[derive(Deserialize)]
@@ -225,52 +229,136 @@ pub async fn save(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<Value>> {
-    let p = pending(&app, id, q.key.as_deref())?;
+    let p = match pending(&app, id, q.key.as_deref()) {
+        Ok(p) => p,
+        // Saved already (or being saved): say so, with the batch, rather
+        // than "not found".
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return Err(match lock(&app.inner().reviews.saved).get(&id) {
+                Some(Some(batch)) => already_saved(*batch),
+                Some(None) => being_saved(),
+                None => e,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     // Parsed by the page's own format check, not a generic JSON one.
     let raw: Value = json_body(&app, &headers, body).await?;
     let c = html::Corrections::parse(&raw.to_string(), p.src.len(), p.tgt.len())
         .map_err(|e| ApiError::bad(format!("corrections: {e}")))?;
+    // The key is single-use: the first save takes the pending review out
+    // of the map under its lock, so that of concurrent saves exactly one
+    // writes; the others answer 409. A save that fails puts it back.
+    {
+        let reviews = &app.inner().reviews;
+        let mut pending = lock(&reviews.pending);
+        match pending.get(&id) {
+            Some(cur) if std::sync::Arc::ptr_eq(cur, &p) => {
+                pending.remove(&id);
+                lock(&reviews.saved).insert(id, None);
+            }
+            _ => {
+                return Err(match lock(&reviews.saved).get(&id) {
+                    Some(Some(batch)) => already_saved(*batch),
+                    _ => being_saved(),
+                });
+            }
+        }
+    }
+    let app2 = app.clone();
+    let p2 = p.clone();
     let out = App::blocking(move || {
+        let p = p2;
+        let app = app2;
         let src: Vec<&str> = p.src.iter().map(String::as_str).collect();
         let tgt: Vec<&str> = p.tgt.iter().map(String::as_str).collect();
         let (links, st, tt) = c.flatten(&src, &tgt);
         let st: Vec<&str> = st.iter().map(String::as_str).collect();
         let tt: Vec<&str> = tt.iter().map(String::as_str).collect();
+        let origin = p.origin.clone().unwrap_or_else(|| p.title.clone());
         let template = Unit {
-            origin: Some(p.origin.clone().unwrap_or_else(|| p.title.clone())),
+            origin: Some(origin.clone()),
             creator: Some(p.creator.clone()),
             created: Some(transmem::memory::now_tmx()),
             ..Unit::default()
         };
         let units = align::to_units(&links, &st, &tt, (&p.from, &p.to), 0.0, &template);
         let location = app.inner().location.clone();
-        let command = format!("POST /api/v1/alignments/{id}/save ({} links)", units.len());
-        let (new, dup, batch) = app.with_writer(|mem| {
-            let mut w = mem.writer()?;
-            // One batch, so that `transmem undo` (or POST /api/v1/undo)
-            // reverts a saved review whole.
-            w.start_batch(&command, Some(&p.creator))?;
-            let (mut new, mut dup) = (0u64, 0u64);
-            for u in &units {
-                match w.insert(u, Some(&p.from), OnDuplicate::KeepBoth)? {
-                    Inserted::New(_) => new += 1,
-                    _ => dup += 1,
+        // One batch, so that `transmem undo` (or POST /api/v1/undo) reverts
+        // a saved review whole; and, as `align --store` does, the review
+        // replaces what an earlier alignment of the same document (origin
+        // and language pair) stored, rather than adding beside it.
+        let req = WriteRequest {
+            batch: BatchInfo {
+                command: format!("POST /api/v1/alignments/{id}/save ({} links)", units.len()),
+                user: Some(p.creator.clone()),
+            },
+            on_duplicate: OnDuplicate::KeepBoth,
+            groups: 1,
+            defer_index: false,
+            supersede: Some(Supersede {
+                origin,
+                from: p.from.clone(),
+                to: p.to.clone(),
+            }),
+        };
+        let written = app.with_writer(|mem| {
+            Ok(transmem::tm::ops::write(mem, &req, &mut |sink| {
+                for u in &units {
+                    sink.unit(0, u.clone(), Some(p.from.clone()))?;
                 }
-            }
-            // Known once something was written (a batch is made on first write).
-            let batch = w.batch_id();
-            w.commit()?;
-            Ok((new, dup, batch))
+                Ok(())
+            })?)
         })?;
-        lock(&app.inner().reviews.pending).remove(&id);
-        eprintln!("{}", crate::cmd::stored_message(new, dup, &location));
-        Ok(json!({
-            "new": new,
-            "duplicate": dup,
-            "batch": batch,
-            "memory": location.display().to_string()
-        }))
+        let t = written.total();
+        let dup = t.duplicate + t.skipped;
+        eprintln!("{}", crate::cmd::stored_message(t.new, dup, &location));
+        Ok((
+            written.batch,
+            json!({
+                "new": t.new,
+                "duplicate": dup,
+                "superseded": written.superseded,
+                "unchanged": written.unchanged,
+                "batch": written.batch,
+                "memory": location.display().to_string()
+            }),
+        ))
     })
-    .await?;
-    Ok(Json(out))
+    .await;
+    let reviews = &app.inner().reviews;
+    match out {
+        Ok((batch, out)) => {
+            let mut saved = lock(&reviews.saved);
+            saved.insert(id, Some(batch));
+            // Remember as many saved ids as pending ones, the oldest
+            // forgotten first.
+            while saved.len() > KEPT {
+                saved.pop_first();
+            }
+            Ok(Json(out))
+        }
+        Err(e) => {
+            lock(&reviews.saved).remove(&id);
+            lock(&reviews.pending).insert(id, p);
+            Err(e)
+        }
+    }
+}
+
+fn already_saved(batch: Option<i64>) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        match batch {
+            Some(b) => format!("this review was already saved in batch {b}"),
+            None => "this review was already saved (it changed nothing)".to_string(),
+        },
+    )
+}
+
+fn being_saved() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "this review is being saved by another request",
+    )
 }
