@@ -6,11 +6,11 @@
 # hunalign without a dictionary scores 0.715 there (quoted from the issue:
 # hunalign cannot be installed here). The floor is the target.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/skip.sh"
 SHARED=${1:-../shared}
 GOLD=$SHARED/data/align-defr/bleualign_defr_gold.jsonl
 if [ ! -f "$GOLD" ] || ! command -v python3 >/dev/null; then
-  echo "align de-fr eval: shared data missing, skipped"
-  exit 0
+  skip "align de-fr eval: $GOLD or python3 missing"
 fi
 cd "$(dirname "$0")/.."
 MIN=0.800

@@ -9,14 +9,14 @@
 #    take over 10 s or 500 MB, or a 10 MB line is not refused with exit 2.
 # Usage: .ci/eval-lookup-trust.sh SHARED_DIR  (skips without the data)
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/skip.sh"
 cd "$(dirname "$0")/.."
 SHARED=${1:-../shared}
 PAIRS="$SHARED/data/tm-enru/en_ru_pairs.tsv"
 OMEGAT="$SHARED/data/tmx/OmegaT-L10N_ru/project_save.tmx"
 BIN=target/release/transmem
 if [ ! -f "$PAIRS" ] || [ ! -f "$OMEGAT" ] || ! command -v python3 >/dev/null; then
-  echo "eval-lookup-trust: ../shared data missing, skipped"
-  exit 0
+  skip "eval-lookup-trust: $PAIRS, $OMEGAT or python3 missing"
 fi
 [ -x "$BIN" ] || cargo build --release --quiet
 WORK=$(mktemp -d)
@@ -80,6 +80,11 @@ if [ -x /usr/bin/time ]; then
   measure "1M number/punctuation lines" "$WORK/num.txt" 1
   measure "10 MB query line" "$WORK/big.txt" 2
 else
-  echo "(no /usr/bin/time: hostile-size figures skipped)"
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL eval-lookup-trust: /usr/bin/time (Debian package time) is required in CI" >&2
+    fail=1
+  else
+    echo "(no /usr/bin/time: hostile-size figures skipped)"
+  fi
 fi
 exit $fail

@@ -4,14 +4,14 @@
 # agreement with --exhaustive >= 99%, a unit written through another handle
 # found by a running Live matcher within 1 s. PostgreSQL from
 # TRANSMEM_TEST_DATABASE (set by .ci/run); without it, SQLite only.
-# Usage: .ci/eval-postgres.sh SHARED_DIR  (skips quietly without the data)
+# Usage: .ci/eval-postgres.sh SHARED_DIR  (skips without the data; fails under CI=true)
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/skip.sh"
 cd "$(dirname "$0")/.."
 SHARED=${1:-../shared}
 PAIRS="$SHARED/data/tm-enru/en_ru_pairs.tsv"
 if [ ! -f "$PAIRS" ] || ! command -v python3 >/dev/null; then
-  echo "eval-postgres: $PAIRS missing, skipped"
-  exit 0
+  skip "eval-postgres: $PAIRS or python3 missing"
 fi
 WORK=$(mktemp -d)
 SCHEMA=tm_eval_$$
@@ -27,6 +27,7 @@ if [ -n "$DB" ]; then
   TRANSMEM_CACHE_DIR="$WORK/cache" cargo bench --bench backends --quiet -- "$WORK" --eval \
     --exhaustive-queries 100 --database "$DB${SEP}options=-csearch_path%3D$SCHEMA"
 else
+  [ "${CI:-}" = true ] && { echo "FAIL eval-postgres: TRANSMEM_TEST_DATABASE is required in CI" >&2; exit 1; }
   echo "eval-postgres: TRANSMEM_TEST_DATABASE unset, PostgreSQL not run"
   TRANSMEM_CACHE_DIR="$WORK/cache" cargo bench --bench backends --quiet -- "$WORK" --eval \
     --exhaustive-queries 100 --only sqlite

@@ -7,9 +7,10 @@
 # CI short; the ratio is of medians, the load average printed beside it.
 # usage: .ci/eval-remote.sh SHARED_DIR
 set -euo pipefail
-SHARED=$(cd "${1:-../shared}" 2>/dev/null && pwd) || exit 0
+. "$(dirname "${BASH_SOURCE[0]}")/skip.sh"
+SHARED=$(cd "${1:-../shared}" 2>/dev/null && pwd) || skip "eval-remote: ${1:-../shared} missing"
 if [ ! -f "$SHARED/data/tm-enru/en_ru_pairs.tsv" ] || [ ! -f "$SHARED/data/news-enru/docs.jsonl" ]; then
-  exit 0
+  skip "eval-remote: en_ru_pairs.tsv or docs.jsonl missing"
 fi
 cd "$(dirname "$0")/.."
 SHARED="$SHARED" CHECK=1 scripts/remote_bench.sh 3

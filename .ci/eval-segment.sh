@@ -6,13 +6,13 @@
 # cases that join lines across a line break), Russian 100% (measured, 40/40).
 # See docs/segmentation.md.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/skip.sh"
 SHARED=${1:-../shared}
 CASES_EN=$SHARED/data/sbd/sbd_en.jsonl
 CASES_RU=$SHARED/data/sbd/sbd_ru.jsonl
 SCORER=$SHARED/eval/sbd_eval.py
 if [ ! -f "$CASES_EN" ] || [ ! -f "$CASES_RU" ] || [ ! -f "$SCORER" ]; then
-  echo "segment eval: shared data missing, skipped"
-  exit 0
+  skip "segment eval: $CASES_EN, $CASES_RU or $SCORER missing"
 fi
 MIN_EN=97
 MIN_RU=100

@@ -6,9 +6,10 @@
 # TRANSMEM_TEST_DATABASE, on PostgreSQL. 10 s runs keep CI short.
 # usage: .ci/eval-server-load.sh SHARED_DIR   (needs wrk: apt install wrk)
 set -euo pipefail
-SHARED=$(cd "${1:-../shared}" 2>/dev/null && pwd) || exit 0
+. "$(dirname "${BASH_SOURCE[0]}")/skip.sh"
+SHARED=$(cd "${1:-../shared}" 2>/dev/null && pwd) || skip "eval-server-load: ${1:-../shared} missing"
 if [ ! -f "$SHARED/eval/tm_bench_data.py" ] || [ ! -f "$SHARED/data/tm-enru/en_ru_pairs.tsv" ]; then
-  exit 0
+  skip "eval-server-load: tm_bench_data.py or en_ru_pairs.tsv missing"
 fi
 cd "$(dirname "$0")/.."
 rc=0
@@ -19,6 +20,7 @@ SHARED="$SHARED" scripts/server_load.sh 100000 10 || rc=1
 if [ -n "${TRANSMEM_TEST_DATABASE:-}" ]; then
   SHARED="$SHARED" DATABASE="$TRANSMEM_TEST_DATABASE" scripts/server_load.sh 100000 10 || rc=1
 else
+  [ "${CI:-}" = true ] && { echo "FAIL eval-server-load: TRANSMEM_TEST_DATABASE is required in CI" >&2; rc=1; }
   echo "eval-server-load: TRANSMEM_TEST_DATABASE unset, PostgreSQL not run"
 fi
 exit $rc
