@@ -112,6 +112,8 @@ mod numbers;
 pub mod remote;
 pub mod script;
 pub mod segment;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod tm;
 
 pub use align::{Link, Options as AlignOptions, Segment, align, to_units};

@@ -34,6 +34,7 @@ use clap::ValueEnum;
 use transmem::memory::OnDuplicate;
 use transmem::memory::{DateBound, Unit, UnitFilter};
 use transmem::tm::{BatchInfo, Local, Location, Tm};
+pub use transmem::tm::{stored_in, terminal_safe};
 
 /// How every help text states where the memory is.
 pub const MEMORY_HELP: &str = "Where the memory is: a file, postgresql://USER@HOST/DB, or \
@@ -255,12 +256,6 @@ impl Global {
         Ok(Box::new(local))
     }
 
-    /// Opens the memory as a file or database memory (what `serve` serves);
-    /// a server location is an error.
-    pub fn open_memory(&self, create: bool) -> anyhow::Result<transmem::memory::Memory> {
-        Ok(self.location()?.open_memory(create)?)
-    }
-
     /// The batch a write is recorded in: this command line, by `--creator`.
     pub fn batch(&self) -> BatchInfo {
         BatchInfo {
@@ -339,28 +334,6 @@ fn os_account() -> Option<String> {
 /// convention of each OS); `None` without a home folder.
 pub fn default_memory() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "transmem").map(|d| d.data_dir().join("default.sqlite"))
-}
-
-/// "stored N new units (M duplicates skipped) in LOCATION".
-pub fn stored_in(new: u64, duplicates: u64, location: &str) -> String {
-    format!(
-        "stored {new} new unit{} ({duplicates} duplicate{} skipped) in {location}",
-        if new == 1 { "" } else { "s" },
-        if duplicates == 1 { "" } else { "s" },
-    )
-}
-
-/// The one line every writing command ends with: what it stored, and where.
-pub fn stored_message(new: u64, duplicates: u64, path: &Path) -> String {
-    let shown = if path
-        .to_str()
-        .is_some_and(transmem::memory::Memory::is_database_url)
-    {
-        path.to_path_buf()
-    } else {
-        std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
-    };
-    stored_in(new, duplicates, &shown.display().to_string())
 }
 
 /// The command line as typed (arguments with spaces or quotes quoted), the
@@ -444,34 +417,6 @@ pub fn report_warnings(warnings: &[String]) {
     for w in warnings {
         eprintln!("transmem: warning: {w}");
     }
-}
-
-/// Stored text made safe for a terminal: control characters (ESC, BEL,
-/// C1 controls, DEL, and tabs or line breaks inside a segment) and bidi
-/// overrides are shown as `\u{..}` escapes, so a unit cannot move the cursor, retitle the window or
-/// clear the screen. JSON output needs no such care: serde escapes them.
-pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(unsafe_on_terminal) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if unsafe_on_terminal(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// Control characters, and the bidirectional embeddings, overrides and
-/// isolates (U+202A–U+202E, U+2066–U+2069): a stored U+202E would
-/// reverse the rest of the line on the terminal, so that what is shown is
-/// not what is stored ("Trojan Source"). The marks U+200E/U+200F, which
-/// right-to-left text needs, are shown as they are.
-fn unsafe_on_terminal(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Highest `--limit` accepted: more matches than anyone reads, and a bound
@@ -649,12 +594,7 @@ pub fn write_unit(out: &mut impl Write, u: &Unit, format: UnitFormat) -> std::io
     }
 }
 
-/// Hex SHA-256 of an API token's secret: what the memory stores.
-pub fn token_hash(secret: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use transmem::server::token_hash;
 
 /// A new API token secret: 32 bytes from the OS random source, as hex.
 pub fn new_secret() -> anyhow::Result<String> {

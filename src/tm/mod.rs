@@ -19,10 +19,12 @@
 mod local;
 mod location;
 pub mod ops;
+mod show;
 pub mod wire;
 
 pub use local::Local;
 pub use location::{Location, redact};
+pub use show::{stored_in, terminal_safe};
 
 use serde::{Deserialize, Serialize};
 

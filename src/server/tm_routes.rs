@@ -1,14 +1,17 @@
-//! The routes a remote translation memory (`transmem::remote::Remote`, the
+//! The routes a remote translation memory (`crate::remote::Remote`, the
 //! CLI with `--memory http(s)://…`) needs beyond the others: the
 //! languages, a streamed unit list, a streamed write in one batch, lookups
 //! with each query's own context, dedupe, and token administration. Each
-//! runs the same `transmem::tm::ops` function as a local memory, and
-//! speaks the shapes of `transmem::tm::wire`, which the client reads.
+//! runs the same `crate::tm::ops` function as a local memory, and
+//! speaks the shapes of `crate::tm::wire`, which the client reads.
 
 use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::matcher::{Options, Query as MatchQuery};
+use crate::tm::wire::{self, MAX_QUERIES, WriteLine};
+use crate::tm::{BatchInfo, Role, WriteRequest, ops};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -17,9 +20,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use rayon::prelude::*;
 use serde_json::{Value, json};
-use transmem::matcher::{Options, Query as MatchQuery};
-use transmem::tm::wire::{self, MAX_QUERIES, WriteLine};
-use transmem::tm::{BatchInfo, Role, WriteRequest, ops};
 
 use super::api::{MAX_QUERY_BYTES, json_body, tag};
 use super::{ApiError, ApiResult, App, Caller};
@@ -35,7 +35,7 @@ fn user(caller: &Option<axum::Extension<Caller>>) -> String {
 }
 
 /// A library error as an answer: bad input 400, a busy memory 503.
-fn api(e: transmem::Error) -> ApiError {
+fn api(e: crate::Error) -> ApiError {
     ApiError::from(e)
 }
 
@@ -105,9 +105,9 @@ pub async fn export_units(
             let mut n = 0u64;
             m.for_each_unit_filtered(&filter, |u| {
                 serde_json::to_writer(&mut out, &u)
-                    .map_err(|e| transmem::Error::io("<response>", e.into()))?;
+                    .map_err(|e| crate::Error::io("<response>", e.into()))?;
                 out.write_all(b"\n")
-                    .map_err(|e| transmem::Error::io("<response>", e))?;
+                    .map_err(|e| crate::Error::io("<response>", e))?;
                 n += 1;
                 Ok(())
             })?;
@@ -158,23 +158,23 @@ fn next_line(
     r: &mut impl BufRead,
     buf: &mut Vec<u8>,
     line: &mut u64,
-) -> transmem::Result<Option<WriteLine>> {
+) -> crate::Result<Option<WriteLine>> {
     buf.clear();
     let got = std::io::Read::take(&mut *r, LINE_BYTES as u64 + 1)
         .read_until(b'\n', buf)
-        .map_err(|e| transmem::Error::Invalid(format!("reading the upload: {e}")))?;
+        .map_err(|e| crate::Error::Invalid(format!("reading the upload: {e}")))?;
     if got == 0 {
         return Ok(None);
     }
     *line += 1;
     if buf.len() > LINE_BYTES {
-        return Err(transmem::Error::Invalid(format!(
+        return Err(crate::Error::Invalid(format!(
             "line {line}: longer than {LINE_BYTES} bytes"
         )));
     }
     serde_json::from_slice(buf)
         .map(Some)
-        .map_err(|e| transmem::Error::Invalid(format!("line {line}: {e}")))
+        .map_err(|e| crate::Error::Invalid(format!("line {line}: {e}")))
 }
 
 /// `POST /api/v1/units/import`: units as newline-delimited
@@ -253,7 +253,7 @@ pub async fn import_units(
                 loop {
                     match next_line(&mut r, &mut buf, &mut line)? {
                         None => {
-                            return Err(transmem::Error::Invalid(
+                            return Err(crate::Error::Invalid(
                                 "the upload ended before its end line".into(),
                             ));
                         }
@@ -268,10 +268,10 @@ pub async fn import_units(
                                 unit.creator = Some(who.clone());
                             }
                             sink.unit(group, unit, source_lang).map_err(|e| match e {
-                                transmem::Error::InvalidUnit(m) => {
-                                    transmem::Error::Invalid(format!("line {line}: {m}"))
+                                crate::Error::InvalidUnit(m) => {
+                                    crate::Error::Invalid(format!("line {line}: {m}"))
                                 }
-                                transmem::Error::Lang(t) => transmem::Error::Invalid(format!(
+                                crate::Error::Lang(t) => crate::Error::Invalid(format!(
                                     "line {line}: invalid language tag {t:?}"
                                 )),
                                 e => e,
@@ -281,12 +281,12 @@ pub async fn import_units(
                         Some(WriteLine::Skipped { group, n }) => sink.skipped(group, n),
                         Some(WriteLine::End { units: sent }) if sent == units => return Ok(()),
                         Some(WriteLine::End { units: sent }) => {
-                            return Err(transmem::Error::Invalid(format!(
+                            return Err(crate::Error::Invalid(format!(
                                 "line {line}: the end line counts {sent} units, the upload held {units}"
                             )));
                         }
                         Some(WriteLine::Begin { .. }) => {
-                            return Err(transmem::Error::Invalid(format!(
+                            return Err(crate::Error::Invalid(format!(
                                 "line {line}: a second begin line"
                             )));
                         }
@@ -303,7 +303,7 @@ pub async fn import_units(
             s(t.new),
             t.duplicate + t.skipped,
             s(t.duplicate + t.skipped),
-            location.display(),
+            location,
             written
                 .batch
                 .map(|b| format!("; recorded as batch {b}"))
@@ -311,7 +311,7 @@ pub async fn import_units(
         );
         Ok::<_, ApiError>(wire::WriteAnswer {
             written,
-            memory: location.display().to_string(),
+            memory: location.to_string(),
         })
     });
     let exceeded = Arc::new(AtomicBool::new(false));
@@ -408,10 +408,10 @@ pub async fn lookup_queries(
         ));
     }
     let limit = req.limit.unwrap_or(5);
-    if !(1..=transmem::tm::MAX_LIMIT).contains(&limit) {
+    if !(1..=crate::tm::MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad(format!(
             "limit must be between 1 and {}",
-            transmem::tm::MAX_LIMIT
+            crate::tm::MAX_LIMIT
         )));
     }
     let candidates = req.candidates.unwrap_or(0);
@@ -442,7 +442,7 @@ pub async fn lookup_queries(
         req.queries
             .par_iter()
             .map(|q| {
-                if transmem::matcher::skip_reason(&q.text).is_some() {
+                if crate::matcher::skip_reason(&q.text).is_some() {
                     return Ok(Vec::new());
                 }
                 let mq = MatchQuery {
@@ -465,7 +465,7 @@ pub async fn dedupe(
     caller: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<transmem::tm::DedupeDone>> {
+) -> ApiResult<Json<crate::tm::DedupeDone>> {
     let req: wire::DedupeIn = json_body(&app, &headers, body).await?;
     tag("from", &req.request.from)?;
     tag("to", &req.request.to)?;
@@ -478,7 +478,7 @@ pub async fn dedupe(
                 "deleted {} older translations and merged away {} duplicate units in {}; recorded as batch {b}",
                 done.deleted,
                 done.removed,
-                location.display()
+                location
             );
         }
         Ok(done)
@@ -504,7 +504,7 @@ fn batch_of(
 
 /// Says on the server's stderr what a write did, and where.
 fn logged(what: &str, app: &App, batch: Option<i64>) {
-    let location = app.inner().location.display();
+    let location = &app.inner().location;
     match batch {
         Some(b) => eprintln!("{what} in {location}; recorded as batch {b}"),
         None => eprintln!("{what} in {location}; nothing changed, no batch recorded"),
@@ -518,7 +518,7 @@ pub async fn tm_edit(
     caller: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<transmem::tm::EditDone>> {
+) -> ApiResult<Json<crate::tm::EditDone>> {
     let req: wire::Op<wire::EditIn> = json_body(&app, &headers, body).await?;
     let batch = batch_of(req.command, "POST /api/v1/tm/edit", &caller);
     let e = req.request;
@@ -547,7 +547,7 @@ pub async fn tm_delete(
     caller: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<transmem::tm::Deleted>> {
+) -> ApiResult<Json<crate::tm::Deleted>> {
     let req: wire::Op<wire::DeleteIn> = json_body(&app, &headers, body).await?;
     if req.request.filter.is_empty() {
         return Err(ApiError::bad(
@@ -572,8 +572,8 @@ pub async fn tm_replace(
     caller: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<transmem::tm::Replaced>> {
-    let req: wire::Op<transmem::tm::ReplaceRequest> = json_body(&app, &headers, body).await?;
+) -> ApiResult<Json<crate::tm::Replaced>> {
+    let req: wire::Op<crate::tm::ReplaceRequest> = json_body(&app, &headers, body).await?;
     tag("lang", &req.request.lang)?;
     let batch = batch_of(req.command, "POST /api/v1/tm/replace", &caller);
     let r = req.request;
@@ -598,7 +598,7 @@ pub async fn tm_undo(
     caller: Option<axum::Extension<Caller>>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<transmem::tm::UndoDone>> {
+) -> ApiResult<Json<crate::tm::UndoDone>> {
     let req: wire::Op<wire::UndoIn> = json_body(&app, &headers, body).await?;
     let batch = batch_of(req.command, "POST /api/v1/tm/undo", &caller);
     let u = req.request;
@@ -659,7 +659,7 @@ pub async fn create_token(
         eprintln!(
             "stored {} token #{id} (its SHA-256 only) in {}",
             role.as_str(),
-            location.display()
+            location
         );
         Ok(id)
     })
@@ -676,7 +676,7 @@ pub async fn revoke_token(
         let location = app.inner().location.clone();
         let revoked = app.with_writer(|m| m.revoke_token(id).map_err(api))?;
         if revoked {
-            eprintln!("revoked token #{id} in {}", location.display());
+            eprintln!("revoked token #{id} in {}", location);
         }
         Ok(revoked)
     })

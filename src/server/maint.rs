@@ -7,6 +7,7 @@
 //! gives the batch id and counts, so `POST /api/v1/undo` (or `transmem
 //! undo`) can revert it.
 
+use crate::memory::{DateBound, Edited, Unit, UnitFilter};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -14,7 +15,6 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use transmem::memory::{DateBound, Edited, Unit, UnitFilter};
 
 use super::api::{json_body, tag};
 use super::{ApiError, ApiResult, App, Caller};
@@ -143,7 +143,7 @@ fn plural(n: u64) -> &'static str {
 
 /// Says on stderr what a write did, as the CLI does.
 fn report(what: &str, app: &App, batch: Option<i64>) {
-    let location = app.inner().location.display();
+    let location = &app.inner().location;
     match batch {
         Some(b) => eprintln!("{what} in {location}; recorded as batch {b}"),
         None => eprintln!("{what} in {location}; nothing changed, no batch recorded"),
@@ -451,7 +451,7 @@ pub async fn replace(
 ) -> ApiResult<Json<Value>> {
     let (req, text): (ReplaceReq, String) = body(&app, &headers, b).await?;
     let lang = tag("lang", &req.lang)?;
-    let re = transmem::memory::TextReplace::new(&req.find, &req.replace)
+    let re = crate::memory::TextReplace::new(&req.find, &req.replace)
         .map_err(|e| ApiError::bad(e.to_string()))?;
     let filter = req.filter.compile(Some(&lang))?;
     let cmd = command(&method, &uri, Some(&text));
@@ -459,7 +459,7 @@ pub async fn replace(
     let dry_run = req.dry_run;
     App::blocking(move || {
         // (unit, exact tag, old, new)
-        let list = |m: &transmem::memory::Memory| -> ApiResult<Vec<(i64, String, String, String)>> {
+        let list = |m: &crate::memory::Memory| -> ApiResult<Vec<(i64, String, String, String)>> {
             let mut changes = Vec::new();
             m.for_each_unit_filtered(&filter, |u| {
                 if let Some(v) = u.variant(&lang)
@@ -578,7 +578,7 @@ pub async fn undo(
             // Refusals (undone already, later batches changed the same
             // units) are conflicts the client resolves, with force.
             let done = w.undo(req.batch, req.force).map_err(|e| match e {
-                transmem::Error::Invalid(m) => ApiError::new(StatusCode::CONFLICT, m),
+                crate::Error::Invalid(m) => ApiError::new(StatusCode::CONFLICT, m),
                 e => e.into(),
             })?;
             if req.dry_run {

@@ -10,6 +10,10 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use crate::align::{self, html};
+use crate::memory::{OnDuplicate, Unit};
+use crate::segment::{self, Segmenter};
+use crate::tm::{BatchInfo, Supersede, WriteRequest};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -17,10 +21,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use transmem::align::{self, html};
-use transmem::memory::{OnDuplicate, Unit};
-use transmem::segment::{self, Segmenter};
-use transmem::tm::{BatchInfo, Supersede, WriteRequest};
 
 use super::api::{json_body, tag};
 use super::{ApiError, ApiResult, App, Caller, lock};
@@ -279,7 +279,7 @@ pub async fn save(
         let template = Unit {
             origin: Some(origin.clone()),
             creator: Some(p.creator.clone()),
-            created: Some(transmem::memory::now_tmx()),
+            created: Some(crate::memory::now_tmx()),
             ..Unit::default()
         };
         let units = align::to_units(&links, &st, &tt, (&p.from, &p.to), 0.0, &template);
@@ -303,7 +303,7 @@ pub async fn save(
             }),
         };
         let written = app.with_writer(|mem| {
-            Ok(transmem::tm::ops::write(mem, &req, &mut |sink| {
+            Ok(crate::tm::ops::write(mem, &req, &mut |sink| {
                 for u in &units {
                     sink.unit(0, u.clone(), Some(p.from.clone()))?;
                 }
@@ -312,7 +312,7 @@ pub async fn save(
         })?;
         let t = written.total();
         let dup = t.duplicate + t.skipped;
-        eprintln!("{}", crate::cmd::stored_message(t.new, dup, &location));
+        eprintln!("{}", crate::tm::stored_in(t.new, dup, &location));
         Ok((
             written.batch,
             json!({
@@ -321,7 +321,7 @@ pub async fn save(
                 "superseded": written.superseded,
                 "unchanged": written.unchanged,
                 "batch": written.batch,
-                "memory": location.display().to_string()
+                "memory": location.to_string()
             }),
         ))
     })

@@ -3,6 +3,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::formats::{Format, csv};
+use crate::matcher::live::Live;
+use crate::matcher::{Options, Query as MatchQuery};
+use crate::memory::{Inserted, OnDuplicate, Unit, Variant};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -12,10 +16,6 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use transmem::formats::{Format, csv};
-use transmem::matcher::live::Live;
-use transmem::matcher::{Options, Query as MatchQuery};
-use transmem::memory::{Inserted, OnDuplicate, Unit, Variant};
 
 use super::{ApiError, ApiResult, App, Caller};
 
@@ -60,7 +60,7 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
 
 /// A language tag from a request, canonicalised (400 if it is not one).
 pub fn tag(field: &str, value: &str) -> ApiResult<String> {
-    transmem::lang::normalize_tag(value).map_err(|e| ApiError::bad(format!("{field}: {e}")))
+    crate::lang::normalize_tag(value).map_err(|e| ApiError::bad(format!("{field}: {e}")))
 }
 
 fn options(threshold: Option<f64>, limit: Option<usize>) -> ApiResult<Options> {
@@ -71,10 +71,10 @@ fn options(threshold: Option<f64>, limit: Option<usize>) -> ApiResult<Options> {
         ));
     }
     let limit = limit.unwrap_or(5);
-    if !(1..=crate::cmd::MAX_LIMIT).contains(&limit) {
+    if !(1..=crate::tm::MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad(format!(
             "limit must be between 1 and {}",
-            crate::cmd::MAX_LIMIT
+            crate::tm::MAX_LIMIT
         )));
     }
     Ok(Options {
@@ -131,7 +131,7 @@ struct LookupReq {
 
 /// One query's answer, the shape `transmem lookup --format jsonl` prints.
 fn answer(matcher: &Live, q: &MatchQuery, opts: &Options) -> ApiResult<Value> {
-    if let Some(why) = crate::cmd::lookup::skip_reason(q.text) {
+    if let Some(why) = crate::matcher::skip_reason(q.text) {
         return Ok(json!({"query": q.text, "matches": [], "skipped": why}));
     }
     // The caller refreshed the matcher (once per request).
@@ -243,18 +243,14 @@ pub async fn concordance(
     let lang = tag("lang", &q.lang)?;
     check_text("q", &q.q)?;
     let limit = q.limit.unwrap_or(20);
-    if !(1..=crate::cmd::MAX_LIMIT).contains(&limit) {
+    if !(1..=crate::tm::MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad(format!(
             "limit must be between 1 and {}",
-            crate::cmd::MAX_LIMIT
+            crate::tm::MAX_LIMIT
         )));
     }
     let hits = App::blocking(move || {
-        app.with_reader(|m| {
-            Ok(transmem::matcher::concordance::search(
-                m, &lang, &q.q, limit,
-            )?)
-        })
+        app.with_reader(|m| Ok(crate::matcher::concordance::search(m, &lang, &q.q, limit)?))
     })
     .await?;
     Ok(Json(json!({ "hits": hits })))
@@ -329,7 +325,7 @@ fn unit_in(i: usize, u: UnitIn, creator: &str) -> ApiResult<Unit> {
             ..Variant::default()
         });
     }
-    let now = transmem::memory::now_tmx();
+    let now = crate::memory::now_tmx();
     Ok(Unit {
         variants,
         origin: u.origin,
@@ -397,7 +393,7 @@ pub async fn add_units(
             .count() as u64;
         eprintln!(
             "{}",
-            crate::cmd::stored_message(new, results.len() as u64 - new, &location)
+            crate::tm::stored_in(new, results.len() as u64 - new, &location)
         );
         let list: Vec<Value> = results
             .iter()
@@ -406,7 +402,7 @@ pub async fn add_units(
                 json!({"id": id, "status": s})
             })
             .collect();
-        Ok(json!({"results": list, "new": new, "memory": location.display().to_string()}))
+        Ok(json!({"results": list, "new": new, "memory": location.to_string()}))
     })
     .await?;
     Ok((StatusCode::CREATED, Json(out)).into_response())
@@ -477,7 +473,7 @@ pub async fn import(
         .into_iter()
         .map(|c| csv::Column::parse(c).map_err(|e| ApiError::bad(format!("columns: {e}"))))
         .collect::<ApiResult<_>>()?;
-    let mut opts = transmem::import::Options {
+    let mut opts = crate::import::Options {
         creator: Some(Caller::creator(caller.as_ref().map(|c| &c.0))),
         origin: q.origin.clone(),
         default_origin: Some(q.default_origin.clone().unwrap_or_else(|| "upload".into())),
@@ -515,19 +511,14 @@ pub async fn import(
                 rx,
                 chunk: Bytes::new(),
             };
-            let counts = transmem::import::import(
-                &mut w,
-                reader,
-                std::path::Path::new(&name),
-                format,
-                &opts,
-            )?;
+            let counts =
+                crate::import::import(&mut w, reader, std::path::Path::new(&name), format, &opts)?;
             w.commit()?;
             Ok(counts)
         })?;
         eprintln!(
             "{}",
-            crate::cmd::stored_message(counts.new, counts.duplicate + counts.skipped, &location)
+            crate::tm::stored_in(counts.new, counts.duplicate + counts.skipped, &location)
         );
         Ok::<_, ApiError>((counts, location))
     });
@@ -589,7 +580,7 @@ pub async fn import(
         "duplicate": c.duplicate,
         "skipped": c.skipped,
         "overwritten": c.overwritten,
-        "memory": location.display().to_string(),
+        "memory": location.to_string(),
     })))
 }
 
@@ -642,7 +633,7 @@ pub async fn export(State(app): State<App>, Query(q): Query<ExportQuery>) -> Api
         .map(|l| tag("langs", l))
         .collect::<ApiResult<_>>()?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
-    let opts = transmem::export::Options {
+    let opts = crate::export::Options {
         langs,
         bom: q.bom,
         ..Default::default()
@@ -654,7 +645,7 @@ pub async fn export(State(app): State<App>, Query(q): Query<ExportQuery>) -> Api
                 tx,
                 buf: Vec::with_capacity(64 << 10),
             };
-            let mut w = transmem::export::export(mem, format, &opts, w, || {})?;
+            let mut w = crate::export::export(mem, format, &opts, w, || {})?;
             std::io::Write::flush(&mut w).map_err(|e| ApiError::bad(e.to_string()))?;
             Ok(())
         });
@@ -719,7 +710,7 @@ pub async fn tm_unit(
         Some(q.max_candidates.unwrap_or(5)),
     )?;
     let list = App::blocking(move || {
-        if crate::cmd::lookup::skip_reason(&text).is_some() {
+        if crate::matcher::skip_reason(&text).is_some() {
             return Ok(Vec::new());
         }
         let matcher = app.matcher(&from, &to)?;

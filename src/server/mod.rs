@@ -1,0 +1,752 @@
+//! The team server (feature `server`): a memory over HTTP, for a team and
+//! for CAT tools; `transmem serve` is its command-line front.
+//!
+//! A thin front end like the other commands: axum on tokio parses requests
+//! and the library does the work. Store calls are synchronous, so every one
+//! runs on tokio's blocking pool: reads on pooled read handles
+//! (`Memory::reader`, concurrent), writes on the one write handle behind a
+//! mutex (one writer at a time, so concurrent clients never lose or
+//! duplicate a unit; SQLite would serialise them anyway). Lookups share one
+//! [`Live`] matcher per language direction: each lookup asks the store for
+//! its stamp (one query), so a unit written through another server process
+//! on the same memory is found by the next lookup; appended variants go to
+//! a small second index instead of re-extending the main one (~4 s at 1M
+//! units, docs/server.md).
+//!
+//! Routes, the roles they need and the OpenAPI document are one table
+//! ([`ROUTES`]); a unit test checks the document against it.
+
+mod api;
+mod maint;
+mod metrics;
+mod openapi;
+mod review;
+mod tm_routes;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::matcher::live::Live;
+use crate::memory::Memory;
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+
+use crate::tm::{Location, Role};
+
+/// What a server needs besides its memory: where to listen, who may read,
+/// and its limits. The `transmem serve` options map onto it one to one.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address and port to listen on (port 0: any free port).
+    pub listen: String,
+    /// Lookups and the tmserver endpoints need no token.
+    pub anonymous_read: bool,
+    /// Limits on requests.
+    pub limits: Limits,
+}
+
+/// How long a token's role is remembered before the memory is asked again:
+/// a revoked token stops working within this time.
+pub const TOKEN_CACHE: Duration = Duration::from_secs(5);
+
+/// Read handles kept for reuse; more are opened under load and closed after.
+const POOL: usize = 32;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Anyone (health).
+    Open,
+    /// A read token, or anyone with `--anonymous-read`.
+    AnonRead,
+    /// At least this role.
+    Role(Role),
+}
+
+/// One served route: method, path (axum syntax), access, operation id.
+pub(crate) struct Route {
+    pub(crate) method: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) access: Access,
+    pub(crate) id: &'static str,
+}
+
+const fn r(method: &'static str, path: &'static str, access: Access, id: &'static str) -> Route {
+    Route {
+        method,
+        path,
+        access,
+        id,
+    }
+}
+
+const READ: Access = Access::Role(Role::Read);
+const WRITE: Access = Access::Role(Role::Write);
+const ADMIN: Access = Access::Role(Role::Admin);
+
+/// Every route the server answers; the router is built from this table and
+/// the OpenAPI document must describe exactly these.
+pub(crate) const ROUTES: &[Route] = &[
+    r("GET", "/api/v1/health", Access::Open, "health"),
+    r("GET", "/api/v1/openapi.json", Access::Open, "openapi"),
+    r("GET", "/api/v1/stats", READ, "stats"),
+    r("GET", "/api/v1/whoami", READ, "whoami"),
+    r("POST", "/api/v1/lookup", Access::AnonRead, "lookup"),
+    r(
+        "POST",
+        "/api/v1/lookup/batch",
+        Access::AnonRead,
+        "lookupBatch",
+    ),
+    r("GET", "/api/v1/concordance", READ, "concordance"),
+    r("POST", "/api/v1/units", WRITE, "addUnits"),
+    r("GET", "/api/v1/units/{id}", READ, "getUnit"),
+    r("POST", "/api/v1/import", WRITE, "import"),
+    r("GET", "/api/v1/export", READ, "export"),
+    r("POST", "/api/v1/alignments", WRITE, "createAlignment"),
+    // A browser sends no token: the review page and its save URL carry the
+    // alignment's own random key instead (see review.rs).
+    r(
+        "GET",
+        "/api/v1/alignments/{id}/review",
+        Access::Open,
+        "reviewPage",
+    ),
+    r(
+        "POST",
+        "/api/v1/alignments/{id}/corrections",
+        Access::Open,
+        "saveCorrections",
+    ),
+    r(
+        "GET",
+        "/tmserver/languages/",
+        Access::AnonRead,
+        "tmLanguages",
+    ),
+    r(
+        "GET",
+        "/tmserver/{src}/{tgt}/unit/{*text}",
+        Access::AnonRead,
+        "tmUnit",
+    ),
+    r("GET", "/metrics", READ, "metrics"),
+    // Maintenance (docs/maintenance.md): every write is one undoable batch.
+    r("GET", "/api/v1/units", READ, "listUnits"),
+    r("PUT", "/api/v1/units/{id}", WRITE, "updateUnit"),
+    r("PATCH", "/api/v1/units/{id}", WRITE, "patchUnit"),
+    r("DELETE", "/api/v1/units/{id}", WRITE, "deleteUnit"),
+    r("POST", "/api/v1/units/delete", WRITE, "deleteUnits"),
+    r("POST", "/api/v1/replace", WRITE, "replace"),
+    r("GET", "/api/v1/history", READ, "history"),
+    r("POST", "/api/v1/undo", ADMIN, "undo"),
+    // What a remote memory (the CLI's --memory http://…) needs besides
+    // (tm_routes.rs).
+    r("GET", "/api/v1/languages", READ, "languages"),
+    r("GET", "/api/v1/units/export", READ, "exportUnits"),
+    r("POST", "/api/v1/units/import", WRITE, "importUnits"),
+    r(
+        "POST",
+        "/api/v1/lookup/queries",
+        Access::AnonRead,
+        "lookupQueries",
+    ),
+    r("POST", "/api/v1/dedupe", WRITE, "dedupe"),
+    r("POST", "/api/v1/tm/edit", WRITE, "tmEdit"),
+    r("POST", "/api/v1/tm/delete", WRITE, "tmDelete"),
+    r("POST", "/api/v1/tm/replace", WRITE, "tmReplace"),
+    r("POST", "/api/v1/tm/undo", ADMIN, "tmUndo"),
+    r("GET", "/api/v1/tokens", ADMIN, "listTokens"),
+    r("POST", "/api/v1/tokens", ADMIN, "createToken"),
+    r("DELETE", "/api/v1/tokens/{id}", ADMIN, "revokeToken"),
+];
+
+/// The handler of a route in [`ROUTES`], by operation id.
+fn handler(id: &str, method: &str) -> Option<MethodRouter<App>> {
+    use axum::routing::{MethodFilter, on};
+    let m = MethodFilter::try_from(Method::from_bytes(method.as_bytes()).ok()?).ok()?;
+    Some(match id {
+        "health" => on(m, api::health),
+        "openapi" => on(m, openapi::serve),
+        "stats" => on(m, api::stats),
+        "whoami" => on(m, api::whoami),
+        "lookup" => on(m, api::lookup),
+        "lookupBatch" => on(m, api::lookup_batch),
+        "concordance" => on(m, api::concordance),
+        "addUnits" => on(m, api::add_units),
+        "getUnit" => on(m, api::get_unit),
+        "import" => on(m, api::import),
+        "export" => on(m, api::export),
+        "createAlignment" => on(m, review::create),
+        "reviewPage" => on(m, review::page),
+        "saveCorrections" => on(m, review::save),
+        "tmLanguages" => on(m, api::tm_languages),
+        "tmUnit" => on(m, api::tm_unit),
+        "metrics" => on(m, metrics::serve),
+        "listUnits" => on(m, maint::list_units),
+        "updateUnit" | "patchUnit" => on(m, maint::update_unit),
+        "deleteUnit" => on(m, maint::delete_unit),
+        "deleteUnits" => on(m, maint::delete_units),
+        "replace" => on(m, maint::replace),
+        "history" => on(m, maint::history),
+        "undo" => on(m, maint::undo),
+        "languages" => on(m, tm_routes::languages),
+        "exportUnits" => on(m, tm_routes::export_units),
+        "importUnits" => on(m, tm_routes::import_units),
+        "lookupQueries" => on(m, tm_routes::lookup_queries),
+        "dedupe" => on(m, tm_routes::dedupe),
+        "tmEdit" => on(m, tm_routes::tm_edit),
+        "tmDelete" => on(m, tm_routes::tm_delete),
+        "tmReplace" => on(m, tm_routes::tm_replace),
+        "tmUndo" => on(m, tm_routes::tm_undo),
+        "listTokens" => on(m, tm_routes::list_tokens),
+        "createToken" => on(m, tm_routes::create_token),
+        "revokeToken" => on(m, tm_routes::revoke_token),
+        _ => return None,
+    })
+}
+
+/// Limits on requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest JSON request body, in bytes.
+    pub body: usize,
+    /// Largest import upload, in bytes.
+    pub upload: u64,
+    /// Longest a request may take (imports and exports excepted).
+    pub request: Duration,
+    /// Longest an import or export may take.
+    pub transfer: Duration,
+}
+
+/// A language direction: (from, to), canonical tags.
+type Direction = (String, String);
+
+/// The server's shared state.
+#[derive(Clone)]
+pub(crate) struct App(Arc<Inner>);
+
+pub(crate) struct Inner {
+    /// Where the memory is, for messages.
+    pub(crate) location: String,
+    /// The one write handle: one write transaction at a time.
+    writer: Mutex<Memory>,
+    /// A handle that only opens read handles (never busy with a request).
+    spawner: Mutex<Memory>,
+    /// Idle read handles.
+    readers: Mutex<Vec<Memory>>,
+    /// One live matcher per direction (it keeps itself current).
+    matchers: Mutex<HashMap<Direction, Arc<Live>>>,
+    /// Held while a matcher loads, so two requests never build the same
+    /// index file at once.
+    loading: Mutex<()>,
+    /// Token hash → role (`None`: unknown), and when it was read.
+    tokens: Mutex<HashMap<String, (Option<Caller>, Instant)>>,
+    pub(crate) anonymous_read: bool,
+    pub(crate) limits: Limits,
+    pub(crate) metrics: metrics::Metrics,
+    pub(crate) reviews: review::Reviews,
+}
+
+/// An error answer: a status and a JSON body `{"error": message}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl From<crate::Error> for ApiError {
+    fn from(e: crate::Error) -> ApiError {
+        use crate::Error as E;
+        let status = match &e {
+            E::Parse { .. }
+            | E::Encoding { .. }
+            | E::Lang(_)
+            | E::InvalidUnit(_)
+            | E::Invalid(_) => StatusCode::BAD_REQUEST,
+            E::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(self.status, &self.message)
+    }
+}
+
+/// The one shape of every error answer.
+pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
+
+impl App {
+    /// Runs `f` on tokio's blocking pool; a panic there is a 500, not a crash.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        f: impl FnOnce() -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        tokio::task::spawn_blocking(f).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("internal error: {e}"),
+            )
+        })?
+    }
+
+    /// Runs `f` with a read handle from the pool (blocking code only).
+    pub(crate) fn with_reader<T>(&self, f: impl FnOnce(&Memory) -> ApiResult<T>) -> ApiResult<T> {
+        let pooled = lock(&self.0.readers).pop();
+        let mem = match pooled {
+            Some(m) => m,
+            None => lock(&self.0.spawner).reader()?.ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "this memory cannot open a second handle",
+                )
+            })?,
+        };
+        let out = f(&mem);
+        let mut pool = lock(&self.0.readers);
+        if pool.len() < POOL {
+            pool.push(mem);
+        }
+        out
+    }
+
+    /// Runs `f` with the write handle (blocking code only): one writer at a time.
+    pub(crate) fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut Memory) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut w = lock(&self.0.writer);
+        f(&mut w)
+    }
+
+    /// The live matcher for `from` → `to`, loaded on first use (blocking
+    /// code only). It brings itself up to date on each lookup.
+    pub(crate) fn matcher(&self, from: &str, to: &str) -> ApiResult<Arc<Live>> {
+        let key = (from.to_string(), to.to_string());
+        if let Some(m) = lock(&self.0.matchers).get(&key) {
+            return Ok(m.clone());
+        }
+        let _loading = lock(&self.0.loading);
+        // Another request may have loaded it while this one waited.
+        if let Some(m) = lock(&self.0.matchers).get(&key) {
+            return Ok(m.clone());
+        }
+        let handle = lock(&self.0.spawner).reader()?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "this memory cannot open a second handle",
+            )
+        })?;
+        let live = Arc::new(Live::new(handle, from, to)?);
+        lock(&self.0.matchers).insert(key, live.clone());
+        Ok(live)
+    }
+
+    /// Who presents this token (blocking code only), cached for
+    /// [`TOKEN_CACHE`].
+    fn role_of(&self, secret: &str) -> ApiResult<Option<Caller>> {
+        let h = token_hash(secret);
+        if let Some((role, at)) = lock(&self.0.tokens).get(&h)
+            && at.elapsed() < TOKEN_CACHE
+        {
+            return Ok(role.clone());
+        }
+        let token = self.with_reader(|m| Ok(m.token_by_hash(&h)?))?;
+        let role = token.and_then(|t| {
+            Role::parse(&t.role).map(|role| Caller {
+                role,
+                name: t.name.clone(),
+            })
+        });
+        let mut cache = lock(&self.0.tokens);
+        if cache.len() > 10_000 {
+            // Bounded: a flood of wrong tokens cannot grow it without end.
+            cache.clear();
+        }
+        cache.insert(h, (role.clone(), Instant::now()));
+        Ok(role)
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// Who sent a request: the role and name of its token. Handlers that write
+/// record the name as the units' creator.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) role: Role,
+    pub(crate) name: Option<String>,
+}
+
+impl Caller {
+    /// The creator recorded on units this caller writes.
+    pub(crate) fn creator(caller: Option<&Caller>) -> String {
+        caller
+            .and_then(|c| c.name.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "transmem serve".into())
+    }
+}
+
+/// Locks a mutex; a panic elsewhere while holding it does not poison the
+/// server (the data behind it are handles and caches, valid either way).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Checks the `Authorization: Bearer` token against the route's access.
+async fn authorize(
+    State((app, access)): State<(App, Access)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let need = match access {
+        Access::Open => return next.run(req).await,
+        Access::AnonRead if app.0.anonymous_read => return next.run(req).await,
+        Access::AnonRead => Role::Read,
+        Access::Role(r) => r,
+    };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(|s| s.trim().to_string());
+    let Some(secret) = presented.filter(|s| !s.is_empty()) else {
+        return unauthorized("this endpoint needs a token: Authorization: Bearer TOKEN");
+    };
+    let app2 = app.clone();
+    let role = match App::blocking(move || app2.role_of(&secret)).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match role {
+        None => unauthorized("unknown or revoked token"),
+        Some(Caller { role: r, .. }) if r < need => error_response(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "this token's role ({}) may not do this; it needs {}",
+                r.as_str(),
+                need.as_str()
+            ),
+        ),
+        Some(c) => {
+            req.extensions_mut().insert(c);
+            next.run(req).await
+        }
+    }
+}
+
+fn unauthorized(message: &str) -> Response {
+    let mut resp = error_response(StatusCode::UNAUTHORIZED, message);
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"transmem\""),
+    );
+    resp
+}
+
+/// One log line per request on stderr, metrics, the time limit, and a JSON
+/// body for every error answer (axum's own rejections are plain text).
+async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "(no route)".into());
+    let limits = app.0.limits;
+    let limit = if route.ends_with("/import") || route.ends_with("/export") {
+        limits.transfer
+    } else {
+        limits.request
+    };
+    app.0.metrics.start();
+    let resp = match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "the request took longer than {} s (the server's limit)",
+                limit.as_secs()
+            ),
+        ),
+    };
+    let resp = json_errors(resp).await;
+    let took = start.elapsed();
+    app.0
+        .metrics
+        .finish(method.as_str(), &route, resp.status().as_u16(), took);
+    eprintln!(
+        "{} {} {} {} {:.1}ms",
+        crate::memory::now_tmx(),
+        method,
+        crate::tm::terminal_safe(&path),
+        resp.status().as_u16(),
+        took.as_secs_f64() * 1000.0
+    );
+    resp
+}
+
+/// Error answers that are not JSON yet (axum's rejections: bad path
+/// encoding, wrong method, ...) get the `{"error": ...}` body.
+async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_string()
+    } else {
+        text
+    };
+    let mut out = error_response(status, &message);
+    for (k, v) in parts.headers.iter() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+async fn no_route(method: Method, uri: axum::http::Uri) -> Response {
+    error_response(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "no route {method} {}; see /api/v1/openapi.json",
+            crate::tm::terminal_safe(uri.path())
+        ),
+    )
+}
+
+/// The router over `app`, built from [`ROUTES`].
+pub(crate) fn router(app: App) -> Router {
+    let mut router: Router<App> = Router::new();
+    for route in ROUTES {
+        let Some(h) = handler(route.id, route.method) else {
+            continue;
+        };
+        let h = h.layer(middleware::from_fn_with_state(
+            (app.clone(), route.access),
+            authorize,
+        ));
+        router = router.route(route.path, h);
+    }
+    router
+        .fallback(no_route)
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            },
+        ))
+        .with_state(app)
+}
+
+/// Resolves when SIGTERM or Ctrl-C arrives; the server then stops
+/// accepting and finishes the requests in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    eprintln!("transmem serve: stopping: finishing the requests in flight");
+}
+
+/// Why a server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address as given.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The memory could not be served.
+    #[error(transparent)]
+    Memory(#[from] crate::Error),
+    /// The runtime or the socket failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A server bound to its address, not answering yet: [`Server::run`]
+/// answers until SIGTERM or Ctrl-C.
+pub struct Server {
+    rt: tokio::runtime::Runtime,
+    listener: tokio::net::TcpListener,
+    app: App,
+}
+
+impl Server {
+    /// Binds `config.listen` and prepares to serve `memory` (opened at
+    /// `location`, which messages and answers name, password redacted).
+    pub fn bind(config: Config, memory: Memory, location: &Location) -> Result<Server, ServeError> {
+        let spawner = memory.reader()?.ok_or_else(|| {
+            crate::Error::Invalid(format!(
+                "{location}: the server needs a memory that several handles can open (not one in RAM)"
+            ))
+        })?;
+        let limits = config.limits;
+        let app = App(Arc::new(Inner {
+            location: location.shown(),
+            writer: Mutex::new(memory),
+            spawner: Mutex::new(spawner),
+            readers: Mutex::new(Vec::new()),
+            matchers: Mutex::new(HashMap::new()),
+            loading: Mutex::new(()),
+            tokens: Mutex::new(HashMap::new()),
+            anonymous_read: config.anonymous_read,
+            limits: Limits {
+                body: limits.body,
+                upload: limits.upload,
+                request: limits.request.max(Duration::from_secs(1)),
+                transfer: limits.transfer.max(Duration::from_secs(1)),
+            },
+            metrics: metrics::Metrics::default(),
+            reviews: review::Reviews::default(),
+        }));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind(&config.listen))
+            .map_err(|source| ServeError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+        Ok(Server { rt, listener, app })
+    }
+
+    /// The address it listens on (the port chosen, for port 0).
+    pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Answers requests until SIGTERM or Ctrl-C, then finishes the
+    /// requests in flight and returns.
+    pub fn run(self) -> Result<(), ServeError> {
+        let Server { rt, listener, app } = self;
+        rt.block_on(async move {
+            axum::serve(
+                listener,
+                router(app).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+        })?;
+        // Blocking tasks (a commit in progress) finish before the runtime is gone.
+        rt.shutdown_timeout(Duration::from_secs(30));
+        Ok(())
+    }
+}
+
+/// The SHA-256 of a token secret, as hex: what the memory keeps.
+pub fn token_hash(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_a_handler_and_is_documented() {
+        let doc = openapi::document();
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut documented = Vec::new();
+        for (p, ops) in paths {
+            for m in ops.as_object().expect("operations").keys() {
+                documented.push((m.to_uppercase(), openapi::to_axum(p)));
+            }
+        }
+        let mut served: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|r| {
+                assert!(handler(r.id, r.method).is_some(), "no handler for {}", r.id);
+                (r.method.to_string(), r.path.to_string())
+            })
+            .collect();
+        documented.sort();
+        served.sort();
+        assert_eq!(documented, served);
+        for r in ROUTES {
+            let p = openapi::from_axum(r.path);
+            assert_eq!(openapi::to_axum(&p), r.path);
+            let op = &doc["paths"][&p][r.method.to_lowercase()];
+            assert_eq!(op["operationId"], r.id, "{} {}", r.method, r.path);
+            let secured = op
+                .get("security")
+                .is_none_or(|s| s.as_array().is_none_or(|a| !a.is_empty()));
+            assert_eq!(secured, r.access != Access::Open, "{}", r.id);
+        }
+    }
+}
