@@ -336,3 +336,77 @@ fn failed_import_into_a_new_memory_leaves_no_file() {
         .code(2);
     assert!(!mem.exists());
 }
+
+/// A small tmpfs mounted for a test, unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    /// A `size` tmpfs at `dir`; `None` where mounting is not permitted
+    /// (not root): the test then says it was skipped.
+    fn new(dir: &Path, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(dir).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        ok.then(|| SmallDisk(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).output();
+    }
+}
+
+#[test]
+fn an_import_warns_before_it_starts_when_the_disk_is_short_and_a_full_disk_stores_nothing() {
+    let dir = TempDir::new().unwrap();
+    let disk = dir.path().join("disk");
+    let Some(_mount) = SmallDisk::new(&disk, "12m") else {
+        eprintln!("small-disk test SKIPPED: cannot mount a tmpfs here (needs root)");
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI runs as root"
+        );
+        return;
+    };
+    // 20 MB of pairs: needs about 80 MB while it runs, on a 12 MB disk.
+    let input = dir.path().join("big.tsv");
+    let mut text = String::from("en\tru\n");
+    let mut i = 0u64;
+    while text.len() < 20 << 20 {
+        text.push_str(&format!(
+            "Shipment {i} of wheat left the port on time.\tПартия {i} пшеницы вышла из порта вовремя.\n"
+        ));
+        i += 1;
+    }
+    std::fs::write(&input, text).unwrap();
+    let mem = disk.join("m.sqlite");
+    let out = tm(&mem).arg("import").arg(&input).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let warned = err
+        .find("needs about")
+        .expect("a warning before the import starts");
+    assert!(
+        err.contains(&disk.display().to_string()),
+        "names the disk: {err}"
+    );
+    // The disk fills: exit 2, nothing stored, and the warning came first.
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let failed = err.find("error").expect("an error");
+    assert!(warned < failed, "{err}");
+    assert!(
+        !mem.exists() || units(&mem).is_empty(),
+        "a failed first import leaves no units"
+    );
+    // A small import on the same disk is not warned about, and works.
+    let small = dir.path().join("small.tsv");
+    std::fs::write(&small, "en\tru\nOne.\tОдин.\n").unwrap();
+    let out = tm(&mem).arg("import").arg(&small).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("needs about"), "{err}");
+}
