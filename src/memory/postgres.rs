@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use super::sql::{self, Arg, Log, Sql, Steps, Units, numbered_dollars, to_json};
 use super::{
-    Backend, Batch, Edited, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Token, Undone,
-    Unit, UnitFilter, WriteTx, content_hash, fnv1a, fnv1a_extend, now_tmx,
+    Backend, Pair, Stamp, Stats, Token, Unit, UnitFilter, WriteTx, content_hash, fnv1a,
+    fnv1a_extend, now_tmx,
 };
 use crate::error::{Error, Result};
 use postgres::error::SqlState;
@@ -515,20 +515,7 @@ struct PgRow<'a> {
     path: &'a Path,
 }
 
-impl sql::Row for PgRow<'_> {
-    fn int(&self, i: usize) -> Result<i64> {
-        self.row.try_get(i).map_err(map_err(self.path))
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        self.row.try_get(i).map_err(map_err(self.path))
-    }
-    fn text(&self, i: usize) -> Result<String> {
-        self.row.try_get(i).map_err(map_err(self.path))
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        self.row.try_get(i).map_err(map_err(self.path))
-    }
-}
+sql::row_impl!(PgRow<'_>, try_get);
 
 impl Sql for Postgres {
     fn path(&self) -> &Path {
@@ -656,10 +643,6 @@ impl Backend for Postgres {
         })
     }
 
-    fn batches(&self) -> Result<Vec<Batch>> {
-        sql::batches(self)
-    }
-
     fn add_token(&mut self, hash: &str, role: &str, name: Option<&str>) -> Result<i64> {
         let err = map_err(&self.path);
         // One statement: its own transaction. Tokens are not content, so
@@ -723,6 +706,7 @@ impl Backend for Postgres {
             db: TxDb {
                 tx: RefCell::new(tx),
                 path,
+                statements: Default::default(),
             },
             next_unit: units,
             next_variant: variants,
@@ -733,7 +717,6 @@ impl Backend for Postgres {
             buf: RefCell::new(Buffer::default()),
             wrote: false,
             rewrote: false,
-            statements: Default::default(),
             log: Log::default(),
         }))
     }
@@ -750,50 +733,7 @@ impl Backend for Postgres {
         })))
     }
 
-    fn unit_count(&self) -> Result<u64> {
-        sql::count(self, "SELECT count(*) FROM unit")
-    }
-
-    fn unit(&self, id: i64) -> Result<Option<Unit>> {
-        sql::unit(self, id)
-    }
-
-    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()> {
-        sql::units_where(self, "", &[], f)
-    }
-
-    fn for_each_pair(
-        &self,
-        from: &str,
-        to: &str,
-        f: &mut dyn FnMut(Pair) -> Result<()>,
-    ) -> Result<()> {
-        let err = map_err(&self.path);
-        let mut last_unit = None;
-        let (pf, pt) = (crate::lang::primary(from), crate::lang::primary(to));
-        self.stream(
-            "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, t.lang, t.text, u.origin
-             FROM variant s JOIN variant t ON t.unit_id = s.unit_id AND t.id <> s.id
-             JOIN unit u ON u.id = s.unit_id
-             WHERE s.primary_lang = $1 AND t.primary_lang = $2
-             ORDER BY s.unit_id, s.id, t.id",
-            &[&pf, &pt],
-            &mut |r| {
-                let unit_id: i64 = r.try_get(0).map_err(&err)?;
-                let slang: String = r.try_get(1).map_err(&err)?;
-                let tlang: String = r.try_get(6).map_err(&err)?;
-                // One pair per unit: the first variant on each side that serves.
-                if last_unit == Some(unit_id)
-                    || !crate::lang::serves(from, &slang)
-                    || !crate::lang::serves(to, &tlang)
-                {
-                    return Ok(());
-                }
-                last_unit = Some(unit_id);
-                f(pair_of_row(r, &err)?)
-            },
-        )
-    }
+    sql::shared_reads!();
 
     fn variants_with_text(&self, text: &str) -> Result<Vec<(i64, String)>> {
         let err = map_err(&self.path);
@@ -823,10 +763,6 @@ impl Backend for Postgres {
             }
         }
         Ok(None)
-    }
-
-    fn variant(&self, variant: i64) -> Result<Option<Found>> {
-        sql::variant(self, variant)
     }
 
     fn for_each_text(
@@ -868,10 +804,6 @@ impl Backend for Postgres {
             what: "store_state has no generation".into(),
         })?;
         stamp_of(row).map_err(map_err(&self.path))
-    }
-
-    fn since(&self, old: &Stamp, now: &Stamp) -> Result<Since> {
-        sql::since(self, old, now)
     }
 
     fn discard_if_unused(&mut self) -> Result<bool> {
@@ -916,13 +848,6 @@ impl Backend for Postgres {
 /// megabytes of rows, and few enough round trips not to matter.
 const FLUSH_EVERY: usize = 5_000;
 
-#[derive(Default)]
-struct Statements {
-    by_hash: Option<Statement>,
-    variants_of: Option<Statement>,
-    by_text: Option<Statement>,
-}
-
 /// One write transaction on a PostgreSQL memory.
 struct PgTx<'m> {
     db: TxDb<'m>,
@@ -948,7 +873,6 @@ struct PgTx<'m> {
     /// units already gone still marks its batch undone).
     wrote: bool,
     rewrote: bool,
-    statements: Statements,
     /// The batch its changes are recorded in.
     log: Log,
 }
@@ -959,6 +883,10 @@ struct PgTx<'m> {
 struct TxDb<'m> {
     tx: RefCell<Transaction<'m>>,
     path: &'m Path,
+    /// Prepared statements by SQL text: preparing is a round trip, and an
+    /// import into a memory that is not empty runs the same few
+    /// statements per unit.
+    statements: RefCell<std::collections::HashMap<String, Statement>>,
 }
 
 impl<'m> TxDb<'m> {
@@ -968,6 +896,20 @@ impl<'m> TxDb<'m> {
             message: "a PostgreSQL transaction was used from inside one of its own callbacks"
                 .into(),
         })
+    }
+
+    /// `sql` (with `?N` parameters) prepared on this transaction.
+    fn prepared(&self, tx: &mut Transaction<'m>, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let s = tx
+            .prepare(&numbered_dollars(sql))
+            .map_err(map_err(self.path))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), s.clone());
+        Ok(s)
     }
 }
 
@@ -980,9 +922,9 @@ impl Sql for TxDb<'_> {
     }
     fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
         let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(bind).collect();
-        self.borrow()?
-            .execute(&numbered_dollars(sql), &args)
-            .map_err(map_err(self.path))
+        let mut tx = self.borrow()?;
+        let stmt = self.prepared(&mut tx, sql)?;
+        tx.execute(&stmt, &args).map_err(map_err(self.path))
     }
     fn query(
         &self,
@@ -993,9 +935,8 @@ impl Sql for TxDb<'_> {
         let err = map_err(self.path);
         let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(bind).collect();
         let mut tx = self.borrow()?;
-        let mut rows = tx
-            .query_raw(numbered_dollars(sql).as_str(), args.iter().copied())
-            .map_err(&err)?;
+        let stmt = self.prepared(&mut tx, sql)?;
+        let mut rows = tx.query_raw(&stmt, args.iter().copied()).map_err(&err)?;
         while let Some(row) = rows.next().map_err(&err)? {
             f(&PgRow {
                 row: &row,
@@ -1050,24 +991,6 @@ fn text_key(lang: &str, text: &str) -> i64 {
 }
 
 impl PgTx<'_> {
-    fn statement(
-        &mut self,
-        which: fn(&mut Statements) -> &mut Option<Statement>,
-        sql: &str,
-    ) -> Result<Statement> {
-        if let Some(s) = which(&mut self.statements) {
-            return Ok(s.clone());
-        }
-        let s = self
-            .db
-            .tx
-            .get_mut()
-            .prepare(sql)
-            .map_err(map_err(self.db.path))?;
-        *which(&mut self.statements) = Some(s.clone());
-        Ok(s)
-    }
-
     /// Sends the buffered rows.
     fn flush(&self) -> Result<()> {
         let mut buf = self.buf.borrow_mut();
@@ -1167,165 +1090,10 @@ impl PgTx<'_> {
             self.texts.insert(text_key(&v.lang, &v.text));
         }
     }
-
-    fn same_variants(&mut self, id: i64, unit: &Unit) -> Result<bool> {
-        let stmt = self.statement(
-            |s| &mut s.variants_of,
-            "SELECT lang, text, markup FROM variant WHERE unit_id = $1",
-        )?;
-        let err = map_err(self.db.path);
-        let mut stored: Vec<(String, String, Option<String>)> = self
-            .db
-            .tx
-            .get_mut()
-            .query(&stmt, &[&id])
-            .map_err(&err)?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<std::result::Result<_, postgres::Error>>()
-            .map_err(&err)?;
-        let mut new: Vec<(String, String, Option<String>)> = unit
-            .variants
-            .iter()
-            .map(|v| (v.lang.clone(), v.text.clone(), v.markup.clone()))
-            .collect();
-        stored.sort();
-        new.sort();
-        Ok(stored == new)
-    }
 }
 
 impl WriteTx for PgTx<'_> {
-    fn start_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64> {
-        self.flush()?;
-        self.log.start_batch(&self.db, command, user)
-    }
-
-    fn batch_id(&self) -> Option<i64> {
-        self.log.batch_id()
-    }
-
-    fn count(&mut self, key: &str, n: u64) {
-        self.log.count(key, n)
-    }
-
-    fn unit(&self, id: i64) -> Result<Option<Unit>> {
-        self.read_unit(id)
-    }
-
-    fn edit(&mut self, id: i64, lang: &str, text: &str, changer: Option<&str>) -> Result<Edited> {
-        sql::edit(self, id, lang, text, changer)
-    }
-
-    fn delete(&mut self, id: i64) -> Result<bool> {
-        sql::delete(self, id)
-    }
-
-    fn put(&mut self, id: i64, unit: &Unit) -> Result<bool> {
-        sql::put(self, id, unit)
-    }
-
-    fn undo(&mut self, batch: i64, force: bool) -> Result<Undone> {
-        sql::undo(self, batch, force)
-    }
-
-    fn insert(
-        &mut self,
-        unit: &Unit,
-        source_lang: Option<&str>,
-        policy: OnDuplicate,
-    ) -> Result<Inserted> {
-        unit.validate()?;
-        refuse_nul(unit)?;
-        let hash = content_hash(unit);
-        // Exact duplicate: same variants, whatever the metadata.
-        if !self.empty_at_start || self.hashes.contains(&hash) {
-            self.flush()?;
-            let stmt = self.statement(
-                |s| &mut s.by_hash,
-                "SELECT id FROM unit WHERE content_hash = $1 ORDER BY id",
-            )?;
-            let err = map_err(self.db.path);
-            let ids: Vec<i64> = self
-                .db
-                .tx
-                .get_mut()
-                .query(&stmt, &[&hash])
-                .map_err(&err)?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<std::result::Result<_, _>>()
-                .map_err(&err)?;
-            for id in ids {
-                if self.same_variants(id, unit)? {
-                    return Ok(Inserted::Duplicate(id));
-                }
-            }
-        }
-        if policy != OnDuplicate::KeepBoth {
-            let src = source_lang
-                .and_then(|l| unit.variants.iter().find(|v| v.lang == l))
-                .unwrap_or(&unit.variants[0]);
-            let existing: Option<i64> =
-                if !self.empty_at_start || self.texts.contains(&text_key(&src.lang, &src.text)) {
-                    self.flush()?;
-                    let stmt = self.statement(
-                    |s| &mut s.by_text,
-                    "SELECT unit_id FROM variant WHERE text_hash = $1 AND lang = $2 AND text = $3
-                         ORDER BY unit_id LIMIT 1",
-                )?;
-                    let err = map_err(self.db.path);
-                    let rows = self
-                        .db
-                        .tx
-                        .get_mut()
-                        .query(&stmt, &[&fnv1a(src.text.as_bytes()), &src.lang, &src.text])
-                        .map_err(&err)?;
-                    rows.first()
-                        .map(|r| r.try_get(0))
-                        .transpose()
-                        .map_err(&err)?
-                } else {
-                    None
-                };
-            if let Some(id) = existing {
-                if policy == OnDuplicate::Skip {
-                    return Ok(Inserted::Skipped(id));
-                }
-                let before = self.unit(id)?;
-                self.log
-                    .record(&self.db, id, "overwritten", before.as_ref())?;
-                let err = map_err(self.db.path);
-                let tx = self.db.tx.get_mut();
-                tx.execute("DELETE FROM variant WHERE unit_id = $1", &[&id])
-                    .map_err(&err)?;
-                tx.execute(
-                    "UPDATE unit SET content_hash = $2, changed = $3, changer = $4 WHERE id = $1",
-                    &[
-                        &id,
-                        &hash,
-                        &unit.changed.clone().or_else(|| Some(now_tmx())),
-                        &unit.changer.clone().or(unit.creator.clone()),
-                    ],
-                )
-                .map_err(&err)?;
-                self.buffer_variants(id, unit);
-                self.buf.get_mut().units += 1;
-                self.hashes.insert(hash);
-                self.rewrote = true;
-                return Ok(Inserted::Overwritten(id));
-            }
-        }
-        self.next_unit += 1;
-        let id = self.next_unit;
-        let created = unit.created.clone().unwrap_or_else(now_tmx);
-        self.buffer_unit(id, unit, Some(&created));
-        self.log.record_new(&self.db, id)?;
-        if self.buf.get_mut().units >= FLUSH_EVERY {
-            self.flush()?;
-        }
-        Ok(Inserted::New(id))
-    }
+    sql::shared_writes!();
 
     fn commit(self: Box<Self>) -> Result<Stamp> {
         self.flush()?;
@@ -1431,6 +1199,73 @@ impl Steps for PgTx<'_> {
     fn changed(&mut self, rewrote: bool) {
         self.wrote = true;
         self.rewrote |= rewrote;
+    }
+
+    fn same_content(&mut self, _unit: &Unit, hash: i64) -> Result<Vec<i64>> {
+        if self.empty_at_start && !self.hashes.contains(&hash) {
+            return Ok(Vec::new());
+        }
+        self.flush()?;
+        sql::rows(
+            &self.db,
+            "SELECT id FROM unit WHERE content_hash = ?1 ORDER BY id",
+            &[Arg::Int(hash)],
+            |r| r.int(0),
+        )
+    }
+
+    fn holding(&mut self, lang: &str, text: &str) -> Result<Option<i64>> {
+        if self.empty_at_start && !self.texts.contains(&text_key(lang, text)) {
+            return Ok(None);
+        }
+        self.flush()?;
+        Ok(sql::rows(
+            &self.db,
+            "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3
+             ORDER BY unit_id LIMIT 1",
+            &[
+                Arg::Int(fnv1a(text.as_bytes())),
+                Arg::Text(lang),
+                Arg::Text(text),
+            ],
+            |r| r.int(0),
+        )?
+        .first()
+        .copied())
+    }
+
+    fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()> {
+        let err = map_err(self.db.path);
+        let tx = self.db.tx.get_mut();
+        tx.execute("DELETE FROM variant WHERE unit_id = $1", &[&id])
+            .map_err(&err)?;
+        tx.execute(
+            "UPDATE unit SET content_hash = $2, changed = $3, changer = $4 WHERE id = $1",
+            &[
+                &id,
+                &hash,
+                &unit.changed.clone().or_else(|| Some(now_tmx())),
+                &unit.changer.clone().or(unit.creator.clone()),
+            ],
+        )
+        .map_err(&err)?;
+        self.buffer_variants(id, unit);
+        self.buf.get_mut().units += 1;
+        self.hashes.insert(hash);
+        self.rewrote = true;
+        Ok(())
+    }
+
+    fn add(&mut self, unit: &Unit, _hash: i64) -> Result<i64> {
+        self.next_unit += 1;
+        let id = self.next_unit;
+        let created = unit.created.clone().unwrap_or_else(now_tmx);
+        self.buffer_unit(id, unit, Some(&created));
+        self.log.record_new(&self.db, id)?;
+        if self.buf.get_mut().units >= FLUSH_EVERY {
+            self.flush()?;
+        }
+        Ok(id)
     }
 }
 

@@ -20,7 +20,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Batch, Edited, Found, Since, Stamp, Stats, Token, Undone, Unit, Variant};
+use super::{
+    Batch, Edited, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Token, Undone, Unit,
+    Variant, content_hash,
+};
 use crate::error::{Error, Result};
 
 /// A value bound to a statement's parameter.
@@ -55,18 +58,23 @@ pub(super) struct Dialect {
     pub user: &'static str,
     /// A variant's id column (SQLite uses the table's `rowid`).
     pub variant_id: &'static str,
+    /// The condition "variant `v` has primary language `param`" (SQLite's
+    /// version-4 files keep no primary language column).
+    pub primary_is: fn(v: &str, param: &str) -> String,
 }
 
 /// SQLite's dialect.
 pub(super) const SQLITE: Dialect = Dialect {
     user: "user",
     variant_id: "rowid",
+    primary_is: |v, p| format!("({v}.lang = {p} OR {v}.lang LIKE {p} || '-%')"),
 };
 
 /// PostgreSQL's dialect.
 pub(super) const POSTGRES: Dialect = Dialect {
     user: "user_name",
     variant_id: "id",
+    primary_is: |v, p| format!("{v}.primary_lang = {p}"),
 };
 
 /// An engine's connection (or open transaction), as the shared logic uses
@@ -567,6 +575,120 @@ pub(super) trait Steps {
     /// Notes that something was written, and with `rewrote` that variants
     /// were removed or replaced (for the [`Stamp`]).
     fn changed(&mut self, rewrote: bool);
+    /// The stored units that may hold exactly `unit`'s variants (its
+    /// content hash is `hash`), for [`insert`] to compare.
+    fn same_content(&mut self, unit: &Unit, hash: i64) -> Result<Vec<i64>>;
+    /// A stored unit with a variant of language `lang` and exactly `text`.
+    fn holding(&mut self, lang: &str, text: &str) -> Result<Option<i64>>;
+    /// Replaces stored unit `id`'s variants by `unit`'s and marks it
+    /// changed (already recorded).
+    fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()>;
+    /// Stores `unit` as a new unit, recorded in the log as new; its id.
+    fn add(&mut self, unit: &Unit, hash: i64) -> Result<i64>;
+}
+
+/// Whether stored unit `id` has exactly `unit`'s variants (language, text
+/// and markup), in any order.
+pub(super) fn same_variants(db: &dyn Sql, id: i64, unit: &Unit) -> Result<bool> {
+    let mut stored = rows(
+        db,
+        "SELECT lang, text, markup FROM variant WHERE unit_id = ?1",
+        &[Arg::Int(id)],
+        |r| Ok((r.text(0)?, r.text(1)?, r.opt_text(2)?)),
+    )?;
+    if stored.len() != unit.variants.len() {
+        return Ok(false);
+    }
+    let mut new: Vec<(&str, &str, Option<&str>)> = unit
+        .variants
+        .iter()
+        .map(|v| (v.lang.as_str(), v.text.as_str(), v.markup.as_deref()))
+        .collect();
+    stored.sort();
+    new.sort();
+    Ok(stored
+        .iter()
+        .zip(&new)
+        .all(|(s, n)| (s.0.as_str(), s.1.as_str(), s.2.as_deref()) == *n))
+}
+
+/// See [`super::WriteTx::insert`].
+pub(super) fn insert<T: Steps + ?Sized>(
+    t: &mut T,
+    unit: &Unit,
+    source_lang: Option<&str>,
+    policy: OnDuplicate,
+) -> Result<Inserted> {
+    unit.validate()?;
+    t.storable(unit)?;
+    let hash = content_hash(unit);
+    // Exact duplicate: same variants, whatever the metadata.
+    for id in t.same_content(unit, hash)? {
+        let (db, _) = t.parts()?;
+        if same_variants(db, id, unit)? {
+            return Ok(Inserted::Duplicate(id));
+        }
+    }
+    if policy != OnDuplicate::KeepBoth {
+        let src = source_lang
+            .and_then(|l| unit.variants.iter().find(|v| v.lang == l))
+            .unwrap_or(&unit.variants[0]);
+        if let Some(id) = t.holding(&src.lang, &src.text)? {
+            if policy == OnDuplicate::Skip {
+                return Ok(Inserted::Skipped(id));
+            }
+            let before = t.read_unit(id)?;
+            record(t, id, "overwritten", before.as_ref())?;
+            t.overwrite(id, unit, hash)?;
+            return Ok(Inserted::Overwritten(id));
+        }
+    }
+    Ok(Inserted::New(t.add(unit, hash)?))
+}
+
+/// One pair per unit serving `from` → `to`: the first variant on each
+/// side that serves (see [`super::Backend::for_each_pair`]).
+pub(super) fn pairs(
+    db: &dyn Sql,
+    from: &str,
+    to: &str,
+    f: &mut dyn FnMut(Pair) -> Result<()>,
+) -> Result<()> {
+    let d = db.dialect();
+    let sql = format!(
+        "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, t.lang, t.text, u.origin
+         FROM variant s JOIN variant t ON t.unit_id = s.unit_id AND t.{id} <> s.{id}
+         JOIN unit u ON u.id = s.unit_id
+         WHERE {source} AND {target}
+         ORDER BY s.unit_id, s.{id}, t.{id}",
+        id = d.variant_id,
+        source = (d.primary_is)("s", "?1"),
+        target = (d.primary_is)("t", "?2"),
+    );
+    let args = [
+        Arg::Text(crate::lang::primary(from)),
+        Arg::Text(crate::lang::primary(to)),
+    ];
+    let mut last_unit = None;
+    db.query(&sql, &args, &mut |r| {
+        let unit_id = r.int(0)?;
+        if last_unit == Some(unit_id)
+            || !crate::lang::serves(from, &r.text(1)?)
+            || !crate::lang::serves(to, &r.text(6)?)
+        {
+            return Ok(());
+        }
+        last_unit = Some(unit_id);
+        f(Pair {
+            unit_id,
+            source: r.text(2)?,
+            source_markup: r.opt_text(3)?,
+            prev: r.opt_text(4)?,
+            next: r.opt_text(5)?,
+            target: r.text(7)?,
+            origin: r.opt_text(8)?,
+        })
+    })
 }
 
 fn record<T: Steps + ?Sized>(t: &mut T, id: i64, kind: &str, before: Option<&Unit>) -> Result<()> {
@@ -781,6 +903,137 @@ pub(super) fn undo<T: Steps + ?Sized>(t: &mut T, batch: i64, force: bool) -> Res
     t.changed(false);
     Ok(done)
 }
+
+/// Implements [`Row`] for an engine's row wrapper (fields `row` and
+/// `path`), whose row reads any column type through `row.$get(i)`, with
+/// the engine's `map_err` in scope.
+macro_rules! row_impl {
+    ($t:ty, $get:ident) => {
+        impl $crate::memory::sql::Row for $t {
+            fn int(&self, i: usize) -> $crate::error::Result<i64> {
+                self.row.$get(i).map_err(map_err(self.path))
+            }
+            fn opt_int(&self, i: usize) -> $crate::error::Result<Option<i64>> {
+                self.row.$get(i).map_err(map_err(self.path))
+            }
+            fn text(&self, i: usize) -> $crate::error::Result<String> {
+                self.row.$get(i).map_err(map_err(self.path))
+            }
+            fn opt_text(&self, i: usize) -> $crate::error::Result<Option<String>> {
+                self.row.$get(i).map_err(map_err(self.path))
+            }
+        }
+    };
+}
+pub(super) use row_impl;
+
+/// The [`super::Backend`] methods that are one statement on every SQL
+/// engine, inside an engine's `impl Backend` (its type implements
+/// [`Sql`]).
+macro_rules! shared_reads {
+    () => {
+        fn unit_count(&self) -> $crate::error::Result<u64> {
+            $crate::memory::sql::count(self, "SELECT count(*) FROM unit")
+        }
+
+        fn unit(&self, id: i64) -> $crate::error::Result<Option<$crate::memory::Unit>> {
+            $crate::memory::sql::unit(self, id)
+        }
+
+        fn for_each_unit(
+            &self,
+            f: &mut dyn FnMut($crate::memory::Unit) -> $crate::error::Result<()>,
+        ) -> $crate::error::Result<()> {
+            $crate::memory::sql::units_where(self, "", &[], f)
+        }
+
+        fn for_each_pair(
+            &self,
+            from: &str,
+            to: &str,
+            f: &mut dyn FnMut($crate::memory::Pair) -> $crate::error::Result<()>,
+        ) -> $crate::error::Result<()> {
+            $crate::memory::sql::pairs(self, from, to, f)
+        }
+
+        fn variant(&self, variant: i64) -> $crate::error::Result<Option<$crate::memory::Found>> {
+            $crate::memory::sql::variant(self, variant)
+        }
+
+        fn since(
+            &self,
+            old: &$crate::memory::Stamp,
+            now: &$crate::memory::Stamp,
+        ) -> $crate::error::Result<$crate::memory::Since> {
+            $crate::memory::sql::since(self, old, now)
+        }
+
+        fn batches(&self) -> $crate::error::Result<Vec<$crate::memory::Batch>> {
+            $crate::memory::sql::batches(self)
+        }
+    };
+}
+pub(super) use shared_reads;
+
+/// The [`super::WriteTx`] methods every SQL engine shares, inside an
+/// engine's `impl WriteTx` (its type implements [`Steps`] and keeps its
+/// [`Log`] in a field `log`).
+macro_rules! shared_writes {
+    () => {
+        fn insert(
+            &mut self,
+            unit: &$crate::memory::Unit,
+            source_lang: Option<&str>,
+            policy: $crate::memory::OnDuplicate,
+        ) -> $crate::error::Result<$crate::memory::Inserted> {
+            $crate::memory::sql::insert(self, unit, source_lang, policy)
+        }
+
+        fn start_batch(&mut self, command: &str, user: Option<&str>) -> $crate::error::Result<i64> {
+            let (db, log) = $crate::memory::sql::Steps::parts(self)?;
+            log.start_batch(db, command, user)
+        }
+
+        fn batch_id(&self) -> Option<i64> {
+            self.log.batch_id()
+        }
+
+        fn count(&mut self, key: &str, n: u64) {
+            self.log.count(key, n)
+        }
+
+        fn unit(&self, id: i64) -> $crate::error::Result<Option<$crate::memory::Unit>> {
+            $crate::memory::sql::Steps::read_unit(self, id)
+        }
+
+        fn edit(
+            &mut self,
+            id: i64,
+            lang: &str,
+            text: &str,
+            changer: Option<&str>,
+        ) -> $crate::error::Result<$crate::memory::Edited> {
+            $crate::memory::sql::edit(self, id, lang, text, changer)
+        }
+
+        fn delete(&mut self, id: i64) -> $crate::error::Result<bool> {
+            $crate::memory::sql::delete(self, id)
+        }
+
+        fn put(&mut self, id: i64, unit: &$crate::memory::Unit) -> $crate::error::Result<bool> {
+            $crate::memory::sql::put(self, id, unit)
+        }
+
+        fn undo(
+            &mut self,
+            batch: i64,
+            force: bool,
+        ) -> $crate::error::Result<$crate::memory::Undone> {
+            $crate::memory::sql::undo(self, batch, force)
+        }
+    };
+}
+pub(super) use shared_writes;
 
 /// `?N` parameters as PostgreSQL's `$N` (outside quoted strings and
 /// identifiers and `--` comments).

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use super::sql::{self, Arg, Log, Sql, Steps, to_json};
 use super::{
-    Backend, Batch, Edited, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Token, Undone,
-    Unit, UnitFilter, WriteTx, content_hash, fnv1a, fnv1a_extend, now_tmx, schema,
+    Backend, Pair, Stamp, Stats, Token, Unit, UnitFilter, WriteTx, content_hash, fnv1a,
+    fnv1a_extend, now_tmx, schema,
 };
 use crate::error::{Error, Result};
 use rusqlite::{
@@ -324,20 +324,7 @@ struct SqliteRow<'a, 'r> {
     path: &'a Path,
 }
 
-impl sql::Row for SqliteRow<'_, '_> {
-    fn int(&self, i: usize) -> Result<i64> {
-        self.row.get(i).map_err(map_err(self.path))
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        self.row.get(i).map_err(map_err(self.path))
-    }
-    fn text(&self, i: usize) -> Result<String> {
-        self.row.get(i).map_err(map_err(self.path))
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        self.row.get(i).map_err(map_err(self.path))
-    }
-}
+sql::row_impl!(SqliteRow<'_, '_>, get);
 
 /// [`Sql::execute`] on a connection (statements are cached by text).
 fn execute(conn: &Connection, path: &Path, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
@@ -546,67 +533,7 @@ impl Backend for Sqlite {
         })))
     }
 
-    fn unit_count(&self) -> Result<u64> {
-        sql::count(self, "SELECT count(*) FROM unit")
-    }
-
-    fn unit(&self, id: i64) -> Result<Option<Unit>> {
-        sql::unit(self, id)
-    }
-
-    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()> {
-        sql::units_where(self, "", &[], f)
-    }
-
-    fn for_each_pair(
-        &self,
-        from: &str,
-        to: &str,
-        f: &mut dyn FnMut(Pair) -> Result<()>,
-    ) -> Result<()> {
-        let err = map_err(&self.path);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, t.lang, t.text, u.origin
-                 FROM variant s JOIN variant t ON t.unit_id = s.unit_id AND t.rowid <> s.rowid
-                 JOIN unit u ON u.id = s.unit_id
-                 WHERE (s.lang = ?1 OR s.lang LIKE ?1 || '-%')
-                   AND (t.lang = ?2 OR t.lang LIKE ?2 || '-%')
-                 ORDER BY s.unit_id, s.rowid, t.rowid",
-            )
-            .map_err(&err)?;
-        let mut rows = stmt
-            .query(params![
-                crate::lang::primary(from),
-                crate::lang::primary(to)
-            ])
-            .map_err(&err)?;
-        let mut last_unit = None;
-        while let Some(r) = rows.next().map_err(&err)? {
-            let unit_id: i64 = r.get(0).map_err(&err)?;
-            let slang: String = r.get(1).map_err(&err)?;
-            let tlang: String = r.get(6).map_err(&err)?;
-            // One pair per unit: the first variant on each side that serves.
-            if last_unit == Some(unit_id)
-                || !crate::lang::serves(from, &slang)
-                || !crate::lang::serves(to, &tlang)
-            {
-                continue;
-            }
-            last_unit = Some(unit_id);
-            f(Pair {
-                unit_id,
-                source: r.get(2).map_err(&err)?,
-                source_markup: r.get(3).map_err(&err)?,
-                prev: r.get(4).map_err(&err)?,
-                next: r.get(5).map_err(&err)?,
-                target: r.get(7).map_err(&err)?,
-                origin: r.get(8).map_err(&err)?,
-            })?;
-        }
-        Ok(())
-    }
+    sql::shared_reads!();
 
     fn variants_with_text(&self, text: &str) -> Result<Vec<(i64, String)>> {
         let err = map_err(&self.path);
@@ -715,10 +642,6 @@ impl Backend for Sqlite {
         Ok(out)
     }
 
-    fn variant(&self, variant: i64) -> Result<Option<Found>> {
-        sql::variant(self, variant)
-    }
-
     fn for_each_text(
         &self,
         primary: &str,
@@ -779,10 +702,6 @@ impl Backend for Sqlite {
 
     fn stamp(&self) -> Result<Stamp> {
         Self::read_stamp(&self.conn).map_err(map_err(&self.path))
-    }
-
-    fn since(&self, old: &Stamp, now: &Stamp) -> Result<Since> {
-        sql::since(self, old, now)
     }
 
     fn add_token(&mut self, hash: &str, role: &str, name: Option<&str>) -> Result<i64> {
@@ -884,10 +803,6 @@ impl Backend for Sqlite {
         }
         Ok(())
     }
-
-    fn batches(&self) -> Result<Vec<Batch>> {
-        sql::batches(self)
-    }
 }
 
 /// One write transaction on an SQLite memory.
@@ -982,109 +897,6 @@ impl Bulk {
 }
 
 impl WriteTx for SqliteTx<'_> {
-    fn insert(
-        &mut self,
-        unit: &Unit,
-        source_lang: Option<&str>,
-        policy: OnDuplicate,
-    ) -> Result<Inserted> {
-        unit.validate()?;
-        let err = map_err(self.db.path);
-        let hash = content_hash(unit);
-        // Exact duplicate: same variants, whatever the metadata.
-        if let Some(bulk) = &self.bulk {
-            if let Some(&id) = bulk.units.get(&hash)
-                && self.same_variants(id, unit)?
-            {
-                return Ok(Inserted::Duplicate(id));
-            }
-        } else {
-            // Version 3 finds candidates by the unit's content hash;
-            // version 4 by its first variant's text (a duplicate holds that
-            // variant too), through the text index either way.
-            let ids: Vec<i64> = if self.layout.content_hash {
-                self.db
-                    .tx
-                    .prepare_cached("SELECT id FROM unit WHERE content_hash = ?1")
-                    .map_err(&err)?
-                    .query_map(params![hash], |r| r.get(0))
-                    .map_err(&err)?
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(&err)?
-            } else {
-                let first = &unit.variants[0];
-                self.units_holding(&first.lang, &first.text)?
-            };
-            for id in ids {
-                if self.same_variants(id, unit)? {
-                    return Ok(Inserted::Duplicate(id));
-                }
-            }
-        }
-        if policy != OnDuplicate::KeepBoth {
-            let src = source_lang
-                .and_then(|l| unit.variants.iter().find(|v| v.lang == l))
-                .unwrap_or(&unit.variants[0]);
-            let existing: Option<i64> = match self.bulk.as_mut() {
-                Some(bulk) => {
-                    let candidate = bulk
-                        .texts(&self.db.tx)
-                        .map_err(&err)?
-                        .get(&Bulk::text_key(&src.lang, &src.text))
-                        .copied();
-                    match candidate {
-                        // Confirm: the map may point at a unit since overwritten.
-                        Some(id) => self
-                            .db.tx
-                            .prepare_cached(
-                                "SELECT unit_id FROM variant WHERE unit_id = ?1 AND lang = ?2 AND text = ?3",
-                            )
-                            .map_err(&err)?
-                            .query_row(params![id, src.lang, src.text], |r| r.get(0))
-                            .optional()
-                            .map_err(&err)?,
-                        None => None,
-                    }
-                }
-                None => self.units_holding(&src.lang, &src.text)?.first().copied(),
-            };
-            if let Some(id) = existing {
-                if policy == OnDuplicate::Skip {
-                    return Ok(Inserted::Skipped(id));
-                }
-                let before = self.unit(id)?;
-                self.log
-                    .record(&self.db, id, "overwritten", before.as_ref())?;
-                self.db
-                    .tx
-                    .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
-                    .map_err(&err)?;
-                self.write_variants(id, unit)?;
-                if let Some(bulk) = self.bulk.as_mut() {
-                    bulk.units.insert(hash, id);
-                    bulk.record(id, hash, unit);
-                }
-                (self.wrote, self.rewrote) = (true, true);
-                self.touch_unit(
-                    id,
-                    hash,
-                    unit.changed.clone().unwrap_or_else(now_tmx),
-                    unit.changer.as_deref().or(unit.creator.as_deref()),
-                )?;
-                return Ok(Inserted::Overwritten(id));
-            }
-        }
-        let created = unit.created.clone().unwrap_or_else(|| self.now.clone());
-        let id = self.insert_unit(None, unit, Some(created), hash)?;
-        self.write_variants(id, unit)?;
-        if let Some(bulk) = self.bulk.as_mut() {
-            bulk.record(id, hash, unit);
-        }
-        self.wrote = true;
-        self.log.record_new(&self.db, id)?;
-        Ok(Inserted::New(id))
-    }
-
     fn commit(self: Box<Self>) -> Result<Stamp> {
         let err = map_err(self.db.path);
         if self.layout.lang_count && !self.langs.is_empty() {
@@ -1143,37 +955,7 @@ impl WriteTx for SqliteTx<'_> {
         Ok(stamp)
     }
 
-    fn start_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64> {
-        self.log.start_batch(&self.db, command, user)
-    }
-
-    fn batch_id(&self) -> Option<i64> {
-        self.log.batch_id()
-    }
-
-    fn count(&mut self, key: &str, n: u64) {
-        self.log.count(key, n)
-    }
-
-    fn unit(&self, id: i64) -> Result<Option<Unit>> {
-        sql::unit(&self.db, id)
-    }
-
-    fn edit(&mut self, id: i64, lang: &str, text: &str, changer: Option<&str>) -> Result<Edited> {
-        sql::edit(self, id, lang, text, changer)
-    }
-
-    fn delete(&mut self, id: i64) -> Result<bool> {
-        sql::delete(self, id)
-    }
-
-    fn put(&mut self, id: i64, unit: &Unit) -> Result<bool> {
-        sql::put(self, id, unit)
-    }
-
-    fn undo(&mut self, batch: i64, force: bool) -> Result<Undone> {
-        sql::undo(self, batch, force)
-    }
+    sql::shared_writes!();
 }
 
 impl Steps for SqliteTx<'_> {
@@ -1215,6 +997,79 @@ impl Steps for SqliteTx<'_> {
     fn changed(&mut self, rewrote: bool) {
         self.wrote = true;
         self.rewrote |= rewrote;
+    }
+
+    fn same_content(&mut self, unit: &Unit, hash: i64) -> Result<Vec<i64>> {
+        if let Some(bulk) = &self.bulk {
+            return Ok(bulk.units.get(&hash).copied().into_iter().collect());
+        }
+        // Version 3 finds candidates by the unit's content hash; version 4
+        // by its first variant's text (a duplicate holds that variant too),
+        // through the text index either way.
+        if self.layout.content_hash {
+            return sql::rows(
+                &self.db,
+                "SELECT id FROM unit WHERE content_hash = ?1",
+                &[Arg::Int(hash)],
+                |r| r.int(0),
+            );
+        }
+        let first = &unit.variants[0];
+        self.units_holding(&first.lang, &first.text)
+    }
+
+    fn holding(&mut self, lang: &str, text: &str) -> Result<Option<i64>> {
+        let Some(bulk) = self.bulk.as_mut() else {
+            return Ok(self.units_holding(lang, text)?.first().copied());
+        };
+        let candidate = bulk
+            .texts(&self.db.tx)
+            .map_err(map_err(self.db.path))?
+            .get(&Bulk::text_key(lang, text))
+            .copied();
+        let Some(id) = candidate else {
+            return Ok(None);
+        };
+        // Confirm: the map may point at a unit since overwritten.
+        Ok(sql::rows(
+            &self.db,
+            "SELECT unit_id FROM variant WHERE unit_id = ?1 AND lang = ?2 AND text = ?3",
+            &[Arg::Int(id), Arg::Text(lang), Arg::Text(text)],
+            |r| r.int(0),
+        )?
+        .first()
+        .copied())
+    }
+
+    fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()> {
+        self.db
+            .tx
+            .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
+            .map_err(map_err(self.db.path))?;
+        self.write_variants(id, unit)?;
+        if let Some(bulk) = self.bulk.as_mut() {
+            bulk.units.insert(hash, id);
+            bulk.record(id, hash, unit);
+        }
+        (self.wrote, self.rewrote) = (true, true);
+        self.touch_unit(
+            id,
+            hash,
+            unit.changed.clone().unwrap_or_else(now_tmx),
+            unit.changer.as_deref().or(unit.creator.as_deref()),
+        )
+    }
+
+    fn add(&mut self, unit: &Unit, hash: i64) -> Result<i64> {
+        let created = unit.created.clone().unwrap_or_else(|| self.now.clone());
+        let id = self.insert_unit(None, unit, Some(created), hash)?;
+        self.write_variants(id, unit)?;
+        if let Some(bulk) = self.bulk.as_mut() {
+            bulk.record(id, hash, unit);
+        }
+        self.wrote = true;
+        self.log.record_new(&self.db, id)?;
+        Ok(id)
     }
 }
 
@@ -1305,28 +1160,6 @@ impl SqliteTx<'_> {
             .map_err(&err)?
             .collect::<rusqlite::Result<_>>()
             .map_err(&err)
-    }
-
-    fn same_variants(&self, id: i64, unit: &Unit) -> Result<bool> {
-        let err = map_err(self.db.path);
-        let mut stmt = self
-            .db
-            .tx
-            .prepare_cached("SELECT lang, text, markup FROM variant WHERE unit_id = ?1")
-            .map_err(&err)?;
-        let mut stored: Vec<(String, String, Option<String>)> = stmt
-            .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(&err)?
-            .collect::<std::result::Result<_, _>>()
-            .map_err(&err)?;
-        let mut new: Vec<(String, String, Option<String>)> = unit
-            .variants
-            .iter()
-            .map(|v| (v.lang.clone(), v.text.clone(), v.markup.clone()))
-            .collect();
-        stored.sort();
-        new.sort();
-        Ok(stored == new)
     }
 
     fn write_variants(&mut self, id: i64, unit: &Unit) -> Result<()> {
