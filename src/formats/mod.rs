@@ -8,6 +8,7 @@ mod decode;
 pub mod tmx;
 pub mod xliff;
 pub mod xliff_read;
+mod xml;
 
 pub use decode::{Decoding, How, TextEncoding, decode_text, text_stream};
 

@@ -496,29 +496,7 @@ impl Parser<'_> {
                     self.text(&s);
                 }
                 Event::GeneralRef(r) => {
-                    let c = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c,
-                        Ok(None) => match &*r {
-                            "lt" => '<',
-                            "gt" => '>',
-                            "amp" => '&',
-                            "apos" => '\'',
-                            "quot" => '"',
-                            other => {
-                                return Err(self.err(
-                                    start,
-                                    format!(
-                                        "undeclared entity &{other}; (DTD entities are never expanded)"
-                                    ),
-                                ));
-                            }
-                        },
-                        Err(e) => {
-                            return Err(
-                                self.err(start, format!("bad character reference &{};: {e}", &*r))
-                            );
-                        }
-                    };
+                    let c = super::xml::reference(&r).map_err(|m| self.err(start, m))?;
                     self.text(c.encode_utf8(&mut [0; 4]));
                 }
                 Event::Eof => {
@@ -538,15 +516,7 @@ impl Parser<'_> {
     }
 
     fn attrs(&self, e: &BytesStart, start: u64) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        for a in e.attributes() {
-            let a = a.map_err(|err| self.err(start, format!("malformed attribute: {err}")))?;
-            let value = a
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|err| self.err(start, format!("bad attribute value: {err}")))?;
-            out.push((a.key.as_ref().to_string(), value.into_owned()));
-        }
-        Ok(out)
+        super::xml::attributes(e).map_err(|m| self.err(start, m))
     }
 
     fn open(&mut self, e: &BytesStart, start: u64, empty: bool) -> Result<()> {

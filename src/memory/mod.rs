@@ -20,6 +20,7 @@
 mod batch;
 mod postgres;
 mod schema;
+mod sql;
 mod sqlite;
 mod time;
 
@@ -288,15 +289,6 @@ pub trait WriteTx {
     /// Reverts batch `batch`; see [`Writer::undo`].
     fn undo(&mut self, batch: i64, force: bool) -> Result<Undone>;
 }
-
-/// The breakdowns of [`Stats`] as `(key, count)` queries that both engines
-/// run as they are: language pairs, languages, origins.
-pub(crate) const STATS_SQL: [&str; 3] = [
-    "SELECT a.lang || ' / ' || b.lang, count(DISTINCT a.unit_id) FROM variant a
-     JOIN variant b ON a.unit_id = b.unit_id AND a.lang < b.lang GROUP BY 1",
-    "SELECT lang, count(*) FROM variant GROUP BY lang",
-    "SELECT origin, count(*) FROM unit GROUP BY origin",
-];
 
 /// An open memory.
 pub struct Memory {

@@ -18,24 +18,23 @@
 //! lock up to [`LOCK_TIMEOUT`], then gets [`Error::Busy`].
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use super::sql::{self, Arg, Log, Sql, Steps, Units, numbered_dollars, to_json};
+use super::{
+    Backend, Pair, Stamp, Stats, Token, Unit, UnitFilter, WriteTx, content_hash, fnv1a,
+    fnv1a_extend, now_tmx,
+};
+use crate::error::{Error, Result};
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls, Row, Statement, Transaction};
-use serde::{Deserialize, Serialize};
-
-use super::{
-    Backend, Batch, Edited, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Token, Undone,
-    Unit, UnitFilter, Variant, WriteTx, content_hash, fnv1a, fnv1a_extend, now_tmx,
-};
-use crate::error::{Error, Result};
 
 /// How long a statement waits for a lock another session holds (a second
 /// writer, a migration in progress) before the memory is reported busy: the
@@ -501,124 +500,66 @@ fn prepare(client: &mut Client, path: &Path, create: bool) -> Result<Option<Opti
     Ok(created)
 }
 
-fn to_json<T: Serialize>(v: &[T]) -> Option<String> {
-    if v.is_empty() {
-        None
-    } else {
-        serde_json::to_string(v).ok()
+/// A bound parameter as the client takes it.
+fn bind<'a>(a: &'a Arg<'a>) -> &'a (dyn ToSql + Sync) {
+    match a {
+        Arg::Int(v) => v,
+        Arg::Text(v) => v,
+        Arg::OptText(v) => v,
     }
 }
 
-/// Metadata columns hold JSON this store wrote; anything else is damage.
-fn from_json<T: for<'de> Deserialize<'de>>(
-    path: &Path,
-    what: &str,
-    s: Option<String>,
-) -> Result<Vec<T>> {
-    match s {
-        None => Ok(Vec::new()),
-        Some(s) => serde_json::from_str(&s).map_err(|e| Error::Corrupt {
-            path: path.to_path_buf(),
-            what: format!("{what}: {e}"),
-        }),
-    }
+/// A row, with the memory's location its errors name.
+struct PgRow<'a> {
+    row: &'a Row,
+    path: &'a Path,
 }
 
-const UNIT_COLUMNS: &str = "u.id, u.tuid, u.origin, u.created, u.creator, u.changed, u.changer,
-     u.usage_count, u.attrs, u.props, u.notes,
-     v.lang, v.text, v.markup, v.prev, v.next, v.props, v.notes";
+sql::row_impl!(PgRow<'_>, try_get);
+
+impl Sql for Postgres {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+    fn dialect(&self) -> &'static sql::Dialect {
+        &sql::POSTGRES
+    }
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(bind).collect();
+        let mut client = self.client()?;
+        let stmt = self.prepared(&mut client, &numbered_dollars(sql))?;
+        client.execute(&stmt, &args).map_err(map_err(&self.path))
+    }
+    fn query(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: &mut dyn FnMut(&dyn sql::Row) -> Result<()>,
+    ) -> Result<()> {
+        let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(bind).collect();
+        let path = self.path.as_path();
+        self.stream(&numbered_dollars(sql), &args, &mut |row| {
+            f(&PgRow { row, path })
+        })
+    }
+}
 
 impl Postgres {
+    /// Streams the units `filter` selects (its parameters `$1`, … bound
+    /// to `args`), in id order.
     fn for_each_unit_where(
         &self,
         filter: &str,
         args: &[&(dyn ToSql + Sync)],
         f: &mut dyn FnMut(Unit) -> Result<()>,
     ) -> Result<()> {
-        let path = self.path.clone();
-        let err = map_err(&path);
-        let sql = format!(
-            "SELECT {UNIT_COLUMNS} FROM unit u JOIN variant v ON v.unit_id = u.id {filter}
-             ORDER BY u.id, v.id"
-        );
-        // Units are handed to `f` after the stream ends for the unit, so a
-        // callback error stops the stream at once.
-        let mut current: Option<Unit> = None;
-        let mut pending: Vec<Unit> = Vec::new();
-        self.stream(&sql, args, &mut |r| {
-            let id: i64 = r.try_get(0).map_err(&err)?;
-            if current.as_ref().is_some_and(|u| u.id != Some(id))
-                && let Some(done) = current.take()
-            {
-                pending.push(done);
-            }
-            let u = match current.as_mut() {
-                Some(u) => u,
-                None => current.insert(unit_head(&path, r)?),
-            };
-            u.variants.push(variant_of(&path, r)?);
-            for done in pending.drain(..) {
-                f(done)?;
-            }
-            Ok(())
+        let path = self.path.as_path();
+        let mut units = Units::default();
+        self.stream(&sql::units_sql(&sql::POSTGRES, filter), args, &mut |row| {
+            units.push(path, &PgRow { row, path }, f)
         })?;
-        if let Some(done) = current {
-            f(done)?;
-        }
-        Ok(())
+        units.finish(f)
     }
-}
-
-/// The unit fields of a row of [`UNIT_COLUMNS`], without variants.
-fn unit_head(path: &Path, r: &Row) -> Result<Unit> {
-    let err = map_err(path);
-    let id: i64 = r.try_get(0).map_err(&err)?;
-    let what = format!("unit {id}");
-    Ok(Unit {
-        id: Some(id),
-        variants: Vec::new(),
-        tuid: r.try_get(1).map_err(&err)?,
-        origin: r.try_get(2).map_err(&err)?,
-        created: r.try_get(3).map_err(&err)?,
-        creator: r.try_get(4).map_err(&err)?,
-        changed: r.try_get(5).map_err(&err)?,
-        changer: r.try_get(6).map_err(&err)?,
-        usage_count: r.try_get(7).map_err(&err)?,
-        attrs: from_json(path, &what, r.try_get(8).map_err(&err)?)?,
-        props: from_json(path, &what, r.try_get(9).map_err(&err)?)?,
-        notes: from_json(path, &what, r.try_get(10).map_err(&err)?)?,
-    })
-}
-
-/// The variant of a row of [`UNIT_COLUMNS`].
-fn variant_of(path: &Path, r: &Row) -> Result<Variant> {
-    let err = map_err(path);
-    let id: i64 = r.try_get(0).map_err(&err)?;
-    let what = format!("unit {id}");
-    Ok(Variant {
-        lang: r.try_get(11).map_err(&err)?,
-        text: r.try_get(12).map_err(&err)?,
-        markup: r.try_get(13).map_err(&err)?,
-        prev: r.try_get(14).map_err(&err)?,
-        next: r.try_get(15).map_err(&err)?,
-        props: from_json(path, &what, r.try_get(16).map_err(&err)?)?,
-        notes: from_json(path, &what, r.try_get(17).map_err(&err)?)?,
-    })
-}
-
-/// Rows of [`UNIT_COLUMNS`] ordered by unit and variant, as units.
-fn units_of(path: &Path, rows: &[Row]) -> Result<Vec<Unit>> {
-    let mut out: Vec<Unit> = Vec::new();
-    for r in rows {
-        let id: i64 = r.try_get(0).map_err(map_err(path))?;
-        if out.last().is_none_or(|u| u.id != Some(id)) {
-            out.push(unit_head(path, r)?);
-        }
-        if let Some(u) = out.last_mut() {
-            u.variants.push(variant_of(path, r)?);
-        }
-    }
-    Ok(out)
 }
 
 const STAMP_SQL: &str = "SELECT (SELECT value FROM store_state WHERE key = 'instance'),
@@ -646,27 +587,6 @@ fn pair_of_row(r: &Row, err: &impl Fn(postgres::Error) -> Error) -> Result<Pair>
         target: r.try_get(7).map_err(err)?,
         origin: r.try_get(8).map_err(err)?,
     })
-}
-
-impl Postgres {
-    fn read_tokens(&self, filter: &str, args: &[&(dyn ToSql + Sync)]) -> Result<Vec<Token>> {
-        let err = map_err(&self.path);
-        self.query(
-            &format!("SELECT id, hash, role, name, created FROM api_token {filter} ORDER BY id"),
-            args,
-        )?
-        .iter()
-        .map(|r| {
-            Ok(Token {
-                id: r.try_get(0).map_err(&err)?,
-                hash: r.try_get(1).map_err(&err)?,
-                role: r.try_get(2).map_err(&err)?,
-                name: r.try_get(3).map_err(&err)?,
-                created: r.try_get(4).map_err(&err)?,
-            })
-        })
-        .collect()
-    }
 }
 
 impl Backend for Postgres {
@@ -723,41 +643,6 @@ impl Backend for Postgres {
         })
     }
 
-    fn batches(&self) -> Result<Vec<Batch>> {
-        let err = map_err(&self.path);
-        let rows = self.query(
-            "SELECT b.id, b.time, b.command, b.user_name, b.counts, b.undone_by, b.undoes,
-                    (SELECT count(*) FROM batch_unit x WHERE x.batch = b.id)
-                    + (SELECT coalesce(sum(last_id - first_id + 1), 0)
-                       FROM batch_new n WHERE n.batch = b.id)::bigint
-             FROM batch b ORDER BY b.id",
-            &[],
-        )?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let id: i64 = r.try_get(0).map_err(&err)?;
-            let counts: Option<String> = r.try_get(4).map_err(&err)?;
-            let counts = match counts {
-                None => BTreeMap::new(),
-                Some(c) => serde_json::from_str(&c).map_err(|e| Error::Corrupt {
-                    path: self.path.clone(),
-                    what: format!("batch {id}: {e}"),
-                })?,
-            };
-            out.push(Batch {
-                id,
-                time: r.try_get(1).map_err(&err)?,
-                command: r.try_get(2).map_err(&err)?,
-                user: r.try_get(3).map_err(&err)?,
-                counts,
-                undone_by: r.try_get(5).map_err(&err)?,
-                undoes: r.try_get(6).map_err(&err)?,
-                units: r.try_get::<_, i64>(7).map_err(&err)? as u64,
-            });
-        }
-        Ok(out)
-    }
-
     fn add_token(&mut self, hash: &str, role: &str, name: Option<&str>) -> Result<i64> {
         let err = map_err(&self.path);
         // One statement: its own transaction. Tokens are not content, so
@@ -771,14 +656,13 @@ impl Backend for Postgres {
     }
 
     fn token_by_hash(&self, hash: &str) -> Result<Option<Token>> {
-        Ok(self
-            .read_tokens("WHERE hash = $1", &[&hash])?
+        Ok(sql::tokens(self, "WHERE hash = ?1", &[Arg::Text(hash)])?
             .into_iter()
             .next())
     }
 
     fn tokens(&self) -> Result<Vec<Token>> {
-        self.read_tokens("", &[])
+        sql::tokens(self, "", &[])
     }
 
     fn revoke_token(&mut self, id: i64) -> Result<bool> {
@@ -819,8 +703,11 @@ impl Backend for Postgres {
             counters.try_get(2).map_err(&err)?,
         );
         Ok(Box::new(PgTx {
-            tx: RefCell::new(tx),
-            path,
+            db: TxDb {
+                tx: RefCell::new(tx),
+                path,
+                statements: Default::default(),
+            },
             next_unit: units,
             next_variant: variants,
             start: (units, variants),
@@ -830,11 +717,7 @@ impl Backend for Postgres {
             buf: RefCell::new(Buffer::default()),
             wrote: false,
             rewrote: false,
-            statements: Default::default(),
-            batch: None,
-            counts: BTreeMap::new(),
-            touched: 0,
-            created: Vec::new(),
+            log: Log::default(),
         }))
     }
 
@@ -850,57 +733,7 @@ impl Backend for Postgres {
         })))
     }
 
-    fn unit_count(&self) -> Result<u64> {
-        let rows = self.query("SELECT count(*) FROM unit", &[])?;
-        let n: i64 = rows[0].try_get(0).map_err(map_err(&self.path))?;
-        Ok(n as u64)
-    }
-
-    fn unit(&self, id: i64) -> Result<Option<Unit>> {
-        let mut out = None;
-        self.for_each_unit_where("WHERE u.id = $1", &[&id], &mut |u| {
-            out = Some(u);
-            Ok(())
-        })?;
-        Ok(out)
-    }
-
-    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()> {
-        self.for_each_unit_where("", &[], f)
-    }
-
-    fn for_each_pair(
-        &self,
-        from: &str,
-        to: &str,
-        f: &mut dyn FnMut(Pair) -> Result<()>,
-    ) -> Result<()> {
-        let err = map_err(&self.path);
-        let mut last_unit = None;
-        let (pf, pt) = (crate::lang::primary(from), crate::lang::primary(to));
-        self.stream(
-            "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, t.lang, t.text, u.origin
-             FROM variant s JOIN variant t ON t.unit_id = s.unit_id AND t.id <> s.id
-             JOIN unit u ON u.id = s.unit_id
-             WHERE s.primary_lang = $1 AND t.primary_lang = $2
-             ORDER BY s.unit_id, s.id, t.id",
-            &[&pf, &pt],
-            &mut |r| {
-                let unit_id: i64 = r.try_get(0).map_err(&err)?;
-                let slang: String = r.try_get(1).map_err(&err)?;
-                let tlang: String = r.try_get(6).map_err(&err)?;
-                // One pair per unit: the first variant on each side that serves.
-                if last_unit == Some(unit_id)
-                    || !crate::lang::serves(from, &slang)
-                    || !crate::lang::serves(to, &tlang)
-                {
-                    return Ok(());
-                }
-                last_unit = Some(unit_id);
-                f(pair_of_row(r, &err)?)
-            },
-        )
-    }
+    sql::shared_reads!();
 
     fn variants_with_text(&self, text: &str) -> Result<Vec<(i64, String)>> {
         let err = map_err(&self.path);
@@ -932,25 +765,6 @@ impl Backend for Postgres {
         Ok(None)
     }
 
-    fn variant(&self, variant: i64) -> Result<Option<Found>> {
-        let err = map_err(&self.path);
-        let rows = self.query(
-            "SELECT v.unit_id, v.lang, v.text, u.origin FROM variant v
-             JOIN unit u ON u.id = v.unit_id WHERE v.id = $1",
-            &[&variant],
-        )?;
-        rows.first()
-            .map(|r| {
-                Ok(Found {
-                    unit_id: r.try_get(0).map_err(&err)?,
-                    lang: r.try_get(1).map_err(&err)?,
-                    text: r.try_get(2).map_err(&err)?,
-                    origin: r.try_get(3).map_err(&err)?,
-                })
-            })
-            .transpose()
-    }
-
     fn for_each_text(
         &self,
         primary: &str,
@@ -980,24 +794,7 @@ impl Backend for Postgres {
     }
 
     fn stats(&self) -> Result<Stats> {
-        let err = map_err(&self.path);
-        let mut st = Stats {
-            units: self.unit_count()?,
-            ..Stats::default()
-        };
-        let q = |sql: &str, into: &mut BTreeMap<String, u64>| -> Result<()> {
-            for r in self.query(sql, &[])? {
-                let k: Option<String> = r.try_get(0).map_err(&err)?;
-                let n: i64 = r.try_get(1).map_err(&err)?;
-                into.insert(k.unwrap_or_else(|| "(none)".into()), n as u64);
-            }
-            Ok(())
-        };
-        let [pairs, languages, origins] = super::STATS_SQL;
-        q(pairs, &mut st.pairs)?;
-        q(languages, &mut st.languages)?;
-        q(origins, &mut st.origins)?;
-        Ok(st)
+        sql::stats(self, "SELECT lang, count(*) FROM variant GROUP BY lang")
     }
 
     fn stamp(&self) -> Result<Stamp> {
@@ -1007,40 +804,6 @@ impl Backend for Postgres {
             what: "store_state has no generation".into(),
         })?;
         stamp_of(row).map_err(map_err(&self.path))
-    }
-
-    fn since(&self, old: &Stamp, now: &Stamp) -> Result<Since> {
-        if old == now {
-            return Ok(Since::Same);
-        }
-        if old.instance != now.instance
-            || old.generation > now.generation
-            || old.variants > now.variants
-        {
-            return Ok(Since::Rewritten);
-        }
-        let err = map_err(&self.path);
-        // As in SQLite: the old state must be in this memory's history (its
-        // token at its generation), and every later commit up to `now`
-        // logged and append-only.
-        let rows = self.query(
-            "SELECT (SELECT token FROM commit_log WHERE generation = $1),
-                    count(*), count(*) FILTER (WHERE rewrote)
-             FROM commit_log WHERE generation > $1 AND generation <= $2",
-            &[&old.generation, &now.generation],
-        )?;
-        let r = &rows[0];
-        let token: Option<i64> = r.try_get(0).map_err(&err)?;
-        let later: i64 = r.try_get(1).map_err(&err)?;
-        let rewrites: i64 = r.try_get(2).map_err(&err)?;
-        Ok(
-            if token == Some(old.token) && later == now.generation - old.generation && rewrites == 0
-            {
-                Since::Appended
-            } else {
-                Since::Rewritten
-            },
-        )
     }
 
     fn discard_if_unused(&mut self) -> Result<bool> {
@@ -1085,17 +848,9 @@ impl Backend for Postgres {
 /// megabytes of rows, and few enough round trips not to matter.
 const FLUSH_EVERY: usize = 5_000;
 
-#[derive(Default)]
-struct Statements {
-    by_hash: Option<Statement>,
-    variants_of: Option<Statement>,
-    by_text: Option<Statement>,
-}
-
 /// One write transaction on a PostgreSQL memory.
 struct PgTx<'m> {
-    tx: RefCell<Transaction<'m>>,
-    path: &'m Path,
+    db: TxDb<'m>,
     /// Last unit / variant id handed out.
     next_unit: i64,
     next_variant: i64,
@@ -1118,15 +873,78 @@ struct PgTx<'m> {
     /// units already gone still marks its batch undone).
     wrote: bool,
     rewrote: bool,
-    statements: Statements,
-    /// The batch this transaction's changes are recorded in.
-    batch: Option<i64>,
-    /// Counts shown with the batch.
-    counts: BTreeMap<String, u64>,
-    /// Units recorded in the batch so far.
-    touched: u64,
-    /// Ids of the units this transaction created, as inclusive runs.
-    created: Vec<(i64, i64)>,
+    /// The batch its changes are recorded in.
+    log: Log,
+}
+
+/// A write transaction's connection. In a cell because
+/// [`WriteTx::unit`] reads through `&self` and must send buffered rows
+/// first.
+struct TxDb<'m> {
+    tx: RefCell<Transaction<'m>>,
+    path: &'m Path,
+    /// Prepared statements by SQL text: preparing is a round trip, and an
+    /// import into a memory that is not empty runs the same few
+    /// statements per unit.
+    statements: RefCell<std::collections::HashMap<String, Statement>>,
+}
+
+impl<'m> TxDb<'m> {
+    fn borrow(&self) -> Result<std::cell::RefMut<'_, Transaction<'m>>> {
+        self.tx.try_borrow_mut().map_err(|_| Error::Store {
+            path: self.path.to_path_buf(),
+            message: "a PostgreSQL transaction was used from inside one of its own callbacks"
+                .into(),
+        })
+    }
+
+    /// `sql` (with `?N` parameters) prepared on this transaction.
+    fn prepared(&self, tx: &mut Transaction<'m>, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.borrow().get(sql) {
+            return Ok(s.clone());
+        }
+        let s = tx
+            .prepare(&numbered_dollars(sql))
+            .map_err(map_err(self.path))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+impl Sql for TxDb<'_> {
+    fn path(&self) -> &Path {
+        self.path
+    }
+    fn dialect(&self) -> &'static sql::Dialect {
+        &sql::POSTGRES
+    }
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(bind).collect();
+        let mut tx = self.borrow()?;
+        let stmt = self.prepared(&mut tx, sql)?;
+        tx.execute(&stmt, &args).map_err(map_err(self.path))
+    }
+    fn query(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: &mut dyn FnMut(&dyn sql::Row) -> Result<()>,
+    ) -> Result<()> {
+        let err = map_err(self.path);
+        let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(bind).collect();
+        let mut tx = self.borrow()?;
+        let stmt = self.prepared(&mut tx, sql)?;
+        let mut rows = tx.query_raw(&stmt, args.iter().copied()).map_err(&err)?;
+        while let Some(row) = rows.next().map_err(&err)? {
+            f(&PgRow {
+                row: &row,
+                path: self.path,
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// `COPY ... FROM STDIN` text-format rows not sent yet.
@@ -1173,26 +991,13 @@ fn text_key(lang: &str, text: &str) -> i64 {
 }
 
 impl PgTx<'_> {
-    fn statement(
-        &mut self,
-        which: fn(&mut Statements) -> &mut Option<Statement>,
-        sql: &str,
-    ) -> Result<Statement> {
-        if let Some(s) = which(&mut self.statements) {
-            return Ok(s.clone());
-        }
-        let s = self.tx.get_mut().prepare(sql).map_err(map_err(self.path))?;
-        *which(&mut self.statements) = Some(s.clone());
-        Ok(s)
-    }
-
     /// Sends the buffered rows.
     fn flush(&self) -> Result<()> {
         let mut buf = self.buf.borrow_mut();
         if buf.units == 0 {
             return Ok(());
         }
-        let mut tx = self.tx.borrow_mut();
+        let mut tx = self.db.tx.borrow_mut();
         for (sql, rows) in [
             (
                 "COPY unit (id, tuid, origin, created, creator, changed, changer, usage_count,
@@ -1208,7 +1013,7 @@ impl PgTx<'_> {
             if rows.is_empty() {
                 continue;
             }
-            let path = self.path;
+            let path = self.db.path;
             let mut w = tx.copy_in(sql).map_err(map_err(path))?;
             w.write_all(rows.as_bytes()).map_err(|e| Error::Store {
                 path: path.to_path_buf(),
@@ -1285,407 +1090,17 @@ impl PgTx<'_> {
             self.texts.insert(text_key(&v.lang, &v.text));
         }
     }
-
-    fn same_variants(&mut self, id: i64, unit: &Unit) -> Result<bool> {
-        let stmt = self.statement(
-            |s| &mut s.variants_of,
-            "SELECT lang, text, markup FROM variant WHERE unit_id = $1",
-        )?;
-        let err = map_err(self.path);
-        let mut stored: Vec<(String, String, Option<String>)> = self
-            .tx
-            .get_mut()
-            .query(&stmt, &[&id])
-            .map_err(&err)?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<std::result::Result<_, postgres::Error>>()
-            .map_err(&err)?;
-        let mut new: Vec<(String, String, Option<String>)> = unit
-            .variants
-            .iter()
-            .map(|v| (v.lang.clone(), v.text.clone(), v.markup.clone()))
-            .collect();
-        stored.sort();
-        new.sort();
-        Ok(stored == new)
-    }
 }
 
 impl WriteTx for PgTx<'_> {
-    fn start_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64> {
-        let err = map_err(self.path);
-        let tx = self.tx.get_mut();
-        match self.batch {
-            Some(b) => {
-                tx.execute(
-                    "UPDATE batch SET command = $2, user_name = $3 WHERE id = $1",
-                    &[&b, &command, &user],
-                )
-                .map_err(&err)?;
-                Ok(b)
-            }
-            None => {
-                let b: i64 = tx
-                    .query_one(
-                        "INSERT INTO batch (id, time, command, user_name)
-                         SELECT coalesce(max(id), 0) + 1, $1, $2, $3 FROM batch RETURNING id",
-                        &[&now_tmx(), &command, &user],
-                    )
-                    .and_then(|r| r.try_get(0))
-                    .map_err(&err)?;
-                self.batch = Some(b);
-                Ok(b)
-            }
-        }
-    }
+    sql::shared_writes!();
 
-    fn batch_id(&self) -> Option<i64> {
-        self.batch.filter(|_| self.touched > 0)
-    }
-
-    fn count(&mut self, key: &str, n: u64) {
-        *self.counts.entry(key.to_string()).or_default() += n;
-    }
-
-    fn unit(&self, id: i64) -> Result<Option<Unit>> {
-        Ok(self
-            .units_where("WHERE u.id = $1", &[&id])?
-            .into_iter()
-            .next())
-    }
-
-    fn edit(&mut self, id: i64, lang: &str, text: &str, changer: Option<&str>) -> Result<Edited> {
-        let Some(before) = self.unit(id)? else {
-            return Ok(Edited::NoUnit);
-        };
-        let Some(pos) = before.variants.iter().position(|v| v.lang == lang) else {
-            return Ok(Edited::NoVariant);
-        };
-        let old = before.variants[pos].text.clone();
-        if old == text {
-            return Ok(Edited::Unchanged);
-        }
-        if text.contains('\0') {
-            return Err(Error::InvalidUnit(
-                "a NUL character (U+0000) cannot be stored in PostgreSQL".into(),
-            ));
-        }
-        self.record(id, "edited", Some(&before))?;
-        let mut after = before;
-        after.variants[pos].text = text.to_string();
-        after.variants[pos].markup = None;
-        let err = map_err(self.path);
-        let tx = self.tx.get_mut();
-        tx.execute(
-            "UPDATE variant SET text = $3, markup = NULL, text_hash = $4
-             WHERE unit_id = $1 AND lang = $2",
-            &[&id, &lang, &text, &fnv1a(text.as_bytes())],
-        )
-        .map_err(&err)?;
-        tx.execute(
-            "UPDATE unit SET content_hash = $2, changed = $3, changer = $4 WHERE id = $1",
-            &[&id, &content_hash(&after), &now_tmx(), &changer],
-        )
-        .map_err(&err)?;
-        self.hashes.insert(content_hash(&after));
-        self.texts.insert(text_key(lang, text));
-        self.rewrote = true;
-        Ok(Edited::Changed(old))
-    }
-
-    fn delete(&mut self, id: i64) -> Result<bool> {
-        let Some(before) = self.unit(id)? else {
-            return Ok(false);
-        };
-        self.record(id, "deleted", Some(&before))?;
-        self.remove(id)?;
-        Ok(true)
-    }
-
-    fn put(&mut self, id: i64, unit: &Unit) -> Result<bool> {
-        unit.validate()?;
-        refuse_nul(unit)?;
-        let Some(before) = self.unit(id)? else {
-            return Ok(false);
-        };
-        self.record(id, "replaced", Some(&before))?;
-        self.remove(id)?;
-        self.put_back(id, unit);
-        Ok(true)
-    }
-
-    fn undo(&mut self, batch: i64, force: bool) -> Result<Undone> {
-        let err = map_err(self.path);
+    fn commit(self: Box<Self>) -> Result<Stamp> {
         self.flush()?;
-        let found = self
-            .tx
-            .get_mut()
-            .query_opt("SELECT undone_by FROM batch WHERE id = $1", &[&batch])
-            .map_err(&err)?;
-        let Some(found) = found else {
-            return Err(Error::Invalid(format!(
-                "there is no batch {batch} in {}",
-                self.path.display()
-            )));
-        };
-        let undone_by: Option<i64> = found.try_get(0).map_err(&err)?;
-        if let Some(by) = undone_by {
-            return Err(Error::Invalid(format!(
-                "batch {batch} was already undone by batch {by}"
-            )));
-        }
-        let current = match self.batch {
-            Some(b) => b,
-            None => self.start_batch(&format!("undo {batch}"), None)?,
-        };
-        // A later batch that changed one of the same units, and was not
-        // itself undone (nor is an undo of a batch after this one, which
-        // put those units back), would be overwritten silently. (Unlike
-        // SQLite, ids are never reused here: the `units` counter only
-        // grows, so no later batch can create a unit under a deleted id.)
-        let conflicts: Vec<i64> = self
-            .tx
-            .get_mut()
-            .query(
-                "SELECT DISTINCT y.batch FROM batch_unit y
-                 JOIN batch b ON b.id = y.batch
-                 WHERE y.batch > $1 AND y.batch <> $2 AND b.undone_by IS NULL
-                   AND NOT (b.undoes IS NOT NULL AND b.undoes > $1)
-                   AND (y.unit_id IN (SELECT unit_id FROM batch_unit WHERE batch = $1)
-                        OR EXISTS (SELECT 1 FROM batch_new n WHERE n.batch = $1
-                                   AND y.unit_id BETWEEN n.first_id AND n.last_id))
-                 ORDER BY 1",
-                &[&batch, &current],
-            )
-            .map_err(&err)?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(&err)?;
-        if !conflicts.is_empty() && !force {
-            let list: Vec<String> = conflicts.iter().map(|b| b.to_string()).collect();
-            return Err(Error::Invalid(format!(
-                "cannot undo batch {batch}: later batch{} {} changed some of its units again; \
-                 undo {} first, or force the undo (their changes to those units are then lost, \
-                 though the undo itself can be undone)",
-                if conflicts.len() == 1 { "" } else { "es" },
-                list.join(", "),
-                if conflicts.len() == 1 { "it" } else { "them" },
-            )));
-        }
-        let tx = self.tx.get_mut();
-        let ranges: Vec<(i64, i64)> = tx
-            .query(
-                "SELECT first_id, last_id FROM batch_new WHERE batch = $1 ORDER BY first_id",
-                &[&batch],
-            )
-            .map_err(&err)?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<std::result::Result<_, postgres::Error>>()
-            .map_err(&err)?;
-        let rows: Vec<(i64, Option<String>)> = tx
-            .query(
-                "SELECT unit_id, before FROM batch_unit WHERE batch = $1 ORDER BY unit_id",
-                &[&batch],
-            )
-            .map_err(&err)?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<std::result::Result<_, postgres::Error>>()
-            .map_err(&err)?;
-        let mut done = Undone {
-            conflicts,
-            ..Undone::default()
-        };
-        for (id, before) in rows {
-            let before: Option<Unit> = match before {
-                None => None,
-                Some(j) => Some(serde_json::from_str(&j).map_err(|e| Error::Corrupt {
-                    path: self.path.to_path_buf(),
-                    what: format!("batch {batch}, unit {id}: {e}"),
-                })?),
-            };
-            let now = self.unit(id)?;
-            if now.is_none() && before.is_none() {
-                continue;
-            }
-            self.record(id, "restored", now.as_ref())?;
-            if now.is_some() {
-                self.remove(id)?;
-            }
-            match before {
-                Some(u) => {
-                    self.put_back(id, &u);
-                    done.restored += 1;
-                }
-                None => done.removed += 1,
-            }
-        }
-        // Units the batch created: each is recorded whole in this undo
-        // batch before it goes, so the undo can be undone.
-        for (first, last) in ranges {
-            let gone = self.units_where("WHERE u.id BETWEEN $1 AND $2", &[&first, &last])?;
-            for u in &gone {
-                self.record(u.id.unwrap_or_default(), "removed", Some(u))?;
-            }
-            // One statement per range, not two per unit.
-            let tx = self.tx.get_mut();
-            tx.execute(
-                "DELETE FROM variant WHERE unit_id BETWEEN $1 AND $2",
-                &[&first, &last],
-            )
-            .map_err(&err)?;
-            tx.execute(
-                "DELETE FROM unit WHERE id BETWEEN $1 AND $2",
-                &[&first, &last],
-            )
-            .map_err(&err)?;
-            self.rewrote = true;
-            done.removed += gone.len() as u64;
-        }
-        let tx = self.tx.get_mut();
-        tx.execute(
-            "UPDATE batch SET undone_by = $2 WHERE id = $1",
-            &[&batch, &current],
-        )
-        .map_err(&err)?;
-        tx.execute(
-            "UPDATE batch SET undoes = $2 WHERE id = $1",
-            &[&current, &batch],
-        )
-        .map_err(&err)?;
-        // The undo is recorded even when the batch's units were already
-        // gone, so the batch shows as undone.
-        self.touched = self.touched.max(1);
-        self.wrote = true;
-        Ok(done)
-    }
-
-    fn insert(
-        &mut self,
-        unit: &Unit,
-        source_lang: Option<&str>,
-        policy: OnDuplicate,
-    ) -> Result<Inserted> {
-        unit.validate()?;
-        refuse_nul(unit)?;
-        let hash = content_hash(unit);
-        // Exact duplicate: same variants, whatever the metadata.
-        if !self.empty_at_start || self.hashes.contains(&hash) {
-            self.flush()?;
-            let stmt = self.statement(
-                |s| &mut s.by_hash,
-                "SELECT id FROM unit WHERE content_hash = $1 ORDER BY id",
-            )?;
-            let err = map_err(self.path);
-            let ids: Vec<i64> = self
-                .tx
-                .get_mut()
-                .query(&stmt, &[&hash])
-                .map_err(&err)?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<std::result::Result<_, _>>()
-                .map_err(&err)?;
-            for id in ids {
-                if self.same_variants(id, unit)? {
-                    return Ok(Inserted::Duplicate(id));
-                }
-            }
-        }
-        if policy != OnDuplicate::KeepBoth {
-            let src = source_lang
-                .and_then(|l| unit.variants.iter().find(|v| v.lang == l))
-                .unwrap_or(&unit.variants[0]);
-            let existing: Option<i64> =
-                if !self.empty_at_start || self.texts.contains(&text_key(&src.lang, &src.text)) {
-                    self.flush()?;
-                    let stmt = self.statement(
-                    |s| &mut s.by_text,
-                    "SELECT unit_id FROM variant WHERE text_hash = $1 AND lang = $2 AND text = $3
-                         ORDER BY unit_id LIMIT 1",
-                )?;
-                    let err = map_err(self.path);
-                    let rows = self
-                        .tx
-                        .get_mut()
-                        .query(&stmt, &[&fnv1a(src.text.as_bytes()), &src.lang, &src.text])
-                        .map_err(&err)?;
-                    rows.first()
-                        .map(|r| r.try_get(0))
-                        .transpose()
-                        .map_err(&err)?
-                } else {
-                    None
-                };
-            if let Some(id) = existing {
-                if policy == OnDuplicate::Skip {
-                    return Ok(Inserted::Skipped(id));
-                }
-                let before = self.unit(id)?;
-                self.record(id, "overwritten", before.as_ref())?;
-                let err = map_err(self.path);
-                let tx = self.tx.get_mut();
-                tx.execute("DELETE FROM variant WHERE unit_id = $1", &[&id])
-                    .map_err(&err)?;
-                tx.execute(
-                    "UPDATE unit SET content_hash = $2, changed = $3, changer = $4 WHERE id = $1",
-                    &[
-                        &id,
-                        &hash,
-                        &unit.changed.clone().or_else(|| Some(now_tmx())),
-                        &unit.changer.clone().or(unit.creator.clone()),
-                    ],
-                )
-                .map_err(&err)?;
-                self.buffer_variants(id, unit);
-                self.buf.get_mut().units += 1;
-                self.hashes.insert(hash);
-                self.rewrote = true;
-                return Ok(Inserted::Overwritten(id));
-            }
-        }
-        self.next_unit += 1;
-        let id = self.next_unit;
-        let created = unit.created.clone().unwrap_or_else(now_tmx);
-        self.buffer_unit(id, unit, Some(&created));
-        self.record_new(id)?;
-        if self.buf.get_mut().units >= FLUSH_EVERY {
-            self.flush()?;
-        }
-        Ok(Inserted::New(id))
-    }
-
-    fn commit(mut self: Box<Self>) -> Result<Stamp> {
-        self.flush()?;
-        let err = map_err(self.path);
+        let err = map_err(self.db.path);
         let wrote = self.wrote || self.rewrote || (self.next_unit, self.next_variant) != self.start;
-        let (batch, touched) = (self.batch, self.touched);
-        let counts = serde_json::to_string(&self.counts).ok();
-        let created = std::mem::take(&mut self.created);
-        let mut tx = self.tx.into_inner();
-        if let Some(b) = batch {
-            for (first, last) in created {
-                tx.execute(
-                    "INSERT INTO batch_new (batch, first_id, last_id) VALUES ($1, $2, $3)",
-                    &[&b, &first, &last],
-                )
-                .map_err(&err)?;
-            }
-            if touched == 0 {
-                // Nothing changed: no batch to list or undo.
-                tx.execute("DELETE FROM batch WHERE id = $1", &[&b])
-                    .map_err(&err)?;
-            } else {
-                tx.execute(
-                    "UPDATE batch SET time = $2, counts = $3 WHERE id = $1",
-                    &[&b, &now_tmx(), &counts],
-                )
-                .map_err(&err)?;
-            }
-        }
+        self.log.finish(&self.db)?;
+        let mut tx = self.db.tx.into_inner();
         if wrote {
             // One generation and one log row per committed write, with a
             // fresh random token (see `Stamp`); the log keeps the last
@@ -1731,91 +1146,126 @@ fn refuse_nul(unit: &Unit) -> Result<()> {
     Ok(())
 }
 
-impl PgTx<'_> {
-    /// Units matching `filter` (a `WHERE` on `u`), as this transaction
-    /// sees them (buffered rows are sent first).
-    fn units_where(&self, filter: &str, args: &[&(dyn ToSql + Sync)]) -> Result<Vec<Unit>> {
+impl Steps for PgTx<'_> {
+    fn parts(&mut self) -> Result<(&dyn Sql, &mut Log)> {
         self.flush()?;
-        let rows = self
-            .tx
-            .borrow_mut()
-            .query(
-                &format!(
-                    "SELECT {UNIT_COLUMNS} FROM unit u JOIN variant v ON v.unit_id = u.id
-                     {filter} ORDER BY u.id, v.id"
-                ),
-                args,
-            )
-            .map_err(map_err(self.path))?;
-        units_of(self.path, &rows)
+        Ok((&self.db, &mut self.log))
     }
 
-    /// Records unit `id` in this transaction's batch (starting one named
-    /// `write` if the command did not), with its state before the first
-    /// change: `None` when the batch created it.
-    fn record(&mut self, id: i64, kind: &str, before: Option<&Unit>) -> Result<()> {
-        *self.counts.entry(kind.to_string()).or_default() += 1;
-        if self.created.iter().any(|&(a, b)| (a..=b).contains(&id)) {
-            // Created by this batch: undo removes it whatever happened since.
-            return Ok(());
-        }
-        let batch = match self.batch {
-            Some(b) => b,
-            None => self.start_batch("write", None)?,
-        };
-        let before = match before {
-            Some(u) => Some(serde_json::to_string(u).map_err(|e| Error::Store {
-                path: self.path.to_path_buf(),
-                message: format!("unit {id}: {e}"),
-            })?),
-            None => None,
-        };
-        let n = self
-            .tx
-            .get_mut()
-            .execute(
-                "INSERT INTO batch_unit (batch, unit_id, kind, before) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT DO NOTHING",
-                &[&batch, &id, &kind, &before],
-            )
-            .map_err(map_err(self.path))?;
-        self.touched += n;
-        Ok(())
-    }
-
-    /// Records a unit this transaction created (extends the last id run).
-    fn record_new(&mut self, id: i64) -> Result<()> {
-        if self.batch.is_none() {
-            self.start_batch("write", None)?;
-        }
-        *self.counts.entry("inserted".into()).or_default() += 1;
-        match self.created.last_mut() {
-            Some((_, last)) if *last + 1 == id => *last = id,
-            _ => self.created.push((id, id)),
-        }
-        self.touched += 1;
-        Ok(())
-    }
-
-    /// Removes a unit and its variants (already recorded by the caller).
-    fn remove(&mut self, id: i64) -> Result<()> {
+    fn read_unit(&self, id: i64) -> Result<Option<Unit>> {
         self.flush()?;
-        let err = map_err(self.path);
-        let tx = self.tx.get_mut();
-        tx.execute("DELETE FROM variant WHERE unit_id = $1", &[&id])
-            .map_err(&err)?;
-        tx.execute("DELETE FROM unit WHERE id = $1", &[&id])
-            .map_err(&err)?;
-        self.rewrote = true;
+        sql::unit(&self.db, id)
+    }
+
+    fn storable(&self, unit: &Unit) -> Result<()> {
+        refuse_nul(unit)
+    }
+
+    fn set_text(
+        &mut self,
+        id: i64,
+        lang: &str,
+        text: &str,
+        after: &Unit,
+        changer: Option<&str>,
+    ) -> Result<()> {
+        let err = map_err(self.db.path);
+        let hash = content_hash(after);
+        let tx = self.db.tx.get_mut();
+        tx.execute(
+            "UPDATE variant SET text = $3, markup = NULL, text_hash = $4
+             WHERE unit_id = $1 AND lang = $2",
+            &[&id, &lang, &text, &fnv1a(text.as_bytes())],
+        )
+        .map_err(&err)?;
+        tx.execute(
+            "UPDATE unit SET content_hash = $2, changed = $3, changer = $4 WHERE id = $1",
+            &[&id, &hash, &now_tmx(), &changer],
+        )
+        .map_err(&err)?;
+        self.hashes.insert(hash);
+        self.texts.insert(text_key(lang, text));
         Ok(())
     }
 
-    /// Writes `unit` back under its old id exactly as it was stored (no
-    /// defaults filled in); its variants get new ids, above every
-    /// committed one, so a cache sees a rewrite.
-    fn put_back(&mut self, id: i64, unit: &Unit) {
+    /// Its variants get new ids, above every committed one, so a cache
+    /// sees a rewrite.
+    fn put_back(&mut self, id: i64, unit: &Unit) -> Result<()> {
         self.buffer_unit(id, unit, unit.created.as_deref());
         self.rewrote = true;
+        Ok(())
+    }
+
+    fn changed(&mut self, rewrote: bool) {
+        self.wrote = true;
+        self.rewrote |= rewrote;
+    }
+
+    fn same_content(&mut self, _unit: &Unit, hash: i64) -> Result<Vec<i64>> {
+        if self.empty_at_start && !self.hashes.contains(&hash) {
+            return Ok(Vec::new());
+        }
+        self.flush()?;
+        sql::rows(
+            &self.db,
+            "SELECT id FROM unit WHERE content_hash = ?1 ORDER BY id",
+            &[Arg::Int(hash)],
+            |r| r.int(0),
+        )
+    }
+
+    fn holding(&mut self, lang: &str, text: &str) -> Result<Option<i64>> {
+        if self.empty_at_start && !self.texts.contains(&text_key(lang, text)) {
+            return Ok(None);
+        }
+        self.flush()?;
+        Ok(sql::rows(
+            &self.db,
+            "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3
+             ORDER BY unit_id LIMIT 1",
+            &[
+                Arg::Int(fnv1a(text.as_bytes())),
+                Arg::Text(lang),
+                Arg::Text(text),
+            ],
+            |r| r.int(0),
+        )?
+        .first()
+        .copied())
+    }
+
+    fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()> {
+        let err = map_err(self.db.path);
+        let tx = self.db.tx.get_mut();
+        tx.execute("DELETE FROM variant WHERE unit_id = $1", &[&id])
+            .map_err(&err)?;
+        tx.execute(
+            "UPDATE unit SET content_hash = $2, changed = $3, changer = $4 WHERE id = $1",
+            &[
+                &id,
+                &hash,
+                &unit.changed.clone().or_else(|| Some(now_tmx())),
+                &unit.changer.clone().or(unit.creator.clone()),
+            ],
+        )
+        .map_err(&err)?;
+        self.buffer_variants(id, unit);
+        self.buf.get_mut().units += 1;
+        self.hashes.insert(hash);
+        self.rewrote = true;
+        Ok(())
+    }
+
+    fn add(&mut self, unit: &Unit, _hash: i64) -> Result<i64> {
+        self.next_unit += 1;
+        let id = self.next_unit;
+        let created = unit.created.clone().unwrap_or_else(now_tmx);
+        self.buffer_unit(id, unit, Some(&created));
+        self.log.record_new(&self.db, id)?;
+        if self.buf.get_mut().units >= FLUSH_EVERY {
+            self.flush()?;
+        }
+        Ok(id)
     }
 }
 

@@ -7,20 +7,19 @@
 //! busy timeout for it instead of failing at once when a deferred
 //! transaction tries to upgrade its read lock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::sql::{self, Arg, Log, Sql, Steps, to_json};
+use super::{
+    Backend, Pair, Stamp, Stats, Token, Unit, UnitFilter, WriteTx, content_hash, fnv1a,
+    fnv1a_extend, now_tmx, schema,
+};
+use crate::error::{Error, Result};
 use rusqlite::{
     Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
-use serde::{Deserialize, Serialize};
-
-use super::{
-    Backend, Batch, Edited, Found, Inserted, OnDuplicate, Pair, Since, Stamp, Stats, Token, Undone,
-    Unit, UnitFilter, Variant, WriteTx, content_hash, fnv1a, fnv1a_extend, now_tmx, schema,
-};
-use crate::error::{Error, Result};
 
 /// How long a connection waits for a lock held by another process. Long
 /// enough for the commit of a large import (the 1M-unit index build at
@@ -310,119 +309,96 @@ fn create_new(path: &Path) -> Result<bool> {
     }
 }
 
-fn to_json<T: Serialize>(v: &[T]) -> Option<String> {
-    if v.is_empty() {
-        None
-    } else {
-        serde_json::to_string(v).ok()
+/// A bound parameter as rusqlite takes it.
+fn bind<'a>(a: &'a Arg<'a>) -> &'a dyn rusqlite::ToSql {
+    match a {
+        Arg::Int(v) => v,
+        Arg::Text(v) => v,
+        Arg::OptText(v) => v,
     }
 }
 
-/// Metadata columns hold JSON this store wrote; anything else is damage,
-/// reported rather than dropped.
-fn from_json<T: for<'de> Deserialize<'de>>(
-    path: &Path,
-    what: &str,
-    s: Option<String>,
-) -> Result<Vec<T>> {
-    match s {
-        None => Ok(Vec::new()),
-        Some(s) => serde_json::from_str(&s).map_err(|e| Error::Corrupt {
-            path: path.to_path_buf(),
-            what: format!("{what}: {e}"),
-        }),
-    }
+/// A row, with the path its errors name.
+struct SqliteRow<'a, 'r> {
+    row: &'a rusqlite::Row<'r>,
+    path: &'a Path,
 }
 
-impl Sqlite {
-    fn for_each_unit_where(
-        &self,
-        filter: &str,
-        args: &[&dyn rusqlite::ToSql],
-        f: &mut dyn FnMut(Unit) -> Result<()>,
-    ) -> Result<()> {
-        units_where(&self.conn, &self.path, filter, args, f)
-    }
+sql::row_impl!(SqliteRow<'_, '_>, get);
+
+/// [`Sql::execute`] on a connection (statements are cached by text).
+fn execute(conn: &Connection, path: &Path, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+    let err = map_err(path);
+    let args: Vec<&dyn rusqlite::ToSql> = args.iter().map(bind).collect();
+    let n = conn
+        .prepare_cached(sql)
+        .map_err(&err)?
+        .execute(args.as_slice())
+        .map_err(&err)?;
+    Ok(n as u64)
 }
 
-/// Streams the units of `conn` that `filter` (SQL after the join) selects,
-/// in id order; shared by reads and by write transactions.
-fn units_where(
+/// [`Sql::query`] on a connection.
+fn query(
     conn: &Connection,
     path: &Path,
-    filter: &str,
-    args: &[&dyn rusqlite::ToSql],
-    f: &mut dyn FnMut(Unit) -> Result<()>,
+    sql: &str,
+    args: &[Arg<'_>],
+    f: &mut dyn FnMut(&dyn sql::Row) -> Result<()>,
 ) -> Result<()> {
-    {
-        let err = map_err(path);
-        let sql = format!(
-            "SELECT u.id, u.tuid, u.origin, u.created, u.creator, u.changed, u.changer, u.usage_count,
-                    u.attrs, u.props, u.notes,
-                    v.lang, v.text, v.markup, v.prev, v.next, v.props, v.notes, v.rowid
-             FROM unit u JOIN variant v ON v.unit_id = u.id {filter}
-             ORDER BY u.id"
-        );
-        // Ordering by `u.id` alone lets SQLite walk units in rowid order and
-        // find each unit's variants by index; adding `v.rowid` made it sort
-        // the whole join in a temp B-tree (3x slower export at 1M units).
-        // Variants are put back in insertion order here instead.
-        let mut stmt = conn.prepare_cached(&sql).map_err(&err)?;
-        let mut rows = stmt.query(args).map_err(&err)?;
-        let mut current: Option<Unit> = None;
-        let mut order: Vec<i64> = Vec::new();
-        let in_insertion_order = |mut u: Unit, order: &mut Vec<i64>| -> Unit {
-            if !order.is_sorted() {
-                let mut keyed: Vec<(i64, Variant)> =
-                    order.drain(..).zip(u.variants.drain(..)).collect();
-                keyed.sort_by_key(|(k, _)| *k);
-                u.variants = keyed.into_iter().map(|(_, v)| v).collect();
-            }
-            order.clear();
-            u
-        };
-        while let Some(r) = rows.next().map_err(&err)? {
-            let id: i64 = r.get(0).map_err(&err)?;
-            if current.as_ref().is_some_and(|u| u.id != Some(id))
-                && let Some(done) = current.take()
-            {
-                f(in_insertion_order(done, &mut order))?;
-            }
-            if current.is_none() {
-                let what = format!("unit {id}");
-                current = Some(Unit {
-                    id: Some(id),
-                    variants: Vec::new(),
-                    tuid: r.get(1).map_err(&err)?,
-                    origin: r.get(2).map_err(&err)?,
-                    created: r.get(3).map_err(&err)?,
-                    creator: r.get(4).map_err(&err)?,
-                    changed: r.get(5).map_err(&err)?,
-                    changer: r.get(6).map_err(&err)?,
-                    usage_count: r.get(7).map_err(&err)?,
-                    attrs: from_json(path, &what, r.get(8).map_err(&err)?)?,
-                    props: from_json(path, &what, r.get(9).map_err(&err)?)?,
-                    notes: from_json(path, &what, r.get(10).map_err(&err)?)?,
-                });
-            }
-            if let Some(u) = current.as_mut() {
-                let what = format!("unit {id}");
-                u.variants.push(Variant {
-                    lang: r.get(11).map_err(&err)?,
-                    text: r.get(12).map_err(&err)?,
-                    markup: r.get(13).map_err(&err)?,
-                    prev: r.get(14).map_err(&err)?,
-                    next: r.get(15).map_err(&err)?,
-                    props: from_json(path, &what, r.get(16).map_err(&err)?)?,
-                    notes: from_json(path, &what, r.get(17).map_err(&err)?)?,
-                });
-                order.push(r.get(18).map_err(&err)?);
-            }
-        }
-        if let Some(done) = current {
-            f(in_insertion_order(done, &mut order))?;
-        }
-        Ok(())
+    let err = map_err(path);
+    let args: Vec<&dyn rusqlite::ToSql> = args.iter().map(bind).collect();
+    let mut stmt = conn.prepare_cached(sql).map_err(&err)?;
+    let mut rows = stmt.query(args.as_slice()).map_err(&err)?;
+    while let Some(row) = rows.next().map_err(&err)? {
+        f(&SqliteRow { row, path })?;
+    }
+    Ok(())
+}
+
+impl Sql for Sqlite {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+    fn dialect(&self) -> &'static sql::Dialect {
+        &sql::SQLITE
+    }
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        execute(&self.conn, &self.path, sql, args)
+    }
+    fn query(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: &mut dyn FnMut(&dyn sql::Row) -> Result<()>,
+    ) -> Result<()> {
+        query(&self.conn, &self.path, sql, args, f)
+    }
+}
+
+/// A write transaction's connection.
+struct TxDb<'m> {
+    tx: Transaction<'m>,
+    path: &'m Path,
+}
+
+impl Sql for TxDb<'_> {
+    fn path(&self) -> &Path {
+        self.path
+    }
+    fn dialect(&self) -> &'static sql::Dialect {
+        &sql::SQLITE
+    }
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        execute(&self.tx, self.path, sql, args)
+    }
+    fn query(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        f: &mut dyn FnMut(&dyn sql::Row) -> Result<()>,
+    ) -> Result<()> {
+        query(&self.tx, self.path, sql, args, f)
     }
 }
 
@@ -475,29 +451,11 @@ impl Sqlite {
             .map_err(map_err(&self.path))
     }
 
-    fn read_tokens(&self, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Token>> {
+    fn read_tokens(&self, filter: &str, args: &[Arg<'_>]) -> Result<Vec<Token>> {
         if !self.has_tokens()? {
             return Ok(Vec::new());
         }
-        let err = map_err(&self.path);
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT id, hash, role, name, created FROM api_token {filter} ORDER BY id"
-            ))
-            .map_err(&err)?;
-        stmt.query_map(args, |r| {
-            Ok(Token {
-                id: r.get(0)?,
-                hash: r.get(1)?,
-                role: r.get(2)?,
-                name: r.get(3)?,
-                created: r.get(4)?,
-            })
-        })
-        .map_err(&err)?
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(&err)
+        sql::tokens(self, filter, args)
     }
 }
 
@@ -533,15 +491,11 @@ impl Backend for Sqlite {
         }
         let bulk = Bulk::start(&tx).map_err(&err)?;
         Ok(Box::new(SqliteTx {
-            tx,
-            path,
+            db: TxDb { tx, path },
             wrote: false,
             rewrote: false,
             bulk,
-            batch: None,
-            counts: BTreeMap::new(),
-            touched: 0,
-            created: Vec::new(),
+            log: Log::default(),
             layout: self.layout,
             langs: HashMap::new(),
             now: now_tmx(),
@@ -579,75 +533,7 @@ impl Backend for Sqlite {
         })))
     }
 
-    fn unit_count(&self) -> Result<u64> {
-        self.conn
-            .query_row("SELECT count(*) FROM unit", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(map_err(&self.path))
-    }
-
-    fn unit(&self, id: i64) -> Result<Option<Unit>> {
-        let mut out = None;
-        self.for_each_unit_where("WHERE u.id = ?1", params![id], &mut |u| {
-            out = Some(u);
-            Ok(())
-        })?;
-        Ok(out)
-    }
-
-    fn for_each_unit(&self, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()> {
-        self.for_each_unit_where("", params![], f)
-    }
-
-    fn for_each_pair(
-        &self,
-        from: &str,
-        to: &str,
-        f: &mut dyn FnMut(Pair) -> Result<()>,
-    ) -> Result<()> {
-        let err = map_err(&self.path);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT s.unit_id, s.lang, s.text, s.markup, s.prev, s.next, t.lang, t.text, u.origin
-                 FROM variant s JOIN variant t ON t.unit_id = s.unit_id AND t.rowid <> s.rowid
-                 JOIN unit u ON u.id = s.unit_id
-                 WHERE (s.lang = ?1 OR s.lang LIKE ?1 || '-%')
-                   AND (t.lang = ?2 OR t.lang LIKE ?2 || '-%')
-                 ORDER BY s.unit_id, s.rowid, t.rowid",
-            )
-            .map_err(&err)?;
-        let mut rows = stmt
-            .query(params![
-                crate::lang::primary(from),
-                crate::lang::primary(to)
-            ])
-            .map_err(&err)?;
-        let mut last_unit = None;
-        while let Some(r) = rows.next().map_err(&err)? {
-            let unit_id: i64 = r.get(0).map_err(&err)?;
-            let slang: String = r.get(1).map_err(&err)?;
-            let tlang: String = r.get(6).map_err(&err)?;
-            // One pair per unit: the first variant on each side that serves.
-            if last_unit == Some(unit_id)
-                || !crate::lang::serves(from, &slang)
-                || !crate::lang::serves(to, &tlang)
-            {
-                continue;
-            }
-            last_unit = Some(unit_id);
-            f(Pair {
-                unit_id,
-                source: r.get(2).map_err(&err)?,
-                source_markup: r.get(3).map_err(&err)?,
-                prev: r.get(4).map_err(&err)?,
-                next: r.get(5).map_err(&err)?,
-                target: r.get(7).map_err(&err)?,
-                origin: r.get(8).map_err(&err)?,
-            })?;
-        }
-        Ok(())
-    }
+    sql::shared_reads!();
 
     fn variants_with_text(&self, text: &str) -> Result<Vec<(i64, String)>> {
         let err = map_err(&self.path);
@@ -756,26 +642,6 @@ impl Backend for Sqlite {
         Ok(out)
     }
 
-    fn variant(&self, variant: i64) -> Result<Option<Found>> {
-        let err = map_err(&self.path);
-        self.conn
-            .prepare_cached(
-                "SELECT v.unit_id, v.lang, v.text, u.origin FROM variant v
-                 JOIN unit u ON u.id = v.unit_id WHERE v.rowid = ?1",
-            )
-            .map_err(&err)?
-            .query_row(params![variant], |r| {
-                Ok(Found {
-                    unit_id: r.get(0)?,
-                    lang: r.get(1)?,
-                    text: r.get(2)?,
-                    origin: r.get(3)?,
-                })
-            })
-            .optional()
-            .map_err(&err)
-    }
-
     fn for_each_text(
         &self,
         primary: &str,
@@ -824,73 +690,18 @@ impl Backend for Sqlite {
     }
 
     fn stats(&self) -> Result<Stats> {
-        let err = map_err(&self.path);
-        let mut st = Stats {
-            units: self.unit_count()?,
-            ..Stats::default()
-        };
-        let q = |sql: &str, into: &mut BTreeMap<String, u64>| -> Result<()> {
-            let mut stmt = self.conn.prepare(sql).map_err(&err)?;
-            let mut rows = stmt.query([]).map_err(&err)?;
-            while let Some(r) = rows.next().map_err(&err)? {
-                let k: Option<String> = r.get(0).map_err(&err)?;
-                let n: i64 = r.get(1).map_err(&err)?;
-                into.insert(k.unwrap_or_else(|| "(none)".into()), n as u64);
-            }
-            Ok(())
-        };
-        let [pairs, languages, origins] = super::STATS_SQL;
-        q(pairs, &mut st.pairs)?;
-        q(
+        sql::stats(
+            self,
             if self.layout.lang_count {
                 "SELECT lang, n FROM lang_count WHERE n > 0"
             } else {
-                languages
+                "SELECT lang, count(*) FROM variant GROUP BY lang"
             },
-            &mut st.languages,
-        )?;
-        q(origins, &mut st.origins)?;
-        Ok(st)
+        )
     }
 
     fn stamp(&self) -> Result<Stamp> {
         Self::read_stamp(&self.conn).map_err(map_err(&self.path))
-    }
-
-    fn since(&self, old: &Stamp, now: &Stamp) -> Result<Since> {
-        if old == now {
-            return Ok(Since::Same);
-        }
-        if old.instance != now.instance
-            || old.generation > now.generation
-            || old.variants > now.variants
-        {
-            return Ok(Since::Rewritten);
-        }
-        let err = map_err(&self.path);
-        // The old state must be in this memory's history (same token at
-        // its generation: not a copy's or a restored backup's), and every
-        // commit after it up to `now` must be logged and append-only.
-        let (token, later, rewrites): (Option<i64>, i64, i64) = self
-            .conn
-            .prepare_cached(
-                "SELECT (SELECT token FROM commit_log WHERE generation = ?1),
-                        count(*), coalesce(sum(rewrote <> 0), 0)
-                 FROM commit_log WHERE generation > ?1 AND generation <= ?2",
-            )
-            .map_err(&err)?
-            .query_row(params![old.generation, now.generation], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .map_err(&err)?;
-        Ok(
-            if token == Some(old.token) && later == now.generation - old.generation && rewrites == 0
-            {
-                Since::Appended
-            } else {
-                Since::Rewritten
-            },
-        )
     }
 
     fn add_token(&mut self, hash: &str, role: &str, name: Option<&str>) -> Result<i64> {
@@ -914,13 +725,13 @@ impl Backend for Sqlite {
 
     fn token_by_hash(&self, hash: &str) -> Result<Option<Token>> {
         Ok(self
-            .read_tokens("WHERE hash = ?1", params![hash])?
+            .read_tokens("WHERE hash = ?1", &[Arg::Text(hash)])?
             .into_iter()
             .next())
     }
 
     fn tokens(&self) -> Result<Vec<Token>> {
-        self.read_tokens("", params![])
+        self.read_tokens("", &[])
     }
 
     fn revoke_token(&mut self, id: i64) -> Result<bool> {
@@ -982,73 +793,28 @@ impl Backend for Sqlite {
         // checked on the unit itself (one definition for every engine).
         let mut pass = |u: Unit| if filter.matches(&u) { f(u) } else { Ok(()) };
         if filter.ids.is_empty() {
-            return self.for_each_unit_where("", params![], &mut pass);
+            return sql::units_where(self, "", &[], &mut pass);
         }
         let mut ids = filter.ids.clone();
         ids.sort_unstable();
         ids.dedup();
         for id in ids {
-            self.for_each_unit_where("WHERE u.id = ?1", params![id], &mut pass)?;
+            sql::units_where(self, "WHERE u.id = ?1", &[Arg::Int(id)], &mut pass)?;
         }
         Ok(())
-    }
-
-    fn batches(&self) -> Result<Vec<Batch>> {
-        let err = map_err(&self.path);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT b.id, b.time, b.command, b.user, b.counts, b.undone_by, b.undoes,
-                        (SELECT count(*) FROM batch_unit x WHERE x.batch = b.id)
-                        + (SELECT coalesce(sum(last_id - first_id + 1), 0)
-                           FROM batch_new n WHERE n.batch = b.id)
-                 FROM batch b ORDER BY b.id",
-            )
-            .map_err(&err)?;
-        let mut rows = stmt.query([]).map_err(&err)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(&err)? {
-            let id: i64 = r.get(0).map_err(&err)?;
-            let counts: Option<String> = r.get(4).map_err(&err)?;
-            let counts = match counts {
-                None => BTreeMap::new(),
-                Some(c) => serde_json::from_str(&c).map_err(|e| Error::Corrupt {
-                    path: self.path.clone(),
-                    what: format!("batch {id}: {e}"),
-                })?,
-            };
-            out.push(Batch {
-                id,
-                time: r.get(1).map_err(&err)?,
-                command: r.get(2).map_err(&err)?,
-                user: r.get(3).map_err(&err)?,
-                counts,
-                undone_by: r.get(5).map_err(&err)?,
-                undoes: r.get(6).map_err(&err)?,
-                units: r.get::<_, i64>(7).map_err(&err)? as u64,
-            });
-        }
-        Ok(out)
     }
 }
 
 /// One write transaction on an SQLite memory.
 struct SqliteTx<'m> {
-    tx: Transaction<'m>,
-    path: &'m Path,
+    db: TxDb<'m>,
     /// Something was written / variants were replaced: logged at commit.
     wrote: bool,
     rewrote: bool,
     /// Set when the transaction began on an empty memory; see [`Bulk`].
     bulk: Option<Bulk>,
-    /// The batch this transaction's changes are recorded in.
-    batch: Option<i64>,
-    /// Counts shown with the batch.
-    counts: BTreeMap<String, u64>,
-    /// Units recorded in the batch so far.
-    touched: u64,
-    /// Ids of the units this transaction created, as inclusive runs.
-    created: Vec<(i64, i64)>,
+    /// The batch its changes are recorded in.
+    log: Log,
     /// The file's tables.
     layout: schema::Layout,
     /// Variants inserted per language tag, added to `lang_count` at
@@ -1131,110 +897,11 @@ impl Bulk {
 }
 
 impl WriteTx for SqliteTx<'_> {
-    fn insert(
-        &mut self,
-        unit: &Unit,
-        source_lang: Option<&str>,
-        policy: OnDuplicate,
-    ) -> Result<Inserted> {
-        unit.validate()?;
-        let err = map_err(self.path);
-        let hash = content_hash(unit);
-        // Exact duplicate: same variants, whatever the metadata.
-        if let Some(bulk) = &self.bulk {
-            if let Some(&id) = bulk.units.get(&hash)
-                && self.same_variants(id, unit)?
-            {
-                return Ok(Inserted::Duplicate(id));
-            }
-        } else {
-            // Version 3 finds candidates by the unit's content hash;
-            // version 4 by its first variant's text (a duplicate holds that
-            // variant too), through the text index either way.
-            let ids: Vec<i64> = if self.layout.content_hash {
-                self.tx
-                    .prepare_cached("SELECT id FROM unit WHERE content_hash = ?1")
-                    .map_err(&err)?
-                    .query_map(params![hash], |r| r.get(0))
-                    .map_err(&err)?
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(&err)?
-            } else {
-                let first = &unit.variants[0];
-                self.units_holding(&first.lang, &first.text)?
-            };
-            for id in ids {
-                if self.same_variants(id, unit)? {
-                    return Ok(Inserted::Duplicate(id));
-                }
-            }
-        }
-        if policy != OnDuplicate::KeepBoth {
-            let src = source_lang
-                .and_then(|l| unit.variants.iter().find(|v| v.lang == l))
-                .unwrap_or(&unit.variants[0]);
-            let existing: Option<i64> = match self.bulk.as_mut() {
-                Some(bulk) => {
-                    let candidate = bulk
-                        .texts(&self.tx)
-                        .map_err(&err)?
-                        .get(&Bulk::text_key(&src.lang, &src.text))
-                        .copied();
-                    match candidate {
-                        // Confirm: the map may point at a unit since overwritten.
-                        Some(id) => self
-                            .tx
-                            .prepare_cached(
-                                "SELECT unit_id FROM variant WHERE unit_id = ?1 AND lang = ?2 AND text = ?3",
-                            )
-                            .map_err(&err)?
-                            .query_row(params![id, src.lang, src.text], |r| r.get(0))
-                            .optional()
-                            .map_err(&err)?,
-                        None => None,
-                    }
-                }
-                None => self.units_holding(&src.lang, &src.text)?.first().copied(),
-            };
-            if let Some(id) = existing {
-                if policy == OnDuplicate::Skip {
-                    return Ok(Inserted::Skipped(id));
-                }
-                let before = self.unit(id)?;
-                self.record(id, "overwritten", before.as_ref())?;
-                self.tx
-                    .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
-                    .map_err(&err)?;
-                self.write_variants(id, unit)?;
-                if let Some(bulk) = self.bulk.as_mut() {
-                    bulk.units.insert(hash, id);
-                    bulk.record(id, hash, unit);
-                }
-                (self.wrote, self.rewrote) = (true, true);
-                self.touch_unit(
-                    id,
-                    hash,
-                    unit.changed.clone().unwrap_or_else(now_tmx),
-                    unit.changer.as_deref().or(unit.creator.as_deref()),
-                )?;
-                return Ok(Inserted::Overwritten(id));
-            }
-        }
-        let created = unit.created.clone().unwrap_or_else(|| self.now.clone());
-        let id = self.insert_unit(None, unit, Some(created), hash)?;
-        self.write_variants(id, unit)?;
-        if let Some(bulk) = self.bulk.as_mut() {
-            bulk.record(id, hash, unit);
-        }
-        self.wrote = true;
-        self.record_new(id)?;
-        Ok(Inserted::New(id))
-    }
-
     fn commit(self: Box<Self>) -> Result<Stamp> {
-        let err = map_err(self.path);
+        let err = map_err(self.db.path);
         if self.layout.lang_count && !self.langs.is_empty() {
             let mut stmt = self
+                .db
                 .tx
                 .prepare_cached(
                     "INSERT INTO lang_count (lang, n) VALUES (?1, ?2)
@@ -1246,46 +913,25 @@ impl WriteTx for SqliteTx<'_> {
             }
         }
         if self.bulk.is_some() {
-            self.tx
+            self.db
+                .tx
                 .execute_batch(hash_indexes(self.layout))
                 .map_err(&err)?;
         }
-        if let Some(b) = self.batch {
-            let mut stmt = self
-                .tx
-                .prepare_cached(
-                    "INSERT INTO batch_new (batch, first_id, last_id) VALUES (?1, ?2, ?3)",
-                )
-                .map_err(&err)?;
-            for &(first, last) in &self.created {
-                stmt.execute(params![b, first, last]).map_err(&err)?;
-            }
-            drop(stmt);
-            if self.touched == 0 {
-                // Nothing changed: no batch to list or undo.
-                self.tx
-                    .execute("DELETE FROM batch WHERE id = ?1", params![b])
-                    .map_err(&err)?;
-            } else {
-                self.tx
-                    .execute(
-                        "UPDATE batch SET time = ?2, counts = ?3 WHERE id = ?1",
-                        params![b, now_tmx(), serde_json::to_string(&self.counts).ok()],
-                    )
-                    .map_err(&err)?;
-            }
-        }
+        self.log.finish(&self.db)?;
         if self.wrote {
             // One generation and one log row per committed write, with a
             // fresh random token, so caches can tell this state from any
             // other (see `Stamp`). The log keeps the last 10,000 commits:
             // a cache older than that rebuilds.
-            self.tx
+            self.db
+                .tx
                 .prepare_cached("UPDATE store_state SET value = value + 1 WHERE key = 'generation'")
                 .map_err(&err)?
                 .execute([])
                 .map_err(&err)?;
-            self.tx
+            self.db
+                .tx
                 .prepare_cached(
                     "INSERT INTO commit_log (generation, token, rewrote, variants)
                      SELECT value, random(), ?1, (SELECT coalesce(max(rowid), 0) FROM variant)
@@ -1294,7 +940,8 @@ impl WriteTx for SqliteTx<'_> {
                 .map_err(&err)?
                 .execute(params![self.rewrote])
                 .map_err(&err)?;
-            self.tx
+            self.db
+                .tx
                 .prepare_cached(
                     "DELETE FROM commit_log WHERE generation <
                      (SELECT value FROM store_state WHERE key = 'generation') - 10000",
@@ -1303,348 +950,43 @@ impl WriteTx for SqliteTx<'_> {
                 .execute([])
                 .map_err(&err)?;
         }
-        let stamp = Sqlite::read_stamp(&self.tx).map_err(&err)?;
-        self.tx.commit().map_err(&err)?;
+        let stamp = Sqlite::read_stamp(&self.db.tx).map_err(&err)?;
+        self.db.tx.commit().map_err(&err)?;
         Ok(stamp)
     }
 
-    fn start_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64> {
-        let err = map_err(self.path);
-        match self.batch {
-            Some(b) => {
-                self.tx
-                    .execute(
-                        "UPDATE batch SET command = ?2, user = ?3 WHERE id = ?1",
-                        params![b, command, user],
-                    )
-                    .map_err(&err)?;
-                Ok(b)
-            }
-            None => {
-                self.tx
-                    .execute(
-                        "INSERT INTO batch (time, command, user) VALUES (?1, ?2, ?3)",
-                        params![now_tmx(), command, user],
-                    )
-                    .map_err(&err)?;
-                let b = self.tx.last_insert_rowid();
-                self.batch = Some(b);
-                Ok(b)
-            }
-        }
+    sql::shared_writes!();
+}
+
+impl Steps for SqliteTx<'_> {
+    fn parts(&mut self) -> Result<(&dyn Sql, &mut Log)> {
+        Ok((&self.db, &mut self.log))
     }
 
-    fn batch_id(&self) -> Option<i64> {
-        self.batch.filter(|_| self.touched > 0)
+    fn read_unit(&self, id: i64) -> Result<Option<Unit>> {
+        sql::unit(&self.db, id)
     }
 
-    fn count(&mut self, key: &str, n: u64) {
-        *self.counts.entry(key.to_string()).or_default() += n;
-    }
-
-    fn unit(&self, id: i64) -> Result<Option<Unit>> {
-        let mut out = None;
-        units_where(
-            &self.tx,
-            self.path,
-            "WHERE u.id = ?1",
-            params![id],
-            &mut |u| {
-                out = Some(u);
-                Ok(())
-            },
-        )?;
-        Ok(out)
-    }
-
-    fn edit(&mut self, id: i64, lang: &str, text: &str, changer: Option<&str>) -> Result<Edited> {
-        let err = map_err(self.path);
-        let Some(before) = self.unit(id)? else {
-            return Ok(Edited::NoUnit);
-        };
-        let Some(pos) = before.variants.iter().position(|v| v.lang == lang) else {
-            return Ok(Edited::NoVariant);
-        };
-        let old = before.variants[pos].text.clone();
-        if old == text {
-            return Ok(Edited::Unchanged);
-        }
-        self.record(id, "edited", Some(&before))?;
-        let mut after = before;
-        after.variants[pos].text = text.to_string();
-        after.variants[pos].markup = None;
-        self.tx
+    fn set_text(
+        &mut self,
+        id: i64,
+        lang: &str,
+        text: &str,
+        after: &Unit,
+        changer: Option<&str>,
+    ) -> Result<()> {
+        let err = map_err(self.db.path);
+        self.db
+            .tx
             .execute(
                 "UPDATE variant SET text = ?3, markup = NULL, text_hash = ?4
                  WHERE unit_id = ?1 AND lang = ?2",
                 params![id, lang, text, self.layout.text_hash(text)],
             )
             .map_err(&err)?;
-        self.touch_unit(id, content_hash(&after), now_tmx(), changer)?;
-        (self.wrote, self.rewrote) = (true, true);
-        Ok(Edited::Changed(old))
+        self.touch_unit(id, content_hash(after), now_tmx(), changer)
     }
 
-    fn delete(&mut self, id: i64) -> Result<bool> {
-        let Some(before) = self.unit(id)? else {
-            return Ok(false);
-        };
-        self.record(id, "deleted", Some(&before))?;
-        self.remove(id)?;
-        Ok(true)
-    }
-
-    fn put(&mut self, id: i64, unit: &Unit) -> Result<bool> {
-        unit.validate()?;
-        let Some(before) = self.unit(id)? else {
-            return Ok(false);
-        };
-        self.record(id, "replaced", Some(&before))?;
-        self.remove(id)?;
-        self.put_back(id, unit)?;
-        Ok(true)
-    }
-
-    fn undo(&mut self, batch: i64, force: bool) -> Result<Undone> {
-        let err = map_err(self.path);
-        let found: Option<(Option<i64>, String)> = self
-            .tx
-            .query_row(
-                "SELECT undone_by, command FROM batch WHERE id = ?1",
-                params![batch],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(&err)?;
-        let Some((undone_by, _command)) = found else {
-            return Err(Error::Invalid(format!(
-                "there is no batch {batch} in {}",
-                self.path.display()
-            )));
-        };
-        if let Some(by) = undone_by {
-            return Err(Error::Invalid(format!(
-                "batch {batch} was already undone by batch {by}"
-            )));
-        }
-        let current = match self.batch {
-            Some(b) => b,
-            None => self.start_batch(&format!("undo {batch}"), None)?,
-        };
-        // A later batch that changed one of the same units, and was not
-        // itself undone (nor is an undo of a batch after this one, which
-        // put those units back), would be overwritten silently.
-        let conflicts: Vec<i64> = {
-            let mut stmt = self
-                .tx
-                .prepare(
-                    "SELECT DISTINCT y.batch FROM batch_unit y
-                     JOIN batch b ON b.id = y.batch
-                     WHERE y.batch > ?1 AND y.batch <> ?2 AND b.undone_by IS NULL
-                       AND NOT (b.undoes IS NOT NULL AND b.undoes > ?1)
-                       AND (y.unit_id IN (SELECT unit_id FROM batch_unit WHERE batch = ?1)
-                            OR EXISTS (SELECT 1 FROM batch_new n WHERE n.batch = ?1
-                                       AND y.unit_id BETWEEN n.first_id AND n.last_id))
-                     UNION
-                     -- a later batch that created a unit under the id of one
-                     -- this batch deleted (SQLite reuses the highest id)
-                     SELECT n.batch FROM batch_new n
-                     JOIN batch b ON b.id = n.batch
-                     WHERE n.batch > ?1 AND n.batch <> ?2 AND b.undone_by IS NULL
-                       AND NOT (b.undoes IS NOT NULL AND b.undoes > ?1)
-                       AND EXISTS (SELECT 1 FROM batch_unit x WHERE x.batch = ?1
-                                   AND x.unit_id BETWEEN n.first_id AND n.last_id)
-                     ORDER BY 1",
-                )
-                .map_err(&err)?;
-            stmt.query_map(params![batch, current], |r| r.get(0))
-                .map_err(&err)?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(&err)?
-        };
-        if !conflicts.is_empty() && !force {
-            let list: Vec<String> = conflicts.iter().map(|b| b.to_string()).collect();
-            return Err(Error::Invalid(format!(
-                "cannot undo batch {batch}: later batch{} {} changed some of its units again; \
-                 undo {} first, or force the undo (their changes to those units are then lost, \
-                 though the undo itself can be undone)",
-                if conflicts.len() == 1 { "" } else { "es" },
-                list.join(", "),
-                if conflicts.len() == 1 { "it" } else { "them" },
-            )));
-        }
-        let ranges: Vec<(i64, i64)> = {
-            let mut stmt = self
-                .tx
-                .prepare(
-                    "SELECT first_id, last_id FROM batch_new WHERE batch = ?1 ORDER BY first_id",
-                )
-                .map_err(&err)?;
-            stmt.query_map(params![batch], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(&err)?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(&err)?
-        };
-        let rows: Vec<(i64, Option<String>)> = {
-            let mut stmt = self
-                .tx
-                .prepare("SELECT unit_id, before FROM batch_unit WHERE batch = ?1 ORDER BY unit_id")
-                .map_err(&err)?;
-            stmt.query_map(params![batch], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(&err)?
-                .collect::<std::result::Result<_, _>>()
-                .map_err(&err)?
-        };
-        let mut done = Undone {
-            conflicts,
-            ..Undone::default()
-        };
-        for (id, before) in rows {
-            let before: Option<Unit> = match before {
-                None => None,
-                Some(j) => Some(serde_json::from_str(&j).map_err(|e| Error::Corrupt {
-                    path: self.path.to_path_buf(),
-                    what: format!("batch {batch}, unit {id}: {e}"),
-                })?),
-            };
-            let now = self.unit(id)?;
-            if now.is_none() && before.is_none() {
-                continue;
-            }
-            self.record(id, "restored", now.as_ref())?;
-            if now.is_some() {
-                self.remove(id)?;
-            }
-            match before {
-                Some(u) => {
-                    self.put_back(id, &u)?;
-                    done.restored += 1;
-                }
-                None => done.removed += 1,
-            }
-        }
-        // Units the batch created: each is recorded whole in this undo
-        // batch before it goes, so the undo can be undone.
-        for (first, last) in ranges {
-            let mut gone = Vec::new();
-            units_where(
-                &self.tx,
-                self.path,
-                "WHERE u.id BETWEEN ?1 AND ?2",
-                params![first, last],
-                &mut |u| {
-                    gone.push(u);
-                    Ok(())
-                },
-            )?;
-            for u in &gone {
-                self.record(u.id.unwrap_or_default(), "removed", Some(u))?;
-            }
-            // One statement per range, not two per unit: undoing a
-            // 200,000-unit import takes 2.7 s so (scripts/maint_bench.sh).
-            self.tx
-                .execute(
-                    "DELETE FROM variant WHERE unit_id BETWEEN ?1 AND ?2",
-                    params![first, last],
-                )
-                .map_err(&err)?;
-            self.tx
-                .execute(
-                    "DELETE FROM unit WHERE id BETWEEN ?1 AND ?2",
-                    params![first, last],
-                )
-                .map_err(&err)?;
-            (self.wrote, self.rewrote) = (true, true);
-            done.removed += gone.len() as u64;
-        }
-        self.tx
-            .execute(
-                "UPDATE batch SET undone_by = ?2 WHERE id = ?1",
-                params![batch, current],
-            )
-            .map_err(&err)?;
-        self.tx
-            .execute(
-                "UPDATE batch SET undoes = ?2 WHERE id = ?1",
-                params![current, batch],
-            )
-            .map_err(&err)?;
-        // The undo is recorded even when the batch's units were already
-        // gone, so the batch shows as undone.
-        self.touched = self.touched.max(1);
-        self.wrote = true;
-        Ok(done)
-    }
-}
-
-impl SqliteTx<'_> {
-    /// Records unit `id` in this transaction's batch (starting one named
-    /// `write` if the command did not), with its state before the first
-    /// change: `None` when the batch created it.
-    fn record(&mut self, id: i64, kind: &str, before: Option<&Unit>) -> Result<()> {
-        let err = map_err(self.path);
-        *self.counts.entry(kind.to_string()).or_default() += 1;
-        if self.created.iter().any(|&(a, b)| (a..=b).contains(&id)) {
-            // Created by this batch: undo removes it whatever happened since.
-            return Ok(());
-        }
-        let batch = match self.batch {
-            Some(b) => b,
-            None => self.start_batch("write", None)?,
-        };
-        let before = match before {
-            Some(u) => Some(serde_json::to_string(u).map_err(|e| Error::Store {
-                path: self.path.to_path_buf(),
-                message: format!("unit {id}: {e}"),
-            })?),
-            None => None,
-        };
-        let n = self
-            .tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO batch_unit (batch, unit_id, kind, before) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .map_err(&err)?
-            .execute(params![batch, id, kind, before])
-            .map_err(&err)?;
-        self.touched += n as u64;
-        Ok(())
-    }
-
-    /// Records a unit this transaction created (extends the last id run).
-    fn record_new(&mut self, id: i64) -> Result<()> {
-        if self.batch.is_none() {
-            self.start_batch("write", None)?;
-        }
-        match self.counts.get_mut("inserted") {
-            Some(n) => *n += 1,
-            None => {
-                self.counts.insert("inserted".into(), 1);
-            }
-        }
-        match self.created.last_mut() {
-            Some((_, last)) if *last + 1 == id => *last = id,
-            _ => self.created.push((id, id)),
-        }
-        self.touched += 1;
-        Ok(())
-    }
-
-    /// Removes a unit and its variants (already recorded by the caller).
-    fn remove(&mut self, id: i64) -> Result<()> {
-        let err = map_err(self.path);
-        self.tx
-            .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
-            .map_err(&err)?;
-        self.tx
-            .execute("DELETE FROM unit WHERE id = ?1", params![id])
-            .map_err(&err)?;
-        (self.wrote, self.rewrote) = (true, true);
-        Ok(())
-    }
-
-    /// Writes `unit` back under its old id exactly as it was stored
-    /// (no defaults filled in).
     fn put_back(&mut self, id: i64, unit: &Unit) -> Result<()> {
         self.insert_unit(Some(id), unit, unit.created.clone(), content_hash(unit))?;
         self.write_variants(id, unit)?;
@@ -1652,6 +994,86 @@ impl SqliteTx<'_> {
         Ok(())
     }
 
+    fn changed(&mut self, rewrote: bool) {
+        self.wrote = true;
+        self.rewrote |= rewrote;
+    }
+
+    fn same_content(&mut self, unit: &Unit, hash: i64) -> Result<Vec<i64>> {
+        if let Some(bulk) = &self.bulk {
+            return Ok(bulk.units.get(&hash).copied().into_iter().collect());
+        }
+        // Version 3 finds candidates by the unit's content hash; version 4
+        // by its first variant's text (a duplicate holds that variant too),
+        // through the text index either way.
+        if self.layout.content_hash {
+            return sql::rows(
+                &self.db,
+                "SELECT id FROM unit WHERE content_hash = ?1",
+                &[Arg::Int(hash)],
+                |r| r.int(0),
+            );
+        }
+        let first = &unit.variants[0];
+        self.units_holding(&first.lang, &first.text)
+    }
+
+    fn holding(&mut self, lang: &str, text: &str) -> Result<Option<i64>> {
+        let Some(bulk) = self.bulk.as_mut() else {
+            return Ok(self.units_holding(lang, text)?.first().copied());
+        };
+        let candidate = bulk
+            .texts(&self.db.tx)
+            .map_err(map_err(self.db.path))?
+            .get(&Bulk::text_key(lang, text))
+            .copied();
+        let Some(id) = candidate else {
+            return Ok(None);
+        };
+        // Confirm: the map may point at a unit since overwritten.
+        Ok(sql::rows(
+            &self.db,
+            "SELECT unit_id FROM variant WHERE unit_id = ?1 AND lang = ?2 AND text = ?3",
+            &[Arg::Int(id), Arg::Text(lang), Arg::Text(text)],
+            |r| r.int(0),
+        )?
+        .first()
+        .copied())
+    }
+
+    fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()> {
+        self.db
+            .tx
+            .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
+            .map_err(map_err(self.db.path))?;
+        self.write_variants(id, unit)?;
+        if let Some(bulk) = self.bulk.as_mut() {
+            bulk.units.insert(hash, id);
+            bulk.record(id, hash, unit);
+        }
+        (self.wrote, self.rewrote) = (true, true);
+        self.touch_unit(
+            id,
+            hash,
+            unit.changed.clone().unwrap_or_else(now_tmx),
+            unit.changer.as_deref().or(unit.creator.as_deref()),
+        )
+    }
+
+    fn add(&mut self, unit: &Unit, hash: i64) -> Result<i64> {
+        let created = unit.created.clone().unwrap_or_else(|| self.now.clone());
+        let id = self.insert_unit(None, unit, Some(created), hash)?;
+        self.write_variants(id, unit)?;
+        if let Some(bulk) = self.bulk.as_mut() {
+            bulk.record(id, hash, unit);
+        }
+        self.wrote = true;
+        self.log.record_new(&self.db, id)?;
+        Ok(id)
+    }
+}
+
+impl SqliteTx<'_> {
     /// Inserts the unit row of `unit` (under `id`, or a new id) with
     /// `created` as its creation date; its id.
     fn insert_unit(
@@ -1661,7 +1083,7 @@ impl SqliteTx<'_> {
         created: Option<String>,
         hash: i64,
     ) -> Result<i64> {
-        let err = map_err(self.path);
+        let err = map_err(self.db.path);
         let (attrs, props, notes) = (
             to_json(&unit.attrs),
             to_json(&unit.props),
@@ -1690,27 +1112,30 @@ impl SqliteTx<'_> {
                                attrs, props, notes)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         };
-        self.tx
+        self.db
+            .tx
             .prepare_cached(sql)
             .map_err(&err)?
             .execute(values.as_slice())
             .map_err(&err)?;
-        Ok(id.unwrap_or_else(|| self.tx.last_insert_rowid()))
+        Ok(id.unwrap_or_else(|| self.db.tx.last_insert_rowid()))
     }
 
     /// Marks unit `id` changed at `changed` by `changer` (and, in version-3
     /// files, stores its new content hash).
     fn touch_unit(&self, id: i64, hash: i64, changed: String, changer: Option<&str>) -> Result<()> {
-        let err = map_err(self.path);
+        let err = map_err(self.db.path);
         if self.layout.content_hash {
-            self.tx
+            self.db
+                .tx
                 .prepare_cached(
                     "UPDATE unit SET content_hash = ?2, changed = ?3, changer = ?4 WHERE id = ?1",
                 )
                 .map_err(&err)?
                 .execute(params![id, hash, changed, changer])
         } else {
-            self.tx
+            self.db
+                .tx
                 .prepare_cached("UPDATE unit SET changed = ?2, changer = ?3 WHERE id = ?1")
                 .map_err(&err)?
                 .execute(params![id, changed, changer])
@@ -1722,8 +1147,9 @@ impl SqliteTx<'_> {
     /// The units holding a variant of `lang` with exactly `text`, found
     /// through the text-hash index.
     fn units_holding(&self, lang: &str, text: &str) -> Result<Vec<i64>> {
-        let err = map_err(self.path);
-        self.tx
+        let err = map_err(self.db.path);
+        self.db
+            .tx
             .prepare_cached(
                 "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3",
             )
@@ -1736,29 +1162,8 @@ impl SqliteTx<'_> {
             .map_err(&err)
     }
 
-    fn same_variants(&self, id: i64, unit: &Unit) -> Result<bool> {
-        let err = map_err(self.path);
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT lang, text, markup FROM variant WHERE unit_id = ?1")
-            .map_err(&err)?;
-        let mut stored: Vec<(String, String, Option<String>)> = stmt
-            .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(&err)?
-            .collect::<std::result::Result<_, _>>()
-            .map_err(&err)?;
-        let mut new: Vec<(String, String, Option<String>)> = unit
-            .variants
-            .iter()
-            .map(|v| (v.lang.clone(), v.text.clone(), v.markup.clone()))
-            .collect();
-        stored.sort();
-        new.sort();
-        Ok(stored == new)
-    }
-
     fn write_variants(&mut self, id: i64, unit: &Unit) -> Result<()> {
-        let err = map_err(self.path);
+        let err = map_err(self.db.path);
         let sql = if self.layout.primary_lang {
             "INSERT INTO variant (unit_id, lang, text, markup, text_hash, prev, next, props, notes, primary_lang)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -1766,7 +1171,7 @@ impl SqliteTx<'_> {
             "INSERT INTO variant (unit_id, lang, text, markup, text_hash, prev, next, props, notes)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         };
-        let mut stmt = self.tx.prepare_cached(sql).map_err(&err)?;
+        let mut stmt = self.db.tx.prepare_cached(sql).map_err(&err)?;
         for v in &unit.variants {
             let (hash, props, notes) = (
                 self.layout.text_hash(&v.text),

@@ -211,29 +211,7 @@ impl<R: BufRead> Parser<'_, R> {
                     self.text(&s, start)?;
                 }
                 Event::GeneralRef(r) => {
-                    let c = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c,
-                        Ok(None) => match &*r {
-                            "lt" => '<',
-                            "gt" => '>',
-                            "amp" => '&',
-                            "apos" => '\'',
-                            "quot" => '"',
-                            other => {
-                                return Err(self.err(
-                                    start,
-                                    format!(
-                                        "undeclared entity &{other}; (only the five XML entities and character references are read; DTD entities are never expanded)"
-                                    ),
-                                ));
-                            }
-                        },
-                        Err(e) => {
-                            return Err(
-                                self.err(start, format!("bad character reference &{};: {e}", &*r))
-                            );
-                        }
-                    };
+                    let c = crate::formats::xml::reference(&r).map_err(|m| self.err(start, m))?;
                     self.text(c.encode_utf8(&mut [0; 4]), start)?;
                 }
                 Event::Eof => {
@@ -300,15 +278,7 @@ impl<R: BufRead> Parser<'_, R> {
     }
 
     fn attrs(&self, e: &BytesStart, start: u64) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        for a in e.attributes() {
-            let a = a.map_err(|err| self.err(start, format!("malformed attribute: {err}")))?;
-            let value = a
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|err| self.err(start, format!("bad attribute value: {err}")))?;
-            out.push((a.key.as_ref().to_string(), value.into_owned()));
-        }
-        Ok(out)
+        crate::formats::xml::attributes(e).map_err(|m| self.err(start, m))
     }
 
     fn open(
