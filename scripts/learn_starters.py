@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Learns sentence-starter words from unlabelled text, Punkt-style, and
-writes them as a Rust word list (src/segment/learnt.rs).
+writes them as word lists, one word a line, into src/segment/data/ (read by
+src/segment/learnt.rs with include_str! and parsed on first use).
 
-usage: scripts/learn_starters.py DOCS_JSONL TM_TSV > src/segment/learnt.rs
+usage: scripts/learn_starters.py DOCS_JSONL TM_TSV [OUT_DIR]
   DOCS_JSONL: ../shared/data/news-enru/docs.jsonl (sentences in "en"/"ru")
   TM_TSV:     ../shared/data/tm-enru/en_ru_pairs.tsv (en<TAB>ru per line)
 
@@ -29,6 +30,7 @@ Only the derived word lists are written, never a sentence.
 """
 import collections
 import json
+import os
 import re
 import sys
 
@@ -110,42 +112,19 @@ def learn_names(sents):
     return sorted(w for w in capital if capital[w] >= 2 and lower[w] == 0 and len(w) >= 2)
 
 
-def rust_list(name, words):
-    lines = [f"pub const {name}: &[&str] = &["]
-    line = "   "
-    for w in words:
-        item = f' "{w}",'
-        if len(line) + len(item) > 99:
-            lines.append(line)
-            line = "   "
-        line += item
-    lines.append(line)
-    lines.append("];")
-    return "\n".join(lines)
+def write_list(out_dir, name, words):
+    with open(os.path.join(out_dir, name), "w", encoding="utf-8") as f:
+        f.write("".join(w + "\n" for w in words))
+    print(f"{name}: {len(words)} words", file=sys.stderr)
 
 
 def main():
     s = sentences(sys.argv[1], sys.argv[2])
-    en, ru = learn(s["en"]), learn(s["ru"])
-    print("//! Sentence-starter words learnt from unlabelled text by")
-    print("//! `scripts/learn_starters.py` (Punkt's orthographic heuristic): words that")
-    print("//! open sentences and are otherwise written in lowercase. Generated from")
-    print("//! the WMT en-ru news documents and the 40k en-ru memory pairs of the")
-    print("//! team's evaluation data; derived word lists only. Do not edit by hand.")
-    print()
-    print(f"/// English sentence starters ({len(en)} words).")
-    print(rust_list("EN_STARTERS_LEARNT", en))
-    print()
-    print(f"/// Russian sentence starters ({len(ru)} words).")
-    print(rust_list("RU_STARTERS_LEARNT", ru))
-    ordinary = learn_ordinary(s["en"])
-    print()
-    print(f"/// English words that end sentences and are not abbreviations ({len(ordinary)} words).")
-    print(rust_list("EN_ORDINARY_LEARNT", ordinary))
-    names = learn_names(s["ru"])
-    print()
-    print(f"/// Russian words seen only capitalised inside sentences: names ({len(names)} words).")
-    print(rust_list("RU_NAMES_LEARNT", names))
+    out_dir = sys.argv[3] if len(sys.argv) > 3 else "src/segment/data"
+    write_list(out_dir, "en_starters.txt", learn(s["en"]))
+    write_list(out_dir, "ru_starters.txt", learn(s["ru"]))
+    write_list(out_dir, "en_ordinary.txt", learn_ordinary(s["en"]))
+    write_list(out_dir, "ru_names.txt", learn_names(s["ru"]))
 
 
 if __name__ == "__main__":

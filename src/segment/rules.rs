@@ -522,7 +522,10 @@ const RU_MONTHS: &[&str] = &[
 
 /// Rules for English, in order.
 pub(crate) fn english() -> Vec<RuleSource> {
-    let starters = starter(&with_learnt(EN_STARTERS, super::learnt::EN_STARTERS_LEARNT));
+    let starters = starter(&with_learnt(
+        EN_STARTERS,
+        &super::learnt::EN_STARTERS_LEARNT,
+    ));
     vec![
         // Times: "7:45 p.m. Moscow time" continues, "6 a.m. Travelers" does not.
         keep(
@@ -597,7 +600,10 @@ pub(crate) fn english() -> Vec<RuleSource> {
 
 /// Rules for Russian, in order.
 pub(crate) fn russian() -> Vec<RuleSource> {
-    let starters = starter(&with_learnt(RU_STARTERS, super::learnt::RU_STARTERS_LEARNT));
+    let starters = starter(&with_learnt(
+        RU_STARTERS,
+        &super::learnt::RU_STARTERS_LEARNT,
+    ));
     vec![
         // "и т. д. В общем": "т. д." and "т. п." end sentences.
         brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?[дп]\.", r"\s+\p{Lu}"),
