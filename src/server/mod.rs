@@ -14,7 +14,7 @@
 //! units, docs/server.md).
 //!
 //! Routes, the roles they need and the OpenAPI document are one table
-//! ([`ROUTES`]); a unit test checks the document against it.
+//! (`ROUTES`); a unit test checks the document against it.
 
 mod api;
 mod maint;
