@@ -410,6 +410,9 @@ fn hostile_input_gets_4xx_json_and_leaves_the_memory_unchanged() {
         ("POST", "/api/v1/import?format=exe".into(), Some("x".into()), &w, 400),
         ("POST", "/api/v1/import?format=tsv&langs=en,%21%21".into(), Some("A\tB\n".into()), &w, 400),
         ("POST", "/api/v1/import".into(), Some("A\tB\n".into()), &w, 400),
+        // An empty upload was a 500 (found by Schemathesis).
+        ("POST", "/api/v1/import?format=tsv&langs=en,ru".into(), Some(String::new()), &w, 400),
+        ("POST", "/api/v1/import?format=tmx".into(), Some(" \n".into()), &w, 400),
         ("GET", "/api/v1/units/abc".into(), None, &r, 400),
         ("GET", "/api/v1/units/999999".into(), None, &r, 404),
         ("GET", "/api/v1/concordance?lang=en".into(), None, &r, 400),

@@ -282,6 +282,7 @@ impl From<crate::Error> for ApiError {
             | E::Encoding { .. }
             | E::Lang(_)
             | E::InvalidUnit(_)
+            | E::Empty { .. }
             | E::Invalid(_) => StatusCode::BAD_REQUEST,
             E::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
