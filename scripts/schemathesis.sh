@@ -31,7 +31,15 @@ token=$("$BIN" token create --role admin --name schemathesis 2>/dev/null | tail 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.2; done
+python3 - "$port" <<'PY'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/api/v1/health", timeout=1)
+        break
+    except Exception:
+        time.sleep(0.2)
+PY
 rc=0
 SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=scripts \
   "$VENV/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
