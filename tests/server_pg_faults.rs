@@ -227,7 +227,9 @@ fn server_survives_its_database_connections_being_killed() {
                         "POST",
                         "/api/v1/lookup",
                         &token,
-                        Some(json!({"from": "en", "to": "ru", "text": "The harbour opens at noon."})),
+                        Some(
+                            json!({"from": "en", "to": "ru", "text": "The harbour opens at noon."}),
+                        ),
                     )
                 } else {
                     server.health()
@@ -266,7 +268,8 @@ fn server_survives_its_database_connections_being_killed() {
     };
     stop.store(true, Ordering::Relaxed);
     for c in clients {
-        c.join().expect("a client saw an answer other than 2xx or 503");
+        c.join()
+            .expect("a client saw an answer other than 2xx or 503");
     }
     let writes = writes.lock().unwrap().clone();
     let reads = reads.lock().unwrap().clone();
@@ -284,6 +287,51 @@ fn server_survives_its_database_connections_being_killed() {
     );
     assert!(killed >= 25, "the kills hit no session ({killed})");
     assert!(!ok.is_empty(), "no write went through");
+
+    // The database refuses connections for a while (as while it restarts):
+    // health says 503 with the reason, a write is 503 and stores nothing;
+    // once it accepts them again, health is 200 within 2 s.
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
+            own.name
+        ))
+        .expect("refuse connections");
+    own.kill_sessions(&mut admin);
+    let (st, body) = server.health();
+    assert_eq!(st, 503, "{body}");
+    assert!(body.contains("unavailable"), "{body}");
+    let refused_text = "Written while the database refused connections.";
+    let (st, body) = server.json(
+        "POST",
+        "/api/v1/units",
+        &token,
+        Some(unit_json(refused_text, "Записано, пока база не принимала.")),
+    );
+    assert_eq!(st, 503, "{body}");
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+            own.name
+        ))
+        .expect("accept connections");
+    let reopened = Instant::now();
+    loop {
+        let (st, body) = server.health();
+        if st == 200 {
+            break;
+        }
+        assert_eq!(st, 503, "{body}");
+        assert!(
+            reopened.elapsed() < Duration::from_secs(2),
+            "health still {st} 2 s after the database came back: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!(
+        "health 200 again {:?} after the database accepted connections again",
+        reopened.elapsed()
+    );
     drop(server);
 
     // Exactly the writes answered 201 are stored, each once and whole.
@@ -297,6 +345,11 @@ fn server_survives_its_database_connections_being_killed() {
     })
     .expect("read units");
     assert_eq!(stored.remove(seed), Some(1));
+    assert_eq!(
+        stored.remove(refused_text),
+        None,
+        "a write answered 503 was stored"
+    );
     let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "stored twice: {twice:?}");
     let stored: BTreeSet<&String> = stored.keys().collect();
