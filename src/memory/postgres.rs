@@ -1635,6 +1635,129 @@ mod tests {
         assert!(!is_url("memory.sqlite") && !is_url("mysql://x"));
     }
 
+    /// A database of its own on the server `TRANSMEM_TEST_DATABASE`
+    /// names (`None`, said on stderr, when unset), dropped at the end: the
+    /// tests below end every session of it.
+    struct OwnDb {
+        admin: Client,
+        url: String,
+        name: String,
+    }
+
+    impl OwnDb {
+        fn new(tag: &str) -> Option<OwnDb> {
+            let Ok(base) = std::env::var("TRANSMEM_TEST_DATABASE") else {
+                eprintln!("{tag}: not run (set TRANSMEM_TEST_DATABASE=postgresql://… to run it)");
+                return None;
+            };
+            let name = format!("tm_pg_unit_{tag}_{}", std::process::id());
+            let mut admin = Client::connect(&base, NoTls).expect("connect");
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .and_then(|()| admin.batch_execute(&format!("CREATE DATABASE {name}")))
+                .expect("create database");
+            let (head, query) = base.split_once('?').unwrap_or((&base, ""));
+            let (server, _) = head.rsplit_once('/').expect("a URL with a database");
+            let url = match query {
+                "" => format!("{server}/{name}"),
+                q => format!("{server}/{name}?{q}"),
+            };
+            Some(OwnDb { admin, url, name })
+        }
+
+        /// Ends every session of this database.
+        fn kill(&mut self) {
+            self.admin
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    &[&self.name],
+                )
+                .expect("terminate");
+        }
+    }
+
+    impl Drop for OwnDb {
+        fn drop(&mut self) {
+            let _ = self.admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+
+    fn pair(en: &str) -> Unit {
+        Unit {
+            variants: ["en", "ru"]
+                .iter()
+                .map(|l| crate::model::Variant {
+                    lang: l.to_string(),
+                    text: format!("{en} ({l})"),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Unit::default()
+        }
+    }
+
+    fn add(m: &mut Postgres, en: &str) -> Result<Stamp> {
+        let mut w = m.begin()?;
+        w.insert(&pair(en), None, super::super::OnDuplicate::KeepBoth)?;
+        w.commit()
+    }
+
+    #[test]
+    fn lost_sessions_are_replaced_and_a_lost_write_stores_nothing() {
+        let Some(mut db) = OwnDb::new("lost") else {
+            return;
+        };
+        let mut m = Postgres::open(&db.url, true).expect("open");
+        let reader = m.reader().unwrap().unwrap();
+        add(&mut m, "First.").expect("write");
+        assert_eq!(reader.unit_count().unwrap(), 1);
+        // Every pooled connection dies: a read is answered on a new one.
+        db.kill();
+        assert_eq!(reader.unit_count().unwrap(), 1);
+        assert_eq!(m.unit_count().unwrap(), 1);
+        // A write whose connection dies before COMMIT: Unavailable, and
+        // nothing of it is stored.
+        let mut w = m.begin().expect("begin");
+        w.insert(&pair("Lost."), None, super::super::OnDuplicate::KeepBoth)
+            .unwrap();
+        db.kill();
+        let e = w.commit().expect_err("the connection was ended");
+        assert!(e.is_unavailable(), "{e:?}");
+        assert_eq!(m.unit_count().unwrap(), 1);
+        assert_eq!(m.batches().unwrap().len(), 1);
+        // The next write goes through on a new connection.
+        add(&mut m, "Second.").expect("write after the loss");
+        assert_eq!(reader.unit_count().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_lost_commit_is_looked_up_by_its_token() {
+        let Some(db) = OwnDb::new("resolve") else {
+            return;
+        };
+        let mut m = Postgres::open(&db.url, true).expect("open");
+        let kept = add(&mut m, "Kept.").expect("write");
+        let cause = Error::Unavailable {
+            path: m.path.clone(),
+            message: "test".into(),
+        };
+        // The commit with this stamp's token was kept: the write is told
+        // it succeeded.
+        let got = resolve_commit(&m.pool, &m.shared, &m.path, &kept, &cause).unwrap();
+        assert_eq!(got, kept);
+        // One that never committed (another token): nothing stored, 503.
+        let never = Stamp {
+            token: kept.token.wrapping_add(1),
+            ..kept
+        };
+        let e = resolve_commit(&m.pool, &m.shared, &m.path, &never, &cause).unwrap_err();
+        assert!(e.is_unavailable(), "{e:?}");
+        assert!(e.to_string().contains("not kept"), "{e}");
+    }
+
     #[test]
     fn copy_rows_escape_what_copy_text_format_reads_specially() {
         let mut row = String::new();
