@@ -255,9 +255,39 @@ pub fn is_url(s: &str) -> bool {
     l.starts_with("postgresql://") || l.starts_with("postgres://")
 }
 
+/// A client that may be dropped anywhere. `postgres::Client` runs a tokio
+/// runtime of its own and blocks on it when dropped, which panics on a
+/// thread that drives an async runtime (a server dropping its memory
+/// handles as it shuts down): so the client is dropped on a thread of its
+/// own, joined at once. Connections are dropped rarely (lost, idle too
+/// long, or the pool closing), so the thread costs nothing that shows.
+struct OwnedClient(Option<Client>);
+
+impl std::ops::Deref for OwnedClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0.as_ref().expect("taken only by drop")
+    }
+}
+
+impl std::ops::DerefMut for OwnedClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0.as_mut().expect("taken only by drop")
+    }
+}
+
+impl Drop for OwnedClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            // A panic there (it should not) stays on that thread.
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
 /// One pooled connection and what belongs to it alone.
 pub(super) struct PgConn {
-    client: Client,
+    client: OwnedClient,
     /// Prepared statements by SQL text: preparing is a round trip, and a
     /// lookup runs the same few statements a dozen times. A statement
     /// lives on its connection, so the cache goes with it when a broken
@@ -310,7 +340,7 @@ impl r2d2::ManageConnection for Manager {
     fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
         let checked = self.shared.lost.load(Ordering::Acquire);
         Ok(PgConn {
-            client: self.inner.connect()?,
+            client: OwnedClient(Some(self.inner.connect()?)),
             statements: HashMap::new(),
             broken: false,
             checked,
@@ -1731,6 +1761,28 @@ mod tests {
         // The next write goes through on a new connection.
         add(&mut m, "Second.").expect("write after the loss");
         assert_eq!(reader.unit_count().unwrap(), 2);
+    }
+
+    /// A server drops its memory handles (and so their pools) on a thread
+    /// that drives its async runtime when it shuts down: that must not
+    /// panic (it ended every SIGTERM of a PostgreSQL server in an abort).
+    #[cfg(feature = "server")]
+    #[test]
+    fn a_handle_can_be_dropped_inside_an_async_runtime() {
+        let Some(db) = OwnDb::new("drop") else {
+            return;
+        };
+        let mut m = Postgres::open(&db.url, true).expect("open");
+        let reader = m.reader().unwrap().unwrap();
+        add(&mut m, "Dropped later.").expect("write");
+        assert_eq!(reader.unit_count().unwrap(), 1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            drop(reader);
+            drop(m);
+        });
     }
 
     #[test]
