@@ -124,6 +124,18 @@ pub enum Error {
         /// The memory.
         path: PathBuf,
     },
+    /// The memory's database server cannot be reached, or the connection to
+    /// it was lost (a restart, a failover, an ended session). A read can be
+    /// tried again; a write that fails with this stored nothing (the
+    /// transaction was rolled back, or its lost COMMIT was looked up and not
+    /// found), so it too can be sent again. A server answers 503.
+    #[error("memory {}: the database is unavailable: {message}", path.display())]
+    Unavailable {
+        /// The memory.
+        path: PathBuf,
+        /// Why: the client's or the server's message.
+        message: String,
+    },
     /// A translation unit the store cannot hold (no variant, a language twice).
     #[error("invalid translation unit: {0}")]
     InvalidUnit(String),
@@ -194,6 +206,13 @@ impl Error {
     /// True when the memory was busy: the same request may succeed later.
     pub fn is_busy(&self) -> bool {
         matches!(self, Error::Busy { .. })
+    }
+
+    /// True when the memory's database could not be reached or the
+    /// connection was lost ([`Error::Unavailable`]): nothing was written,
+    /// and the same request may succeed once the database is back.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Unavailable { .. })
     }
 }
 

@@ -17,13 +17,15 @@
 //! instead of one `INSERT` round trip per row. A second writer waits for the
 //! lock up to [`LOCK_TIMEOUT`], then gets [`Error::Busy`].
 
-use std::cell::RefCell;
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use super::sql::{self, Arg, Log, Sql, Steps, Units, numbered_dollars, to_json};
 use super::{
@@ -34,7 +36,8 @@ use crate::error::{Error, Result};
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
-use postgres::{Client, Config, NoTls, Row, Statement, Transaction};
+use postgres::{Client, Config, NoTls, Row, Statement};
+use r2d2_postgres::PostgresConnectionManager;
 
 /// How long a statement waits for a lock another session holds (a second
 /// writer, a migration in progress) before the memory is reported busy: the
@@ -43,6 +46,19 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long connecting may take before the server counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections one memory (a handle and its readers) keeps open at most.
+const POOL_SIZE: u32 = 16;
+
+/// How long an operation waits for a pooled connection (while the server
+/// cannot be reached: how long before it is reported
+/// [`Error::Unavailable`]). r2d2 retries a failed connect every half of
+/// this at most, so a server that comes back is used again within 1 s.
+const POOL_WAIT: Duration = Duration::from_secs(2);
+
+/// How long a write whose COMMIT answer was lost keeps asking a fresh
+/// connection whether the commit was kept, before it says it cannot tell.
+const RESOLVE_FOR: Duration = Duration::from_secs(5);
 
 /// Marks `schema_version` as ours, so another program's table of that name
 /// is refused rather than migrated.
@@ -143,10 +159,37 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// True when `e` says the connection is gone: closed by the client
+/// library, a socket error, the session ended by the server (shutdown,
+/// `pg_terminate_backend`, idle-session timeout) or a connection exception.
+fn is_lost(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        Some(code) => {
+            let c = code.code();
+            // Class 08: connection exception; 57P01 admin shutdown, 57P02
+            // crash shutdown, 57P03 cannot connect now, 57P05 idle session
+            // timeout.
+            c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "57P05")
+        }
+        None => std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
+    }
+}
+
 /// Maps an engine error to what a caller can act on.
 fn map_err(path: &Path) -> impl Fn(postgres::Error) -> Error + '_ {
     move |e| {
         let path = path.to_path_buf();
+        if is_lost(&e) {
+            let message = match (e.as_db_error(), std::error::Error::source(&e)) {
+                (Some(d), _) => d.message().to_string(),
+                (None, Some(s)) => format!("{e}: {s}"),
+                (None, None) => e.to_string(),
+            };
+            return Error::Unavailable { path, message };
+        }
         let Some(code) = e.code() else {
             let message = e.to_string();
             // A column that does not decode into its Rust type: rows this
@@ -212,12 +255,140 @@ pub fn is_url(s: &str) -> bool {
     l.starts_with("postgresql://") || l.starts_with("postgres://")
 }
 
-/// An open PostgreSQL memory.
+/// A client that may be dropped anywhere. `postgres::Client` runs a tokio
+/// runtime of its own and blocks on it when dropped, which panics on a
+/// thread that drives an async runtime (a server dropping its memory
+/// handles as it shuts down): so the client is dropped on a thread of its
+/// own, joined at once. Connections are dropped rarely (lost, idle too
+/// long, or the pool closing), so the thread costs nothing that shows.
+struct OwnedClient(Option<Client>);
+
+impl std::ops::Deref for OwnedClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0.as_ref().expect("taken only by drop")
+    }
+}
+
+impl std::ops::DerefMut for OwnedClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0.as_mut().expect("taken only by drop")
+    }
+}
+
+impl Drop for OwnedClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            // A panic there (it should not) stays on that thread.
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
+}
+
+/// One pooled connection and what belongs to it alone.
+pub(super) struct PgConn {
+    client: OwnedClient,
+    /// Prepared statements by SQL text: preparing is a round trip, and a
+    /// lookup runs the same few statements a dozen times. A statement
+    /// lives on its connection, so the cache goes with it when a broken
+    /// connection is replaced.
+    statements: HashMap<String, Statement>,
+    /// Set when the connection was found lost, or a transaction on it
+    /// could not be rolled back: the pool then drops it rather than
+    /// handing it out again.
+    broken: bool,
+    /// The pool's [`Shared::lost`] count when this connection was last
+    /// known to work; an older one is checked before use.
+    checked: u64,
+}
+
+impl PgConn {
+    /// `sql` prepared on this connection, cached under `key`.
+    fn prepared(&mut self, key: &str, sql: &str, path: &Path) -> Result<Statement> {
+        if let Some(s) = self.statements.get(key) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).map_err(map_err(path))?;
+        self.statements.insert(key.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+/// What every connection of a pool shares.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Counts connections found lost. When it moves, every idle
+    /// connection older than the loss is checked (one empty query) before
+    /// it is used: after a server restart or `pg_terminate_backend`, they
+    /// are all dead, and an operation should not meet them one by one.
+    lost: AtomicU64,
+}
+
+/// r2d2's connection manager: `r2d2_postgres`' (connect, `is_valid`,
+/// `has_broken` from `Client::is_closed`), with the statement cache and the
+/// broken mark carried beside each client.
+#[derive(Debug)]
+struct Manager {
+    inner: PostgresConnectionManager<NoTls>,
+    shared: Arc<Shared>,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
+        let checked = self.shared.lost.load(Ordering::Acquire);
+        Ok(PgConn {
+            client: OwnedClient(Some(self.inner.connect()?)),
+            statements: HashMap::new(),
+            broken: false,
+            checked,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> std::result::Result<(), postgres::Error> {
+        self.inner.is_valid(&mut conn.client)
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.broken || self.inner.has_broken(&mut conn.client)
+    }
+}
+
+/// The session settings every connection gets when it is made.
+#[derive(Debug)]
+struct Settings;
+
+impl r2d2::CustomizeConnection<PgConn, postgres::Error> for Settings {
+    fn on_acquire(&self, conn: &mut PgConn) -> std::result::Result<(), postgres::Error> {
+        session_settings(&mut conn.client)
+    }
+}
+
+/// The application name, and a lock timeout: one given in the URL
+/// (`options=-clock_timeout%3D2s`) is kept; the server's default (0, wait
+/// for ever) becomes [`LOCK_TIMEOUT`].
+fn session_settings(client: &mut Client) -> std::result::Result<(), postgres::Error> {
+    client.batch_execute(&format!(
+        "SET application_name = 'transmem';
+         DO $$ BEGIN IF current_setting('lock_timeout') = '0' THEN
+             PERFORM set_config('lock_timeout', '{}ms', false); END IF; END $$",
+        LOCK_TIMEOUT.as_millis()
+    ))
+}
+
+type Pool = r2d2::Pool<Manager>;
+type Pooled = r2d2::PooledConnection<Manager>;
+
+/// An open PostgreSQL memory: a pool of connections (r2d2), shared with
+/// the handles [`Backend::reader`] makes. Each operation takes a
+/// connection for its own duration (a write transaction for its whole
+/// life); a connection found lost is dropped and replaced, and a read that
+/// meets one is tried once more on a fresh connection.
 pub struct Postgres {
-    /// `&self` reads need the client mutably; one handle is used by one
-    /// thread at a time (the trait is `Send`, not `Sync`).
-    client: RefCell<Client>,
-    config: Config,
+    pool: Pool,
+    shared: Arc<Shared>,
     /// The redacted URL, for messages.
     path: PathBuf,
     /// Where caches (the matcher's index) are kept, keyed by the memory's
@@ -226,13 +397,13 @@ pub struct Postgres {
     /// Set when this handle created the tables: `Some(schema)` when it
     /// also created that schema (`search_path` named a missing one).
     created: Option<Option<String>>,
-    /// Prepared statements by SQL text: preparing is a round trip, and a
-    /// lookup runs the same few statements a dozen times.
-    statements: RefCell<std::collections::HashMap<String, Statement>>,
 }
 
+/// A connection made outside the pool (to open the memory), so that a
+/// wrong URL, password or port is reported at once with the client's own
+/// reason rather than after the pool's wait.
 fn connect(config: &Config, path: &Path) -> Result<Client> {
-    let mut client = config.connect(NoTls).map_err(|e| Error::Store {
+    let mut client = config.connect(NoTls).map_err(|e| Error::Unavailable {
         path: path.to_path_buf(),
         message: format!(
             "cannot connect to the PostgreSQL server: {}",
@@ -241,17 +412,52 @@ fn connect(config: &Config, path: &Path) -> Result<Client> {
                 .unwrap_or_else(|| e.to_string())
         ),
     })?;
-    // A lock_timeout given in the URL (`options=-clock_timeout%3D2s`) is
-    // kept; the server's default (0, wait for ever) becomes LOCK_TIMEOUT.
-    client
-        .batch_execute(&format!(
-            "SET application_name = 'transmem';
-             DO $$ BEGIN IF current_setting('lock_timeout') = '0' THEN
-                 PERFORM set_config('lock_timeout', '{}ms', false); END IF; END $$",
-            LOCK_TIMEOUT.as_millis()
-        ))
-        .map_err(map_err(path))?;
+    session_settings(&mut client).map_err(map_err(path))?;
     Ok(client)
+}
+
+/// A connection from `pool`. One older than the last loss seen is checked
+/// first (and dropped if dead), so a read is not failed by a connection
+/// that died idle.
+fn checkout(pool: &Pool, shared: &Shared, path: &Path) -> Result<Pooled> {
+    for _ in 0..=POOL_SIZE {
+        let now = shared.lost.load(Ordering::Acquire);
+        let mut conn = pool.get().map_err(|e| Error::Unavailable {
+            path: path.to_path_buf(),
+            message: match e.to_string().split_once(": ") {
+                // The last connect error r2d2 saw.
+                Some((_, why)) => format!("cannot connect to the PostgreSQL server: {why}"),
+                None if pool.state().connections >= POOL_SIZE => format!(
+                    "no connection to the PostgreSQL server free within {} s \
+                     (all {POOL_SIZE} in use)",
+                    POOL_WAIT.as_secs()
+                ),
+                None => format!(
+                    "no connection to the PostgreSQL server could be made within {} s",
+                    POOL_WAIT.as_secs()
+                ),
+            },
+        })?;
+        if conn.checked < now {
+            if conn.client.simple_query("").is_err() {
+                conn.broken = true;
+                continue;
+            }
+            conn.checked = now;
+        }
+        return Ok(conn);
+    }
+    Err(Error::Unavailable {
+        path: path.to_path_buf(),
+        message: "every pooled connection to the PostgreSQL server was lost".into(),
+    })
+}
+
+/// Marks `conn` lost: the pool drops it, and the others are checked
+/// before their next use.
+fn lost(conn: &mut PgConn, shared: &Shared) {
+    conn.broken = true;
+    shared.lost.fetch_add(1, Ordering::AcqRel);
 }
 
 impl Postgres {
@@ -274,34 +480,56 @@ impl Postgres {
             .query_one("SELECT value FROM store_state WHERE key = 'instance'", &[])
             .and_then(|r| r.try_get(0))
             .map_err(map_err(&path))?;
+        drop(client);
+        let shared = Arc::new(Shared::default());
+        // Connections are made when first needed (none is kept idle for
+        // ever), not tested on each checkout (a round trip per read):
+        // a lost one is found by the failure and `Shared::lost`.
+        let pool = r2d2::Pool::builder()
+            .max_size(POOL_SIZE)
+            .min_idle(Some(0))
+            .test_on_check_out(false)
+            .connection_timeout(POOL_WAIT)
+            .connection_customizer(Box::new(Settings))
+            .build_unchecked(Manager {
+                inner: PostgresConnectionManager::new(config, NoTls),
+                shared: shared.clone(),
+            });
         Ok(Postgres {
-            client: RefCell::new(client),
-            config,
+            pool,
+            shared,
             cache: cache_base(instance),
             path,
             created,
-            statements: Default::default(),
         })
     }
 
-    fn prepared(&self, client: &mut Client, sql: &str) -> Result<Statement> {
-        if let Some(s) = self.statements.borrow().get(sql) {
-            return Ok(s.clone());
+    fn conn(&self) -> Result<Pooled> {
+        checkout(&self.pool, &self.shared, &self.path)
+    }
+
+    /// Runs the read `op` on a pooled connection; when the connection
+    /// turns out lost, once more on a fresh one, unless `op` cleared its
+    /// flag (it passed rows on already, which must not be passed twice).
+    fn read<T>(&self, mut op: impl FnMut(&mut PgConn, &mut bool) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn()?;
+        let mut again = true;
+        match op(&mut conn, &mut again) {
+            Err(e) if e.is_unavailable() => {
+                lost(&mut conn, &self.shared);
+                drop(conn);
+                if !again {
+                    return Err(e);
+                }
+                let mut conn = self.conn()?;
+                let out = op(&mut conn, &mut again);
+                if matches!(&out, Err(e) if e.is_unavailable()) {
+                    lost(&mut conn, &self.shared);
+                }
+                out
+            }
+            out => out,
         }
-        let s = client.prepare(sql).map_err(map_err(&self.path))?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_string(), s.clone());
-        Ok(s)
-    }
-
-    fn client(&self) -> Result<std::cell::RefMut<'_, Client>> {
-        self.client.try_borrow_mut().map_err(|_| Error::Store {
-            path: self.path.clone(),
-            message: "a PostgreSQL handle was used from inside one of its own callbacks; \
-                      use Memory::reader for a second handle"
-                .into(),
-        })
     }
 
     /// Runs `sql` and calls `f` on each row as it arrives (one statement:
@@ -313,22 +541,38 @@ impl Postgres {
         f: &mut dyn FnMut(&Row) -> Result<()>,
     ) -> Result<()> {
         let err = map_err(&self.path);
-        let mut client = self.client()?;
-        let stmt = self.prepared(&mut client, sql)?;
-        let mut rows = client
-            .query_raw(&stmt, params.iter().copied())
-            .map_err(&err)?;
-        while let Some(r) = rows.next().map_err(&err)? {
-            f(&r)?;
-        }
-        Ok(())
+        self.read(|conn, again| {
+            let stmt = conn.prepared(sql, sql, &self.path)?;
+            let mut rows = conn
+                .client
+                .query_raw(&stmt, params.iter().copied())
+                .map_err(&err)?;
+            while let Some(r) = rows.next().map_err(&err)? {
+                *again = false;
+                f(&r)?;
+            }
+            Ok(())
+        })
     }
 
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let err = map_err(&self.path);
-        let mut client = self.client()?;
-        let stmt = self.prepared(&mut client, sql)?;
-        client.query(&stmt, params).map_err(&err)
+        self.read(|conn, _| {
+            let stmt = conn.prepared(sql, sql, &self.path)?;
+            conn.client.query(&stmt, params).map_err(&err)
+        })
+    }
+
+    /// Runs `op`, a statement that writes in its own transaction, on a
+    /// pooled connection, without trying again (a lost answer may hide a
+    /// done write).
+    fn write_one<T>(&self, op: impl FnOnce(&mut PgConn) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn()?;
+        let out = op(&mut conn);
+        if matches!(&out, Err(e) if e.is_unavailable()) {
+            lost(&mut conn, &self.shared);
+        }
+        out
     }
 }
 
@@ -526,9 +770,13 @@ impl Sql for Postgres {
     }
     fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
         let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(bind).collect();
-        let mut client = self.client()?;
-        let stmt = self.prepared(&mut client, &numbered_dollars(sql))?;
-        client.execute(&stmt, &args).map_err(map_err(&self.path))
+        let sql = numbered_dollars(sql);
+        self.write_one(|conn| {
+            let stmt = conn.prepared(&sql, &sql, &self.path)?;
+            conn.client
+                .execute(&stmt, &args)
+                .map_err(map_err(&self.path))
+        })
     }
     fn query(
         &self,
@@ -545,6 +793,61 @@ impl Sql for Postgres {
 }
 
 impl Postgres {
+    /// Starts a write transaction on a pooled connection and takes the
+    /// write lock.
+    fn try_begin(&self) -> Result<Box<PgTx<'_>>> {
+        let path = self.path.as_path();
+        let err = map_err(path);
+        let db = TxDb {
+            conn: RefCell::new(self.conn()?),
+            path,
+            pool: &self.pool,
+            shared: &self.shared,
+            open: Cell::new(false),
+        };
+        let (units, variants, empty) = {
+            let mut conn = db.borrow()?;
+            db.open.set(true);
+            conn.client.batch_execute("BEGIN").map_err(&err)?;
+            // The write lock: one writer at a time, so ids ascend in commit
+            // order (see the module comment). Waits up to LOCK_TIMEOUT.
+            conn.client
+                .query_one(
+                    "SELECT value FROM store_state WHERE key = 'generation' FOR UPDATE",
+                    &[],
+                )
+                .map_err(&err)?;
+            let counters = conn
+                .client
+                .query_one(
+                    "SELECT (SELECT value FROM store_state WHERE key = 'units'),
+                            (SELECT value FROM store_state WHERE key = 'variants'),
+                            NOT EXISTS (SELECT 1 FROM unit)",
+                    &[],
+                )
+                .map_err(&err)?;
+            let row: (i64, i64, bool) = (
+                counters.try_get(0).map_err(&err)?,
+                counters.try_get(1).map_err(&err)?,
+                counters.try_get(2).map_err(&err)?,
+            );
+            row
+        };
+        Ok(Box::new(PgTx {
+            db,
+            next_unit: units,
+            next_variant: variants,
+            start: (units, variants),
+            empty_at_start: empty,
+            hashes: HashSet::new(),
+            texts: HashSet::new(),
+            buf: RefCell::new(Buffer::default()),
+            wrote: false,
+            rewrote: false,
+            log: Log::default(),
+        }))
+    }
+
     /// Streams the units `filter` selects (its parameters `$1`, … bound
     /// to `args`), in id order.
     fn for_each_unit_where(
@@ -647,11 +950,15 @@ impl Backend for Postgres {
         let err = map_err(&self.path);
         // One statement: its own transaction. Tokens are not content, so
         // the write lock and the stamp are left alone.
-        let rows = self.query(
-            "INSERT INTO api_token (hash, role, name, created) VALUES ($1, $2, $3, $4)
-             RETURNING id",
-            &[&hash, &role, &name, &now_tmx()],
-        )?;
+        let rows = self.write_one(|conn| {
+            conn.client
+                .query(
+                    "INSERT INTO api_token (hash, role, name, created) VALUES ($1, $2, $3, $4)
+                     RETURNING id",
+                    &[&hash, &role, &name, &now_tmx()],
+                )
+                .map_err(&err)
+        })?;
         rows[0].try_get(0).map_err(&err)
     }
 
@@ -667,10 +974,11 @@ impl Backend for Postgres {
 
     fn revoke_token(&mut self, id: i64) -> Result<bool> {
         let err = map_err(&self.path);
-        let mut client = self.client()?;
-        let n = client
-            .execute("DELETE FROM api_token WHERE id = $1", &[&id])
-            .map_err(&err)?;
+        let n = self.write_one(|conn| {
+            conn.client
+                .execute("DELETE FROM api_token WHERE id = $1", &[&id])
+                .map_err(&err)
+        })?;
         Ok(n > 0)
     }
 
@@ -679,57 +987,21 @@ impl Backend for Postgres {
     }
 
     fn begin(&mut self) -> Result<Box<dyn WriteTx + '_>> {
-        let path = self.path.as_path();
-        let err = map_err(path);
-        let mut tx = self.client.get_mut().transaction().map_err(&err)?;
-        // The write lock: one writer at a time, so ids ascend in commit
-        // order (see the module comment). Waits up to LOCK_TIMEOUT.
-        tx.query_one(
-            "SELECT value FROM store_state WHERE key = 'generation' FOR UPDATE",
-            &[],
-        )
-        .map_err(&err)?;
-        let counters = tx
-            .query_one(
-                "SELECT (SELECT value FROM store_state WHERE key = 'units'),
-                        (SELECT value FROM store_state WHERE key = 'variants'),
-                        NOT EXISTS (SELECT 1 FROM unit)",
-                &[],
-            )
-            .map_err(&err)?;
-        let (units, variants, empty): (i64, i64, bool) = (
-            counters.try_get(0).map_err(&err)?,
-            counters.try_get(1).map_err(&err)?,
-            counters.try_get(2).map_err(&err)?,
-        );
-        Ok(Box::new(PgTx {
-            db: TxDb {
-                tx: RefCell::new(tx),
-                path,
-                statements: Default::default(),
-            },
-            next_unit: units,
-            next_variant: variants,
-            start: (units, variants),
-            empty_at_start: empty,
-            hashes: HashSet::new(),
-            texts: HashSet::new(),
-            buf: RefCell::new(Buffer::default()),
-            wrote: false,
-            rewrote: false,
-            log: Log::default(),
-        }))
+        // Nothing is written before the lock is held: a connection found
+        // lost here is replaced once, as for a read.
+        match self.try_begin() {
+            Err(e) if e.is_unavailable() => Ok(self.try_begin()?),
+            out => Ok(out?),
+        }
     }
 
     fn reader(&self) -> Result<Option<Box<dyn Backend>>> {
-        let client = connect(&self.config, &self.path)?;
         Ok(Some(Box::new(Postgres {
-            client: RefCell::new(client),
-            config: self.config.clone(),
+            pool: self.pool.clone(),
+            shared: self.shared.clone(),
             path: self.path.clone(),
             cache: self.cache.clone(),
             created: None,
-            statements: Default::default(),
         })))
     }
 
@@ -811,7 +1083,8 @@ impl Backend for Postgres {
             return Ok(false);
         };
         let err = map_err(&self.path);
-        let mut tx = self.client.get_mut().transaction().map_err(&err)?;
+        let mut conn = self.conn()?;
+        let mut tx = conn.client.transaction().map_err(&err)?;
         let generation: i64 = tx
             .query_one(
                 "SELECT value FROM store_state WHERE key = 'generation' FOR UPDATE",
@@ -835,7 +1108,7 @@ impl Backend for Postgres {
         if let Some(name) = schema {
             // The schema this handle made for the memory, if still empty
             // (RESTRICT: anything another program put there keeps it).
-            let _ = self.client.get_mut().batch_execute(&format!(
+            let _ = conn.client.batch_execute(&format!(
                 "DROP SCHEMA \"{}\" RESTRICT",
                 name.replace('"', "\"\"")
             ));
@@ -877,39 +1150,47 @@ struct PgTx<'m> {
     log: Log,
 }
 
-/// A write transaction's connection. In a cell because
-/// [`WriteTx::unit`] reads through `&self` and must send buffered rows
-/// first.
+/// A write transaction's connection, taken from the pool for the
+/// transaction's life (`BEGIN` … `COMMIT` on it; dropped unfinished, it
+/// rolls back). In a cell because [`WriteTx::unit`] reads through `&self`
+/// and must send buffered rows first.
 struct TxDb<'m> {
-    tx: RefCell<Transaction<'m>>,
+    conn: RefCell<Pooled>,
     path: &'m Path,
-    /// Prepared statements by SQL text: preparing is a round trip, and an
-    /// import into a memory that is not empty runs the same few
-    /// statements per unit.
-    statements: RefCell<std::collections::HashMap<String, Statement>>,
+    pool: &'m Pool,
+    shared: &'m Shared,
+    /// `BEGIN` was sent and neither `COMMIT` nor `ROLLBACK` answered.
+    open: Cell<bool>,
 }
 
-impl<'m> TxDb<'m> {
-    fn borrow(&self) -> Result<std::cell::RefMut<'_, Transaction<'m>>> {
-        self.tx.try_borrow_mut().map_err(|_| Error::Store {
+impl TxDb<'_> {
+    fn borrow(&self) -> Result<std::cell::RefMut<'_, Pooled>> {
+        self.conn.try_borrow_mut().map_err(|_| Error::Store {
             path: self.path.to_path_buf(),
             message: "a PostgreSQL transaction was used from inside one of its own callbacks"
                 .into(),
         })
     }
 
-    /// `sql` (with `?N` parameters) prepared on this transaction.
-    fn prepared(&self, tx: &mut Transaction<'m>, sql: &str) -> Result<Statement> {
-        if let Some(s) = self.statements.borrow().get(sql) {
-            return Ok(s.clone());
+    /// `sql` (with `?N` parameters) prepared on this connection.
+    fn prepared(&self, conn: &mut PgConn, sql: &str) -> Result<Statement> {
+        match conn.statements.get(sql) {
+            Some(s) => Ok(s.clone()),
+            None => conn.prepared(sql, &numbered_dollars(sql), self.path),
         }
-        let s = tx
-            .prepare(&numbered_dollars(sql))
-            .map_err(map_err(self.path))?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_string(), s.clone());
-        Ok(s)
+    }
+}
+
+impl Drop for TxDb<'_> {
+    fn drop(&mut self) {
+        if self.open.get() {
+            let conn = self.conn.get_mut();
+            // A connection that cannot roll back (lost, or in a state we do
+            // not know) is not handed out again.
+            if conn.client.batch_execute("ROLLBACK").is_err() {
+                lost(conn, self.shared);
+            }
+        }
     }
 }
 
@@ -922,9 +1203,11 @@ impl Sql for TxDb<'_> {
     }
     fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
         let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(bind).collect();
-        let mut tx = self.borrow()?;
-        let stmt = self.prepared(&mut tx, sql)?;
-        tx.execute(&stmt, &args).map_err(map_err(self.path))
+        let mut conn = self.borrow()?;
+        let stmt = self.prepared(&mut conn, sql)?;
+        conn.client
+            .execute(&stmt, &args)
+            .map_err(map_err(self.path))
     }
     fn query(
         &self,
@@ -934,9 +1217,12 @@ impl Sql for TxDb<'_> {
     ) -> Result<()> {
         let err = map_err(self.path);
         let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(bind).collect();
-        let mut tx = self.borrow()?;
-        let stmt = self.prepared(&mut tx, sql)?;
-        let mut rows = tx.query_raw(&stmt, args.iter().copied()).map_err(&err)?;
+        let mut conn = self.borrow()?;
+        let stmt = self.prepared(&mut conn, sql)?;
+        let mut rows = conn
+            .client
+            .query_raw(&stmt, args.iter().copied())
+            .map_err(&err)?;
         while let Some(row) = rows.next().map_err(&err)? {
             f(&PgRow {
                 row: &row,
@@ -997,7 +1283,7 @@ impl PgTx<'_> {
         if buf.units == 0 {
             return Ok(());
         }
-        let mut tx = self.db.tx.borrow_mut();
+        let mut conn = self.db.borrow()?;
         for (sql, rows) in [
             (
                 "COPY unit (id, tuid, origin, created, creator, changed, changer, usage_count,
@@ -1014,7 +1300,7 @@ impl PgTx<'_> {
                 continue;
             }
             let path = self.db.path;
-            let mut w = tx.copy_in(sql).map_err(map_err(path))?;
+            let mut w = conn.client.copy_in(sql).map_err(map_err(path))?;
             w.write_all(rows.as_bytes()).map_err(|e| Error::Store {
                 path: path.to_path_buf(),
                 message: format!("COPY: {e}"),
@@ -1100,7 +1386,7 @@ impl WriteTx for PgTx<'_> {
         let err = map_err(self.db.path);
         let wrote = self.wrote || self.rewrote || (self.next_unit, self.next_variant) != self.start;
         self.log.finish(&self.db)?;
-        let mut tx = self.db.tx.into_inner();
+        let mut conn = self.db.borrow()?;
         if wrote {
             // One generation and one log row per committed write, with a
             // fresh random token (see `Stamp`); the log keeps the last
@@ -1117,11 +1403,105 @@ impl WriteTx for PgTx<'_> {
                      (SELECT value FROM store_state WHERE key = 'generation') - 10000;",
                 self.next_unit, self.next_variant, self.rewrote, self.next_variant
             );
-            tx.batch_execute(&sql).map_err(&err)?;
+            conn.client.batch_execute(&sql).map_err(&err)?;
         }
-        let stamp = stamp_of(&tx.query_one(STAMP_SQL, &[]).map_err(&err)?).map_err(&err)?;
-        tx.commit().map_err(&err)?;
-        Ok(stamp)
+        let stamp =
+            stamp_of(&conn.client.query_one(STAMP_SQL, &[]).map_err(&err)?).map_err(&err)?;
+        let committed = conn.client.batch_execute("COMMIT").map_err(&err);
+        match committed {
+            Ok(()) => {
+                self.db.open.set(false);
+                Ok(stamp)
+            }
+            Err(e) if e.is_unavailable() => {
+                // The connection went while COMMIT was on its way: the
+                // transaction may or may not have been kept. Its log row
+                // (generation and random token, written inside it) tells.
+                lost(&mut conn, self.db.shared);
+                self.db.open.set(false);
+                drop(conn);
+                if !wrote {
+                    // Nothing to keep either way.
+                    return Ok(stamp);
+                }
+                resolve_commit(self.db.pool, self.db.shared, self.db.path, &stamp, &e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Whether the commit that would have made `stamp` was kept, asked on a
+/// fresh connection after the one that sent COMMIT was lost (`cause`):
+/// `Ok(stamp)` when it was, [`Error::Unavailable`] when it was not (nothing
+/// was stored), and [`Error::Store`] when the server cannot be asked
+/// within [`RESOLVE_FOR`] (the outcome is unknown, and said so).
+fn resolve_commit(
+    pool: &Pool,
+    shared: &Shared,
+    path: &Path,
+    stamp: &Stamp,
+    cause: &Error,
+) -> Result<Stamp> {
+    let err = map_err(path);
+    let until = Instant::now() + RESOLVE_FOR;
+    loop {
+        let asked = checkout(pool, shared, path).and_then(|mut conn| {
+            let out: Result<bool> = (|| {
+                let mut tx = conn.client.transaction().map_err(&err)?;
+                // Waits for the lost session's write lock, should that
+                // session still be alive and committing: the answer is
+                // then final.
+                tx.batch_execute("SET LOCAL lock_timeout = '1s'")
+                    .map_err(&err)?;
+                tx.query_one(
+                    "SELECT value FROM store_state WHERE key = 'generation' FOR SHARE",
+                    &[],
+                )
+                .map_err(&err)?;
+                let kept = tx
+                    .query_opt(
+                        "SELECT 1 FROM commit_log WHERE generation = $1 AND token = $2",
+                        &[&stamp.generation, &stamp.token],
+                    )
+                    .map_err(&err)?
+                    .is_some();
+                tx.rollback().map_err(&err)?;
+                Ok(kept)
+            })();
+            if matches!(&out, Err(e) if e.is_unavailable()) {
+                lost(&mut conn, shared);
+            }
+            out
+        });
+        match asked {
+            Ok(true) => return Ok(*stamp),
+            Ok(false) => {
+                return Err(Error::Unavailable {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "{}; the connection was lost before COMMIT was answered, \
+                         and the write was not kept",
+                        match cause {
+                            Error::Unavailable { message, .. } => message.as_str(),
+                            _ => "connection lost",
+                        }
+                    ),
+                });
+            }
+            Err(e) if Instant::now() >= until => {
+                return Err(Error::Store {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "the connection to the PostgreSQL server was lost while COMMIT was \
+                         on its way, and whether the write was kept could not be checked \
+                         ({e}); see `transmem history` (commit generation {})",
+                        stamp.generation
+                    ),
+                });
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
     }
 }
 
@@ -1171,7 +1551,7 @@ impl Steps for PgTx<'_> {
     ) -> Result<()> {
         let err = map_err(self.db.path);
         let hash = content_hash(after);
-        let tx = self.db.tx.get_mut();
+        let tx = &mut self.db.conn.get_mut().client;
         tx.execute(
             "UPDATE variant SET text = $3, markup = NULL, text_hash = $4
              WHERE unit_id = $1 AND lang = $2",
@@ -1236,7 +1616,7 @@ impl Steps for PgTx<'_> {
 
     fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()> {
         let err = map_err(self.db.path);
-        let tx = self.db.tx.get_mut();
+        let tx = &mut self.db.conn.get_mut().client;
         tx.execute("DELETE FROM variant WHERE unit_id = $1", &[&id])
             .map_err(&err)?;
         tx.execute(
@@ -1283,6 +1663,151 @@ mod tests {
         assert_eq!(redact("postgres://db/tm"), "postgres://db/tm");
         assert!(is_url("PostgreSQL://x") && is_url("postgres://x"));
         assert!(!is_url("memory.sqlite") && !is_url("mysql://x"));
+    }
+
+    /// A database of its own on the server `TRANSMEM_TEST_DATABASE`
+    /// names (`None`, said on stderr, when unset), dropped at the end: the
+    /// tests below end every session of it.
+    struct OwnDb {
+        admin: Client,
+        url: String,
+        name: String,
+    }
+
+    impl OwnDb {
+        fn new(tag: &str) -> Option<OwnDb> {
+            let Ok(base) = std::env::var("TRANSMEM_TEST_DATABASE") else {
+                eprintln!("{tag}: not run (set TRANSMEM_TEST_DATABASE=postgresql://… to run it)");
+                return None;
+            };
+            let name = format!("tm_pg_unit_{tag}_{}", std::process::id());
+            let mut admin = Client::connect(&base, NoTls).expect("connect");
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .and_then(|()| admin.batch_execute(&format!("CREATE DATABASE {name}")))
+                .expect("create database");
+            let (head, query) = base.split_once('?').unwrap_or((&base, ""));
+            let (server, _) = head.rsplit_once('/').expect("a URL with a database");
+            let url = match query {
+                "" => format!("{server}/{name}"),
+                q => format!("{server}/{name}?{q}"),
+            };
+            Some(OwnDb { admin, url, name })
+        }
+
+        /// Ends every session of this database.
+        fn kill(&mut self) {
+            self.admin
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    &[&self.name],
+                )
+                .expect("terminate");
+        }
+    }
+
+    impl Drop for OwnDb {
+        fn drop(&mut self) {
+            let _ = self.admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+
+    fn pair(en: &str) -> Unit {
+        Unit {
+            variants: ["en", "ru"]
+                .iter()
+                .map(|l| crate::model::Variant {
+                    lang: l.to_string(),
+                    text: format!("{en} ({l})"),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Unit::default()
+        }
+    }
+
+    fn add(m: &mut Postgres, en: &str) -> Result<Stamp> {
+        let mut w = m.begin()?;
+        w.insert(&pair(en), None, super::super::OnDuplicate::KeepBoth)?;
+        w.commit()
+    }
+
+    #[test]
+    fn lost_sessions_are_replaced_and_a_lost_write_stores_nothing() {
+        let Some(mut db) = OwnDb::new("lost") else {
+            return;
+        };
+        let mut m = Postgres::open(&db.url, true).expect("open");
+        let reader = m.reader().unwrap().unwrap();
+        add(&mut m, "First.").expect("write");
+        assert_eq!(reader.unit_count().unwrap(), 1);
+        // Every pooled connection dies: a read is answered on a new one.
+        db.kill();
+        assert_eq!(reader.unit_count().unwrap(), 1);
+        assert_eq!(m.unit_count().unwrap(), 1);
+        // A write whose connection dies before COMMIT: Unavailable, and
+        // nothing of it is stored.
+        let mut w = m.begin().expect("begin");
+        w.insert(&pair("Lost."), None, super::super::OnDuplicate::KeepBoth)
+            .unwrap();
+        db.kill();
+        let e = w.commit().expect_err("the connection was ended");
+        assert!(e.is_unavailable(), "{e:?}");
+        assert_eq!(m.unit_count().unwrap(), 1);
+        assert_eq!(m.batches().unwrap().len(), 1);
+        // The next write goes through on a new connection.
+        add(&mut m, "Second.").expect("write after the loss");
+        assert_eq!(reader.unit_count().unwrap(), 2);
+    }
+
+    /// A server drops its memory handles (and so their pools) on a thread
+    /// that drives its async runtime when it shuts down: that must not
+    /// panic (it ended every SIGTERM of a PostgreSQL server in an abort).
+    #[cfg(feature = "server")]
+    #[test]
+    fn a_handle_can_be_dropped_inside_an_async_runtime() {
+        let Some(db) = OwnDb::new("drop") else {
+            return;
+        };
+        let mut m = Postgres::open(&db.url, true).expect("open");
+        let reader = m.reader().unwrap().unwrap();
+        add(&mut m, "Dropped later.").expect("write");
+        assert_eq!(reader.unit_count().unwrap(), 1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            drop(reader);
+            drop(m);
+        });
+    }
+
+    #[test]
+    fn a_lost_commit_is_looked_up_by_its_token() {
+        let Some(db) = OwnDb::new("resolve") else {
+            return;
+        };
+        let mut m = Postgres::open(&db.url, true).expect("open");
+        let kept = add(&mut m, "Kept.").expect("write");
+        let cause = Error::Unavailable {
+            path: m.path.clone(),
+            message: "test".into(),
+        };
+        // The commit with this stamp's token was kept: the write is told
+        // it succeeded.
+        let got = resolve_commit(&m.pool, &m.shared, &m.path, &kept, &cause).unwrap();
+        assert_eq!(got, kept);
+        // One that never committed (another token): nothing stored, 503.
+        let never = Stamp {
+            token: kept.token.wrapping_add(1),
+            ..kept
+        };
+        let e = resolve_commit(&m.pool, &m.shared, &m.path, &never, &cause).unwrap_err();
+        assert!(e.is_unavailable(), "{e:?}");
+        assert!(e.to_string().contains("not kept"), "{e}");
     }
 
     #[test]

@@ -284,7 +284,8 @@ impl From<crate::Error> for ApiError {
             | E::InvalidUnit(_)
             | E::Empty { .. }
             | E::Invalid(_) => StatusCode::BAD_REQUEST,
-            E::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            // Retry later: nothing was written.
+            E::Busy { .. } | E::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
