@@ -438,10 +438,7 @@ async fn authorize(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(bearer)
         .map(|s| s.trim().to_string());
     let Some(secret) = presented.filter(|s| !s.is_empty()) else {
         return unauthorized("this endpoint needs a token: Authorization: Bearer TOKEN");
@@ -466,6 +463,13 @@ async fn authorize(
             next.run(req).await
         }
     }
+}
+
+/// The credentials of an `Authorization: Bearer …` value. The scheme is
+/// case-insensitive (RFC 7235 section 2.1): `BEARER`, `bearer`, `Bearer`.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once([' ', '\t'])?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(rest)
 }
 
 fn unauthorized(message: &str) -> Response {
