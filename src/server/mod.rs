@@ -17,6 +17,7 @@
 //! (`ROUTES`); a unit test checks the document against it.
 
 mod api;
+mod listen;
 mod maint;
 mod metrics;
 mod openapi;
@@ -765,20 +766,21 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Answers requests until SIGTERM or Ctrl-C, then finishes the
-    /// requests in flight and returns.
+    /// Answers requests until SIGTERM or Ctrl-C, then closes idle and
+    /// half-read connections at once, gives the requests in flight the
+    /// drain time to finish, closes the rest and returns.
     pub fn run(self) -> Result<(), ServeError> {
         let Server { rt, listener, app } = self;
-        rt.block_on(async move {
-            axum::serve(
-                listener,
-                router(app).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-        })?;
+        let limits = app.0.limits;
+        let routes = router(app.clone());
+        rt.block_on(listen::serve(listener, routes, limits, shutdown_signal()));
         // Blocking tasks (a commit in progress) finish before the runtime is gone.
         rt.shutdown_timeout(Duration::from_secs(30));
+        // The memory's handles close here, on this thread, outside the
+        // runtime: the PostgreSQL client runs a runtime of its own to
+        // close, which panics inside another one (exit 134 on SIGTERM).
+        // Every task holding a clone of `app` is gone with the runtime.
+        drop(app);
         Ok(())
     }
 }
