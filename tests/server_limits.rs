@@ -313,11 +313,18 @@ fn slow_request_heads_do_not_starve_other_clients() {
         for t in &mut slow {
             let _ = t.write_all(b"E");
         }
+        // On a new connection (the agent's pooled one would bypass accept).
         let t0 = Instant::now();
-        let (st, body) = s.get("/api/v1/health", None);
+        let answer = raw(
+            &s.addr,
+            "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
         let took = t0.elapsed();
-        eprintln!("round {round}: /api/v1/health {st} in {took:?}");
-        assert_eq!(st, 200, "{body}");
+        eprintln!("round {round}: /api/v1/health in {took:?}");
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "after {took:?}: {answer:?}"
+        );
         assert!(took < Duration::from_secs(3), "health took {took:?}");
     }
     // Past the header timeout, every slow socket has been closed.
