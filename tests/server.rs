@@ -778,7 +778,7 @@ fn openapi_document_matches_the_routes_and_answers() {
     );
     assert!(
         m.contains(
-            "transmem_http_request_duration_seconds_bucket{route=\"/api/v1/lookup\",le=\"+Inf\"} 1"
+            "transmem_http_request_duration_seconds_bucket{le=\"+Inf\",route=\"/api/v1/lookup\"} 1"
         ),
         "{m}"
     );

@@ -17,6 +17,7 @@
 //! (`ROUTES`); a unit test checks the document against it.
 
 mod api;
+mod listen;
 mod maint;
 mod metrics;
 mod openapi;
@@ -223,6 +224,35 @@ pub struct Limits {
     pub request: Duration,
     /// Longest an import or export may take.
     pub transfer: Duration,
+    /// Longest a client may take to send a request's head (line and
+    /// headers); a slower connection is closed.
+    pub header: Duration,
+    /// Most connections served at once; more wait until one closes, and
+    /// while they wait the oldest connection that has not sent a whole
+    /// request head yet is closed for them.
+    pub connections: usize,
+    /// On SIGTERM, how long requests in flight may take to finish before
+    /// their connections are closed (idle and half-read ones close at once).
+    pub drain: Duration,
+    /// Most language directions whose matcher is kept loaded; the least
+    /// recently used one is closed for a new one.
+    pub matchers: usize,
+}
+
+impl Default for Limits {
+    /// `transmem serve`'s defaults.
+    fn default() -> Limits {
+        Limits {
+            body: 1 << 20,
+            upload: 512 << 20,
+            request: Duration::from_secs(30),
+            transfer: Duration::from_secs(3600),
+            header: Duration::from_secs(10),
+            connections: 512,
+            drain: Duration::from_secs(10),
+            matchers: 16,
+        }
+    }
 }
 
 /// A language direction: (from, to), canonical tags.
@@ -241,8 +271,10 @@ pub(crate) struct Inner {
     spawner: Mutex<Memory>,
     /// Idle read handles.
     readers: Mutex<Vec<Memory>>,
-    /// One live matcher per direction (it keeps itself current).
-    matchers: Mutex<HashMap<Direction, Arc<Live>>>,
+    /// Live matchers (each keeps itself current) of the directions used
+    /// last, at most `limits.matchers`: each holds read handles and its
+    /// index, which close when it leaves the cache and its last lookup ends.
+    matchers: Mutex<lru::LruCache<Direction, Arc<Live>>>,
     /// Held while a matcher loads, so two requests never build the same
     /// index file at once.
     loading: Mutex<()>,
@@ -349,11 +381,15 @@ impl App {
 
     /// The live matcher for `from` → `to`, loaded on first use (blocking
     /// code only). It brings itself up to date on each lookup.
+    /// A direction with a language the memory holds no text in answers
+    /// 400 naming the languages it holds (as the CLI's exit 2), so made-up
+    /// tags load nothing.
     pub(crate) fn matcher(&self, from: &str, to: &str) -> ApiResult<Arc<Live>> {
         let key = (from.to_string(), to.to_string());
         if let Some(m) = lock(&self.0.matchers).get(&key) {
             return Ok(m.clone());
         }
+        self.require_languages(&[from, to])?;
         let _loading = lock(&self.0.loading);
         // Another request may have loaded it while this one waited.
         if let Some(m) = lock(&self.0.matchers).get(&key) {
@@ -366,8 +402,42 @@ impl App {
             )
         })?;
         let live = Arc::new(Live::new(handle, from, to)?);
-        lock(&self.0.matchers).insert(key, live.clone());
+        // The one pushed out (if any) is dropped here, on a blocking thread.
+        let evicted = lock(&self.0.matchers).push(key, live.clone());
+        drop(evicted);
         Ok(live)
+    }
+
+    /// 400 unless the memory holds text in each of `tags`' languages
+    /// (primary subtags, as the matcher's index is kept).
+    fn require_languages(&self, tags: &[&str]) -> ApiResult<()> {
+        let mut held: Vec<String> = self
+            .with_reader(|m| Ok(m.languages()?))?
+            .iter()
+            .map(|l| crate::lang::primary(l).to_ascii_lowercase())
+            .collect();
+        held.sort();
+        held.dedup();
+        for tag in tags {
+            let want = crate::lang::primary(tag).to_ascii_lowercase();
+            if !held.contains(&want) {
+                let near = crate::lang::nearest(&want, &held);
+                return Err(ApiError::bad(format!(
+                    "{tag}: the memory holds no {want} text; it holds {}{}",
+                    if held.is_empty() {
+                        "no units yet".to_string()
+                    } else {
+                        held.join(", ")
+                    },
+                    if near.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; did you mean {}?", near.join(" or "))
+                    }
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Who presents this token (blocking code only), cached for
@@ -440,10 +510,7 @@ async fn authorize(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(bearer)
         .map(|s| s.trim().to_string());
     let Some(secret) = presented.filter(|s| !s.is_empty()) else {
         return unauthorized("this endpoint needs a token: Authorization: Bearer TOKEN");
@@ -468,6 +535,13 @@ async fn authorize(
             next.run(req).await
         }
     }
+}
+
+/// The credentials of an `Authorization: Bearer …` value. The scheme is
+/// case-insensitive (RFC 7235 section 2.1): `BEARER`, `bearer`, `Bearer`.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once([' ', '\t'])?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(rest)
 }
 
 fn unauthorized(message: &str) -> Response {
@@ -661,7 +735,9 @@ impl Server {
             writer: Mutex::new(memory),
             spawner: Mutex::new(spawner),
             readers: Mutex::new(Vec::new()),
-            matchers: Mutex::new(HashMap::new()),
+            matchers: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(limits.matchers).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
             loading: Mutex::new(()),
             tokens: Mutex::new(HashMap::new()),
             anonymous_read: config.anonymous_read,
@@ -670,6 +746,7 @@ impl Server {
                 upload: limits.upload,
                 request: limits.request.max(Duration::from_secs(1)),
                 transfer: limits.transfer.max(Duration::from_secs(1)),
+                ..limits
             },
             metrics: metrics::Metrics::default(),
             reviews: review::Reviews::default(),
@@ -691,20 +768,21 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Answers requests until SIGTERM or Ctrl-C, then finishes the
-    /// requests in flight and returns.
+    /// Answers requests until SIGTERM or Ctrl-C, then closes idle and
+    /// half-read connections at once, gives the requests in flight the
+    /// drain time to finish, closes the rest and returns.
     pub fn run(self) -> Result<(), ServeError> {
         let Server { rt, listener, app } = self;
-        rt.block_on(async move {
-            axum::serve(
-                listener,
-                router(app).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-        })?;
+        let limits = app.0.limits;
+        let routes = router(app.clone());
+        rt.block_on(listen::serve(listener, routes, limits, shutdown_signal()));
         // Blocking tasks (a commit in progress) finish before the runtime is gone.
         rt.shutdown_timeout(Duration::from_secs(30));
+        // The memory's handles close here, on this thread, outside the
+        // runtime: the PostgreSQL client runs a runtime of its own to
+        // close, which panics inside another one (exit 134 on SIGTERM).
+        // Every task holding a clone of `app` is gone with the runtime.
+        drop(app);
         Ok(())
     }
 }
