@@ -541,6 +541,14 @@ pub async fn import(
                 crate::import::import(&mut w, reader, std::path::Path::new(&name), format, &opts)?;
             w.commit()?;
             Ok(counts)
+        });
+        let counts = counts.inspect_err(|e| {
+            // Its answer may never be seen (a timeout, a client gone).
+            eprintln!(
+                "transmem serve: {}: import stopped, nothing was stored: {}",
+                crate::tm::terminal_safe(&command),
+                e.message
+            );
         })?;
         eprintln!(
             "{}",
