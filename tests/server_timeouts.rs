@@ -515,3 +515,65 @@ fn a_batch_past_the_request_timeout_stops() {
         s.log()
     );
 }
+
+#[test]
+fn a_review_save_answered_503_stores_nothing_and_can_be_saved_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, w, _a) = setup(dir.path());
+    // Long enough for the alignment itself (a debug build is slow).
+    let s = Server::start(&mem, &["--request-timeout", "6"]);
+    let (st, al) = s.json(
+        "POST",
+        "/api/v1/alignments",
+        &w,
+        Some(json!({"from": "en", "to": "ru", "title": "Harbour",
+            "source": "The harbour reopened. Ships came back on Monday.",
+            "target": "Гавань снова открылась. Корабли вернулись в понедельник."})),
+    );
+    assert_eq!(st, 201, "{al}");
+    let save = al["save_url"].as_str().unwrap().to_string();
+    let corr = json!({"links": [{"src": [0], "tgt": [0]}, {"src": [1], "tgt": [1]}]}).to_string();
+    // An import holds the write lock: the save times out.
+    let mut import = half_import(&s, &w);
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, _, body) = s.request("POST", &save, &[], corr.as_bytes());
+    assert_eq!(code, 503, "{body}");
+    import.write_all(b"0\r\n\r\n").unwrap();
+    let (code, _, body) = response(&mut import);
+    assert_eq!(code, 200, "{body}");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(unit_count(&mem), 101, "the 503 save was stored after all");
+    // The key was given back: the save can be made, once.
+    let (code, _, body) = s.request("POST", &save, &[], corr.as_bytes());
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(unit_count(&mem), 103);
+    let (code, _, body) = s.request("POST", &save, &[], corr.as_bytes());
+    assert_eq!(code, 409, "{body}");
+}
+
+#[test]
+fn the_openapi_document_names_the_idempotency_key_on_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _w, _a) = setup(dir.path());
+    let s = Server::start(&mem, &[]);
+    let (code, _, body) = s.request("GET", "/api/v1/openapi.json", &[], b"");
+    assert_eq!(code, 200);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let p = &doc["components"]["parameters"]["IdempotencyKey"];
+    assert_eq!(p["in"], "header", "{p}");
+    assert_eq!(p["name"], "Idempotency-Key");
+    let has = |path: &str, m: &str| {
+        doc["paths"][path][m]["parameters"]
+            .as_array()
+            .is_some_and(|l| {
+                l.iter()
+                    .any(|x| x["$ref"] == "#/components/parameters/IdempotencyKey")
+            })
+    };
+    assert!(has("/api/v1/units", "post"));
+    assert!(has("/api/v1/import", "post"));
+    assert!(has("/api/v1/units/{id}", "delete"));
+    assert!(has("/api/v1/undo", "post"));
+    assert!(!has("/api/v1/units", "get"));
+    assert!(!has("/api/v1/lookup/batch", "post"));
+}
