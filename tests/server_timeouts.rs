@@ -27,7 +27,12 @@ struct Server {
 
 impl Server {
     fn start(mem: &Path, extra: &[&str]) -> Server {
-        let mut child = process(mem)
+        Server::start_with(process(mem), extra)
+    }
+
+    /// A server run by `c` (a `transmem` command with its memory options).
+    fn start_with(mut c: std::process::Command, extra: &[&str]) -> Server {
+        let mut child = c
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::null())
@@ -193,14 +198,19 @@ fn batches(s: &Server, admin: &str) -> u64 {
     h["total"].as_u64().expect("total")
 }
 
-fn tsv_lines(n: usize) -> String {
+fn tsv_lines(n: usize, tag: &str) -> String {
     (0..n)
-        .map(|i| format!("Upload sentence number {i}.\tПредложение номер {i}.\n"))
+        .map(|i| format!("Upload {tag} sentence number {i}.\tПредложение {tag} номер {i}.\n"))
         .collect()
 }
 
 /// Sends a chunked import of 100 whole lines and never its last chunk.
 fn half_import(s: &Server, token: &str) -> TcpStream {
+    half_import_of(s, token, "a")
+}
+
+/// [`half_import`] of lines tagged `tag` (distinct from other tags').
+fn half_import_of(s: &Server, token: &str, tag: &str) -> TcpStream {
     let mut sock = s.connect();
     let auth = format!("Bearer {token}");
     let h = head(
@@ -210,7 +220,8 @@ fn half_import(s: &Server, token: &str) -> TcpStream {
         None,
     );
     sock.write_all(h.as_bytes()).unwrap();
-    sock.write_all(chunk(&tsv_lines(100)).as_bytes()).unwrap();
+    sock.write_all(chunk(&tsv_lines(100, tag)).as_bytes())
+        .unwrap();
     sock.flush().unwrap();
     sock
 }
@@ -576,4 +587,49 @@ fn the_openapi_document_names_the_idempotency_key_on_writes() {
     assert!(has("/api/v1/undo", "post"));
     assert!(!has("/api/v1/units", "get"));
     assert!(!has("/api/v1/lookup/batch", "post"));
+}
+
+#[test]
+fn on_postgresql_a_cut_import_and_a_write_answered_503_store_nothing() {
+    let Some(base) = util::test_database("timeouts on a PostgreSQL server") else {
+        return;
+    };
+    let schema = util::PgSchema::new(&base);
+    let db = || util::db(&schema.url, &[]);
+    let token = |role: &str| {
+        let out = run_ok(db().args(["token", "create", "--role", role]), 0);
+        text(&out.stdout).trim().to_string()
+    };
+    let (w, a) = (token("write"), token("admin"));
+    let count = || -> u64 {
+        let out = run_ok(db().args(["units", "--count"]), 0);
+        text(&out.stdout).trim().parse().expect("a count")
+    };
+    let s = Server::start_with(db(), &["--request-timeout", "2", "--transfer-timeout", "8"]);
+    let auth = format!("Bearer {w}");
+    let before = batches(&s, &a);
+    // A write that times out behind an import holding the write handle.
+    let mut import = half_import(&s, &w);
+    std::thread::sleep(Duration::from_millis(300));
+    let text = "Written on PostgreSQL while an import held the lock.";
+    let (code, _, body) = s.request(
+        "POST",
+        "/api/v1/units",
+        &[("Authorization", &auth)],
+        one_unit(text).as_bytes(),
+    );
+    assert_eq!(code, 503, "{body}");
+    import.write_all(b"0\r\n\r\n").unwrap();
+    let (code, _, body) = response(&mut import);
+    assert_eq!(code, 200, "{body}");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(count(), 100, "the 503 write was stored after all");
+    assert_eq!(batches(&s, &a), before + 1);
+    // An import cut by the transfer timeout.
+    let mut cut = half_import_of(&s, &w, "b");
+    let (code, _, body) = response(&mut cut);
+    assert_eq!(code, 503, "{body}");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(count(), 100, "the cut import was committed");
+    assert_eq!(batches(&s, &a), before + 1);
 }
