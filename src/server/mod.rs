@@ -603,11 +603,12 @@ async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
         }
     }));
     let task = done.task.insert(task);
+    // A panic in the handler is a 500 (its message stays in the server).
     let failed = |e: tokio::task::JoinError| {
-        error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("internal error: {e}"),
-        )
+        if e.is_panic() {
+            eprintln!("transmem serve: a handler panicked: {e}");
+        }
+        error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
     };
     let resp = tokio::select! {
         r = &mut *task => r.unwrap_or_else(failed),
