@@ -17,6 +17,8 @@
 //! (`ROUTES`); a unit test checks the document against it.
 
 mod api;
+mod cancel;
+mod idempotency;
 mod listen;
 mod maint;
 mod metrics;
@@ -26,7 +28,7 @@ mod tm_routes;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::matcher::live::Live;
@@ -266,7 +268,7 @@ pub(crate) struct Inner {
     /// Where the memory is, for messages.
     pub(crate) location: String,
     /// The one write handle: one write transaction at a time.
-    writer: Mutex<Memory>,
+    writer: WriteSlot,
     /// A handle that only opens read handles (never busy with a request).
     spawner: Mutex<Memory>,
     /// Idle read handles.
@@ -284,6 +286,45 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) reviews: review::Reviews,
+    /// Answers kept for retries with the same `Idempotency-Key`.
+    pub(crate) replays: idempotency::Replays,
+}
+
+/// The one write handle, lent to one request at a time. A request waiting
+/// for it gives up as soon as it is cancelled (it timed out, or its client
+/// left), rather than writing after its 503.
+struct WriteSlot {
+    memory: Mutex<Option<Memory>>,
+    freed: Condvar,
+}
+
+/// How often a request waiting for the write handle checks whether it was
+/// cancelled.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+/// The write handle while a request holds it; given back on drop (a panic
+/// included).
+struct Lent<'a> {
+    slot: &'a WriteSlot,
+    memory: Option<Memory>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(mut m) = self.memory.take() {
+            m.set_commit_check(None);
+            *lock(&self.slot.memory) = Some(m);
+            self.slot.freed.notify_one();
+        }
+    }
+}
+
+/// The answer to work cancelled before it committed.
+pub(crate) fn cancelled() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the request was cancelled (it took too long, or its client left); nothing was stored",
+    )
 }
 
 /// An error answer: a status and a JSON body `{"error": message}`.
@@ -317,7 +358,9 @@ impl From<crate::Error> for ApiError {
             | E::Empty { .. }
             | E::Invalid(_) => StatusCode::BAD_REQUEST,
             // Retry later: nothing was written.
-            E::Busy { .. } | E::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            E::Busy { .. } | E::Unavailable { .. } | E::Cancelled => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
@@ -338,11 +381,13 @@ pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 impl App {
-    /// Runs `f` on tokio's blocking pool; a panic there is a 500, not a crash.
+    /// Runs `f` on tokio's blocking pool; a panic there is a 500, not a
+    /// crash. `f` works for the current request: its writes roll back if
+    /// the request is cancelled before they commit.
     pub(crate) async fn blocking<T: Send + 'static>(
         f: impl FnOnce() -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<T> {
-        tokio::task::spawn_blocking(f).await.map_err(|e| {
+        cancel::spawn_blocking(f).await.map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("internal error: {e}"),
@@ -370,13 +415,46 @@ impl App {
         out
     }
 
-    /// Runs `f` with the write handle (blocking code only): one writer at a time.
+    /// Runs `f` with the write handle (blocking code only): one writer at a
+    /// time. For a request (inside [`App::blocking`]), the wait for the
+    /// handle ends when the request is cancelled, and a commit after the
+    /// cancellation rolls back ([`crate::Error::Cancelled`], a 503).
     pub(crate) fn with_writer<T>(
         &self,
         f: impl FnOnce(&mut Memory) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let mut w = lock(&self.0.writer);
-        f(&mut w)
+        let request = cancel::current();
+        let slot = &self.0.writer;
+        let mut memory = {
+            let mut held = lock(&slot.memory);
+            loop {
+                if request.as_ref().is_some_and(cancel::Cancel::is_cancelled) {
+                    return Err(cancelled());
+                }
+                if let Some(m) = held.take() {
+                    break m;
+                }
+                held = slot
+                    .freed
+                    .wait_timeout(held, CANCEL_POLL)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+        };
+        if let Some(c) = request {
+            memory.set_commit_check(Some(Arc::new(move || c.begin_commit())));
+        }
+        let mut lent = Lent {
+            slot,
+            memory: Some(memory),
+        };
+        match lent.memory.as_mut() {
+            Some(m) => f(m),
+            None => Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error: no write handle",
+            )),
+        }
     }
 
     /// The live matcher for `from` → `to`, loaded on first use (blocking
@@ -555,6 +633,14 @@ fn unauthorized(message: &str) -> Response {
 
 /// One log line per request on stderr, metrics, the time limit, and a JSON
 /// body for every error answer (axum's own rejections are plain text).
+///
+/// The handler runs as its own task with the request's [`cancel::Cancel`]:
+/// at the time limit, or when the client leaves (hyper drops this future),
+/// the request is cancelled and its task aborted, so its blocking work
+/// stops and rolls back. If its commit had already begun, the time limit
+/// waits for the real answer instead of a 503 that would not be true, and a
+/// client that left does not stop the commit (its retry with the same
+/// `Idempotency-Key` gets the answer).
 async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
@@ -570,31 +656,117 @@ async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     } else {
         limits.request
     };
+    let cancel = cancel::Cancel::default();
     app.0.metrics.start();
-    let resp = match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(r) => r,
-        Err(_) => error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!(
-                "the request took longer than {} s (the server's limit)",
-                limit.as_secs()
-            ),
-        ),
-    };
-    let resp = json_errors(resp).await;
-    let took = start.elapsed();
-    app.0
-        .metrics
-        .finish(method.as_str(), &route, resp.status().as_u16(), took);
-    eprintln!(
-        "{} {} {} {} {:.1}ms",
-        crate::memory::now_tmx(),
+    let mut done = Done {
+        app: app.clone(),
         method,
-        crate::tm::terminal_safe(&path),
-        resp.status().as_u16(),
-        took.as_secs_f64() * 1000.0
-    );
-    resp
+        path,
+        route,
+        start,
+        cancel: cancel.clone(),
+        task: None,
+        finished: false,
+    };
+    let claim = match idempotency::begin(&app, &req, &done.route) {
+        idempotency::Begin::Pass => None,
+        idempotency::Begin::Answer(resp) => return done.finish(resp).await,
+        idempotency::Begin::Run(claim) => Some(claim),
+    };
+    let task = tokio::spawn(cancel::scope(cancel.clone(), async move {
+        let resp = next.run(req).await;
+        match claim {
+            Some(c) => c.record(resp).await,
+            None => resp,
+        }
+    }));
+    let task = done.task.insert(task);
+    // A panic in the handler is a 500 (its message stays in the server).
+    let failed = |e: tokio::task::JoinError| {
+        if e.is_panic() {
+            eprintln!("transmem serve: a handler panicked: {e}");
+        }
+        error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    };
+    let resp = tokio::select! {
+        r = &mut *task => r.unwrap_or_else(failed),
+        () = tokio::time::sleep(limit) => {
+            if cancel.cancel() {
+                task.abort();
+                error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!(
+                        "the request took longer than {} s (the server's limit); it was cancelled and nothing was stored",
+                        limit.as_secs()
+                    ),
+                )
+            } else {
+                // Its commit has begun: the answer is the commit's.
+                (&mut *task).await.unwrap_or_else(failed)
+            }
+        }
+    };
+    done.task = None;
+    done.finish(resp).await
+}
+
+/// A request being answered: it is counted and logged exactly once, as
+/// 499 "client closed request" if its client left before the answer (this
+/// guard dropped unfinished), which also cancels it.
+struct Done {
+    app: App,
+    method: Method,
+    path: String,
+    route: String,
+    start: Instant,
+    cancel: cancel::Cancel,
+    task: Option<tokio::task::JoinHandle<Response>>,
+    finished: bool,
+}
+
+/// The status logged for a request whose client left (nginx's).
+const CLIENT_CLOSED: u16 = 499;
+
+impl Done {
+    async fn finish(mut self, resp: Response) -> Response {
+        let resp = json_errors(resp).await;
+        self.log(resp.status().as_u16(), "");
+        resp
+    }
+
+    fn log(&mut self, status: u16, note: &str) {
+        self.finished = true;
+        let took = self.start.elapsed();
+        self.app
+            .0
+            .metrics
+            .finish(self.method.as_str(), &self.route, status, took);
+        eprintln!(
+            "{} {} {} {} {:.1}ms{note}",
+            crate::memory::now_tmx(),
+            self.method,
+            crate::tm::terminal_safe(&self.path),
+            status,
+            took.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // The client left. Work that has not begun to commit stops; a
+        // commit under way finishes (and its answer is kept for a retry
+        // with the same Idempotency-Key).
+        if self.cancel.cancel()
+            && let Some(t) = &self.task
+        {
+            t.abort();
+        }
+        self.log(CLIENT_CLOSED, " client closed request");
+    }
 }
 
 /// Error answers that are not JSON yet (axum's rejections: bad path
@@ -732,7 +904,10 @@ impl Server {
         let limits = config.limits;
         let app = App(Arc::new(Inner {
             location: location.shown(),
-            writer: Mutex::new(memory),
+            writer: WriteSlot {
+                memory: Mutex::new(Some(memory)),
+                freed: Condvar::new(),
+            },
             spawner: Mutex::new(spawner),
             readers: Mutex::new(Vec::new()),
             matchers: Mutex::new(lru::LruCache::new(
@@ -750,6 +925,7 @@ impl Server {
             },
             metrics: metrics::Metrics::default(),
             reviews: review::Reviews::default(),
+            replays: idempotency::Replays::default(),
         }));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()

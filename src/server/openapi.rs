@@ -325,6 +325,7 @@ pub fn document() -> Value {
     doc["components"]["schemas"]["TmUnits"] = json!({"type": "array", "items": {"type": "object", "required": ["source", "target", "quality", "rank"], "additionalProperties": false, "properties": {
             "source": {"type": "string"}, "target": {"type": "string"}, "quality": {"type": "integer"}, "rank": {"type": "number"}}}});
     tighten(&mut doc);
+    idempotency_keys(&mut doc);
     doc
 }
 
@@ -400,6 +401,39 @@ fn tighten(doc: &mut Value) {
                 {
                     resp.insert("400".into(), err("A malformed path, query or body"));
                 }
+            }
+        }
+    }
+}
+
+/// Every write takes an `Idempotency-Key` header (src/server/idempotency.rs).
+fn idempotency_keys(doc: &mut Value) {
+    use super::idempotency::{MAX_KEY_LEN, TTL};
+    doc["components"]["parameters"]["IdempotencyKey"] = json!({
+        "name": "Idempotency-Key", "in": "header", "required": false,
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LEN},
+        "description": format!(
+            "Makes a retry safe: a second request with the same key, from the same token, to the same method and path, \
+             within {} s gets the first answer again (header Idempotency-Replayed: true) and stores nothing. \
+             A 5xx answer is not kept, so a retry after it runs again; while the first request runs, a retry answers 409.",
+            TTL.as_secs()
+        )
+    });
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, ops) in paths.iter_mut() {
+        let Some(ops) = ops.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in ops.iter_mut() {
+            if method == "get" || path.starts_with("/api/v1/lookup") {
+                continue;
+            }
+            let key = json!({"$ref": "#/components/parameters/IdempotencyKey"});
+            match op["parameters"].as_array_mut() {
+                Some(list) => list.push(key),
+                None => op["parameters"] = json!([key]),
             }
         }
     }
