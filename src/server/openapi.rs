@@ -133,7 +133,7 @@ pub fn document() -> Value {
           "responses": common(secured(json!({"200": ok("TmUnits")})))}});
     doc["paths"]["/metrics"] = json!({"get": {
           "operationId": "metrics", "summary": "Prometheus text metrics",
-          "responses": secured(json!({"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}}))}});
+          "responses": secured(json!({"200": {"description": "OpenMetrics 1.0 text (prometheus-client)", "content": {"application/openmetrics-text": {"schema": {"type": "string"}}}}}))}});
     // Maintenance: every write is one batch (its id in the answer) that
     // POST /api/v1/undo reverts.
     let filter_params = || {
