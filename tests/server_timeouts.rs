@@ -496,14 +496,16 @@ fn abandoned_batches_stop_and_are_logged_as_499() {
     for l in s.log().iter().filter(|l| l.contains("stopped after")) {
         assert!(!l.contains("after 1000 of"), "{l}");
     }
-    // The gauge counts only the request that reads it.
+    // The gauge counts at most the request that reads it (it was 5 more).
     let (code, _, m) = s.request("GET", "/metrics", &[("Authorization", &auth)], b"");
     assert_eq!(code, 200, "{m}");
-    let gauge = m
+    let gauge: f64 = m
         .lines()
         .find(|l| l.starts_with("transmem_http_requests_in_flight"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("{m}"));
-    assert_eq!(gauge.split_whitespace().last(), Some("1"), "{gauge}");
+    assert!(gauge <= 1.0, "in flight on an idle server: {gauge}");
 }
 
 #[test]

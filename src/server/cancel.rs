@@ -82,7 +82,7 @@ pub(crate) fn current() -> Option<Cancel> {
 
 /// Whether the request the current blocking work is for was cancelled.
 pub(crate) fn cancelled() -> bool {
-    current().is_some_and(|c| c.is_cancelled())
+    WORKING_FOR.with(|c| c.borrow().as_ref().is_some_and(Cancel::is_cancelled))
 }
 
 /// Marks this thread as working for `cancel` until the guard is dropped.

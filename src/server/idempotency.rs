@@ -105,10 +105,14 @@ pub(crate) enum Begin {
 }
 
 /// Whether requests to this route with this method are writes that take a
-/// key (lookups are POSTs but read).
+/// key: a served route (not a 404, whose answers would only fill the
+/// cache) and not a lookup (a POST, but a read).
 fn is_write(method: &Method, route: &str) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         && !route.starts_with("/api/v1/lookup")
+        && super::ROUTES
+            .iter()
+            .any(|r| r.path == route && r.method == method.as_str())
 }
 
 /// Looks the request's key up: a replay, a 409 while the first request
@@ -242,5 +246,57 @@ impl Drop for Claim {
         if let Some(key) = self.key.take() {
             lock(&self.app.inner().replays.0).remove(&key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn done(n: usize) -> Entry {
+        Entry::Done {
+            at: Instant::now(),
+            status: StatusCode::OK,
+            content_type: None,
+            body: Bytes::from(vec![b'x'; n]),
+        }
+    }
+
+    #[test]
+    fn the_cache_keeps_its_bounds_dropping_the_least_recently_used() {
+        let r = Replays::default();
+        let mut c = lock(&r.0);
+        for i in 0..MAX_KEYS + 10 {
+            c.insert(format!("k{i}"), done(1));
+        }
+        assert_eq!(c.map.len(), MAX_KEYS);
+        assert!(!c.map.contains_key("k0") && c.map.contains_key("k10"));
+        // Touching an entry keeps it; the bytes bound drops the others.
+        let _ = c.map.get("k10");
+        for i in 0..40 {
+            c.insert(format!("big{i}"), done(MAX_ANSWER));
+        }
+        assert!(c.bytes <= MAX_BYTES, "{}", c.bytes);
+        assert_eq!(
+            c.bytes,
+            c.map.iter().map(|(_, e)| e.size()).sum::<usize>(),
+            "the byte count drifted"
+        );
+        assert!(c.map.contains_key("big39"));
+        c.remove("big39");
+        assert!(!c.map.contains_key("big39"));
+    }
+
+    #[test]
+    fn only_served_write_routes_take_a_key() {
+        assert!(is_write(&Method::POST, "/api/v1/units"));
+        assert!(is_write(&Method::DELETE, "/api/v1/units/{id}"));
+        assert!(is_write(
+            &Method::POST,
+            "/api/v1/alignments/{id}/corrections"
+        ));
+        assert!(!is_write(&Method::GET, "/api/v1/units"));
+        assert!(!is_write(&Method::POST, "/api/v1/lookup/batch"));
+        assert!(!is_write(&Method::POST, "(no route)"));
     }
 }

@@ -387,6 +387,14 @@ impl App {
     pub(crate) async fn blocking<T: Send + 'static>(
         f: impl FnOnce() -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<T> {
+        // Work queued behind others whose request was cancelled meanwhile
+        // never starts.
+        let f = move || {
+            if cancel::cancelled() {
+                return Err(cancelled());
+            }
+            f()
+        };
         cancel::spawn_blocking(f).await.map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
