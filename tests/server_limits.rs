@@ -212,13 +212,23 @@ fn made_up_language_tags_answer_400_and_leave_files_and_memory_flat() {
     let langs = ["de", "fr", "uk", "pl", "it", "es"];
     for i in 0..300 {
         let from = format!("{}-x-q{i}", langs[i % langs.len()]);
-        let (st, body) = if i % 2 == 0 {
-            s.get(&format!("/tmserver/{from}/ru/unit/{text}"), None)
-        } else {
-            s.post(
+        let (st, body) = match i % 3 {
+            0 => s.get(&format!("/tmserver/{from}/ru/unit/{text}"), None),
+            1 => s.post(
                 "/api/v1/lookup",
                 &json!({"from": "en", "to": from, "text": "The talks ended."}),
-            )
+            ),
+            _ => {
+                // The remote memory's route (the CLI on a server, which
+                // names the held languages itself, as on a file): no
+                // matches, and nothing loaded either.
+                let (st, body) = s.post(
+                    "/api/v1/lookup/queries",
+                    &json!({"from": from, "to": "ru", "queries": [{"text": "The talks ended."}]}),
+                );
+                assert_eq!((st, body.as_str()), (200, r#"{"results":[[]]}"#));
+                continue;
+            }
         };
         assert_eq!(st, 400, "{from}: {body}");
         assert!(body.contains("holds en, pt, ru"), "{from}: {body}");

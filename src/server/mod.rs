@@ -409,6 +409,15 @@ impl App {
     /// 400 unless the memory holds text in each of `tags`' languages
     /// (primary subtags, as the matcher's index is kept).
     fn require_languages(&self, tags: &[&str]) -> ApiResult<()> {
+        match self.missing_language(tags)? {
+            Some(message) => Err(ApiError::bad(message)),
+            None => Ok(()),
+        }
+    }
+
+    /// Why a lookup in `tags`' languages cannot find anything: the first
+    /// one the memory holds no text in, and the languages it holds.
+    pub(crate) fn missing_language(&self, tags: &[&str]) -> ApiResult<Option<String>> {
         let mut held: Vec<String> = self
             .with_reader(|m| Ok(m.languages()?))?
             .iter()
@@ -420,7 +429,7 @@ impl App {
             let want = crate::lang::primary(tag).to_ascii_lowercase();
             if !held.contains(&want) {
                 let near = crate::lang::nearest(&want, &held);
-                return Err(ApiError::bad(format!(
+                return Ok(Some(format!(
                     "{tag}: the memory holds no {want} text; it holds {}{}",
                     if held.is_empty() {
                         "no units yet".to_string()
@@ -435,7 +444,7 @@ impl App {
                 )));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Who presents this token (blocking code only), cached for
