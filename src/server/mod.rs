@@ -7,7 +7,9 @@
 //! (`Memory::reader`, concurrent), writes on the one write handle behind a
 //! mutex (one writer at a time, so concurrent clients never lose or
 //! duplicate a unit; SQLite would serialise them anyway). Lookups share one
-//! [`Live`] matcher per language direction: each lookup asks the store for
+//! [`Live`] matcher per language direction (an LRU cache of the directions
+//! used last; a language the memory holds no text in is refused before
+//! anything loads): each lookup asks the store for
 //! its stamp (one query), so a unit written through another server process
 //! on the same memory is found by the next lookup; appended variants go to
 //! a small second index instead of re-extending the main one (~4 s at 1M
