@@ -478,3 +478,50 @@ fn sigterm_closes_half_sent_heads_and_drains_the_rest_on_postgresql() {
     };
     sigterm_closes_half_sent_heads_and_drains_the_rest(s, &w, count);
 }
+
+/// A request still in flight when the drain time is over is cut off, and
+/// the process still exits 0: a client that stops sending its body half
+/// way cannot keep a stopping server alive, and nothing of it is stored.
+#[test]
+fn sigterm_cuts_off_a_stalled_request_after_the_drain_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = memory(dir.path());
+    let w = token(&mem, "write");
+    let before = unit_count(&mem);
+    let mut s = Server::start(process(&mem), &["--drain-timeout", "2"]);
+    let body = json!({"units": [{"variants": [
+        {"lang": "en", "text": "Never sent whole."},
+        {"lang": "ru", "text": "Так и не отправлено целиком."}]}]})
+    .to_string();
+    let mut stalled = TcpStream::connect(&s.addr).expect("connect");
+    write!(
+        stalled,
+        "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..body.len() / 2]
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    s.terminate();
+    let code = s.wait_exit(Duration::from_secs(10));
+    let took = t0.elapsed();
+    eprintln!("exit {code:?} {took:?} after SIGTERM, drain time 2 s");
+    assert_eq!(code, Some(0), "{:?}", s.log());
+    assert!(
+        took >= Duration::from_secs(2),
+        "cut off before the drain time: {took:?}"
+    );
+    assert!(
+        s.log().iter().any(|l| l.contains("still busy after 2 s")),
+        "{:?}",
+        s.log()
+    );
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut b = [0u8; 64];
+    assert!(matches!(stalled.read(&mut b), Ok(0) | Err(_)));
+    assert_eq!(unit_count(&mem), before);
+}
