@@ -212,13 +212,23 @@ fn made_up_language_tags_answer_400_and_leave_files_and_memory_flat() {
     let langs = ["de", "fr", "uk", "pl", "it", "es"];
     for i in 0..300 {
         let from = format!("{}-x-q{i}", langs[i % langs.len()]);
-        let (st, body) = if i % 2 == 0 {
-            s.get(&format!("/tmserver/{from}/ru/unit/{text}"), None)
-        } else {
-            s.post(
+        let (st, body) = match i % 3 {
+            0 => s.get(&format!("/tmserver/{from}/ru/unit/{text}"), None),
+            1 => s.post(
                 "/api/v1/lookup",
                 &json!({"from": "en", "to": from, "text": "The talks ended."}),
-            )
+            ),
+            _ => {
+                // The remote memory's route (the CLI on a server, which
+                // names the held languages itself, as on a file): no
+                // matches, and nothing loaded either.
+                let (st, body) = s.post(
+                    "/api/v1/lookup/queries",
+                    &json!({"from": from, "to": "ru", "queries": [{"text": "The talks ended."}]}),
+                );
+                assert_eq!((st, body.as_str()), (200, r#"{"results":[[]]}"#));
+                continue;
+            }
         };
         assert_eq!(st, 400, "{from}: {body}");
         assert!(body.contains("holds en, pt, ru"), "{from}: {body}");
@@ -467,4 +477,51 @@ fn sigterm_closes_half_sent_heads_and_drains_the_rest_on_postgresql() {
         text(&out.stdout).trim().parse().expect("a count")
     };
     sigterm_closes_half_sent_heads_and_drains_the_rest(s, &w, count);
+}
+
+/// A request still in flight when the drain time is over is cut off, and
+/// the process still exits 0: a client that stops sending its body half
+/// way cannot keep a stopping server alive, and nothing of it is stored.
+#[test]
+fn sigterm_cuts_off_a_stalled_request_after_the_drain_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = memory(dir.path());
+    let w = token(&mem, "write");
+    let before = unit_count(&mem);
+    let mut s = Server::start(process(&mem), &["--drain-timeout", "2"]);
+    let body = json!({"units": [{"variants": [
+        {"lang": "en", "text": "Never sent whole."},
+        {"lang": "ru", "text": "Так и не отправлено целиком."}]}]})
+    .to_string();
+    let mut stalled = TcpStream::connect(&s.addr).expect("connect");
+    write!(
+        stalled,
+        "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..body.len() / 2]
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    s.terminate();
+    let code = s.wait_exit(Duration::from_secs(10));
+    let took = t0.elapsed();
+    eprintln!("exit {code:?} {took:?} after SIGTERM, drain time 2 s");
+    assert_eq!(code, Some(0), "{:?}", s.log());
+    assert!(
+        took >= Duration::from_secs(2),
+        "cut off before the drain time: {took:?}"
+    );
+    assert!(
+        s.log().iter().any(|l| l.contains("still busy after 2 s")),
+        "{:?}",
+        s.log()
+    );
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut b = [0u8; 64];
+    assert!(matches!(stalled.read(&mut b), Ok(0) | Err(_)));
+    assert_eq!(unit_count(&mem), before);
 }

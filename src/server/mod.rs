@@ -7,7 +7,9 @@
 //! (`Memory::reader`, concurrent), writes on the one write handle behind a
 //! mutex (one writer at a time, so concurrent clients never lose or
 //! duplicate a unit; SQLite would serialise them anyway). Lookups share one
-//! [`Live`] matcher per language direction: each lookup asks the store for
+//! [`Live`] matcher per language direction (an LRU cache of the directions
+//! used last; a language the memory holds no text in is refused before
+//! anything loads): each lookup asks the store for
 //! its stamp (one query), so a unit written through another server process
 //! on the same memory is found by the next lookup; appended variants go to
 //! a small second index instead of re-extending the main one (~4 s at 1M
@@ -497,6 +499,15 @@ impl App {
     /// 400 unless the memory holds text in each of `tags`' languages
     /// (primary subtags, as the matcher's index is kept).
     fn require_languages(&self, tags: &[&str]) -> ApiResult<()> {
+        match self.missing_language(tags)? {
+            Some(message) => Err(ApiError::bad(message)),
+            None => Ok(()),
+        }
+    }
+
+    /// Why a lookup in `tags`' languages cannot find anything: the first
+    /// one the memory holds no text in, and the languages it holds.
+    pub(crate) fn missing_language(&self, tags: &[&str]) -> ApiResult<Option<String>> {
         let mut held: Vec<String> = self
             .with_reader(|m| Ok(m.languages()?))?
             .iter()
@@ -508,7 +519,7 @@ impl App {
             let want = crate::lang::primary(tag).to_ascii_lowercase();
             if !held.contains(&want) {
                 let near = crate::lang::nearest(&want, &held);
-                return Err(ApiError::bad(format!(
+                return Ok(Some(format!(
                     "{tag}: the memory holds no {want} text; it holds {}{}",
                     if held.is_empty() {
                         "no units yet".to_string()
@@ -523,7 +534,7 @@ impl App {
                 )));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Who presents this token (blocking code only), cached for

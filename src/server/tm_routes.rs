@@ -437,7 +437,19 @@ pub async fn lookup_queries(
     }
     let results = App::blocking(move || {
         // One stamp check for the whole request.
-        let matcher = app.matcher(&from, &to)?;
+        let matcher = match app.matcher(&from, &to) {
+            Ok(m) => m,
+            // The CLI on a server (`--memory https://…`) names the held
+            // languages itself, as on a file, where a direction without
+            // text finds nothing: the same here, with nothing loaded.
+            Err(e)
+                if e.status == StatusCode::BAD_REQUEST
+                    && app.missing_language(&[&from, &to])?.is_some() =>
+            {
+                return Ok(vec![Vec::new(); req.queries.len()]);
+            }
+            Err(e) => return Err(e),
+        };
         matcher.refresh()?;
         req.queries
             .par_iter()
