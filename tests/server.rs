@@ -152,6 +152,23 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// Whether a log line starting with `prefix` arrives within 10 s: the
+    /// server writes it before answering, but this process reads stderr on
+    /// a thread of its own, so right after the answer it may not be here
+    /// yet (`tokens_and_roles` failed so under load).
+    fn logged(&self, prefix: &str) -> bool {
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.log().iter().any(|l| l.starts_with(prefix)) {
+                return true;
+            }
+            if Instant::now() > end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn terminate(&mut self) {
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -337,7 +354,7 @@ fn tokens_and_roles() {
     assert_eq!(st, 201, "{v}");
     assert_eq!(v["new"], 1);
     assert_eq!(unit_count(&mem), before.0 + 1);
-    assert!(s.log().iter().any(|l| l.starts_with("stored 1 new unit")));
+    assert!(s.logged("stored 1 new unit"), "{:?}", s.log());
     // Revoked: refused (after the role cache expires).
     let list = text(&run_ok(process(&mem).args(["token", "list"]), 0).stdout);
     let id = list
