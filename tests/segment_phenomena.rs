@@ -520,3 +520,38 @@ fn russian_years_before_names_and_degrees_before_initials() {
         ["Доклад сделал д.т.н. А. С. Орлов из Томска."]
     );
 }
+
+// Issue 26: phenomena that cost points on unseen text.
+
+#[test]
+fn lowercase_sentences_after_an_ordinary_word() {
+    // Punkt's decision: a full stop after a word that is no abbreviation
+    // ends the sentence, even when the next one starts in lowercase.
+    assert_eq!(
+        seg("we can meet at noon. sounds good.", "en"),
+        ["we can meet at noon.", "sounds good."]
+    );
+    assert_eq!(seg("ok. see you then.", "en"), ["ok.", "see you then."]);
+    assert_eq!(
+        seg("the train was late. thanks for waiting though.", "en"),
+        ["the train was late.", "thanks for waiting though."]
+    );
+    assert_eq!(
+        seg("lost my keys. i think they are in the car.", "en"),
+        ["lost my keys.", "i think they are in the car."]
+    );
+    // Abbreviations before a lowercase word go on.
+    for text in [
+        "Bring something small, e.g. this old lamp.",
+        "The box weighs approx. five kilos.",
+        "It was the locals vs. them in the final.",
+        "Pens, paper, etc. and a ruler.",
+        "Bo et al. found the same.",
+        "Two lbs. of flour will do.",
+        "Mix 2 tbsp. of oil in.",
+    ] {
+        assert_eq!(seg(text, "en"), [text]);
+    }
+    // A closing quote after the stop keeps the old rule.
+    assert_eq!(seg("She wrote \"we agree.\" and then left.", "en").len(), 1);
+}

@@ -595,7 +595,132 @@ pub(crate) fn english() -> Vec<RuleSource> {
             ),
             r"\s+\p{Ll}",
         ),
+        // Punkt's decision for lowercase text: a full stop after an ordinary
+        // word (any lowercase word that is not an abbreviation) ends the
+        // sentence when a common sentence-opening word follows, even in
+        // lowercase: "we can meet at noon. sounds good.", "ok. see you then."
+        // Abbreviations stay: "approx. five", "etc. and", "et al. found".
+        keep(format!(r"{}\.", words(EN_LOWER_ABBREVS)), r"\s+\p{Ll}"),
+        brk_t(
+            r"(?:^|[^\p{L}\p{N}_.'’-])\p{Ll}{2,}\.",
+            format!(
+                r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_.]|$)",
+                en_lower_openers().join("|")
+            ),
+        ),
     ]
+}
+
+/// Lowercase English abbreviations that are usually followed by a lowercase
+/// word inside a sentence ("etc. and", "et al. found", "5 lbs. of"): before
+/// a lowercase word they never end one.
+const EN_LOWER_ABBREVS: &[&str] = &[
+    "etc", "al", "approx", "ca", "cf", "vs", "viz", "incl", "esp", "fig", "figs", "eq", "eqs",
+    "ref", "refs", "vol", "vols", "no", "nos", "pp", "ch", "sec", "secs", "sect", "art", "para",
+    "ed", "eds", "trans", "est", "dept", "govt", "min", "mins", "max", "sq", "ft", "lb", "lbs",
+    "oz", "hr", "hrs", "yr", "yrs", "mo", "mos", "wk", "wks", "misc", "pt", "pts", "jr", "sr",
+    "st", "rd", "ave", "blvd", "op", "cit", "ibid", "seq", "resp", "var", "spp", "sp", "gen", "co",
+    "inc", "ltd", "corp", "aka", "avg", "tel", "tsp", "tbsp", "pg", "pgs", "univ", "assoc", "intl",
+    "natl", "mfg", "qty", "pkg", "ext", "abbr", "adj", "adv", "pl", "sing", "orig", "lit", "fl",
+    "mt", "mtn", "bros", "dist", "div", "gal", "mph", "cu", "mg", "kg", "km", "cm", "mm", "ml",
+    "ht", "wt", "temp", "dim", "cont", "contd", "ff", "nr", "re", "rev", "nat", "ser", "bk", "bks",
+    "chap", "repr", "supp", "vid", "ms", "mss", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri",
+    "sat", "sun",
+];
+
+/// Lowercase words that open sentences in informal writing ("ok. see you
+/// then."), besides the lowercase forms of the sentence starters.
+const EN_LOWER_OPENERS: &[&str] = &[
+    "i",
+    "im",
+    "ok",
+    "okay",
+    "yes",
+    "yeah",
+    "yep",
+    "no",
+    "nope",
+    "sure",
+    "thanks",
+    "thank",
+    "sorry",
+    "please",
+    "well",
+    "oh",
+    "hey",
+    "hi",
+    "hello",
+    "lol",
+    "haha",
+    "really",
+    "sounds",
+    "hope",
+    "maybe",
+    "just",
+    "gonna",
+    "going",
+    "got",
+    "see",
+    "let",
+    "anyway",
+    "btw",
+    "idk",
+    "dont",
+    "cant",
+    "wont",
+    "didnt",
+    "doesnt",
+    "isnt",
+    "thats",
+    "its",
+    "great",
+    "good",
+    "nice",
+    "cool",
+    "love",
+    "glad",
+    "guess",
+    "think",
+    "wish",
+    "need",
+    "looks",
+    "seems",
+    "definitely",
+    "probably",
+    "honestly",
+    "totally",
+    "also",
+    "not",
+    "never",
+    "still",
+    "anyways",
+    "whatever",
+];
+
+/// The lowercase forms of the English sentence starters (hand-written and
+/// learnt: words seen capitalised only where a sentence opens) and of the
+/// informal openers: the words that, lowercase after an ordinary word and a
+/// full stop, open a new sentence.
+fn en_lower_openers() -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let all = EN_STARTERS
+        .iter()
+        .chain(super::learnt::EN_STARTERS_LEARNT.iter())
+        .chain(EN_LOWER_OPENERS);
+    for w in all {
+        let l = w.to_lowercase();
+        // Multi-letter words only ("a" is a list marker as often), and not
+        // the lowercase abbreviations.
+        if l.chars().count() > 1
+            && l.chars().all(char::is_alphabetic)
+            && !EN_LOWER_ABBREVS.contains(&l.as_str())
+            && !out.contains(&l)
+        {
+            out.push(l);
+        }
+    }
+    out
 }
 
 /// Rules for Russian, in order.
