@@ -555,3 +555,38 @@ fn lowercase_sentences_after_an_ordinary_word() {
     // A closing quote after the stop keeps the old rule.
     assert_eq!(seg("She wrote \"we agree.\" and then left.", "en").len(), 1);
 }
+
+#[test]
+fn citation_markers_after_a_space() {
+    assert_eq!(
+        seg(
+            "The effect was seen in earlier studies. [2 - 4] Later work found less.",
+            "en"
+        ),
+        [
+            "The effect was seen in earlier studies. [2 - 4]",
+            "Later work found less."
+        ]
+    );
+    assert_eq!(
+        seg("The finding was confirmed. [7]", "en"),
+        ["The finding was confirmed. [7]"]
+    );
+    assert_eq!(
+        seg("Yields rose. [3, 5] Prices fell.", "en"),
+        ["Yields rose. [3, 5]", "Prices fell."]
+    );
+    assert_eq!(
+        seg("Эффект подтвердился. [12] Затем его проверили снова.", "ru"),
+        ["Эффект подтвердился. [12]", "Затем его проверили снова."]
+    );
+    // "et al." before a citation or a year goes on.
+    assert_eq!(
+        seg("Smith et al. [4] showed the opposite.", "en"),
+        ["Smith et al. [4] showed the opposite."]
+    );
+    assert_eq!(
+        seg("Lee et al. (2019) found it too. It holds.", "en"),
+        ["Lee et al. (2019) found it too.", "It holds."]
+    );
+}

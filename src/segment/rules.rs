@@ -51,6 +51,9 @@ const EN_ROMAN_NUMBERED: &[&str] = &[
 /// a marker starts a new item only after the marker before it in the run.
 const LIST_LETTERS: &str = "abcdef";
 
+/// A numeric citation marker: "[7]", "[2 - 4]", "[3, 5]".
+const CITE: &str = r"\[\d{1,3}(?:\s?[,–-]\s?\d{1,3})*\]";
+
 /// A list marker ending in a bracket: "1)" "a)" "iv)".
 const MARK_PAR: &str = r"(?:\d{1,3}|[a-z]|[ivx]{2,4})\)";
 
@@ -1004,6 +1007,14 @@ pub(crate) fn default() -> Vec<RuleSource> {
             format!(r"{T}+{CL}*(?:\[\d{{1,3}}(?:\s?[,–-]\s?\d{{1,3}})*\]|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)+"),
             r"\s+\S",
         ),
+        // ... also after a space: "in earlier studies. [2 - 4] Later work",
+        // "was confirmed. [7]"; the next sentence starts after them. "et
+        // al." before a citation or a year does not end a sentence: "Smith
+        // et al. [4] showed", "Lee et al. (2019) found".
+        keep(r"(?:^|[^\p{L}\p{N}_])et\s+al\.", r"\s+[\[(]"),
+        keep(format!(r"{T}+{CL}*"), format!(r"\s+{CITE}(?:\s|$)")),
+        keep(format!(r"(?:^|[^\p{{L}}\p{{N}}_])al\.\s+{CITE}"), ""),
+        brk(format!(r"{T}+{CL}*\s+{CITE}"), r"\s+[^\s\p{Ll},;]"),
         // A closing quote after a space (French spacing) ends the sentence
         // with it: "Tu restes ? » Il partit."
         brk(format!(r"{T}+\s+[»”]"), r"\s+[\p{Lu}«“„\p{Pd}]"),
