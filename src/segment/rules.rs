@@ -726,6 +726,9 @@ fn en_lower_openers() -> Vec<String> {
     out
 }
 
+/// A Russian surname by its ending ("Петров", "Кузнецова", "Шевченко").
+const RU_SURNAME: &str = r"\p{Lu}\p{Ll}+(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|цкий|ская|цкая|енко|ук|юк|ич|ян|швили|дзе)";
+
 /// Rules for Russian, in order.
 pub(crate) fn russian() -> Vec<RuleSource> {
     let starters = starter(&with_learnt(
@@ -747,12 +750,33 @@ pub(crate) fn russian() -> Vec<RuleSource> {
         // 2010-2012 гг. Виктор посещал", "В 1991 г. Рид Ларсон провел");
         // any other capital opens a new one ("в 1995 г. Понадобилось").
         // Names are learnt: capitalised inside sentences, never lowercase.
+        // Decades too: "в начале 1990-х гг. Петров уехал"; a surname
+        // that is not in the list is known by its ending.
         keep(
-            r"\d{4}(?:[-–]\d{2,4})?\s?гг?\.",
+            r"\d{4}(?:[-–]\d{2,4})?(?:-\p{Ll}{1,2})?\s?гг?\.",
             format!(
-                r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_]|$)",
+                r"\s+(?:{}|{RU_SURNAME})(?:[^\p{{L}}\p{{N}}_]|$)",
                 super::learnt::RU_NAMES_LEARNT.join("|")
             ),
+        ),
+        // A dash after the year goes on: "в 1999 г. — Мы начали заново".
+        keep(
+            r"\d{4}(?:[-–]\d{2,4})?(?:-\p{Ll}{1,2})?\s?гг?\.",
+            r"\s+[—–]\s",
+        ),
+        // After "до н. э." a name goes on ("в III веке до н. э. Рим воевал с
+        // Карфагеном"), as after a year; other capitals open a sentence.
+        keep(
+            r"(?:^|[^\p{L}\p{N}_.])н\.\s?э\.",
+            format!(
+                r"\s+(?:(?:{}|{RU_SURNAME})(?:[^\p{{L}}\p{{N}}_]|$)|\d)",
+                super::learnt::RU_NAMES_LEARNT.join("|")
+            ),
+        ),
+        // Born and died before a date: "(род. 5 марта 1950)", "(ум. 1 июля 2001)".
+        keep(
+            format!(r"{}\.", words(&["род", "ум", "Род", "Ум"])),
+            r"\s*\d",
         ),
         keep(format!(r"{}\.", words(&title_too(RU_PREFIX))), ""),
         // Month abbreviations before a day or a bracket: "20 апр. (Рейтер)".
