@@ -609,3 +609,26 @@ fn russian_abbreviations_before_capitals_and_digits() {
         ["Город основан в 300 г. до н. э.", "Раскопки идут давно."]
     );
 }
+
+#[test]
+fn single_capitals_that_are_not_initials() {
+    assert_eq!(
+        seg("Так было при короле Карле V. Его сын правил долго.", "ru"),
+        ["Так было при короле Карле V.", "Его сын правил долго."]
+    );
+    assert_eq!(
+        seg("Воду нагрели до 100°C. Затем её охладили.", "ru"),
+        ["Воду нагрели до 100°C.", "Затем её охладили."]
+    );
+    assert_eq!(
+        seg("It was heated to 90 °F. Then it cooled.", "en"),
+        ["It was heated to 90 °F.", "Then it cooled."]
+    );
+    assert_eq!(
+        seg("This came under King Henry VIII. The abbeys closed.", "en"),
+        ["This came under King Henry VIII.", "The abbeys closed."]
+    );
+    // Initials stay.
+    assert_eq!(seg("Выступил Карл V. Петров из Тулы.", "ru").len(), 1);
+    assert_eq!(seg("Ask John C. Smith about it.", "en").len(), 1);
+}

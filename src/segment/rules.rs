@@ -584,6 +584,14 @@ pub(crate) fn english() -> Vec<RuleSource> {
             ),
             r"\s+\p{Lu}",
         ),
+        // A Roman numeral after a name ends a sentence before an opener:
+        // "under King Henry V. The war".
+        brk_t(
+            format!(
+                r"(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[IVX]{{2,5}}\.{CL}*|(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[VX]\.{CL}*"
+            ),
+            starters.clone(),
+        ),
         // The pronoun "I" ends sentences; the initial "I." does not.
         brk_t(r"\sI\.", starters),
         // An ordinary word (one learnt to end sentences and never to be
@@ -777,6 +785,12 @@ pub(crate) fn russian() -> Vec<RuleSource> {
         keep(
             format!(r"{}\.", words(&["род", "ум", "Род", "Ум"])),
             r"\s*\d",
+        ),
+        // A Roman numeral after a name is no initial: "при короле Карле V.
+        // Его сын" ends a sentence before a sentence opener.
+        brk_t(
+            format!(r"(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[IVX]{{1,5}}\.{CL}*"),
+            starters.clone(),
         ),
         keep(format!(r"{}\.", words(&title_too(RU_PREFIX))), ""),
         // Month abbreviations before a day or a bracket: "20 апр. (Рейтер)".
@@ -1158,6 +1172,12 @@ pub(crate) fn default() -> Vec<RuleSource> {
         brk(r"[\p{Ll})\]]\.\d{1,3}(?:\s\d{1,3})*", r"\s+\p{Lu}"),
         // An emoticon ends a sentence before a capital: "тоже ;) Я".
         brk(r"\s[:;]-?[)(]+", r"\s+\p{Lu}"),
+        // A unit after a number is no initial: "нагрели до 100°C. Затем",
+        // "set to 12V. Then".
+        brk_t(
+            format!(r"\d\s?°\s?\p{{Lu}}?\.{CL}*|\d[kMG]?[VWAJ]\.{CL}*"),
+            r"\s+\p{Lu}",
+        ),
         // An initial: "J. R. R. Tolkien", "В. В. Путин", "Q. What".
         keep(r"(?:^|[^\p{L}\p{N}_.])\p{Lu}\.", ""),
         // The main rule: a terminator (with closing quotes and brackets)
