@@ -632,3 +632,27 @@ fn single_capitals_that_are_not_initials() {
     assert_eq!(seg("Выступил Карл V. Петров из Тулы.", "ru").len(), 1);
     assert_eq!(seg("Ask John C. Smith about it.", "en").len(), 1);
 }
+
+#[test]
+fn numbered_options_inside_a_sentence() {
+    assert_eq!(
+        seg("Выберите варианты: 1) да 2) нет 3) не знаю", "ru"),
+        ["Выберите варианты: 1) да 2) нет 3) не знаю"]
+    );
+    assert_eq!(
+        seg(
+            "Answer with one of: 1) yes 2) no 3) not sure. Then wait.",
+            "en"
+        ),
+        [
+            "Answer with one of: 1) yes 2) no 3) not sure.",
+            "Then wait."
+        ]
+    );
+    // A paragraph-opening number belongs to its sentence.
+    assert_eq!(
+        seg("1. Сначала откройте крышку. 2. Потом налейте воду.", "ru"),
+        ["1. Сначала откройте крышку.", "2. Потом налейте воду."]
+    );
+    assert_eq!(seg("2. the rest follows.", "en"), ["2. the rest follows."]);
+}

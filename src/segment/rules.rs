@@ -1101,6 +1101,12 @@ pub(crate) fn default() -> Vec<RuleSource> {
             format!(r"(?:^|[\s•⁃]){MARK_MID}\s+\p{{Lu}}{ITEM}[^.\s•⁃]\s+"),
             format!(r"[•⁃]?\s*{MARK_MID}\s+\p{{Lu}}"),
         ),
+        // Short lowercase numbered options after a colon are one sentence:
+        // "варианты: 1) да 2) нет 3) не знаю".
+        keep(
+            r"\p{L}:\s+(?:\d{1,2}\)\s+\p{Ll}[^.?!…\n()]{0,30}?\s+)+",
+            r"\d{1,2}\)\s+\p{Ll}",
+        ),
         brk(
             format!(r"(?:^|[\s•⁃]){MARK_PAR_MID}\s{ITEM}\s"),
             format!(r"[•⁃]?\s*{MARK_PAR_MID}\s"),
