@@ -656,3 +656,50 @@ fn numbered_options_inside_a_sentence() {
     );
     assert_eq!(seg("2. the rest follows.", "en"), ["2. the rest follows."]);
 }
+
+#[test]
+fn internal_punctuation_does_not_end_a_sentence() {
+    assert_eq!(
+        seg("Они кричали «СТОЙТЕ! НЕ СТРЕЛЯЙТЕ!» и бежали.", "ru").len(),
+        1
+    );
+    assert_eq!(
+        seg("They yelled \"STOP! DON'T SHOOT!\" and ran.", "en"),
+        ["They yelled \"STOP! DON'T SHOOT!\" and ran."]
+    );
+    assert_eq!(
+        seg("She won on Jeopardy! last spring.", "en"),
+        ["She won on Jeopardy! last spring."]
+    );
+    // A lone "..." after "?" trails the question.
+    assert_eq!(
+        seg("Are you there? ... I waited an hour.", "en"),
+        ["Are you there? ...", "I waited an hour."]
+    );
+    assert_eq!(
+        seg("Ты где? … Я жду уже час.", "ru"),
+        ["Ты где? …", "Я жду уже час."]
+    );
+    // A full stop inside a domain name.
+    assert_eq!(
+        seg("Book it on Booking.Com today.", "en"),
+        ["Book it on Booking.Com today."]
+    );
+    assert_eq!(
+        seg("See Example.Org for the rules.", "en"),
+        ["See Example.Org for the rules."]
+    );
+    // Trailing emoticons and hashtags stay with their sentence.
+    assert_eq!(
+        seg("I loved it. :) See you soon.", "en"),
+        ["I loved it. :)", "See you soon."]
+    );
+    assert_eq!(
+        seg("Great match today. #news #sport", "en"),
+        ["Great match today. #news #sport"]
+    );
+    assert_eq!(
+        seg("Отличный матч! #новости", "ru"),
+        ["Отличный матч! #новости"]
+    );
+}

@@ -1073,6 +1073,10 @@ pub(crate) fn default() -> Vec<RuleSource> {
         // set; «...» masking cost nothing there.
         keep(r"‘(?:[^‘’\n]|’\p{L})*", r"(?:[^‘’\n]|’\p{L})*’"),
         keep(r"«[^«»\n]*", r"[^«»\n]*»"),
+        // "!" and "?" inside a shouted "..." quotation (no lowercase to its
+        // end) do not end the sentence: 'They yelled "STOP! DON'T SHOOT!" and
+        // ran'.
+        keep(r#"["“][^"“”\n]*[!?]+"#, r#"\s+[^"“”\n\p{Ll}]*["”]"#),
         // An omission mark is not a full stop: "[...]" "(...)".
         keep(format!(r"[\[(](?:\.{{3}}|…)[\])]{CL}*"), ""),
         // A list marker at the start of a line or of a sentence is part of
@@ -1172,6 +1176,13 @@ pub(crate) fn default() -> Vec<RuleSource> {
         keep(&tc, r"\s+[-–—]+\s*\p{Ll}"),
         // A number after "?" or "!" is not a sentence: "firma? 13:28".
         keep(format!("[?!]+{CL}*"), r"\s+\d+(?:[^\d.)]|$)"),
+        // A lone "..." after "?" or "!" trails the question: "Where are
+        // you? ... I waited".
+        keep(format!("[?!]+{CL}*"), r"\s+(?:\.{3}|…)(?:\s|$)"),
+        // Trailing emoticons and hashtags stay with their sentence: "I loved
+        // it. :)", "Great game. #news #sports".
+        keep(&tc, r"\s+[:;=]-?[()DPp]+(?:\s|$)"),
+        keep(&tc, r"\s+#[\p{L}\p{N}_]+(?:\s+#[\p{L}\p{N}_]+)*\s*$"),
         // A closing quote or bracket after a space still belongs here.
         keep(&tc, r"\s+[»”)\]}]"),
         // Footnote numbers after the full stop: "consultation.11 12 Take".
@@ -1189,6 +1200,11 @@ pub(crate) fn default() -> Vec<RuleSource> {
         // The main rule: a terminator (with closing quotes and brackets)
         // followed by white space.
         brk_t(&tc, r"\s"),
+        // A domain name is one token: "Booking.Com", "Example.Org".
+        keep(
+            r"\p{L}\.",
+            r"(?i:com|org|net|info|biz|io|edu|gov|ru|рф|de|uk)(?:[^\p{L}\p{N}_]|$)",
+        ),
         // Without a space, only before a capitalised word: "no.Not really",
         // "sentence.Isn't it", "Tuesday.Mr. Smith", but not
         // "www.Example.com" or "Jane.Doe@example.com".
