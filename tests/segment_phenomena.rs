@@ -520,3 +520,186 @@ fn russian_years_before_names_and_degrees_before_initials() {
         ["Доклад сделал д.т.н. А. С. Орлов из Томска."]
     );
 }
+
+// Issue 26: phenomena that cost points on unseen text.
+
+#[test]
+fn lowercase_sentences_after_an_ordinary_word() {
+    // Punkt's decision: a full stop after a word that is no abbreviation
+    // ends the sentence, even when the next one starts in lowercase.
+    assert_eq!(
+        seg("we can meet at noon. sounds good.", "en"),
+        ["we can meet at noon.", "sounds good."]
+    );
+    assert_eq!(seg("ok. see you then.", "en"), ["ok.", "see you then."]);
+    assert_eq!(
+        seg("the train was late. thanks for waiting though.", "en"),
+        ["the train was late.", "thanks for waiting though."]
+    );
+    assert_eq!(
+        seg("lost my keys. i think they are in the car.", "en"),
+        ["lost my keys.", "i think they are in the car."]
+    );
+    // Abbreviations before a lowercase word go on.
+    for text in [
+        "Bring something small, e.g. this old lamp.",
+        "The box weighs approx. five kilos.",
+        "It was the locals vs. them in the final.",
+        "Pens, paper, etc. and a ruler.",
+        "Bo et al. found the same.",
+        "Two lbs. of flour will do.",
+        "Mix 2 tbsp. of oil in.",
+    ] {
+        assert_eq!(seg(text, "en"), [text]);
+    }
+    // A closing quote after the stop keeps the old rule.
+    assert_eq!(seg("She wrote \"we agree.\" and then left.", "en").len(), 1);
+}
+
+#[test]
+fn citation_markers_after_a_space() {
+    assert_eq!(
+        seg(
+            "The effect was seen in earlier studies. [2 - 4] Later work found less.",
+            "en"
+        ),
+        [
+            "The effect was seen in earlier studies. [2 - 4]",
+            "Later work found less."
+        ]
+    );
+    assert_eq!(
+        seg("The finding was confirmed. [7]", "en"),
+        ["The finding was confirmed. [7]"]
+    );
+    assert_eq!(
+        seg("Yields rose. [3, 5] Prices fell.", "en"),
+        ["Yields rose. [3, 5]", "Prices fell."]
+    );
+    assert_eq!(
+        seg("Эффект подтвердился. [12] Затем его проверили снова.", "ru"),
+        ["Эффект подтвердился. [12]", "Затем его проверили снова."]
+    );
+    // "et al." before a citation or a year goes on.
+    assert_eq!(
+        seg("Smith et al. [4] showed the opposite.", "en"),
+        ["Smith et al. [4] showed the opposite."]
+    );
+    assert_eq!(
+        seg("Lee et al. (2019) found it too. It holds.", "en"),
+        ["Lee et al. (2019) found it too.", "It holds."]
+    );
+}
+
+#[test]
+fn russian_abbreviations_before_capitals_and_digits() {
+    for text in [
+        "В начале 1990-х гг. Петров уехал в Канаду.",
+        "В конце 1980-х гг. Кузнецова вернулась домой.",
+        "В III веке до н. э. Рим воевал с Карфагеном.",
+        "Иван Орлов (род. 5 марта 1950) — физик.",
+        "Иван Орлов (ум. 1 июля 2001) — физик.",
+        "Это было в 1999 г. — Мы начали заново, сказал он.",
+    ] {
+        assert_eq!(seg(text, "ru"), [text]);
+    }
+    // An opener after "н. э." still starts a sentence.
+    assert_eq!(
+        seg("Город основан в 300 г. до н. э. Раскопки идут давно.", "ru"),
+        ["Город основан в 300 г. до н. э.", "Раскопки идут давно."]
+    );
+}
+
+#[test]
+fn single_capitals_that_are_not_initials() {
+    assert_eq!(
+        seg("Так было при короле Карле V. Его сын правил долго.", "ru"),
+        ["Так было при короле Карле V.", "Его сын правил долго."]
+    );
+    assert_eq!(
+        seg("Воду нагрели до 100°C. Затем её охладили.", "ru"),
+        ["Воду нагрели до 100°C.", "Затем её охладили."]
+    );
+    assert_eq!(
+        seg("It was heated to 90 °F. Then it cooled.", "en"),
+        ["It was heated to 90 °F.", "Then it cooled."]
+    );
+    assert_eq!(
+        seg("This came under King Henry VIII. The abbeys closed.", "en"),
+        ["This came under King Henry VIII.", "The abbeys closed."]
+    );
+    // Initials stay.
+    assert_eq!(seg("Выступил Карл V. Петров из Тулы.", "ru").len(), 1);
+    assert_eq!(seg("Ask John C. Smith about it.", "en").len(), 1);
+}
+
+#[test]
+fn numbered_options_inside_a_sentence() {
+    assert_eq!(
+        seg("Выберите варианты: 1) да 2) нет 3) не знаю", "ru"),
+        ["Выберите варианты: 1) да 2) нет 3) не знаю"]
+    );
+    assert_eq!(
+        seg(
+            "Answer with one of: 1) yes 2) no 3) not sure. Then wait.",
+            "en"
+        ),
+        [
+            "Answer with one of: 1) yes 2) no 3) not sure.",
+            "Then wait."
+        ]
+    );
+    // A paragraph-opening number belongs to its sentence.
+    assert_eq!(
+        seg("1. Сначала откройте крышку. 2. Потом налейте воду.", "ru"),
+        ["1. Сначала откройте крышку.", "2. Потом налейте воду."]
+    );
+    assert_eq!(seg("2. the rest follows.", "en"), ["2. the rest follows."]);
+}
+
+#[test]
+fn internal_punctuation_does_not_end_a_sentence() {
+    assert_eq!(
+        seg("Они кричали «СТОЙТЕ! НЕ СТРЕЛЯЙТЕ!» и бежали.", "ru").len(),
+        1
+    );
+    assert_eq!(
+        seg("They yelled \"STOP! DON'T SHOOT!\" and ran.", "en"),
+        ["They yelled \"STOP! DON'T SHOOT!\" and ran."]
+    );
+    assert_eq!(
+        seg("She won on Jeopardy! last spring.", "en"),
+        ["She won on Jeopardy! last spring."]
+    );
+    // A lone "..." after "?" trails the question.
+    assert_eq!(
+        seg("Are you there? ... I waited an hour.", "en"),
+        ["Are you there? ...", "I waited an hour."]
+    );
+    assert_eq!(
+        seg("Ты где? … Я жду уже час.", "ru"),
+        ["Ты где? …", "Я жду уже час."]
+    );
+    // A full stop inside a domain name.
+    assert_eq!(
+        seg("Book it on Booking.Com today.", "en"),
+        ["Book it on Booking.Com today."]
+    );
+    assert_eq!(
+        seg("See Example.Org for the rules.", "en"),
+        ["See Example.Org for the rules."]
+    );
+    // Trailing emoticons and hashtags stay with their sentence.
+    assert_eq!(
+        seg("I loved it. :) See you soon.", "en"),
+        ["I loved it. :)", "See you soon."]
+    );
+    assert_eq!(
+        seg("Great match today. #news #sport", "en"),
+        ["Great match today. #news #sport"]
+    );
+    assert_eq!(
+        seg("Отличный матч! #новости", "ru"),
+        ["Отличный матч! #новости"]
+    );
+}

@@ -51,6 +51,9 @@ const EN_ROMAN_NUMBERED: &[&str] = &[
 /// a marker starts a new item only after the marker before it in the run.
 const LIST_LETTERS: &str = "abcdef";
 
+/// A numeric citation marker: "[7]", "[2 - 4]", "[3, 5]".
+const CITE: &str = r"\[\d{1,3}(?:\s?[,–-]\s?\d{1,3})*\]";
+
 /// A list marker ending in a bracket: "1)" "a)" "iv)".
 const MARK_PAR: &str = r"(?:\d{1,3}|[a-z]|[ivx]{2,4})\)";
 
@@ -581,6 +584,14 @@ pub(crate) fn english() -> Vec<RuleSource> {
             ),
             r"\s+\p{Lu}",
         ),
+        // A Roman numeral after a name ends a sentence before an opener:
+        // "under King Henry V. The war".
+        brk_t(
+            format!(
+                r"(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[IVX]{{2,5}}\.{CL}*|(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[VX]\.{CL}*"
+            ),
+            starters.clone(),
+        ),
         // The pronoun "I" ends sentences; the initial "I." does not.
         brk_t(r"\sI\.", starters),
         // An ordinary word (one learnt to end sentences and never to be
@@ -595,8 +606,136 @@ pub(crate) fn english() -> Vec<RuleSource> {
             ),
             r"\s+\p{Ll}",
         ),
+        // Punkt's decision for lowercase text: a full stop after an ordinary
+        // word (any lowercase word that is not an abbreviation) ends the
+        // sentence when a common sentence-opening word follows, even in
+        // lowercase: "we can meet at noon. sounds good.", "ok. see you then."
+        // Abbreviations stay: "approx. five", "etc. and", "et al. found".
+        keep(format!(r"{}\.", words(EN_LOWER_ABBREVS)), r"\s+\p{Ll}"),
+        brk_t(
+            r"(?:^|[^\p{L}\p{N}_.'’-])\p{Ll}{2,}\.",
+            format!(
+                r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_.]|$)",
+                en_lower_openers().join("|")
+            ),
+        ),
     ]
 }
+
+/// Lowercase English abbreviations that are usually followed by a lowercase
+/// word inside a sentence ("etc. and", "et al. found", "5 lbs. of"): before
+/// a lowercase word they never end one.
+const EN_LOWER_ABBREVS: &[&str] = &[
+    "etc", "al", "approx", "ca", "cf", "vs", "viz", "incl", "esp", "fig", "figs", "eq", "eqs",
+    "ref", "refs", "vol", "vols", "no", "nos", "pp", "ch", "sec", "secs", "sect", "art", "para",
+    "ed", "eds", "trans", "est", "dept", "govt", "min", "mins", "max", "sq", "ft", "lb", "lbs",
+    "oz", "hr", "hrs", "yr", "yrs", "mo", "mos", "wk", "wks", "misc", "pt", "pts", "jr", "sr",
+    "st", "rd", "ave", "blvd", "op", "cit", "ibid", "seq", "resp", "var", "spp", "sp", "gen", "co",
+    "inc", "ltd", "corp", "aka", "avg", "tel", "tsp", "tbsp", "pg", "pgs", "univ", "assoc", "intl",
+    "natl", "mfg", "qty", "pkg", "ext", "abbr", "adj", "adv", "pl", "sing", "orig", "lit", "fl",
+    "mt", "mtn", "bros", "dist", "div", "gal", "mph", "cu", "mg", "kg", "km", "cm", "mm", "ml",
+    "ht", "wt", "temp", "dim", "cont", "contd", "ff", "nr", "re", "rev", "nat", "ser", "bk", "bks",
+    "chap", "repr", "supp", "vid", "ms", "mss", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri",
+    "sat", "sun",
+];
+
+/// Lowercase words that open sentences in informal writing ("ok. see you
+/// then."), besides the lowercase forms of the sentence starters.
+const EN_LOWER_OPENERS: &[&str] = &[
+    "i",
+    "im",
+    "ok",
+    "okay",
+    "yes",
+    "yeah",
+    "yep",
+    "no",
+    "nope",
+    "sure",
+    "thanks",
+    "thank",
+    "sorry",
+    "please",
+    "well",
+    "oh",
+    "hey",
+    "hi",
+    "hello",
+    "lol",
+    "haha",
+    "really",
+    "sounds",
+    "hope",
+    "maybe",
+    "just",
+    "gonna",
+    "going",
+    "got",
+    "see",
+    "let",
+    "anyway",
+    "btw",
+    "idk",
+    "dont",
+    "cant",
+    "wont",
+    "didnt",
+    "doesnt",
+    "isnt",
+    "thats",
+    "its",
+    "great",
+    "good",
+    "nice",
+    "cool",
+    "love",
+    "glad",
+    "guess",
+    "think",
+    "wish",
+    "need",
+    "looks",
+    "seems",
+    "definitely",
+    "probably",
+    "honestly",
+    "totally",
+    "also",
+    "not",
+    "never",
+    "still",
+    "anyways",
+    "whatever",
+];
+
+/// The lowercase forms of the English sentence starters (hand-written and
+/// learnt: words seen capitalised only where a sentence opens) and of the
+/// informal openers: the words that, lowercase after an ordinary word and a
+/// full stop, open a new sentence.
+fn en_lower_openers() -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let all = EN_STARTERS
+        .iter()
+        .chain(super::learnt::EN_STARTERS_LEARNT.iter())
+        .chain(EN_LOWER_OPENERS);
+    for w in all {
+        let l = w.to_lowercase();
+        // Multi-letter words only ("a" is a list marker as often), and not
+        // the lowercase abbreviations.
+        if l.chars().count() > 1
+            && l.chars().all(char::is_alphabetic)
+            && !EN_LOWER_ABBREVS.contains(&l.as_str())
+            && !out.contains(&l)
+        {
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// A Russian surname by its ending ("Петров", "Кузнецова", "Шевченко").
+const RU_SURNAME: &str = r"\p{Lu}\p{Ll}+(?:ов|ев|ёв|ин|ын|ова|ева|ёва|ина|ына|ский|цкий|ская|цкая|енко|ук|юк|ич|ян|швили|дзе)";
 
 /// Rules for Russian, in order.
 pub(crate) fn russian() -> Vec<RuleSource> {
@@ -619,12 +758,39 @@ pub(crate) fn russian() -> Vec<RuleSource> {
         // 2010-2012 гг. Виктор посещал", "В 1991 г. Рид Ларсон провел");
         // any other capital opens a new one ("в 1995 г. Понадобилось").
         // Names are learnt: capitalised inside sentences, never lowercase.
+        // Decades too: "в начале 1990-х гг. Петров уехал"; a surname
+        // that is not in the list is known by its ending.
         keep(
-            r"\d{4}(?:[-–]\d{2,4})?\s?гг?\.",
+            r"\d{4}(?:[-–]\d{2,4})?(?:-\p{Ll}{1,2})?\s?гг?\.",
             format!(
-                r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_]|$)",
+                r"\s+(?:{}|{RU_SURNAME})(?:[^\p{{L}}\p{{N}}_]|$)",
                 super::learnt::RU_NAMES_LEARNT.join("|")
             ),
+        ),
+        // A dash after the year goes on: "в 1999 г. — Мы начали заново".
+        keep(
+            r"\d{4}(?:[-–]\d{2,4})?(?:-\p{Ll}{1,2})?\s?гг?\.",
+            r"\s+[—–]\s",
+        ),
+        // After "до н. э." a name goes on ("в III веке до н. э. Рим воевал с
+        // Карфагеном"), as after a year; other capitals open a sentence.
+        keep(
+            r"(?:^|[^\p{L}\p{N}_.])н\.\s?э\.",
+            format!(
+                r"\s+(?:(?:{}|{RU_SURNAME})(?:[^\p{{L}}\p{{N}}_]|$)|\d)",
+                super::learnt::RU_NAMES_LEARNT.join("|")
+            ),
+        ),
+        // Born and died before a date: "(род. 5 марта 1950)", "(ум. 1 июля 2001)".
+        keep(
+            format!(r"{}\.", words(&["род", "ум", "Род", "Ум"])),
+            r"\s*\d",
+        ),
+        // A Roman numeral after a name is no initial: "при короле Карле V.
+        // Его сын" ends a sentence before a sentence opener.
+        brk_t(
+            format!(r"(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[IVX]{{1,5}}\.{CL}*"),
+            starters.clone(),
         ),
         keep(format!(r"{}\.", words(&title_too(RU_PREFIX))), ""),
         // Month abbreviations before a day or a bracket: "20 апр. (Рейтер)".
@@ -879,6 +1045,14 @@ pub(crate) fn default() -> Vec<RuleSource> {
             format!(r"{T}+{CL}*(?:\[\d{{1,3}}(?:\s?[,–-]\s?\d{{1,3}})*\]|[¹²³⁴⁵⁶⁷⁸⁹⁰]+)+"),
             r"\s+\S",
         ),
+        // ... also after a space: "in earlier studies. [2 - 4] Later work",
+        // "was confirmed. [7]"; the next sentence starts after them. "et
+        // al." before a citation or a year does not end a sentence: "Smith
+        // et al. [4] showed", "Lee et al. (2019) found".
+        keep(r"(?:^|[^\p{L}\p{N}_])et\s+al\.", r"\s+[\[(]"),
+        keep(format!(r"{T}+{CL}*"), format!(r"\s+{CITE}(?:\s|$)")),
+        keep(format!(r"(?:^|[^\p{{L}}\p{{N}}_])al\.\s+{CITE}"), ""),
+        brk(format!(r"{T}+{CL}*\s+{CITE}"), r"\s+[^\s\p{Ll},;]"),
         // A closing quote after a space (French spacing) ends the sentence
         // with it: "Tu restes ? » Il partit."
         brk(format!(r"{T}+\s+[»”]"), r"\s+[\p{Lu}«“„\p{Pd}]"),
@@ -899,6 +1073,10 @@ pub(crate) fn default() -> Vec<RuleSource> {
         // set; «...» masking cost nothing there.
         keep(r"‘(?:[^‘’\n]|’\p{L})*", r"(?:[^‘’\n]|’\p{L})*’"),
         keep(r"«[^«»\n]*", r"[^«»\n]*»"),
+        // "!" and "?" inside a shouted "..." quotation (no lowercase to its
+        // end) do not end the sentence: 'They yelled "STOP! DON'T SHOOT!" and
+        // ran'.
+        keep(r#"["“][^"“”\n]*[!?]+"#, r#"\s+[^"“”\n\p{Ll}]*["”]"#),
         // An omission mark is not a full stop: "[...]" "(...)".
         keep(format!(r"[\[(](?:\.{{3}}|…)[\])]{CL}*"), ""),
         // A list marker at the start of a line or of a sentence is part of
@@ -926,6 +1104,12 @@ pub(crate) fn default() -> Vec<RuleSource> {
         brk(
             format!(r"(?:^|[\s•⁃]){MARK_MID}\s+\p{{Lu}}{ITEM}[^.\s•⁃]\s+"),
             format!(r"[•⁃]?\s*{MARK_MID}\s+\p{{Lu}}"),
+        ),
+        // Short lowercase numbered options after a colon are one sentence:
+        // "варианты: 1) да 2) нет 3) не знаю".
+        keep(
+            r"\p{L}:\s+(?:\d{1,2}\)\s+\p{Ll}[^.?!…\n()]{0,30}?\s+)+",
+            r"\d{1,2}\)\s+\p{Ll}",
         ),
         brk(
             format!(r"(?:^|[\s•⁃]){MARK_PAR_MID}\s{ITEM}\s"),
@@ -992,17 +1176,35 @@ pub(crate) fn default() -> Vec<RuleSource> {
         keep(&tc, r"\s+[-–—]+\s*\p{Ll}"),
         // A number after "?" or "!" is not a sentence: "firma? 13:28".
         keep(format!("[?!]+{CL}*"), r"\s+\d+(?:[^\d.)]|$)"),
+        // A lone "..." after "?" or "!" trails the question: "Where are
+        // you? ... I waited".
+        keep(format!("[?!]+{CL}*"), r"\s+(?:\.{3}|…)(?:\s|$)"),
+        // Trailing emoticons and hashtags stay with their sentence: "I loved
+        // it. :)", "Great game. #news #sports".
+        keep(&tc, r"\s+[:;=]-?[()DPp]+(?:\s|$)"),
+        keep(&tc, r"\s+#[\p{L}\p{N}_]+(?:\s+#[\p{L}\p{N}_]+)*\s*$"),
         // A closing quote or bracket after a space still belongs here.
         keep(&tc, r"\s+[»”)\]}]"),
         // Footnote numbers after the full stop: "consultation.11 12 Take".
         brk(r"[\p{Ll})\]]\.\d{1,3}(?:\s\d{1,3})*", r"\s+\p{Lu}"),
         // An emoticon ends a sentence before a capital: "тоже ;) Я".
         brk(r"\s[:;]-?[)(]+", r"\s+\p{Lu}"),
+        // A unit after a number is no initial: "нагрели до 100°C. Затем",
+        // "set to 12V. Then".
+        brk_t(
+            format!(r"\d\s?°\s?\p{{Lu}}?\.{CL}*|\d[kMG]?[VWAJ]\.{CL}*"),
+            r"\s+\p{Lu}",
+        ),
         // An initial: "J. R. R. Tolkien", "В. В. Путин", "Q. What".
         keep(r"(?:^|[^\p{L}\p{N}_.])\p{Lu}\.", ""),
         // The main rule: a terminator (with closing quotes and brackets)
         // followed by white space.
         brk_t(&tc, r"\s"),
+        // A domain name is one token: "Booking.Com", "Example.Org".
+        keep(
+            r"\p{L}\.",
+            r"(?i:com|org|net|info|biz|io|edu|gov|ru|рф|de|uk)(?:[^\p{L}\p{N}_]|$)",
+        ),
         // Without a space, only before a capitalised word: "no.Not really",
         // "sentence.Isn't it", "Tuesday.Mr. Smith", but not
         // "www.Example.com" or "Jane.Doe@example.com".
