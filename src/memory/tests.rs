@@ -479,3 +479,43 @@ fn a_version_4_file_gains_exact_language_counts() {
         .unwrap();
     assert_eq!(v, 5);
 }
+
+/// A server commits several requests' writes in one transaction (group
+/// commit) and keeps one batch per request: each is listed and undone on
+/// its own.
+#[test]
+fn next_batch_keeps_one_batch_per_request_in_one_transaction() {
+    let mut m = Memory::in_memory().unwrap();
+    let mut w = m.writer().unwrap();
+    let a = w.start_batch("request A", Some("alice")).unwrap();
+    w.insert(&pair("From A.", "От А."), None, OnDuplicate::KeepBoth)
+        .unwrap();
+    let b = w.next_batch("request B", Some("bob")).unwrap();
+    w.insert(&pair("From B.", "От Б."), None, OnDuplicate::KeepBoth)
+        .unwrap();
+    w.insert(
+        &pair("From B too.", "Тоже от Б."),
+        None,
+        OnDuplicate::KeepBoth,
+    )
+    .unwrap();
+    w.commit().unwrap();
+    assert_eq!(b, a + 1);
+    let batches = m.batches().unwrap();
+    let got: Vec<_> = batches
+        .iter()
+        .map(|x| (x.id, x.command.as_str(), x.user.as_deref(), x.units))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (a, "request A", Some("alice"), 1),
+            (b, "request B", Some("bob"), 2)
+        ]
+    );
+    // Undoing B leaves A's unit alone.
+    let mut w = m.writer().unwrap();
+    w.undo(b, false).unwrap();
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 1);
+}
