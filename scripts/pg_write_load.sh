@@ -15,8 +15,11 @@ SECS=${1:-10}
 CONNS=${CONNS:-8}
 DATABASE=${DATABASE:?set DATABASE=postgresql://…}
 command -v wrk >/dev/null || { echo "pg_write_load: wrk not found (apt install wrk)" >&2; exit 2; }
-cargo build --release --quiet
-BIN=${BIN:-$PWD/target/release/transmem}
+# BIN=path runs that binary as it is (no build).
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet
+    BIN=$PWD/target/release/transmem
+fi
 WORK=$(mktemp -d)
 SCHEMA=tm_wload_$$
 SEP='?'; case "$DATABASE" in *\?*) SEP='&';; esac
