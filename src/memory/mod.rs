@@ -272,10 +272,6 @@ pub trait WriteTx {
     /// Names the batch this transaction's changes are recorded in (the
     /// command line, for `history`); see [`Writer::start_batch`].
     fn start_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64>;
-    /// Closes the batch recorded so far (as commit would) and records
-    /// the changes that follow in a new batch named `command` by `user`;
-    /// see [`Writer::next_batch`].
-    fn next_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64>;
     /// The id of this transaction's batch, if it has one.
     fn batch_id(&self) -> Option<i64>;
     /// Adds `n` to a count shown with the batch (`duplicates`, ...).
@@ -565,15 +561,6 @@ impl Writer<'_> {
     /// a batch that changed nothing is not kept.
     pub fn start_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64> {
         self.tx.start_batch(command, user)
-    }
-
-    /// Closes the batch recorded so far and records what follows in a new
-    /// one, named `command` by `user`, in the same transaction: a server
-    /// that commits several clients' writes at once (group commit) keeps
-    /// one batch per request for `history` and `undo`. Returns the new
-    /// batch's id.
-    pub fn next_batch(&mut self, command: &str, user: Option<&str>) -> Result<i64> {
-        self.tx.next_batch(command, user)
     }
 
     /// The id of this transaction's batch, once it has one.

@@ -994,13 +994,6 @@ macro_rules! shared_writes {
             log.start_batch(db, command, user)
         }
 
-        fn next_batch(&mut self, command: &str, user: Option<&str>) -> $crate::error::Result<i64> {
-            let (db, log) = $crate::memory::sql::Steps::parts(self)?;
-            log.finish(db)?;
-            *log = $crate::memory::sql::Log::default();
-            log.start_batch(db, command, user)
-        }
-
         fn batch_id(&self) -> Option<i64> {
             self.log.batch_id()
         }

@@ -346,123 +346,6 @@ fn status_name(i: Inserted) -> (&'static str, i64) {
     }
 }
 
-/// One `POST /api/v1/units`, ready to write.
-struct UnitWrite {
-    units: Vec<Unit>,
-    source: Option<String>,
-    policy: OnDuplicate,
-    /// The batch's name (history).
-    command: String,
-    creator: String,
-}
-
-/// A [`UnitWrite`] waiting for the writer, and where its answer goes.
-pub(crate) struct UnitJob {
-    write: UnitWrite,
-    reply: std::sync::mpsc::Sender<ApiResult<Vec<Inserted>>>,
-}
-
-/// `POST /api/v1/units` requests waiting for the write handle. Whoever
-/// holds it next writes all of them in one transaction, one batch each
-/// (group commit): a commit's fixed cost (its round trips, the WAL flush)
-/// is paid once for every client that was waiting, which is what lets
-/// concurrent single-unit writes on PostgreSQL go faster than one commit
-/// at a time.
-#[derive(Default)]
-pub(crate) struct UnitQueue(std::sync::Mutex<Vec<UnitJob>>);
-
-/// Writes `write` (blocking code only), together with the writes that
-/// queued while the writer was busy; see [`UnitQueue`].
-fn write_units(app: &App, write: UnitWrite) -> ApiResult<Vec<Inserted>> {
-    let (reply, answer) = std::sync::mpsc::channel();
-    let queue = &app.inner().unit_writes.0;
-    super::lock(queue).push(UnitJob { write, reply });
-    loop {
-        if let Ok(out) = answer.try_recv() {
-            return out;
-        }
-        // A holder answers every job it took before it lets the writer
-        // go, so after this, ours is answered (by us or before us).
-        app.with_writer(|mem| {
-            let jobs = std::mem::take(&mut *super::lock(queue));
-            if !jobs.is_empty() {
-                write_group(mem, jobs);
-            }
-            Ok(())
-        })?;
-    }
-}
-
-/// Writes `jobs` in one transaction, one batch each, and answers each. When
-/// the transaction fails for a reason of one request's own (not a busy or
-/// unreachable database), each is written again alone, so only that one
-/// fails.
-fn write_group(mem: &mut crate::memory::Memory, jobs: Vec<UnitJob>) {
-    match write_together(mem, &jobs) {
-        Ok(all) => {
-            for (job, results) in jobs.into_iter().zip(all) {
-                let _ = job.reply.send(Ok(results));
-            }
-        }
-        // One request's units the store refused: nothing was committed,
-        // so each is written again alone and only that one fails. Any
-        // other failure (busy, unreachable, a commit whose outcome is
-        // unknown) is every request's answer: none is tried twice.
-        Err(crate::Error::InvalidUnit(_) | crate::Error::Invalid(_) | crate::Error::Lang(_))
-            if jobs.len() > 1 =>
-        {
-            for job in jobs {
-                let out = write_group_of_one(mem, &job.write);
-                let _ = job.reply.send(out);
-            }
-        }
-        Err(e) => {
-            let e = ApiError::from(e);
-            for job in jobs {
-                let _ = job
-                    .reply
-                    .send(Err(ApiError::new(e.status, e.message.clone())));
-            }
-        }
-    }
-}
-
-/// Every job's units in one transaction, one batch per job.
-fn write_together(
-    mem: &mut crate::memory::Memory,
-    jobs: &[UnitJob],
-) -> crate::Result<Vec<Vec<Inserted>>> {
-    let mut w = mem.writer()?;
-    let mut all = Vec::with_capacity(jobs.len());
-    for (i, job) in jobs.iter().enumerate() {
-        let j = &job.write;
-        // One batch per request, named after it and its token.
-        if i == 0 {
-            w.start_batch(&j.command, Some(&j.creator))?;
-        } else {
-            w.next_batch(&j.command, Some(&j.creator))?;
-        }
-        let mut results = Vec::with_capacity(j.units.len());
-        for u in &j.units {
-            results.push(w.insert(u, j.source.as_deref(), j.policy)?);
-        }
-        all.push(results);
-    }
-    w.commit()?;
-    Ok(all)
-}
-
-fn write_group_of_one(mem: &mut crate::memory::Memory, j: &UnitWrite) -> ApiResult<Vec<Inserted>> {
-    let mut w = mem.writer()?;
-    w.start_batch(&j.command, Some(&j.creator))?;
-    let mut results = Vec::with_capacity(j.units.len());
-    for u in &j.units {
-        results.push(w.insert(u, j.source.as_deref(), j.policy)?);
-    }
-    w.commit()?;
-    Ok(results)
-}
-
 pub async fn add_units(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -493,16 +376,17 @@ pub async fn add_units(
     let out = App::blocking(move || {
         let location = app.inner().location.clone();
         let command = format!("POST /api/v1/units ({} units)", units.len());
-        let results = write_units(
-            &app,
-            UnitWrite {
-                units,
-                source,
-                policy,
-                command,
-                creator,
-            },
-        )?;
+        let results = app.with_writer(|mem| {
+            let mut w = mem.writer()?;
+            // One batch, named after the request and the token (history, undo).
+            w.start_batch(&command, Some(&creator))?;
+            let mut results = Vec::with_capacity(units.len());
+            for u in &units {
+                results.push(w.insert(u, source.as_deref(), policy)?);
+            }
+            w.commit()?;
+            Ok(results)
+        })?;
         let new = results
             .iter()
             .filter(|r| matches!(r, Inserted::New(_)))

@@ -252,8 +252,6 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) reviews: review::Reviews,
-    /// `POST /api/v1/units` writes waiting to be committed together.
-    pub(crate) unit_writes: api::UnitQueue,
 }
 
 /// An error answer: a status and a JSON body `{"error": message}`.
@@ -674,7 +672,6 @@ impl Server {
             },
             metrics: metrics::Metrics::default(),
             reviews: review::Reviews::default(),
-            unit_writes: api::UnitQueue::default(),
         }));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
