@@ -153,6 +153,10 @@ pub enum Error {
     /// An argument or combination of arguments that cannot work.
     #[error("{0}")]
     Invalid(String),
+    /// The work was cancelled before it committed (a server's request that
+    /// timed out or whose client left): nothing was stored.
+    #[error("cancelled: the request timed out or its client left; nothing was stored")]
+    Cancelled,
     /// A `transmem serve` could not be reached, or refused a request: its
     /// reason, with the HTTP status when it answered.
     #[error("server {url}: {message}")]

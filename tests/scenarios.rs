@@ -12,11 +12,10 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use transmem::memory::Memory;
 use transmem::model::Unit;
@@ -31,30 +30,14 @@ struct Server {
 
 impl Server {
     fn start(mem: &Path) -> Server {
-        let mut child = bin()
-            .arg("--memory")
-            .arg(mem)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start server");
-        let stderr = child.stderr.take().expect("stderr");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let l2 = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
-                    let _ = tx.send(addr);
-                }
-                l2.lock().unwrap().push(line);
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
+        let util::Spawned { child, addr, log } = util::spawn_server(
+            {
+                let mut c = bin();
+                c.arg("--memory").arg(mem);
+                c
+            },
+            &[],
+        );
         Server {
             child,
             base: format!("http://{addr}"),

@@ -234,3 +234,49 @@ fn pg_cache_dir() -> Option<PathBuf> {
         }
     }
 }
+
+/// A `transmem serve` started by [`spawn_server`]: the process, its
+/// address (`127.0.0.1:PORT`) and its stderr lines as they arrive (read
+/// on a thread of their own).
+pub struct Spawned {
+    /// The server process (the caller kills it).
+    pub child: std::process::Child,
+    /// `127.0.0.1:PORT`, read back from the server's startup line.
+    pub addr: String,
+    /// The server's stderr, a line each.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// Runs `c serve --listen 127.0.0.1:0 EXTRA…` (`c`: a `transmem` command
+/// with its memory options) and waits up to 60 s for its startup line.
+pub fn spawn_server(mut c: Command, extra: &[&str]) -> Spawned {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = c
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let stderr = child.stderr.take().expect("stderr");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let l2 = log.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                let _ = tx.send(addr);
+            }
+            l2.lock().unwrap().push(line);
+        }
+    });
+    let addr = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
+    Spawned { child, addr, log }
+}

@@ -33,6 +33,22 @@ pub struct Args {
     /// Longest an import or export may take, in seconds
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
     pub transfer_timeout: u64,
+    /// Longest a client may take to send a request's line and headers, in
+    /// seconds; a slower connection is closed
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub header_timeout: u64,
+    /// Most connections served at once; more wait, and the oldest one that
+    /// has not sent a whole request head yet is closed for them
+    #[arg(long, default_value_t = 512, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// On SIGTERM, how long requests in flight may take to finish, in
+    /// seconds (idle and half-sent connections are closed at once)
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub drain_timeout: u64,
+    /// Most language directions whose matcher is kept loaded (each holds
+    /// open files and its index); the least recently used is closed first
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_matchers: u32,
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
@@ -46,6 +62,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             upload: args.max_upload_bytes,
             request: Duration::from_secs(args.request_timeout),
             transfer: Duration::from_secs(args.transfer_timeout),
+            header: Duration::from_secs(args.header_timeout),
+            connections: args.max_connections as usize,
+            drain: Duration::from_secs(args.drain_timeout),
+            matchers: args.max_matchers as usize,
         },
     };
     let server = Server::bind(config, memory, &location)?;

@@ -293,7 +293,15 @@ pub trait WriteTx {
 /// An open memory.
 pub struct Memory {
     backend: Box<dyn Backend>,
+    /// Asked by [`Writer::commit`] before it commits (see
+    /// [`Memory::set_commit_check`]).
+    commit_check: Option<CommitCheck>,
 }
+
+/// Whether a write transaction may still commit: `false` rolls it back
+/// with [`crate::Error::Cancelled`] (a server's request that timed out or
+/// whose client left).
+pub type CommitCheck = std::sync::Arc<dyn Fn() -> bool + Send + Sync>;
 
 impl std::fmt::Debug for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -358,7 +366,17 @@ impl Memory {
 
     /// A memory served by any engine.
     pub fn with_backend(backend: Box<dyn Backend>) -> Memory {
-        Memory { backend }
+        Memory {
+            backend,
+            commit_check: None,
+        }
+    }
+
+    /// Asks `check` before every commit of this handle's writers; when it
+    /// answers `false`, [`Writer::commit`] rolls back and fails with
+    /// [`crate::Error::Cancelled`]. `None` removes it.
+    pub fn set_commit_check(&mut self, check: Option<CommitCheck>) {
+        self.commit_check = check;
     }
 
     /// Where this memory lives, for messages (`:memory:` in RAM).
@@ -377,6 +395,7 @@ impl Memory {
     pub fn writer(&mut self) -> Result<Writer<'_>> {
         Ok(Writer {
             tx: self.backend.begin()?,
+            check: self.commit_check.clone(),
         })
     }
 
@@ -531,6 +550,7 @@ impl Memory {
 /// One write transaction on a memory.
 pub struct Writer<'m> {
     tx: Box<dyn WriteTx + 'm>,
+    check: Option<CommitCheck>,
 }
 
 impl Writer<'_> {
@@ -550,6 +570,10 @@ impl Writer<'_> {
     /// Makes every write of this transaction permanent; returns the stamp
     /// of the content it committed.
     pub fn commit(self) -> Result<Stamp> {
+        if self.check.as_ref().is_some_and(|may| !may()) {
+            // Dropping the transaction rolls it back.
+            return Err(crate::Error::Cancelled);
+        }
         self.tx.commit()
     }
 

@@ -19,6 +19,9 @@ use serde_json::{Value, json};
 
 use super::{ApiError, ApiResult, App, Caller};
 
+/// Why abandoned work stopped (in the server's log).
+pub(crate) const NOT_FINISHED: &str = "the request was cancelled (timed out or its client left)";
+
 /// Longest text looked up, in bytes (the CLI's default `--max-query-bytes`).
 pub const MAX_QUERY_BYTES: usize = 65536;
 /// Most segments in one batch lookup.
@@ -221,6 +224,14 @@ pub async fn lookup_batch(
                 prev,
                 next,
             };
+            // A request that timed out or whose client left stops here.
+            if super::cancel::cancelled() {
+                eprintln!(
+                    "transmem serve: lookup/batch stopped after {i} of {} segments: {NOT_FINISHED}",
+                    segs.len()
+                );
+                return Err(super::cancelled());
+            }
             results.push(answer(&matcher, &q, &opts)?);
         }
         Ok(json!({ "results": results }))
@@ -424,11 +435,18 @@ pub struct ImportQuery {
     on_duplicate: Option<String>,
 }
 
-/// Blocking `Read` over the chunks of a request body.
+/// Blocking `Read` over the chunks of a request body. The end of the body
+/// is the end of file only when the handler saw the body end (`whole`); a
+/// channel closed otherwise (the handler was dropped: a timeout, a client
+/// that left) is an error, so a partial upload is never committed.
 struct BodyReader {
     rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
     chunk: Bytes,
+    whole: Arc<AtomicBool>,
 }
+
+/// The error a body that stopped short reads as.
+const NOT_WHOLE: &str = "the request body did not arrive whole";
 
 impl std::io::Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -436,7 +454,13 @@ impl std::io::Read for BodyReader {
             match self.rx.blocking_recv() {
                 Some(Ok(b)) => self.chunk = b,
                 Some(Err(e)) => return Err(e),
-                None => return Ok(0),
+                None if self.whole.load(Ordering::SeqCst) => return Ok(0),
+                None => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        NOT_WHOLE,
+                    ));
+                }
             }
         }
         let n = buf.len().min(self.chunk.len());
@@ -502,19 +526,29 @@ pub async fn import(
     let command = format!("POST /api/v1/import?format={}", q.format);
     let user = Caller::creator(caller.as_ref().map(|c| &c.0));
     let a = app.clone();
-    let worker = tokio::task::spawn_blocking(move || {
+    let whole = Arc::new(AtomicBool::new(false));
+    let reader = BodyReader {
+        rx,
+        chunk: Bytes::new(),
+        whole: whole.clone(),
+    };
+    let worker = super::cancel::spawn_blocking(move || {
         let location = a.inner().location.clone();
         let counts = a.with_writer(|mem| {
             let mut w = mem.writer()?;
             w.start_batch(&command, Some(&user))?;
-            let reader = BodyReader {
-                rx,
-                chunk: Bytes::new(),
-            };
             let counts =
                 crate::import::import(&mut w, reader, std::path::Path::new(&name), format, &opts)?;
             w.commit()?;
             Ok(counts)
+        });
+        let counts = counts.inspect_err(|e| {
+            // Its answer may never be seen (a timeout, a client gone).
+            eprintln!(
+                "transmem serve: {}: import stopped, nothing was stored: {}",
+                crate::tm::terminal_safe(&command),
+                e.message
+            );
         })?;
         eprintln!(
             "{}",
@@ -525,7 +559,12 @@ pub async fn import(
     let exceeded = Arc::new(AtomicBool::new(false));
     let mut stream = body.into_data_stream();
     let mut total = 0u64;
-    while let Some(chunk) = stream.next().await {
+    loop {
+        let Some(chunk) = stream.next().await else {
+            // The body ended where it said it would.
+            whole.store(true, Ordering::SeqCst);
+            break;
+        };
         let item = match chunk {
             Ok(b) => {
                 total += b.len() as u64;
@@ -600,6 +639,9 @@ struct BodyWriter {
 
 impl BodyWriter {
     fn send(&mut self) -> std::io::Result<()> {
+        if super::cancel::cancelled() {
+            return Err(std::io::Error::other(NOT_FINISHED));
+        }
         if self.buf.is_empty() {
             return Ok(());
         }
@@ -638,7 +680,7 @@ pub async fn export(State(app): State<App>, Query(q): Query<ExportQuery>) -> Api
         bom: q.bom,
         ..Default::default()
     };
-    tokio::task::spawn_blocking(move || {
+    super::cancel::spawn_blocking(move || {
         let err_tx = tx.clone();
         let done = app.with_reader(|mem| {
             let w = BodyWriter {

@@ -133,6 +133,15 @@ fn command(method: &Method, uri: &Uri, body: Option<&str>) -> String {
     c
 }
 
+/// Ends a scan over the units when its request was cancelled (it timed
+/// out, or its client left): a filter over a million units stops at once.
+fn stop_if_cancelled() -> crate::Result<()> {
+    if super::cancel::cancelled() {
+        return Err(crate::Error::Cancelled);
+    }
+    Ok(())
+}
+
 fn user(caller: &Option<axum::Extension<Caller>>) -> String {
     Caller::creator(caller.as_ref().map(|c| &c.0))
 }
@@ -214,6 +223,7 @@ pub async fn list_units(
             let mut units = Vec::new();
             let mut total = 0usize;
             m.for_each_unit_filtered(&filter, |u| {
+                stop_if_cancelled()?;
                 if total >= offset && units.len() < limit {
                     units.push(u);
                 }
@@ -380,6 +390,7 @@ pub async fn delete_units(
                 let mut units: Vec<Unit> = Vec::new();
                 let mut count = 0usize;
                 m.for_each_unit_filtered(&filter, |u| {
+                    stop_if_cancelled()?;
                     count += 1;
                     if units.len() < MAX_PAGE {
                         units.push(u);
@@ -393,6 +404,7 @@ pub async fn delete_units(
         let (n, batch) = app.with_writer(|mem| {
             let mut ids: Vec<i64> = Vec::new();
             mem.for_each_unit_filtered(&filter, |u| {
+                stop_if_cancelled()?;
                 ids.extend(u.id);
                 Ok(())
             })?;
@@ -462,6 +474,7 @@ pub async fn replace(
         let list = |m: &crate::memory::Memory| -> ApiResult<Vec<(i64, String, String, String)>> {
             let mut changes = Vec::new();
             m.for_each_unit_filtered(&filter, |u| {
+                stop_if_cancelled()?;
                 if let Some(v) = u.variant(&lang)
                     && let Some(new) = re.apply(&v.text)
                 {

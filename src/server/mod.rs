@@ -7,7 +7,9 @@
 //! (`Memory::reader`, concurrent), writes on the one write handle behind a
 //! mutex (one writer at a time, so concurrent clients never lose or
 //! duplicate a unit; SQLite would serialise them anyway). Lookups share one
-//! [`Live`] matcher per language direction: each lookup asks the store for
+//! [`Live`] matcher per language direction (an LRU cache of the directions
+//! used last; a language the memory holds no text in is refused before
+//! anything loads): each lookup asks the store for
 //! its stamp (one query), so a unit written through another server process
 //! on the same memory is found by the next lookup; appended variants go to
 //! a small second index instead of re-extending the main one (~4 s at 1M
@@ -17,6 +19,9 @@
 //! (`ROUTES`); a unit test checks the document against it.
 
 mod api;
+mod cancel;
+mod idempotency;
+mod listen;
 mod maint;
 mod metrics;
 mod openapi;
@@ -25,7 +30,7 @@ mod tm_routes;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::matcher::live::Live;
@@ -223,6 +228,35 @@ pub struct Limits {
     pub request: Duration,
     /// Longest an import or export may take.
     pub transfer: Duration,
+    /// Longest a client may take to send a request's head (line and
+    /// headers); a slower connection is closed.
+    pub header: Duration,
+    /// Most connections served at once; more wait until one closes, and
+    /// while they wait the oldest connection that has not sent a whole
+    /// request head yet is closed for them.
+    pub connections: usize,
+    /// On SIGTERM, how long requests in flight may take to finish before
+    /// their connections are closed (idle and half-read ones close at once).
+    pub drain: Duration,
+    /// Most language directions whose matcher is kept loaded; the least
+    /// recently used one is closed for a new one.
+    pub matchers: usize,
+}
+
+impl Default for Limits {
+    /// `transmem serve`'s defaults.
+    fn default() -> Limits {
+        Limits {
+            body: 1 << 20,
+            upload: 512 << 20,
+            request: Duration::from_secs(30),
+            transfer: Duration::from_secs(3600),
+            header: Duration::from_secs(10),
+            connections: 512,
+            drain: Duration::from_secs(10),
+            matchers: 16,
+        }
+    }
 }
 
 /// A language direction: (from, to), canonical tags.
@@ -236,13 +270,15 @@ pub(crate) struct Inner {
     /// Where the memory is, for messages.
     pub(crate) location: String,
     /// The one write handle: one write transaction at a time.
-    writer: Mutex<Memory>,
+    writer: WriteSlot,
     /// A handle that only opens read handles (never busy with a request).
     spawner: Mutex<Memory>,
     /// Idle read handles.
     readers: Mutex<Vec<Memory>>,
-    /// One live matcher per direction (it keeps itself current).
-    matchers: Mutex<HashMap<Direction, Arc<Live>>>,
+    /// Live matchers (each keeps itself current) of the directions used
+    /// last, at most `limits.matchers`: each holds read handles and its
+    /// index, which close when it leaves the cache and its last lookup ends.
+    matchers: Mutex<lru::LruCache<Direction, Arc<Live>>>,
     /// Held while a matcher loads, so two requests never build the same
     /// index file at once.
     loading: Mutex<()>,
@@ -252,6 +288,45 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     pub(crate) metrics: metrics::Metrics,
     pub(crate) reviews: review::Reviews,
+    /// Answers kept for retries with the same `Idempotency-Key`.
+    pub(crate) replays: idempotency::Replays,
+}
+
+/// The one write handle, lent to one request at a time. A request waiting
+/// for it gives up as soon as it is cancelled (it timed out, or its client
+/// left), rather than writing after its 503.
+struct WriteSlot {
+    memory: Mutex<Option<Memory>>,
+    freed: Condvar,
+}
+
+/// How often a request waiting for the write handle checks whether it was
+/// cancelled.
+const CANCEL_POLL: Duration = Duration::from_millis(50);
+
+/// The write handle while a request holds it; given back on drop (a panic
+/// included).
+struct Lent<'a> {
+    slot: &'a WriteSlot,
+    memory: Option<Memory>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(mut m) = self.memory.take() {
+            m.set_commit_check(None);
+            *lock(&self.slot.memory) = Some(m);
+            self.slot.freed.notify_one();
+        }
+    }
+}
+
+/// The answer to work cancelled before it committed.
+pub(crate) fn cancelled() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the request was cancelled (it took too long, or its client left); nothing was stored",
+    )
 }
 
 /// An error answer: a status and a JSON body `{"error": message}`.
@@ -282,9 +357,12 @@ impl From<crate::Error> for ApiError {
             | E::Encoding { .. }
             | E::Lang(_)
             | E::InvalidUnit(_)
+            | E::Empty { .. }
             | E::Invalid(_) => StatusCode::BAD_REQUEST,
             // Retry later: nothing was written.
-            E::Busy { .. } | E::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            E::Busy { .. } | E::Unavailable { .. } | E::Cancelled => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
@@ -305,11 +383,21 @@ pub(crate) fn error_response(status: StatusCode, message: &str) -> Response {
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 impl App {
-    /// Runs `f` on tokio's blocking pool; a panic there is a 500, not a crash.
+    /// Runs `f` on tokio's blocking pool; a panic there is a 500, not a
+    /// crash. `f` works for the current request: its writes roll back if
+    /// the request is cancelled before they commit.
     pub(crate) async fn blocking<T: Send + 'static>(
         f: impl FnOnce() -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<T> {
-        tokio::task::spawn_blocking(f).await.map_err(|e| {
+        // Work queued behind others whose request was cancelled meanwhile
+        // never starts.
+        let f = move || {
+            if cancel::cancelled() {
+                return Err(cancelled());
+            }
+            f()
+        };
+        cancel::spawn_blocking(f).await.map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("internal error: {e}"),
@@ -337,22 +425,59 @@ impl App {
         out
     }
 
-    /// Runs `f` with the write handle (blocking code only): one writer at a time.
+    /// Runs `f` with the write handle (blocking code only): one writer at a
+    /// time. For a request (inside [`App::blocking`]), the wait for the
+    /// handle ends when the request is cancelled, and a commit after the
+    /// cancellation rolls back ([`crate::Error::Cancelled`], a 503).
     pub(crate) fn with_writer<T>(
         &self,
         f: impl FnOnce(&mut Memory) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let mut w = lock(&self.0.writer);
-        f(&mut w)
+        let request = cancel::current();
+        let slot = &self.0.writer;
+        let mut memory = {
+            let mut held = lock(&slot.memory);
+            loop {
+                if request.as_ref().is_some_and(cancel::Cancel::is_cancelled) {
+                    return Err(cancelled());
+                }
+                if let Some(m) = held.take() {
+                    break m;
+                }
+                held = slot
+                    .freed
+                    .wait_timeout(held, CANCEL_POLL)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+        };
+        if let Some(c) = request {
+            memory.set_commit_check(Some(Arc::new(move || c.begin_commit())));
+        }
+        let mut lent = Lent {
+            slot,
+            memory: Some(memory),
+        };
+        match lent.memory.as_mut() {
+            Some(m) => f(m),
+            None => Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error: no write handle",
+            )),
+        }
     }
 
     /// The live matcher for `from` → `to`, loaded on first use (blocking
     /// code only). It brings itself up to date on each lookup.
+    /// A direction with a language the memory holds no text in answers
+    /// 400 naming the languages it holds (as the CLI's exit 2), so made-up
+    /// tags load nothing.
     pub(crate) fn matcher(&self, from: &str, to: &str) -> ApiResult<Arc<Live>> {
         let key = (from.to_string(), to.to_string());
         if let Some(m) = lock(&self.0.matchers).get(&key) {
             return Ok(m.clone());
         }
+        self.require_languages(&[from, to])?;
         let _loading = lock(&self.0.loading);
         // Another request may have loaded it while this one waited.
         if let Some(m) = lock(&self.0.matchers).get(&key) {
@@ -365,8 +490,51 @@ impl App {
             )
         })?;
         let live = Arc::new(Live::new(handle, from, to)?);
-        lock(&self.0.matchers).insert(key, live.clone());
+        // The one pushed out (if any) is dropped here, on a blocking thread.
+        let evicted = lock(&self.0.matchers).push(key, live.clone());
+        drop(evicted);
         Ok(live)
+    }
+
+    /// 400 unless the memory holds text in each of `tags`' languages
+    /// (primary subtags, as the matcher's index is kept).
+    fn require_languages(&self, tags: &[&str]) -> ApiResult<()> {
+        match self.missing_language(tags)? {
+            Some(message) => Err(ApiError::bad(message)),
+            None => Ok(()),
+        }
+    }
+
+    /// Why a lookup in `tags`' languages cannot find anything: the first
+    /// one the memory holds no text in, and the languages it holds.
+    pub(crate) fn missing_language(&self, tags: &[&str]) -> ApiResult<Option<String>> {
+        let mut held: Vec<String> = self
+            .with_reader(|m| Ok(m.languages()?))?
+            .iter()
+            .map(|l| crate::lang::primary(l).to_ascii_lowercase())
+            .collect();
+        held.sort();
+        held.dedup();
+        for tag in tags {
+            let want = crate::lang::primary(tag).to_ascii_lowercase();
+            if !held.contains(&want) {
+                let near = crate::lang::nearest(&want, &held);
+                return Ok(Some(format!(
+                    "{tag}: the memory holds no {want} text; it holds {}{}",
+                    if held.is_empty() {
+                        "no units yet".to_string()
+                    } else {
+                        held.join(", ")
+                    },
+                    if near.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; did you mean {}?", near.join(" or "))
+                    }
+                )));
+            }
+        }
+        Ok(None)
     }
 
     /// Who presents this token (blocking code only), cached for
@@ -439,10 +607,7 @@ async fn authorize(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(bearer)
         .map(|s| s.trim().to_string());
     let Some(secret) = presented.filter(|s| !s.is_empty()) else {
         return unauthorized("this endpoint needs a token: Authorization: Bearer TOKEN");
@@ -469,6 +634,13 @@ async fn authorize(
     }
 }
 
+/// The credentials of an `Authorization: Bearer …` value. The scheme is
+/// case-insensitive (RFC 7235 section 2.1): `BEARER`, `bearer`, `Bearer`.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once([' ', '\t'])?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(rest)
+}
+
 fn unauthorized(message: &str) -> Response {
     let mut resp = error_response(StatusCode::UNAUTHORIZED, message);
     resp.headers_mut().insert(
@@ -480,6 +652,14 @@ fn unauthorized(message: &str) -> Response {
 
 /// One log line per request on stderr, metrics, the time limit, and a JSON
 /// body for every error answer (axum's own rejections are plain text).
+///
+/// The handler runs as its own task with the request's [`cancel::Cancel`]:
+/// at the time limit, or when the client leaves (hyper drops this future),
+/// the request is cancelled and its task aborted, so its blocking work
+/// stops and rolls back. If its commit had already begun, the time limit
+/// waits for the real answer instead of a 503 that would not be true, and a
+/// client that left does not stop the commit (its retry with the same
+/// `Idempotency-Key` gets the answer).
 async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
@@ -495,31 +675,117 @@ async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     } else {
         limits.request
     };
+    let cancel = cancel::Cancel::default();
     app.0.metrics.start();
-    let resp = match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(r) => r,
-        Err(_) => error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!(
-                "the request took longer than {} s (the server's limit)",
-                limit.as_secs()
-            ),
-        ),
-    };
-    let resp = json_errors(resp).await;
-    let took = start.elapsed();
-    app.0
-        .metrics
-        .finish(method.as_str(), &route, resp.status().as_u16(), took);
-    eprintln!(
-        "{} {} {} {} {:.1}ms",
-        crate::memory::now_tmx(),
+    let mut done = Done {
+        app: app.clone(),
         method,
-        crate::tm::terminal_safe(&path),
-        resp.status().as_u16(),
-        took.as_secs_f64() * 1000.0
-    );
-    resp
+        path,
+        route,
+        start,
+        cancel: cancel.clone(),
+        task: None,
+        finished: false,
+    };
+    let claim = match idempotency::begin(&app, &req, &done.route) {
+        idempotency::Begin::Pass => None,
+        idempotency::Begin::Answer(resp) => return done.finish(resp).await,
+        idempotency::Begin::Run(claim) => Some(claim),
+    };
+    let task = tokio::spawn(cancel::scope(cancel.clone(), async move {
+        let resp = next.run(req).await;
+        match claim {
+            Some(c) => c.record(resp).await,
+            None => resp,
+        }
+    }));
+    let task = done.task.insert(task);
+    // A panic in the handler is a 500 (its message stays in the server).
+    let failed = |e: tokio::task::JoinError| {
+        if e.is_panic() {
+            eprintln!("transmem serve: a handler panicked: {e}");
+        }
+        error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    };
+    let resp = tokio::select! {
+        r = &mut *task => r.unwrap_or_else(failed),
+        () = tokio::time::sleep(limit) => {
+            if cancel.cancel() {
+                task.abort();
+                error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!(
+                        "the request took longer than {} s (the server's limit); it was cancelled and nothing was stored",
+                        limit.as_secs()
+                    ),
+                )
+            } else {
+                // Its commit has begun: the answer is the commit's.
+                (&mut *task).await.unwrap_or_else(failed)
+            }
+        }
+    };
+    done.task = None;
+    done.finish(resp).await
+}
+
+/// A request being answered: it is counted and logged exactly once, as
+/// 499 "client closed request" if its client left before the answer (this
+/// guard dropped unfinished), which also cancels it.
+struct Done {
+    app: App,
+    method: Method,
+    path: String,
+    route: String,
+    start: Instant,
+    cancel: cancel::Cancel,
+    task: Option<tokio::task::JoinHandle<Response>>,
+    finished: bool,
+}
+
+/// The status logged for a request whose client left (nginx's).
+const CLIENT_CLOSED: u16 = 499;
+
+impl Done {
+    async fn finish(mut self, resp: Response) -> Response {
+        let resp = json_errors(resp).await;
+        self.log(resp.status().as_u16(), "");
+        resp
+    }
+
+    fn log(&mut self, status: u16, note: &str) {
+        self.finished = true;
+        let took = self.start.elapsed();
+        self.app
+            .0
+            .metrics
+            .finish(self.method.as_str(), &self.route, status, took);
+        eprintln!(
+            "{} {} {} {} {:.1}ms{note}",
+            crate::memory::now_tmx(),
+            self.method,
+            crate::tm::terminal_safe(&self.path),
+            status,
+            took.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        // The client left. Work that has not begun to commit stops; a
+        // commit under way finishes (and its answer is kept for a retry
+        // with the same Idempotency-Key).
+        if self.cancel.cancel()
+            && let Some(t) = &self.task
+        {
+            t.abort();
+        }
+        self.log(CLIENT_CLOSED, " client closed request");
+    }
 }
 
 /// Error answers that are not JSON yet (axum's rejections: bad path
@@ -657,10 +923,15 @@ impl Server {
         let limits = config.limits;
         let app = App(Arc::new(Inner {
             location: location.shown(),
-            writer: Mutex::new(memory),
+            writer: WriteSlot {
+                memory: Mutex::new(Some(memory)),
+                freed: Condvar::new(),
+            },
             spawner: Mutex::new(spawner),
             readers: Mutex::new(Vec::new()),
-            matchers: Mutex::new(HashMap::new()),
+            matchers: Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(limits.matchers).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
             loading: Mutex::new(()),
             tokens: Mutex::new(HashMap::new()),
             anonymous_read: config.anonymous_read,
@@ -669,9 +940,11 @@ impl Server {
                 upload: limits.upload,
                 request: limits.request.max(Duration::from_secs(1)),
                 transfer: limits.transfer.max(Duration::from_secs(1)),
+                ..limits
             },
             metrics: metrics::Metrics::default(),
             reviews: review::Reviews::default(),
+            replays: idempotency::Replays::default(),
         }));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -690,20 +963,21 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
-    /// Answers requests until SIGTERM or Ctrl-C, then finishes the
-    /// requests in flight and returns.
+    /// Answers requests until SIGTERM or Ctrl-C, then closes idle and
+    /// half-read connections at once, gives the requests in flight the
+    /// drain time to finish, closes the rest and returns.
     pub fn run(self) -> Result<(), ServeError> {
         let Server { rt, listener, app } = self;
-        rt.block_on(async move {
-            axum::serve(
-                listener,
-                router(app).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-        })?;
+        let limits = app.0.limits;
+        let routes = router(app.clone());
+        rt.block_on(listen::serve(listener, routes, limits, shutdown_signal()));
         // Blocking tasks (a commit in progress) finish before the runtime is gone.
         rt.shutdown_timeout(Duration::from_secs(30));
+        // The memory's handles close here, on this thread, outside the
+        // runtime: the PostgreSQL client runs a runtime of its own to
+        // close, which panics inside another one (exit 134 on SIGTERM).
+        // Every task holding a clone of `app` is gone with the runtime.
+        drop(app);
         Ok(())
     }
 }

@@ -133,7 +133,7 @@ pub fn document() -> Value {
           "responses": common(secured(json!({"200": ok("TmUnits")})))}});
     doc["paths"]["/metrics"] = json!({"get": {
           "operationId": "metrics", "summary": "Prometheus text metrics",
-          "responses": secured(json!({"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}}))}});
+          "responses": secured(json!({"200": {"description": "OpenMetrics 1.0 text (prometheus-client)", "content": {"application/openmetrics-text": {"schema": {"type": "string"}}}}}))}});
     // Maintenance: every write is one batch (its id in the answer) that
     // POST /api/v1/undo reverts.
     let filter_params = || {
@@ -324,7 +324,119 @@ pub fn document() -> Value {
     super::tm_routes::describe(&mut doc);
     doc["components"]["schemas"]["TmUnits"] = json!({"type": "array", "items": {"type": "object", "required": ["source", "target", "quality", "rank"], "additionalProperties": false, "properties": {
             "source": {"type": "string"}, "target": {"type": "string"}, "quality": {"type": "integer"}, "rank": {"type": "number"}}}});
+    tighten(&mut doc);
+    idempotency_keys(&mut doc);
     doc
+}
+
+/// A language tag as `crate::lang::normalize_tag` accepts it (any case,
+/// `-` or `_`; private-use `x-…` and `i-…`).
+const LANG_PATTERN: &str = "^([A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*|[xXiI]([-_][A-Za-z0-9]{1,8})+)$";
+/// A comma-separated list of language tags.
+const LANGS_PATTERN: &str = "^([A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*|[xXiI]([-_][A-Za-z0-9]{1,8})+)(,([A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*|[xXiI]([-_][A-Za-z0-9]{1,8})+))*$";
+/// A day or a TMX timestamp, as `DateBound::parse` accepts them.
+const DATE_PATTERN: &str =
+    "^([0-9]{4}-?[0-9]{2}-?[0-9]{2}|[0-9]{8}T[0-9]{2}:?[0-9]{2}:?[0-9]{2}Z)$";
+
+/// Makes the document say what the handlers check, so that a client (or
+/// Schemathesis) generating "valid" requests from it gets them accepted:
+/// every integer is an int64, language tags, dates, formats and limits
+/// carry their patterns and ranges, and every operation documents the 400
+/// that a malformed path or query gets. Found by Schemathesis 4.32
+/// (`positive_data_acceptance`: 28 operations rejected requests the
+/// document allowed, e.g. an empty `lang`, a unit id above 2^63).
+fn tighten(doc: &mut Value) {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                if map.get("type").and_then(Value::as_str) == Some("integer")
+                    && !map.contains_key("format")
+                {
+                    map.insert("format".into(), json!("int64"));
+                }
+                if let Some(Value::Object(props)) = map.get_mut("properties") {
+                    for (name, schema) in props.iter_mut() {
+                        constrain(name, schema);
+                    }
+                }
+                if let (Some(name), Some(schema)) = (
+                    map.get("name").and_then(Value::as_str).map(str::to_string),
+                    map.get_mut("schema"),
+                ) {
+                    constrain(&name, schema);
+                }
+                for (_, child) in map.iter_mut() {
+                    walk(child);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    fn constrain(name: &str, schema: &mut Value) {
+        let is = |t: &str| schema.get("type").and_then(Value::as_str) == Some(t);
+        match name {
+            "lang" | "from" | "to" | "src" | "tgt" | "source_lang" if is("string") => {
+                schema["pattern"] = json!(LANG_PATTERN);
+            }
+            "langs" if is("string") => schema["pattern"] = json!(LANGS_PATTERN),
+            "langs" if is("array") => schema["items"]["pattern"] = json!(LANG_PATTERN),
+            "since" | "until" if is("string") => schema["pattern"] = json!(DATE_PATTERN),
+            "format" if is("string") => schema["enum"] = json!(["tmx", "csv", "tsv"]),
+            "limit" if is("integer") && schema.get("minimum").is_none() => {
+                schema["minimum"] = json!(1);
+                schema["maximum"] = json!(10000);
+            }
+            "offset" | "batch" if is("integer") => schema["minimum"] = json!(0),
+            _ => {}
+        }
+    }
+    walk(doc);
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for (_, item) in paths.iter_mut() {
+            let Value::Object(ops) = item else { continue };
+            for (_, op) in ops.iter_mut() {
+                if let Some(Value::Object(resp)) = op.get_mut("responses")
+                    && !resp.contains_key("400")
+                {
+                    resp.insert("400".into(), err("A malformed path, query or body"));
+                }
+            }
+        }
+    }
+}
+
+/// Every write takes an `Idempotency-Key` header (src/server/idempotency.rs).
+fn idempotency_keys(doc: &mut Value) {
+    use super::idempotency::{MAX_KEY_LEN, TTL};
+    doc["components"]["parameters"]["IdempotencyKey"] = json!({
+        "name": "Idempotency-Key", "in": "header", "required": false,
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LEN},
+        "description": format!(
+            "Makes a retry safe: a second request with the same key, from the same token, to the same method and path, \
+             within {} s gets the first answer again (header Idempotency-Replayed: true) and stores nothing. \
+             A 5xx answer is not kept, so a retry after it runs again; while the first request runs, a retry answers 409.",
+            TTL.as_secs()
+        )
+    });
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, ops) in paths.iter_mut() {
+        let Some(ops) = ops.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in ops.iter_mut() {
+            if method == "get" || path.starts_with("/api/v1/lookup") {
+                continue;
+            }
+            let key = json!({"$ref": "#/components/parameters/IdempotencyKey"});
+            match op["parameters"].as_array_mut() {
+                Some(list) => list.push(key),
+                None => op["parameters"] = json!([key]),
+            }
+        }
+    }
 }
 
 pub async fn serve() -> Json<Value> {

@@ -265,6 +265,13 @@ pub async fn save(
             }
         }
     }
+    // A save whose request is cancelled (a timeout, a client gone) before
+    // it committed gives the review back, as a failed save does.
+    let mut taken = Taken {
+        app: app.clone(),
+        id,
+        pending: Some(p.clone()),
+    };
     let app2 = app.clone();
     let p2 = p.clone();
     let out = App::blocking(move || {
@@ -326,6 +333,7 @@ pub async fn save(
         ))
     })
     .await;
+    let p = taken.pending.take().unwrap_or(p);
     let reviews = &app.inner().reviews;
     match out {
         Ok((batch, out)) => {
@@ -342,6 +350,24 @@ pub async fn save(
             lock(&reviews.saved).remove(&id);
             lock(&reviews.pending).insert(id, p);
             Err(e)
+        }
+    }
+}
+
+/// A review taken out of the pending ones for a save; given back if the
+/// save's request is dropped before it finished.
+struct Taken {
+    app: App,
+    id: u64,
+    pending: Option<std::sync::Arc<Pending>>,
+}
+
+impl Drop for Taken {
+    fn drop(&mut self) {
+        if let Some(p) = self.pending.take() {
+            let reviews = &self.app.inner().reviews;
+            lock(&reviews.saved).remove(&self.id);
+            lock(&reviews.pending).insert(self.id, p);
         }
     }
 }

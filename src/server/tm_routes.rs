@@ -94,7 +94,7 @@ pub async fn export_units(
 ) -> ApiResult<Response> {
     let filter = q.filter().map_err(api)?.compile().map_err(api)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(16);
-    tokio::task::spawn_blocking(move || {
+    super::cancel::spawn_blocking(move || {
         let err_tx = tx.clone();
         let done = app.with_reader(|m| {
             use std::io::Write;
@@ -205,7 +205,7 @@ pub async fn import_units(
     }
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let a = app.clone();
-    let worker = tokio::task::spawn_blocking(move || {
+    let worker = super::cancel::spawn_blocking(move || {
         let location = a.inner().location.clone();
         let written = a.with_writer(|mem| {
             let mut r = BufReader::with_capacity(
@@ -437,7 +437,19 @@ pub async fn lookup_queries(
     }
     let results = App::blocking(move || {
         // One stamp check for the whole request.
-        let matcher = app.matcher(&from, &to)?;
+        let matcher = match app.matcher(&from, &to) {
+            Ok(m) => m,
+            // The CLI on a server (`--memory https://…`) names the held
+            // languages itself, as on a file, where a direction without
+            // text finds nothing: the same here, with nothing loaded.
+            Err(e)
+                if e.status == StatusCode::BAD_REQUEST
+                    && app.missing_language(&[&from, &to])?.is_some() =>
+            {
+                return Ok(vec![Vec::new(); req.queries.len()]);
+            }
+            Err(e) => return Err(e),
+        };
         matcher.refresh()?;
         req.queries
             .par_iter()
