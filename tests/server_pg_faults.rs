@@ -263,7 +263,8 @@ fn server_survives_its_database_connections_being_killed() {
         writes.len(),
         ok.len()
     );
-    assert!(killed >= 25, "the kills hit no session ({killed})");
+    // Each round finds the sessions the server opened since the last one.
+    assert!(killed >= 10, "the kills hit almost no session ({killed})");
     assert!(!ok.is_empty(), "no write went through");
 
     // The database refuses connections for a while (as while it restarts):

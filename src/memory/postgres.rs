@@ -2,7 +2,10 @@
 //!
 //! The client is the synchronous `postgres` crate (the blocking face of
 //! tokio-postgres): [`Backend`] is a synchronous trait, so a sync client
-//! fits it without this module owning an async runtime.
+//! fits it without this module owning an async runtime. Connections come
+//! from an r2d2 pool shared by a handle and its readers: a connection the
+//! server ended is replaced, a read that meets one is tried once more, and
+//! a lost connection is [`Error::Unavailable`] (see [`Postgres`]).
 //!
 //! The memory lives in the connection's current schema (the first schema of
 //! `search_path`; give `?options=-csearch_path%3Dteam` in the URL to keep
