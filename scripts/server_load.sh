@@ -19,12 +19,14 @@
 # in all (a pause before each request), which measures the target as stated:
 # latency while sustaining N lookups/s. P99_MS=N fails above N ms instead of
 # the target's 50 (a guard on a level met, where the target is not yet).
+# CONNS=N changes the 16 connections (issue 23 also asks for 64). The load
+# average is printed beside the figures: the machine is shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
 SIZE=${1:-100000}
 SECS=${2:-20}
-CONNS=16
+CONNS=${CONNS:-16}
 THREADS=2
 command -v wrk >/dev/null || { echo "server_load: wrk not found (apt install wrk)" >&2; exit 2; }
 cargo build --release --quiet
@@ -133,6 +135,8 @@ pct = {p: ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)$", t, re.M)}
 non2xx = int((re.search(r"Non-2xx or 3xx responses: (\d+)", t) or [0, 0])[1])
 sock = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", t))
 print(f"\nmemory {sys.argv[2]} units ({sys.argv[3]}), {sys.argv[4]} connections, {sys.argv[5]} s")
+load = open("/proc/loadavg").read().split()[:3]
+print(f"load average {' '.join(load)} (1, 5, 15 min) at the end of the run: figures move with it")
 print(f"lookups/s {rps:.0f}; p50 {pct['50']:.1f} ms, p90 {pct['90']:.1f} ms, p99 {pct['99']:.1f} ms; non-2xx {non2xx}, socket errors {sock}")
 p99 = float(sys.argv[6])
 ok = rps >= 500 and pct["99"] <= p99 and non2xx == 0 and sock == 0
