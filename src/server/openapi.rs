@@ -46,7 +46,9 @@ fn secured(mut responses: Value) -> Value {
 
 fn common(mut responses: Value) -> Value {
     responses["400"] = err("Bad JSON, a bad language tag or a bad parameter");
-    responses["503"] = err("The memory is busy or the request took too long");
+    responses["503"] = err(
+        "The memory is busy, its database cannot be reached, or the request took too long: nothing was stored",
+    );
     responses
 }
 
@@ -66,7 +68,7 @@ pub fn document() -> Value {
     });
     doc["paths"]["/api/v1/health"] = json!({"get": {
           "operationId": "health", "summary": "The server and its memory answer", "security": open,
-          "responses": {"200": ok("Health"), "503": err("The memory is busy")}}});
+          "responses": {"200": ok("Health"), "503": err("The memory is busy, or its database cannot be reached (the reason is in error)")}}});
     doc["paths"]["/api/v1/openapi.json"] = json!({"get": {
           "operationId": "openapi", "summary": "This document", "security": open,
           "responses": {"200": {"description": "OpenAPI 3 document", "content": {"application/json": {"schema": {"type": "object"}}}}}}});
