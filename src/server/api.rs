@@ -1,8 +1,5 @@
 //! The JSON API under `/api/v1` and the tmserver protocol.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use crate::formats::{Format, csv};
 use crate::matcher::live::Live;
 use crate::matcher::{Options, Query as MatchQuery};
@@ -12,7 +9,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -435,41 +431,6 @@ pub struct ImportQuery {
     on_duplicate: Option<String>,
 }
 
-/// Blocking `Read` over the chunks of a request body. The end of the body
-/// is the end of file only when the handler saw the body end (`whole`); a
-/// channel closed otherwise (the handler was dropped: a timeout, a client
-/// that left) is an error, so a partial upload is never committed.
-struct BodyReader {
-    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
-    chunk: Bytes,
-    whole: Arc<AtomicBool>,
-}
-
-/// The error a body that stopped short reads as.
-const NOT_WHOLE: &str = "the request body did not arrive whole";
-
-impl std::io::Read for BodyReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.chunk.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.chunk = b,
-                Some(Err(e)) => return Err(e),
-                None if self.whole.load(Ordering::SeqCst) => return Ok(0),
-                None => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        NOT_WHOLE,
-                    ));
-                }
-            }
-        }
-        let n = buf.len().min(self.chunk.len());
-        buf[..n].copy_from_slice(&self.chunk[..n]);
-        self.chunk = self.chunk.slice(n..);
-        Ok(n)
-    }
-}
-
 fn split_list(s: Option<&str>) -> Vec<&str> {
     s.map(|s| {
         s.split(',')
@@ -521,17 +482,11 @@ pub async fn import(
     if content_length(&headers).is_some_and(|n| n > limit) {
         return Err(too_big());
     }
-    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let (sender, reader) = super::upload::channel();
     let name = format!("upload.{}", q.format.to_ascii_lowercase());
     let command = format!("POST /api/v1/import?format={}", q.format);
     let user = Caller::creator(caller.as_ref().map(|c| &c.0));
     let a = app.clone();
-    let whole = Arc::new(AtomicBool::new(false));
-    let reader = BodyReader {
-        rx,
-        chunk: Bytes::new(),
-        whole: whole.clone(),
-    };
     let worker = super::cancel::spawn_blocking(move || {
         let location = a.inner().location.clone();
         let counts = a.with_writer(|mem| {
@@ -556,54 +511,14 @@ pub async fn import(
         );
         Ok::<_, ApiError>((counts, location))
     });
-    let exceeded = Arc::new(AtomicBool::new(false));
-    let mut stream = body.into_data_stream();
-    let mut total = 0u64;
-    loop {
-        let Some(chunk) = stream.next().await else {
-            // The body ended where it said it would.
-            whole.store(true, Ordering::SeqCst);
-            break;
-        };
-        let item = match chunk {
-            Ok(b) => {
-                total += b.len() as u64;
-                if total > limit {
-                    exceeded.store(true, Ordering::SeqCst);
-                    Err(std::io::Error::other("upload over the size limit"))
-                } else {
-                    Ok(b)
-                }
-            }
-            Err(e) => Err(std::io::Error::other(format!("reading the upload: {e}"))),
-        };
-        let stop = item.is_err();
-        if stop {
-            let _ = tx.send(item).await;
-            break;
-        }
-        if tx.send(item).await.is_err() {
-            // The worker stopped reading (a parse error): its error is the
-            // answer. The rest of the upload (within the limit) is read and
-            // dropped, so the client gets that answer instead of a reset
-            // connection while still sending.
-            while let Some(Ok(b)) = stream.next().await {
-                total += b.len() as u64;
-                if total > limit {
-                    break;
-                }
-            }
-            break;
-        }
-    }
-    drop(tx);
+    let exceeded = super::upload::pump(body, sender, limit).await;
     let result = worker.await.map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("internal error: {e}"),
         )
     })?;
-    if exceeded.load(Ordering::SeqCst) {
+    if exceeded {
         return Err(too_big());
     }
     let (c, location) = result.map_err(|mut e| {

@@ -27,6 +27,7 @@ mod metrics;
 mod openapi;
 mod review;
 mod tm_routes;
+mod upload;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

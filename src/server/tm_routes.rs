@@ -6,8 +6,6 @@
 //! speaks the shapes of `crate::tm::wire`, which the client reads.
 
 use std::io::{BufRead, BufReader};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::matcher::{Options, Query as MatchQuery};
 use crate::tm::wire::{self, MAX_QUERIES, WriteLine};
@@ -17,7 +15,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
@@ -131,28 +128,6 @@ pub async fn export_units(
         .into_response())
 }
 
-/// Blocking `Read` over the chunks of a request body.
-struct BodyReader {
-    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
-    chunk: Bytes,
-}
-
-impl std::io::Read for BodyReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.chunk.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.chunk = b,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.chunk.len());
-        buf[..n].copy_from_slice(&self.chunk[..n]);
-        self.chunk = self.chunk.slice(n..);
-        Ok(n)
-    }
-}
-
 /// The next line of an upload, parsed; `None` at its end.
 fn next_line(
     r: &mut impl BufRead,
@@ -203,18 +178,12 @@ pub async fn import_units(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_big());
     }
-    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let (sender, reader) = super::upload::channel();
     let a = app.clone();
     let worker = super::cancel::spawn_blocking(move || {
         let location = a.inner().location.clone();
         let written = a.with_writer(|mem| {
-            let mut r = BufReader::with_capacity(
-                1 << 16,
-                BodyReader {
-                    rx,
-                    chunk: Bytes::new(),
-                },
-            );
+            let mut r = BufReader::with_capacity(1 << 16, reader);
             let (mut buf, mut line) = (Vec::new(), 0u64);
             let Some(WriteLine::Begin {
                 command,
@@ -314,52 +283,19 @@ pub async fn import_units(
             memory: location.to_string(),
         })
     });
-    let exceeded = Arc::new(AtomicBool::new(false));
-    let mut stream = body.into_data_stream();
-    let mut total = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let item = match chunk {
-            Ok(b) => {
-                total += b.len() as u64;
-                if total > limit {
-                    exceeded.store(true, Ordering::SeqCst);
-                    Err(std::io::Error::other("upload over the size limit"))
-                } else {
-                    Ok(b)
-                }
-            }
-            Err(e) => Err(std::io::Error::other(format!("the upload broke off: {e}"))),
-        };
-        let stop = item.is_err();
-        if stop {
-            let _ = tx.send(item).await;
-            break;
-        }
-        if tx.send(item).await.is_err() {
-            // The worker stopped reading (a bad line): its error is the
-            // answer. The rest (within the limit) is read and dropped, so
-            // the client gets it instead of a reset connection.
-            while let Some(Ok(b)) = stream.next().await {
-                total += b.len() as u64;
-                if total > limit {
-                    break;
-                }
-            }
-            break;
-        }
-    }
-    drop(tx);
+    let exceeded = super::upload::pump(body, sender, limit).await;
     let result = worker.await.map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("internal error: {e}"),
         )
     })?;
-    if exceeded.load(Ordering::SeqCst) {
+    if exceeded {
         return Err(too_big());
     }
     result.map(Json).map_err(|mut e| {
-        if e.message.contains("reading the upload") || e.message.contains("broke off") {
+        if e.message.contains("reading the upload") || e.message.contains(super::upload::NOT_WHOLE)
+        {
             e.status = StatusCode::BAD_REQUEST;
         }
         e.message = format!("{}; nothing was stored", e.message);
