@@ -655,6 +655,16 @@ fn numbered_options_inside_a_sentence() {
         ["1. Сначала откройте крышку.", "2. Потом налейте воду."]
     );
     assert_eq!(seg("2. the rest follows.", "en"), ["2. the rest follows."]);
+    // ... also written without a space.
+    assert_eq!(
+        seg("1.Сначала откройте крышку. 2.Потом налейте воду.", "ru"),
+        ["1.Сначала откройте крышку.", "2.Потом налейте воду."]
+    );
+    // A stop without a space after a word still splits.
+    assert_eq!(
+        seg("He scored 5.Then he left.", "en"),
+        ["He scored 5.", "Then he left."]
+    );
 }
 
 #[test]

@@ -1200,6 +1200,9 @@ pub(crate) fn default() -> Vec<RuleSource> {
         // The main rule: a terminator (with closing quotes and brackets)
         // followed by white space.
         brk_t(&tc, r"\s"),
+        // A list number opening a paragraph or a sentence, written without
+        // a space, is no sentence of its own: "1.Первый пункт. 2.Второй".
+        keep(format!(r"(?:^\s*|{T}{CL}*\s+)\d{{1,2}}\."), r"\p{Lu}"),
         // A domain name is one token: "Booking.Com", "Example.Org".
         keep(
             r"\p{L}\.",
