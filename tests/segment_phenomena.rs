@@ -549,6 +549,8 @@ fn lowercase_sentences_after_an_ordinary_word() {
         "Bo et al. found the same.",
         "Two lbs. of flour will do.",
         "Mix 2 tbsp. of oil in.",
+        "Ask the gov. and the mayor.",
+        "Meet me in rm. so we can talk.",
     ] {
         assert_eq!(seg(text, "en"), [text]);
     }

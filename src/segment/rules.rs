@@ -634,7 +634,8 @@ const EN_LOWER_ABBREVS: &[&str] = &[
     "ht", "wt", "temp", "dim", "cont", "contd", "ff", "nr", "re", "rev", "nat", "ser", "bk", "bks",
     "chap", "repr", "supp", "vid", "ms", "mss", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
     "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri",
-    "sat", "sun",
+    "sat", "sun", "gov", "rm", "bldg", "mgr", "asst", "apt", "hwy", "fwy", "ste", "pres", "admin",
+    "prob", "poss", "sb", "sth", "smth",
 ];
 
 /// Lowercase words that open sentences in informal writing ("ok. see you
