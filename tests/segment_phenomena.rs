@@ -549,6 +549,8 @@ fn lowercase_sentences_after_an_ordinary_word() {
         "Bo et al. found the same.",
         "Two lbs. of flour will do.",
         "Mix 2 tbsp. of oil in.",
+        "Ask the gov. and the mayor.",
+        "Meet me in rm. so we can talk.",
     ] {
         assert_eq!(seg(text, "en"), [text]);
     }
@@ -655,6 +657,16 @@ fn numbered_options_inside_a_sentence() {
         ["1. Сначала откройте крышку.", "2. Потом налейте воду."]
     );
     assert_eq!(seg("2. the rest follows.", "en"), ["2. the rest follows."]);
+    // ... also written without a space.
+    assert_eq!(
+        seg("1.Сначала откройте крышку. 2.Потом налейте воду.", "ru"),
+        ["1.Сначала откройте крышку.", "2.Потом налейте воду."]
+    );
+    // A stop without a space after a word still splits.
+    assert_eq!(
+        seg("He scored 5.Then he left.", "en"),
+        ["He scored 5.", "Then he left."]
+    );
 }
 
 #[test]

@@ -584,16 +584,13 @@ pub(crate) fn english() -> Vec<RuleSource> {
             ),
             r"\s+\p{Lu}",
         ),
-        // A Roman numeral after a name ends a sentence before an opener:
-        // "under King Henry V. The war".
+        // The pronoun "I" ends sentences; the initial "I." does not. A Roman
+        // numeral after a name ends one before an opener too: "under King
+        // Henry V. The war" (one rule: the starters compile once).
         brk_t(
-            format!(
-                r"(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[IVX]{{2,5}}\.{CL}*|(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[VX]\.{CL}*"
-            ),
-            starters.clone(),
+            format!(r"\sI\.|(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+(?:[IVX]{{2,5}}|[VX])\.{CL}*"),
+            starters,
         ),
-        // The pronoun "I" ends sentences; the initial "I." does not.
-        brk_t(r"\sI\.", starters),
         // An ordinary word (one learnt to end sentences and never to be
         // abbreviated, or any lowercase word of seven letters or more) and
         // a full stop end a sentence even before a lowercase word: "This is
@@ -637,7 +634,8 @@ const EN_LOWER_ABBREVS: &[&str] = &[
     "ht", "wt", "temp", "dim", "cont", "contd", "ff", "nr", "re", "rev", "nat", "ser", "bk", "bks",
     "chap", "repr", "supp", "vid", "ms", "mss", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
     "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri",
-    "sat", "sun",
+    "sat", "sun", "gov", "rm", "bldg", "mgr", "asst", "apt", "hwy", "fwy", "ste", "pres", "admin",
+    "prob", "poss", "sb", "sth", "smth",
 ];
 
 /// Lowercase words that open sentences in informal writing ("ok. see you
@@ -759,38 +757,28 @@ pub(crate) fn russian() -> Vec<RuleSource> {
         // any other capital opens a new one ("в 1995 г. Понадобилось").
         // Names are learnt: capitalised inside sentences, never lowercase.
         // Decades too: "в начале 1990-х гг. Петров уехал"; a surname
-        // that is not in the list is known by its ending.
+        // that is not in the list is known by its ending. After "до н. э."
+        // a name goes on in the same way ("в III веке до н. э. Рим воевал");
+        // other capitals open a sentence. One rule for both: the names
+        // compile once.
         keep(
-            r"\d{4}(?:[-–]\d{2,4})?(?:-\p{Ll}{1,2})?\s?гг?\.",
+            r"(?:\d{4}(?:[-–]\d{2,4})?(?:-\p{Ll}{1,2})?\s?гг?|(?:^|[^\p{L}\p{N}_.])н\.\s?э)\.",
             format!(
                 r"\s+(?:{}|{RU_SURNAME})(?:[^\p{{L}}\p{{N}}_]|$)",
                 super::learnt::RU_NAMES_LEARNT.join("|")
             ),
         ),
-        // A dash after the year goes on: "в 1999 г. — Мы начали заново".
+        // A dash after the year goes on: "в 1999 г. — Мы начали заново";
+        // a number after "н. э." too.
         keep(
             r"\d{4}(?:[-–]\d{2,4})?(?:-\p{Ll}{1,2})?\s?гг?\.",
             r"\s+[—–]\s",
         ),
-        // After "до н. э." a name goes on ("в III веке до н. э. Рим воевал с
-        // Карфагеном"), as after a year; other capitals open a sentence.
-        keep(
-            r"(?:^|[^\p{L}\p{N}_.])н\.\s?э\.",
-            format!(
-                r"\s+(?:(?:{}|{RU_SURNAME})(?:[^\p{{L}}\p{{N}}_]|$)|\d)",
-                super::learnt::RU_NAMES_LEARNT.join("|")
-            ),
-        ),
+        keep(r"(?:^|[^\p{L}\p{N}_.])н\.\s?э\.", r"\s+\d"),
         // Born and died before a date: "(род. 5 марта 1950)", "(ум. 1 июля 2001)".
         keep(
             format!(r"{}\.", words(&["род", "ум", "Род", "Ум"])),
             r"\s*\d",
-        ),
-        // A Roman numeral after a name is no initial: "при короле Карле V.
-        // Его сын" ends a sentence before a sentence opener.
-        brk_t(
-            format!(r"(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[IVX]{{1,5}}\.{CL}*"),
-            starters.clone(),
         ),
         keep(format!(r"{}\.", words(&title_too(RU_PREFIX))), ""),
         // Month abbreviations before a day or a bracket: "20 апр. (Рейтер)".
@@ -798,9 +786,12 @@ pub(crate) fn russian() -> Vec<RuleSource> {
         // "млрд долл. США": the currency's country follows.
         keep(format!(r"{}\.", words(&["долл", "дол"])), r"\s+США"),
         // Initials after a surname ("Путин В.В.") and acronyms end a sentence
-        // only before a sentence-starting word.
+        // only before a sentence-starting word; so does a Roman numeral after
+        // a name, which is no initial: "при короле Карле V. Его сын".
         brk_t(
-            format!(r"(?:^|[^\p{{L}}\p{{N}}_])(?:\p{{Lu}}\.){{2,}}{CL}*"),
+            format!(
+                r"(?:(?:^|[^\p{{L}}\p{{N}}_])(?:\p{{Lu}}\.){{2,}}|(?:^|\s)\p{{Lu}}\p{{Ll}}+\s+[IVX]{{1,5}}\.){CL}*"
+            ),
             starters,
         ),
         keep(r"(?:^|[^\p{L}\p{N}_])(?:\p{Lu}\.){2,}", r"\s+\p{Lu}"),
@@ -1200,6 +1191,9 @@ pub(crate) fn default() -> Vec<RuleSource> {
         // The main rule: a terminator (with closing quotes and brackets)
         // followed by white space.
         brk_t(&tc, r"\s"),
+        // A list number opening a paragraph or a sentence, written without
+        // a space, is no sentence of its own: "1.Первый пункт. 2.Второй".
+        keep(format!(r"(?:^\s*|{T}{CL}*\s+)\d{{1,2}}\."), r"\p{Lu}"),
         // A domain name is one token: "Booking.Com", "Example.Org".
         keep(
             r"\p{L}\.",
