@@ -135,6 +135,26 @@ pub fn check_registered(tag: &str) -> Result<()> {
     )))
 }
 
+/// What the memory holds, for a message about a language `want` it does
+/// not hold: "it holds en, ru; did you mean ru?" (the CLI and the server
+/// say the same). `held` are primary subtags.
+pub fn holdings(want: &str, held: &[String]) -> String {
+    let near = nearest(want, held);
+    format!(
+        "it holds {}{}",
+        if held.is_empty() {
+            "no units yet".to_string()
+        } else {
+            held.join(", ")
+        },
+        if near.is_empty() {
+            String::new()
+        } else {
+            format!("; did you mean {}?", near.join(" or "))
+        }
+    )
+}
+
 /// The language codes among `held` (the memory's, primary subtags) nearest
 /// to the mistyped `bad`: one edit away (`rn` → `ru`, `en`), those with the
 /// same first letter first when there are several, as typos seldom hit the

@@ -450,20 +450,10 @@ pub fn require_language(tm: &dyn Tm, lang: &str, option: &str) -> anyhow::Result
     let held = transmem::tm::primaries(tm)?;
     let want = transmem::lang::primary(lang).to_ascii_lowercase();
     if !held.contains(&want) {
-        let near = transmem::lang::nearest(&want, &held);
         anyhow::bail!(
-            "{option} {lang}: the memory {} holds no {lang} text; it holds {}{}",
+            "{option} {lang}: the memory {} holds no {lang} text; {}",
             tm.location(),
-            if held.is_empty() {
-                "no units yet".to_string()
-            } else {
-                held.join(", ")
-            },
-            if near.is_empty() {
-                String::new()
-            } else {
-                format!("; did you mean {}?", near.join(" or "))
-            }
+            transmem::lang::holdings(&want, &held)
         );
     }
     Ok(())

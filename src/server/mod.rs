@@ -519,19 +519,9 @@ impl App {
         for tag in tags {
             let want = crate::lang::primary(tag).to_ascii_lowercase();
             if !held.contains(&want) {
-                let near = crate::lang::nearest(&want, &held);
                 return Ok(Some(format!(
-                    "{tag}: the memory holds no {want} text; it holds {}{}",
-                    if held.is_empty() {
-                        "no units yet".to_string()
-                    } else {
-                        held.join(", ")
-                    },
-                    if near.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; did you mean {}?", near.join(" or "))
-                    }
+                    "{tag}: the memory holds no {want} text; {}",
+                    crate::lang::holdings(&want, &held)
                 )));
             }
         }
