@@ -33,11 +33,7 @@ impl Server {
     /// A server run by `c` (a `transmem` command with its memory options).
     fn start_with(c: std::process::Command, extra: &[&str]) -> Server {
         let util::Spawned { child, addr, log } = util::spawn_server(c, extra);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .build()
-            .into();
+        let agent = util::agent(120);
         Server {
             child,
             base: format!("http://{addr}"),

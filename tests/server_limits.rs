@@ -29,11 +29,7 @@ impl Server {
     /// A server run by `c` (a `transmem` command with its memory options).
     fn start(c: Command, extra: &[&str]) -> Server {
         let util::Spawned { child, addr, log } = util::spawn_server(c, extra);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
+        let agent = util::agent(30);
         Server {
             child,
             addr,

@@ -98,11 +98,7 @@ struct Server {
 impl Server {
     fn start(c: std::process::Command) -> Server {
         let util::Spawned { child, addr, log } = util::spawn_server(c, &[]);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
+        let agent = util::agent(60);
         Server {
             child,
             base: format!("http://{addr}"),

@@ -280,3 +280,13 @@ pub fn spawn_server(mut c: Command, extra: &[&str]) -> Spawned {
         .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
     Spawned { child, addr, log }
 }
+
+/// An HTTP client for tests: every status is an answer (not an error), and
+/// a request gives up after `secs` seconds.
+pub fn agent(secs: u64) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(secs)))
+        .build()
+        .into()
+}
