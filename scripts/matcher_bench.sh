@@ -27,6 +27,34 @@ for n in "${SIZES[@]}"; do
       --size "$n" --queries 1000 --seed 7 --out "$out" >/dev/null
   fi
   echo "== $n units"
+  # The engine's own bulk load of the same rows, in the same run (issue 27
+  # measures transmem's import against it, not against the clock): the
+  # sqlite3 shell's .import into a bare two-column table, WAL and
+  # synchronous=NORMAL as transmem uses them, header line skipped.
+  base_s=
+  if command -v sqlite3 >/dev/null; then
+    bare="$out/bare.sqlite"
+    rm -f "$bare" "$bare"-wal "$bare"-shm
+    t0=$(date +%s%N)
+    # ascii mode: tab and newline separate, quotes are text (as in
+    # transmem's TSV); .mode tabs would treat '"' as CSV quoting.
+    sqlite3 "$bare" >/dev/null 2>"$out/bare.err" <<SQL
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=NORMAL;
+CREATE TABLE pairs(en TEXT, ru TEXT);
+.mode ascii
+.separator "\t" "\n"
+.import --skip 1 $out/memory.tsv pairs
+SQL
+    t1=$(date +%s%N)
+    base_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+    rows=$(sqlite3 "$bare" 'select count(*) from pairs')
+    if [ -s "$out/bare.err" ]; then echo "sqlite3 .import said:"; head -n 5 "$out/bare.err"; fi
+    rm -f "$bare" "$bare"-wal "$bare"-shm
+    echo "sqlite3 .import of the same rows (bare table): ${base_s} s, ${rows} rows"
+  else
+    echo "sqlite3 not found (apt install sqlite3): no bulk-load baseline"
+  fi
   db="$out/memory.sqlite"
   rm -f "$db" "$db"-wal "$db"-shm "$db"-journal "$db".match-*.idx "$out/row.tsv"
   /usr/bin/time -f '%e %M' -o "$out/time.txt" "$T" --memory "$db" import "$out/memory.tsv" 2>&1 |
@@ -38,6 +66,10 @@ for n in "${SIZES[@]}"; do
   t1=$(date +%s%N)
   first_ms=$(( (t1 - t0) / 1000000 ))
   echo "import (with index) ${import_s} s, peak RSS $((rss_kb / 1024)) MB; first lookup ${first_ms} ms"
+  if [ -n "$base_s" ]; then
+    awk -v t="$import_s" -v b="$base_s" 'BEGIN { if (b > 0) printf "import / sqlite3 .import: %.2fx (target <= 2x)\n", t / b }'
+  fi
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
   if [ -s "$out/first.err" ]; then echo "first lookup said:"; cat "$out/first.err"; fi
   printf '%s\t%s\t%s\n' "$import_s" "$((rss_kb / 1024))" "$first_ms" > "$out/cli.tsv"
   # The import leaves gigabytes of dirty pages (memory file, WAL, index) at
