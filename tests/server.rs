@@ -564,50 +564,167 @@ fn sigterm_drains_the_request_in_flight() {
     assert_eq!(unit_count(&mem), before + 200);
 }
 
-/// Checks `v` against an OpenAPI schema (the subset the document uses).
+/// Checks `v` against an OpenAPI 3.1 schema (JSON Schema: the keywords
+/// the derived document uses): `$ref`, `type` (one or a list), `oneOf`,
+/// `anyOf`, `allOf`, `enum`, `required`, `properties`,
+/// `additionalProperties`, `propertyNames`, `items`, `prefixItems`, `minimum`, `maximum`,
+/// `minItems`, `maxItems`, `maxLength` and `pattern`. An unknown keyword is
+/// an error, so the test cannot pass by ignoring what the document says.
 fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    const KNOWN: &[&str] = &[
+        "$ref",
+        "type",
+        "oneOf",
+        "anyOf",
+        "allOf",
+        "enum",
+        "required",
+        "properties",
+        "additionalProperties",
+        "propertyNames",
+        "items",
+        "prefixItems",
+        "minimum",
+        "maximum",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "description",
+        "title",
+        "default",
+        "examples",
+        "nullable",
+    ];
+    let Some(obj) = schema.as_object() else {
+        return if schema == &Value::Bool(true) {
+            Ok(())
+        } else {
+            Err(format!("{at}: schema {schema} is not an object"))
+        };
+    };
+    if let Some(k) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(format!("{at}: the check knows no schema keyword {k}"));
+    }
     if let Some(r) = schema["$ref"].as_str() {
         let name = r.trim_start_matches("#/components/schemas/");
-        return conforms(doc, &doc["components"]["schemas"][name], v, at);
+        let target = &doc["components"]["schemas"][name];
+        if target.is_null() {
+            return Err(format!("{at}: {r} is not in the document"));
+        }
+        conforms(doc, target, v, at)?;
     }
-    if v.is_null() && schema["nullable"] == true {
-        return Ok(());
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            conforms(doc, s, v, at)?;
+        }
     }
-    let ty = schema["type"].as_str().unwrap_or("");
-    let ok = match ty {
+    for (key, exactly_one) in [("oneOf", true), ("anyOf", false)] {
+        if let Some(list) = schema[key].as_array() {
+            let errors: Vec<String> = list
+                .iter()
+                .filter_map(|s| conforms(doc, s, v, at).err())
+                .collect();
+            let passed = list.len() - errors.len();
+            if passed == 0 || (exactly_one && passed > 1) {
+                return Err(format!(
+                    "{at}: {passed} of the {key} schemas take {v}: {errors:?}"
+                ));
+            }
+        }
+    }
+    if let Some(values) = schema["enum"].as_array()
+        && !values.contains(v)
+    {
+        return Err(format!("{at}: {v} is not one of {values:?}"));
+    }
+    let is = |ty: &str| match ty {
         "object" => v.is_object(),
         "array" => v.is_array(),
         "string" => v.is_string(),
         "integer" => v.is_i64() || v.is_u64(),
         "number" => v.is_number(),
         "boolean" => v.is_boolean(),
-        _ => true,
+        "null" => v.is_null(),
+        _ => false,
     };
-    if !ok {
-        return Err(format!("{at}: expected {ty}, got {v}"));
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !types.is_empty() && !types.iter().any(|t| is(t)) {
+        return Err(format!("{at}: expected {types:?}, got {v}"));
     }
     if let Some(req) = schema["required"].as_array() {
         for k in req {
             let k = k.as_str().unwrap();
-            if v.get(k).is_none() {
+            if v.is_object() && v.get(k).is_none() {
                 return Err(format!("{at}: missing {k} in {v}"));
             }
         }
     }
-    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), v.as_object()) {
-        for (k, val) in obj {
-            match props.get(k) {
+    if let Some(map) = v.as_object() {
+        let props = schema["properties"].as_object();
+        for (k, val) in map {
+            if let Some(names) = schema.get("propertyNames") {
+                conforms(
+                    doc,
+                    names,
+                    &Value::String(k.clone()),
+                    &format!("{at} key {k:?}"),
+                )?;
+            }
+            match props.and_then(|p| p.get(k)) {
                 Some(s) => conforms(doc, s, val, &format!("{at}.{k}"))?,
-                None if schema["additionalProperties"] == false => {
-                    return Err(format!("{at}: undocumented field {k}"));
-                }
-                None => {}
+                None => match schema.get("additionalProperties") {
+                    Some(Value::Bool(false)) => {
+                        return Err(format!("{at}: undocumented field {k}"));
+                    }
+                    Some(s @ Value::Object(_)) => conforms(doc, s, val, &format!("{at}.{k}"))?,
+                    _ => {}
+                },
             }
         }
     }
-    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
+    if let Some(arr) = v.as_array() {
+        let prefix = schema["prefixItems"].as_array();
         for (i, x) in arr.iter().enumerate() {
-            conforms(doc, items, x, &format!("{at}[{i}]"))?;
+            match prefix.and_then(|p| p.get(i)) {
+                Some(s) => conforms(doc, s, x, &format!("{at}[{i}]"))?,
+                None => {
+                    if let Some(items) = schema.get("items") {
+                        conforms(doc, items, x, &format!("{at}[{i}]"))?;
+                    }
+                }
+            }
+        }
+        let n = arr.len() as u64;
+        if schema["minItems"].as_u64().is_some_and(|m| n < m)
+            || schema["maxItems"].as_u64().is_some_and(|m| n > m)
+        {
+            return Err(format!("{at}: {n} items, outside {schema}"));
+        }
+    }
+    if let Some(x) = v.as_f64()
+        && (schema["minimum"].as_f64().is_some_and(|m| x < m)
+            || schema["maximum"].as_f64().is_some_and(|m| x > m))
+    {
+        return Err(format!("{at}: {x} outside {schema}"));
+    }
+    if let Some(t) = v.as_str() {
+        let n = t.chars().count() as u64;
+        if schema["minLength"].as_u64().is_some_and(|m| n < m)
+            || schema["maxLength"].as_u64().is_some_and(|m| n > m)
+        {
+            return Err(format!("{at}: {t:?} has a length outside {schema}"));
+        }
+        if let Some(p) = schema["pattern"].as_str()
+            && !regex::Regex::new(p).unwrap().is_match(t)
+        {
+            return Err(format!("{at}: {t:?} does not match {p}"));
         }
     }
     Ok(())
@@ -733,7 +850,7 @@ fn openapi_document_matches_the_routes_and_answers() {
                 if code.starts_with('4') || code.starts_with('5') {
                     assert_eq!(
                         r["content"]["application/json"]["schema"]["$ref"],
-                        "#/components/schemas/Error",
+                        "#/components/schemas/ErrorAnswer",
                         "{method} {path} {code}"
                     );
                 }
@@ -742,6 +859,31 @@ fn openapi_document_matches_the_routes_and_answers() {
         }
     }
     assert_eq!(checked, 37, "every route documented once");
+    // The check is not blind: an answer that drifted from its type's
+    // schema (a field gone, of another type, or one the type does not have)
+    // is refused.
+    let schema_of = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+            .clone()
+    };
+    let (_, health) = s.json("GET", "/api/v1/health", None, None);
+    let health_schema = schema_of("/api/v1/health", "get", "200");
+    conforms(&doc, &health_schema, &health, "health").unwrap();
+    let mut gone = health.clone();
+    gone.as_object_mut().unwrap().remove("generation");
+    assert!(conforms(&doc, &health_schema, &gone, "health").is_err());
+    let mut retyped = health.clone();
+    retyped["generation"] = json!("7");
+    assert!(conforms(&doc, &health_schema, &retyped, "health").is_err());
+    let (_, page) = s.json("GET", "/api/v1/units?limit=1", Some(&a), None);
+    let page_schema = schema_of("/api/v1/units", "get", "200");
+    conforms(&doc, &page_schema, &page, "units").unwrap();
+    let mut extra = page.clone();
+    extra["next_offset"] = json!(1);
+    assert!(conforms(&doc, &page_schema, &extra, "units").is_err());
+    let mut bad_unit = page.clone();
+    bad_unit["units"][0]["variants"] = json!("en");
+    assert!(conforms(&doc, &page_schema, &bad_unit, "units").is_err());
     // Undocumented method or path: answered as no route.
     let (st, v) = s.json("PUT", "/api/v1/stats", Some(&a), None);
     assert_eq!(st, 405, "{v}");
@@ -749,7 +891,7 @@ fn openapi_document_matches_the_routes_and_answers() {
     assert_eq!(st, 404);
     conforms(
         &doc,
-        &json!({"$ref": "#/components/schemas/Error"}),
+        &json!({"$ref": "#/components/schemas/ErrorAnswer"}),
         &v,
         "404",
     )
