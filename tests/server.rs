@@ -371,6 +371,42 @@ fn anonymous_read_opens_lookups_and_tmserver_only() {
     assert_eq!(st, 401);
 }
 
+/// A note or label that TMX cannot hold (a C0 control character) is
+/// refused at the door: stored, it broke every later TMX export mid-stream
+/// (found by Schemathesis on the derived document).
+#[test]
+fn a_note_no_export_could_hold_is_refused_and_exports_stay_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, w, _) = setup(dir.path());
+    let s = Server::start(&mem, &[]);
+    let before = snapshot(&mem);
+    for body in [
+        json!({"units": [{"variants": [{"lang": "en", "text": "A."}, {"lang": "ru", "text": "А."}], "notes": ["bad\u{16}note"]}]}),
+        json!({"units": [{"variants": [{"lang": "en", "text": "A.", "notes": ["\u{1}"]}, {"lang": "ru", "text": "А."}]}]}),
+        json!({"units": [{"variants": [{"lang": "en", "text": "A."}, {"lang": "ru", "text": "А."}], "origin": "x\u{B}y"}]}),
+    ] {
+        let (st, v) = s.json("POST", "/api/v1/units", Some(&w), Some(body));
+        assert_eq!(st, 400, "{v}");
+        assert!(
+            v["error"].as_str().unwrap().contains("control character"),
+            "{v}"
+        );
+    }
+    assert_eq!(snapshot(&mem), before);
+    // A control character in a text is kept (TMX writes it as a placeholder).
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/units",
+        Some(&w),
+        Some(json!({"units": [{"variants": [{"lang": "en", "text": "Bell \u{7} here."}, {"lang": "ru", "text": "Звонок."}], "notes": ["a fine note"]}]})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let (st, tmx) = s.call("GET", "/api/v1/export", Some(&w), None);
+    assert_eq!(st, 200);
+    assert!(tmx.trim_end().ends_with("</tmx>"), "{tmx}");
+    assert!(tmx.contains("a fine note"));
+}
+
 #[test]
 fn hostile_input_gets_4xx_json_and_leaves_the_memory_unchanged() {
     let dir = tempfile::tempdir().unwrap();
@@ -859,6 +895,29 @@ fn openapi_document_matches_the_routes_and_answers() {
         }
     }
     assert_eq!(checked, 37, "every route documented once");
+    // A second token with the hash of a stored one is a documented 409,
+    // not the store's constraint as a 500 (found by Schemathesis once the
+    // document gave the hash its pattern).
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/tokens",
+        Some(&a),
+        Some(json!({"hash": "ab".repeat(32), "role": "write"})),
+    );
+    assert_eq!(st, 409, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("nothing stored"),
+        "{v}"
+    );
+    assert!(doc["paths"]["/api/v1/tokens"]["post"]["responses"]["409"].is_object());
+    let (_, list) = s.json("GET", "/api/v1/tokens", Some(&a), None);
+    let same = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["name"] == "sample")
+        .count();
+    assert_eq!(same, 1, "{list}");
     // The check is not blind: an answer that drifted from its type's
     // schema (a field gone, of another type, or one the type does not have)
     // is refused.

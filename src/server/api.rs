@@ -140,7 +140,7 @@ pub async fn stats(State(app): State<App>) -> ApiResult<Json<crate::memory::Stat
 #[derive(Serialize, ToSchema)]
 pub struct Whoami {
     /// The token's role.
-    #[schema(schema_with = super::openapi::role)]
+    #[schema(value_type = super::openapi::RoleName)]
     role: &'static str,
 }
 
@@ -161,9 +161,9 @@ pub async fn whoami(caller: axum::Extension<Caller>) -> Json<Whoami> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupReq {
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = super::openapi::LangTag)]
     from: String,
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = super::openapi::LangTag)]
     to: String,
     #[schema(max_length = 65536)]
     text: String,
@@ -256,9 +256,9 @@ pub async fn lookup(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchReq {
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = super::openapi::LangTag)]
     from: String,
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = super::openapi::LangTag)]
     to: String,
     /// At most 1000, each at most 65536 bytes.
     #[schema(max_items = 1000)]
@@ -350,10 +350,9 @@ pub async fn lookup_batch(
 #[into_params(parameter_in = Query)]
 pub struct ConcordanceQuery {
     /// Language of q.
-    #[param(schema_with = super::openapi::lang)]
+    #[param(value_type = super::openapi::LangTag, inline, required = true)]
     lang: String,
-    /// Words or phrase.
-    #[param(max_length = 65536)]
+    /// Words or phrase (at most 65536 bytes, as far as a URL can hold them).
     q: String,
     /// At most this many (default 20).
     #[param(minimum = 1, maximum = 10000)]
@@ -392,7 +391,7 @@ pub async fn concordance(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantIn {
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = super::openapi::LangTag)]
     lang: String,
     /// Not blank; at most 65536 bytes.
     #[schema(max_length = 65536)]
@@ -427,10 +426,10 @@ pub struct AddUnits {
     #[schema(min_items = 1, max_items = 10000)]
     units: Vec<UnitIn>,
     /// keep-both (default), skip or overwrite.
-    #[schema(schema_with = super::openapi::policy)]
+    #[schema(value_type = Option<super::openapi::Policy>)]
     on_duplicate: Option<String>,
     /// The language whose text counts as the source for on_duplicate.
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = Option<super::openapi::LangTag>)]
     source_lang: Option<String>,
 }
 
@@ -475,7 +474,40 @@ pub fn on_duplicate(v: Option<&str>) -> ApiResult<OnDuplicate> {
     })
 }
 
+/// Refuses a note or label the memory could never export as TMX (a C0
+/// control character: XML 1.0 cannot hold it; texts keep theirs as inline
+/// placeholders), so that one unit cannot break every later export.
+fn exportable(field: &str, value: &str) -> ApiResult<()> {
+    match value
+        .chars()
+        .find(|&c| crate::formats::tmx::xml_forbidden(c))
+    {
+        Some(c) => Err(ApiError::bad(format!(
+            "{field} holds control character U+{:04X}, which a TMX export cannot hold",
+            c as u32
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn unit_in(i: usize, u: UnitIn, creator: &str) -> ApiResult<Unit> {
+    for (name, v) in [
+        ("origin", &u.origin),
+        ("tuid", &u.tuid),
+        ("creator", &u.creator),
+    ] {
+        if let Some(v) = v {
+            exportable(&format!("units[{i}].{name}"), v)?;
+        }
+    }
+    for (k, n) in u.notes.iter().enumerate() {
+        exportable(&format!("units[{i}].notes[{k}]"), n)?;
+    }
+    for (j, v) in u.variants.iter().enumerate() {
+        for (k, n) in v.notes.iter().enumerate() {
+            exportable(&format!("units[{i}].variants[{j}].notes[{k}]"), n)?;
+        }
+    }
     if u.variants.len() < 2 {
         return Err(ApiError::bad(format!(
             "units[{i}]: a unit needs at least two variants (languages)"
@@ -613,10 +645,10 @@ pub async fn get_unit(State(app): State<App>, Path(id): Path<i64>) -> ApiResult<
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
     /// tmx, csv or tsv.
-    #[param(schema_with = super::openapi::format)]
+    #[param(value_type = super::openapi::FileFormat, inline, required = true)]
     format: String,
     /// CSV/TSV without header: languages of the first columns, comma-separated.
-    #[param(schema_with = super::openapi::langs)]
+    #[param(value_type = Option<super::openapi::LangTags>, inline)]
     langs: Option<String>,
     /// CSV/TSV column meanings.
     columns: Option<String>,
@@ -625,7 +657,7 @@ pub struct ImportQuery {
     /// Origin for units that name none (the CLI sends the file name).
     default_origin: Option<String>,
     /// keep-both (default), skip or overwrite.
-    #[param(schema_with = super::openapi::policy)]
+    #[param(value_type = Option<super::openapi::Policy>, inline)]
     on_duplicate: Option<String>,
 }
 
@@ -654,7 +686,7 @@ fn split_list(s: Option<&str>) -> Vec<&str> {
     operation_id = "import",
     summary = "Import a TMX, CSV or TSV upload (streamed) in one transaction: a failed upload stores nothing",
     params(ImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = String, content_type = "application/octet-stream", description = "The file"),
     responses(
         (status = 200, description = "OK", body = Imported),
         (status = 413, description = "Upload over the size limit", body = ErrorAnswer),
@@ -758,10 +790,10 @@ pub async fn import(
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// tmx (default), csv or tsv.
-    #[param(schema_with = super::openapi::format)]
+    #[param(value_type = Option<super::openapi::FileFormat>, inline)]
     format: Option<String>,
     /// Only these languages, comma-separated.
-    #[param(schema_with = super::openapi::langs)]
+    #[param(value_type = Option<super::openapi::LangTags>, inline)]
     langs: Option<String>,
     /// Start with a UTF-8 byte order mark.
     #[serde(default)]
@@ -917,10 +949,10 @@ pub struct TmQuery {
 #[into_params(parameter_in = Path)]
 pub struct TmPath {
     /// Source language as the clients send it (en, pt_br).
-    #[param(schema_with = super::openapi::lang)]
+    #[param(value_type = super::openapi::LangTag, inline, required = true)]
     src: String,
     /// Target language.
-    #[param(schema_with = super::openapi::lang)]
+    #[param(value_type = super::openapi::LangTag, inline, required = true)]
     tgt: String,
     /// The text, URL-encoded.
     text: String,

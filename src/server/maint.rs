@@ -39,17 +39,17 @@ pub struct FilterIn {
     ids: Vec<i64>,
     /// Only units holding each of these languages.
     #[serde(default)]
-    #[schema(schema_with = super::openapi::lang_list)]
+    #[schema(value_type = Vec<super::openapi::LangTag>)]
     langs: Vec<String>,
     /// Origin glob: * any run, ? one character.
     origin: Option<String>,
     /// Exact creator.
     created_by: Option<String>,
     /// Changed (else created) on or after.
-    #[schema(schema_with = super::openapi::date)]
+    #[schema(value_type = Option<super::openapi::DateBound>)]
     since: Option<String>,
     /// Changed (else created) on or before (inclusive).
-    #[schema(schema_with = super::openapi::date)]
+    #[schema(value_type = Option<super::openapi::DateBound>)]
     until: Option<String>,
     /// Regular expression some variant's text must match.
     #[serde(rename = "match")]
@@ -178,7 +178,7 @@ fn report(what: &str, app: &App, batch: Option<i64>) {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only units holding each of these languages, comma-separated.
-    #[param(schema_with = super::openapi::langs)]
+    #[param(value_type = Option<super::openapi::LangTags>, inline)]
     lang: Option<String>,
     /// Only these unit ids, comma-separated.
     id: Option<String>,
@@ -187,15 +187,16 @@ pub struct ListQuery {
     /// Exact creator.
     created_by: Option<String>,
     /// Changed (else created) on or after: 2026-01-31 or 20260131T120000Z.
-    #[param(schema_with = super::openapi::date)]
+    #[param(value_type = Option<super::openapi::DateBound>, inline)]
     since: Option<String>,
     /// Changed (else created) on or before (inclusive).
-    #[param(schema_with = super::openapi::date)]
+    #[param(value_type = Option<super::openapi::DateBound>, inline)]
     until: Option<String>,
     /// Regular expression some variant's text must match.
     #[serde(rename = "match")]
     pattern: Option<String>,
     /// Skip this many matching units (default 0).
+    #[param(format = Int64)]
     offset: Option<usize>,
     /// At most this many units (default 100).
     #[param(minimum = 1, maximum = 10000)]
@@ -292,7 +293,7 @@ pub async fn list_units(
 #[serde(deny_unknown_fields)]
 pub struct EditReq {
     /// The variant's language.
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = super::openapi::LangTag)]
     lang: String,
     /// Its new text: not blank, at most 65536 bytes.
     #[schema(min_length = 1, max_length = 65536)]
@@ -621,7 +622,7 @@ pub async fn delete_units(
 #[serde(deny_unknown_fields)]
 pub struct ReplaceReq {
     /// The language whose texts change.
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = super::openapi::LangTag)]
     lang: String,
     /// Regular expression ((?i) for any case).
     find: String,

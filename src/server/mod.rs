@@ -1018,4 +1018,38 @@ mod tests {
             assert_eq!(secured, r.access != Access::Open, "{}", r.id);
         }
     }
+
+    /// What the derive cannot check itself: every parameter of a path is
+    /// required (OpenAPI), every `{name}` of a path is a documented path
+    /// parameter, and every body and answer schema it names exists.
+    #[test]
+    fn derived_parameters_and_references_are_whole() {
+        let doc = openapi::document();
+        for (path, ops) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in ops.as_object().expect("operations") {
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                for p in &params {
+                    if p["in"] == "path" {
+                        assert_eq!(p["required"], true, "{method} {path} {}", p["name"]);
+                    }
+                }
+                for name in path.split('{').skip(1).filter_map(|s| s.split('}').next()) {
+                    assert!(
+                        params
+                            .iter()
+                            .any(|p| p["in"] == "path" && p["name"] == name),
+                        "{method} {path}: {{{name}}} is not documented"
+                    );
+                }
+            }
+        }
+        let text = doc.to_string();
+        for r in text.split("\"#/components/schemas/").skip(1) {
+            let name = r.split('"').next().unwrap_or_default();
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "{name} is referenced but not in the document"
+            );
+        }
+    }
 }

@@ -18,7 +18,8 @@ use std::sync::OnceLock;
 use axum::Json;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
-use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Type};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
 
 use super::{Access, ROUTES, api, maint, metrics, review, tm_routes};
 
@@ -36,12 +37,11 @@ pub fn to_axum(path: &str) -> String {
 
 /// A language tag as `crate::lang::normalize_tag` accepts it (any case,
 /// `-` or `_`; private-use `x-…` and `i-…`).
-pub(crate) const LANG_PATTERN: &str =
-    "^([A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*|[xXiI]([-_][A-Za-z0-9]{1,8})+)$";
+const LANG_PATTERN: &str = "^([A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*|[xXiI]([-_][A-Za-z0-9]{1,8})+)$";
 /// A comma-separated list of language tags.
-pub(crate) const LANGS_PATTERN: &str = "^([A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*|[xXiI]([-_][A-Za-z0-9]{1,8})+)(,([A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*|[xXiI]([-_][A-Za-z0-9]{1,8})+))*$";
+const LANGS_PATTERN: &str = "^([A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*|[xXiI]([-_][A-Za-z0-9]{1,8})+)(,([A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*|[xXiI]([-_][A-Za-z0-9]{1,8})+))*$";
 /// A day or a TMX timestamp, as `DateBound::parse` accepts them.
-pub(crate) const DATE_PATTERN: &str =
+const DATE_PATTERN: &str =
     "^([0-9]{4}-?[0-9]{2}-?[0-9]{2}|[0-9]{8}T[0-9]{2}:?[0-9]{2}:?[0-9]{2}Z)$";
 
 fn string(pattern: &str, description: &str) -> Object {
@@ -52,29 +52,6 @@ fn string(pattern: &str, description: &str) -> Object {
         .build()
 }
 
-/// `#[schema(schema_with = ...)]` of a language tag field.
-pub(crate) fn lang() -> Object {
-    string(LANG_PATTERN, "A BCP 47 language tag (any case, - or _)")
-}
-
-/// `schema_with` of a comma-separated list of language tags.
-pub(crate) fn langs() -> Object {
-    string(LANGS_PATTERN, "Language tags, comma-separated")
-}
-
-/// `schema_with` of a JSON list of language tags.
-pub(crate) fn lang_list() -> utoipa::openapi::schema::Array {
-    ArrayBuilder::new().items(lang()).build()
-}
-
-/// `schema_with` of a date bound (`since`, `until`).
-pub(crate) fn date() -> Object {
-    string(
-        DATE_PATTERN,
-        "A day (2026-01-31, 20260131) or a TMX timestamp (20260131T120000Z)",
-    )
-}
-
 fn one_of(values: &[&str], description: &str) -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
@@ -83,22 +60,53 @@ fn one_of(values: &[&str], description: &str) -> Object {
         .build()
 }
 
-/// `schema_with` of an import or export format.
-pub(crate) fn format() -> Object {
-    one_of(&["tmx", "csv", "tsv"], "tmx, csv or tsv")
+/// A schema of its own for a field the handlers take as a `String` and
+/// check themselves: fields name it with `#[schema(value_type = ...)]` or
+/// `#[param(value_type = ...)]` (`Option<...>`, `Vec<...>` as their type).
+macro_rules! string_schema {
+    ($(#[doc = $doc:literal])* $name:ident => $schema:expr) => {
+        $(#[doc = $doc])*
+        pub(crate) struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                RefOr::T(Schema::Object($schema))
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+    };
 }
 
-/// `schema_with` of a duplicate policy (`crate::tm::wire::parse_policy`).
-pub(crate) fn policy() -> Object {
-    one_of(
+string_schema! {
+    /// A language tag as `crate::lang::normalize_tag` accepts it.
+    LangTag => string(LANG_PATTERN, "A BCP 47 language tag (any case, - or _)")
+}
+string_schema! {
+    /// Language tags, comma-separated (query parameters).
+    LangTags => string(LANGS_PATTERN, "Language tags, comma-separated")
+}
+string_schema! {
+    /// One end of a date range, as `crate::memory::DateBound::parse` takes it.
+    DateBound => string(
+        DATE_PATTERN,
+        "A day (2026-01-31, 20260131) or a TMX timestamp (20260131T120000Z)",
+    )
+}
+string_schema! {
+    /// An import or export format (`crate::formats::Format::parse`).
+    FileFormat => one_of(&["tmx", "csv", "tsv"], "tmx, csv or tsv")
+}
+string_schema! {
+    /// A duplicate policy (`crate::tm::wire::parse_policy`).
+    Policy => one_of(
         &["keep-both", "skip", "overwrite"],
         "keep-both (default), skip or overwrite",
     )
 }
-
-/// `schema_with` of a token role (`crate::tm::Role::parse`).
-pub(crate) fn role() -> Object {
-    one_of(&["read", "write", "admin"], "read, write or admin")
+string_schema! {
+    /// A token's role (`crate::tm::Role::parse`).
+    RoleName => one_of(&["read", "write", "admin"], "read, write or admin")
 }
 
 /// The derived document: every handler's `#[utoipa::path]`.
@@ -110,7 +118,15 @@ pub(crate) fn role() -> Object {
     ),
     security(("bearer" = [])),
     modifiers(&Bearer),
-    components(schemas(crate::tm::wire::ErrorAnswer)),
+    components(schemas(
+        crate::tm::wire::ErrorAnswer,
+        LangTag,
+        LangTags,
+        DateBound,
+        FileFormat,
+        Policy,
+        RoleName
+    )),
     paths(
         api::health,
         serve,

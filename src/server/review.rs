@@ -60,9 +60,9 @@ pub struct Reviews {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Submit {
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = super::openapi::LangTag)]
     from: String,
-    #[schema(schema_with = super::openapi::lang)]
+    #[schema(value_type = super::openapi::LangTag)]
     to: String,
     /// The source article (at most 512 KiB).
     #[schema(max_length = 524288)]

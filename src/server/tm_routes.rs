@@ -684,6 +684,7 @@ pub async fn list_tokens(State(app): State<App>) -> ApiResult<Json<wire::TokensA
     request_body = wire::TokenIn,
     responses(
         (status = 201, description = "Stored", body = wire::TokenCreated),
+        (status = 409, description = "A token with this hash is stored already", body = ErrorAnswer),
         (status = 413, description = "Body over the size limit", body = ErrorAnswer),
     )
 )]
@@ -712,6 +713,14 @@ pub async fn create_token(
     let id = App::blocking(move || {
         let location = app.inner().location.clone();
         let id = app.with_writer(|m| {
+            // A second token with the same secret would make the first
+            // ambiguous (and the store refuses it): a conflict, not a 500.
+            if let Some(t) = m.token_by_hash(&req.hash).map_err(api)? {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("token #{} has this hash already; nothing stored", t.id),
+                ));
+            }
             m.add_token(&req.hash, role.as_str(), req.name.as_deref())
                 .map_err(api)
         })?;

@@ -152,7 +152,7 @@ pub struct Filter {
     pub ids: Vec<i64>,
     /// Units holding a variant of each of these languages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::lang_list))]
+    #[cfg_attr(feature = "server", schema(value_type = Vec<crate::server::openapi::LangTag>))]
     pub langs: Vec<String>,
     /// Origin glob (`*`, `?`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,11 +162,11 @@ pub struct Filter {
     pub created_by: Option<String>,
     /// Changed (else created) on or after this day or timestamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::date))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<crate::server::openapi::DateBound>))]
     pub since: Option<String>,
     /// Changed (else created) on or before this day or timestamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::date))]
+    #[cfg_attr(feature = "server", schema(value_type = Option<crate::server::openapi::DateBound>))]
     pub until: Option<String>,
     /// A regular expression some variant's text must match.
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
@@ -232,7 +232,7 @@ pub struct Change {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplaceRequest {
     /// The language whose texts change.
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::lang))]
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub lang: String,
     /// Regular expression.
     pub find: String,
@@ -295,10 +295,10 @@ pub struct UndoDone {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DedupeRequest {
     /// Source language of the conflicts.
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::lang))]
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub from: String,
     /// Target language of the conflicts.
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::lang))]
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub to: String,
     /// Delete every translation of a conflict but the newest.
     #[serde(default)]

@@ -145,10 +145,10 @@ impl From<PenaltiesIn> for Penalties {
 #[serde(deny_unknown_fields)]
 pub struct QueriesRequest {
     /// Source language.
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::lang))]
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub from: String,
     /// Target language.
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::lang))]
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub to: String,
     /// At most [`MAX_QUERIES`].
     #[cfg_attr(feature = "server", schema(max_items = 1000))]
@@ -202,7 +202,7 @@ pub struct EditIn {
     /// The unit.
     pub id: i64,
     /// The variant's language (its exact tag, or one that serves it).
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::lang))]
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub lang: String,
     /// The new text.
     pub text: String,
@@ -255,9 +255,10 @@ pub struct TokensAnswer {
 #[serde(deny_unknown_fields)]
 pub struct TokenIn {
     /// Hex SHA-256 of the secret: 64 lower-case hex digits.
+    #[cfg_attr(feature = "server", schema(pattern = "^[0-9a-f]{64}$"))]
     pub hash: String,
     /// `read`, `write` or `admin`.
-    #[cfg_attr(feature = "server", schema(schema_with = crate::server::openapi::role))]
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::RoleName))]
     pub role: String,
     /// A label for people.
     #[serde(default)]
@@ -288,7 +289,7 @@ pub struct TokenRevoked {
 pub struct FilterQuery {
     /// Languages every unit must hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", param(schema_with = crate::server::openapi::langs))]
+    #[cfg_attr(feature = "server", param(value_type = Option<crate::server::openapi::LangTags>, inline))]
     pub lang: Option<String>,
     /// Unit ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -301,11 +302,11 @@ pub struct FilterQuery {
     pub created_by: Option<String>,
     /// Changed (else created) on or after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", param(schema_with = crate::server::openapi::date))]
+    #[cfg_attr(feature = "server", param(value_type = Option<crate::server::openapi::DateBound>, inline))]
     pub since: Option<String>,
     /// Changed (else created) on or before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "server", param(schema_with = crate::server::openapi::date))]
+    #[cfg_attr(feature = "server", param(value_type = Option<crate::server::openapi::DateBound>, inline))]
     pub until: Option<String>,
     /// A regular expression some text must match.
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
