@@ -54,6 +54,19 @@ impl Server {
         token: Option<&str>,
         body: Option<&[u8]>,
     ) -> (u16, String) {
+        let (status, body, _) = self.call_typed(method, path, token, body);
+        (status, body)
+    }
+
+    /// One request; returns the status, the body as text and its media
+    /// type (the Content-Type without parameters).
+    fn call_typed(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> (u16, String, String) {
         let url = format!("{}{path}", self.base);
         let auth = token.map(|t| format!("Bearer {t}"));
         let resp = match method {
@@ -99,13 +112,21 @@ impl Server {
         };
         let mut resp = resp.expect("request");
         let status = resp.status().as_u16();
+        let media = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         let body = resp
             .body_mut()
             .with_config()
             .limit(256 << 20)
             .read_to_string()
             .unwrap_or_default();
-        (status, body)
+        (status, body, media)
     }
 
     fn json(
@@ -867,12 +888,20 @@ fn openapi_document_matches_the_routes_and_answers() {
         for (method, op) in ops.as_object().unwrap() {
             let method = method.to_uppercase();
             let (url, body) = sample(path, &method);
-            let (st, t) = s.call(&method, &url, Some(&a), body.as_deref().map(str::as_bytes));
+            let (st, t, media) =
+                s.call_typed(&method, &url, Some(&a), body.as_deref().map(str::as_bytes));
             assert!((200..300).contains(&st), "{method} {url}: {st} {t}");
             let resp = &op["responses"][st.to_string()];
             assert!(
                 resp.is_object(),
                 "{method} {path}: status {st} not documented"
+            );
+            // The answer's media type is one the document gives (the
+            // streams, the page and the metrics included).
+            assert!(
+                resp["content"].get(&media).is_some(),
+                "{method} {path}: answered {media}, documented {}",
+                resp["content"]
             );
             if let Some(schema) = resp["content"]
                 .get("application/json")
