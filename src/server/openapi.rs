@@ -217,6 +217,8 @@ fn shared(doc: &mut Value) {
             TTL.as_secs()
         )
     });
+    doc["components"]["parameters"]["IdempotencyKey"] = key;
+    let key = json!({"$ref": "#/components/parameters/IdempotencyKey"});
     for route in ROUTES {
         let path = route.path.replace("{*", "{");
         let op = &mut doc["paths"][&path][route.method.to_lowercase()];
