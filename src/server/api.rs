@@ -686,7 +686,7 @@ fn split_list(s: Option<&str>) -> Vec<&str> {
     operation_id = "import",
     summary = "Import a TMX, CSV or TSV upload (streamed) in one transaction: a failed upload stores nothing",
     params(ImportQuery),
-    request_body(content = String, content_type = "application/octet-stream", description = "The file"),
+    request_body(content = super::openapi::FileUpload, content_type = "application/octet-stream"),
     responses(
         (status = 200, description = "OK", body = Imported),
         (status = 413, description = "Upload over the size limit", body = ErrorAnswer),

@@ -19,7 +19,7 @@ use axum::Json;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type};
 
 use super::{Access, ROUTES, api, maint, metrics, review, tm_routes};
 
@@ -105,6 +105,14 @@ string_schema! {
     )
 }
 string_schema! {
+    /// The bytes of an uploaded file (`POST /api/v1/import`).
+    FileUpload => ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        .description(Some("A TMX, CSV or TSV file, streamed"))
+        .build()
+}
+string_schema! {
     /// A token's role (`crate::tm::Role::parse`).
     RoleName => one_of(&["read", "write", "admin"], "read, write or admin")
 }
@@ -125,7 +133,8 @@ string_schema! {
         DateBound,
         FileFormat,
         Policy,
-        RoleName
+        RoleName,
+        FileUpload
     )),
     paths(
         api::health,
@@ -262,4 +271,73 @@ fn shared(doc: &mut Value) {
 pub async fn serve() -> Json<Value> {
     static DOC: OnceLock<Value> = OnceLock::new();
     Json(DOC.get_or_init(document).clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::PartialSchema;
+
+    fn values<T: PartialSchema>() -> Vec<String> {
+        let v = serde_json::to_value(T::schema()).unwrap_or_default();
+        v["enum"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The named enums say what the handlers' parsers take: each value is
+    /// taken, and the parsers take no other name the CLI documents.
+    #[test]
+    fn enums_agree_with_the_parsers() {
+        let formats = values::<FileFormat>();
+        assert_eq!(formats, ["tmx", "csv", "tsv"]);
+        assert!(
+            formats
+                .iter()
+                .all(|f| crate::formats::Format::parse(f).is_some())
+        );
+        let policies = values::<Policy>();
+        assert_eq!(policies.len(), 3);
+        for p in &policies {
+            let parsed = crate::tm::wire::parse_policy(p).expect("a policy");
+            assert_eq!(crate::tm::wire::policy_name(parsed), p);
+        }
+        let roles = values::<RoleName>();
+        for r in [
+            crate::tm::Role::Read,
+            crate::tm::Role::Write,
+            crate::tm::Role::Admin,
+        ] {
+            assert!(roles.iter().any(|x| x == r.as_str()), "{}", r.as_str());
+        }
+        assert!(roles.iter().all(|r| crate::tm::Role::parse(r).is_some()));
+    }
+
+    /// A language tag or a date the document allows is one the handlers
+    /// take, and what they refuse outright the pattern refuses too.
+    #[test]
+    fn patterns_agree_with_the_parsers() {
+        let lang = regex::Regex::new(LANG_PATTERN).unwrap();
+        for ok in ["en", "EN_us", "pt-BR", "zh-Hant-TW", "x-klingon"] {
+            assert!(lang.is_match(ok), "{ok}");
+            assert!(crate::lang::normalize_tag(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "e", "en us", "en-", "-en"] {
+            assert!(!lang.is_match(bad), "{bad:?}");
+        }
+        let date = regex::Regex::new(DATE_PATTERN).unwrap();
+        for ok in ["2026-01-31", "20260131", "20260131T120000Z"] {
+            assert!(date.is_match(ok), "{ok}");
+            assert!(crate::memory::DateBound::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "2026-1-31", "yesterday"] {
+            assert!(!date.is_match(bad), "{bad:?}");
+            assert!(crate::memory::DateBound::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }
