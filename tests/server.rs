@@ -413,6 +413,24 @@ fn a_note_no_export_could_hold_is_refused_and_exports_stay_whole() {
             "{v}"
         );
     }
+    // The same for the origin an upload records, and an alignment's.
+    for q in ["origin=a%00b", "default_origin=%16"] {
+        let (st, v) = s.call(
+            "POST",
+            &format!("/api/v1/import?format=tsv&langs=en,ru&{q}"),
+            Some(&w),
+            Some("One.\tОдин.\n".as_bytes()),
+        );
+        assert_eq!(st, 400, "{q}: {v}");
+        assert!(v.contains("control character"), "{v}");
+    }
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/alignments",
+        Some(&w),
+        Some(json!({"from": "en", "to": "ru", "source": "A.", "target": "А.", "origin": "x\u{0}"})),
+    );
+    assert_eq!(st, 400, "{v}");
     assert_eq!(snapshot(&mem), before);
     // A control character in a text is kept (TMX writes it as a placeholder).
     let (st, v) = s.json(

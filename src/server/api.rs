@@ -477,7 +477,7 @@ pub fn on_duplicate(v: Option<&str>) -> ApiResult<OnDuplicate> {
 /// Refuses a note or label the memory could never export as TMX (a C0
 /// control character: XML 1.0 cannot hold it; texts keep theirs as inline
 /// placeholders), so that one unit cannot break every later export.
-fn exportable(field: &str, value: &str) -> ApiResult<()> {
+pub(crate) fn exportable(field: &str, value: &str) -> ApiResult<()> {
     match value
         .chars()
         .find(|&c| crate::formats::tmx::xml_forbidden(c))
@@ -701,6 +701,11 @@ pub async fn import(
 ) -> ApiResult<Json<Imported>> {
     let format = Format::parse(&q.format)
         .ok_or_else(|| ApiError::bad(format!("format {:?}: expected tmx, csv or tsv", q.format)))?;
+    for (name, v) in [("origin", &q.origin), ("default_origin", &q.default_origin)] {
+        if let Some(v) = v {
+            exportable(name, v)?;
+        }
+    }
     let langs: Vec<csv::Column> = split_list(q.langs.as_deref())
         .into_iter()
         .map(|l| tag("langs", l).map(csv::Column::Lang))

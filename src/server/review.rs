@@ -158,6 +158,12 @@ pub async fn create(
     let creator = Caller::creator(caller.as_ref().map(|c| &c.0));
     let req: Submit = json_body(&app, &headers, body).await?;
     let (from, to) = (tag("from", &req.from)?, tag("to", &req.to)?);
+    // The title is the units' origin when none is given.
+    for (name, v) in [("title", &req.title), ("origin", &req.origin)] {
+        if let Some(v) = v {
+            super::api::exportable(name, v)?;
+        }
+    }
     for (name, t) in [("source", &req.source), ("target", &req.target)] {
         if t.trim().is_empty() {
             return Err(ApiError::bad(format!("{name} is empty")));
