@@ -96,6 +96,7 @@ fn check_text(field: &str, text: &str) -> ApiResult<()> {
 
 /// The answer of `GET /api/v1/health`.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Health {
     /// `ok`.
     status: &'static str,
@@ -138,6 +139,7 @@ pub async fn stats(State(app): State<App>) -> ApiResult<Json<crate::memory::Stat
 
 /// The answer of `GET /api/v1/whoami`.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Whoami {
     /// The token's role.
     #[schema(value_type = super::openapi::RoleName)]
@@ -183,6 +185,7 @@ pub struct LookupReq {
 
 /// One query's answer, the shape `transmem lookup --format jsonl` prints.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LookupResult {
     /// The text looked up.
     query: String,
@@ -277,6 +280,7 @@ pub struct BatchReq {
 
 /// The answer of `POST /api/v1/lookup/batch`: one result per segment.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BatchResult {
     results: Vec<LookupResult>,
 }
@@ -445,6 +449,7 @@ pub enum AddStatus {
 
 /// One unit's id and status.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AddResult {
     id: i64,
     status: AddStatus,
@@ -452,6 +457,7 @@ pub struct AddResult {
 
 /// The answer of `POST /api/v1/units`.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Added {
     /// One per unit sent, in order.
     results: Vec<AddResult>,
@@ -912,6 +918,7 @@ fn client_code(tag: &str) -> String {
 
 /// The answer of `GET /tmserver/languages/`.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 pub struct TmLanguages {
     /// As the clients write them (pt_BR).
@@ -965,6 +972,7 @@ pub struct TmPath {
 
 /// One tmserver match.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TmUnit {
     source: String,
     target: String,

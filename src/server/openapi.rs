@@ -9,6 +9,10 @@
 //! operations are exactly [`super::ROUTES`], and tests/server.rs checks a
 //! real answer of every operation against its schema).
 //!
+//! An answer type marked `#[serde(deny_unknown_fields)]` (serialize-only
+//! types too: serde ignores it there) gets `additionalProperties: false`,
+//! so the answer checks in tests/server.rs refuse a field the type lacks.
+//!
 //! What every operation shares comes from [`super::ROUTES`] in one pass
 //! ([`shared`]): the 401/403 of a route needing a token, the 400 and 503
 //! any request can get, and the `Idempotency-Key` header of the writes.

@@ -93,6 +93,7 @@ pub struct Alignment {
 
 /// The answer of `POST /api/v1/alignments/{id}/corrections`.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Saved {
     /// Units stored as new.
     new: u64,
