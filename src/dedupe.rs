@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::memory::{Memory, Unit, Writer, fnv1a};
 
 /// One of the units of a [`Conflict`].
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
     /// Unit id.
@@ -26,6 +27,7 @@ pub struct Version {
 }
 
 /// A source stored with more than one translation.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
     /// The source text (exactly as stored).

@@ -32,6 +32,7 @@ pub struct Options {
 }
 
 /// What an import did with one file's units.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// Units read (empty ones excluded).

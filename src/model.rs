@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// One language version of a unit. Read from JSON, a field left out is
 /// empty.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Variant {
@@ -42,6 +43,7 @@ impl Variant {
 /// A translation unit: what TMX calls a `<tu>`, one variant per language in
 /// any number of languages, plus metadata. Read from JSON, a field left
 /// out is empty.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Unit {

@@ -54,6 +54,19 @@ impl Server {
         token: Option<&str>,
         body: Option<&[u8]>,
     ) -> (u16, String) {
+        let (status, body, _) = self.call_typed(method, path, token, body);
+        (status, body)
+    }
+
+    /// One request; returns the status, the body as text and its media
+    /// type (the Content-Type without parameters).
+    fn call_typed(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> (u16, String, String) {
         let url = format!("{}{path}", self.base);
         let auth = token.map(|t| format!("Bearer {t}"));
         let resp = match method {
@@ -99,13 +112,21 @@ impl Server {
         };
         let mut resp = resp.expect("request");
         let status = resp.status().as_u16();
+        let media = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         let body = resp
             .body_mut()
             .with_config()
             .limit(256 << 20)
             .read_to_string()
             .unwrap_or_default();
-        (status, body)
+        (status, body, media)
     }
 
     fn json(
@@ -371,6 +392,60 @@ fn anonymous_read_opens_lookups_and_tmserver_only() {
     assert_eq!(st, 401);
 }
 
+/// A note or label that TMX cannot hold (a C0 control character) is
+/// refused at the door: stored, it broke every later TMX export mid-stream
+/// (found by Schemathesis on the derived document).
+#[test]
+fn a_note_no_export_could_hold_is_refused_and_exports_stay_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mem, _, w, _) = setup(dir.path());
+    let s = Server::start(&mem, &[]);
+    let before = snapshot(&mem);
+    for body in [
+        json!({"units": [{"variants": [{"lang": "en", "text": "A."}, {"lang": "ru", "text": "А."}], "notes": ["bad\u{16}note"]}]}),
+        json!({"units": [{"variants": [{"lang": "en", "text": "A.", "notes": ["\u{1}"]}, {"lang": "ru", "text": "А."}]}]}),
+        json!({"units": [{"variants": [{"lang": "en", "text": "A."}, {"lang": "ru", "text": "А."}], "origin": "x\u{B}y"}]}),
+    ] {
+        let (st, v) = s.json("POST", "/api/v1/units", Some(&w), Some(body));
+        assert_eq!(st, 400, "{v}");
+        assert!(
+            v["error"].as_str().unwrap().contains("control character"),
+            "{v}"
+        );
+    }
+    // The same for the origin an upload records, and an alignment's.
+    for q in ["origin=a%00b", "default_origin=%16"] {
+        let (st, v) = s.call(
+            "POST",
+            &format!("/api/v1/import?format=tsv&langs=en,ru&{q}"),
+            Some(&w),
+            Some("One.\tОдин.\n".as_bytes()),
+        );
+        assert_eq!(st, 400, "{q}: {v}");
+        assert!(v.contains("control character"), "{v}");
+    }
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/alignments",
+        Some(&w),
+        Some(json!({"from": "en", "to": "ru", "source": "A.", "target": "А.", "origin": "x\u{0}"})),
+    );
+    assert_eq!(st, 400, "{v}");
+    assert_eq!(snapshot(&mem), before);
+    // A control character in a text is kept (TMX writes it as a placeholder).
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/units",
+        Some(&w),
+        Some(json!({"units": [{"variants": [{"lang": "en", "text": "Bell \u{7} here."}, {"lang": "ru", "text": "Звонок."}], "notes": ["a fine note"]}]})),
+    );
+    assert_eq!(st, 201, "{v}");
+    let (st, tmx) = s.call("GET", "/api/v1/export", Some(&w), None);
+    assert_eq!(st, 200);
+    assert!(tmx.trim_end().ends_with("</tmx>"), "{tmx}");
+    assert!(tmx.contains("a fine note"));
+}
+
 #[test]
 fn hostile_input_gets_4xx_json_and_leaves_the_memory_unchanged() {
     let dir = tempfile::tempdir().unwrap();
@@ -564,50 +639,167 @@ fn sigterm_drains_the_request_in_flight() {
     assert_eq!(unit_count(&mem), before + 200);
 }
 
-/// Checks `v` against an OpenAPI schema (the subset the document uses).
+/// Checks `v` against an OpenAPI 3.1 schema (JSON Schema: the keywords
+/// the derived document uses): `$ref`, `type` (one or a list), `oneOf`,
+/// `anyOf`, `allOf`, `enum`, `required`, `properties`,
+/// `additionalProperties`, `propertyNames`, `items`, `prefixItems`, `minimum`, `maximum`,
+/// `minItems`, `maxItems`, `maxLength` and `pattern`. An unknown keyword is
+/// an error, so the test cannot pass by ignoring what the document says.
 fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    const KNOWN: &[&str] = &[
+        "$ref",
+        "type",
+        "oneOf",
+        "anyOf",
+        "allOf",
+        "enum",
+        "required",
+        "properties",
+        "additionalProperties",
+        "propertyNames",
+        "items",
+        "prefixItems",
+        "minimum",
+        "maximum",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "description",
+        "title",
+        "default",
+        "examples",
+        "nullable",
+    ];
+    let Some(obj) = schema.as_object() else {
+        return if schema == &Value::Bool(true) {
+            Ok(())
+        } else {
+            Err(format!("{at}: schema {schema} is not an object"))
+        };
+    };
+    if let Some(k) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(format!("{at}: the check knows no schema keyword {k}"));
+    }
     if let Some(r) = schema["$ref"].as_str() {
         let name = r.trim_start_matches("#/components/schemas/");
-        return conforms(doc, &doc["components"]["schemas"][name], v, at);
+        let target = &doc["components"]["schemas"][name];
+        if target.is_null() {
+            return Err(format!("{at}: {r} is not in the document"));
+        }
+        conforms(doc, target, v, at)?;
     }
-    if v.is_null() && schema["nullable"] == true {
-        return Ok(());
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            conforms(doc, s, v, at)?;
+        }
     }
-    let ty = schema["type"].as_str().unwrap_or("");
-    let ok = match ty {
+    for (key, exactly_one) in [("oneOf", true), ("anyOf", false)] {
+        if let Some(list) = schema[key].as_array() {
+            let errors: Vec<String> = list
+                .iter()
+                .filter_map(|s| conforms(doc, s, v, at).err())
+                .collect();
+            let passed = list.len() - errors.len();
+            if passed == 0 || (exactly_one && passed > 1) {
+                return Err(format!(
+                    "{at}: {passed} of the {key} schemas take {v}: {errors:?}"
+                ));
+            }
+        }
+    }
+    if let Some(values) = schema["enum"].as_array()
+        && !values.contains(v)
+    {
+        return Err(format!("{at}: {v} is not one of {values:?}"));
+    }
+    let is = |ty: &str| match ty {
         "object" => v.is_object(),
         "array" => v.is_array(),
         "string" => v.is_string(),
         "integer" => v.is_i64() || v.is_u64(),
         "number" => v.is_number(),
         "boolean" => v.is_boolean(),
-        _ => true,
+        "null" => v.is_null(),
+        _ => false,
     };
-    if !ok {
-        return Err(format!("{at}: expected {ty}, got {v}"));
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !types.is_empty() && !types.iter().any(|t| is(t)) {
+        return Err(format!("{at}: expected {types:?}, got {v}"));
     }
     if let Some(req) = schema["required"].as_array() {
         for k in req {
             let k = k.as_str().unwrap();
-            if v.get(k).is_none() {
+            if v.is_object() && v.get(k).is_none() {
                 return Err(format!("{at}: missing {k} in {v}"));
             }
         }
     }
-    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), v.as_object()) {
-        for (k, val) in obj {
-            match props.get(k) {
+    if let Some(map) = v.as_object() {
+        let props = schema["properties"].as_object();
+        for (k, val) in map {
+            if let Some(names) = schema.get("propertyNames") {
+                conforms(
+                    doc,
+                    names,
+                    &Value::String(k.clone()),
+                    &format!("{at} key {k:?}"),
+                )?;
+            }
+            match props.and_then(|p| p.get(k)) {
                 Some(s) => conforms(doc, s, val, &format!("{at}.{k}"))?,
-                None if schema["additionalProperties"] == false => {
-                    return Err(format!("{at}: undocumented field {k}"));
-                }
-                None => {}
+                None => match schema.get("additionalProperties") {
+                    Some(Value::Bool(false)) => {
+                        return Err(format!("{at}: undocumented field {k}"));
+                    }
+                    Some(s @ Value::Object(_)) => conforms(doc, s, val, &format!("{at}.{k}"))?,
+                    _ => {}
+                },
             }
         }
     }
-    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
+    if let Some(arr) = v.as_array() {
+        let prefix = schema["prefixItems"].as_array();
         for (i, x) in arr.iter().enumerate() {
-            conforms(doc, items, x, &format!("{at}[{i}]"))?;
+            match prefix.and_then(|p| p.get(i)) {
+                Some(s) => conforms(doc, s, x, &format!("{at}[{i}]"))?,
+                None => {
+                    if let Some(items) = schema.get("items") {
+                        conforms(doc, items, x, &format!("{at}[{i}]"))?;
+                    }
+                }
+            }
+        }
+        let n = arr.len() as u64;
+        if schema["minItems"].as_u64().is_some_and(|m| n < m)
+            || schema["maxItems"].as_u64().is_some_and(|m| n > m)
+        {
+            return Err(format!("{at}: {n} items, outside {schema}"));
+        }
+    }
+    if let Some(x) = v.as_f64()
+        && (schema["minimum"].as_f64().is_some_and(|m| x < m)
+            || schema["maximum"].as_f64().is_some_and(|m| x > m))
+    {
+        return Err(format!("{at}: {x} outside {schema}"));
+    }
+    if let Some(t) = v.as_str() {
+        let n = t.chars().count() as u64;
+        if schema["minLength"].as_u64().is_some_and(|m| n < m)
+            || schema["maxLength"].as_u64().is_some_and(|m| n > m)
+        {
+            return Err(format!("{at}: {t:?} has a length outside {schema}"));
+        }
+        if let Some(p) = schema["pattern"].as_str()
+            && !regex::Regex::new(p).unwrap().is_match(t)
+        {
+            return Err(format!("{at}: {t:?} does not match {p}"));
         }
     }
     Ok(())
@@ -714,12 +906,20 @@ fn openapi_document_matches_the_routes_and_answers() {
         for (method, op) in ops.as_object().unwrap() {
             let method = method.to_uppercase();
             let (url, body) = sample(path, &method);
-            let (st, t) = s.call(&method, &url, Some(&a), body.as_deref().map(str::as_bytes));
+            let (st, t, media) =
+                s.call_typed(&method, &url, Some(&a), body.as_deref().map(str::as_bytes));
             assert!((200..300).contains(&st), "{method} {url}: {st} {t}");
             let resp = &op["responses"][st.to_string()];
             assert!(
                 resp.is_object(),
                 "{method} {path}: status {st} not documented"
+            );
+            // The answer's media type is one the document gives (the
+            // streams, the page and the metrics included).
+            assert!(
+                resp["content"].get(&media).is_some(),
+                "{method} {path}: answered {media}, documented {}",
+                resp["content"]
             );
             if let Some(schema) = resp["content"]
                 .get("application/json")
@@ -733,7 +933,7 @@ fn openapi_document_matches_the_routes_and_answers() {
                 if code.starts_with('4') || code.starts_with('5') {
                     assert_eq!(
                         r["content"]["application/json"]["schema"]["$ref"],
-                        "#/components/schemas/Error",
+                        "#/components/schemas/ErrorAnswer",
                         "{method} {path} {code}"
                     );
                 }
@@ -742,6 +942,54 @@ fn openapi_document_matches_the_routes_and_answers() {
         }
     }
     assert_eq!(checked, 37, "every route documented once");
+    // A second token with the hash of a stored one is a documented 409,
+    // not the store's constraint as a 500 (found by Schemathesis once the
+    // document gave the hash its pattern).
+    let (st, v) = s.json(
+        "POST",
+        "/api/v1/tokens",
+        Some(&a),
+        Some(json!({"hash": "ab".repeat(32), "role": "write"})),
+    );
+    assert_eq!(st, 409, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("nothing stored"),
+        "{v}"
+    );
+    assert!(doc["paths"]["/api/v1/tokens"]["post"]["responses"]["409"].is_object());
+    let (_, list) = s.json("GET", "/api/v1/tokens", Some(&a), None);
+    let same = list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["name"] == "sample")
+        .count();
+    assert_eq!(same, 1, "{list}");
+    // The check is not blind: an answer that drifted from its type's
+    // schema (a field gone, of another type, or one the type does not have)
+    // is refused.
+    let schema_of = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+            .clone()
+    };
+    let (_, health) = s.json("GET", "/api/v1/health", None, None);
+    let health_schema = schema_of("/api/v1/health", "get", "200");
+    conforms(&doc, &health_schema, &health, "health").unwrap();
+    let mut gone = health.clone();
+    gone.as_object_mut().unwrap().remove("generation");
+    assert!(conforms(&doc, &health_schema, &gone, "health").is_err());
+    let mut retyped = health.clone();
+    retyped["generation"] = json!("7");
+    assert!(conforms(&doc, &health_schema, &retyped, "health").is_err());
+    let (_, page) = s.json("GET", "/api/v1/units?limit=1", Some(&a), None);
+    let page_schema = schema_of("/api/v1/units", "get", "200");
+    conforms(&doc, &page_schema, &page, "units").unwrap();
+    let mut extra = page.clone();
+    extra["next_offset"] = json!(1);
+    assert!(conforms(&doc, &page_schema, &extra, "units").is_err());
+    let mut bad_unit = page.clone();
+    bad_unit["units"][0]["variants"] = json!("en");
+    assert!(conforms(&doc, &page_schema, &bad_unit, "units").is_err());
     // Undocumented method or path: answered as no route.
     let (st, v) = s.json("PUT", "/api/v1/stats", Some(&a), None);
     assert_eq!(st, 405, "{v}");
@@ -749,7 +997,7 @@ fn openapi_document_matches_the_routes_and_answers() {
     assert_eq!(st, 404);
     conforms(
         &doc,
-        &json!({"$ref": "#/components/schemas/Error"}),
+        &json!({"$ref": "#/components/schemas/ErrorAnswer"}),
         &v,
         "404",
     )

@@ -226,6 +226,7 @@ pub fn write_over(
 
 /// One link of a corrections file: the object `align --format jsonl`
 /// prints, as the page saves it.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Reviewed {
     /// Source segment indices of the link, rising; empty for a target-only link.
@@ -245,6 +246,7 @@ pub struct Reviewed {
 }
 
 /// A corrections file: `{"links": [...], "texts": {...}}`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct Corrections {
     /// The links in source order.
@@ -257,6 +259,7 @@ pub struct Corrections {
 }
 
 /// Per-segment fingerprints of both texts.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct TextHashes {
     /// Source segments'.

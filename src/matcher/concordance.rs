@@ -21,6 +21,7 @@ use crate::memory::Memory;
 use crate::normalize::normalize;
 
 /// One concordance hit.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     /// Unit id.

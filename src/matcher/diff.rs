@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::normalize::normalize;
 
 /// One span of a diff.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Span {
     /// `equal`: in both; `delete`: only in the stored source; `insert`:

@@ -73,6 +73,7 @@ pub struct Query<'a> {
 
 /// One match. It reads back from its JSON (what a server answers) as it
 /// was: the fields left out when empty default to empty.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Match {
     /// What the user sees: 101 for a context match, 100 for an identical
@@ -115,6 +116,7 @@ pub struct Match {
 }
 
 /// Which sentence of a larger stored unit a match is.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Part {
     /// The sentence, numbered from 1.

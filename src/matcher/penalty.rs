@@ -36,6 +36,7 @@ impl Default for Penalties {
 }
 
 /// One charged penalty.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Penalty {
     /// `case`, `punctuation`, `number` or `tag`; `origin` or `older-than`

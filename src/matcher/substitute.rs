@@ -20,6 +20,7 @@ use super::score::{Token, tokens};
 use crate::normalize::{Fold, normalize_with};
 
 /// One substituted placeable.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Substitution {
     /// As it stood in the stored source.

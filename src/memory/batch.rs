@@ -9,6 +9,7 @@ use super::Unit;
 use crate::error::{Error, Result};
 
 /// One recorded write: a command's changes, with what `undo` needs.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     /// Batch id (increasing).
@@ -31,6 +32,7 @@ pub struct Batch {
 }
 
 /// What [`super::Writer::edit`] did.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Edited {
@@ -45,6 +47,7 @@ pub enum Edited {
 }
 
 /// What [`super::Writer::undo`] did.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Undone {
     /// Units the batch had created, now removed.

@@ -96,6 +96,7 @@ pub struct Found {
 }
 
 /// Counts for `transmem stats`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// Stored units.

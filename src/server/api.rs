@@ -4,14 +4,15 @@ use crate::formats::{Format, csv};
 use crate::matcher::live::Live;
 use crate::matcher::{Options, Query as MatchQuery};
 use crate::memory::{Inserted, OnDuplicate, Unit, Variant};
+use crate::tm::wire::{ConcordanceAnswer, ErrorAnswer};
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiError, ApiResult, App, Caller};
 
@@ -93,56 +94,141 @@ fn check_text(field: &str, text: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn health(State(app): State<App>) -> ApiResult<Json<Value>> {
+/// The answer of `GET /api/v1/health`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// `ok`.
+    status: &'static str,
+    /// The memory's write generation (it grows with every commit).
+    generation: i64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    operation_id = "health",
+    summary = "The server and its memory answer",
+    security(()),
+    responses(
+        (status = 200, description = "OK", body = Health),
+        (status = 503, description = "The memory is busy, or its database cannot be reached (the reason is in error)", body = ErrorAnswer),
+    )
+)]
+pub async fn health(State(app): State<App>) -> ApiResult<Json<Health>> {
     let a = app.clone();
     let stamp = App::blocking(move || a.with_reader(|m| Ok(m.stamp()?))).await?;
-    Ok(Json(
-        json!({"status": "ok", "generation": stamp.generation}),
-    ))
+    Ok(Json(Health {
+        status: "ok",
+        generation: stamp.generation,
+    }))
 }
 
-pub async fn stats(State(app): State<App>) -> ApiResult<Json<Value>> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    operation_id = "stats",
+    summary = "Unit counts per pair, language and origin",
+    responses((status = 200, description = "OK", body = crate::memory::Stats))
+)]
+pub async fn stats(State(app): State<App>) -> ApiResult<Json<crate::memory::Stats>> {
     let a = app.clone();
     let st = App::blocking(move || a.with_reader(|m| Ok(m.stats()?))).await?;
-    Ok(Json(json!({
-        "units": st.units,
-        "pairs": st.pairs,
-        "languages": st.languages,
-        "origins": st.origins,
-    })))
+    Ok(Json(st))
 }
 
-pub async fn whoami(caller: axum::Extension<Caller>) -> Json<Value> {
-    Json(json!({"role": caller.0.role.as_str()}))
-}
-
-#[derive(Deserialize)]
+/// The answer of `GET /api/v1/whoami`.
+#[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LookupReq {
+pub struct Whoami {
+    /// The token's role.
+    #[schema(value_type = super::openapi::RoleName)]
+    role: &'static str,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/whoami",
+    operation_id = "whoami",
+    summary = "The role of the token sent (clients check it before a long upload)",
+    responses((status = 200, description = "OK", body = Whoami))
+)]
+pub async fn whoami(caller: axum::Extension<Caller>) -> Json<Whoami> {
+    Json(Whoami {
+        role: caller.0.role.as_str(),
+    })
+}
+
+/// The body of `POST /api/v1/lookup`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupReq {
+    #[schema(value_type = super::openapi::LangTag)]
     from: String,
+    #[schema(value_type = super::openapi::LangTag)]
     to: String,
+    #[schema(max_length = 65536)]
     text: String,
+    /// The segment before it in its document (for 101% matches).
+    #[schema(max_length = 65536)]
     prev: Option<String>,
+    /// The segment after it.
+    #[schema(max_length = 65536)]
     next: Option<String>,
+    /// Lowest score, percent (default 70).
+    #[schema(minimum = 0, maximum = 101)]
     threshold: Option<f64>,
+    /// At most this many matches (default 5).
+    #[schema(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
 /// One query's answer, the shape `transmem lookup --format jsonl` prints.
-fn answer(matcher: &Live, q: &MatchQuery, opts: &Options) -> ApiResult<Value> {
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupResult {
+    /// The text looked up.
+    query: String,
+    /// Best first.
+    matches: Vec<crate::matcher::Match>,
+    /// Why the text was not looked up (blank, no words), if it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<&'static str>,
+}
+
+fn answer(matcher: &Live, q: &MatchQuery, opts: &Options) -> ApiResult<LookupResult> {
     if let Some(why) = crate::matcher::skip_reason(q.text) {
-        return Ok(json!({"query": q.text, "matches": [], "skipped": why}));
+        return Ok(LookupResult {
+            query: q.text.to_string(),
+            matches: Vec::new(),
+            skipped: Some(why),
+        });
     }
     // The caller refreshed the matcher (once per request).
     let matches = matcher.lookup_as_is(q, opts)?;
-    Ok(json!({"query": q.text, "matches": matches}))
+    Ok(LookupResult {
+        query: q.text.to_string(),
+        matches,
+        skipped: None,
+    })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/lookup",
+    operation_id = "lookup",
+    summary = "Fuzzy matches for one segment (open to anonymous read with --anonymous-read)",
+    request_body = LookupReq,
+    responses(
+        (status = 200, description = "OK", body = LookupResult),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn lookup(
     State(app): State<App>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<LookupResult>> {
     let req: LookupReq = json_body(&app, &headers, body).await?;
     let (from, to) = (tag("from", &req.from)?, tag("to", &req.to)?);
     let opts = options(req.threshold, req.limit)?;
@@ -169,25 +255,52 @@ pub async fn lookup(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/lookup/batch`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BatchReq {
+pub struct BatchReq {
+    #[schema(value_type = super::openapi::LangTag)]
     from: String,
+    #[schema(value_type = super::openapi::LangTag)]
     to: String,
+    /// At most 1000, each at most 65536 bytes.
+    #[schema(max_items = 1000)]
     segments: Vec<String>,
     /// The segments are one document in order: each one's neighbours are
     /// its context, for 101% matches.
     #[serde(default)]
     context: bool,
+    /// Lowest score, percent (default 70).
+    #[schema(minimum = 0, maximum = 101)]
     threshold: Option<f64>,
+    /// At most this many matches per segment (default 5).
+    #[schema(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
+/// The answer of `POST /api/v1/lookup/batch`: one result per segment.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchResult {
+    results: Vec<LookupResult>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/lookup/batch",
+    operation_id = "lookupBatch",
+    summary = "Fuzzy matches for up to 1000 segments; with context, each segment's neighbours give 101% matches",
+    request_body = BatchReq,
+    responses(
+        (status = 200, description = "OK", body = BatchResult),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn lookup_batch(
     State(app): State<App>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<BatchResult>> {
     let req: BatchReq = json_body(&app, &headers, body).await?;
     let (from, to) = (tag("from", &req.from)?, tag("to", &req.to)?);
     let opts = options(req.threshold, req.limit)?;
@@ -230,23 +343,38 @@ pub async fn lookup_batch(
             }
             results.push(answer(&matcher, &q, &opts)?);
         }
-        Ok(json!({ "results": results }))
+        Ok(BatchResult { results })
     })
     .await?;
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+/// The query of `GET /api/v1/concordance`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConcordanceQuery {
+    /// Language of q.
+    #[param(value_type = super::openapi::LangTag, inline, required = true)]
     lang: String,
+    /// Words or phrase (at most 65536 bytes, as far as a URL can hold them).
     q: String,
+    /// At most this many (default 20).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/concordance",
+    operation_id = "concordance",
+    summary = "Stored segments containing words or a phrase",
+    params(ConcordanceQuery),
+    responses((status = 200, description = "OK", body = ConcordanceAnswer))
+)]
 pub async fn concordance(
     State(app): State<App>,
     Query(q): Query<ConcordanceQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConcordanceAnswer>> {
     let lang = tag("lang", &q.lang)?;
     check_text("q", &q.q)?;
     let limit = q.limit.unwrap_or(20);
@@ -260,39 +388,83 @@ pub async fn concordance(
         app.with_reader(|m| Ok(crate::matcher::concordance::search(m, &lang, &q.q, limit)?))
     })
     .await?;
-    Ok(Json(json!({ "hits": hits })))
+    Ok(Json(ConcordanceAnswer { hits }))
 }
 
-#[derive(Deserialize)]
+/// One variant of a unit of `POST /api/v1/units`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct VariantIn {
+pub struct VariantIn {
+    #[schema(value_type = super::openapi::LangTag)]
     lang: String,
+    /// Not blank; at most 65536 bytes.
+    #[schema(max_length = 65536)]
     text: String,
+    /// The segment before it in its document.
     prev: Option<String>,
+    /// The segment after it.
     next: Option<String>,
     #[serde(default)]
     notes: Vec<String>,
 }
 
-#[derive(Deserialize)]
+/// One unit of `POST /api/v1/units`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UnitIn {
+pub struct UnitIn {
+    /// One per language, at least two.
+    #[schema(min_items = 2)]
     variants: Vec<VariantIn>,
     origin: Option<String>,
     tuid: Option<String>,
+    /// Recorded as its creator (default: the token's name).
     creator: Option<String>,
     #[serde(default)]
     notes: Vec<String>,
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/units`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AddUnits {
+pub struct AddUnits {
+    #[schema(min_items = 1, max_items = 10000)]
     units: Vec<UnitIn>,
     /// keep-both (default), skip or overwrite.
+    #[schema(value_type = Option<super::openapi::Policy>)]
     on_duplicate: Option<String>,
     /// The language whose text counts as the source for on_duplicate.
+    #[schema(value_type = Option<super::openapi::LangTag>)]
     source_lang: Option<String>,
+}
+
+/// What became of one unit of `POST /api/v1/units`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AddStatus {
+    New,
+    Duplicate,
+    Skipped,
+    Overwritten,
+}
+
+/// One unit's id and status.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddResult {
+    id: i64,
+    status: AddStatus,
+}
+
+/// The answer of `POST /api/v1/units`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Added {
+    /// One per unit sent, in order.
+    results: Vec<AddResult>,
+    /// Units stored as new.
+    new: u64,
+    /// Where the server keeps the memory.
+    memory: String,
 }
 
 pub fn on_duplicate(v: Option<&str>) -> ApiResult<OnDuplicate> {
@@ -308,7 +480,40 @@ pub fn on_duplicate(v: Option<&str>) -> ApiResult<OnDuplicate> {
     })
 }
 
+/// Refuses a note or label the memory could never export as TMX (a C0
+/// control character: XML 1.0 cannot hold it; texts keep theirs as inline
+/// placeholders), so that one unit cannot break every later export.
+pub(crate) fn exportable(field: &str, value: &str) -> ApiResult<()> {
+    match value
+        .chars()
+        .find(|&c| crate::formats::tmx::xml_forbidden(c))
+    {
+        Some(c) => Err(ApiError::bad(format!(
+            "{field} holds control character U+{:04X}, which a TMX export cannot hold",
+            c as u32
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn unit_in(i: usize, u: UnitIn, creator: &str) -> ApiResult<Unit> {
+    for (name, v) in [
+        ("origin", &u.origin),
+        ("tuid", &u.tuid),
+        ("creator", &u.creator),
+    ] {
+        if let Some(v) = v {
+            exportable(&format!("units[{i}].{name}"), v)?;
+        }
+    }
+    for (k, n) in u.notes.iter().enumerate() {
+        exportable(&format!("units[{i}].notes[{k}]"), n)?;
+    }
+    for (j, v) in u.variants.iter().enumerate() {
+        for (k, n) in v.notes.iter().enumerate() {
+            exportable(&format!("units[{i}].variants[{j}].notes[{k}]"), n)?;
+        }
+    }
     if u.variants.len() < 2 {
         return Err(ApiError::bad(format!(
             "units[{i}]: a unit needs at least two variants (languages)"
@@ -344,15 +549,27 @@ fn unit_in(i: usize, u: UnitIn, creator: &str) -> ApiResult<Unit> {
     })
 }
 
-fn status_name(i: Inserted) -> (&'static str, i64) {
-    match i {
-        Inserted::New(id) => ("new", id),
-        Inserted::Duplicate(id) => ("duplicate", id),
-        Inserted::Skipped(id) => ("skipped", id),
-        Inserted::Overwritten(id) => ("overwritten", id),
-    }
+fn add_result(i: Inserted) -> AddResult {
+    let (status, id) = match i {
+        Inserted::New(id) => (AddStatus::New, id),
+        Inserted::Duplicate(id) => (AddStatus::Duplicate, id),
+        Inserted::Skipped(id) => (AddStatus::Skipped, id),
+        Inserted::Overwritten(id) => (AddStatus::Overwritten, id),
+    };
+    AddResult { id, status }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/units",
+    operation_id = "addUnits",
+    summary = "Store units, all in one transaction",
+    request_body = AddUnits,
+    responses(
+        (status = 201, description = "Stored", body = Added),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn add_units(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -402,33 +619,61 @@ pub async fn add_units(
             "{}",
             crate::tm::stored_in(new, results.len() as u64 - new, &location)
         );
-        let list: Vec<Value> = results
-            .iter()
-            .map(|&r| {
-                let (s, id) = status_name(r);
-                json!({"id": id, "status": s})
-            })
-            .collect();
-        Ok(json!({"results": list, "new": new, "memory": location.to_string()}))
+        Ok(Added {
+            results: results.into_iter().map(add_result).collect(),
+            new,
+            memory: location.to_string(),
+        })
     })
     .await?;
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/{id}",
+    operation_id = "getUnit",
+    summary = "One stored unit",
+    params(("id" = i64, Path, description = "Unit id")),
+    responses(
+        (status = 200, description = "OK", body = Unit),
+        (status = 404, description = "No such unit", body = ErrorAnswer),
+    )
+)]
 pub async fn get_unit(State(app): State<App>, Path(id): Path<i64>) -> ApiResult<Json<Unit>> {
     let unit = App::blocking(move || app.with_reader(|m| Ok(m.unit(id)?))).await?;
     unit.map(Json)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no unit {id}")))
 }
 
-#[derive(Deserialize)]
+/// The query of `POST /api/v1/import`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
+    /// tmx, csv or tsv.
+    #[param(value_type = super::openapi::FileFormat, inline, required = true)]
     format: String,
+    /// CSV/TSV without header: languages of the first columns, comma-separated.
+    #[param(value_type = Option<super::openapi::LangTags>, inline)]
     langs: Option<String>,
+    /// CSV/TSV column meanings.
     columns: Option<String>,
+    /// Origin recorded on every unit.
     origin: Option<String>,
+    /// Origin for units that name none (the CLI sends the file name).
     default_origin: Option<String>,
+    /// keep-both (default), skip or overwrite.
+    #[param(value_type = Option<super::openapi::Policy>, inline)]
     on_duplicate: Option<String>,
+}
+
+/// The answer of `POST /api/v1/import`.
+#[derive(Serialize, ToSchema)]
+pub struct Imported {
+    #[serde(flatten)]
+    counts: crate::import::Counts,
+    /// Where the server keeps the memory.
+    memory: String,
 }
 
 fn split_list(s: Option<&str>) -> Vec<&str> {
@@ -441,15 +686,32 @@ fn split_list(s: Option<&str>) -> Vec<&str> {
     .unwrap_or_default()
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/import",
+    operation_id = "import",
+    summary = "Import a TMX, CSV or TSV upload (streamed) in one transaction: a failed upload stores nothing",
+    params(ImportQuery),
+    request_body(content = super::openapi::FileUpload, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "OK", body = Imported),
+        (status = 413, description = "Upload over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn import(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
     Query(q): Query<ImportQuery>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Imported>> {
     let format = Format::parse(&q.format)
         .ok_or_else(|| ApiError::bad(format!("format {:?}: expected tmx, csv or tsv", q.format)))?;
+    for (name, v) in [("origin", &q.origin), ("default_origin", &q.default_origin)] {
+        if let Some(v) = v {
+            exportable(name, v)?;
+        }
+    }
     let langs: Vec<csv::Column> = split_list(q.langs.as_deref())
         .into_iter()
         .map(|l| tag("langs", l).map(csv::Column::Lang))
@@ -528,20 +790,23 @@ pub async fn import(
         e.message = format!("{}; nothing was stored", e.message);
         e
     })?;
-    Ok(Json(json!({
-        "read": c.read,
-        "new": c.new,
-        "duplicate": c.duplicate,
-        "skipped": c.skipped,
-        "overwritten": c.overwritten,
-        "memory": location.to_string(),
-    })))
+    Ok(Json(Imported {
+        counts: c,
+        memory: location.to_string(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// The query of `GET /api/v1/export`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// tmx (default), csv or tsv.
+    #[param(value_type = Option<super::openapi::FileFormat>, inline)]
     format: Option<String>,
+    /// Only these languages, comma-separated.
+    #[param(value_type = Option<super::openapi::LangTags>, inline)]
     langs: Option<String>,
+    /// Start with a UTF-8 byte order mark.
     #[serde(default)]
     bom: bool,
 }
@@ -581,6 +846,18 @@ impl std::io::Write for BodyWriter {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/export",
+    operation_id = "export",
+    summary = "The memory as TMX, CSV or TSV, streamed",
+    params(ExportQuery),
+    responses((status = 200, description = "The file", content(
+        (String = "application/xml"),
+        (String = "text/csv"),
+        (String = "text/tab-separated-values"),
+    )))
+)]
 pub async fn export(State(app): State<App>, Query(q): Query<ExportQuery>) -> ApiResult<Response> {
     let fname = q.format.as_deref().unwrap_or("tmx");
     let format = Format::parse(fname)
@@ -639,27 +916,88 @@ fn client_code(tag: &str) -> String {
     tag.replace('-', "_")
 }
 
-pub async fn tm_languages(State(app): State<App>) -> ApiResult<Json<Value>> {
+/// The answer of `GET /tmserver/languages/`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+pub struct TmLanguages {
+    /// As the clients write them (pt_BR).
+    source_languages: Vec<String>,
+    target_languages: Vec<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/tmserver/languages/",
+    operation_id = "tmLanguages",
+    summary = "tmserver: the languages stored (open to anonymous read with --anonymous-read)",
+    responses((status = 200, description = "OK", body = TmLanguages))
+)]
+pub async fn tm_languages(State(app): State<App>) -> ApiResult<Json<TmLanguages>> {
     let langs = App::blocking(move || app.with_reader(|m| Ok(m.languages()?))).await?;
     let mut codes: Vec<String> = langs.iter().map(|l| client_code(l)).collect();
     codes.sort();
     codes.dedup();
-    Ok(Json(
-        json!({"sourceLanguages": codes, "targetLanguages": codes}),
-    ))
+    Ok(Json(TmLanguages {
+        source_languages: codes.clone(),
+        target_languages: codes,
+    }))
 }
 
-#[derive(Deserialize)]
+/// The query of `GET /tmserver/{src}/{tgt}/unit/{text}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TmQuery {
+    /// Lowest quality (default 70).
+    #[param(minimum = 0, maximum = 101)]
     min_similarity: Option<f64>,
+    /// At most this many (default 5).
+    #[param(minimum = 1, maximum = 10000)]
     max_candidates: Option<usize>,
 }
 
+/// The path of `GET /tmserver/{src}/{tgt}/unit/{text}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TmPath {
+    /// Source language as the clients send it (en, pt_br).
+    #[param(value_type = super::openapi::LangTag, inline, required = true)]
+    src: String,
+    /// Target language.
+    #[param(value_type = super::openapi::LangTag, inline, required = true)]
+    tgt: String,
+    /// The text, URL-encoded.
+    text: String,
+}
+
+/// One tmserver match.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TmUnit {
+    source: String,
+    target: String,
+    /// An integer percent; a context match (101) is 100 here.
+    quality: i64,
+    /// The score itself.
+    rank: f64,
+}
+
+#[utoipa::path(
+    get,
+    path = "/tmserver/{src}/{tgt}/unit/{text}",
+    operation_id = "tmUnit",
+    summary = "tmserver: matches for a URL-encoded text, best first (Weblate, Pootle, Virtaal)",
+    params(
+        TmPath,
+        TmQuery,
+    ),
+    responses((status = 200, description = "OK", body = Vec<TmUnit>))
+)]
 pub async fn tm_unit(
     State(app): State<App>,
-    Path((src, tgt, text)): Path<(String, String, String)>,
+    Path(TmPath { src, tgt, text }): Path<TmPath>,
     Query(q): Query<TmQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Vec<TmUnit>>> {
     let (from, to) = (tag("source language", &src)?, tag("target language", &tgt)?);
     check_text("text", &text)?;
     let opts = options(
@@ -679,17 +1017,15 @@ pub async fn tm_unit(
         Ok(matcher
             .lookup(&q, &opts)?
             .into_iter()
-            .map(|m| {
-                json!({
-                    "source": m.source,
-                    "target": m.target,
-                    // An integer percent; a context match (101) is 100 here.
-                    "quality": m.score.round().clamp(0.0, 100.0) as i64,
-                    "rank": m.score,
-                })
+            .map(|m| TmUnit {
+                // An integer percent; a context match (101) is 100 here.
+                quality: m.score.round().clamp(0.0, 100.0) as i64,
+                rank: m.score,
+                source: m.source,
+                target: m.target,
             })
             .collect::<Vec<_>>())
     })
     .await?;
-    Ok(Json(Value::Array(list)))
+    Ok(Json(list))
 }

@@ -8,13 +8,16 @@
 //! undo`) can revert it.
 
 use crate::memory::{DateBound, Edited, Unit, UnitFilter};
+use crate::tm::Change;
+use crate::tm::wire::{ErrorAnswer, HistoryAnswer};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::api::{json_body, tag};
 use super::{ApiError, ApiResult, App, Caller};
@@ -28,17 +31,27 @@ pub const MAX_PAGE: usize = 10_000;
 const COMMAND_BODY: usize = 500;
 
 /// The `units` filters, as JSON (`delete` and `replace` bodies).
-#[derive(Deserialize, Default, Debug)]
+#[derive(Deserialize, Default, Debug, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilterIn {
+    /// Only these unit ids.
     #[serde(default)]
     ids: Vec<i64>,
+    /// Only units holding each of these languages.
     #[serde(default)]
+    #[schema(value_type = Vec<super::openapi::LangTag>)]
     langs: Vec<String>,
+    /// Origin glob: * any run, ? one character.
     origin: Option<String>,
+    /// Exact creator.
     created_by: Option<String>,
+    /// Changed (else created) on or after.
+    #[schema(value_type = Option<super::openapi::DateBound>)]
     since: Option<String>,
+    /// Changed (else created) on or before (inclusive).
+    #[schema(value_type = Option<super::openapi::DateBound>)]
     until: Option<String>,
+    /// Regular expression some variant's text must match.
     #[serde(rename = "match")]
     pattern: Option<String>,
 }
@@ -159,21 +172,46 @@ fn report(what: &str, app: &App, batch: Option<i64>) {
     }
 }
 
-#[derive(Deserialize)]
+/// The query of `GET /api/v1/units`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// Comma-separated languages every unit must hold.
+    /// Only units holding each of these languages, comma-separated.
+    #[param(value_type = Option<super::openapi::LangTags>, inline)]
     lang: Option<String>,
-    /// Comma-separated unit ids.
+    /// Only these unit ids, comma-separated.
     id: Option<String>,
+    /// Origin glob: * any run, ? one character.
     origin: Option<String>,
+    /// Exact creator.
     created_by: Option<String>,
+    /// Changed (else created) on or after: 2026-01-31 or 20260131T120000Z.
+    #[param(value_type = Option<super::openapi::DateBound>, inline)]
     since: Option<String>,
+    /// Changed (else created) on or before (inclusive).
+    #[param(value_type = Option<super::openapi::DateBound>, inline)]
     until: Option<String>,
+    /// Regular expression some variant's text must match.
     #[serde(rename = "match")]
     pattern: Option<String>,
+    /// Skip this many matching units (default 0).
+    #[param(format = Int64)]
     offset: Option<usize>,
+    /// At most this many units (default 100).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
+}
+
+/// The answer of `GET /api/v1/units`: one page.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPage {
+    units: Vec<Unit>,
+    /// Units the filters select in all.
+    total: usize,
+    offset: usize,
+    limit: usize,
 }
 
 fn split(s: &Option<String>) -> Vec<String> {
@@ -190,10 +228,18 @@ fn split(s: &Option<String>) -> Vec<String> {
 
 /// `GET /api/v1/units`: the units the filters select, in id order, one
 /// page at a time, with the total.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units",
+    operation_id = "listUnits",
+    summary = "Units the filters select (as `transmem units`), in id order, one page at a time",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = UnitPage))
+)]
 pub async fn list_units(
     State(app): State<App>,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UnitPage>> {
     let ids = split(&q.id)
         .iter()
         .map(|s| {
@@ -234,20 +280,54 @@ pub async fn list_units(
         })
     })
     .await?;
-    Ok(Json(
-        json!({"units": units, "total": total, "offset": offset, "limit": limit}),
-    ))
+    Ok(Json(UnitPage {
+        units,
+        total,
+        offset,
+        limit,
+    }))
 }
 
-#[derive(Deserialize)]
+/// The body of `PUT`/`PATCH /api/v1/units/{id}`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EditReq {
+pub struct EditReq {
+    /// The variant's language.
+    #[schema(value_type = super::openapi::LangTag)]
     lang: String,
+    /// Its new text: not blank, at most 65536 bytes.
+    #[schema(min_length = 1, max_length = 65536)]
     text: String,
 }
 
-/// `PUT`/`PATCH /api/v1/units/{id}`: one variant's new text; the unit keeps
-/// its context, origin and creation data.
+/// The answer of `PUT`/`PATCH /api/v1/units/{id}`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditAnswer {
+    /// The batch recorded (null: nothing changed).
+    batch: Option<i64>,
+    /// Variants changed: 0 or 1.
+    edited: u64,
+    /// The text before, if it changed.
+    old: Option<String>,
+    /// The unit now.
+    unit: Option<Unit>,
+}
+
+/// `PUT /api/v1/units/{id}` (the handler of `PATCH` too).
+#[utoipa::path(
+    put,
+    path = "/api/v1/units/{id}",
+    operation_id = "updateUnit",
+    summary = "Set one variant's text (as `transmem edit`); the unit keeps its context, origin and creation data; one batch",
+    params(("id" = i64, Path, description = "Unit id")),
+    request_body = EditReq,
+    responses(
+        (status = 200, description = "OK", body = EditAnswer),
+        (status = 404, description = "No such unit, or no variant in that language", body = ErrorAnswer),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn update_unit(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -256,7 +336,7 @@ pub async fn update_unit(
     Path(id): Path<i64>,
     headers: HeaderMap,
     b: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EditAnswer>> {
     let (req, text): (EditReq, String) = body(&app, &headers, b).await?;
     let lang = tag("lang", &req.lang)?;
     if req.text.trim().is_empty() {
@@ -315,21 +395,71 @@ pub async fn update_unit(
             &app,
             batch,
         );
-        Ok(Json(
-            json!({"batch": batch, "edited": n, "old": old, "unit": unit}),
-        ))
+        Ok(Json(EditAnswer {
+            batch,
+            edited: n,
+            old,
+            unit,
+        }))
     })
     .await
 }
 
+/// `PATCH /api/v1/units/{id}`: the same as PUT.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/units/{id}",
+    operation_id = "patchUnit",
+    summary = "The same as PUT: set one variant's text; one batch",
+    params(("id" = i64, Path, description = "Unit id")),
+    request_body = EditReq,
+    responses(
+        (status = 200, description = "OK", body = EditAnswer),
+        (status = 404, description = "No such unit, or no variant in that language", body = ErrorAnswer),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
+pub async fn patch_unit(
+    app: State<App>,
+    caller: Option<axum::Extension<Caller>>,
+    method: Method,
+    uri: Uri,
+    id: Path<i64>,
+    headers: HeaderMap,
+    b: Body,
+) -> ApiResult<Json<EditAnswer>> {
+    update_unit(app, caller, method, uri, id, headers, b).await
+}
+
+/// The answer of `DELETE /api/v1/units/{id}`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitDeleted {
+    /// The batch recorded.
+    batch: Option<i64>,
+    /// Units deleted: 1.
+    deleted: u64,
+}
+
 /// `DELETE /api/v1/units/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/units/{id}",
+    operation_id = "deleteUnit",
+    summary = "Delete one unit; one batch (undo puts it back exactly)",
+    params(("id" = i64, Path, description = "Unit id")),
+    responses(
+        (status = 200, description = "OK", body = UnitDeleted),
+        (status = 404, description = "No such unit", body = ErrorAnswer),
+    )
+)]
 pub async fn delete_unit(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
     method: Method,
     uri: Uri,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UnitDeleted>> {
     let cmd = command(&method, &uri, None);
     let who = user(&caller);
     App::blocking(move || {
@@ -347,24 +477,65 @@ pub async fn delete_unit(
             Ok(batch)
         })?;
         report(&format!("deleted unit {id}"), &app, batch);
-        Ok(Json(json!({"batch": batch, "deleted": 1})))
+        Ok(Json(UnitDeleted { batch, deleted: 1 }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/units/delete`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DeleteReq {
+pub struct DeleteReq {
+    /// Which units: not empty.
     filter: FilterIn,
+    /// List them; delete nothing.
     #[serde(default)]
     dry_run: bool,
+    /// Needed above 100 units.
     #[serde(default)]
     confirm: bool,
+}
+
+/// The answer of `POST /api/v1/units/delete`: what a dry run would
+/// delete, or what was deleted.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum UnitsDeleted {
+    /// `dry_run`: the units that would go.
+    DryRun {
+        /// true.
+        dry_run: bool,
+        /// Units the filter selects.
+        count: usize,
+        /// The first 10,000 of them.
+        units: Vec<Unit>,
+    },
+    /// Deleted.
+    Done {
+        /// false.
+        dry_run: bool,
+        /// The batch recorded (null: nothing matched).
+        batch: Option<i64>,
+        /// Units deleted.
+        deleted: u64,
+    },
 }
 
 /// `POST /api/v1/units/delete`: every unit the filter selects, in one
 /// batch; a dry run lists them; more than [`CONFIRM_ABOVE`] need
 /// `"confirm": true`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/units/delete",
+    operation_id = "deleteUnits",
+    summary = "Delete every unit a filter selects, in one batch; dry_run lists them; more than 100 need confirm",
+    request_body = DeleteReq,
+    responses(
+        (status = 200, description = "OK", body = UnitsDeleted),
+        (status = 409, description = "More than 100 units without confirm: nothing deleted", body = ErrorAnswer),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn delete_units(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -372,7 +543,7 @@ pub async fn delete_units(
     uri: Uri,
     headers: HeaderMap,
     b: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UnitsDeleted>> {
     let (req, text): (DeleteReq, String) = body(&app, &headers, b).await?;
     if req.filter.is_empty() {
         return Err(ApiError::bad(
@@ -399,7 +570,11 @@ pub async fn delete_units(
                 })?;
                 Ok((units, count))
             })?;
-            return Ok(Json(json!({"dry_run": true, "count": count, "units": units})));
+            return Ok(Json(UnitsDeleted::DryRun {
+                dry_run: true,
+                count,
+                units,
+            }));
         }
         let (n, batch) = app.with_writer(|mem| {
             let mut ids: Vec<i64> = Vec::new();
@@ -433,26 +608,64 @@ pub async fn delete_units(
             Ok((n, batch))
         })?;
         report(&format!("deleted {n} unit{}", plural(n)), &app, batch);
-        Ok(Json(json!({"dry_run": false, "batch": batch, "deleted": n})))
+        Ok(Json(UnitsDeleted::Done {
+            dry_run: false,
+            batch,
+            deleted: n,
+        }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/replace`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReplaceReq {
+pub struct ReplaceReq {
+    /// The language whose texts change.
+    #[schema(value_type = super::openapi::LangTag)]
     lang: String,
+    /// Regular expression ((?i) for any case).
     find: String,
+    /// $1 or ${name} insert groups, $$ a dollar sign.
     replace: String,
+    /// Which units (the language is added to its langs).
     #[serde(default)]
     filter: FilterIn,
+    /// Answer the changes; change nothing.
     #[serde(default)]
     dry_run: bool,
+}
+
+/// The answer of `POST /api/v1/replace`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceDone {
+    dry_run: bool,
+    /// The batch recorded (null: nothing changed); absent on a dry run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    batch: Option<Option<i64>>,
+    /// Texts changed (or that would change), all of them.
+    changed: usize,
+    /// The first 10,000 changes.
+    changes: Vec<Change>,
 }
 
 /// `POST /api/v1/replace`: a regular expression replaced in one language's
 /// texts; the dry run answers the changes, the real run makes them all in
 /// one batch.
+#[utoipa::path(
+    post,
+    path = "/api/v1/replace",
+    operation_id = "replace",
+    summary = "Replace a regular expression in one language's texts (as `transmem replace`): dry_run answers the diffs, the real run makes them in one batch",
+    request_body = ReplaceReq,
+    responses(
+        (status = 200, description = "OK", body = ReplaceDone),
+        (status = 409, description = "A text changed meanwhile: nothing changed", body = ErrorAnswer),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn replace(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -460,7 +673,7 @@ pub async fn replace(
     uri: Uri,
     headers: HeaderMap,
     b: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ReplaceDone>> {
     let (req, text): (ReplaceReq, String) = body(&app, &headers, b).await?;
     let lang = tag("lang", &req.lang)?;
     let re = crate::memory::TextReplace::new(&req.find, &req.replace)
@@ -489,17 +702,27 @@ pub async fn replace(
             }
             Ok(changes)
         };
-        let shown = |changes: &[(i64, String, String, String)]| -> Vec<Value> {
+        let shown = |changes: &[(i64, String, String, String)]| -> Vec<Change> {
             changes
                 .iter()
                 // At most MAX_PAGE diffs in one answer; `changed` counts all.
                 .take(MAX_PAGE)
-                .map(|(id, tag, old, new)| json!({"id": id, "lang": tag, "old": old, "new": new}))
+                .map(|(id, tag, old, new)| Change {
+                    id: *id,
+                    lang: tag.clone(),
+                    old: old.clone(),
+                    new: new.clone(),
+                })
                 .collect()
         };
         if dry_run {
             let changes = app.with_reader(|m| list(m))?;
-            return Ok(Json(json!({"dry_run": true, "changed": changes.len(), "changes": shown(&changes)})));
+            return Ok(Json(ReplaceDone {
+                dry_run: true,
+                batch: None,
+                changed: changes.len(),
+                changes: shown(&changes),
+            }));
         }
         let (changes, batch) = app.with_writer(|mem| {
             let changes = list(mem)?;
@@ -527,23 +750,40 @@ pub async fn replace(
         })?;
         let n = changes.len() as u64;
         report(&format!("changed {n} {lang} text{}", plural(n)), &app, batch);
-        Ok(Json(json!({"dry_run": false, "batch": batch, "changed": n, "changes": shown(&changes)})))
+        Ok(Json(ReplaceDone {
+            dry_run: false,
+            batch: Some(batch),
+            changed: changes.len(),
+            changes: shown(&changes),
+        }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+/// The query of `GET /api/v1/history`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
+    /// The last this many (default 100).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
 /// `GET /api/v1/history`: the recorded batches, oldest first (the last
 /// `limit`, default 100).
+#[utoipa::path(
+    get,
+    path = "/api/v1/history",
+    operation_id = "history",
+    summary = "Recorded write batches, oldest first (as `transmem history`)",
+    params(HistoryQuery),
+    responses((status = 200, description = "OK", body = HistoryAnswer))
+)]
 pub async fn history(
     State(app): State<App>,
     Query(q): Query<HistoryQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<HistoryAnswer>> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::bad(format!(
@@ -552,21 +792,59 @@ pub async fn history(
     }
     let batches = App::blocking(move || app.with_reader(|m| Ok(m.batches()?))).await?;
     let total = batches.len();
-    let shown = &batches[total.saturating_sub(limit)..];
-    Ok(Json(json!({"batches": shown, "total": total})))
+    let shown = batches[total.saturating_sub(limit)..].to_vec();
+    Ok(Json(HistoryAnswer {
+        batches: shown,
+        total: total as u64,
+    }))
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/undo`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UndoReq {
+pub struct UndoReq {
+    /// The batch to revert.
+    #[schema(minimum = 0)]
     batch: i64,
+    /// Undo even when later batches changed the same units.
     #[serde(default)]
     force: bool,
+    /// Run it and roll it back.
     #[serde(default)]
     dry_run: bool,
 }
 
+/// The answer of `POST /api/v1/undo`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UndoAnswer {
+    dry_run: bool,
+    /// The batch reverted.
+    undid: i64,
+    /// The batch recording the undo (null on a dry run).
+    batch: Option<i64>,
+    /// Units the batch had created, now removed.
+    removed: u64,
+    /// Units put back as they were.
+    restored: u64,
+    /// Later batches that had changed the same units (force).
+    conflicts: Vec<i64>,
+}
+
 /// `POST /api/v1/undo` (admin): reverts one batch, itself as a new batch.
+#[utoipa::path(
+    post,
+    path = "/api/v1/undo",
+    operation_id = "undo",
+    summary = "Revert one batch (admin): units it added go, units it changed or deleted come back exactly; the undo is itself a batch",
+    request_body = UndoReq,
+    responses(
+        (status = 200, description = "OK", body = UndoAnswer),
+        (status = 404, description = "No such batch", body = ErrorAnswer),
+        (status = 409, description = "Undone already, or a later batch changed the same units (send force)", body = ErrorAnswer),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn undo(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -574,7 +852,7 @@ pub async fn undo(
     uri: Uri,
     headers: HeaderMap,
     b: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UndoAnswer>> {
     let (req, text): (UndoReq, String) = body(&app, &headers, b).await?;
     let cmd = command(&method, &uri, Some(&text));
     let who = user(&caller);
@@ -615,14 +893,14 @@ pub async fn undo(
                 batch,
             );
         }
-        Ok(Json(json!({
-            "dry_run": req.dry_run,
-            "undid": req.batch,
-            "batch": batch,
-            "removed": done.removed,
-            "restored": done.restored,
-            "conflicts": done.conflicts,
-        })))
+        Ok(Json(UndoAnswer {
+            dry_run: req.dry_run,
+            undid: req.batch,
+            batch,
+            removed: done.removed,
+            restored: done.restored,
+            conflicts: done.conflicts,
+        }))
     })
     .await
 }

@@ -132,6 +132,13 @@ impl Metrics {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    summary = "Prometheus text metrics",
+    responses((status = 200, description = "OpenMetrics 1.0 text (prometheus-client)", body = String, content_type = "application/openmetrics-text"))
+)]
 pub async fn serve(State(app): State<App>) -> impl IntoResponse {
     (
         [(

@@ -13,14 +13,16 @@ use std::sync::Mutex;
 use crate::align::{self, html};
 use crate::memory::{OnDuplicate, Unit};
 use crate::segment::{self, Segmenter};
+use crate::tm::wire::ErrorAnswer;
 use crate::tm::{BatchInfo, Supersede, WriteRequest};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::api::{json_body, tag};
 use super::{ApiError, ApiResult, App, Caller, lock};
@@ -54,15 +56,57 @@ pub struct Reviews {
     saved: Mutex<BTreeMap<u64, Option<Option<i64>>>>,
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/v1/alignments`: an article pair.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Submit {
+pub struct Submit {
+    #[schema(value_type = super::openapi::LangTag)]
     from: String,
+    #[schema(value_type = super::openapi::LangTag)]
     to: String,
+    /// The source article (at most 512 KiB).
+    #[schema(max_length = 524288)]
     source: String,
+    /// Its translation (at most 512 KiB).
+    #[schema(max_length = 524288)]
     target: String,
+    /// The page's title.
     title: Option<String>,
+    /// Recorded on the units (default: the title).
     origin: Option<String>,
+}
+
+/// The answer of `POST /api/v1/alignments`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alignment {
+    id: u64,
+    /// The review page, with its key.
+    review_url: String,
+    /// Where the page saves its corrections, with the key.
+    save_url: String,
+    /// Links proposed.
+    links: usize,
+    source_segments: usize,
+    target_segments: usize,
+}
+
+/// The answer of `POST /api/v1/alignments/{id}/corrections`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Saved {
+    /// Units stored as new.
+    new: u64,
+    /// Units already stored (duplicates or skipped).
+    duplicate: u64,
+    /// Earlier units of the same document deleted.
+    superseded: u64,
+    /// Earlier units of the same document kept as they were.
+    unchanged: u64,
+    /// The write batch (history, undo); null: nothing changed.
+    batch: Option<i64>,
+    /// Where the server keeps the memory.
+    memory: String,
 }
 
 fn key() -> ApiResult<String> {
@@ -95,6 +139,17 @@ fn segments(text: &str, lang: &str) -> (Vec<String>, Vec<usize>) {
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alignments",
+    operation_id = "createAlignment",
+    summary = "Segment and align an article pair for review; answers the review page's URL (with its key)",
+    request_body = Submit,
+    responses(
+        (status = 201, description = "Aligned, awaiting review", body = Alignment),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn create(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -104,6 +159,12 @@ pub async fn create(
     let creator = Caller::creator(caller.as_ref().map(|c| &c.0));
     let req: Submit = json_body(&app, &headers, body).await?;
     let (from, to) = (tag("from", &req.from)?, tag("to", &req.to)?);
+    // The title is the units' origin when none is given.
+    for (name, v) in [("title", &req.title), ("origin", &req.origin)] {
+        if let Some(v) = v {
+            super::api::exportable(name, v)?;
+        }
+    }
     for (name, t) in [("source", &req.source), ("target", &req.target)] {
         if t.trim().is_empty() {
             return Err(ApiError::bad(format!("{name} is empty")));
@@ -160,20 +221,24 @@ pub async fn create(
         .unwrap_or_default();
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": id,
-            "review_url": format!("/api/v1/alignments/{id}/review?key={key}"),
-            "save_url": format!("/api/v1/alignments/{id}/corrections?key={key}"),
-            "links": n_links,
-            "source_segments": n_src,
-            "target_segments": n_tgt,
-        })),
+        Json(Alignment {
+            id,
+            review_url: format!("/api/v1/alignments/{id}/review?key={key}"),
+            save_url: format!("/api/v1/alignments/{id}/corrections?key={key}"),
+            links: n_links,
+            source_segments: n_src,
+            target_segments: n_tgt,
+        }),
     )
         .into_response())
 }
 
-#[derive(Deserialize)]
+/// The key of a submitted pair (in its review_url).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KeyQuery {
+    /// The key given when the pair was submitted.
+    #[param(required = true)]
     key: Option<String>,
 }
 
@@ -197,6 +262,19 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/alignments/{id}/review",
+    operation_id = "reviewPage",
+    summary = "The review page (HTML) of a submitted pair; its Save stores the corrections",
+    security(()),
+    params(("id" = u64, Path, description = "Alignment id"), KeyQuery),
+    responses(
+        (status = 200, description = "Self-contained HTML page", body = String, content_type = "text/html"),
+        (status = 403, description = "Wrong key", body = ErrorAnswer),
+        (status = 404, description = "No such alignment awaiting review", body = ErrorAnswer),
+    )
+)]
 pub async fn page(
     State(app): State<App>,
     Path(id): Path<u64>,
@@ -222,13 +300,29 @@ pub async fn page(
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], buf).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alignments/{id}/corrections",
+    operation_id = "saveCorrections",
+    summary = "Store the corrected links ({\"links\": [...]}, as the review page saves them) in one transaction",
+    security(()),
+    params(("id" = u64, Path, description = "Alignment id"), KeyQuery),
+    request_body = html::Corrections,
+    responses(
+        (status = 200, description = "OK", body = Saved),
+        (status = 403, description = "Wrong key", body = ErrorAnswer),
+        (status = 404, description = "No such alignment awaiting review", body = ErrorAnswer),
+        (status = 409, description = "Saved already, or being saved by another request", body = ErrorAnswer),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn save(
     State(app): State<App>,
     Path(id): Path<u64>,
     Query(q): Query<KeyQuery>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Saved>> {
     let p = match pending(&app, id, q.key.as_deref()) {
         Ok(p) => p,
         // Saved already (or being saved): say so, with the batch, rather
@@ -322,14 +416,14 @@ pub async fn save(
         eprintln!("{}", crate::tm::stored_in(t.new, dup, &location));
         Ok((
             written.batch,
-            json!({
-                "new": t.new,
-                "duplicate": dup,
-                "superseded": written.superseded,
-                "unchanged": written.unchanged,
-                "batch": written.batch,
-                "memory": location.to_string()
-            }),
+            Saved {
+                new: t.new,
+                duplicate: dup,
+                superseded: written.superseded,
+                unchanged: written.unchanged,
+                batch: written.batch,
+                memory: location.to_string(),
+            },
         ))
     })
     .await;

@@ -16,7 +16,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
+use wire::ErrorAnswer;
 
 use super::api::{MAX_QUERY_BYTES, json_body, tag};
 use super::{ApiError, ApiResult, App, Caller};
@@ -37,6 +38,13 @@ fn api(e: crate::Error) -> ApiError {
 }
 
 /// `GET /api/v1/languages`: the stored tags and the unit count.
+#[utoipa::path(
+    get,
+    path = "/api/v1/languages",
+    operation_id = "languages",
+    summary = "The stored language tags and the unit count (cheap: no scan)",
+    responses((status = 200, description = "OK", body = wire::LanguagesAnswer))
+)]
 pub async fn languages(State(app): State<App>) -> ApiResult<Json<wire::LanguagesAnswer>> {
     let a = App::blocking(move || {
         app.with_reader(|m| {
@@ -85,6 +93,14 @@ impl std::io::Write for Chunks {
 /// `GET /api/v1/units/export`: every unit the filters select, in id order,
 /// one JSON object per line, then `{"end": N}`. A failure mid-way aborts
 /// the transfer, so a client never takes a shorter list for the whole.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/export",
+    operation_id = "exportUnits",
+    summary = "Every unit the filters select, in id order, one JSON object per line, then {\"end\": N}; streamed",
+    params(wire::FilterQuery),
+    responses((status = 200, description = "Newline-delimited JSON units", body = String, content_type = "application/x-ndjson"))
+)]
 pub async fn export_units(
     State(app): State<App>,
     Query(q): Query<wire::FilterQuery>,
@@ -155,6 +171,17 @@ fn next_line(
 /// `POST /api/v1/units/import`: units as newline-delimited
 /// [`WriteLine`]s, stored in one batch (the client's command, the token's
 /// name as user); committed only after an `end` line whose count agrees.
+#[utoipa::path(
+    post,
+    path = "/api/v1/units/import",
+    operation_id = "importUnits",
+    summary = "Store units sent as newline-delimited JSON (begin, unit and skipped lines, end) in one batch; an upload without its end line stores nothing",
+    request_body(content = String, content_type = "application/x-ndjson"),
+    responses(
+        (status = 200, description = "OK", body = wire::WriteAnswer),
+        (status = 413, description = "Upload over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn import_units(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -316,6 +343,17 @@ fn check_text(field: &str, text: &str) -> ApiResult<()> {
 /// `POST /api/v1/lookup/queries`: up to [`MAX_QUERIES`] queries, each with
 /// its own neighbours, looked up on every core against one refresh of the
 /// live matcher; each query's matches as `lookup --format jsonl` gives them.
+#[utoipa::path(
+    post,
+    path = "/api/v1/lookup/queries",
+    operation_id = "lookupQueries",
+    summary = "Fuzzy matches for up to 1000 queries, each with its own neighbours (open to anonymous read with --anonymous-read)",
+    request_body = wire::QueriesRequest,
+    responses(
+        (status = 200, description = "OK", body = wire::QueriesAnswer),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn lookup_queries(
     State(app): State<App>,
     headers: HeaderMap,
@@ -408,6 +446,17 @@ pub async fn lookup_queries(
 
 /// `POST /api/v1/dedupe`: conflicts and exact duplicates, resolved as
 /// asked in one batch (`transmem dedupe`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/dedupe",
+    operation_id = "dedupe",
+    summary = "Sources stored with different translations and units identical in every variant; resolved as asked in one batch (`transmem dedupe`)",
+    request_body = wire::Op<crate::tm::DedupeRequest>,
+    responses(
+        (status = 200, description = "OK", body = crate::tm::DedupeDone),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn dedupe(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -461,6 +510,17 @@ fn logged(what: &str, app: &App, batch: Option<i64>) {
 
 /// `POST /api/v1/tm/edit`: one variant's new text (`transmem edit`), one
 /// batch recorded under the client's command.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tm/edit",
+    operation_id = "tmEdit",
+    summary = "Set one variant's text (`transmem edit`) in one batch recorded under the client's command",
+    request_body = wire::Op<wire::EditIn>,
+    responses(
+        (status = 200, description = "OK", body = crate::tm::EditDone),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn tm_edit(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -490,6 +550,17 @@ pub async fn tm_edit(
 
 /// `POST /api/v1/tm/delete`: every unit a non-empty filter selects, in one
 /// batch (`transmem delete`, which lists and confirms first).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tm/delete",
+    operation_id = "tmDelete",
+    summary = "Delete every unit a non-empty filter selects (`transmem delete`, which lists and confirms first), in one batch",
+    request_body = wire::Op<wire::DeleteIn>,
+    responses(
+        (status = 200, description = "OK", body = crate::tm::Deleted),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn tm_delete(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -515,6 +586,17 @@ pub async fn tm_delete(
 /// `POST /api/v1/tm/replace`: a regular expression replaced in one
 /// language's texts (`transmem replace`): all changes answered (a dry run
 /// changes nothing), made in one batch.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tm/replace",
+    operation_id = "tmReplace",
+    summary = "Replace a regular expression in one language's texts (`transmem replace`): every change answered; unless dry_run, made in one batch",
+    request_body = wire::Op<crate::tm::ReplaceRequest>,
+    responses(
+        (status = 200, description = "OK", body = crate::tm::Replaced),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn tm_replace(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -541,6 +623,17 @@ pub async fn tm_replace(
 
 /// `POST /api/v1/tm/undo` (admin): reverts one batch as a new batch
 /// (`transmem undo`); a dry run rolls it back again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tm/undo",
+    operation_id = "tmUndo",
+    summary = "Revert one batch (admin; `transmem undo`) as a new batch; dry_run rolls it back again",
+    request_body = wire::Op<wire::UndoIn>,
+    responses(
+        (status = 200, description = "OK", body = crate::tm::UndoDone),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn tm_undo(
     State(app): State<App>,
     caller: Option<axum::Extension<Caller>>,
@@ -569,6 +662,13 @@ pub async fn tm_undo(
 }
 
 /// `GET /api/v1/tokens` (admin): every token, never a secret or hash.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    operation_id = "listTokens",
+    summary = "Every API token (admin): id, role, name, created; never a secret",
+    responses((status = 200, description = "OK", body = wire::TokensAnswer))
+)]
 pub async fn list_tokens(State(app): State<App>) -> ApiResult<Json<wire::TokensAnswer>> {
     let tokens = App::blocking(move || app.with_reader(|m| ops::tokens(m).map_err(api))).await?;
     Ok(Json(wire::TokensAnswer { tokens }))
@@ -576,6 +676,18 @@ pub async fn list_tokens(State(app): State<App>) -> ApiResult<Json<wire::TokensA
 
 /// `POST /api/v1/tokens` (admin): stores a token the client made, by the
 /// SHA-256 of its secret (the secret never crosses the network).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    operation_id = "createToken",
+    summary = "Store a token (admin) by the SHA-256 of a secret the client made",
+    request_body = wire::TokenIn,
+    responses(
+        (status = 201, description = "Stored", body = wire::TokenCreated),
+        (status = 409, description = "A token with this hash is stored already", body = ErrorAnswer),
+        (status = 413, description = "Body over the size limit", body = ErrorAnswer),
+    )
+)]
 pub async fn create_token(
     State(app): State<App>,
     headers: HeaderMap,
@@ -601,6 +713,14 @@ pub async fn create_token(
     let id = App::blocking(move || {
         let location = app.inner().location.clone();
         let id = app.with_writer(|m| {
+            // A second token with the same secret would make the first
+            // ambiguous (and the store refuses it): a conflict, not a 500.
+            if let Some(t) = m.token_by_hash(&req.hash).map_err(api)? {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    format!("token #{} has this hash already; nothing stored", t.id),
+                ));
+            }
             m.add_token(&req.hash, role.as_str(), req.name.as_deref())
                 .map_err(api)
         })?;
@@ -616,6 +736,14 @@ pub async fn create_token(
 }
 
 /// `DELETE /api/v1/tokens/{id}` (admin).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    operation_id = "revokeToken",
+    summary = "Revoke a token (admin); servers stop accepting it within 5 s",
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 200, description = "OK", body = wire::TokenRevoked))
+)]
 pub async fn revoke_token(
     State(app): State<App>,
     Path(id): Path<i64>,
@@ -630,133 +758,4 @@ pub async fn revoke_token(
     })
     .await?;
     Ok(Json(wire::TokenRevoked { revoked }))
-}
-
-/// The OpenAPI entries of these routes (added to the document).
-pub fn describe(doc: &mut Value) {
-    let err = |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-    let ok = |s: &str| json!({"description": "OK", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{s}")}}}});
-    let body = |s: &str| json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{s}")}}}});
-    let std = |mut r: Value| {
-        r["400"] = err("Bad JSON, a bad language tag or a bad parameter");
-        r["401"] = err("No token, or an unknown one");
-        r["403"] = err("The token's role may not do this");
-        r["503"] = err("The memory is busy or the request took too long");
-        r
-    };
-    let qp = |name: &str, desc: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": desc});
-    doc["paths"]["/api/v1/languages"] = json!({"get": {
-        "operationId": "languages", "summary": "The stored language tags and the unit count (cheap: no scan)",
-        "responses": std(json!({"200": ok("Languages")}))}});
-    doc["paths"]["/api/v1/units/export"] = json!({"get": {
-        "operationId": "exportUnits", "summary": "Every unit the filters select, in id order, one JSON object per line, then {\"end\": N}; streamed",
-        "parameters": [qp("lang", "Only units holding each of these languages, comma-separated"), qp("id", "Only these unit ids, comma-separated"),
-                       qp("origin", "Origin glob"), qp("created_by", "Exact creator"), qp("since", "Changed (else created) on or after"),
-                       qp("until", "Changed (else created) on or before"), qp("match", "Regular expression some text must match")],
-        "responses": std(json!({"200": {"description": "Newline-delimited JSON units", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}))}});
-    doc["paths"]["/api/v1/units/import"] = json!({"post": {
-        "operationId": "importUnits", "summary": "Store units sent as newline-delimited JSON (begin, unit and skipped lines, end) in one batch; an upload without its end line stores nothing",
-        "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
-        "responses": std(json!({"200": ok("Written"), "413": err("Upload over the size limit")}))}});
-    doc["paths"]["/api/v1/lookup/queries"] = json!({"post": {
-        "operationId": "lookupQueries", "summary": "Fuzzy matches for up to 1000 queries, each with its own neighbours (open to anonymous read with --anonymous-read)",
-        "requestBody": body("QueriesRequest"),
-        "responses": std(json!({"200": ok("QueriesResult"), "413": err("Body over the size limit")}))}});
-    doc["paths"]["/api/v1/dedupe"] = json!({"post": {
-        "operationId": "dedupe", "summary": "Sources stored with different translations and units identical in every variant; resolved as asked in one batch (`transmem dedupe`)",
-        "requestBody": body("DedupeRequest"),
-        "responses": std(json!({"200": ok("Deduped"), "413": err("Body over the size limit")}))}});
-    let op = |id: &str, summary: &str, req: &str, res: &str| {
-        json!({"post": {
-        "operationId": id, "summary": summary, "requestBody": body(req),
-        "responses": std(json!({"200": ok(res), "413": err("Body over the size limit")}))}})
-    };
-    doc["paths"]["/api/v1/tm/edit"] = op(
-        "tmEdit",
-        "Set one variant's text (`transmem edit`) in one batch recorded under the client's command",
-        "TmEdit",
-        "TmEdited",
-    );
-    doc["paths"]["/api/v1/tm/delete"] = op(
-        "tmDelete",
-        "Delete every unit a non-empty filter selects (`transmem delete`, which lists and confirms first), in one batch",
-        "TmDelete",
-        "TmDeleted",
-    );
-    doc["paths"]["/api/v1/tm/replace"] = op(
-        "tmReplace",
-        "Replace a regular expression in one language's texts (`transmem replace`): every change answered; unless dry_run, made in one batch",
-        "TmReplace",
-        "TmReplaced",
-    );
-    doc["paths"]["/api/v1/tm/undo"] = op(
-        "tmUndo",
-        "Revert one batch (admin; `transmem undo`) as a new batch; dry_run rolls it back again",
-        "TmUndo",
-        "TmUndone",
-    );
-    doc["paths"]["/api/v1/tokens"] = json!({
-        "get": {"operationId": "listTokens", "summary": "Every API token (admin): id, role, name, created; never a secret",
-                "responses": std(json!({"200": ok("Tokens")}))},
-        "post": {"operationId": "createToken", "summary": "Store a token (admin) by the SHA-256 of a secret the client made",
-                 "requestBody": body("TokenRequest"), "responses": std(json!({"201": ok("TokenCreated")}))}});
-    doc["paths"]["/api/v1/tokens/{id}"] = json!({"delete": {
-        "operationId": "revokeToken", "summary": "Revoke a token (admin); servers stop accepting it within 5 s",
-        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}, "description": "Token id"}],
-        "responses": std(json!({"200": ok("TokenRevoked")}))}});
-    let s = &mut doc["components"]["schemas"];
-    let command = json!({"type": "string", "description": "The client's command line, recorded as the batch's command"});
-    let nbatch = json!({"type": "integer", "nullable": true, "description": "The batch recorded (null: nothing changed)"});
-    s["TmEdit"] = json!({"type": "object", "required": ["id", "lang", "text"], "properties": {
-        "id": {"type": "integer"}, "lang": {"type": "string", "description": "The variant's exact tag"}, "text": {"type": "string"}, "command": command}});
-    s["TmEdited"] = json!({"type": "object", "required": ["edited", "batch"], "additionalProperties": false, "properties": {
-        "edited": {"description": "{\"changed\": OLD TEXT}, \"unchanged\", \"no_unit\" or \"no_variant\""}, "batch": nbatch}});
-    s["TmDelete"] = json!({"type": "object", "required": ["filter"], "properties": {
-        "filter": {"$ref": "#/components/schemas/Filter"}, "command": command}});
-    s["TmDeleted"] = json!({"type": "object", "required": ["deleted", "batch"], "additionalProperties": false, "properties": {
-        "deleted": {"type": "integer"}, "batch": nbatch}});
-    s["TmReplace"] = json!({"type": "object", "required": ["lang", "find", "replace"], "properties": {
-        "lang": {"type": "string"}, "find": {"type": "string"}, "replace": {"type": "string"},
-        "filter": {"$ref": "#/components/schemas/Filter"}, "dry_run": {"type": "boolean"}, "command": command}});
-    s["TmReplaced"] = json!({"type": "object", "required": ["changes", "changed", "batch"], "additionalProperties": false, "properties": {
-        "changes": {"type": "array", "items": {"type": "object", "required": ["id", "lang", "old", "new"]}},
-        "changed": {"type": "integer"}, "batch": nbatch}});
-    s["TmUndo"] = json!({"type": "object", "required": ["batch"], "properties": {
-        "batch": {"type": "integer"}, "force": {"type": "boolean"}, "dry_run": {"type": "boolean"}, "command": command}});
-    s["TmUndone"] = json!({"type": "object", "required": ["undone", "batch"], "additionalProperties": false, "properties": {
-        "undone": {"type": "object", "required": ["removed", "restored", "conflicts"]}, "batch": nbatch,
-        "command": {"type": "string", "nullable": true, "description": "The command of the batch undone"}}});
-    s["Languages"] = json!({"type": "object", "required": ["languages", "units"], "additionalProperties": false, "properties": {
-        "languages": {"type": "array", "items": {"type": "string"}}, "units": {"type": "integer"}}});
-    let counts = json!({"type": "object", "required": ["read", "new", "duplicate", "skipped", "overwritten"], "properties": {
-        "read": {"type": "integer"}, "new": {"type": "integer"}, "duplicate": {"type": "integer"}, "skipped": {"type": "integer"}, "overwritten": {"type": "integer"}}});
-    s["Written"] = json!({"type": "object", "required": ["groups", "batch", "memory"], "additionalProperties": false, "properties": {
-        "groups": {"type": "array", "items": counts}, "batch": {"type": "integer", "nullable": true},
-        "warnings": {"type": "array", "items": {"type": "string"}}, "memory": {"type": "string"},
-        "superseded": {"type": "integer", "description": "a write with a begin line's supersede: earlier units of the document it deleted"},
-        "unchanged": {"type": "integer", "description": "a write with a begin line's supersede: earlier units it kept"}}});
-    s["QueriesRequest"] = json!({"type": "object", "required": ["from", "to", "queries"], "additionalProperties": false, "properties": {
-        "from": {"type": "string"}, "to": {"type": "string"},
-        "queries": {"type": "array", "maxItems": MAX_QUERIES, "items": {"type": "object", "required": ["text"], "additionalProperties": false, "properties": {
-            "text": {"type": "string"}, "prev": {"type": "string"}, "next": {"type": "string"}}}},
-        "threshold": {"type": "number"}, "limit": {"type": "integer"}, "candidates": {"type": "integer"},
-        "penalties": {"type": "object", "required": ["case", "punctuation", "number", "tag"], "properties": {
-            "case": {"type": "number"}, "punctuation": {"type": "number"}, "number": {"type": "number"}, "tag": {"type": "number"}}}}});
-    s["QueriesResult"] = json!({"type": "object", "required": ["results"], "additionalProperties": false, "properties": {
-        "results": {"type": "array", "items": {"type": "array", "items": {"$ref": "#/components/schemas/Match"}}}}});
-    s["DedupeRequest"] = json!({"type": "object", "required": ["from", "to"], "properties": {
-        "from": {"type": "string"}, "to": {"type": "string"}, "keep_newest": {"type": "boolean"}, "merge_exact": {"type": "boolean"},
-        "dry_run": {"type": "boolean"}, "command": {"type": "string", "description": "Recorded as the batch's command"}}});
-    s["Deduped"] = json!({"type": "object", "required": ["conflicts", "exact", "deleted", "removed", "batch"], "additionalProperties": false, "properties": {
-        "conflicts": {"type": "array", "items": {"type": "object", "required": ["source", "versions"]}},
-        "exact": {"type": "array", "items": {"type": "array", "items": {"$ref": "#/components/schemas/Unit"}}},
-        "deleted": {"type": "integer"}, "removed": {"type": "integer"}, "batch": {"type": "integer", "nullable": true}}});
-    s["Tokens"] = json!({"type": "object", "required": ["tokens"], "additionalProperties": false, "properties": {
-        "tokens": {"type": "array", "items": {"type": "object", "required": ["id", "role", "created"], "properties": {
-            "id": {"type": "integer"}, "role": {"type": "string"}, "name": {"type": "string", "nullable": true}, "created": {"type": "string"}}}}}});
-    s["TokenRequest"] = json!({"type": "object", "required": ["hash", "role"], "additionalProperties": false, "properties": {
-        "hash": {"type": "string", "description": "Hex SHA-256 of the secret"}, "role": {"type": "string", "enum": ["read", "write", "admin"]},
-        "name": {"type": "string"}}});
-    s["TokenCreated"] = json!({"type": "object", "required": ["id"], "additionalProperties": false, "properties": {"id": {"type": "integer"}}});
-    s["TokenRevoked"] = json!({"type": "object", "required": ["revoked"], "additionalProperties": false, "properties": {"revoked": {"type": "boolean"}}});
 }

@@ -66,6 +66,7 @@ pub struct WriteRequest {
 }
 
 /// Which document a write replaces: its origin and language pair.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Supersede {
     /// The units' origin (the document).
@@ -89,6 +90,7 @@ pub trait Sink {
 }
 
 /// What a [`Tm::write`] stored.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Written {
     /// Per group: units taken, new, duplicate, skipped (policy or empty),
@@ -141,6 +143,7 @@ pub struct LookupOptions {
 /// Which units a command works on, as the user wrote it (globs, regular
 /// expressions and dates as text), so that it travels to a server; the
 /// JSON shape is the `filter` of the server's maintenance routes.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
@@ -149,6 +152,7 @@ pub struct Filter {
     pub ids: Vec<i64>,
     /// Units holding a variant of each of these languages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "server", schema(value_type = Vec<crate::server::openapi::LangTag>))]
     pub langs: Vec<String>,
     /// Origin glob (`*`, `?`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,9 +162,11 @@ pub struct Filter {
     pub created_by: Option<String>,
     /// Changed (else created) on or after this day or timestamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<crate::server::openapi::DateBound>))]
     pub since: Option<String>,
     /// Changed (else created) on or before this day or timestamp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(value_type = Option<crate::server::openapi::DateBound>))]
     pub until: Option<String>,
     /// A regular expression some variant's text must match.
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
@@ -208,6 +214,7 @@ impl Filter {
 }
 
 /// One text change of a replace: unit, exact language tag, old and new text.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// The unit.
@@ -221,9 +228,11 @@ pub struct Change {
 }
 
 /// A search and replace in one language's texts ([`Tm::replace`]).
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplaceRequest {
     /// The language whose texts change.
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub lang: String,
     /// Regular expression.
     pub find: String,
@@ -238,6 +247,7 @@ pub struct ReplaceRequest {
 }
 
 /// What a replace changed, or would change.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replaced {
     /// The changes (over a server, at most [`MAX_LIMIT`] of them).
@@ -249,6 +259,7 @@ pub struct Replaced {
 }
 
 /// What a delete removed.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deleted {
     /// Units removed.
@@ -258,6 +269,7 @@ pub struct Deleted {
 }
 
 /// What an edit did.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditDone {
     /// Changed (with the old text), unchanged, or the unit or variant gone.
@@ -267,6 +279,7 @@ pub struct EditDone {
 }
 
 /// What an undo did, or would do.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UndoDone {
     /// Units removed and restored, and later batches overridden (`force`).
@@ -278,11 +291,14 @@ pub struct UndoDone {
 }
 
 /// `dedupe`: which duplicates to resolve, and how.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DedupeRequest {
     /// Source language of the conflicts.
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub from: String,
     /// Target language of the conflicts.
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub to: String,
     /// Delete every translation of a conflict but the newest.
     #[serde(default)]
@@ -296,6 +312,7 @@ pub struct DedupeRequest {
 }
 
 /// What `dedupe` found and did.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DedupeDone {
     /// Sources stored with different translations, newest first in each.
@@ -311,6 +328,7 @@ pub struct DedupeDone {
 }
 
 /// An API token as listed: never its secret, nor its hash.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenEntry {
     /// Its id (what revoke takes).

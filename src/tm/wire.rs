@@ -76,6 +76,7 @@ pub enum WriteLine {
 }
 
 /// The answer of `POST /units/import`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WriteAnswer {
     /// Counts per group and the batch.
@@ -86,6 +87,7 @@ pub struct WriteAnswer {
 }
 
 /// One query of `POST /lookup/queries`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueryIn {
@@ -100,6 +102,7 @@ pub struct QueryIn {
 }
 
 /// Penalty points of a lookup (each defaults to 1).
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PenaltiesIn {
@@ -137,30 +140,38 @@ impl From<PenaltiesIn> for Penalties {
 
 /// `POST /lookup/queries`: many queries, each with its own context, and
 /// the matcher's options.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueriesRequest {
     /// Source language.
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub from: String,
     /// Target language.
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub to: String,
     /// At most [`MAX_QUERIES`].
+    #[cfg_attr(feature = "server", schema(max_items = 1000))]
     pub queries: Vec<QueryIn>,
     /// Lowest score, percent (default 70).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(minimum = 0, maximum = 101))]
     pub threshold: Option<f64>,
     /// Matches per query (default 5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(minimum = 1, maximum = 10000))]
     pub limit: Option<usize>,
     /// Penalty points (default 1 each).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub penalties: Option<PenaltiesIn>,
     /// Index candidates scored per query (0 or absent: automatic).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", schema(maximum = 10000))]
     pub candidates: Option<usize>,
 }
 
 /// The answer of `POST /lookup/queries`: each query's matches, in order.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueriesAnswer {
     /// One list per query.
@@ -170,6 +181,7 @@ pub struct QueriesAnswer {
 /// A write operation of `/tm/…` (and `/dedupe`): the request, and the
 /// client's command line, which the batch records as its command (the
 /// token's name is its user).
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Op<T> {
     /// The operation's own fields.
@@ -184,17 +196,20 @@ pub struct Op<T> {
 pub type DedupeIn = Op<DedupeRequest>;
 
 /// `POST /tm/edit`: one variant's new text.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditIn {
     /// The unit.
     pub id: i64,
     /// The variant's language (its exact tag, or one that serves it).
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::LangTag))]
     pub lang: String,
     /// The new text.
     pub text: String,
 }
 
 /// `POST /tm/delete`: every unit a (non-empty) filter selects.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeleteIn {
     /// Which units.
@@ -202,6 +217,7 @@ pub struct DeleteIn {
 }
 
 /// `POST /tm/undo`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UndoIn {
     /// The batch to revert.
@@ -215,6 +231,7 @@ pub struct UndoIn {
 }
 
 /// `GET /languages`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LanguagesAnswer {
     /// Every stored tag, sorted.
@@ -224,6 +241,7 @@ pub struct LanguagesAnswer {
 }
 
 /// `GET /tokens`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokensAnswer {
     /// Every token (never a secret or a hash).
@@ -232,12 +250,15 @@ pub struct TokensAnswer {
 
 /// `POST /tokens`: a token made by the client, sent as the hex SHA-256 of
 /// its secret (the secret itself never crosses the network).
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenIn {
     /// Hex SHA-256 of the secret: 64 lower-case hex digits.
+    #[cfg_attr(feature = "server", schema(pattern = "^[0-9a-f]{64}$"))]
     pub hash: String,
     /// `read`, `write` or `admin`.
+    #[cfg_attr(feature = "server", schema(value_type = crate::server::openapi::RoleName))]
     pub role: String,
     /// A label for people.
     #[serde(default)]
@@ -245,6 +266,7 @@ pub struct TokenIn {
 }
 
 /// The answer of `POST /tokens`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenCreated {
     /// The new token's id.
@@ -252,6 +274,7 @@ pub struct TokenCreated {
 }
 
 /// The answer of `DELETE /tokens/{id}`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRevoked {
     /// Whether it existed.
@@ -260,11 +283,13 @@ pub struct TokenRevoked {
 
 /// The filters of `GET /units` and `GET /units/export` as query parameters
 /// (lists comma-separated).
+#[cfg_attr(feature = "server", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilterQuery {
     /// Languages every unit must hold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", param(value_type = Option<crate::server::openapi::LangTags>, inline))]
     pub lang: Option<String>,
     /// Unit ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,9 +302,11 @@ pub struct FilterQuery {
     pub created_by: Option<String>,
     /// Changed (else created) on or after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", param(value_type = Option<crate::server::openapi::DateBound>, inline))]
     pub since: Option<String>,
     /// Changed (else created) on or before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "server", param(value_type = Option<crate::server::openapi::DateBound>, inline))]
     pub until: Option<String>,
     /// A regular expression some text must match.
     #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
@@ -350,6 +377,7 @@ impl FilterQuery {
 }
 
 /// The answer of `GET /units` (one page).
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitsPage {
     /// The page's units.
@@ -359,6 +387,7 @@ pub struct UnitsPage {
 }
 
 /// The answer of `GET /history`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryAnswer {
     /// The last batches, oldest first.
@@ -368,6 +397,7 @@ pub struct HistoryAnswer {
 }
 
 /// The answer of `GET /concordance`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConcordanceAnswer {
     /// Best first.
@@ -375,6 +405,7 @@ pub struct ConcordanceAnswer {
 }
 
 /// Every error answer: `{"error": "..."}`.
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorAnswer {
     /// What went wrong.
