@@ -385,7 +385,18 @@ pub async fn concordance(
         )));
     }
     let hits = App::blocking(move || {
-        app.with_reader(|m| Ok(crate::matcher::concordance::search(m, &lang, &q.q, limit)?))
+        // Stops inside the search (a numbers-only query scans the whole
+        // language) once the request times out or its client leaves.
+        app.with_reader(|m| {
+            Ok(crate::matcher::concordance::search_until(
+                m,
+                &lang,
+                &q.q,
+                limit,
+                &mut |_| {},
+                &super::cancel::cancelled,
+            )?)
+        })
     })
     .await?;
     Ok(Json(ConcordanceAnswer { hits }))
