@@ -229,9 +229,16 @@ fn parse(
         .map(|r| (r.empty, r.encoding)),
         // The store takes the first variant (the first language column with
         // text) as the source.
-        Format::Csv | Format::Tsv => {
-            csv::read(input, path, opts, |u| push((u, None))).map(|r| (r.empty, r.encoding))
-        }
+        // A row the store would refuse (a control character in a note
+        // column, say) is refused here, where its line is known.
+        Format::Csv | Format::Tsv => csv::read(input, path, opts, |u| {
+            u.validate().map_err(|e| match e {
+                Error::InvalidUnit(msg) => Error::Invalid(msg),
+                other => other,
+            })?;
+            push((u, None))
+        })
+        .map(|r| (r.empty, r.encoding)),
     };
     if stopped {
         return Err(Stopped);

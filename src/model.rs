@@ -92,13 +92,55 @@ impl Unit {
     }
 
     /// Checks what every store requires of a unit: at least one variant,
-    /// canonical language tags, at most one variant per language.
+    /// canonical language tags, at most one variant per language, and no
+    /// character XML cannot hold (a C0 control) in its notes, properties,
+    /// origin, creator or ids, which no TMX export could then write. Texts
+    /// (and their context) may hold them: TMX carries a text's as
+    /// placeholders.
     pub fn validate(&self) -> crate::Result<()> {
         use crate::Error;
         if self.variants.is_empty() {
             return Err(Error::InvalidUnit(
                 "a translation unit needs at least one variant".into(),
             ));
+        }
+        let labels = [
+            ("origin", &self.origin),
+            ("creator", &self.creator),
+            ("changer", &self.changer),
+            ("tuid", &self.tuid),
+            ("creation date", &self.created),
+            ("change date", &self.changed),
+        ];
+        let fields = labels
+            .iter()
+            .filter_map(|(name, v)| v.as_deref().map(|v| (*name, v)))
+            .chain(self.notes.iter().map(|n| ("note", n.as_str())))
+            .chain(
+                self.props
+                    .iter()
+                    .chain(&self.attrs)
+                    .flat_map(|(k, v)| [("property name", k.as_str()), ("property", v.as_str())]),
+            )
+            .chain(self.variants.iter().flat_map(|v| {
+                v.notes
+                    .iter()
+                    .map(|n| ("note", n.as_str()))
+                    .chain(v.props.iter().flat_map(|(k, val)| {
+                        [("property name", k.as_str()), ("property", val.as_str())]
+                    }))
+            }));
+        for (name, value) in fields {
+            if let Some(c) = value
+                .chars()
+                .find(|&c| crate::formats::tmx::xml_forbidden(c))
+            {
+                let shown: String = value.chars().take(60).collect();
+                return Err(Error::InvalidUnit(format!(
+                    "the {name} {shown:?} holds control character U+{:04X}, which XML (and so a TMX export) cannot hold",
+                    c as u32
+                )));
+            }
         }
         for (i, v) in self.variants.iter().enumerate() {
             if crate::lang::normalize_tag(&v.lang).ok().as_deref() != Some(v.lang.as_str()) {

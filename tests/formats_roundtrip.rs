@@ -265,3 +265,113 @@ fn csv_prefixes_and_corruptions_never_panic() {
         }
     }
 }
+
+/// A variant's context is a neighbour's text and may hold a control
+/// character, which a `<prop>` cannot: the unit is still written (the
+/// character as U+FFFD there), where it used to fail the whole export.
+#[test]
+fn context_holding_a_control_character_does_not_fail_the_export() {
+    let u = Unit {
+        variants: vec![Variant {
+            lang: "en".into(),
+            text: "After the bell.".into(),
+            prev: Some("A bell \u{7} rang.".into()),
+            next: Some("Quiet.".into()),
+            ..Variant::default()
+        }],
+        ..Unit::default()
+    };
+    u.validate()
+        .expect("a control character in context is allowed");
+    let mut w = tmx::Writer::new(Vec::new(), &tmx::Header::default()).unwrap();
+    w.write_unit(&u).unwrap();
+    let bytes = w.finish().unwrap();
+    let mut back = Vec::new();
+    tmx::read(&bytes[..], std::path::Path::new("ctx.tmx"), |u| {
+        back.push(u);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(back.len(), 1);
+    let v = &back[0].variants[0];
+    assert_eq!(v.prev.as_deref(), Some("A bell \u{FFFD} rang."));
+    assert_eq!(v.next.as_deref(), Some("Quiet."));
+}
+
+/// What no TMX export could hold is refused when a unit is checked for a
+/// store (every store calls `validate`), field by field; texts may hold it.
+#[test]
+fn validate_refuses_control_characters_outside_texts() {
+    let base = || Unit {
+        variants: vec![Variant {
+            lang: "en".into(),
+            text: "ok \u{1}".into(),
+            ..Variant::default()
+        }],
+        ..Unit::default()
+    };
+    base()
+        .validate()
+        .expect("a text may hold a control character");
+    let cases: Vec<(&str, Unit)> = vec![
+        (
+            "note",
+            Unit {
+                notes: vec!["a\u{7}".into()],
+                ..base()
+            },
+        ),
+        (
+            "origin",
+            Unit {
+                origin: Some("o\u{1}".into()),
+                ..base()
+            },
+        ),
+        (
+            "creator",
+            Unit {
+                creator: Some("c\u{1B}".into()),
+                ..base()
+            },
+        ),
+        (
+            "tuid",
+            Unit {
+                tuid: Some("t\u{0}".into()),
+                ..base()
+            },
+        ),
+        (
+            "property",
+            Unit {
+                props: vec![("x-a".into(), "v\u{2}".into())],
+                ..base()
+            },
+        ),
+        (
+            "property name",
+            Unit {
+                attrs: vec![("k\u{3}".into(), "v".into())],
+                ..base()
+            },
+        ),
+        ("note", {
+            let mut u = base();
+            u.variants[0].notes = vec!["n\u{4}".into()];
+            u
+        }),
+        ("property", {
+            let mut u = base();
+            u.variants[0].props = vec![("x-b".into(), "p\u{5}".into())];
+            u
+        }),
+    ];
+    for (field, u) in cases {
+        let e = u.validate().expect_err(field).to_string();
+        assert!(
+            e.contains(field) && e.contains("control character"),
+            "{field}: {e}"
+        );
+    }
+}

@@ -410,3 +410,33 @@ fn an_import_warns_before_it_starts_when_the_disk_is_short_and_a_full_disk_store
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("needs about"), "{err}");
 }
+
+/// A note, origin or creator column holding a control character is refused
+/// with the file and line, and nothing is stored: stored, it broke every
+/// later TMX export of the memory (XML cannot hold it). A control character
+/// in a text is kept, and the memory still exports.
+#[test]
+fn control_characters_in_csv_metadata_are_refused_at_their_line() {
+    let (d, mem) = seeded();
+    let before = units(&mem).len();
+    for (column, row) in [
+        ("note", "Bell.\tЗвонок.\tring \u{7} twice\n"),
+        ("origin", "Bell.\tЗвонок.\tfeed\u{1}.csv\n"),
+        ("creator", "Bell.\tЗвонок.\tbob\u{1B}\n"),
+    ] {
+        let f = d.path().join(format!("{column}.tsv"));
+        std::fs::write(&f, format!("en\tru\t{column}\nGood.\tХорошо.\tfine\n{row}")).unwrap();
+        tm(&mem).arg("import").arg(&f).assert().code(2).stderr(
+            predicate::str::contains(format!("{column}.tsv:3 (byte"))
+                .and(predicate::str::contains("control character")),
+        );
+        assert_eq!(units(&mem).len(), before, "{column}: nothing stored");
+    }
+    let f = d.path().join("text.tsv");
+    std::fs::write(&f, "en\tru\nA bell \u{7} rang.\tЗвонок \u{7}.\n").unwrap();
+    tm(&mem).arg("import").arg(&f).assert().success();
+    let out = d.path().join("all.tmx");
+    tm(&mem).args(["export", "-o"]).arg(&out).assert().success();
+    let tmx = std::fs::read_to_string(&out).unwrap();
+    assert!(tmx.contains("x-ctrl"), "the text's bell as a placeholder");
+}

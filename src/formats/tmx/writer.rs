@@ -71,6 +71,24 @@ fn attr(out: &mut String, k: &str, v: &str) -> Result<()> {
     Ok(())
 }
 
+/// `s` with every character XML cannot hold replaced by U+FFFD.
+fn xml_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if super::maybe_forbidden(s) && s.chars().any(super::xml_forbidden) {
+        s.chars()
+            .map(|c| {
+                if super::xml_forbidden(c) {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
 fn element(
     out: &mut String,
     indent: &str,
@@ -234,11 +252,16 @@ impl<W: Write> Writer<W> {
             for n in &v.notes {
                 element(s, "    ", "note", None, n)?;
             }
+            // The context is a neighbour's text, which may hold a control
+            // character (its own <seg> carries it as a placeholder); a
+            // <prop> holds text alone, so there it becomes U+FFFD rather
+            // than failing the export: the context match is then lost for
+            // that one segment, nothing else.
             if let Some(p) = &v.prev {
-                element(s, "    ", "prop", Some(PROP_PREV), p)?;
+                element(s, "    ", "prop", Some(PROP_PREV), &xml_safe(p))?;
             }
             if let Some(n) = &v.next {
-                element(s, "    ", "prop", Some(PROP_NEXT), n)?;
+                element(s, "    ", "prop", Some(PROP_NEXT), &xml_safe(n))?;
             }
             for (t, val) in &tuv_extra {
                 element(s, "    ", "prop", Some(t), val)?;
