@@ -299,22 +299,32 @@ mod tests {
     });
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(1000))]
+        #![proptest_config(ProptestConfig::with_cases(600))]
 
         #[test]
         fn natives_answer_as_their_regexes(t in text(), cut in 0usize..40) {
-            // Every start a search may be given, window cuts included.
-            let mut start = cut.min(t.len());
-            while !t.is_char_boundary(start) {
-                start -= 1;
-            }
+            // As the engine asks them: a `before` on the text up to each
+            // position, from 0 or from a window start; an `after` on the
+            // text from each position.
+            let ends: Vec<usize> = t.char_indices().map(|(i, _)| i).chain([t.len()]).collect();
             for (lang, n, re) in NATIVES.iter() {
-                for s in [0, start] {
-                    prop_assert_eq!(
-                        (n.f)(&t, s),
-                        re.is_match_at(&t, s),
-                        "{} {:?} at {} (before: {})", lang, t, s, n.before
-                    );
+                for &i in &ends {
+                    let (hay, starts) = if n.before {
+                        // Window starts: 0, and every start among the
+                        // last `cut % 16` characters (where the word is).
+                        let head = &t[..i];
+                        let near = ends.iter().copied().filter(|&e| e <= i).rev().take(cut % 16 + 1);
+                        (head, [0].into_iter().chain(near).collect())
+                    } else {
+                        (&t[i..], vec![0])
+                    };
+                    for s in starts {
+                        prop_assert_eq!(
+                            (n.f)(hay, s),
+                            re.is_match_at(hay, s),
+                            "{} {:?} at {} (before: {})", lang, hay, s, n.before
+                        );
+                    }
                 }
             }
         }
