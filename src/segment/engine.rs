@@ -20,6 +20,9 @@
 //! fall back to `fancy-regex`.
 
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
 
 /// How far back (in bytes) a `before` pattern may look. Long enough for any
 /// rule that looks at the start of a list item or a quoted span, short
@@ -123,16 +126,85 @@ impl Pat {
     }
 }
 
+/// A pattern compiled on first use (the built-in rules), or at once (rules
+/// from a file, whose errors are reported when they load). Rules share
+/// equal patterns through the `Arc`, so each compiles once.
+#[derive(Debug)]
+struct LazyPat {
+    src: String,
+    /// Code that answers as the pattern would, run instead of it.
+    native: Option<super::native::NativeFn>,
+    cell: OnceLock<Option<Pat>>,
+    /// For a locator: what a line must contain for it to match (see
+    /// [`Needs`]), worked out on first use.
+    needs: OnceLock<Needs>,
+}
+
+impl LazyPat {
+    fn new(src: String) -> Arc<LazyPat> {
+        Arc::new(LazyPat {
+            src,
+            native: None,
+            cell: OnceLock::new(),
+            needs: OnceLock::new(),
+        })
+    }
+
+    fn compiled(src: String, pat: Pat) -> Arc<LazyPat> {
+        let p = LazyPat::new(src);
+        let _ = p.cell.set(Some(pat));
+        p
+    }
+
+    /// The compiled pattern; None only if it does not compile, which the
+    /// tests rule out for the built-in rules (such a half never matches).
+    fn get(&self) -> Option<&Pat> {
+        self.cell.get_or_init(|| Pat::new(&self.src).ok()).as_ref()
+    }
+
+    fn is_match_at(&self, hay: &str, start: usize) -> bool {
+        match self.native {
+            Some(f) => f(hay, start),
+            None => self.get().is_some_and(|p| p.is_match_at(hay, start)),
+        }
+    }
+
+    /// True when the regex crate compiles the pattern (code stands in for
+    /// patterns it compiles).
+    fn is_std(&self) -> bool {
+        self.native.is_some() || matches!(self.get(), Some(Pat::Std(_)))
+    }
+
+    fn locate(&self, hay: &str, start: usize) -> Option<(usize, usize)> {
+        self.get()?.locate(hay, start)
+    }
+
+    /// False when `line` lacks what every match needs.
+    fn may_match(&self, line: &str) -> bool {
+        self.needs.get_or_init(|| Needs::of(&self.src)).met_by(line)
+    }
+}
+
+/// A rule half that runs as code: `f(hay, start)` answers what the regex
+/// `(?:src)$` (`before`) or `^(?:src)` (`after`) answers for
+/// `is_match_at(hay, start)`.
+#[derive(Debug, Clone)]
+pub(crate) struct Native {
+    pub before: bool,
+    pub src: String,
+    pub f: super::native::NativeFn,
+}
+
 /// A compiled rule.
 #[derive(Debug, Clone)]
 struct Rule {
     brk: bool,
     /// `(?:before)$`, or None when `before` is empty (always matches).
-    before: Option<Pat>,
+    before: Option<Arc<LazyPat>>,
     /// `^(?:after)`, or None when `after` is empty (always matches).
-    after: Option<Pat>,
+    after: Option<Arc<LazyPat>>,
     /// `(before)(?:after)` for break rules.
-    locator: Option<Pat>,
+    locator: Option<Arc<LazyPat>>,
     /// A character every match of `before` contains (its leading literal),
     /// if known: a line without it cannot match, and is skipped cheaply.
     gate: Option<char>,
@@ -166,6 +238,11 @@ pub(crate) struct Engine {
     /// compile with the regex crate: one pass over the line instead of one
     /// per rule.
     combined: Option<regex::Regex>,
+    /// Built lazily (the built-in rules): nothing was compiled up front, and
+    /// `after_set` and `combined` are replaced by code that finds the same
+    /// answers from the rules' own patterns, compiling only those a text
+    /// reaches.
+    lazy: bool,
 }
 
 impl Engine {
@@ -178,6 +255,7 @@ impl Engine {
             set_index: Vec::new(),
             locators: Vec::new(),
             combined: None,
+            lazy: false,
         }
     }
 
@@ -190,13 +268,33 @@ impl Engine {
     /// for the break rules with `locate` off. One scan for many rules is
     /// what makes the built-in rules fast.
     pub fn with_scan(rules: &[RuleSource], scan: Option<Scanner>) -> Result<Engine, RuleError> {
+        Engine::build(rules, scan, None)
+    }
+
+    /// [`Engine::with_scan`] for rules known to compile (the built-in
+    /// ones): nothing is compiled here; each pattern compiles the first
+    /// time a text needs it, so a language's start-up costs only what its
+    /// text uses (issue 26); the halves in `natives` run as code and never
+    /// compile. Splits exactly as [`Engine::with_scan`] does.
+    pub fn lazy(rules: &[RuleSource], scan: Option<Scanner>, natives: &[Native]) -> Engine {
+        Engine::build(rules, scan, Some(natives)).unwrap_or_else(|_| Engine::empty())
+    }
+
+    /// `natives` is Some for a lazy engine.
+    fn build(
+        rules: &[RuleSource],
+        scan: Option<Scanner>,
+        natives: Option<&[Native]>,
+    ) -> Result<Engine, RuleError> {
+        let lazy = natives.is_some();
         let mut out = Vec::with_capacity(rules.len());
         let mut locators = Vec::new();
         let mut seen = std::collections::HashSet::new();
         // Rules share halves (the built-in English rules use one
         // sentence-starter list of about 900 words in three rules): compile
         // each distinct pattern once; compiled regexes are cheap to clone.
-        let mut cache: std::collections::HashMap<String, Pat> = std::collections::HashMap::new();
+        let mut cache: std::collections::HashMap<String, Arc<LazyPat>> =
+            std::collections::HashMap::new();
         for (index, r) in rules.iter().enumerate() {
             let err = |half: &str, msg: String| RuleError {
                 index,
@@ -204,29 +302,50 @@ impl Engine {
             };
             // On failure the half is compiled alone, so that the message
             // points into the user's pattern rather than our wrapper.
-            let mut half =
-                |name: &str, src: &str, wrapped: String| -> Result<Option<Pat>, RuleError> {
-                    if src.is_empty() {
-                        return Ok(None);
-                    }
-                    if let Some(p) = cache.get(&wrapped) {
-                        return Ok(Some(p.clone()));
-                    }
-                    let p = Pat::new(&wrapped)
+            let mut half = |name: &str,
+                            src: &str,
+                            wrapped: String|
+             -> Result<Option<Arc<LazyPat>>, RuleError> {
+                if src.is_empty() {
+                    return Ok(None);
+                }
+                if let Some(p) = cache.get(&wrapped) {
+                    return Ok(Some(p.clone()));
+                }
+                let native = natives
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|n| n.before == (name == "beforebreak") && n.src == src);
+                let p = if let Some(n) = native {
+                    Arc::new(LazyPat {
+                        src: wrapped.clone(),
+                        native: Some(n.f),
+                        cell: OnceLock::new(),
+                        needs: OnceLock::new(),
+                    })
+                } else if lazy {
+                    LazyPat::new(wrapped.clone())
+                } else {
+                    let pat = Pat::new(&wrapped)
                         .map_err(|m| err(name, Pat::new(src).err().unwrap_or(m)))?;
-                    cache.insert(wrapped, p.clone());
-                    Ok(Some(p))
+                    LazyPat::compiled(wrapped.clone(), pat)
                 };
+                cache.insert(wrapped, p.clone());
+                Ok(Some(p))
+            };
             let before = half("beforebreak", &r.before, format!("(?:{})$", r.before))?;
             let after = half("afterbreak", &r.after, format!("^(?:{})", r.after))?;
             let locator = if r.brk && (r.locate || scan.is_none()) {
                 if seen.insert((r.before.clone(), r.after.clone())) {
                     locators.push(index);
                 }
-                Some(
-                    Pat::new(&format!("({})(?:{})", r.before, r.after))
-                        .map_err(|m| err("rule", m))?,
-                )
+                let src = format!("({})(?:{})", r.before, r.after);
+                Some(if lazy {
+                    LazyPat::new(src)
+                } else {
+                    let pat = Pat::new(&src).map_err(|m| err("rule", m))?;
+                    LazyPat::compiled(src, pat)
+                })
             } else {
                 None
             };
@@ -243,8 +362,14 @@ impl Engine {
         let mut set_src: Vec<String> = Vec::new();
         let mut set_index = vec![None; rules.len()];
         for (i, r) in rules.iter().enumerate() {
-            let far = r.after.contains(".*") || r.after.contains(".+") || r.after.contains("[^");
-            if !r.after.is_empty() && !far && matches!(out[i].after, Some(Pat::Std(_))) {
+            // Lazily, whether an `after` compiles with the regex crate is
+            // known only once it is compiled: `in_set` asks then.
+            let std = lazy
+                || matches!(
+                    out[i].after.as_deref().and_then(LazyPat::get),
+                    Some(Pat::Std(_))
+                );
+            if !r.after.is_empty() && !far(&r.after) && std {
                 let src = format!("^(?:{})", r.after);
                 // Equal halves share one slot of the set.
                 set_index[i] = Some(match set_src.iter().position(|x| *x == src) {
@@ -256,12 +381,12 @@ impl Engine {
                 });
             }
         }
-        let after_set = if set_src.len() > 1 {
-            regex::RegexSet::new(&set_src).ok()
-        } else {
+        let after_set = if lazy || set_src.len() <= 1 {
             None
+        } else {
+            regex::RegexSet::new(&set_src).ok()
         };
-        if after_set.is_none() {
+        if after_set.is_none() && !(lazy && set_src.len() > 1) {
             set_index.iter_mut().for_each(|x| *x = None);
         }
         Ok(Engine {
@@ -269,9 +394,32 @@ impl Engine {
             scan,
             after_set,
             set_index,
-            combined: combine(rules, &locators),
+            combined: if lazy {
+                None
+            } else {
+                combine(rules, &locators)
+            },
             locators,
+            lazy,
         })
+    }
+
+    /// How many distinct patterns have been compiled so far, of how many.
+    #[cfg(test)]
+    fn compiled(&self) -> (usize, usize) {
+        let mut done = std::collections::HashSet::new();
+        let mut all = std::collections::HashSet::new();
+        for r in &self.rules {
+            for p in [&r.before, &r.after, &r.locator].into_iter().flatten() {
+                if p.native.is_none() {
+                    all.insert(Arc::as_ptr(p));
+                    if p.cell.get().is_some() {
+                        done.insert(Arc::as_ptr(p));
+                    }
+                }
+            }
+        }
+        (done.len(), all.len())
     }
 
     /// Number of rules.
@@ -308,7 +456,9 @@ impl Engine {
             Some(Scanner::Func(f)) => f(line, &mut cands),
             None => {}
         }
-        if let Some(re) = &self.combined {
+        if self.lazy && self.locators.len() > 1 {
+            self.collect_merged(line, &mut cands);
+        } else if let Some(re) = &self.combined {
             collect_combined(re, line, &mut cands);
         } else {
             for &i in &self.locators {
@@ -354,6 +504,16 @@ impl Engine {
             if !possible {
                 return None;
             }
+        } else if self.lazy && self.set_index.iter().any(Option::is_some) {
+            // The same test without the set: each break rule's own `after`.
+            let possible = self
+                .rules
+                .iter()
+                .enumerate()
+                .any(|(i, r)| r.brk && gates[i] && (!self.in_set(i) || self.after_ok(i, tail)));
+            if !possible {
+                return None;
+            }
         }
         self.rules.iter().enumerate().position(|(i, r)| {
             if !gates[i] {
@@ -362,11 +522,68 @@ impl Engine {
             let before_ok = || r.before.as_ref().is_none_or(|b| b.is_match_at(head, from));
             match (self.set_index[i], &set) {
                 (Some(k), Some(m)) => m.matched(k) && before_ok(),
+                (Some(_), None) if self.lazy => self.after_ok(i, tail) && before_ok(),
                 // Outside the set the `after` half may scan far; `before`
                 // (searched backwards from the position) usually fails first.
-                _ => before_ok() && r.after.as_ref().is_none_or(|a| a.is_match_at(tail, 0)),
+                _ => before_ok() && self.after_ok(i, tail),
             }
         })
+    }
+
+    /// True when rule `i`'s `after` matches at the start of `tail`.
+    fn after_ok(&self, i: usize, tail: &str) -> bool {
+        self.rules[i]
+            .after
+            .as_ref()
+            .is_none_or(|a| a.is_match_at(tail, 0))
+    }
+
+    /// Lazily: whether rule `i`'s `after` would be in the eager engine's
+    /// `after_set` (listed there, and compiled by the regex crate).
+    fn in_set(&self, i: usize) -> bool {
+        self.set_index[i].is_some() && self.rules[i].after.as_deref().is_some_and(LazyPat::is_std)
+    }
+
+    /// The candidates `collect_combined` finds with the alternation of all
+    /// locators, from the locators themselves: at each step the leftmost
+    /// match of any, the first locator in rule order among those starting
+    /// there (the alternation's leftmost-first choice). A locator whose
+    /// needs the line lacks is never compiled or run.
+    fn collect_merged(&self, line: &str, out: &mut Vec<usize>) {
+        // Each live locator with its next match (start, end of group 1)
+        // at or after `from`, or None once it has no more.
+        let mut next: Vec<(&LazyPat, Option<(usize, usize)>)> = self
+            .locators
+            .iter()
+            .filter_map(|&i| self.rules[i].locator.as_deref())
+            .filter(|l| l.may_match(line))
+            .map(|l| (l, l.locate(line, 0)))
+            .collect();
+        let mut from = 0;
+        while from <= line.len() {
+            let mut best: Option<(usize, usize)> = None;
+            for (_, m) in &next {
+                if let Some((s, e)) = *m
+                    && best.is_none_or(|(bs, _)| s < bs)
+                {
+                    best = Some((s, e));
+                }
+            }
+            let Some((start, end)) = best else {
+                break;
+            };
+            out.push(end);
+            from = next_boundary(line, start.max(from));
+            for (l, m) in &mut next {
+                if m.is_some_and(|(s, _)| s < from) {
+                    *m = if from <= line.len() {
+                        l.locate(line, from)
+                    } else {
+                        None
+                    };
+                }
+            }
+        }
     }
 
     /// For one line: every candidate position, the rule that decided there
@@ -382,6 +599,204 @@ impl Engine {
             })
             .collect()
     }
+}
+
+/// What a line must contain for a pattern to match in it: every clause
+/// holds. Worked out from the pattern's syntax: literals must appear, a
+/// small class needs one of its characters, alternatives need what one of
+/// their branches needs, and where a small set of characters (a literal
+/// `.`) must be followed by another set (`\d`, white space), the line must
+/// hold such a pair. Empty when nothing is known (then every line may
+/// match).
+#[derive(Debug, Default)]
+struct Needs(Vec<Clause>);
+
+/// One requirement of [`Needs`].
+#[derive(Debug)]
+enum Clause {
+    /// One of these strings.
+    Any(Vec<String>),
+    /// A character of the first class directly followed by one of the
+    /// second.
+    Pair(ClassUnicode, ClassUnicode),
+}
+
+/// Classes of more characters than this need nothing (too common to help),
+/// and only pairs whose first class is this small are kept.
+const NEEDS_CLASS_MAX: u32 = 24;
+
+impl Needs {
+    fn of(src: &str) -> Needs {
+        match regex_syntax::parse(src) {
+            Ok(hir) => Needs(needs(&hir)),
+            Err(_) => Needs::default(),
+        }
+    }
+
+    fn met_by(&self, line: &str) -> bool {
+        self.0.iter().all(|clause| match clause {
+            Clause::Any(strings) => strings.iter().any(|s| line.contains(s.as_str())),
+            Clause::Pair(a, b) => {
+                let mut prev = None;
+                line.chars().any(|c| {
+                    let hit = prev.is_some_and(|p| has(a, p)) && has(b, c);
+                    prev = Some(c);
+                    hit
+                })
+            }
+        })
+    }
+}
+
+fn has(class: &ClassUnicode, c: char) -> bool {
+    class
+        .ranges()
+        .binary_search_by(|r| {
+            if r.end() < c {
+                std::cmp::Ordering::Less
+            } else if r.start() > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+fn class_size(class: &ClassUnicode) -> u32 {
+    class
+        .ranges()
+        .iter()
+        .map(|r| r.end() as u32 - r.start() as u32 + 1)
+        .sum()
+}
+
+/// The characters a match of `hir` can start (`last` false) or end with,
+/// and whether it can be empty; None when unknown (an assertion, which
+/// looks at characters it does not take).
+fn edge(hir: &Hir, last: bool) -> Option<(ClassUnicode, bool)> {
+    match hir.kind() {
+        HirKind::Empty => Some((ClassUnicode::empty(), true)),
+        HirKind::Literal(l) => {
+            let s = std::str::from_utf8(&l.0).ok()?;
+            let c = if last {
+                s.chars().next_back()
+            } else {
+                s.chars().next()
+            }?;
+            Some((ClassUnicode::new([ClassUnicodeRange::new(c, c)]), false))
+        }
+        HirKind::Class(Class::Unicode(c)) => Some((c.clone(), false)),
+        HirKind::Class(Class::Bytes(_)) | HirKind::Look(_) => None,
+        HirKind::Repetition(r) => {
+            let (c, empty) = edge(&r.sub, last)?;
+            Some((c, empty || r.min == 0))
+        }
+        HirKind::Capture(c) => edge(&c.sub, last),
+        HirKind::Concat(subs) => {
+            let mut set = ClassUnicode::empty();
+            let mut iter: Box<dyn Iterator<Item = &Hir>> = if last {
+                Box::new(subs.iter().rev())
+            } else {
+                Box::new(subs.iter())
+            };
+            for sub in &mut iter {
+                let (c, empty) = edge(sub, last)?;
+                set.union(&c);
+                if !empty {
+                    return Some((set, false));
+                }
+            }
+            Some((set, true))
+        }
+        HirKind::Alternation(subs) => {
+            let mut set = ClassUnicode::empty();
+            let mut any_empty = false;
+            for sub in subs {
+                let (c, empty) = edge(sub, last)?;
+                set.union(&c);
+                any_empty |= empty;
+            }
+            Some((set, any_empty))
+        }
+    }
+}
+
+/// The clauses of [`Needs`] for `hir`.
+fn needs(hir: &Hir) -> Vec<Clause> {
+    match hir.kind() {
+        HirKind::Literal(l) => match std::str::from_utf8(&l.0) {
+            Ok(s) if !s.is_empty() => vec![Clause::Any(vec![s.to_string()])],
+            _ => Vec::new(),
+        },
+        HirKind::Class(Class::Unicode(c)) => {
+            let n = class_size(c);
+            if n == 0 || n > NEEDS_CLASS_MAX {
+                return Vec::new();
+            }
+            let chars = c
+                .ranges()
+                .iter()
+                .flat_map(|r| r.start()..=r.end())
+                .map(String::from)
+                .collect();
+            vec![Clause::Any(chars)]
+        }
+        HirKind::Class(Class::Bytes(_)) | HirKind::Empty | HirKind::Look(_) => Vec::new(),
+        HirKind::Repetition(r) if r.min > 0 => needs(&r.sub),
+        HirKind::Repetition(_) => Vec::new(),
+        HirKind::Capture(c) => needs(&c.sub),
+        HirKind::Concat(subs) => {
+            let mut out: Vec<Clause> = subs.iter().flat_map(needs).collect();
+            // The first pair of a small set and what must follow it: a part
+            // that cannot be empty, ending in few characters, then parts up
+            // to one that cannot be empty either.
+            'pairs: for (i, sub) in subs.iter().enumerate() {
+                let Some((a, false)) = edge(sub, true) else {
+                    continue;
+                };
+                if class_size(&a) > NEEDS_CLASS_MAX {
+                    continue;
+                }
+                let mut b = ClassUnicode::empty();
+                for next in &subs[i + 1..] {
+                    let Some((c, empty)) = edge(next, false) else {
+                        continue 'pairs;
+                    };
+                    b.union(&c);
+                    if !empty {
+                        out.push(Clause::Pair(a, b));
+                        break 'pairs;
+                    }
+                }
+            }
+            out
+        }
+        HirKind::Alternation(subs) => {
+            // One clause: for each branch, the strings of its most
+            // selective string clause (the longest shortest string).
+            let mut clause = Vec::new();
+            for sub in subs {
+                let best = needs(sub)
+                    .into_iter()
+                    .filter_map(|c| match c {
+                        Clause::Any(strings) => Some(strings),
+                        Clause::Pair(..) => None,
+                    })
+                    .max_by_key(|c| c.iter().map(|s| s.chars().count()).min().unwrap_or(0));
+                match best {
+                    Some(c) => clause.extend(c),
+                    None => return Vec::new(),
+                }
+            }
+            vec![Clause::Any(clause)]
+        }
+    }
+}
+
+/// True for an `after` pattern that may scan far (`.*`, negated classes).
+fn far(after: &str) -> bool {
+    after.contains(".*") || after.contains(".+") || after.contains("[^")
 }
 
 /// The literal character a regex's every match starts with, when the source
@@ -445,7 +860,7 @@ fn collect_combined(re: &regex::Regex, line: &str, out: &mut Vec<usize>) {
 }
 
 /// Adds to `out` the positions where `loc`'s first group ends.
-fn collect(loc: &Pat, line: &str, out: &mut Vec<usize>) {
+fn collect(loc: &LazyPat, line: &str, out: &mut Vec<usize>) {
     let mut from = 0;
     while from <= line.len() {
         let Some((start, end)) = loc.locate(line, from) else {
@@ -544,6 +959,43 @@ mod tests {
             Engine::new(&[RuleSource::brk(r"\.", r"\s"), RuleSource::keep("(", "")]).unwrap_err();
         assert_eq!(err.index, 1);
         assert!(err.msg.starts_with("beforebreak pattern"), "{}", err.msg);
+    }
+
+    #[test]
+    fn needs_are_read_from_the_pattern() {
+        // A footnote number right after a full stop.
+        let n = Needs::of(r"([\p{Ll})\]]\.\d{1,3}(?:\s\d{1,3})*)(?:\s+\p{Lu})");
+        assert!(!n.met_by("The minister arrived on Monday."));
+        assert!(!n.met_by("Pi is 3 . 14 or so"));
+        assert!(n.met_by("as agreed.12 Then"));
+        assert!(n.met_by("as agreed.٣ Then"));
+        // A literal, and a class of few characters.
+        let n = Needs::of(r"(?:^|\s)\(a\)\s[^\n]{0,200}[.?!]");
+        assert!(!n.met_by("a) b. c!"));
+        assert!(n.met_by("(a) b. c!"));
+        let n = Needs::of(r";|[¹²³]");
+        assert!(!n.met_by("plain, text."));
+        assert!(n.met_by("cited² here") && n.met_by("a; b"));
+        // Nothing known: every line may match.
+        assert!(Needs::of(r"\p{L}+").met_by(""));
+    }
+
+    #[test]
+    fn lazy_engine_compiles_only_what_a_text_needs() {
+        let rules = super::super::rules::for_primary("en");
+        let scan = Some(Scanner::Func(super::super::rules::terminator_runs));
+        let e = Engine::lazy(&rules, scan, &super::super::rules::natives("en"));
+        let mut out = Vec::new();
+        e.split_line("The minister arrived on Monday.", 0, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0], 0..31);
+        assert_eq!(e.compiled().0, 0);
+        out.clear();
+        e.split_line("He left. She stayed.", 0, &mut out);
+        assert_eq!(out, [0..8, 9..20]);
+        // The rules tried at the two candidates, not all of them.
+        let (some, all) = e.compiled();
+        assert!(some > 0 && some < all * 2 / 3, "{some} of {all} compiled");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 mod engine;
 mod learnt;
+mod native;
 pub mod rules;
 mod srx;
 
@@ -36,13 +37,13 @@ fn is_line_break(c: char) -> bool {
 }
 
 fn builtin(primary: &str) -> Segmenter {
-    // The built-in rules are fixed text covered by the tests; should one ever
-    // fail to compile, line splitting alone is the safe fallback.
-    let engine = Engine::with_scan(
+    // The built-in rules are fixed text covered by the tests (every pattern
+    // compiles); they compile lazily, each the first time a text needs it.
+    let engine = Engine::lazy(
         &rules::for_primary(primary),
         Some(engine::Scanner::Func(rules::terminator_runs)),
-    )
-    .unwrap_or_else(|_| Engine::empty());
+        &rules::natives(primary),
+    );
     Segmenter {
         engine: Arc::new(engine),
     }

@@ -7,7 +7,10 @@
 //! [`builtin_srx`] writes them out as an SRX 2.0 document, so that a user
 //! can start a rule file from them.
 
-use super::engine::RuleSource;
+use std::sync::LazyLock;
+
+use super::engine::{Native, RuleSource};
+use super::native::{self, NativeFn, WordSet};
 
 /// Sentence terminators: the ASCII ones, the ellipsis, and the stops of
 /// other scripts (ideographic and full-width stops, the Arabic question
@@ -193,8 +196,9 @@ fn words<S: AsRef<str>>(list: &[S]) -> String {
 }
 /// The hand-written starters followed by the learnt ones they lack.
 fn with_learnt<'a>(own: &[&'a str], learnt: &[&'a str]) -> Vec<&'a str> {
+    let mine: std::collections::HashSet<&str> = own.iter().copied().collect();
     let mut out = own.to_vec();
-    out.extend(learnt.iter().filter(|w| !own.contains(w)));
+    out.extend(learnt.iter().filter(|w| !mine.contains(*w)));
     out
 }
 
@@ -523,12 +527,140 @@ const RU_MONTHS: &[&str] = &[
     "янв", "февр", "фев", "мар", "апр", "авг", "сент", "сен", "окт", "нояб", "ноя", "дек",
 ];
 
-/// Rules for English, in order.
-pub(crate) fn english() -> Vec<RuleSource> {
-    let starters = starter(&with_learnt(
+/// The `after` of the rules that need a sentence starter next (English).
+fn en_starters_after_src() -> String {
+    starter(&with_learnt(
         EN_STARTERS,
         &super::learnt::EN_STARTERS_LEARNT,
-    ));
+    ))
+}
+
+/// [`en_starters_after_src`], built once (the rules and [`natives`] both use it).
+static EN_STARTERS_AFTER: LazyLock<String> = LazyLock::new(en_starters_after_src);
+
+fn en_starters_after() -> String {
+    EN_STARTERS_AFTER.clone()
+}
+
+/// The `after` of the rules that need a sentence starter next (Russian).
+fn ru_starters_after_src() -> String {
+    starter(&with_learnt(
+        RU_STARTERS,
+        &super::learnt::RU_STARTERS_LEARNT,
+    ))
+}
+
+/// [`ru_starters_after_src`], built once (the rules and [`natives`] both use it).
+static RU_STARTERS_AFTER: LazyLock<String> = LazyLock::new(ru_starters_after_src);
+
+fn ru_starters_after() -> String {
+    RU_STARTERS_AFTER.clone()
+}
+
+/// The `before` of an ordinary word (learnt, or seven lowercase letters or
+/// more) and a full stop.
+fn en_ordinary_before_src() -> String {
+    format!(
+        r"(?:^|[^\p{{L}}\p{{N}}_.'’-])(?:{}|\p{{Ll}}{{7,}})\.",
+        super::learnt::EN_ORDINARY_LEARNT.join("|")
+    )
+}
+
+/// [`en_ordinary_before_src`], built once (the rules and [`natives`] both use it).
+static EN_ORDINARY_BEFORE: LazyLock<String> = LazyLock::new(en_ordinary_before_src);
+
+fn en_ordinary_before() -> String {
+    EN_ORDINARY_BEFORE.clone()
+}
+
+/// The `after` of a lowercase sentence opener.
+fn en_openers_after_src() -> String {
+    format!(
+        r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_.]|$)",
+        en_lower_openers().join("|")
+    )
+}
+
+/// [`en_openers_after_src`], built once (the rules and [`natives`] both use it).
+static EN_OPENERS_AFTER: LazyLock<String> = LazyLock::new(en_openers_after_src);
+
+fn en_openers_after() -> String {
+    EN_OPENERS_AFTER.clone()
+}
+
+/// The `after` of a name (learnt, or a surname by its ending).
+fn ru_names_after_src() -> String {
+    format!(
+        r"\s+(?:{}|{RU_SURNAME})(?:[^\p{{L}}\p{{N}}_]|$)",
+        super::learnt::RU_NAMES_LEARNT.join("|")
+    )
+}
+
+/// [`ru_names_after_src`], built once (the rules and [`natives`] both use it).
+static RU_NAMES_AFTER: LazyLock<String> = LazyLock::new(ru_names_after_src);
+
+fn ru_names_after() -> String {
+    RU_NAMES_AFTER.clone()
+}
+
+static EN_STARTER_SET: LazyLock<WordSet> =
+    LazyLock::new(|| WordSet::new(with_learnt(EN_STARTERS, &super::learnt::EN_STARTERS_LEARNT)));
+static RU_STARTER_SET: LazyLock<WordSet> =
+    LazyLock::new(|| WordSet::new(with_learnt(RU_STARTERS, &super::learnt::RU_STARTERS_LEARNT)));
+static EN_ORDINARY_SET: LazyLock<WordSet> =
+    LazyLock::new(|| WordSet::new(super::learnt::EN_ORDINARY_LEARNT.iter().copied()));
+static EN_OPENER_SET: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(en_lower_openers()));
+static RU_NAME_SET: LazyLock<WordSet> =
+    LazyLock::new(|| WordSet::new(super::learnt::RU_NAMES_LEARNT.iter().copied()));
+/// The surname half of [`ru_names_after`], as the engine wraps it.
+static RU_SURNAME_AFTER: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(&format!(
+        r"^(?:\s+(?:{RU_SURNAME})(?:[^\p{{L}}\p{{N}}_]|$))"
+    ))
+    .expect("a fixed pattern")
+});
+
+/// The rule halves of `primary`'s rules that run as code (see `native`):
+/// the ones that hold the large word lists. Each is named by its source,
+/// as [`for_primary`] writes it.
+pub(crate) fn natives(primary: &str) -> Vec<Native> {
+    let before = |src: String, f: NativeFn| Native {
+        before: true,
+        src,
+        f,
+    };
+    let after = |src: String, f: NativeFn| Native {
+        before: false,
+        src,
+        f,
+    };
+    match primary {
+        "en" => vec![
+            after(en_starters_after(), |h, s| {
+                native::starter_after(&EN_STARTER_SET, h, s)
+            }),
+            before(en_ordinary_before(), |h, s| {
+                native::ordinary_before(&EN_ORDINARY_SET, h, s)
+            }),
+            after(en_openers_after(), |h, s| {
+                native::word_after(&EN_OPENER_SET, true, h, s)
+            }),
+        ],
+        "ru" => vec![
+            after(ru_starters_after(), |h, s| {
+                native::starter_after(&RU_STARTER_SET, h, s)
+            }),
+            after(ru_names_after(), |h, s| {
+                native::word_after(&RU_NAME_SET, false, h, s) || RU_SURNAME_AFTER.is_match_at(h, s)
+            }),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Rules for English, in order.
+pub(crate) fn english() -> Vec<RuleSource> {
+    let starters = en_starters_after();
     vec![
         // Times: "7:45 p.m. Moscow time" continues, "6 a.m. Travelers" does not.
         keep(
@@ -596,26 +728,14 @@ pub(crate) fn english() -> Vec<RuleSource> {
         // a full stop end a sentence even before a lowercase word: "This is
         // it. and this is another". Unknown short words keep the default
         // (an abbreviation is likelier: "5th st. near", "approx. two").
-        brk_t(
-            format!(
-                r"(?:^|[^\p{{L}}\p{{N}}_.'’-])(?:{}|\p{{Ll}}{{7,}})\.",
-                super::learnt::EN_ORDINARY_LEARNT.join("|")
-            ),
-            r"\s+\p{Ll}",
-        ),
+        brk_t(en_ordinary_before(), r"\s+\p{Ll}"),
         // Punkt's decision for lowercase text: a full stop after an ordinary
         // word (any lowercase word that is not an abbreviation) ends the
         // sentence when a common sentence-opening word follows, even in
         // lowercase: "we can meet at noon. sounds good.", "ok. see you then."
         // Abbreviations stay: "approx. five", "etc. and", "et al. found".
         keep(format!(r"{}\.", words(EN_LOWER_ABBREVS)), r"\s+\p{Ll}"),
-        brk_t(
-            r"(?:^|[^\p{L}\p{N}_.'’-])\p{Ll}{2,}\.",
-            format!(
-                r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_.]|$)",
-                en_lower_openers().join("|")
-            ),
-        ),
+        brk_t(r"(?:^|[^\p{L}\p{N}_.'’-])\p{Ll}{2,}\.", en_openers_after()),
     ]
 }
 
@@ -713,6 +833,8 @@ const EN_LOWER_OPENERS: &[&str] = &[
 /// full stop, open a new sentence.
 fn en_lower_openers() -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let abbrevs: std::collections::HashSet<&str> = EN_LOWER_ABBREVS.iter().copied().collect();
     let all = EN_STARTERS
         .iter()
         .chain(super::learnt::EN_STARTERS_LEARNT.iter())
@@ -723,8 +845,8 @@ fn en_lower_openers() -> Vec<String> {
         // the lowercase abbreviations.
         if l.chars().count() > 1
             && l.chars().all(char::is_alphabetic)
-            && !EN_LOWER_ABBREVS.contains(&l.as_str())
-            && !out.contains(&l)
+            && !abbrevs.contains(l.as_str())
+            && seen.insert(l.clone())
         {
             out.push(l);
         }
@@ -737,10 +859,7 @@ const RU_SURNAME: &str = r"\p{Lu}\p{Ll}+(?:ов|ев|ёв|ин|ын|ова|ев�
 
 /// Rules for Russian, in order.
 pub(crate) fn russian() -> Vec<RuleSource> {
-    let starters = starter(&with_learnt(
-        RU_STARTERS,
-        &super::learnt::RU_STARTERS_LEARNT,
-    ));
+    let starters = ru_starters_after();
     vec![
         // "и т. д. В общем": "т. д." and "т. п." end sentences.
         brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?[дп]\.", r"\s+\p{Lu}"),
@@ -763,10 +882,7 @@ pub(crate) fn russian() -> Vec<RuleSource> {
         // compile once.
         keep(
             r"(?:\d{4}(?:[-–]\d{2,4})?(?:-\p{Ll}{1,2})?\s?гг?|(?:^|[^\p{L}\p{N}_.])н\.\s?э)\.",
-            format!(
-                r"\s+(?:{}|{RU_SURNAME})(?:[^\p{{L}}\p{{N}}_]|$)",
-                super::learnt::RU_NAMES_LEARNT.join("|")
-            ),
+            ru_names_after(),
         ),
         // A dash after the year goes on: "в 1999 г. — Мы начали заново";
         // a number after "н. э." too.
