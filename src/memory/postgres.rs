@@ -857,6 +857,8 @@ impl Postgres {
             wrote: false,
             rewrote: false,
             log,
+            part: None,
+            sends: Cell::new(0),
         }))
     }
 
@@ -1351,7 +1353,27 @@ struct PgTx<'m> {
     rewrote: bool,
     /// The batch its changes are recorded in.
     log: Log,
+    /// The part under way (see [`Writer::part`](super::Writer::part)).
+    part: Option<Part>,
+    /// Messages sent with held-back statements in them so far.
+    sends: Cell<u64>,
 }
+
+/// Where a part began: what its rollback restores.
+struct Part {
+    next_unit: i64,
+    next_variant: i64,
+    wrote: bool,
+    rewrote: bool,
+    /// The log's numbering then.
+    log: Log,
+    /// [`PgTx::sends`] then: unchanged, its savepoint was never sent.
+    sends: u64,
+    /// The held-back statements before its `SAVEPOINT`.
+    script: usize,
+}
+
+const SAVEPOINT: &str = "SAVEPOINT part;\n";
 
 /// A write transaction's connection, taken from the pool for the
 /// transaction's life (`BEGIN` … `COMMIT` on it; dropped unfinished, it
@@ -1488,6 +1510,33 @@ impl PgTx<'_> {
         self.send(None).map(|_| ())
     }
 
+    /// Moves the buffered rows into the held-back statements (as
+    /// `INSERT`s; many are sent by `COPY` instead), so that what is
+    /// queued next follows them.
+    fn seal(&self) -> Result<()> {
+        let mut buf = self.buf.borrow_mut();
+        if buf.units == 0 {
+            return Ok(());
+        }
+        if buf.units > INSERT_UP_TO {
+            drop(buf);
+            return self.send(None).map(|_| ());
+        }
+        let mut script = self.script.sql.borrow_mut();
+        for (table, rows) in [
+            (UNIT_COLUMNS, std::mem::take(&mut buf.unit_rows)),
+            (VARIANT_COLUMNS, std::mem::take(&mut buf.variant_rows)),
+        ] {
+            if !rows.is_empty() {
+                let _ = write!(script, "INSERT INTO {table} VALUES ");
+                copy_rows_as_values(&mut script, &rows);
+                script.push_str(";\n");
+            }
+        }
+        buf.units = 0;
+        Ok(())
+    }
+
     /// Sends the buffered rows and then `then` (statements written in
     /// full, [`inline`]), in one message when there are few rows (they go
     /// as `INSERT`s: one round trip for a server's single-unit write),
@@ -1497,7 +1546,17 @@ impl PgTx<'_> {
         let mut buf = self.buf.borrow_mut();
         let mut conn = self.db.borrow()?;
         let path = self.db.path;
-        let mut message = String::new();
+        // The held-back statements were queued before the buffered rows
+        // (a part's SAVEPOINT before its rows): they go first.
+        let mut message = self.script.take();
+        if !message.is_empty() {
+            self.sends.set(self.sends.get() + 1);
+        }
+        if buf.units > INSERT_UP_TO && !message.is_empty() {
+            conn.client
+                .batch_execute(&std::mem::take(&mut message))
+                .map_err(map_err(path))?;
+        }
         if buf.units > 0 && buf.units <= INSERT_UP_TO {
             for (table, rows) in [
                 (UNIT_COLUMNS, std::mem::take(&mut buf.unit_rows)),
@@ -1541,13 +1600,12 @@ impl PgTx<'_> {
         ))
     }
 
-    /// Sends the buffered rows and the held-back statements.
+    /// Sends the held-back statements and the buffered rows.
     fn send_all(&self) -> Result<()> {
-        let script = self.script.take();
-        if script.is_empty() {
+        if self.script.sql.borrow().is_empty() {
             self.flush()
         } else {
-            self.send(Some(&script)).map(|_| ())
+            self.send(None).map(|_| ())
         }
     }
 
@@ -1555,7 +1613,7 @@ impl PgTx<'_> {
     /// finds once the buffered rows are sent: in the same message as they
     /// are, or as a prepared statement when there are none.
     fn ids_after_rows(&self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<i64>> {
-        if self.buf.borrow().units == 0 {
+        if self.buf.borrow().units == 0 && self.script.sql.borrow().is_empty() {
             return sql::rows(&self.db, sql, args, |r| r.int(0));
         }
         self.send(Some(&inline(sql, args)?))?
@@ -1634,6 +1692,65 @@ impl PgTx<'_> {
 impl WriteTx for PgTx<'_> {
     sql::shared_writes!();
 
+    fn has_parts(&self) -> bool {
+        true
+    }
+
+    fn begin_part(&mut self) -> Result<()> {
+        if self.part.is_some() {
+            return Err(Error::Invalid("parts of a write do not nest".into()));
+        }
+        // The rows of the parts before go before this one's SAVEPOINT.
+        self.seal()?;
+        let script = self.script.sql.borrow().len();
+        self.script.sql.borrow_mut().push_str(SAVEPOINT);
+        self.part = Some(Part {
+            next_unit: self.next_unit,
+            next_variant: self.next_variant,
+            wrote: self.wrote,
+            rewrote: self.rewrote,
+            log: self.log.next_log(),
+            sends: self.sends.get(),
+            script,
+        });
+        Ok(())
+    }
+
+    fn end_part(&mut self, keep: bool) -> Result<()> {
+        let Some(part) = self.part.take() else {
+            return Err(Error::Invalid("no part of this write was begun".into()));
+        };
+        if keep {
+            self.log.finish(&self.script)?;
+            self.log = self.log.next_log();
+            self.script
+                .sql
+                .borrow_mut()
+                .push_str("RELEASE SAVEPOINT part;\n");
+            return Ok(());
+        }
+        // Its rows and statements not sent yet are dropped; what was sent
+        // is rolled back to its savepoint (which also ends an error state
+        // a failed statement of it left).
+        let buf = self.buf.get_mut();
+        buf.unit_rows.clear();
+        buf.variant_rows.clear();
+        buf.units = 0;
+        let script = self.script.sql.get_mut();
+        if self.sends.get() == part.sends {
+            script.truncate(part.script);
+        } else {
+            script.clear();
+            script.push_str("ROLLBACK TO SAVEPOINT part;\nRELEASE SAVEPOINT part;\n");
+        }
+        self.next_unit = part.next_unit;
+        self.next_variant = part.next_variant;
+        self.wrote = part.wrote;
+        self.rewrote = part.rewrote;
+        self.log = part.log;
+        Ok(())
+    }
+
     fn commit(self: Box<Self>) -> Result<Stamp> {
         let wrote = self.wrote || self.rewrote || (self.next_unit, self.next_variant) != self.start;
         self.log.finish(&self.script)?;
@@ -1641,7 +1758,7 @@ impl WriteTx for PgTx<'_> {
         // something was written) one generation and one log row with this
         // transaction's random token (see `Stamp`; the log keeps the last
         // 10,000 commits, as SQLite's does), then COMMIT: one message.
-        let mut tail = self.script.take();
+        let mut tail = String::new();
         let stamp = if wrote {
             let generation = self.at_begin.generation + 1;
             let _ = write!(
@@ -1815,6 +1932,8 @@ impl Steps for PgTx<'_> {
     ) -> Result<()> {
         let err = map_err(self.db.path);
         let hash = content_hash(after);
+        // What was queued before (a part's SAVEPOINT) goes first.
+        self.send_all()?;
         let tx = &mut self.db.conn.get_mut().client;
         tx.execute(
             "UPDATE variant SET text = $3, markup = NULL, text_hash = $4
@@ -1875,6 +1994,7 @@ impl Steps for PgTx<'_> {
 
     fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()> {
         let err = map_err(self.db.path);
+        self.send_all()?;
         let tx = &mut self.db.conn.get_mut().client;
         tx.execute("DELETE FROM variant WHERE unit_id = $1", &[&id])
             .map_err(&err)?;
@@ -2142,6 +2262,94 @@ mod tests {
         let mut w = m.begin().unwrap();
         let e = w.start_batch("bad\0command", None).unwrap_err();
         assert!(matches!(e, Error::InvalidUnit(_)), "{e:?}");
+    }
+
+    /// A server's group of writes: parts of one transaction, each its own
+    /// batch. A part that fails, or is not kept (its request was
+    /// cancelled), leaves nothing, also when it had sent statements (an
+    /// overwrite) before; its neighbours commit, numbered without gaps.
+    #[test]
+    fn parts_commit_together_and_roll_back_alone() {
+        use super::super::{Inserted, OnDuplicate, Writer};
+        let Some(db) = OwnDb::new("parts") else {
+            return;
+        };
+        let mut mem = super::super::Memory::with_backend(Box::new(
+            Postgres::open(&db.url, true).expect("open"),
+        ));
+        let mut w = mem.writer().unwrap();
+        let first = w.insert(&pair("Kept."), None, OnDuplicate::KeepBoth);
+        assert!(matches!(first, Ok(Inserted::New(1))), "{first:?}");
+        w.commit().unwrap();
+        let generation = mem.stamp().unwrap().generation;
+        let mut w = mem.writer().unwrap();
+        assert!(w.has_parts());
+        let one = |w: &mut Writer<'_>, en: &str, policy| {
+            w.start_batch(&format!("part {en}"), Some("tester"))?;
+            w.insert(&pair(en), None, policy)
+        };
+        let a = w.part(|w| one(w, "A.", OnDuplicate::KeepBoth), || true);
+        // Sent an UPDATE of unit 1 (an overwrite), then cancelled.
+        let cancelled = w.part(
+            |w| {
+                let mut u = pair("Kept.");
+                u.variants[1].text = "Overwritten.".into();
+                w.start_batch("part overwrite", None)?;
+                w.insert(&u, None, OnDuplicate::Overwrite)
+            },
+            || false,
+        );
+        let failed = w.part(
+            |w| {
+                one(w, "B.", OnDuplicate::KeepBoth)?;
+                Err::<Inserted, _>(Error::Invalid("the request failed".into()))
+            },
+            || true,
+        );
+        // Sees A (sent with its own probe), not B.
+        let skipped = w.part(|w| one(w, "A.", OnDuplicate::Skip), || true);
+        let c = w.part(|w| one(w, "C.", OnDuplicate::KeepBoth), || true);
+        w.commit().unwrap();
+        assert!(matches!(a, Ok(Ok(Inserted::New(2)))), "{a:?}");
+        assert!(
+            matches!(cancelled, Ok(Err(Error::Cancelled))),
+            "{cancelled:?}"
+        );
+        assert!(matches!(failed, Ok(Err(Error::Invalid(_)))), "{failed:?}");
+        assert!(
+            matches!(skipped, Ok(Ok(Inserted::Duplicate(2)))),
+            "{skipped:?}"
+        );
+        assert!(matches!(c, Ok(Ok(Inserted::New(3)))), "{c:?}");
+        assert_eq!(
+            mem.stamp().unwrap().generation,
+            generation + 1,
+            "one commit"
+        );
+        assert_eq!(mem.unit_count().unwrap(), 3);
+        assert_eq!(
+            mem.unit(1).unwrap().unwrap().variants[1].text,
+            "Kept. (ru)",
+            "the cancelled overwrite was rolled back"
+        );
+        let texts: Vec<String> = (1..=3)
+            .map(|id| mem.unit(id).unwrap().unwrap().variants[0].text.clone())
+            .collect();
+        assert_eq!(texts, ["Kept. (en)", "A. (en)", "C. (en)"]);
+        let batches: Vec<(i64, String, u64)> = mem
+            .batches()
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.id, b.command, b.units))
+            .collect();
+        assert_eq!(
+            batches,
+            [
+                (1, "write".to_string(), 1),
+                (2, "part A.".to_string(), 1),
+                (3, "part C.".to_string(), 1)
+            ]
+        );
     }
 
     #[test]

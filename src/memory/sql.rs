@@ -465,6 +465,20 @@ impl Log {
         self.next = Some(next);
     }
 
+    /// A new log, for the next batch of the same transaction, numbered
+    /// on from this one (see [`Log::number_from`]).
+    pub fn next_log(&self) -> Log {
+        Log {
+            // A batch that changed nothing is removed at finish: its id
+            // is free again.
+            next: match self.batch {
+                Some(b) if self.touched == 0 => Some(b),
+                _ => self.next,
+            },
+            ..Log::default()
+        }
+    }
+
     /// The batch's id, once it recorded a change.
     pub fn batch_id(&self) -> Option<i64> {
         self.batch.filter(|_| self.touched > 0)

@@ -532,10 +532,8 @@ impl App {
     /// [`TOKEN_CACHE`].
     fn role_of(&self, secret: &str) -> ApiResult<Option<Caller>> {
         let h = token_hash(secret);
-        if let Some((role, at)) = lock(&self.0.tokens).get(&h)
-            && at.elapsed() < TOKEN_CACHE
-        {
-            return Ok(role.clone());
+        if let Some(role) = self.cached_role(&h) {
+            return Ok(role);
         }
         let token = self.with_reader(|m| Ok(m.token_by_hash(&h)?))?;
         let role = token.and_then(|t| {
@@ -551,6 +549,15 @@ impl App {
         }
         cache.insert(h, (role.clone(), Instant::now()));
         Ok(role)
+    }
+
+    /// The role cached for a token hash, if read less than
+    /// [`TOKEN_CACHE`] ago (no store call: async code may ask).
+    fn cached_role(&self, hash: &str) -> Option<Option<Caller>> {
+        match lock(&self.0.tokens).get(hash) {
+            Some((role, at)) if at.elapsed() < TOKEN_CACHE => Some(role.clone()),
+            _ => None,
+        }
     }
 
     pub(crate) fn inner(&self) -> &Inner {
@@ -603,10 +610,17 @@ async fn authorize(
     let Some(secret) = presented.filter(|s| !s.is_empty()) else {
         return unauthorized("this endpoint needs a token: Authorization: Bearer TOKEN");
     };
-    let app2 = app.clone();
-    let role = match App::blocking(move || app2.role_of(&secret)).await {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
+    // A token seen lately is answered here, without a trip through the
+    // blocking pool (a thread hop per request, which showed under load).
+    let role = match app.cached_role(&token_hash(&secret)) {
+        Some(r) => r,
+        None => {
+            let app2 = app.clone();
+            match App::blocking(move || app2.role_of(&secret)).await {
+                Ok(r) => r,
+                Err(e) => return e.into_response(),
+            }
+        }
     };
     match role {
         None => unauthorized("unknown or revoked token"),
