@@ -35,7 +35,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::matcher::live::Live;
-use crate::memory::Memory;
+use crate::memory::{Memory, Writer};
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -272,6 +272,8 @@ pub(crate) struct Inner {
     pub(crate) location: String,
     /// The one write handle: one write transaction at a time.
     writer: WriteSlot,
+    /// Writes waiting for the next group (see [`App::write_grouped`]).
+    queue: Mutex<Vec<Job>>,
     /// A handle that only opens read handles (never busy with a request).
     spawner: Mutex<Memory>,
     /// Idle read handles.
@@ -317,10 +319,30 @@ impl Drop for Lent<'_> {
         if let Some(mut m) = self.memory.take() {
             m.set_commit_check(None);
             *lock(&self.slot.memory) = Some(m);
-            self.slot.freed.notify_one();
+            // Writers in a group wait for their answer on this too.
+            self.slot.freed.notify_all();
         }
     }
 }
+
+/// The answer of a grouped write, as the group's leader hands it over.
+type Answer = ApiResult<Box<dyn std::any::Any + Send>>;
+
+/// The work of a grouped write, run inside the group's transaction.
+type Work = Box<dyn FnOnce(&mut Writer<'_>) -> crate::Result<Box<dyn std::any::Any + Send>> + Send>;
+
+/// A write waiting for the next group.
+struct Job {
+    id: u64,
+    work: Work,
+    cancel: Option<cancel::Cancel>,
+    answer: std::sync::mpsc::SyncSender<Answer>,
+}
+
+/// Most writes one group commits together.
+const GROUP: usize = 64;
+
+static JOB_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The answer to work cancelled before it committed.
 pub(crate) fn cancelled() -> ApiError {
@@ -466,6 +488,174 @@ impl App {
                 "internal error: no write handle",
             )),
         }
+    }
+
+    /// Runs `work` in a write transaction (blocking code only) and returns
+    /// its answer once that transaction committed: a group commit. Writes
+    /// that arrive while another group holds the write handle queue up,
+    /// and the first of them to get the handle runs all of them in one
+    /// transaction, each as a part of its own (a savepoint and a batch of
+    /// its own: `history` and `undo` see one batch per request), so that
+    /// they share one COMMIT and one trip for the write lock. A request
+    /// cancelled before its part ends is rolled back alone, and one still
+    /// queued is taken out: nothing of it is stored, while the others are.
+    /// When a part ends kept, its request's commit has begun (a cancel then
+    /// waits for the answer). An engine without parts (SQLite) runs each
+    /// write in its own transaction, as [`App::with_writer`] does.
+    pub(crate) fn write_grouped<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Writer<'_>) -> crate::Result<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let (answer, answered) = std::sync::mpsc::sync_channel(1);
+        let id = JOB_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let request = cancel::current();
+        lock(&self.0.queue).push(Job {
+            id,
+            work: Box::new(move |w| work(w).map(|v| Box::new(v) as Box<dyn std::any::Any + Send>)),
+            cancel: request.clone(),
+            answer,
+        });
+        let slot = &self.0.writer;
+        let mut held = lock(&slot.memory);
+        let out = loop {
+            if let Ok(a) = answered.try_recv() {
+                break a;
+            }
+            if let Some(m) = held.take() {
+                drop(held);
+                let mut lent = Lent {
+                    slot,
+                    memory: Some(m),
+                };
+                if let Some(m) = lent.memory.as_mut() {
+                    self.run_group(m);
+                }
+                drop(lent);
+                held = lock(&slot.memory);
+                continue;
+            }
+            if request.as_ref().is_some_and(cancel::Cancel::is_cancelled) {
+                let mut queue = lock(&self.0.queue);
+                if let Some(i) = queue.iter().position(|j| j.id == id) {
+                    queue.remove(i);
+                    return Err(cancelled());
+                }
+                // A group is running it: its answer comes.
+            }
+            held = slot
+                .freed
+                .wait_timeout(held, CANCEL_POLL)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        };
+        drop(held);
+        out.and_then(|v| {
+            v.downcast::<T>().map(|v| *v).map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error: a grouped write's answer",
+                )
+            })
+        })
+    }
+
+    /// Runs the queued writes (up to [`GROUP`]) as one group on `mem`.
+    fn run_group(&self, mem: &mut Memory) {
+        let jobs: Vec<Job> = {
+            let mut queue = lock(&self.0.queue);
+            let n = queue.len().min(GROUP);
+            queue.drain(..n).collect()
+        };
+        if jobs.is_empty() {
+            return;
+        }
+        let answer = |job: &Job, a: Answer| {
+            let _ = job.answer.try_send(a);
+        };
+        let copy = |e: &ApiError| ApiError::new(e.status, e.message.clone());
+        let mut w = match mem.writer() {
+            Ok(w) => w,
+            Err(e) => {
+                let e = ApiError::from(e);
+                for job in &jobs {
+                    answer(job, Err(copy(&e)));
+                }
+                return;
+            }
+        };
+        if !w.has_parts() {
+            drop(w);
+            for job in jobs {
+                let a = self.run_alone(mem, job.work, job.cancel);
+                let _ = job.answer.try_send(a);
+            }
+            return;
+        }
+        let mut kept = Vec::new();
+        let mut broken: Option<ApiError> = None;
+        for job in jobs {
+            if let Some(e) = &broken {
+                answer(&job, Err(copy(e)));
+                continue;
+            }
+            if job
+                .cancel
+                .as_ref()
+                .is_some_and(cancel::Cancel::is_cancelled)
+            {
+                answer(&job, Err(cancelled()));
+                continue;
+            }
+            let claim = job.cancel.clone();
+            // Its work runs for its request (`cancel::cancelled` in it).
+            let _for = cancel::enter(job.cancel.clone());
+            let Job {
+                work, answer: to, ..
+            } = job;
+            match w.part(work, move || claim.is_none_or(|c| c.begin_commit())) {
+                Ok(Ok(v)) => kept.push((to, v)),
+                Ok(Err(crate::Error::Cancelled)) => {
+                    let _ = to.try_send(Err(cancelled()));
+                }
+                Ok(Err(e)) => {
+                    let _ = to.try_send(Err(e.into()));
+                }
+                Err(e) => {
+                    let e = ApiError::from(e);
+                    let _ = to.try_send(Err(copy(&e)));
+                    broken = Some(e);
+                }
+            }
+        }
+        let committed = match broken {
+            Some(e) => Err(e),
+            None => w.commit().map_err(ApiError::from),
+        };
+        for (to, v) in kept {
+            let _ = to.try_send(match &committed {
+                Ok(_) => Ok(v),
+                Err(e) => Err(copy(e)),
+            });
+        }
+    }
+
+    /// One write in a transaction of its own (an engine without parts),
+    /// rolled back if its request was cancelled before its commit.
+    fn run_alone(&self, mem: &mut Memory, work: Work, request: Option<cancel::Cancel>) -> Answer {
+        if request.as_ref().is_some_and(cancel::Cancel::is_cancelled) {
+            return Err(cancelled());
+        }
+        if let Some(c) = request {
+            mem.set_commit_check(Some(Arc::new(move || c.begin_commit())));
+        }
+        let out = (|| {
+            let mut w = mem.writer()?;
+            let v = work(&mut w)?;
+            w.commit()?;
+            Ok(v)
+        })();
+        mem.set_commit_check(None);
+        out.map_err(|e: crate::Error| e.into())
     }
 
     /// The live matcher for `from` → `to`, loaded on first use (blocking
@@ -932,6 +1122,7 @@ impl Server {
                 memory: Mutex::new(Some(memory)),
                 freed: Condvar::new(),
             },
+            queue: Mutex::new(Vec::new()),
             spawner: Mutex::new(spawner),
             readers: Mutex::new(Vec::new()),
             matchers: Mutex::new(lru::LruCache::new(
