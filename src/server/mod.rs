@@ -6,7 +6,10 @@
 //! runs on tokio's blocking pool: reads on pooled read handles
 //! (`Memory::reader`, concurrent), writes on the one write handle behind a
 //! mutex (one writer at a time, so concurrent clients never lose or
-//! duplicate a unit; SQLite would serialise them anyway). Lookups share one
+//! duplicate a unit; SQLite would serialise them anyway). Single-unit
+//! writes that arrive together share one transaction and one COMMIT on
+//! PostgreSQL, each a savepoint and a batch of its own
+//! ([`App::write_grouped`]). Lookups share one
 //! [`Live`] matcher per language direction (an LRU cache of the directions
 //! used last; a language the memory holds no text in is refused before
 //! anything loads): each lookup asks the store for
