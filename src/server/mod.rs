@@ -521,8 +521,16 @@ impl App {
         let slot = &self.0.writer;
         let mut held = lock(&slot.memory);
         let out = loop {
-            if let Ok(a) = answered.try_recv() {
-                break a;
+            match answered.try_recv() {
+                Ok(a) => break a,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                // The group's leader panicked: its transaction rolled back.
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    break Err(ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error: the group this write was in failed (see the server's log)",
+                    ));
+                }
             }
             if let Some(m) = held.take() {
                 drop(held);
@@ -589,6 +597,7 @@ impl App {
         if !w.has_parts() {
             drop(w);
             for job in jobs {
+                let _for = cancel::enter(job.cancel.clone());
                 let a = self.run_alone(mem, job.work, job.cancel);
                 let _ = job.answer.try_send(a);
             }
