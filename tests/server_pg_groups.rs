@@ -134,3 +134,67 @@ fn concurrent_skips_of_one_unit_store_it_once_and_one_batch_per_request() {
         "batch ids with gaps: {ids:?}"
     );
 }
+
+/// A request that times out while its group waits for the write lock
+/// stores nothing, and the request grouped with it is stored: another
+/// session holds the write lock; A arrives (and leads a group that waits
+/// for the lock), B arrives and joins it; A times out (503); the lock is
+/// let go: the group commits B alone.
+#[test]
+fn a_request_that_timed_out_in_a_group_stores_nothing_and_its_neighbour_is_stored() {
+    let Some(base) = util::test_database("a cancelled write in a group") else {
+        return;
+    };
+    let schema = util::PgSchema::new(&base);
+    let db = || util::db(&schema.url, &[]);
+    let out = run_ok(db().args(["token", "create", "--role", "write"]), 0);
+    let token = text(&out.stdout).trim().to_string();
+    let generation = Memory::open_database(&schema.url)
+        .and_then(|m| m.stamp())
+        .expect("stamp")
+        .generation;
+    let util::Spawned {
+        mut child, addr, ..
+    } = util::spawn_server(db(), &["--request-timeout", "3"]);
+    let base_url = Arc::new(format!("http://{addr}"));
+    let mut holder = postgres::Client::connect(&schema.url, postgres::NoTls).expect("connect");
+    holder
+        .batch_execute("BEGIN; SELECT value FROM store_state WHERE key = 'generation' FOR UPDATE")
+        .expect("hold the write lock");
+    let send = |en: &'static str| {
+        let (base_url, token) = (base_url.clone(), token.clone());
+        std::thread::spawn(move || {
+            let body = json!({"units": [{"variants": [
+                {"lang": "en", "text": en}, {"lang": "ru", "text": "Ответ."}]}]});
+            post(&util::agent(60), &base_url, &token, &body)
+        })
+    };
+    let a = send("Request A times out.");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let b = send("Request B is stored.");
+    // A's 3 s pass; B has 1.5 s left when the lock is let go.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    holder.batch_execute("COMMIT").expect("let the lock go");
+    let (sa, va) = a.join().expect("client A");
+    let (sb, vb) = b.join().expect("client B");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(sa, 503, "{va}");
+    assert_eq!(sb, 201, "{vb}");
+    let mem = Memory::open_database(&schema.url).expect("open");
+    let mut texts = Vec::new();
+    mem.for_each_unit(|u| {
+        texts.push(u.variants[0].text.clone());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(texts, ["Request B is stored."]);
+    assert_eq!(
+        mem.stamp().unwrap().generation,
+        generation + 1,
+        "one commit"
+    );
+    let batches = mem.batches().unwrap();
+    assert_eq!(batches.len(), 1, "{batches:?}");
+    assert_eq!(batches[0].units, 1);
+}

@@ -572,28 +572,31 @@ impl App {
 
     /// Runs the queued writes (up to [`GROUP`]) as one group on `mem`.
     fn run_group(&self, mem: &mut Memory) {
-        let jobs: Vec<Job> = {
+        if lock(&self.0.queue).is_empty() {
+            return;
+        }
+        let take = || -> Vec<Job> {
             let mut queue = lock(&self.0.queue);
             let n = queue.len().min(GROUP);
             queue.drain(..n).collect()
         };
-        if jobs.is_empty() {
-            return;
-        }
         let answer = |job: &Job, a: Answer| {
             let _ = job.answer.try_send(a);
         };
         let copy = |e: &ApiError| ApiError::new(e.status, e.message.clone());
+        // The transaction first, then the queue: writes that arrive while
+        // it waits for the write lock (another process's write) join it.
         let mut w = match mem.writer() {
             Ok(w) => w,
             Err(e) => {
                 let e = ApiError::from(e);
-                for job in &jobs {
+                for job in &take() {
                     answer(job, Err(copy(&e)));
                 }
                 return;
             }
         };
+        let jobs = take();
         if !w.has_parts() {
             drop(w);
             for job in jobs {
