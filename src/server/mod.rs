@@ -9,7 +9,7 @@
 //! duplicate a unit; SQLite would serialise them anyway). Single-unit
 //! writes that arrive together share one transaction and one COMMIT on
 //! PostgreSQL, each a savepoint and a batch of its own
-//! ([`App::write_grouped`]). Lookups share one
+//! (`App::write_grouped`). Lookups share one
 //! [`Live`] matcher per language direction (an LRU cache of the directions
 //! used last; a language the memory holds no text in is refused before
 //! anything loads): each lookup asks the store for
