@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What to do when a unit's source text is already stored with another
 /// translation.
@@ -289,6 +289,24 @@ pub trait WriteTx {
     fn put(&mut self, id: i64, unit: &Unit) -> Result<bool>;
     /// Reverts batch `batch`; see [`Writer::undo`].
     fn undo(&mut self, batch: i64, force: bool) -> Result<Undone>;
+    /// Whether this engine runs parts ([`Writer::part`]).
+    fn has_parts(&self) -> bool {
+        false
+    }
+    /// Starts a part: a savepoint, and a batch of its own.
+    fn begin_part(&mut self) -> Result<()> {
+        Err(Error::Invalid(
+            "this storage engine cannot write in parts".into(),
+        ))
+    }
+    /// Ends the part begun last: `keep` records its batch, otherwise its
+    /// changes are rolled back alone.
+    fn end_part(&mut self, keep: bool) -> Result<()> {
+        let _ = keep;
+        Err(Error::Invalid(
+            "this storage engine cannot write in parts".into(),
+        ))
+    }
 }
 
 /// An open memory.
@@ -630,6 +648,35 @@ impl Writer<'_> {
     /// it to merge duplicates into one unit.
     pub fn put(&mut self, id: i64, unit: &Unit) -> Result<bool> {
         self.tx.put(id, unit)
+    }
+
+    /// Whether this engine can run [`Writer::part`] (PostgreSQL can).
+    pub fn has_parts(&self) -> bool {
+        self.tx.has_parts()
+    }
+
+    /// Runs `f` as one part of this transaction: its changes are a batch
+    /// of their own, and when `f` fails, or `keep` (asked once `f` has
+    /// succeeded) answers false, they alone are rolled back (a savepoint)
+    /// and the answer is `f`'s error or [`crate::Error::Cancelled`]; the
+    /// transaction's other parts stay and commit together. This is how a
+    /// server writes several requests in one transaction (one COMMIT).
+    ///
+    /// The outer error means the transaction cannot go on (it must be
+    /// dropped); the inner one is the part's own. Parts do not nest.
+    pub fn part<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+        keep: impl FnOnce() -> bool,
+    ) -> Result<Result<T>> {
+        self.tx.begin_part()?;
+        let out = match f(self) {
+            Ok(v) if keep() => Ok(v),
+            Ok(_) => Err(crate::Error::Cancelled),
+            Err(e) => Err(e),
+        };
+        self.tx.end_part(out.is_ok())?;
+        Ok(out)
     }
 
     /// Reverts every change of batch `batch`: units it created are removed,

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::sql::{self, Arg, Log, Sql, Steps, Units, numbered_dollars, to_json};
+use super::sql::{self, Arg, Log, Sql, Steps, Units, map_params, numbered_dollars, to_json};
 use super::{
     Backend, Pair, Stamp, Stats, Token, Unit, UnitFilter, WriteTx, content_hash, fnv1a,
     fnv1a_extend, now_tmx,
@@ -39,7 +39,7 @@ use crate::error::{Error, Result};
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
-use postgres::{Client, Config, NoTls, Row, Statement};
+use postgres::{Client, Config, NoTls, Row, SimpleQueryMessage, SimpleQueryRow, Statement};
 use r2d2_postgres::PostgresConnectionManager;
 
 /// How long a statement waits for a lock another session holds (a second
@@ -808,46 +808,57 @@ impl Postgres {
             shared: &self.shared,
             open: Cell::new(false),
         };
-        let (units, variants, empty) = {
+        let at = {
             let mut conn = db.borrow()?;
             db.open.set(true);
-            conn.client.batch_execute("BEGIN").map_err(&err)?;
-            // The write lock: one writer at a time, so ids ascend in commit
-            // order (see the module comment). Waits up to LOCK_TIMEOUT.
-            conn.client
-                .query_one(
-                    "SELECT value FROM store_state WHERE key = 'generation' FOR UPDATE",
-                    &[],
-                )
-                .map_err(&err)?;
-            let counters = conn
-                .client
-                .query_one(
-                    "SELECT (SELECT value FROM store_state WHERE key = 'units'),
-                            (SELECT value FROM store_state WHERE key = 'variants'),
-                            NOT EXISTS (SELECT 1 FROM unit)",
-                    &[],
-                )
-                .map_err(&err)?;
-            let row: (i64, i64, bool) = (
-                counters.try_get(0).map_err(&err)?,
-                counters.try_get(1).map_err(&err)?,
-                counters.try_get(2).map_err(&err)?,
-            );
-            row
+            // One message, one round trip: BEGIN, the write lock (one
+            // writer at a time, so ids ascend in commit order; see the
+            // module comment; waits up to LOCK_TIMEOUT), then, in a
+            // statement of its own (a snapshot taken once the lock is
+            // held), the counters, the stamp, the highest batch id and
+            // the random token this transaction's commit will log.
+            let rows = simple_rows(conn.client.simple_query(&BEGIN_SQL).map_err(&err)?);
+            let row = rows.last().ok_or_else(|| Error::Corrupt {
+                path: path.to_path_buf(),
+                what: "store_state has no generation row".into(),
+            })?;
+            let int = |i| simple_int(row, i, path);
+            At {
+                units: int(0)?,
+                variants: int(1)?,
+                empty: row.get(2) == Some("t"),
+                stamp: Stamp {
+                    instance: int(3)?,
+                    generation: int(4)?,
+                    token: int(5)?,
+                    variants: int(1)?,
+                },
+                batches: int(6)?,
+                token: int(7)?,
+            }
         };
+        let mut log = Log::default();
+        log.number_from(at.batches + 1);
         Ok(Box::new(PgTx {
             db,
-            next_unit: units,
-            next_variant: variants,
-            start: (units, variants),
-            empty_at_start: empty,
+            script: Script {
+                path,
+                sql: RefCell::new(String::new()),
+            },
+            next_unit: at.units,
+            next_variant: at.variants,
+            start: (at.units, at.variants),
+            empty_at_start: at.empty,
+            at_begin: at.stamp,
+            token: at.token,
             hashes: HashSet::new(),
             texts: HashSet::new(),
             buf: RefCell::new(Buffer::default()),
             wrote: false,
             rewrote: false,
-            log: Log::default(),
+            log,
+            part: None,
+            sends: Cell::new(0),
         }))
     }
 
@@ -865,6 +876,148 @@ impl Postgres {
             units.push(path, &PgRow { row, path }, f)
         })?;
         units.finish(f)
+    }
+}
+
+/// What a write transaction reads once it holds the write lock.
+struct At {
+    /// Last unit and variant ids handed out.
+    units: i64,
+    variants: i64,
+    /// The memory holds no unit.
+    empty: bool,
+    /// The stamp of the committed content.
+    stamp: Stamp,
+    /// The highest batch id.
+    batches: i64,
+    /// A fresh random token for this transaction's commit.
+    token: i64,
+}
+
+/// [`At`]'s message (see [`Postgres::try_begin`]).
+static BEGIN_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "BEGIN;
+         SELECT value FROM store_state WHERE key = 'generation' FOR UPDATE;
+         SELECT (SELECT value FROM store_state WHERE key = 'units'),
+                (SELECT value FROM store_state WHERE key = 'variants'),
+                NOT EXISTS (SELECT 1 FROM unit),
+                (SELECT value FROM store_state WHERE key = 'instance'),
+                g.value,
+                coalesce((SELECT token FROM commit_log WHERE generation = g.value), 0),
+                (SELECT coalesce(max(id), 0) FROM batch),
+                {RANDOM_I64}
+         FROM store_state g WHERE g.key = 'generation'"
+    )
+});
+
+/// The rows of a simple-protocol answer (several statements: all their
+/// rows, in order).
+fn simple_rows(messages: Vec<SimpleQueryMessage>) -> Vec<SimpleQueryRow> {
+    messages
+        .into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Column `i` of a simple-protocol row, a 64-bit integer.
+fn simple_int(row: &SimpleQueryRow, i: usize, path: &Path) -> Result<i64> {
+    row.get(i)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| Error::Corrupt {
+            path: path.to_path_buf(),
+            what: format!("expected an integer, found {:?}", row.get(i)),
+        })
+}
+
+/// `v` as a literal of a statement sent as text: `NULL`, or an escape
+/// string (`E'...'`, quotes and backslashes doubled), which reads the same
+/// whatever `standard_conforming_strings` says. A NUL is refused: it
+/// cannot be stored, and a text message ends at one.
+fn literal(out: &mut String, v: Option<&str>) -> Result<()> {
+    let Some(v) = v else {
+        out.push_str("NULL");
+        return Ok(());
+    };
+    if v.contains('\0') {
+        return Err(Error::InvalidUnit(
+            "a NUL character (U+0000) cannot be stored in PostgreSQL".into(),
+        ));
+    }
+    out.reserve(v.len() + 3);
+    out.push_str("E'");
+    for c in v.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    Ok(())
+}
+
+/// `sql` with its `?N` parameters written in as literals of `args`.
+fn inline(sql: &str, args: &[Arg<'_>]) -> Result<String> {
+    map_params(sql, |n, out| {
+        match n.checked_sub(1).and_then(|i| args.get(i)) {
+            Some(Arg::Int(v)) => {
+                let _ = write!(out, "{v}");
+                Ok(())
+            }
+            Some(Arg::Text(v)) => literal(out, Some(v)),
+            Some(Arg::OptText(v)) => literal(out, *v),
+            None => Err(Error::Store {
+                path: PathBuf::new(),
+                message: format!("internal error: no argument for parameter ?{n}"),
+            }),
+        }
+    })
+}
+
+/// Statements of a write transaction held back, to go with a later message
+/// (the batch's own rows and counts go with COMMIT): an [`Sql`] whose
+/// `execute` queues the statement, its arguments written in as literals,
+/// and answers 0 (the count is not known yet), so only statements whose
+/// count nobody reads go here.
+struct Script<'m> {
+    path: &'m Path,
+    sql: RefCell<String>,
+}
+
+impl Script<'_> {
+    fn take(&self) -> String {
+        std::mem::take(&mut *self.sql.borrow_mut())
+    }
+}
+
+impl Sql for Script<'_> {
+    fn path(&self) -> &Path {
+        self.path
+    }
+    fn dialect(&self) -> &'static sql::Dialect {
+        &sql::POSTGRES
+    }
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+        let statement = inline(sql, args)?;
+        let mut s = self.sql.borrow_mut();
+        s.push_str(&statement);
+        s.push_str(";\n");
+        Ok(0)
+    }
+    fn query(
+        &self,
+        _sql: &str,
+        _args: &[Arg<'_>],
+        _f: &mut dyn FnMut(&dyn sql::Row) -> Result<()>,
+    ) -> Result<()> {
+        Err(Error::Store {
+            path: self.path.to_path_buf(),
+            message: "internal error: a query cannot be held back".into(),
+        })
     }
 }
 
@@ -1124,15 +1277,64 @@ impl Backend for Postgres {
 /// megabytes of rows, and few enough round trips not to matter.
 const FLUSH_EVERY: usize = 5_000;
 
+/// Up to this many buffered units go as `INSERT`s in the message of the
+/// next statement (no round trip of their own); more go by `COPY` (three
+/// round trips per table, but the least work per row).
+const INSERT_UP_TO: usize = 100;
+
+/// The tables rows are buffered for, with their columns in buffer order.
+const UNIT_COLUMNS: &str = "unit (id, tuid, origin, created, creator, changed, changer, \
+     usage_count, attrs, props, notes, content_hash)";
+const VARIANT_COLUMNS: &str =
+    "variant (id, unit_id, lang, primary_lang, text, markup, text_hash, prev, next, props, notes)";
+
+/// `COPY` text-format rows (as [`copy_row`] writes them) as the rows of
+/// an `INSERT`'s `VALUES`: `\N` is `NULL`, and any other field goes into
+/// an escape string as it is (its only escapes, `\\`, `\n`, `\r` and `\t`,
+/// mean the same there), with quotes doubled.
+fn copy_rows_as_values(out: &mut String, rows: &str) {
+    for (i, line) in rows.split('\n').filter(|l| !l.is_empty()).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('(');
+        for (j, field) in line.split('\t').enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            if field == "\\N" {
+                out.push_str("NULL");
+            } else {
+                out.push_str("E'");
+                for c in field.chars() {
+                    if c == '\'' {
+                        out.push_str("''");
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out.push('\'');
+            }
+        }
+        out.push(')');
+    }
+}
+
 /// One write transaction on a PostgreSQL memory.
 struct PgTx<'m> {
     db: TxDb<'m>,
+    /// Statements held back until the next message (see [`Script`]).
+    script: Script<'m>,
     /// Last unit / variant id handed out.
     next_unit: i64,
     next_variant: i64,
     /// The counters when the transaction began: unchanged means nothing
     /// was written.
     start: (i64, i64),
+    /// The stamp when it began (what a commit that wrote nothing returns).
+    at_begin: Stamp,
+    /// The random token its commit logs.
+    token: i64,
     /// The memory held no unit when the transaction began: duplicates can
     /// only be among this transaction's own units, found through
     /// `hashes`/`texts` without asking the server (a first import of 1M
@@ -1151,7 +1353,27 @@ struct PgTx<'m> {
     rewrote: bool,
     /// The batch its changes are recorded in.
     log: Log,
+    /// The part under way (see [`Writer::part`](super::Writer::part)).
+    part: Option<Part>,
+    /// Messages sent with held-back statements in them so far.
+    sends: Cell<u64>,
 }
+
+/// Where a part began: what its rollback restores.
+struct Part {
+    next_unit: i64,
+    next_variant: i64,
+    wrote: bool,
+    rewrote: bool,
+    /// The log's numbering then.
+    log: Log,
+    /// [`PgTx::sends`] then: unchanged, its savepoint was never sent.
+    sends: u64,
+    /// The held-back statements before its `SAVEPOINT`.
+    script: usize,
+}
+
+const SAVEPOINT: &str = "SAVEPOINT part;\n";
 
 /// A write transaction's connection, taken from the pool for the
 /// transaction's life (`BEGIN` … `COMMIT` on it; dropped unfinished, it
@@ -1282,36 +1504,122 @@ fn text_key(lang: &str, text: &str) -> i64 {
 impl PgTx<'_> {
     /// Sends the buffered rows.
     fn flush(&self) -> Result<()> {
+        if self.buf.borrow().units == 0 {
+            return Ok(());
+        }
+        self.send(None).map(|_| ())
+    }
+
+    /// Moves the buffered rows into the held-back statements (as
+    /// `INSERT`s; many are sent by `COPY` instead), so that what is
+    /// queued next follows them.
+    fn seal(&self) -> Result<()> {
         let mut buf = self.buf.borrow_mut();
         if buf.units == 0 {
             return Ok(());
         }
-        let mut conn = self.db.borrow()?;
-        for (sql, rows) in [
-            (
-                "COPY unit (id, tuid, origin, created, creator, changed, changer, usage_count,
-                            attrs, props, notes, content_hash) FROM STDIN",
-                std::mem::take(&mut buf.unit_rows),
-            ),
-            (
-                "COPY variant (id, unit_id, lang, primary_lang, text, markup, text_hash, prev,
-                               next, props, notes) FROM STDIN",
-                std::mem::take(&mut buf.variant_rows),
-            ),
+        if buf.units > INSERT_UP_TO {
+            drop(buf);
+            return self.send(None).map(|_| ());
+        }
+        let mut script = self.script.sql.borrow_mut();
+        for (table, rows) in [
+            (UNIT_COLUMNS, std::mem::take(&mut buf.unit_rows)),
+            (VARIANT_COLUMNS, std::mem::take(&mut buf.variant_rows)),
         ] {
-            if rows.is_empty() {
-                continue;
+            if !rows.is_empty() {
+                let _ = write!(script, "INSERT INTO {table} VALUES ");
+                copy_rows_as_values(&mut script, &rows);
+                script.push_str(";\n");
             }
-            let path = self.db.path;
-            let mut w = conn.client.copy_in(sql).map_err(map_err(path))?;
-            w.write_all(rows.as_bytes()).map_err(|e| Error::Store {
-                path: path.to_path_buf(),
-                message: format!("COPY: {e}"),
-            })?;
-            w.finish().map_err(map_err(path))?;
         }
         buf.units = 0;
         Ok(())
+    }
+
+    /// Sends the buffered rows and then `then` (statements written in
+    /// full, [`inline`]), in one message when there are few rows (they go
+    /// as `INSERT`s: one round trip for a server's single-unit write),
+    /// after a `COPY` when there are many; returns the rows `then`
+    /// answered.
+    fn send(&self, then: Option<&str>) -> Result<Vec<SimpleQueryRow>> {
+        let mut buf = self.buf.borrow_mut();
+        let mut conn = self.db.borrow()?;
+        let path = self.db.path;
+        // The held-back statements were queued before the buffered rows
+        // (a part's SAVEPOINT before its rows): they go first.
+        let mut message = self.script.take();
+        if !message.is_empty() {
+            self.sends.set(self.sends.get() + 1);
+        }
+        if buf.units > INSERT_UP_TO && !message.is_empty() {
+            conn.client
+                .batch_execute(&std::mem::take(&mut message))
+                .map_err(map_err(path))?;
+        }
+        if buf.units > 0 && buf.units <= INSERT_UP_TO {
+            for (table, rows) in [
+                (UNIT_COLUMNS, std::mem::take(&mut buf.unit_rows)),
+                (VARIANT_COLUMNS, std::mem::take(&mut buf.variant_rows)),
+            ] {
+                if !rows.is_empty() {
+                    let _ = write!(message, "INSERT INTO {table} VALUES ");
+                    copy_rows_as_values(&mut message, &rows);
+                    message.push_str(";\n");
+                }
+            }
+            buf.units = 0;
+        } else if buf.units > 0 {
+            for (table, rows) in [
+                (UNIT_COLUMNS, std::mem::take(&mut buf.unit_rows)),
+                (VARIANT_COLUMNS, std::mem::take(&mut buf.variant_rows)),
+            ] {
+                if rows.is_empty() {
+                    continue;
+                }
+                let mut w = conn
+                    .client
+                    .copy_in(&format!("COPY {table} FROM STDIN"))
+                    .map_err(map_err(path))?;
+                w.write_all(rows.as_bytes()).map_err(|e| Error::Store {
+                    path: path.to_path_buf(),
+                    message: format!("COPY: {e}"),
+                })?;
+                w.finish().map_err(map_err(path))?;
+            }
+            buf.units = 0;
+        }
+        if let Some(then) = then {
+            message.push_str(then);
+        }
+        if message.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(simple_rows(
+            conn.client.simple_query(&message).map_err(map_err(path))?,
+        ))
+    }
+
+    /// Sends the held-back statements and the buffered rows.
+    fn send_all(&self) -> Result<()> {
+        if self.script.sql.borrow().is_empty() {
+            self.flush()
+        } else {
+            self.send(None).map(|_| ())
+        }
+    }
+
+    /// The ids `sql` (one integer column; parameters `?N` bound to `args`)
+    /// finds once the buffered rows are sent: in the same message as they
+    /// are, or as a prepared statement when there are none.
+    fn ids_after_rows(&self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<i64>> {
+        if self.buf.borrow().units == 0 && self.script.sql.borrow().is_empty() {
+            return sql::rows(&self.db, sql, args, |r| r.int(0));
+        }
+        self.send(Some(&inline(sql, args)?))?
+            .iter()
+            .map(|r| simple_int(r, 0, self.db.path))
+            .collect()
     }
 
     /// Buffers unit `id`'s row exactly as given (`created` already
@@ -1384,42 +1692,106 @@ impl PgTx<'_> {
 impl WriteTx for PgTx<'_> {
     sql::shared_writes!();
 
+    fn has_parts(&self) -> bool {
+        true
+    }
+
+    fn begin_part(&mut self) -> Result<()> {
+        if self.part.is_some() {
+            return Err(Error::Invalid("parts of a write do not nest".into()));
+        }
+        // The rows of the parts before go before this one's SAVEPOINT.
+        self.seal()?;
+        let script = self.script.sql.borrow().len();
+        self.script.sql.borrow_mut().push_str(SAVEPOINT);
+        self.part = Some(Part {
+            next_unit: self.next_unit,
+            next_variant: self.next_variant,
+            wrote: self.wrote,
+            rewrote: self.rewrote,
+            log: self.log.next_log(),
+            sends: self.sends.get(),
+            script,
+        });
+        Ok(())
+    }
+
+    fn end_part(&mut self, keep: bool) -> Result<()> {
+        let Some(part) = self.part.take() else {
+            return Err(Error::Invalid("no part of this write was begun".into()));
+        };
+        if keep {
+            self.log.finish(&self.script)?;
+            self.log = self.log.next_log();
+            self.script
+                .sql
+                .borrow_mut()
+                .push_str("RELEASE SAVEPOINT part;\n");
+            return Ok(());
+        }
+        // Its rows and statements not sent yet are dropped; what was sent
+        // is rolled back to its savepoint (which also ends an error state
+        // a failed statement of it left).
+        let buf = self.buf.get_mut();
+        buf.unit_rows.clear();
+        buf.variant_rows.clear();
+        buf.units = 0;
+        let script = self.script.sql.get_mut();
+        if self.sends.get() == part.sends {
+            script.truncate(part.script);
+        } else {
+            script.clear();
+            script.push_str("ROLLBACK TO SAVEPOINT part;\nRELEASE SAVEPOINT part;\n");
+        }
+        self.next_unit = part.next_unit;
+        self.next_variant = part.next_variant;
+        self.wrote = part.wrote;
+        self.rewrote = part.rewrote;
+        self.log = part.log;
+        Ok(())
+    }
+
     fn commit(self: Box<Self>) -> Result<Stamp> {
-        self.flush()?;
-        let err = map_err(self.db.path);
         let wrote = self.wrote || self.rewrote || (self.next_unit, self.next_variant) != self.start;
-        self.log.finish(&self.db)?;
-        let mut conn = self.db.borrow()?;
-        if wrote {
-            // One generation and one log row per committed write, with a
-            // fresh random token (see `Stamp`); the log keeps the last
-            // 10,000 commits, as SQLite's does.
-            let mut sql = String::new();
+        self.log.finish(&self.script)?;
+        // The rows not sent yet, the batch's bookkeeping, and (when
+        // something was written) one generation and one log row with this
+        // transaction's random token (see `Stamp`; the log keeps the last
+        // 10,000 commits, as SQLite's does), then COMMIT: one message.
+        let mut tail = String::new();
+        let stamp = if wrote {
+            let generation = self.at_begin.generation + 1;
             let _ = write!(
-                sql,
-                "UPDATE store_state SET value = value + 1 WHERE key = 'generation';
+                tail,
+                "UPDATE store_state SET value = {generation} WHERE key = 'generation';
                  UPDATE store_state SET value = {} WHERE key = 'units';
                  UPDATE store_state SET value = {} WHERE key = 'variants';
                  INSERT INTO commit_log (generation, token, rewrote, variants)
-                     SELECT value, {RANDOM_I64}, {}, {} FROM store_state WHERE key = 'generation';
-                 DELETE FROM commit_log WHERE generation <
-                     (SELECT value FROM store_state WHERE key = 'generation') - 10000;",
-                self.next_unit, self.next_variant, self.rewrote, self.next_variant
+                     VALUES ({generation}, {}, {}, {});
+                 DELETE FROM commit_log WHERE generation < {generation} - 10000;\n",
+                self.next_unit, self.next_variant, self.token, self.rewrote, self.next_variant
             );
-            conn.client.batch_execute(&sql).map_err(&err)?;
-        }
-        let stamp =
-            stamp_of(&conn.client.query_one(STAMP_SQL, &[]).map_err(&err)?).map_err(&err)?;
-        let committed = conn.client.batch_execute("COMMIT").map_err(&err);
-        match committed {
-            Ok(()) => {
+            Stamp {
+                instance: self.at_begin.instance,
+                generation,
+                token: self.token,
+                variants: self.next_variant,
+            }
+        } else {
+            self.at_begin
+        };
+        tail.push_str("COMMIT");
+        match self.send(Some(&tail)) {
+            Ok(_) => {
                 self.db.open.set(false);
                 Ok(stamp)
             }
             Err(e) if e.is_unavailable() => {
-                // The connection went while COMMIT was on its way: the
-                // transaction may or may not have been kept. Its log row
-                // (generation and random token, written inside it) tells.
+                // The connection went while COMMIT may have been on its
+                // way: the transaction may or may not have been kept. Its
+                // log row (generation and random token, written inside it)
+                // tells.
+                let mut conn = self.db.borrow()?;
                 lost(&mut conn, self.db.shared);
                 self.db.open.set(false);
                 drop(conn);
@@ -1531,8 +1903,14 @@ fn refuse_nul(unit: &Unit) -> Result<()> {
 
 impl Steps for PgTx<'_> {
     fn parts(&mut self) -> Result<(&dyn Sql, &mut Log)> {
-        self.flush()?;
+        self.send_all()?;
         Ok((&self.db, &mut self.log))
+    }
+
+    /// The batch row waits for the next message (its id was numbered
+    /// under the write lock).
+    fn batch_parts(&mut self) -> Result<(&dyn Sql, &mut Log)> {
+        Ok((&self.script, &mut self.log))
     }
 
     fn read_unit(&self, id: i64) -> Result<Option<Unit>> {
@@ -1554,6 +1932,8 @@ impl Steps for PgTx<'_> {
     ) -> Result<()> {
         let err = map_err(self.db.path);
         let hash = content_hash(after);
+        // What was queued before (a part's SAVEPOINT) goes first.
+        self.send_all()?;
         let tx = &mut self.db.conn.get_mut().client;
         tx.execute(
             "UPDATE variant SET text = $3, markup = NULL, text_hash = $4
@@ -1588,12 +1968,9 @@ impl Steps for PgTx<'_> {
         if self.empty_at_start && !self.hashes.contains(&hash) {
             return Ok(Vec::new());
         }
-        self.flush()?;
-        sql::rows(
-            &self.db,
+        self.ids_after_rows(
             "SELECT id FROM unit WHERE content_hash = ?1 ORDER BY id",
             &[Arg::Int(hash)],
-            |r| r.int(0),
         )
     }
 
@@ -1601,24 +1978,23 @@ impl Steps for PgTx<'_> {
         if self.empty_at_start && !self.texts.contains(&text_key(lang, text)) {
             return Ok(None);
         }
-        self.flush()?;
-        Ok(sql::rows(
-            &self.db,
-            "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3
-             ORDER BY unit_id LIMIT 1",
-            &[
-                Arg::Int(fnv1a(text.as_bytes())),
-                Arg::Text(lang),
-                Arg::Text(text),
-            ],
-            |r| r.int(0),
-        )?
-        .first()
-        .copied())
+        Ok(self
+            .ids_after_rows(
+                "SELECT unit_id FROM variant WHERE text_hash = ?1 AND lang = ?2 AND text = ?3
+                 ORDER BY unit_id LIMIT 1",
+                &[
+                    Arg::Int(fnv1a(text.as_bytes())),
+                    Arg::Text(lang),
+                    Arg::Text(text),
+                ],
+            )?
+            .first()
+            .copied())
     }
 
     fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()> {
         let err = map_err(self.db.path);
+        self.send_all()?;
         let tx = &mut self.db.conn.get_mut().client;
         tx.execute("DELETE FROM variant WHERE unit_id = $1", &[&id])
             .map_err(&err)?;
@@ -1644,7 +2020,8 @@ impl Steps for PgTx<'_> {
         let id = self.next_unit;
         let created = unit.created.clone().unwrap_or_else(now_tmx);
         self.buffer_unit(id, unit, Some(&created));
-        self.log.record_new(&self.db, id)?;
+        // A batch this starts is held back like one started by the caller.
+        self.log.record_new(&self.script, id)?;
         if self.buf.get_mut().units >= FLUSH_EVERY {
             self.flush()?;
         }
@@ -1811,6 +2188,168 @@ mod tests {
         let e = resolve_commit(&m.pool, &m.shared, &m.path, &never, &cause).unwrap_err();
         assert!(e.is_unavailable(), "{e:?}");
         assert!(e.to_string().contains("not kept"), "{e}");
+    }
+
+    /// Texts that SQL or COPY read specially are stored exactly, whether
+    /// the rows go as `INSERT`s written in full (a few units) or by `COPY`
+    /// (many), and so are the batch's command and user; the stamp a commit
+    /// returns is the one the memory then shows.
+    #[test]
+    fn hostile_texts_round_trip_both_ways_rows_are_sent() {
+        let Some(db) = OwnDb::new("hostile") else {
+            return;
+        };
+        let mut m = Postgres::open(&db.url, true).expect("open");
+        let nasty = [
+            "O'Brien's ''quoted'' \\ back\\slash \\N \\x41 \\u0041 $$ $a$",
+            "tab\there\nnew line\r\ncr; COMMIT; -- not a comment */ /*",
+            "E'x' 'y' \\' \\\\'' ё Ж 漢字 🙂 \u{7f}",
+            "",
+        ];
+        let unit = |i: usize| Unit {
+            variants: vec![
+                crate::model::Variant {
+                    lang: "en".into(),
+                    text: format!("{} #{i}", nasty[i % 3]),
+                    markup: Some(nasty[(i + 1) % 3].into()),
+                    prev: Some(nasty[3].into()),
+                    next: None,
+                    ..Default::default()
+                },
+                crate::model::Variant {
+                    lang: "ru".into(),
+                    text: format!("{} №{i}", nasty[(i + 2) % 3]),
+                    ..Default::default()
+                },
+            ],
+            tuid: Some(nasty[i % 3].into()),
+            notes: vec![nasty[(i + 1) % 3].into()],
+            ..Unit::default()
+        };
+        for n in [1, 3, INSERT_UP_TO + 20] {
+            let before = m.unit_count().unwrap() as usize;
+            let mut w = m.begin().unwrap();
+            let batch = w.start_batch(nasty[0], Some(nasty[1])).unwrap();
+            let mut ids = Vec::new();
+            for i in before..before + n {
+                match w.insert(&unit(i), None, super::super::OnDuplicate::KeepBoth) {
+                    Ok(super::super::Inserted::New(id)) => ids.push((id, i)),
+                    other => panic!("{other:?}"),
+                }
+            }
+            let stamp = w.commit().unwrap();
+            assert_eq!(m.stamp().unwrap(), stamp, "{n} units");
+            for (id, i) in ids {
+                let got = m.unit(id).unwrap().expect("stored");
+                let want = unit(i);
+                assert_eq!(got.variants.len(), 2);
+                for (g, w) in got.variants.iter().zip(&want.variants) {
+                    assert_eq!(
+                        (&g.text, &g.markup, &g.prev, &g.next),
+                        (&w.text, &w.markup, &w.prev, &w.next)
+                    );
+                }
+                assert_eq!((&got.tuid, &got.notes), (&want.tuid, &want.notes));
+            }
+            let b = m.batches().unwrap();
+            let b = b.iter().find(|b| b.id == batch).expect("its batch");
+            assert_eq!(
+                (b.command.as_str(), b.user.as_deref(), b.units),
+                (nasty[0], Some(nasty[1]), n as u64)
+            );
+        }
+        // A NUL is refused in a batch's command as in a text.
+        let mut w = m.begin().unwrap();
+        let e = w.start_batch("bad\0command", None).unwrap_err();
+        assert!(matches!(e, Error::InvalidUnit(_)), "{e:?}");
+    }
+
+    /// A server's group of writes: parts of one transaction, each its own
+    /// batch. A part that fails, or is not kept (its request was
+    /// cancelled), leaves nothing, also when it had sent statements (an
+    /// overwrite) before; its neighbours commit, numbered without gaps.
+    #[test]
+    fn parts_commit_together_and_roll_back_alone() {
+        use super::super::{Inserted, OnDuplicate, Writer};
+        let Some(db) = OwnDb::new("parts") else {
+            return;
+        };
+        let mut mem = super::super::Memory::with_backend(Box::new(
+            Postgres::open(&db.url, true).expect("open"),
+        ));
+        let mut w = mem.writer().unwrap();
+        let first = w.insert(&pair("Kept."), None, OnDuplicate::KeepBoth);
+        assert!(matches!(first, Ok(Inserted::New(1))), "{first:?}");
+        w.commit().unwrap();
+        let generation = mem.stamp().unwrap().generation;
+        let mut w = mem.writer().unwrap();
+        assert!(w.has_parts());
+        let one = |w: &mut Writer<'_>, en: &str, policy| {
+            w.start_batch(&format!("part {en}"), Some("tester"))?;
+            w.insert(&pair(en), None, policy)
+        };
+        let a = w.part(|w| one(w, "A.", OnDuplicate::KeepBoth), || true);
+        // Sent an UPDATE of unit 1 (an overwrite), then cancelled.
+        let cancelled = w.part(
+            |w| {
+                let mut u = pair("Kept.");
+                u.variants[1].text = "Overwritten.".into();
+                w.start_batch("part overwrite", None)?;
+                w.insert(&u, None, OnDuplicate::Overwrite)
+            },
+            || false,
+        );
+        let failed = w.part(
+            |w| {
+                one(w, "B.", OnDuplicate::KeepBoth)?;
+                Err::<Inserted, _>(Error::Invalid("the request failed".into()))
+            },
+            || true,
+        );
+        // Sees A (sent with its own probe), not B.
+        let skipped = w.part(|w| one(w, "A.", OnDuplicate::Skip), || true);
+        let c = w.part(|w| one(w, "C.", OnDuplicate::KeepBoth), || true);
+        w.commit().unwrap();
+        assert!(matches!(a, Ok(Ok(Inserted::New(2)))), "{a:?}");
+        assert!(
+            matches!(cancelled, Ok(Err(Error::Cancelled))),
+            "{cancelled:?}"
+        );
+        assert!(matches!(failed, Ok(Err(Error::Invalid(_)))), "{failed:?}");
+        assert!(
+            matches!(skipped, Ok(Ok(Inserted::Duplicate(2)))),
+            "{skipped:?}"
+        );
+        assert!(matches!(c, Ok(Ok(Inserted::New(3)))), "{c:?}");
+        assert_eq!(
+            mem.stamp().unwrap().generation,
+            generation + 1,
+            "one commit"
+        );
+        assert_eq!(mem.unit_count().unwrap(), 3);
+        assert_eq!(
+            mem.unit(1).unwrap().unwrap().variants[1].text,
+            "Kept. (ru)",
+            "the cancelled overwrite was rolled back"
+        );
+        let texts: Vec<String> = (1..=3)
+            .map(|id| mem.unit(id).unwrap().unwrap().variants[0].text.clone())
+            .collect();
+        assert_eq!(texts, ["Kept. (en)", "A. (en)", "C. (en)"]);
+        let batches: Vec<(i64, String, u64)> = mem
+            .batches()
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.id, b.command, b.units))
+            .collect();
+        assert_eq!(
+            batches,
+            [
+                (1, "write".to_string(), 1),
+                (2, "part A.".to_string(), 1),
+                (3, "part C.".to_string(), 1)
+            ]
+        );
     }
 
     #[test]

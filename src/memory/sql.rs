@@ -402,6 +402,9 @@ pub(super) struct Log {
     touched: u64,
     /// Ids of the units this transaction created, as inclusive runs.
     created: Vec<(i64, i64)>,
+    /// The id the next new batch gets, when the engine read the highest
+    /// one under the write lock already (see [`Log::number_from`]).
+    next: Option<i64>,
 }
 
 impl Log {
@@ -415,6 +418,24 @@ impl Log {
                 &format!("UPDATE batch SET command = ?2, {user_col} = ?3 WHERE id = ?1"),
                 &[Arg::Int(b), Arg::Text(command), Arg::OptText(user)],
             )?;
+            return Ok(b);
+        }
+        if let Some(b) = self.next {
+            // The id is known: one statement that answers nothing, which
+            // an engine may send later with others.
+            db.execute(
+                &format!(
+                    "INSERT INTO batch (id, time, command, {user_col}) VALUES (?1, ?2, ?3, ?4)"
+                ),
+                &[
+                    Arg::Int(b),
+                    Arg::Text(&super::now_tmx()),
+                    Arg::Text(command),
+                    Arg::OptText(user),
+                ],
+            )?;
+            self.batch = Some(b);
+            self.next = Some(b + 1);
             return Ok(b);
         }
         let ids = rows(
@@ -436,6 +457,26 @@ impl Log {
         })?;
         self.batch = Some(b);
         Ok(b)
+    }
+
+    /// Numbers new batches from `next` (the highest batch id plus one,
+    /// read under the write lock) instead of asking the store for it.
+    pub fn number_from(&mut self, next: i64) {
+        self.next = Some(next);
+    }
+
+    /// A new log, for the next batch of the same transaction, numbered
+    /// on from this one (see [`Log::number_from`]).
+    pub fn next_log(&self) -> Log {
+        Log {
+            // A batch that changed nothing is removed at finish: its id
+            // is free again.
+            next: match self.batch {
+                Some(b) if self.touched == 0 => Some(b),
+                _ => self.next,
+            },
+            ..Log::default()
+        }
     }
 
     /// The batch's id, once it recorded a change.
@@ -550,6 +591,11 @@ pub(super) trait Steps {
     /// The transaction's connection, with everything this transaction
     /// wrote visible to it (buffered rows sent), and its batch log.
     fn parts(&mut self) -> Result<(&dyn Sql, &mut Log)>;
+    /// Where [`Log::start_batch`] writes: [`Steps::parts`] unless the
+    /// engine holds its statements back to send them with later ones.
+    fn batch_parts(&mut self) -> Result<(&dyn Sql, &mut Log)> {
+        self.parts()
+    }
     /// The unit with this id, as this transaction sees it.
     fn read_unit(&self, id: i64) -> Result<Option<Unit>>;
     /// Refuses a unit the engine cannot store (PostgreSQL: a NUL
@@ -990,7 +1036,7 @@ macro_rules! shared_writes {
         }
 
         fn start_batch(&mut self, command: &str, user: Option<&str>) -> $crate::error::Result<i64> {
-            let (db, log) = $crate::memory::sql::Steps::parts(self)?;
+            let (db, log) = $crate::memory::sql::Steps::batch_parts(self)?;
             log.start_batch(db, command, user)
         }
 
@@ -1038,6 +1084,20 @@ pub(super) use shared_writes;
 /// `?N` parameters as PostgreSQL's `$N` (outside quoted strings and
 /// identifiers and `--` comments).
 pub(super) fn numbered_dollars(sql: &str) -> String {
+    let out: Result<String> = map_params(sql, |n, out| {
+        out.push('$');
+        out.push_str(&n.to_string());
+        Ok(())
+    });
+    out.unwrap_or_else(|_| sql.to_string())
+}
+
+/// `sql` with each `?N` parameter (outside quoted strings and identifiers
+/// and `--` comments) replaced by what `f` writes for `N`.
+pub(super) fn map_params(
+    sql: &str,
+    mut f: impl FnMut(usize, &mut String) -> Result<()>,
+) -> Result<String> {
     let mut out = String::with_capacity(sql.len());
     let mut quote: Option<char> = None;
     let mut chars = sql.chars().peekable();
@@ -1048,14 +1108,19 @@ pub(super) fn numbered_dollars(sql: &str) -> String {
             None if c == '\'' || c == '"' => quote = Some(c),
             None if c == '-' && chars.peek() == Some(&'-') => quote = Some('\n'),
             None if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) => {
-                out.push('$');
+                let mut n = 0usize;
+                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                    n = n.saturating_mul(10).saturating_add(d as usize);
+                    chars.next();
+                }
+                f(n, &mut out)?;
                 continue;
             }
             None => {}
         }
         out.push(c);
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -611,15 +611,15 @@ pub async fn add_units(
     let out = App::blocking(move || {
         let location = app.inner().location.clone();
         let command = format!("POST /api/v1/units ({} units)", units.len());
-        let results = app.with_writer(|mem| {
-            let mut w = mem.writer()?;
+        // Committed with the writes of other requests waiting meanwhile
+        // (a group commit), still one batch of its own.
+        let results = app.write_grouped(move |w| {
             // One batch, named after the request and the token (history, undo).
             w.start_batch(&command, Some(&creator))?;
             let mut results = Vec::with_capacity(units.len());
             for u in &units {
                 results.push(w.insert(u, source.as_deref(), policy)?);
             }
-            w.commit()?;
             Ok(results)
         })?;
         let new = results

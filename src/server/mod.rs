@@ -6,7 +6,10 @@
 //! runs on tokio's blocking pool: reads on pooled read handles
 //! (`Memory::reader`, concurrent), writes on the one write handle behind a
 //! mutex (one writer at a time, so concurrent clients never lose or
-//! duplicate a unit; SQLite would serialise them anyway). Lookups share one
+//! duplicate a unit; SQLite would serialise them anyway). Single-unit
+//! writes that arrive together share one transaction and one COMMIT on
+//! PostgreSQL, each a savepoint and a batch of its own
+//! (`App::write_grouped`). Lookups share one
 //! [`Live`] matcher per language direction (an LRU cache of the directions
 //! used last; a language the memory holds no text in is refused before
 //! anything loads): each lookup asks the store for
@@ -35,7 +38,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::matcher::live::Live;
-use crate::memory::Memory;
+use crate::memory::{Memory, Writer};
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -273,6 +276,8 @@ pub(crate) struct Inner {
     pub(crate) location: String,
     /// The one write handle: one write transaction at a time.
     writer: WriteSlot,
+    /// Writes waiting for the next group (see [`App::write_grouped`]).
+    queue: Mutex<Vec<Job>>,
     /// A handle that only opens read handles (never busy with a request).
     spawner: Mutex<Memory>,
     /// Idle read handles.
@@ -318,10 +323,30 @@ impl Drop for Lent<'_> {
         if let Some(mut m) = self.memory.take() {
             m.set_commit_check(None);
             *lock(&self.slot.memory) = Some(m);
-            self.slot.freed.notify_one();
+            // Writers in a group wait for their answer on this too.
+            self.slot.freed.notify_all();
         }
     }
 }
+
+/// The answer of a grouped write, as the group's leader hands it over.
+type Answer = ApiResult<Box<dyn std::any::Any + Send>>;
+
+/// The work of a grouped write, run inside the group's transaction.
+type Work = Box<dyn FnOnce(&mut Writer<'_>) -> crate::Result<Box<dyn std::any::Any + Send>> + Send>;
+
+/// A write waiting for the next group.
+struct Job {
+    id: u64,
+    work: Work,
+    cancel: Option<cancel::Cancel>,
+    answer: std::sync::mpsc::SyncSender<Answer>,
+}
+
+/// Most writes one group commits together.
+const GROUP: usize = 64;
+
+static JOB_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The answer to work cancelled before it committed.
 pub(crate) fn cancelled() -> ApiError {
@@ -469,6 +494,186 @@ impl App {
         }
     }
 
+    /// Runs `work` in a write transaction (blocking code only) and returns
+    /// its answer once that transaction committed: a group commit. Writes
+    /// that arrive while another group holds the write handle queue up,
+    /// and the first of them to get the handle runs all of them in one
+    /// transaction, each as a part of its own (a savepoint and a batch of
+    /// its own: `history` and `undo` see one batch per request), so that
+    /// they share one COMMIT and one trip for the write lock. A request
+    /// cancelled before its part ends is rolled back alone, and one still
+    /// queued is taken out: nothing of it is stored, while the others are.
+    /// When a part ends kept, its request's commit has begun (a cancel then
+    /// waits for the answer). An engine without parts (SQLite) runs each
+    /// write in its own transaction, as [`App::with_writer`] does.
+    pub(crate) fn write_grouped<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Writer<'_>) -> crate::Result<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let (answer, answered) = std::sync::mpsc::sync_channel(1);
+        let id = JOB_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let request = cancel::current();
+        lock(&self.0.queue).push(Job {
+            id,
+            work: Box::new(move |w| work(w).map(|v| Box::new(v) as Box<dyn std::any::Any + Send>)),
+            cancel: request.clone(),
+            answer,
+        });
+        let slot = &self.0.writer;
+        let mut held = lock(&slot.memory);
+        let out = loop {
+            match answered.try_recv() {
+                Ok(a) => break a,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                // The group's leader panicked: its transaction rolled back.
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    break Err(ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal error: the group this write was in failed (see the server's log)",
+                    ));
+                }
+            }
+            if let Some(m) = held.take() {
+                drop(held);
+                let mut lent = Lent {
+                    slot,
+                    memory: Some(m),
+                };
+                if let Some(m) = lent.memory.as_mut() {
+                    self.run_group(m);
+                }
+                drop(lent);
+                held = lock(&slot.memory);
+                continue;
+            }
+            if request.as_ref().is_some_and(cancel::Cancel::is_cancelled) {
+                let mut queue = lock(&self.0.queue);
+                if let Some(i) = queue.iter().position(|j| j.id == id) {
+                    queue.remove(i);
+                    return Err(cancelled());
+                }
+                // A group is running it: its answer comes.
+            }
+            held = slot
+                .freed
+                .wait_timeout(held, CANCEL_POLL)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        };
+        drop(held);
+        out.and_then(|v| {
+            v.downcast::<T>().map(|v| *v).map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error: a grouped write's answer",
+                )
+            })
+        })
+    }
+
+    /// Runs the queued writes (up to [`GROUP`]) as one group on `mem`.
+    fn run_group(&self, mem: &mut Memory) {
+        if lock(&self.0.queue).is_empty() {
+            return;
+        }
+        let take = || -> Vec<Job> {
+            let mut queue = lock(&self.0.queue);
+            let n = queue.len().min(GROUP);
+            queue.drain(..n).collect()
+        };
+        let answer = |job: &Job, a: Answer| {
+            let _ = job.answer.try_send(a);
+        };
+        let copy = |e: &ApiError| ApiError::new(e.status, e.message.clone());
+        // The transaction first, then the queue: writes that arrive while
+        // it waits for the write lock (another process's write) join it.
+        let mut w = match mem.writer() {
+            Ok(w) => w,
+            Err(e) => {
+                let e = ApiError::from(e);
+                for job in &take() {
+                    answer(job, Err(copy(&e)));
+                }
+                return;
+            }
+        };
+        let jobs = take();
+        if !w.has_parts() {
+            drop(w);
+            for job in jobs {
+                let _for = cancel::enter(job.cancel.clone());
+                let a = self.run_alone(mem, job.work, job.cancel);
+                let _ = job.answer.try_send(a);
+            }
+            return;
+        }
+        let mut kept = Vec::new();
+        let mut broken: Option<ApiError> = None;
+        for job in jobs {
+            if let Some(e) = &broken {
+                answer(&job, Err(copy(e)));
+                continue;
+            }
+            if job
+                .cancel
+                .as_ref()
+                .is_some_and(cancel::Cancel::is_cancelled)
+            {
+                answer(&job, Err(cancelled()));
+                continue;
+            }
+            let claim = job.cancel.clone();
+            // Its work runs for its request (`cancel::cancelled` in it).
+            let _for = cancel::enter(job.cancel.clone());
+            let Job {
+                work, answer: to, ..
+            } = job;
+            match w.part(work, move || claim.is_none_or(|c| c.begin_commit())) {
+                Ok(Ok(v)) => kept.push((to, v)),
+                Ok(Err(crate::Error::Cancelled)) => {
+                    let _ = to.try_send(Err(cancelled()));
+                }
+                Ok(Err(e)) => {
+                    let _ = to.try_send(Err(e.into()));
+                }
+                Err(e) => {
+                    let e = ApiError::from(e);
+                    let _ = to.try_send(Err(copy(&e)));
+                    broken = Some(e);
+                }
+            }
+        }
+        let committed = match broken {
+            Some(e) => Err(e),
+            None => w.commit().map_err(ApiError::from),
+        };
+        for (to, v) in kept {
+            let _ = to.try_send(match &committed {
+                Ok(_) => Ok(v),
+                Err(e) => Err(copy(e)),
+            });
+        }
+    }
+
+    /// One write in a transaction of its own (an engine without parts),
+    /// rolled back if its request was cancelled before its commit.
+    fn run_alone(&self, mem: &mut Memory, work: Work, request: Option<cancel::Cancel>) -> Answer {
+        if request.as_ref().is_some_and(cancel::Cancel::is_cancelled) {
+            return Err(cancelled());
+        }
+        if let Some(c) = request {
+            mem.set_commit_check(Some(Arc::new(move || c.begin_commit())));
+        }
+        let out = (|| {
+            let mut w = mem.writer()?;
+            let v = work(&mut w)?;
+            w.commit()?;
+            Ok(v)
+        })();
+        mem.set_commit_check(None);
+        out.map_err(|e: crate::Error| e.into())
+    }
+
     /// The live matcher for `from` → `to`, loaded on first use (blocking
     /// code only). It brings itself up to date on each lookup.
     /// A direction with a language the memory holds no text in answers
@@ -533,10 +738,8 @@ impl App {
     /// [`TOKEN_CACHE`].
     fn role_of(&self, secret: &str) -> ApiResult<Option<Caller>> {
         let h = token_hash(secret);
-        if let Some((role, at)) = lock(&self.0.tokens).get(&h)
-            && at.elapsed() < TOKEN_CACHE
-        {
-            return Ok(role.clone());
+        if let Some(role) = self.cached_role(&h) {
+            return Ok(role);
         }
         let token = self.with_reader(|m| Ok(m.token_by_hash(&h)?))?;
         let role = token.and_then(|t| {
@@ -552,6 +755,15 @@ impl App {
         }
         cache.insert(h, (role.clone(), Instant::now()));
         Ok(role)
+    }
+
+    /// The role cached for a token hash, if read less than
+    /// [`TOKEN_CACHE`] ago (no store call: async code may ask).
+    fn cached_role(&self, hash: &str) -> Option<Option<Caller>> {
+        match lock(&self.0.tokens).get(hash) {
+            Some((role, at)) if at.elapsed() < TOKEN_CACHE => Some(role.clone()),
+            _ => None,
+        }
     }
 
     pub(crate) fn inner(&self) -> &Inner {
@@ -604,10 +816,17 @@ async fn authorize(
     let Some(secret) = presented.filter(|s| !s.is_empty()) else {
         return unauthorized("this endpoint needs a token: Authorization: Bearer TOKEN");
     };
-    let app2 = app.clone();
-    let role = match App::blocking(move || app2.role_of(&secret)).await {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
+    // A token seen lately is answered here, without a trip through the
+    // blocking pool (a thread hop per request, which showed under load).
+    let role = match app.cached_role(&token_hash(&secret)) {
+        Some(r) => r,
+        None => {
+            let app2 = app.clone();
+            match App::blocking(move || app2.role_of(&secret)).await {
+                Ok(r) => r,
+                Err(e) => return e.into_response(),
+            }
+        }
     };
     match role {
         None => unauthorized("unknown or revoked token"),
@@ -919,6 +1138,7 @@ impl Server {
                 memory: Mutex::new(Some(memory)),
                 freed: Condvar::new(),
             },
+            queue: Mutex::new(Vec::new()),
             spawner: Mutex::new(spawner),
             readers: Mutex::new(Vec::new()),
             matchers: Mutex::new(lru::LruCache::new(
