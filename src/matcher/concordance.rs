@@ -259,7 +259,7 @@ pub fn search_until(
         let mut seen = 0usize;
         memory.for_each_text(&primary, 0, i64::MAX, |rowid, text| {
             seen += 1;
-            if seen % STOP_EVERY == 0 && stop() {
+            if seen.is_multiple_of(STOP_EVERY) && stop() {
                 return Err(crate::Error::Cancelled);
             }
             let norm = normalize(text);
@@ -438,7 +438,7 @@ mod tests {
     /// forms vary in length, so the order and the early stop both matter.
     fn harbour_memory(dir: &std::path::Path) -> Memory {
         use crate::memory::{OnDuplicate, Unit, Variant};
-        let mut mem = Memory::open(&dir.join("m.sqlite")).expect("open");
+        let mut mem = Memory::open(dir.join("m.sqlite")).expect("open");
         let mut w = mem.writer().expect("writer");
         for i in 0..600 {
             let en = match i % 4 {
