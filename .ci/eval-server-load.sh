@@ -19,6 +19,11 @@ SHARED="$SHARED" scripts/server_load.sh 100000 10 || rc=1
 # measured 3,159 lookups/s, p99 13.4 ms on an idle machine (docs/server.md).
 if [ -n "${TRANSMEM_TEST_DATABASE:-}" ]; then
   SHARED="$SHARED" DATABASE="$TRANSMEM_TEST_DATABASE" scripts/server_load.sh 100000 10 || rc=1
+  # Issue 23's 64-connection target (p99 <= 80 ms), on the backend that
+  # missed it before reads took turns (App::reading): 102 ms then, 36.8 ms
+  # after, in one run at the same load.
+  SHARED="$SHARED" DATABASE="$TRANSMEM_TEST_DATABASE" CONNS=64 P99_MS=80 \
+    scripts/server_load.sh 100000 10 || rc=1
 else
   [ "${CI:-}" = true ] && { echo "FAIL eval-server-load: TRANSMEM_TEST_DATABASE is required in CI" >&2; rc=1; }
   echo "eval-server-load: TRANSMEM_TEST_DATABASE unset, PostgreSQL not run"

@@ -241,17 +241,19 @@ pub async fn lookup(
             check_text(f, t)?;
         }
     }
-    let out = App::blocking(move || {
-        let q = MatchQuery {
-            text: &req.text,
-            prev: req.prev.as_deref(),
-            next: req.next.as_deref(),
-        };
-        let matcher = app.matcher(&from, &to)?;
-        matcher.refresh()?;
-        answer(&matcher, &q, &opts)
-    })
-    .await?;
+    let turns = app.clone();
+    let out = turns
+        .reading(move || {
+            let q = MatchQuery {
+                text: &req.text,
+                prev: req.prev.as_deref(),
+                next: req.next.as_deref(),
+            };
+            let matcher = app.matcher(&from, &to)?;
+            matcher.refresh()?;
+            answer(&matcher, &q, &opts)
+        })
+        .await?;
     Ok(Json(out))
 }
 
@@ -313,7 +315,8 @@ pub async fn lookup_batch(
     for (i, s) in req.segments.iter().enumerate() {
         check_text(&format!("segments[{i}]"), s)?;
     }
-    let out = App::blocking(move || {
+    let turns = app.clone();
+    let out = turns.reading(move || {
         let segs = &req.segments;
         // One stamp check for the whole batch.
         let matcher = app.matcher(&from, &to)?;
@@ -384,21 +387,23 @@ pub async fn concordance(
             crate::tm::MAX_LIMIT
         )));
     }
-    let hits = App::blocking(move || {
-        // Stops inside the search (a numbers-only query scans the whole
-        // language) once the request times out or its client leaves.
-        app.with_reader(|m| {
-            Ok(crate::matcher::concordance::search_until(
-                m,
-                &lang,
-                &q.q,
-                limit,
-                &mut |_| {},
-                &super::cancel::cancelled,
-            )?)
+    let turns = app.clone();
+    let hits = turns
+        .reading(move || {
+            // Stops inside the search (a numbers-only query scans the whole
+            // language) once the request times out or its client leaves.
+            app.with_reader(|m| {
+                Ok(crate::matcher::concordance::search_until(
+                    m,
+                    &lang,
+                    &q.q,
+                    limit,
+                    &mut |_| {},
+                    &super::cancel::cancelled,
+                )?)
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(Json(ConcordanceAnswer { hits }))
 }
 
@@ -1015,28 +1020,30 @@ pub async fn tm_unit(
         Some(q.min_similarity.unwrap_or(70.0)),
         Some(q.max_candidates.unwrap_or(5)),
     )?;
-    let list = App::blocking(move || {
-        if crate::matcher::skip_reason(&text).is_some() {
-            return Ok(Vec::new());
-        }
-        let matcher = app.matcher(&from, &to)?;
-        let q = MatchQuery {
-            text: &text,
-            prev: None,
-            next: None,
-        };
-        Ok(matcher
-            .lookup(&q, &opts)?
-            .into_iter()
-            .map(|m| TmUnit {
-                // An integer percent; a context match (101) is 100 here.
-                quality: m.score.round().clamp(0.0, 100.0) as i64,
-                rank: m.score,
-                source: m.source,
-                target: m.target,
-            })
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let turns = app.clone();
+    let list = turns
+        .reading(move || {
+            if crate::matcher::skip_reason(&text).is_some() {
+                return Ok(Vec::new());
+            }
+            let matcher = app.matcher(&from, &to)?;
+            let q = MatchQuery {
+                text: &text,
+                prev: None,
+                next: None,
+            };
+            Ok(matcher
+                .lookup(&q, &opts)?
+                .into_iter()
+                .map(|m| TmUnit {
+                    // An integer percent; a context match (101) is 100 here.
+                    quality: m.score.round().clamp(0.0, 100.0) as i64,
+                    rank: m.score,
+                    source: m.source,
+                    target: m.target,
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
     Ok(Json(list))
 }
