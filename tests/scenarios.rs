@@ -14,35 +14,18 @@ mod util;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 
 use transmem::memory::Memory;
 use transmem::model::Unit;
-use util::{bin, fixture, text};
+use util::{Server, bin, fixture, text};
 
-/// A `transmem serve` on its own memory file; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
+/// A `transmem serve` on its own memory file ([`util::Server`]).
 impl Server {
     fn start(mem: &Path) -> Server {
-        let util::Spawned { child, addr, log } = util::spawn_server(
-            {
-                let mut c = bin();
-                c.arg("--memory").arg(mem);
-                c
-            },
-            &[],
-        );
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            log,
-        }
+        let mut c = bin();
+        c.arg("--memory").arg(mem);
+        Server::spawn(c, &[], 120)
     }
 
     /// Requests the server logged (one line each), for counting.
@@ -54,13 +37,6 @@ impl Server {
             .filter(|l| l.contains(" /api/v1/"))
             .cloned()
             .collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

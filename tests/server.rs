@@ -9,22 +9,15 @@ mod util;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use transmem::memory::Memory;
-use util::{process, run_ok, store, text, unit, unit_count};
+use util::{Server, process, run_ok, store, text, unit, unit_count};
 
-/// A running server; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-    agent: ureq::Agent,
-}
-
+/// The server's own requests (the process itself: [`util::Server`]).
 impl Server {
     fn start(mem: &Path, extra: &[&str]) -> Server {
         Server::start_with(process(mem), extra)
@@ -32,18 +25,7 @@ impl Server {
 
     /// A server run by `c` (a `transmem` command with its memory options).
     fn start_with(c: std::process::Command, extra: &[&str]) -> Server {
-        let util::Spawned { child, addr, log } = util::spawn_server(c, extra);
-        let agent = util::agent(120);
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            log,
-            agent,
-        }
-    }
-
-    fn addr(&self) -> String {
-        self.base.trim_start_matches("http://").to_string()
+        Server::spawn(c, extra, 120)
     }
 
     /// One request; returns the status and the body as text.
@@ -141,40 +123,6 @@ impl Server {
         let v = serde_json::from_str(&t)
             .unwrap_or_else(|e| panic!("{method} {path}: {s} not JSON ({e}): {t}"));
         (s, v)
-    }
-
-    fn log(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// Whether a log line starting with `prefix` arrives within 10 s: the
-    /// server writes it before answering, but this process reads stderr on
-    /// a thread of its own, so right after the answer it may not be here
-    /// yet (`tokens_and_roles` failed so under load).
-    fn logged(&self, prefix: &str) -> bool {
-        let end = Instant::now() + Duration::from_secs(10);
-        loop {
-            if self.log().iter().any(|l| l.starts_with(prefix)) {
-                return true;
-            }
-            if Instant::now() > end {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn terminate(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -501,7 +449,7 @@ fn hostile_input_gets_4xx_json_and_leaves_the_memory_unchanged() {
         assert_eq!(snapshot(&mem), before, "{method} {path} changed the memory");
     }
     // A body too large announced by Content-Length is refused unread.
-    let mut c = TcpStream::connect(s.addr()).unwrap();
+    let mut c = TcpStream::connect(&s.addr).unwrap();
     write!(
         c,
         "POST /api/v1/import?format=tsv&langs=en,ru HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nContent-Length: 999999999\r\nConnection: close\r\n\r\nA\tB\n"
@@ -513,7 +461,7 @@ fn hostile_input_gets_4xx_json_and_leaves_the_memory_unchanged() {
     assert!(resp.contains("\"error\""), "{resp}");
     assert_eq!(snapshot(&mem), before);
     // The same without a length (chunked): cut off at the limit, 413.
-    let mut c = TcpStream::connect(s.addr()).unwrap();
+    let mut c = TcpStream::connect(&s.addr).unwrap();
     write!(
         c,
         "POST /api/v1/import?format=tsv&langs=en,ru HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
@@ -592,7 +540,7 @@ fn sigterm_drains_the_request_in_flight() {
         .map(|i| format!("Drained sentence {i}.\tСлитое предложение {i}.\n"))
         .collect();
     let (head, tail) = body.split_at(body.len() / 2);
-    let mut c = TcpStream::connect(s.addr()).unwrap();
+    let mut c = TcpStream::connect(&s.addr).unwrap();
     write!(
         c,
         "POST /api/v1/import?format=tsv&langs=en,ru HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
@@ -618,7 +566,7 @@ fn sigterm_drains_the_request_in_flight() {
     }
     // New connections are no longer served...
     std::thread::sleep(Duration::from_millis(200));
-    let refused = TcpStream::connect(s.addr()).map(|mut n| {
+    let refused = TcpStream::connect(&s.addr).map(|mut n| {
         let _ = write!(n, "GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n");
         let mut r = String::new();
         let _ = n.read_to_string(&mut r);
@@ -1446,7 +1394,7 @@ fn a_request_over_the_time_limit_gets_a_json_503() {
     let before = snapshot(&mem);
     // A body announced but never sent: the handler waits for it until the
     // time limit answers for it.
-    let mut c = TcpStream::connect(s.addr()).unwrap();
+    let mut c = TcpStream::connect(&s.addr).unwrap();
     write!(
         c,
         "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {w}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{{\"units\": ["

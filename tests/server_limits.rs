@@ -10,32 +10,17 @@ mod util;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use util::{process, run_ok, store, text, unit, unit_count};
+use util::{Server, process, run_ok, store, text, unit, unit_count};
 
-/// A running server; killed on drop.
-struct Server {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-    agent: ureq::Agent,
-}
-
+/// The requests these tests make (the process itself: [`util::Server`]).
 impl Server {
     /// A server run by `c` (a `transmem` command with its memory options).
     fn start(c: Command, extra: &[&str]) -> Server {
-        let util::Spawned { child, addr, log } = util::spawn_server(c, extra);
-        let agent = util::agent(30);
-        Server {
-            child,
-            addr,
-            log,
-            agent,
-        }
+        Server::spawn(c, extra, 30)
     }
 
     fn get(&self, path: &str, auth: Option<&str>) -> (u16, String) {
@@ -59,20 +44,6 @@ impl Server {
         (status, resp.body_mut().read_to_string().unwrap_or_default())
     }
 
-    fn log(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn terminate(&self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status();
-    }
-
     /// Waits up to `limit` for the process to end; its exit code.
     fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
         let t0 = Instant::now();
@@ -83,13 +54,6 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         None
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -181,7 +145,7 @@ fn made_up_language_tags_answer_400_and_leave_files_and_memory_flat() {
         &json!({"from": "en", "to": "ru", "text": "The talks ended."}),
     );
     assert_eq!(st, 200, "{body}");
-    let (fd0, rss0) = (fds(s.pid()), rss_kb(s.pid()));
+    let (fd0, rss0) = (fds(s.child.id()), rss_kb(s.child.id()));
     // Languages the memory does not hold: refused, naming those it holds.
     let langs = ["de", "fr", "uk", "pl", "it", "es"];
     for i in 0..300 {
@@ -207,7 +171,7 @@ fn made_up_language_tags_answer_400_and_leave_files_and_memory_flat() {
         assert_eq!(st, 400, "{from}: {body}");
         assert!(body.contains("holds en, pt, ru"), "{from}: {body}");
     }
-    let (fd1, rss1) = (fds(s.pid()), rss_kb(s.pid()));
+    let (fd1, rss1) = (fds(s.child.id()), rss_kb(s.child.id()));
     eprintln!("400s: open files {fd0} -> {fd1}, RSS {rss0} -> {rss1} kB");
     assert!(fd1 <= fd0 + 4, "open files {fd0} -> {fd1}");
     assert!(rss1 <= rss0 + 20_000, "RSS {rss0} -> {rss1} kB");
@@ -219,9 +183,9 @@ fn made_up_language_tags_answer_400_and_leave_files_and_memory_flat() {
         assert!(body.contains("Министр"), "{body}");
     };
     (0..10).for_each(lookup);
-    let (fd2, rss2) = (fds(s.pid()), rss_kb(s.pid()));
+    let (fd2, rss2) = (fds(s.child.id()), rss_kb(s.child.id()));
     (10..300).for_each(lookup);
-    let (fd3, rss3) = (fds(s.pid()), rss_kb(s.pid()));
+    let (fd3, rss3) = (fds(s.child.id()), rss_kb(s.child.id()));
     eprintln!("made-up held tags: open files {fd2} -> {fd3}, RSS {rss2} -> {rss3} kB");
     assert!(fd3 <= fd2 + 4, "open files {fd2} -> {fd3}");
     assert!(rss3 <= rss2 + 20_000, "RSS {rss2} -> {rss3} kB");

@@ -14,14 +14,13 @@
 mod util;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use transmem::memory::Memory;
-use util::{run_ok, text};
+use util::{Server, run_ok, text};
 
 /// A database of its own on the test server, dropped (its sessions ended
 /// first) when this is dropped.
@@ -87,24 +86,10 @@ impl Drop for OwnDatabase {
     }
 }
 
-/// A running server; killed on drop.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-    agent: ureq::Agent,
-}
-
+/// The requests these tests make (the process itself: [`util::Server`]).
 impl Server {
     fn start(c: std::process::Command) -> Server {
-        let util::Spawned { child, addr, log } = util::spawn_server(c, &[]);
-        let agent = util::agent(60);
-        Server {
-            child,
-            base: format!("http://{addr}"),
-            log,
-            agent,
-        }
+        Server::spawn(c, &[], 60)
     }
 
     /// One request with a JSON body (POST) or none (GET): status and body.
@@ -136,13 +121,6 @@ impl Server {
 
     fn health(&self) -> (u16, String) {
         self.json("GET", "/api/v1/health", "", None)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -11,20 +11,12 @@ mod util;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::Child;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use util::{process, run_ok, store, text, unit, unit_count, units};
+use util::{Server, process, run_ok, store, text, unit, unit_count, units};
 
-/// A running `transmem serve`; killed on drop.
-struct Server {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
+/// The requests these tests make (the process itself: [`util::Server`]).
 impl Server {
     fn start(mem: &Path, extra: &[&str]) -> Server {
         Server::start_with(process(mem), extra)
@@ -32,12 +24,7 @@ impl Server {
 
     /// A server run by `c` (a `transmem` command with its memory options).
     fn start_with(c: std::process::Command, extra: &[&str]) -> Server {
-        let util::Spawned { child, addr, log } = util::spawn_server(c, extra);
-        Server { child, addr, log }
-    }
-
-    fn log(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
+        Server::spawn(c, extra, 120)
     }
 
     /// Waits up to `secs` for a log line containing `what`; how many there are.
@@ -80,13 +67,6 @@ impl Server {
         let v = serde_json::from_str(&t)
             .unwrap_or_else(|e| panic!("{method} {path}: {s} not JSON ({e}): {t}"));
         (s, v)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -290,3 +290,69 @@ pub fn agent(secs: u64) -> ureq::Agent {
         .build()
         .into()
 }
+
+/// A running `transmem serve` ([`spawn_server`]), killed on drop. Each test
+/// file adds the requests it needs in an `impl Server` of its own.
+pub struct Server {
+    /// The server process.
+    pub child: std::process::Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The server's stderr, a line each.
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// A client whose requests give up after the `secs` given to `spawn`.
+    pub agent: ureq::Agent,
+}
+
+impl Server {
+    /// Runs `c serve --listen 127.0.0.1:0 EXTRA…` (`c`: a `transmem`
+    /// command with its memory options), with a client that waits `secs`.
+    pub fn spawn(c: Command, extra: &[&str], secs: u64) -> Server {
+        let Spawned { child, addr, log } = spawn_server(c, extra);
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            addr,
+            log,
+            agent: agent(secs),
+        }
+    }
+
+    /// The server's stderr so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Whether a log line starting with `prefix` arrives within 10 s: the
+    /// server writes it before answering, but this process reads stderr on
+    /// a thread of its own, so right after the answer it may not be here
+    /// yet (`tokens_and_roles` failed so under load).
+    pub fn logged(&self, prefix: &str) -> bool {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if self.log().iter().any(|l| l.starts_with(prefix)) {
+                return true;
+            }
+            if std::time::Instant::now() > end {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGTERM (the server then stops on its own).
+    pub fn terminate(&self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

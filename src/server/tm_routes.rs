@@ -409,38 +409,43 @@ pub async fn lookup_queries(
         }
         opts.penalties = p.into();
     }
-    let results = App::blocking(move || {
-        // One stamp check for the whole request.
-        let matcher = match app.matcher(&from, &to) {
-            Ok(m) => m,
-            // The CLI on a server (`--memory https://…`) names the held
-            // languages itself, as on a file, where a direction without
-            // text finds nothing: the same here, with nothing loaded.
-            Err(e)
-                if e.status == StatusCode::BAD_REQUEST
-                    && app.missing_language(&[&from, &to])?.is_some() =>
-            {
-                return Ok(vec![Vec::new(); req.queries.len()]);
-            }
-            Err(e) => return Err(e),
-        };
-        matcher.refresh()?;
-        req.queries
-            .par_iter()
-            .map(|q| {
-                if crate::matcher::skip_reason(&q.text).is_some() {
-                    return Ok(Vec::new());
+    // One read turn, as a single lookup takes: a batch spreads over every
+    // core itself, and 64 clients' batches must queue fairly, not contend
+    // for the pool (issue 23's 64-connection p99).
+    let turns = app.clone();
+    let results = turns
+        .reading(move || {
+            // One stamp check for the whole request.
+            let matcher = match app.matcher(&from, &to) {
+                Ok(m) => m,
+                // The CLI on a server (`--memory https://…`) names the held
+                // languages itself, as on a file, where a direction without
+                // text finds nothing: the same here, with nothing loaded.
+                Err(e)
+                    if e.status == StatusCode::BAD_REQUEST
+                        && app.missing_language(&[&from, &to])?.is_some() =>
+                {
+                    return Ok(vec![Vec::new(); req.queries.len()]);
                 }
-                let mq = MatchQuery {
-                    text: &q.text,
-                    prev: q.prev.as_deref(),
-                    next: q.next.as_deref(),
-                };
-                Ok(matcher.lookup_as_is(&mq, &opts)?)
-            })
-            .collect::<ApiResult<Vec<_>>>()
-    })
-    .await?;
+                Err(e) => return Err(e),
+            };
+            matcher.refresh()?;
+            req.queries
+                .par_iter()
+                .map(|q| {
+                    if crate::matcher::skip_reason(&q.text).is_some() {
+                        return Ok(Vec::new());
+                    }
+                    let mq = MatchQuery {
+                        text: &q.text,
+                        prev: q.prev.as_deref(),
+                        next: q.next.as_deref(),
+                    };
+                    Ok(matcher.lookup_as_is(&mq, &opts)?)
+                })
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
     Ok(Json(wire::QueriesAnswer { results }))
 }
 
