@@ -50,15 +50,19 @@ pub fn segmenter(lang: &str, tm: Option<&dyn transmem::tm::Tm>) -> anyhow::Resul
         return Ok(Segmenter::for_lang(lang));
     };
     let t0 = std::time::Instant::now();
-    let ev = Evidence::from_memory(tm, lang, MEMORY_SAMPLE)?;
+    let sample = Evidence::sample(tm, lang, MEMORY_SAMPLE)?;
     let t1 = t0.elapsed();
+    let ev = Evidence::learn(sample);
+    let t2 = t0.elapsed();
     let seg = Segmenter::for_lang_with_evidence(lang, &ev);
     if std::env::var_os("TRANSMEM_TRACE_LEARN").is_some() {
         eprintln!(
-            "learnt from {} {lang} segments: read+count {:.1} ms, total {:.1} ms",
+            "learnt from {} {lang} segments: read {:.1} ms, count {:.1} ms, total {:.1} ms; adds {}",
             ev.segments(),
             t1.as_secs_f64() * 1e3,
-            t0.elapsed().as_secs_f64() * 1e3
+            (t2 - t1).as_secs_f64() * 1e3,
+            t0.elapsed().as_secs_f64() * 1e3,
+            ev.summary(lang)
         );
     }
     Ok(seg)

@@ -34,6 +34,9 @@ struct Counts {
     period_final: u32,
     /// Followed by a full stop and, after white space, more text.
     period_mid: u32,
+    /// ... and that text starts with a lowercase letter or a digit
+    /// ("approx. five"): an abbreviation's full stop, never a sentence's.
+    period_mid_low: u32,
     /// Not followed by a full stop.
     bare: u32,
     /// The first title-case form seen inside a segment ("Kvarrik").
@@ -59,7 +62,7 @@ pub struct Thresholds {
     pub starter_init_upper: u32,
     /// An ordinary word: a lowercase word seen ending a segment with a full
     /// stop this often, also seen without a full stop, and never with a
-    /// full stop inside a segment.
+    /// full stop before a lowercase word or a number inside a segment.
     pub ordinary_final: u32,
     /// A name: seen title-case inside segments this often, never lowercase.
     pub name_mid_upper: u32,
@@ -121,23 +124,47 @@ impl Learnt {
 
 /// Characters a word is made of: the rules' `[\p{L}\p{N}_]`.
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    c.is_ascii_alphanumeric() || c == '_' || (!c.is_ascii() && c.is_alphanumeric())
 }
 
-/// Case of a word: 1 title or capitalised, -1 lowercase, 0 neither (all
-/// capitals, digits, mixed).
-fn case_of(w: &str) -> i8 {
-    let mut cs = w.chars();
-    let Some(first) = cs.next() else { return 0 };
-    let rest_lower = cs.clone().all(|c| !c.is_uppercase());
-    let rest_has_lower = cs.any(char::is_lowercase);
-    if first.is_lowercase() && rest_lower {
-        -1
-    } else if first.is_uppercase() && rest_has_lower {
-        1
-    } else {
-        0
+/// A letter's case: 1 upper, -1 lower, 0 uncased; None for a non-letter.
+/// ASCII and the basic Cyrillic block are answered without Unicode tables
+/// (learning a Russian sample spent most of its time in them).
+fn letter_case(c: char) -> Option<i8> {
+    match c {
+        'A'..='Z' | 'А'..='Я' | 'Ё' => Some(1),
+        'a'..='z' | 'а'..='я' | 'ё' => Some(-1),
+        _ if c.is_ascii() => None,
+        _ if c.is_alphabetic() => Some(if c.is_uppercase() {
+            1
+        } else if c.is_lowercase() {
+            -1
+        } else {
+            0
+        }),
+        _ => None,
     }
+}
+
+/// Case of a word of letters: 1 title or capitalised, -1 lowercase, 0
+/// neither (all capitals, mixed, uncased); None when it holds a
+/// non-letter.
+fn case_of(w: &str) -> Option<i8> {
+    let mut cs = w.chars();
+    let first = letter_case(cs.next()?)?;
+    let (mut rest_upper, mut rest_lower) = (false, false);
+    for c in cs {
+        match letter_case(c)? {
+            1 => rest_upper = true,
+            -1 => rest_lower = true,
+            _ => {}
+        }
+    }
+    Some(match first {
+        -1 if !rest_upper => -1,
+        1 if rest_lower => 1,
+        _ => 0,
+    })
 }
 
 impl Evidence {
@@ -223,11 +250,21 @@ impl Evidence {
     ) {
         // Letters only (the rules cut words at any non-word character, and
         // numbers carry no case), two or more.
-        if word.chars().count() < 2 || !word.chars().all(char::is_alphabetic) {
+        if word.chars().nth(1).is_none() {
             return;
         }
-        let case = case_of(word);
-        let c = self.words.entry(word.to_lowercase()).or_default();
+        let Some(case) = case_of(word) else { return };
+        // Most words are lowercase already: no allocation for those.
+        let c = if case == -1 {
+            if !self.words.contains_key(word) {
+                self.words.insert(word.to_string(), Counts::default());
+            }
+            self.words.get_mut(word)
+        } else {
+            let key = word.to_lowercase();
+            Some(self.words.entry(key).or_default())
+        };
+        let Some(c) = c else { return };
         if opening {
             match case {
                 1 => c.init_upper += 1,
@@ -255,6 +292,12 @@ impl Evidence {
                     c.period_final += 1;
                 } else if tail.starts_with(char::is_whitespace) {
                     c.period_mid += 1;
+                    if tail
+                        .trim_start()
+                        .starts_with(|n: char| n.is_lowercase() || n.is_ascii_digit())
+                    {
+                        c.period_mid_low += 1;
+                    }
                 }
             }
             None => c.bare += 1,
@@ -282,8 +325,10 @@ impl Evidence {
             if is_abbrev {
                 abbr.push(w.clone());
             }
-            // A full stop inside a segment could be an abbreviation's.
-            let clean = !is_abbrev && !abbrevs(w) && c.period_mid == 0;
+            // A full stop inside a segment before a lowercase word or a
+            // number is an abbreviation's (before a capital it may end one
+            // of the segment's sentences).
+            let clean = !is_abbrev && !abbrevs(w) && c.period_mid_low == 0;
             if clean && c.init_upper >= t.starter_init_upper && c.mid_upper == 0 && c.mid_lower >= 1
             {
                 let mut cs = w.chars();
@@ -322,13 +367,23 @@ impl Evidence {
 
 /// How many of a memory's newest segments of a language
 /// [`Evidence::from_memory`] learns from by default.
-pub const MEMORY_SAMPLE: usize = 30_000;
+pub const MEMORY_SAMPLE: usize = 20_000;
 
 impl Evidence {
     /// Evidence from the newest `max` segments of `lang` (by primary
     /// language: `en` takes `en-GB`) in a memory, through the one interface
     /// every memory (file, PostgreSQL, team server) has.
     pub fn from_memory(tm: &dyn crate::tm::Tm, lang: &str, max: usize) -> crate::Result<Evidence> {
+        Ok(Evidence::learn(Evidence::sample(tm, lang, max)?))
+    }
+
+    /// The texts [`Evidence::from_memory`] learns from: the newest `max`
+    /// segments of `lang`'s primary language, oldest first.
+    pub fn sample(
+        tm: &dyn crate::tm::Tm,
+        lang: &str,
+        max: usize,
+    ) -> crate::Result<std::collections::VecDeque<String>> {
         let primary =
             crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
         let filter = crate::tm::Filter {
@@ -336,7 +391,7 @@ impl Evidence {
             ..crate::tm::Filter::default()
         };
         // Units stream in id order: the last `max` are the newest.
-        let mut newest: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+        let mut newest = std::collections::VecDeque::new();
         if max > 0 {
             tm.units(&filter, &mut |u| {
                 for v in u.variants {
@@ -350,7 +405,24 @@ impl Evidence {
                 Ok(())
             })?;
         }
-        Ok(Evidence::learn(newest))
+        Ok(newest)
+    }
+
+    /// What this evidence adds to `lang`'s built-in lists, counted: for
+    /// reports and traces ("starters 12, openers 40, ...").
+    pub fn summary(&self, lang: &str) -> String {
+        let primary =
+            crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
+        let abbrevs = super::rules::builtin_abbrevs(&primary);
+        let l = self.learnt(&|w| abbrevs.contains(w));
+        format!(
+            "starters {}, openers {}, ordinary words {}, names {}, abbreviations {}",
+            l.starters.len(),
+            l.openers.len(),
+            l.ordinary.len(),
+            l.names.len(),
+            l.abbrevs.len()
+        )
     }
 }
 
@@ -433,6 +505,20 @@ mod tests {
         let l = Evidence::learn(&segs).learnt(&none);
         assert!(l.starters.contains("Zumbly"));
         assert!(l.openers.contains("zumbly"));
+    }
+
+    #[test]
+    fn cases_of_words() {
+        assert_eq!(case_of("Ёлка"), Some(1));
+        assert_eq!(case_of("ёлка"), Some(-1));
+        assert_eq!(case_of("ЁЛКА"), Some(0));
+        assert_eq!(case_of("Élan"), Some(1));
+        assert_eq!(case_of("naïve"), Some(-1));
+        assert_eq!(case_of("ΑΒΓ"), Some(0));
+        assert_eq!(case_of("ab1"), None);
+        assert_eq!(case_of("a_b"), None);
+        assert!(is_word_char('ж') && is_word_char('7') && is_word_char('_'));
+        assert!(!is_word_char('.') && !is_word_char('«'));
     }
 
     #[test]
