@@ -124,7 +124,11 @@ impl Learnt {
 
 /// Characters a word is made of: the rules' `[\p{L}\p{N}_]`.
 fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || (!c.is_ascii() && c.is_alphanumeric())
+    match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | 'А'..='я' | 'Ё' | 'ё' => true,
+        _ if c.is_ascii() => false,
+        _ => c.is_alphanumeric(),
+    }
 }
 
 /// A letter's case: 1 upper, -1 lower, 0 uncased; None for a non-letter.
