@@ -352,10 +352,12 @@ impl Evidence {
             {
                 ordinary.push(w.clone());
             }
-            if c.mid_upper >= t.name_mid_upper && c.mid_lower == 0 && c.init_lower == 0 {
-                if let Some(title) = &c.title {
-                    names.push(title.clone());
-                }
+            if c.mid_upper >= t.name_mid_upper
+                && c.mid_lower == 0
+                && c.init_lower == 0
+                && let Some(title) = &c.title
+            {
+                names.push(title.clone());
             }
         }
         abbr.sort();

@@ -16,7 +16,10 @@ use regex_syntax::hir::{Class, HirKind};
 /// A closure, so that a segmenter given a memory's evidence (see
 /// `evidence`) can consult its own word sets.
 #[derive(Clone)]
-pub(crate) struct NativeFn(std::sync::Arc<dyn Fn(&str, usize) -> bool + Send + Sync>);
+pub(crate) struct NativeFn(std::sync::Arc<NativeClosure>);
+
+/// The code of a [`NativeFn`].
+type NativeClosure = dyn Fn(&str, usize) -> bool + Send + Sync;
 
 impl NativeFn {
     pub(crate) fn new(f: impl Fn(&str, usize) -> bool + Send + Sync + 'static) -> NativeFn {
