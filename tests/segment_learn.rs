@@ -263,3 +263,46 @@ fn segment_learns_from_a_postgresql_memory() {
     );
     assert_eq!(text(&out.stdout), format!("{RU_NAME}\n"));
 }
+
+#[test]
+fn analyze_and_pretranslate_segment_with_what_the_memory_teaches() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    store(&mem, &en_ru_units());
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, LOWER_START).unwrap();
+    let run = |args: &[&str]| {
+        let mut c = bin();
+        c.arg("--memory").arg(&mem).args(args).arg(&input);
+        text(&run_ok(&mut c, 0).stdout)
+    };
+    let tsv = run(&[
+        "pretranslate",
+        "--from",
+        "en",
+        "--to",
+        "ru",
+        "--format",
+        "tsv",
+    ]);
+    let sources: Vec<&str> = tsv
+        .lines()
+        .filter_map(|l| l.split('\t').next())
+        .filter(|s| s.contains("pier") || s.contains("zorbly"))
+        .collect();
+    assert_eq!(
+        sources,
+        ["we can meet at the pier.", "zorbly good."],
+        "{tsv}"
+    );
+    let json = run(&["analyze", "--from", "en", "--to", "ru", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let total: u64 = v["total"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(band, _)| *band != "repetitions" && *band != "cross-file-repetitions")
+        .map(|(_, b)| b["segments"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(total, 2, "{json}");
+}
