@@ -189,6 +189,22 @@ fn segment_learns_from_a_file_memory() {
         segment_with(&["--memory", m], dir.path(), &["--no-learn"]),
         format!("{LOWER_START}\n")
     );
+    // A memory that does not exist teaches nothing, and says so.
+    let input = dir.path().join("in.txt");
+    let out = run_ok(
+        bin()
+            .arg("--memory")
+            .arg(dir.path().join("none.sqlite"))
+            .args(["segment", "--lang", "en"])
+            .arg(&input),
+        0,
+    );
+    assert_eq!(text(&out.stdout), format!("{LOWER_START}\n"));
+    assert!(
+        text(&out.stderr).contains("built-in rules only"),
+        "{}",
+        text(&out.stderr)
+    );
     // A memory without English teaches nothing.
     let ru_only = dir.path().join("ru.sqlite");
     store(

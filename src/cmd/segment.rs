@@ -92,10 +92,15 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         Some(path) => Segmenter::from_srx_file(path, &lang)?,
         // A memory named on the command line or in the environment teaches
         // the segmenter; without one nothing is opened (start-up).
-        None if g.names_a_location() && !args.no_learn => {
-            let tm = g.open(false)?;
-            segmenter(&lang, Some(&*tm))?
-        }
+        // One that cannot be opened (not created yet, a server down) leaves
+        // the built-in rules, with a note: segmenting needs no memory.
+        None if g.names_a_location() && !args.no_learn => match g.open(false) {
+            Ok(tm) => segmenter(&lang, Some(&*tm))?,
+            Err(e) => {
+                eprintln!("transmem: note: segmenting with the built-in rules only: {e:#}");
+                Segmenter::for_lang(&lang)
+            }
+        },
         None => Segmenter::for_lang(&lang),
     };
     let (_, text) = read_input(g, args.file.as_deref())?;
