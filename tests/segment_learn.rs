@@ -322,3 +322,81 @@ fn analyze_and_pretranslate_segment_with_what_the_memory_teaches() {
         .sum();
     assert_eq!(total, 2, "{json}");
 }
+
+/// Units for the sample checks: 3,000, in three writes, where every third
+/// lacks Russian and every fifth has a regional English tag, so the
+/// newest English and Russian variants sit at different ids.
+fn sample_units() -> Vec<Vec<transmem::model::Unit>> {
+    (0..3)
+        .map(|w| {
+            (0..1000)
+                .map(|i| {
+                    let n = w * 1000 + i;
+                    let en = if n % 5 == 0 { "en-GB" } else { "en" };
+                    let e = format!("Sentence number {n} of the sample.");
+                    let r = format!("Предложение номер {n} из выборки.");
+                    if n % 3 == 0 {
+                        unit(&[(en, &e)])
+                    } else {
+                        unit(&[(en, &e), ("ru", &r)])
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The bounded read a memory in this process makes agrees with streaming
+/// every unit, for samples smaller than, equal to and larger than a
+/// language's variants.
+fn sample_agrees(tm: &dyn transmem::tm::Tm) {
+    for lang in ["en", "ru", "EN_gb", "de"] {
+        for max in [0, 1, 7, 1000, 1999, 2000, 2001, 2999, 3000, 5000] {
+            let fast = tm.newest_texts(lang, max).unwrap();
+            let slow = transmem::tm::newest_texts_streamed(tm, lang, max).unwrap();
+            assert_eq!(fast, slow, "{lang} {max}");
+        }
+    }
+    // Oldest first, the newest last.
+    let en = tm.newest_texts("en", 2).unwrap();
+    assert_eq!(
+        en,
+        [
+            "Sentence number 2998 of the sample.",
+            "Sentence number 2999 of the sample."
+        ]
+    );
+    assert_eq!(tm.newest_texts("ru", 5000).unwrap().len(), 2000);
+}
+
+#[test]
+fn the_newest_segments_are_read_without_streaming_the_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    for w in sample_units() {
+        store(&mem, &w);
+    }
+    let tm = transmem::tm::Location::File(mem).open(false, None).unwrap();
+    sample_agrees(&*tm);
+}
+
+#[test]
+fn the_newest_segments_are_read_without_streaming_a_postgresql_memory() {
+    let Some(base) = test_database("segment_learn on PostgreSQL") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    for w in sample_units() {
+        let mut mem = transmem::memory::Memory::open_database(&schema.url).unwrap();
+        let mut wr = mem.writer().unwrap();
+        for u in &w {
+            wr.insert(u, None, transmem::memory::OnDuplicate::KeepBoth)
+                .unwrap();
+        }
+        wr.commit().unwrap();
+    }
+    let tm = transmem::tm::Location::Database(schema.url.clone())
+        .open(false, None)
+        .unwrap();
+    sample_agrees(&*tm);
+}

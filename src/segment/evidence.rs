@@ -390,28 +390,7 @@ impl Evidence {
         lang: &str,
         max: usize,
     ) -> crate::Result<std::collections::VecDeque<String>> {
-        let primary =
-            crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
-        let filter = crate::tm::Filter {
-            langs: vec![primary.clone()],
-            ..crate::tm::Filter::default()
-        };
-        // Units stream in id order: the last `max` are the newest.
-        let mut newest = std::collections::VecDeque::new();
-        if max > 0 {
-            tm.units(&filter, &mut |u| {
-                for v in u.variants {
-                    if crate::lang::primary(&v.lang.to_ascii_lowercase()) == primary {
-                        if newest.len() == max {
-                            newest.pop_front();
-                        }
-                        newest.push_back(v.text);
-                    }
-                }
-                Ok(())
-            })?;
-        }
-        Ok(newest)
+        Ok(tm.newest_texts(lang, max)?.into())
     }
 
     /// What this evidence adds to `lang`'s built-in lists, counted: for
