@@ -95,6 +95,7 @@ impl Side {
         lang: &str,
         presegmented: bool,
         rules: Option<&Path>,
+        tm: Option<&dyn transmem::tm::Tm>,
     ) -> anyhow::Result<Side> {
         let text = super::read_text(g, path)?;
         // Bounded input, so that segmenting and aligning take bounded time.
@@ -105,7 +106,7 @@ impl Side {
         } else {
             let seg = match rules {
                 Some(srx) => Segmenter::from_srx_file(srx, lang)?,
-                None => Segmenter::for_lang(lang),
+                None => super::segment::segmenter(lang, tm)?,
             };
             segment::document(&text, &seg)
         };
@@ -147,8 +148,31 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         super::output::refuse_memory_files(o, location.file())?;
     }
     let rules = args.rules.as_deref();
-    let src = Side::load(g, &args.src, &sl, args.presegmented, rules)?;
-    let tgt = Side::load(g, &args.tgt, &tl, args.presegmented, rules)?;
+    // The memory, when one is named or the links go into it, teaches the
+    // segmenter (docs/segmentation.md, "Learning from the memory"); one
+    // that cannot be opened here teaches nothing (--store reports why).
+    let memory = if !args.presegmented && rules.is_none() && (args.store || g.names_a_location()) {
+        g.open(false).ok()
+    } else {
+        None
+    };
+    let src = Side::load(
+        g,
+        &args.src,
+        &sl,
+        args.presegmented,
+        rules,
+        memory.as_deref(),
+    )?;
+    let tgt = Side::load(
+        g,
+        &args.tgt,
+        &tl,
+        args.presegmented,
+        rules,
+        memory.as_deref(),
+    )?;
+    drop(memory);
     let (src_name, tgt_name) = (
         args.src.display().to_string(),
         args.tgt.display().to_string(),

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use transmem::analysis::{Analyzer, Band, BandCounts, Bands, Counts};
 use transmem::matcher::Options;
-use transmem::segment::Segmenter;
 use transmem::tm::Directed;
 
 use super::{Global, stdout};
@@ -72,7 +71,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         // Matches down to the lowest band are needed to fill it.
         opts.threshold = opts.threshold.min(b.lowest());
     }
-    let mut analyzer = Analyzer::new(&lookup, Segmenter::for_lang(&from), opts);
+    let mut analyzer = Analyzer::new(&lookup, super::segment::segmenter(&from, Some(&*tm))?, opts);
     let pb = super::progress(texts.len() as u64, 2, "{bar:40} {pos}/{len} files {msg}");
     let mut files = Vec::new();
     for (name, text) in &texts {

@@ -7,7 +7,6 @@ use clap::ValueEnum;
 use transmem::analysis::Analyzer;
 use transmem::formats::xliff::{self, DraftUnit};
 use transmem::matcher::Options;
-use transmem::segment::Segmenter;
 use transmem::tm::Directed;
 
 use super::Global;
@@ -125,7 +124,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         from: &from,
         to: &to,
     };
-    let mut analyzer = Analyzer::new(&lookup, Segmenter::for_lang(&from), Options::default());
+    // The memory's own text teaches the segmenter (docs/segmentation.md).
+    let seg = super::segment::segmenter(&from, Some(&*tm))?;
+    let mut analyzer = Analyzer::new(&lookup, seg.clone(), Options::default());
     let analysis = analyzer.analyze(&name, &text)?;
     if analysis.segments.iter().all(|s| s.best.is_none()) {
         // Before any output: a memory without the source language.
@@ -152,7 +153,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
         Format::Xliff => {
             // The analysis segments the file the same way; its paragraph
             // numbers become one <group> per paragraph, for `merge`.
-            let paras: Vec<usize> = transmem::segment::document(&text, &Segmenter::for_lang(&from))
+            let paras: Vec<usize> = transmem::segment::document(&text, &seg)
                 .iter()
                 .map(|p| p.para)
                 .collect();

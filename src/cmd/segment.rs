@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use transmem::segment::Segmenter;
+use transmem::segment::{Evidence, MEMORY_SAMPLE, Segmenter};
 
 use super::{Global, read_input, stdout};
 
@@ -33,8 +33,39 @@ pub struct Args {
     /// (0-based index) that decided it
     #[arg(long)]
     pub explain: bool,
+    /// Use only the built-in rules and lists, not what the memory's own
+    /// text teaches (a memory is used when one is named)
+    #[arg(long)]
+    pub no_learn: bool,
     /// Text file; standard input when missing or `-`
     pub file: Option<PathBuf>,
+}
+
+/// The built-in segmenter for `lang`, also consulting what the newest
+/// segments of `lang` in `tm` teach (see docs/segmentation.md, "Learning
+/// from the memory"). `TRANSMEM_TRACE_LEARN` set prints the segments read
+/// and the time taken on stderr.
+pub fn segmenter(lang: &str, tm: Option<&dyn transmem::tm::Tm>) -> anyhow::Result<Segmenter> {
+    let Some(tm) = tm else {
+        return Ok(Segmenter::for_lang(lang));
+    };
+    let t0 = std::time::Instant::now();
+    let sample = Evidence::sample(tm, lang, MEMORY_SAMPLE)?;
+    let t1 = t0.elapsed();
+    let ev = Evidence::learn(sample);
+    let t2 = t0.elapsed();
+    let seg = Segmenter::for_lang_with_evidence(lang, &ev);
+    if std::env::var_os("TRANSMEM_TRACE_LEARN").is_some() {
+        eprintln!(
+            "learnt from {} {lang} segments: read {:.1} ms, count {:.1} ms, total {:.1} ms; adds {}",
+            ev.segments(),
+            t1.as_secs_f64() * 1e3,
+            (t2 - t1).as_secs_f64() * 1e3,
+            t0.elapsed().as_secs_f64() * 1e3,
+            ev.summary(lang)
+        );
+    }
+    Ok(seg)
 }
 
 /// Output formats.
@@ -59,6 +90,17 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
     let lang = super::lang_arg(lang)?;
     let seg = match &args.rules {
         Some(path) => Segmenter::from_srx_file(path, &lang)?,
+        // A memory named on the command line or in the environment teaches
+        // the segmenter; without one nothing is opened (start-up).
+        // One that cannot be opened (not created yet, a server down) leaves
+        // the built-in rules, with a note: segmenting needs no memory.
+        None if g.names_a_location() && !args.no_learn => match g.open(false) {
+            Ok(tm) => segmenter(&lang, Some(&*tm))?,
+            Err(e) => {
+                eprintln!("transmem: note: segmenting with the built-in rules only: {e:#}");
+                Segmenter::for_lang(&lang)
+            }
+        },
         None => Segmenter::for_lang(&lang),
     };
     let (_, text) = read_input(g, args.file.as_deref())?;

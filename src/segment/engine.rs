@@ -163,8 +163,8 @@ impl LazyPat {
     }
 
     fn is_match_at(&self, hay: &str, start: usize) -> bool {
-        match self.native {
-            Some(f) => f(hay, start),
+        match &self.native {
+            Some(f) => f.call(hay, start),
             None => self.get().is_some_and(|p| p.is_match_at(hay, start)),
         }
     }
@@ -319,7 +319,7 @@ impl Engine {
                 let p = if let Some(n) = native {
                     Arc::new(LazyPat {
                         src: wrapped.clone(),
-                        native: Some(n.f),
+                        native: Some(n.f.clone()),
                         cell: OnceLock::new(),
                         needs: OnceLock::new(),
                     })

@@ -9,12 +9,14 @@
 //! [`rules`]); [`Segmenter::from_srx_file`] loads SRX 2.0 rule files instead.
 
 mod engine;
+mod evidence;
 mod learnt;
 mod native;
 pub mod rules;
 mod srx;
 
 pub use engine::{RuleError, RuleSource};
+pub use evidence::{Evidence, MEMORY_SAMPLE, Thresholds};
 pub use learnt::{EN_ORDINARY_LEARNT, EN_STARTERS_LEARNT};
 
 use std::ops::Range;
@@ -76,6 +78,47 @@ impl Segmenter {
             "pl" => PL.clone(),
             "uk" => UK.clone(),
             _ => OTHER.clone(),
+        }
+    }
+
+    /// The built-in rules for `lang` ([`Segmenter::for_lang`]), also
+    /// consulting what `evidence` (learnt from a memory's text of that
+    /// language) adds to the built-in word lists: sentence starters and
+    /// lowercase openers, ordinary words, names, abbreviations (see
+    /// docs/segmentation.md, "Learning from the memory"). Evidence that
+    /// adds nothing gives the plain built-in segmenter.
+    pub fn for_lang_with_evidence(lang: &str, evidence: &Evidence) -> Segmenter {
+        let primary =
+            crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
+        if evidence.is_empty() {
+            return Segmenter::for_lang(lang);
+        }
+        let abbrevs = rules::builtin_abbrevs(&primary);
+        let learnt = evidence.learnt(&|w| abbrevs.contains(w));
+        if learnt.is_empty() {
+            return Segmenter::for_lang(lang);
+        }
+        let learnt = Arc::new(learnt);
+        let known = ["en", "ru", "de", "fr", "es", "it", "pt", "pl", "uk"];
+        let primary = if known.contains(&primary.as_str()) {
+            primary
+        } else {
+            String::new()
+        };
+        let mut rules_list = Vec::new();
+        let mut natives = rules::natives_with(&primary, Some(learnt.clone()));
+        if let Some((rule, native)) = rules::evidence_rule(&learnt) {
+            rules_list.push(rule);
+            natives.push(native);
+        }
+        rules_list.extend(rules::for_primary(&primary));
+        let engine = Engine::lazy(
+            &rules_list,
+            Some(engine::Scanner::Func(rules::terminator_runs)),
+            &natives,
+        );
+        Segmenter {
+            engine: Arc::new(engine),
         }
     }
 

@@ -13,7 +13,29 @@ use std::sync::LazyLock;
 use regex_syntax::hir::{Class, HirKind};
 
 /// A rule half in code: `is_match_at(hay, start)` of its wrapped pattern.
-pub(crate) type NativeFn = fn(&str, usize) -> bool;
+/// A closure, so that a segmenter given a memory's evidence (see
+/// `evidence`) can consult its own word sets.
+#[derive(Clone)]
+pub(crate) struct NativeFn(std::sync::Arc<NativeClosure>);
+
+/// The code of a [`NativeFn`].
+type NativeClosure = dyn Fn(&str, usize) -> bool + Send + Sync;
+
+impl NativeFn {
+    pub(crate) fn new(f: impl Fn(&str, usize) -> bool + Send + Sync + 'static) -> NativeFn {
+        NativeFn(std::sync::Arc::new(f))
+    }
+
+    pub(crate) fn call(&self, hay: &str, start: usize) -> bool {
+        (self.0)(hay, start)
+    }
+}
+
+impl std::fmt::Debug for NativeFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NativeFn")
+    }
+}
 
 /// A Unicode class as the regex crate reads it, for exact membership.
 struct CharClass(Vec<(char, char)>);
@@ -54,6 +76,7 @@ static LOWER: LazyLock<CharClass> = LazyLock::new(|| CharClass::of(r"\p{Ll}"));
 static SPACE: LazyLock<CharClass> = LazyLock::new(|| CharClass::of(r"\s"));
 
 /// A word list as a set, with its longest entry in bytes.
+#[derive(Default)]
 pub(crate) struct WordSet {
     words: HashSet<String>,
     max_len: usize,
@@ -64,6 +87,19 @@ impl WordSet {
         let words: HashSet<String> = list.into_iter().map(Into::into).collect();
         let max_len = words.iter().map(|w| w.len()).max().unwrap_or(0);
         WordSet { words, max_len }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn contains(&self, w: &str) -> bool {
+        self.words.contains(w)
     }
 
     /// True when some word of the set starts `s` and is followed by the
@@ -320,7 +356,7 @@ mod tests {
                     };
                     for s in starts {
                         prop_assert_eq!(
-                            (n.f)(hay, s),
+                            n.f.call(hay, s),
                             re.is_match_at(hay, s),
                             "{} {:?} at {} (before: {})", lang, hay, s, n.before
                         );

@@ -7,9 +7,10 @@
 //! [`builtin_srx`] writes them out as an SRX 2.0 document, so that a user
 //! can start a rule file from them.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use super::engine::{Native, RuleSource};
+use super::evidence::Learnt;
 use super::native::{self, NativeFn, WordSet};
 
 /// Sentence terminators: the ASCII ones, the ellipsis, and the stops of
@@ -624,6 +625,13 @@ static RU_SURNAME_AFTER: LazyLock<regex::Regex> = LazyLock::new(|| {
 /// the ones that hold the large word lists. Each is named by its source,
 /// as [`for_primary`] writes it.
 pub(crate) fn natives(primary: &str) -> Vec<Native> {
+    natives_with(primary, None)
+}
+
+/// [`natives`], each list also consulting the word sets a memory's
+/// evidence adds (see `evidence`): its starters, openers, ordinary words
+/// and names count as the learnt ones do.
+pub(crate) fn natives_with(primary: &str, ev: Option<Arc<Learnt>>) -> Vec<Native> {
     let before = |src: String, f: NativeFn| Native {
         before: true,
         src,
@@ -634,28 +642,111 @@ pub(crate) fn natives(primary: &str) -> Vec<Native> {
         src,
         f,
     };
+    let ev = ev.unwrap_or_default();
     match primary {
         "en" => vec![
-            after(en_starters_after(), |h, s| {
-                native::starter_after(&EN_STARTER_SET, h, s)
+            after(en_starters_after(), {
+                let ev = ev.clone();
+                NativeFn::new(move |h, s| {
+                    native::starter_after(&EN_STARTER_SET, h, s)
+                        || native::starter_after(&ev.starters, h, s)
+                })
             }),
-            before(en_ordinary_before(), |h, s| {
-                native::ordinary_before(&EN_ORDINARY_SET, h, s)
+            before(en_ordinary_before(), {
+                let ev = ev.clone();
+                NativeFn::new(move |h, s| {
+                    native::ordinary_before(&EN_ORDINARY_SET, h, s)
+                        || native::ordinary_before(&ev.ordinary, h, s)
+                })
             }),
-            after(en_openers_after(), |h, s| {
-                native::word_after(&EN_OPENER_SET, true, h, s)
-            }),
+            after(
+                en_openers_after(),
+                NativeFn::new(move |h, s| {
+                    native::word_after(&EN_OPENER_SET, true, h, s)
+                        || native::word_after(&ev.openers, true, h, s)
+                }),
+            ),
         ],
         "ru" => vec![
-            after(ru_starters_after(), |h, s| {
-                native::starter_after(&RU_STARTER_SET, h, s)
+            after(ru_starters_after(), {
+                let ev = ev.clone();
+                NativeFn::new(move |h, s| {
+                    native::starter_after(&RU_STARTER_SET, h, s)
+                        || native::starter_after(&ev.starters, h, s)
+                })
             }),
-            after(ru_names_after(), |h, s| {
-                native::word_after(&RU_NAME_SET, false, h, s) || RU_SURNAME_AFTER.is_match_at(h, s)
-            }),
+            after(
+                ru_names_after(),
+                NativeFn::new(move |h, s| {
+                    native::word_after(&RU_NAME_SET, false, h, s)
+                        || RU_SURNAME_AFTER.is_match_at(h, s)
+                        || native::word_after(&ev.names, false, h, s)
+                }),
+            ),
         ],
         _ => Vec::new(),
     }
+}
+
+/// The `after` of [`evidence_rule`]: a lowercase word, a number, or a
+/// name (the native half checks the name against the evidence).
+const EVIDENCE_AFTER: &str = r"\s+(?:[\p{Ll}\d]|\p{Lu}\p{Ll}+(?:[^\p{L}\p{N}_]|$))";
+
+/// The rule a memory's evidence adds in front of the built-in ones, with
+/// its native half: an abbreviation the memory always writes with a full
+/// stop ("Insp.") does not end a sentence before a lowercase word, a number
+/// or a name the memory shows capitalised inside sentences. None when the
+/// evidence has no abbreviations.
+pub(crate) fn evidence_rule(ev: &Arc<Learnt>) -> Option<(RuleSource, Native)> {
+    if ev.abbrevs.is_empty() {
+        return None;
+    }
+    let before = format!(r"(?i:{})\.", words(&ev.abbrevs));
+    let rule = keep(before, EVIDENCE_AFTER);
+    let ev = ev.clone();
+    let n = Native {
+        before: false,
+        src: EVIDENCE_AFTER.to_string(),
+        f: NativeFn::new(move |h, s| evidence_after(&ev, h, s)),
+    };
+    Some((rule, n))
+}
+
+fn evidence_after(ev: &Learnt, h: &str, s: usize) -> bool {
+    if s > 0 {
+        return false;
+    }
+    let rest = h.trim_start();
+    if rest.len() == h.len() {
+        return false;
+    }
+    match rest.chars().next() {
+        Some(c) if c.is_lowercase() || c.is_ascii_digit() => true,
+        Some(c) if c.is_uppercase() => native::word_after(&ev.names, false, h, s),
+        _ => false,
+    }
+}
+
+/// The built-in abbreviations of `primary`, lowercase: a memory's evidence
+/// never makes one an ordinary word, an opener or a starter.
+pub(crate) fn builtin_abbrevs(primary: &str) -> std::collections::HashSet<String> {
+    let lists: &[&[&str]] = match primary {
+        "en" => &[
+            EN_LOWER_ABBREVS,
+            EN_PREFIX,
+            EN_NUMBERED,
+            EN_NUMBERED_CAPS,
+            EN_CAN_END,
+            EN_ROMAN_NUMBERED,
+        ],
+        "ru" => &[RU_PREFIX, RU_MONTHS],
+        _ => &[],
+    };
+    lists
+        .iter()
+        .flat_map(|l| l.iter())
+        .map(|a| a.to_lowercase())
+        .collect()
 }
 
 /// Rules for English, in order.

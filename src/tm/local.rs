@@ -171,6 +171,35 @@ impl Tm for Local {
         self.mem.for_each_unit_filtered(&filter, f)
     }
 
+    fn newest_texts(&self, lang: &str, max: usize) -> Result<Vec<String>> {
+        // Variant ids ascend in commit order, so the newest variants are
+        // the highest ids: read a window below the newest id, widened
+        // until it holds `max` of the language or reaches the first id.
+        // Measured: the whole-memory stream this replaces took 458-577 ms
+        // at 100k units and grew with the memory.
+        let primary =
+            crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
+        let upto = self.mem.stamp()?.variants;
+        if max == 0 || upto <= 0 {
+            return Ok(Vec::new());
+        }
+        let mut span = i64::try_from(max).unwrap_or(i64::MAX / 8).saturating_mul(2);
+        loop {
+            let after = upto.saturating_sub(span).max(0);
+            let mut got = Vec::new();
+            self.mem.for_each_text(&primary, after, upto, |_, t| {
+                got.push(t.to_string());
+                Ok(())
+            })?;
+            if got.len() >= max || after == 0 {
+                let skip = got.len().saturating_sub(max);
+                got.drain(..skip);
+                return Ok(got);
+            }
+            span = span.saturating_mul(4);
+        }
+    }
+
     fn history(&self, last: Option<usize>) -> Result<Vec<Batch>> {
         let mut batches = self.mem.batches()?;
         if let Some(n) = last {

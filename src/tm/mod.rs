@@ -411,6 +411,16 @@ pub trait Tm: Send {
     /// The units `filter` selects, in id order, streamed.
     fn units(&self, filter: &Filter, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()>;
 
+    /// The texts of the newest `max` variants of primary language `lang`
+    /// (`en` takes `en-GB`), oldest first: what segmentation learns from
+    /// (docs/segmentation.md, "Learning from the memory"). The default
+    /// streams the language's units ([`newest_texts_streamed`]); a memory
+    /// in this process reads only its newest variant ids, so the cost
+    /// stays that of `max` rows however large the memory is.
+    fn newest_texts(&self, lang: &str, max: usize) -> Result<Vec<String>> {
+        newest_texts_streamed(self, lang, max)
+    }
+
     /// How many units `filter` selects.
     fn count(&self, filter: &Filter) -> Result<u64> {
         let mut n = 0;
@@ -570,4 +580,35 @@ pub(crate) fn widened(opts: &LookupOptions) -> Options {
         o.limit = (o.limit * 10).clamp(50, MAX_LIMIT);
     }
     o
+}
+
+/// [`Tm::newest_texts`] by streaming every unit of `lang` through
+/// [`Tm::units`] (units in id order, so the last `max` variants are the
+/// newest): the default, and what a bounded read must agree with.
+pub fn newest_texts_streamed<T: Tm + ?Sized>(
+    tm: &T,
+    lang: &str,
+    max: usize,
+) -> Result<Vec<String>> {
+    let primary =
+        crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
+    let filter = Filter {
+        langs: vec![primary.clone()],
+        ..Filter::default()
+    };
+    let mut newest = std::collections::VecDeque::new();
+    if max > 0 {
+        tm.units(&filter, &mut |u| {
+            for v in u.variants {
+                if crate::lang::primary(&v.lang.to_ascii_lowercase()) == primary {
+                    if newest.len() == max {
+                        newest.pop_front();
+                    }
+                    newest.push_back(v.text);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(newest.into())
 }
