@@ -19,6 +19,10 @@ pub mod html;
 
 pub use dict::Dict;
 
+/// The hash map of the aligner's own tables (words, stems, anchors): no
+/// iteration order of one decides anything, so a fast fixed-seed hasher.
+type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
 use std::sync::Arc;
 
 use anchors::{Anchor, Extract};
@@ -323,11 +327,11 @@ impl Side {
 /// divides the weight of the others by the square root of the number of
 /// their possible partners, so a name that occurs everywhere counts less.
 fn weigh(s: &mut [Vec<Anchor>], t: &[Vec<Anchor>]) {
-    use std::collections::HashMap;
+    use Map as HashMap;
     /// Distinct forms per key beyond which partners are counted by key only.
     const FORMS: usize = 16;
     // Other side: per key, its distinct anchors with their counts.
-    let mut other: HashMap<u64, Vec<(&Anchor, u32)>> = HashMap::new();
+    let mut other: HashMap<u64, Vec<(&Anchor, u32)>> = HashMap::default();
     for a in t.iter().flatten() {
         let forms = other.entry(a.key).or_default();
         if let Some(k) = forms
@@ -340,22 +344,18 @@ fn weigh(s: &mut [Vec<Anchor>], t: &[Vec<Anchor>]) {
         }
     }
     // Own side: the partner count of each distinct anchor, computed once.
-    let mut memo: HashMap<(u64, &str, bool), u32> = HashMap::new();
+    let mut memo: HashMap<(u64, &str, bool), u32> = HashMap::default();
     let mut factors = Vec::new();
     for a in s.iter().flatten() {
-        let partners = *memo
-            .entry((a.key, a.form.as_str(), a.passive))
-            .or_insert_with(|| {
-                let forms = other.get(&a.key).map_or(&[][..], Vec::as_slice);
-                let check = forms.len() <= FORMS;
-                forms
-                    .iter()
-                    .filter(|(b, _)| {
-                        !(a.passive && b.passive) && (!check || anchors::matches(a, b))
-                    })
-                    .map(|(_, c)| c)
-                    .sum()
-            });
+        let partners = *memo.entry((a.key, &*a.form, a.passive)).or_insert_with(|| {
+            let forms = other.get(&a.key).map_or(&[][..], Vec::as_slice);
+            let check = forms.len() <= FORMS;
+            forms
+                .iter()
+                .filter(|(b, _)| !(a.passive && b.passive) && (!check || anchors::matches(a, b)))
+                .map(|(_, c)| c)
+                .sum()
+        });
         factors.push(partners);
     }
     for (a, partners) in s.iter_mut().flatten().zip(factors) {
@@ -714,7 +714,7 @@ fn capital_rate(segs: &[Segment]) -> f64 {
     let (mut caps, mut words) = (0usize, 0usize);
     for s in segs {
         for w in s.text.split_whitespace().skip(1) {
-            if let Some(c) = w.chars().next().filter(|c| c.is_alphabetic()) {
+            if let Some(c) = w.chars().next().filter(|&c| anchors::is_alpha(c)) {
                 words += 1;
                 caps += usize::from(c.is_uppercase());
             }
