@@ -146,16 +146,32 @@ fn replace_bytes(src: &[u8], pat: &[u8], rep: &[u8], out: &mut Vec<u8>) -> bool 
 }
 
 /// Applies [`replace_bytes`] for each `(pattern, replacement)` in order,
-/// as chained `str::replace` calls would.
+/// as chained `str::replace` calls would. Most words hold none of the
+/// patterns: a pattern whose first byte is absent is skipped at once, and
+/// a word no pattern changes is copied once.
 fn replace_all(t: &str, rules: &[(&str, &str)]) -> String {
-    let (mut cur, mut next) = (t.as_bytes().to_vec(), Vec::with_capacity(t.len() + 8));
+    let mut cur: Option<Vec<u8>> = None;
+    let mut next = Vec::new();
     for (pat, rep) in rules {
-        if replace_bytes(&cur, pat.as_bytes(), rep.as_bytes(), &mut next) {
-            std::mem::swap(&mut cur, &mut next);
+        let changed = {
+            let src = cur.as_deref().unwrap_or(t.as_bytes());
+            let pat = pat.as_bytes();
+            pat.first().is_some_and(|b| src.contains(b))
+                && replace_bytes(src, pat, rep.as_bytes(), &mut next)
+        };
+        if changed {
+            let done = std::mem::take(&mut next);
+            if let Some(old) = cur.replace(done) {
+                next = old;
+            }
         }
     }
-    // Valid: see `replace_bytes`.
-    String::from_utf8(cur).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    match cur {
+        None => t.to_string(),
+        // Valid: see `replace_bytes`.
+        Some(v) => String::from_utf8(v)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
 }
 
 fn hash(tag: u8, s: &str) -> u64 {
@@ -650,7 +666,7 @@ impl Extractor {
 fn word_anchor(word: &str, ex: Extract) -> WordAnchor {
     if !word
         .chars()
-        .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’')
+        .all(|c| is_alpha(c) || c == '-' || c == '\'' || c == '’')
     {
         return WordAnchor::None;
     }
@@ -794,6 +810,126 @@ mod tests {
 
     fn nums(s: &str) -> Vec<String> {
         numbers(s)
+    }
+
+    /// Words that exercise the fast paths and the fallbacks: ASCII, А–я,
+    /// Й/й and Ё/ё (which NFD decomposes), other Cyrillic alphabets,
+    /// Latin accents and strokes, combining marks, digraphs.
+    const WORDS: &[&str] = &[
+        "",
+        "Washington",
+        "Вашингтон",
+        "Йошкар-Ола",
+        "йогурт",
+        "Ёлка",
+        "Уотсон",
+        "Уильям",
+        "Ўзбекистон",
+        "Ђоковић",
+        "Қарағанды",
+        "Chruščov",
+        "Chruszczow",
+        "Chruschtschow",
+        "Straße",
+        "Łódź",
+        "Mahilioŭ",
+        "e\u{301}\u{301}x",
+        "İstanbul",
+        "tssch",
+        "scz",
+        "kkh",
+        "philadelphia",
+        "jaxx",
+        "rzeszów",
+        "12ab",
+        "ΑΘΗΝΑ",
+    ];
+
+    /// `translit` as it was written first: the whole word's NFD.
+    fn translit_nfd(word: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let mut out = String::new();
+        let mut lower = word.chars().flat_map(char::to_lowercase);
+        if let (Some('у'), Some('о' | 'и' | 'э' | 'е' | 'а')) = (lower.next(), lower.next()) {
+            out.push('w');
+        }
+        let skip = usize::from(!out.is_empty());
+        for c in word.chars().skip(skip).collect::<String>().nfd() {
+            for lc in c.to_lowercase() {
+                if let Some(t) = cyr(lc) {
+                    out.push_str(t);
+                } else if lc == 'ß' {
+                    out.push_str("ss");
+                } else if lc == 'đ' {
+                    out.push_str("dj");
+                } else if lc == 'ł' {
+                    out.push('l');
+                } else if lc.is_ascii_alphanumeric() {
+                    out.push(lc);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fast_paths_are_the_unicode_definitions() {
+        for c in (0..0x2000u32)
+            .chain(0x1e00..0x1f00)
+            .chain(0xa640..0xa6a0)
+            .filter_map(char::from_u32)
+        {
+            assert_eq!(is_alpha(c), c.is_alphabetic(), "{c:?}");
+            assert_eq!(is_alnum(c), c.is_alphanumeric(), "{c:?}");
+            for max in 0..3 {
+                let mut s = String::new();
+                let k = push_lower(c, &mut s, max);
+                let want: String = c.to_lowercase().take(max).collect();
+                assert_eq!((s.as_str(), k), (want.as_str(), want.chars().count()));
+            }
+        }
+    }
+
+    #[test]
+    fn translit_level_and_skeleton_are_the_original_ones() {
+        for w in WORDS {
+            let t = translit_nfd(w);
+            assert_eq!(translit(w), t, "{w}");
+            let lv = t
+                .replace("tsch", "ch")
+                .replace("sch", "sh")
+                .replace("sz", "sh")
+                .replace("cz", "ch")
+                .replace("rz", "zh")
+                .replace("kh", "ch");
+            assert_eq!(level(w), {
+                let x = w.to_string();
+                x.replace("tsch", "ch")
+                    .replace("sch", "sh")
+                    .replace("sz", "sh")
+                    .replace("cz", "ch")
+                    .replace("rz", "zh")
+                    .replace("kh", "ch")
+            });
+            assert_eq!(level(&t), lv, "{w}");
+            let sk_in = level(&lv)
+                .replace("ph", "f")
+                .replace('j', "dz")
+                .replace('x', "ks");
+            let mut sk = String::new();
+            for c in sk_in.chars() {
+                let c = match c {
+                    'w' => 'v',
+                    'c' | 'q' => 'k',
+                    'h' | 'g' | 'a' | 'e' | 'i' | 'o' | 'u' | 'y' => continue,
+                    c => c,
+                };
+                if !sk.ends_with(c) {
+                    sk.push(c);
+                }
+            }
+            assert_eq!(skeleton(&lv), sk, "{w}");
+        }
     }
 
     #[test]

@@ -377,6 +377,45 @@ mod tests {
     use crate::align::anchors::shared;
 
     #[test]
+    fn stems_are_the_original_ones() {
+        let reference = |word: &str| -> Option<String> {
+            let n = word.chars().count();
+            if n < 3 || !word.chars().all(char::is_alphabetic) {
+                return None;
+            }
+            Some(
+                word.chars()
+                    .flat_map(char::to_lowercase)
+                    .take(n.saturating_sub(2).clamp(3, STEM))
+                    .collect(),
+            )
+        };
+        for w in [
+            "",
+            "ab",
+            "abc",
+            "Government",
+            "Правительства",
+            "урожай",
+            "İİİİ",
+            "Ёлка",
+            "x-ray",
+            "Straße",
+            "ΑΘΗΝΑ",
+            "ab1",
+            "Ǆemal",
+        ] {
+            assert_eq!(stem(w), reference(w), "{w}");
+        }
+        let text = "Правительство и Government-ministers, x-ray; ёлки";
+        let split: Vec<&str> = text
+            .split(|c: char| !c.is_alphabetic() && c != '-')
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(words(text).collect::<Vec<_>>(), split);
+    }
+
+    #[test]
     fn tsv_entries_match_inflected_words() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("d.tsv");

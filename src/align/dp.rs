@@ -159,11 +159,14 @@ fn cost_rows(
             }
             for j in cols {
                 costs(i, j, &mut node);
-                for (&(di, dj), &c) in SHAPES.iter().zip(&node) {
+                let mut kept = [f64::INFINITY; SHAPES.len()];
+                for ((&(di, dj), &c), k) in SHAPES.iter().zip(&node).zip(&mut kept) {
                     let (lo, hi) = prev[di];
-                    let inside = di <= i && dj <= j && (lo..=hi).contains(&(j - dj));
-                    v.push(if inside { c } else { f64::INFINITY });
+                    if di <= i && dj <= j && (lo..=hi).contains(&(j - dj)) {
+                        *k = c;
+                    }
                 }
+                v.extend_from_slice(&kept);
             }
             v
         })
@@ -286,7 +289,7 @@ pub(crate) fn search(
             // First column and storage start of rows i..=i+3.
             let mut next_rows = [None; 4];
             for (d, r) in next_rows.iter_mut().enumerate() {
-                *r = band.row(i + d).map(|(lo, hi, off)| (lo, hi, off));
+                *r = band.row(i + d);
             }
             for j in band.cols(i).rev() {
                 let here = base + j - lo_i;
@@ -354,6 +357,35 @@ mod tests {
                 *c = f(di, dj);
             }
         }
+    }
+
+    #[test]
+    fn softmin_shortcut_is_exact() {
+        let full = |a: f64, b: f64, t: f64| {
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            lo - t * (-(hi - lo) / t).exp().ln_1p()
+        };
+        let mut n = 0;
+        for &lo in &[
+            -1e6f64, -713.25, -3.5, -1e-3, 1e-3, 0.1, 1.0, 2.0, 7.75, 88.0, 4096.0, 1e9,
+        ] {
+            for &gap in &[50.000001, 50.5, 64.0, 120.0, 700.0, 745.5, 1e4] {
+                for &t in &[0.5, 1.0, 1.5, 4.0] {
+                    let hi = lo + gap * t;
+                    if (hi - lo) / t > 50.0 && lo.abs() > 1e-4 * t {
+                        n += 1;
+                        assert_eq!(softmin(lo, hi, t).to_bits(), full(lo, hi, t).to_bits());
+                        assert_eq!(softmin(hi, lo, t).to_bits(), full(hi, lo, t).to_bits());
+                    }
+                }
+            }
+        }
+        assert!(n > 200, "{n}");
+        // Close values still take the full formula.
+        assert_eq!(
+            softmin(1.0, 2.0, 1.0).to_bits(),
+            full(1.0, 2.0, 1.0).to_bits()
+        );
     }
 
     #[test]

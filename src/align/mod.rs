@@ -334,10 +334,10 @@ fn weigh(s: &mut [Vec<Anchor>], t: &[Vec<Anchor>]) {
     let mut other: HashMap<u64, Vec<(&Anchor, u32)>> = HashMap::default();
     for a in t.iter().flatten() {
         let forms = other.entry(a.key).or_default();
-        if let Some(k) = forms
-            .iter()
-            .position(|(b, _)| b.form == a.form && b.passive == a.passive)
-        {
+        if let Some(k) = forms.iter().position(|(b, _)| {
+            // Forms of one word share their text: equal pointers first.
+            (Arc::ptr_eq(&b.form, &a.form) || b.form == a.form) && b.passive == a.passive
+        }) {
             forms[k].1 += 1;
         } else {
             forms.push((a, 1));
