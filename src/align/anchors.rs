@@ -147,7 +147,8 @@ fn replace_bytes(src: &[u8], pat: &[u8], rep: &[u8], out: &mut Vec<u8>) -> bool 
 
 /// Applies [`replace_bytes`] for each `(pattern, replacement)` in order,
 /// as chained `str::replace` calls would. Most words hold none of the
-/// patterns: a pattern whose first byte is absent is skipped at once, and
+/// patterns: a pattern whose last byte (`h`, `z`, `j`, `x`: rare letters)
+/// is absent is skipped at once, and
 /// a word no pattern changes is copied once.
 fn replace_all(t: &str, rules: &[(&str, &str)]) -> String {
     let mut cur: Option<Vec<u8>> = None;
@@ -156,7 +157,7 @@ fn replace_all(t: &str, rules: &[(&str, &str)]) -> String {
         let changed = {
             let src = cur.as_deref().unwrap_or(t.as_bytes());
             let pat = pat.as_bytes();
-            pat.first().is_some_and(|b| src.contains(b))
+            pat.last().is_some_and(|b| src.contains(b))
                 && replace_bytes(src, pat, rep.as_bytes(), &mut next)
         };
         if changed {
