@@ -5,6 +5,9 @@ holds at least N segments, aligned in one run under /usr/bin/time -v.
 
 usage: scripts/align_scale.py DOCS_JSONL [N=10000] [BINARY=target/release/transmem]
 Prints segments per side, wall time, peak RSS and strict link F1 of the run.
+       scripts/align_scale.py --write-only DIR DOCS_JSONL [N=10000]
+Writes the pair to DIR/en.txt and DIR/ru.txt (one segment per line) and
+prints the segments per side, without aligning (scripts/align_cost.sh).
 """
 import json
 import os
@@ -13,14 +16,13 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "eval"))
+# ../shared/eval beside the repository (or SHARED=DIR, e.g. from a worktree).
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.environ.get("SHARED") or os.path.join(_here, "..", "..", "shared"), "eval"))
 import align_eval as ev  # noqa: E402
 
 
-def main():
-    docs_path = sys.argv[1]
-    n_min = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
-    binary = sys.argv[3] if len(sys.argv) > 3 else "target/release/transmem"
+def build(docs_path, n_min):
     docs = [json.loads(l) for l in open(docs_path, encoding="utf-8") if l.strip()]
     docs = [d for d in docs if len(d["en"]) == len(d["ru"])]
     en, ru, gold, rnd = [], [], set(), 0
@@ -34,10 +36,32 @@ def main():
             if len(en) >= n_min and len(ru) >= n_min:
                 break
         rnd += 1
+    return en, ru, gold
+
+
+def write_pair(wd, en, ru):
+    ep, rp = os.path.join(wd, "en.txt"), os.path.join(wd, "ru.txt")
+    open(ep, "w", encoding="utf-8").write("".join(s + "\n" for s in en))
+    open(rp, "w", encoding="utf-8").write("".join(s + "\n" for s in ru))
+    return ep, rp
+
+
+def main():
+    args = sys.argv[1:]
+    out_dir = None
+    if args[:1] == ["--write-only"]:
+        out_dir, args = args[1], args[2:]
+    docs_path = args[0]
+    n_min = int(args[1]) if len(args) > 1 else 10000
+    binary = args[2] if len(args) > 2 else "target/release/transmem"
+    en, ru, gold = build(docs_path, n_min)
+    if out_dir is not None:
+        os.makedirs(out_dir, exist_ok=True)
+        write_pair(out_dir, en, ru)
+        print(f"segments en {len(en)} ru {len(ru)}")
+        return
     with tempfile.TemporaryDirectory(prefix="align_scale_") as wd:
-        ep, rp = os.path.join(wd, "en.txt"), os.path.join(wd, "ru.txt")
-        open(ep, "w", encoding="utf-8").write("".join(s + "\n" for s in en))
-        open(rp, "w", encoding="utf-8").write("".join(s + "\n" for s in ru))
+        ep, rp = write_pair(wd, en, ru)
         argv = ["/usr/bin/time", "-v", binary, "align", "--presegmented", "--src-lang", "en", "--tgt-lang", "ru",
                 "--format", "jsonl", ep, rp]
         p = subprocess.run(argv, capture_output=True, text=True, check=True)

@@ -16,8 +16,7 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-
-use unicode_normalization::UnicodeNormalization;
+use std::sync::Arc;
 
 /// What an anchor is; decides its weight and whether losing it is evidence
 /// against a link.
@@ -54,7 +53,9 @@ pub(crate) struct Anchor {
     /// How much a shared anchor adds to a link's score (a missed one subtracts it).
     pub weight: f32,
     /// Transliterated form, for the `strsim` confirmation of word anchors.
-    pub form: String,
+    /// Shared: an anchor is cloned for every occurrence of its word and
+    /// with its side, and a count would otherwise copy the text each time.
+    pub form: Arc<str>,
     /// A passive anchor (a lowercase word) only counts when it matches an
     /// active one (`Sharia` = `шариата`), and is never missed.
     pub passive: bool,
@@ -70,6 +71,108 @@ pub(crate) struct Extract {
     /// sentence is then no sign of a name, and such words are treated like
     /// lowercase ones.
     pub capitalised_nouns: bool,
+}
+
+/// `c.is_alphabetic()`, answered without Unicode's tables for ASCII and
+/// the basic Cyrillic letters (А–я, all letters), which are most of what
+/// the aligner reads.
+#[inline]
+pub(crate) fn is_alpha(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{410}'..='\u{44f}' => true,
+        _ if c.is_ascii() => false,
+        _ => c.is_alphabetic(),
+    }
+}
+
+/// `c.is_alphanumeric()`, with the same shortcuts as [`is_alpha`].
+#[inline]
+fn is_alnum(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' | '\u{410}'..='\u{44f}' => true,
+        _ if c.is_ascii() => false,
+        _ => c.is_alphanumeric(),
+    }
+}
+
+/// Pushes at most `max` characters of `c.to_lowercase()` onto `out` and
+/// returns how many it pushed (ASCII and basic Cyrillic without tables).
+#[inline]
+pub(crate) fn push_lower(c: char, out: &mut String, max: usize) -> usize {
+    if max == 0 {
+        return 0;
+    }
+    match c {
+        'A'..='Z' => out.push(c.to_ascii_lowercase()),
+        // А–Я: their lowercase letters are 32 code points on (а–я).
+        '\u{410}'..='\u{42f}' => out.push(char::from_u32(c as u32 + 32).unwrap_or(c)),
+        _ if c.is_ascii() || ('\u{430}'..='\u{44f}').contains(&c) => out.push(c),
+        _ => {
+            let mut k = 0;
+            for lc in c.to_lowercase().take(max) {
+                out.push(lc);
+                k += 1;
+            }
+            return k;
+        }
+    }
+    1
+}
+
+/// `src.replace(pat, rep)` on bytes, for an ASCII `pat` and `rep` (which
+/// can never match inside a multi-byte character, so the result is as
+/// valid UTF-8 as `src`): the same leftmost, non-overlapping matches,
+/// without building a string searcher. Returns false, leaving `out` alone,
+/// when `pat` does not occur.
+fn replace_bytes(src: &[u8], pat: &[u8], rep: &[u8], out: &mut Vec<u8>) -> bool {
+    // Byte by byte: slice equality would call memcmp for every window.
+    let at =
+        |i: usize| src.len() - i >= pat.len() && pat.iter().zip(&src[i..]).all(|(a, b)| a == b);
+    if !(0..src.len()).any(at) {
+        return false;
+    }
+    out.clear();
+    let mut i = 0;
+    while i < src.len() {
+        if at(i) {
+            out.extend_from_slice(rep);
+            i += pat.len();
+        } else {
+            out.push(src[i]);
+            i += 1;
+        }
+    }
+    true
+}
+
+/// Applies [`replace_bytes`] for each `(pattern, replacement)` in order,
+/// as chained `str::replace` calls would. Most words hold none of the
+/// patterns: a pattern whose last byte (`h`, `z`, `j`, `x`: rare letters)
+/// is absent is skipped at once, and
+/// a word no pattern changes is copied once.
+fn replace_all(t: &str, rules: &[(&str, &str)]) -> String {
+    let mut cur: Option<Vec<u8>> = None;
+    let mut next = Vec::new();
+    for (pat, rep) in rules {
+        let changed = {
+            let src = cur.as_deref().unwrap_or(t.as_bytes());
+            let pat = pat.as_bytes();
+            pat.last().is_some_and(|b| src.contains(b))
+                && replace_bytes(src, pat, rep.as_bytes(), &mut next)
+        };
+        if changed {
+            let done = std::mem::take(&mut next);
+            if let Some(old) = cur.replace(done) {
+                next = old;
+            }
+        }
+    }
+    match cur {
+        None => t.to_string(),
+        // Valid: see `replace_bytes`.
+        Some(v) => String::from_utf8(v)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    }
 }
 
 fn hash(tag: u8, s: &str) -> u64 {
@@ -146,21 +249,43 @@ pub(crate) fn translit(word: &str) -> String {
         out.push('w');
     }
     let skip = usize::from(!out.is_empty());
-    for c in word.chars().skip(skip).collect::<String>().nfd() {
-        for lc in c.to_lowercase() {
-            if let Some(t) = cyr(lc) {
-                out.push_str(t);
-            } else if lc == 'ß' {
-                out.push_str("ss");
-            } else if lc == 'đ' {
-                // A stroke, not an accent: NFD does not take it off.
-                out.push_str("dj");
-            } else if lc == 'ł' {
-                out.push('l');
-            } else if lc.is_ascii_alphanumeric() {
-                out.push(lc);
+    let one = |lc: char, out: &mut String| {
+        if let Some(t) = cyr(lc) {
+            out.push_str(t);
+        } else if lc == 'ß' {
+            out.push_str("ss");
+        } else if lc == 'đ' {
+            // A stroke, not an accent: NFD does not take it off.
+            out.push_str("dj");
+        } else if lc == 'ł' {
+            out.push('l');
+        } else if lc.is_ascii_alphanumeric() {
+            out.push(lc);
+        }
+        // Combining marks and other scripts' letters are dropped.
+    };
+    // The word's NFD, character by character: what is kept (Latin and
+    // Cyrillic base letters, digits) never moves in the reordering of
+    // combining marks, which are dropped. ASCII and А–я other than Й/й
+    // are their own NFD.
+    for c in word.chars().skip(skip) {
+        match c {
+            'A'..='Z' => out.push(c.to_ascii_lowercase()),
+            _ if c.is_ascii_alphanumeric() => out.push(c),
+            _ if c.is_ascii() => {}
+            '\u{410}'..='\u{44f}' if c != 'Й' && c != 'й' => {
+                let lc = if c <= 'Я' {
+                    char::from_u32(c as u32 + 32).unwrap_or(c)
+                } else {
+                    c
+                };
+                one(lc, &mut out);
             }
-            // Combining marks and other scripts' letters are dropped.
+            _ => unicode_normalization::char::decompose_canonical(c, |d| {
+                for lc in d.to_lowercase() {
+                    one(lc, &mut out);
+                }
+            }),
         }
     }
     out
@@ -171,13 +296,18 @@ pub(crate) fn translit(word: &str) -> String {
 /// gives (sh, ch, zh), and kh as ch: `Chruszczow` and `khrushchev` become
 /// `chrushchow` and `chrushchev`.
 pub(crate) fn level(t: &str) -> String {
-    t.replace("tsch", "ch")
-        .replace("sch", "sh")
-        .replace("sz", "sh")
-        .replace("cz", "ch")
-        .replace("rz", "zh")
-        .replace("kh", "ch")
+    replace_all(t, LEVEL)
 }
+
+/// The replacements of [`level`], in order.
+const LEVEL: &[(&str, &str)] = &[
+    ("tsch", "ch"),
+    ("sch", "sh"),
+    ("sz", "sh"),
+    ("cz", "ch"),
+    ("rz", "zh"),
+    ("kh", "ch"),
+];
 
 /// Consonant skeleton of a transliterated word: spelling conventions that
 /// differ between languages (w/v, c/k, ph/f, h, g, vowels, double letters)
@@ -185,10 +315,7 @@ pub(crate) fn level(t: &str) -> String {
 /// h and g are both dropped, since Ukrainian and Belarusian г is h
 /// (Харків = Kharkiv, Гамбург = Hamburg).
 pub(crate) fn skeleton(t: &str) -> String {
-    let t = level(t)
-        .replace("ph", "f")
-        .replace('j', "dz")
-        .replace('x', "ks");
+    let t = replace_all(&level(t), &[("ph", "f"), ("j", "dz"), ("x", "ks")]);
     let mut out = String::with_capacity(t.len());
     for c in t.chars() {
         let c = match c {
@@ -411,9 +538,9 @@ enum WordAnchor {
     /// Nothing: too short, not all letters, no skeleton.
     None,
     /// A month or weekday, or an acronym: key, kind, weight, form.
-    Fixed(u64, Kind, f32, String),
+    Fixed(u64, Kind, f32, Arc<str>),
     /// A name or other word: key, form, capitalised (as a name), passive.
-    Word(u64, String, bool, bool),
+    Word(u64, Arc<str>, bool, bool),
 }
 
 /// Extracts the anchors of many segments of one side, remembering what
@@ -423,14 +550,23 @@ enum WordAnchor {
 /// them distinct).
 pub(crate) struct Extractor {
     ex: Extract,
-    words: std::collections::HashMap<Box<str>, WordAnchor>,
+    words: super::Map<Box<str>, WordAnchor>,
+    /// Key and form of each class of [`PUNCT`].
+    punct: Vec<(u64, Arc<str>)>,
 }
+
+/// The punctuation classes of [`Extractor::extract`].
+const PUNCT: [&str; 6] = ["?", "!", "(", ":", ";", "\""];
 
 impl Extractor {
     pub(crate) fn new(ex: Extract) -> Extractor {
         Extractor {
             ex,
-            words: std::collections::HashMap::new(),
+            words: super::Map::default(),
+            punct: PUNCT
+                .iter()
+                .map(|c| (hash(b'p', c), Arc::from(*c)))
+                .collect(),
         }
     }
 
@@ -448,7 +584,7 @@ impl Extractor {
     /// Anchors of one segment, sorted by key.
     pub(crate) fn extract(&mut self, text: &str) -> Vec<Anchor> {
         let mut out = Vec::new();
-        let push = |out: &mut Vec<Anchor>, key: u64, kind: Kind, weight: f32, form: String| {
+        let push = |out: &mut Vec<Anchor>, key: u64, kind: Kind, weight: f32, form: Arc<str>| {
             out.push(Anchor {
                 key,
                 kind,
@@ -460,7 +596,7 @@ impl Extractor {
         for n in numbers(text) {
             // One-digit numbers are common and often spelt out in translation.
             let w = if n.len() > 1 { 1.5 } else { 0.8 };
-            push(&mut out, hash(b'n', &n), Kind::Number, w, n);
+            push(&mut out, hash(b'n', &n), Kind::Number, w, n.into());
         }
         // Punctuation by class; quotes count in pairs.
         let mut quotes = 0;
@@ -481,23 +617,27 @@ impl Extractor {
                 }
                 _ => continue,
             };
-            push(&mut out, hash(b'p', class), Kind::Punct, 0.4, class.into());
+            let (key, form) = &self.punct[PUNCT.iter().position(|&p| p == class).unwrap_or(0)];
+            push(&mut out, *key, Kind::Punct, 0.4, form.clone());
         }
         let mut first = true;
         for raw in text.split(|c: char| c.is_whitespace() || matches!(c, '—' | '–' | '\'' | '’'))
         {
-            let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+            let word = raw.trim_matches(|c: char| !is_alnum(c));
             if word.is_empty() {
                 continue;
             }
             let initial = std::mem::replace(&mut first, false);
-            if word.chars().any(|c| c.is_ascii_digit()) && word.chars().any(|c| c.is_alphabetic())
-                || raw.contains("://")
+            if word.chars().any(|c| c.is_ascii_digit()) && word.chars().any(is_alpha)
+                || raw
+                    .as_bytes()
+                    .windows(3)
+                    .any(|w| w[0] == b':' && w[1] == b'/' && w[2] == b'/')
                 || raw.contains('@')
                 || (word.contains('/') && word.len() > 3)
             {
                 let lower = word.to_lowercase();
-                push(&mut out, hash(b't', &lower), Kind::Token, 1.5, lower);
+                push(&mut out, hash(b't', &lower), Kind::Token, 1.5, lower.into());
                 continue;
             }
             match self.word(word) {
@@ -527,7 +667,7 @@ impl Extractor {
 fn word_anchor(word: &str, ex: Extract) -> WordAnchor {
     if !word
         .chars()
-        .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’')
+        .all(|c| is_alpha(c) || c == '-' || c == '\'' || c == '’')
     {
         return WordAnchor::None;
     }
@@ -537,12 +677,12 @@ fn word_anchor(word: &str, ex: Extract) -> WordAnchor {
         // ordinary words: only capitalised do they name a date.
         let capital_needed = matches!(lower.as_str(), "may" | "mar" | "mars" | "march") || k == 15;
         if !capital_needed || word.chars().next().is_some_and(char::is_uppercase) {
-            return WordAnchor::Fixed(hash(b'm', &k.to_string()), Kind::Month, 1.2, lower);
+            return WordAnchor::Fixed(hash(b'm', &k.to_string()), Kind::Month, 1.2, lower.into());
         }
     }
     if is_acronym(word) {
         let t = translit(word);
-        return WordAnchor::Fixed(hash(b'a', &t), Kind::Acronym, 1.5, t);
+        return WordAnchor::Fixed(hash(b'a', &t), Kind::Acronym, 1.5, t.into());
     }
     let capital = !ex.capitalised_nouns && word.chars().next().is_some_and(char::is_uppercase);
     let letters = word.chars().count();
@@ -556,7 +696,7 @@ fn word_anchor(word: &str, ex: Extract) -> WordAnchor {
         return WordAnchor::None;
     }
     let key: String = sk.chars().take(3).collect();
-    WordAnchor::Word(hash(b'w', &key), t, capital, passive)
+    WordAnchor::Word(hash(b'w', &key), t.into(), capital, passive)
 }
 
 /// True when two word anchors with equal keys are really the same word:
@@ -671,6 +811,126 @@ mod tests {
 
     fn nums(s: &str) -> Vec<String> {
         numbers(s)
+    }
+
+    /// Words that exercise the fast paths and the fallbacks: ASCII, А–я,
+    /// Й/й and Ё/ё (which NFD decomposes), other Cyrillic alphabets,
+    /// Latin accents and strokes, combining marks, digraphs.
+    const WORDS: &[&str] = &[
+        "",
+        "Washington",
+        "Вашингтон",
+        "Йошкар-Ола",
+        "йогурт",
+        "Ёлка",
+        "Уотсон",
+        "Уильям",
+        "Ўзбекистон",
+        "Ђоковић",
+        "Қарағанды",
+        "Chruščov",
+        "Chruszczow",
+        "Chruschtschow",
+        "Straße",
+        "Łódź",
+        "Mahilioŭ",
+        "e\u{301}\u{301}x",
+        "İstanbul",
+        "tssch",
+        "scz",
+        "kkh",
+        "philadelphia",
+        "jaxx",
+        "rzeszów",
+        "12ab",
+        "ΑΘΗΝΑ",
+    ];
+
+    /// `translit` as it was written first: the whole word's NFD.
+    fn translit_nfd(word: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let mut out = String::new();
+        let mut lower = word.chars().flat_map(char::to_lowercase);
+        if let (Some('у'), Some('о' | 'и' | 'э' | 'е' | 'а')) = (lower.next(), lower.next()) {
+            out.push('w');
+        }
+        let skip = usize::from(!out.is_empty());
+        for c in word.chars().skip(skip).collect::<String>().nfd() {
+            for lc in c.to_lowercase() {
+                if let Some(t) = cyr(lc) {
+                    out.push_str(t);
+                } else if lc == 'ß' {
+                    out.push_str("ss");
+                } else if lc == 'đ' {
+                    out.push_str("dj");
+                } else if lc == 'ł' {
+                    out.push('l');
+                } else if lc.is_ascii_alphanumeric() {
+                    out.push(lc);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fast_paths_are_the_unicode_definitions() {
+        for c in (0..0x2000u32)
+            .chain(0x1e00..0x1f00)
+            .chain(0xa640..0xa6a0)
+            .filter_map(char::from_u32)
+        {
+            assert_eq!(is_alpha(c), c.is_alphabetic(), "{c:?}");
+            assert_eq!(is_alnum(c), c.is_alphanumeric(), "{c:?}");
+            for max in 0..3 {
+                let mut s = String::new();
+                let k = push_lower(c, &mut s, max);
+                let want: String = c.to_lowercase().take(max).collect();
+                assert_eq!((s.as_str(), k), (want.as_str(), want.chars().count()));
+            }
+        }
+    }
+
+    #[test]
+    fn translit_level_and_skeleton_are_the_original_ones() {
+        for w in WORDS {
+            let t = translit_nfd(w);
+            assert_eq!(translit(w), t, "{w}");
+            let lv = t
+                .replace("tsch", "ch")
+                .replace("sch", "sh")
+                .replace("sz", "sh")
+                .replace("cz", "ch")
+                .replace("rz", "zh")
+                .replace("kh", "ch");
+            assert_eq!(level(w), {
+                let x = w.to_string();
+                x.replace("tsch", "ch")
+                    .replace("sch", "sh")
+                    .replace("sz", "sh")
+                    .replace("cz", "ch")
+                    .replace("rz", "zh")
+                    .replace("kh", "ch")
+            });
+            assert_eq!(level(&t), lv, "{w}");
+            let sk_in = level(&lv)
+                .replace("ph", "f")
+                .replace('j', "dz")
+                .replace('x', "ks");
+            let mut sk = String::new();
+            for c in sk_in.chars() {
+                let c = match c {
+                    'w' => 'v',
+                    'c' | 'q' => 'k',
+                    'h' | 'g' | 'a' | 'e' | 'i' | 'o' | 'u' | 'y' => continue,
+                    c => c,
+                };
+                if !sk.ends_with(c) {
+                    sk.push(c);
+                }
+            }
+            assert_eq!(skeleton(&lv), sk, "{w}");
+        }
     }
 
     #[test]

@@ -12,10 +12,11 @@
 //! dictzip-compressed `NAME.dict.dz` that Debian's FreeDict packages
 //! install in /usr/share/dictd; give any of the files).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::anchors::{Anchor, Kind};
+use super::Map as HashMap;
+use super::anchors::{Anchor, Kind, is_alpha, push_lower};
 use crate::error::{Error, Position, Result};
 
 /// Most letters a stem keeps.
@@ -41,28 +42,45 @@ pub struct Dict {
 /// The stem of a word: up to [`STEM`] letters, dropping the last two (an
 /// inflection) of shorter words, never under three.
 fn stem(word: &str) -> Option<String> {
-    let n = word.chars().count();
-    if n < 3 || !word.chars().all(char::is_alphabetic) {
-        return None;
+    let mut out = String::new();
+    stem_into(word, &mut out).then_some(out)
+}
+
+/// [`stem`] into `out` (cleared first), without allocating once `out` has
+/// room: false when the word has no stem.
+fn stem_into(word: &str, out: &mut String) -> bool {
+    out.clear();
+    let mut n = 0;
+    for c in word.chars() {
+        if !is_alpha(c) {
+            return false;
+        }
+        n += 1;
     }
-    Some(
-        word.chars()
-            .flat_map(char::to_lowercase)
-            .take(n.saturating_sub(2).clamp(3, STEM))
-            .collect(),
-    )
+    if n < 3 {
+        return false;
+    }
+    let keep = (n - 2).clamp(3, STEM);
+    let mut kept = 0;
+    for c in word.chars() {
+        kept += push_lower(c, out, keep - kept);
+        if kept == keep {
+            break;
+        }
+    }
+    true
 }
 
 fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphabetic() && c != '-')
+    text.split(|c: char| !is_alpha(c) && c != '-')
         .filter(|w| !w.is_empty())
 }
 
 impl Default for Dict {
     fn default() -> Self {
         Dict {
-            src: HashMap::new(),
-            tgt: HashMap::new(),
+            src: HashMap::default(),
+            tgt: HashMap::default(),
             entries: 0,
             tag: 1 << 63,
             weight: 0.4,
@@ -93,7 +111,10 @@ impl Dict {
         };
         let sides: Vec<(Vec<String>, Vec<String>)> =
             pairs.iter().map(|(a, b)| (stems(a), stems(b))).collect();
-        let (mut cs, mut ct) = (HashMap::<&str, u32>::new(), HashMap::<&str, u32>::new());
+        let (mut cs, mut ct) = (
+            HashMap::<&str, u32>::default(),
+            HashMap::<&str, u32>::default(),
+        );
         for (a, b) in &sides {
             for x in a {
                 *cs.entry(x).or_default() += 1;
@@ -106,7 +127,7 @@ impl Dict {
         let keep = |c: &HashMap<&str, u32>, w: &str| {
             c.get(w).is_some_and(|&k| k >= min_count && k <= common)
         };
-        let mut joint: HashMap<(&str, &str), u32> = HashMap::new();
+        let mut joint: HashMap<(&str, &str), u32> = HashMap::default();
         for (a, b) in &sides {
             for x in a.iter().filter(|x| keep(&cs, x)) {
                 for y in b.iter().filter(|y| keep(&ct, y)) {
@@ -114,7 +135,7 @@ impl Dict {
                 }
             }
         }
-        let mut best: HashMap<&str, (f64, Vec<&str>)> = HashMap::new();
+        let mut best: HashMap<&str, (f64, Vec<&str>)> = HashMap::default();
         for (&(x, y), &c) in &joint {
             if c < min_count {
                 continue;
@@ -269,20 +290,30 @@ impl Dict {
     /// Appends the dictionary anchors of `text` (one per entry reached).
     pub(crate) fn anchors(&self, text: &str, is_src: bool, out: &mut Vec<Anchor>) {
         let map = if is_src { &self.src } else { &self.tgt };
-        let mut ids: Vec<u32> = words(text)
-            .filter_map(stem)
-            .filter_map(|s| map.get(&s))
-            .flatten()
-            .copied()
-            .collect();
+        if map.is_empty() {
+            return;
+        }
+        let mut ids: Vec<u32> = Vec::new();
+        let mut buf = String::new();
+        for w in words(text) {
+            if stem_into(w, &mut buf)
+                && let Some(v) = map.get(buf.as_str())
+            {
+                ids.extend_from_slice(v);
+            }
+        }
         ids.sort_unstable();
         ids.dedup();
+        if ids.is_empty() {
+            return;
+        }
+        let form: std::sync::Arc<str> = "".into();
         out.extend(ids.into_iter().map(|id| Anchor {
             // Dictionary keys live in their own range: the top bit set.
             key: self.tag | u64::from(id),
             kind: self.kind,
             weight: self.weight,
-            form: String::new(),
+            form: form.clone(),
             passive: false,
         }));
     }
@@ -344,6 +375,45 @@ fn b64(s: &str) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::align::anchors::shared;
+
+    #[test]
+    fn stems_are_the_original_ones() {
+        let reference = |word: &str| -> Option<String> {
+            let n = word.chars().count();
+            if n < 3 || !word.chars().all(char::is_alphabetic) {
+                return None;
+            }
+            Some(
+                word.chars()
+                    .flat_map(char::to_lowercase)
+                    .take(n.saturating_sub(2).clamp(3, STEM))
+                    .collect(),
+            )
+        };
+        for w in [
+            "",
+            "ab",
+            "abc",
+            "Government",
+            "Правительства",
+            "урожай",
+            "İİİİ",
+            "Ёлка",
+            "x-ray",
+            "Straße",
+            "ΑΘΗΝΑ",
+            "ab1",
+            "Ǆemal",
+        ] {
+            assert_eq!(stem(w), reference(w), "{w}");
+        }
+        let text = "Правительство и Government-ministers, x-ray; ёлки";
+        let split: Vec<&str> = text
+            .split(|c: char| !c.is_alphabetic() && c != '-')
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(words(text).collect::<Vec<_>>(), split);
+    }
 
     #[test]
     fn tsv_entries_match_inflected_words() {

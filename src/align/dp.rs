@@ -66,6 +66,14 @@ impl Band {
         (j >= l && j <= h).then(|| self.off[i] + j - l)
     }
 
+    /// Row `i`'s first and last column and the storage index of its first
+    /// node, if the row exists: what [`Band::at`] reads, for callers that
+    /// index many nodes of one row.
+    #[inline]
+    pub fn row(&self, i: usize) -> Option<(usize, usize, usize)> {
+        Some((*self.lo.get(i)?, self.hi[i], self.off[i]))
+    }
+
     /// Column range of row `i`.
     pub fn cols(&self, i: usize) -> std::ops::RangeInclusive<usize> {
         self.lo[i]..=self.hi[i]
@@ -109,6 +117,13 @@ fn softmin(a: f64, b: f64, t: f64) -> f64 {
         return a;
     }
     let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    // Far apart, the correction is below a quarter of `lo`'s last digit
+    // and the result is `lo` exactly: e^-50 < 2^-72, ln(1+x) <= x, and
+    // |lo| > 1e-4·t puts t·2^-72 well under |lo|·2^-55. Most pairs of
+    // paths into a node are that far apart.
+    if t > 0.0 && (hi - lo) / t > 50.0 && lo.abs() > 1e-4 * t {
+        return lo;
+    }
     lo - t * (-(hi - lo) / t).exp().ln_1p()
 }
 
@@ -135,12 +150,23 @@ fn cost_rows(
             let cols = band.cols(i);
             let mut v = Vec::with_capacity(cols.clone().count() * SHAPES.len());
             let mut node = [f64::INFINITY; SHAPES.len()];
+            // Column ranges of rows i, i-1, ..., i-3 (empty where none).
+            let mut prev = [(1, 0); 4];
+            for (d, r) in prev.iter_mut().enumerate() {
+                if let Some((lo, hi, _)) = i.checked_sub(d).and_then(|k| band.row(k)) {
+                    *r = (lo, hi);
+                }
+            }
             for j in cols {
                 costs(i, j, &mut node);
-                for (&(di, dj), &c) in SHAPES.iter().zip(&node) {
-                    let inside = di <= i && dj <= j && band.at(i - di, j - dj).is_some();
-                    v.push(if inside { c } else { f64::INFINITY });
+                let mut kept = [f64::INFINITY; SHAPES.len()];
+                for ((&(di, dj), &c), k) in SHAPES.iter().zip(&node).zip(&mut kept) {
+                    let (lo, hi) = prev[di];
+                    if di <= i && dj <= j && (lo..=hi).contains(&(j - dj)) {
+                        *k = c;
+                    }
                 }
+                v.extend_from_slice(&kept);
             }
             v
         })
@@ -170,13 +196,28 @@ pub(crate) fn search(
         Vec::new()
     };
     let t = temperature.unwrap_or(1.0);
+    // With posteriors, the backward sweep needs the same link costs: the
+    // rows computed forward are kept (linear in the band: ten costs per
+    // node) rather than computed again.
+    let mut kept: Vec<Vec<f64>> = Vec::new();
     for r0 in (0..=n).step_by(BLOCK) {
         let r1 = (r0 + BLOCK).min(n + 1);
         let table = cost_rows(band, r0..r1, &costs);
         for i in r0..r1 {
             let row = &table[i - r0];
+            let Some((_, _, base)) = band.row(i) else {
+                continue;
+            };
+            // Start of rows i-1, i-2, i-3 (shifted by their first column).
+            let mut starts = [None; 4];
+            for (d, st) in starts.iter_mut().enumerate() {
+                *st = i
+                    .checked_sub(d)
+                    .and_then(|k| band.row(k))
+                    .map(|(lo, _, off)| (lo, off));
+            }
             for (x, j) in band.cols(i).enumerate() {
-                let Some(here) = band.at(i, j) else { continue };
+                let here = base + x;
                 if i == 0 && j == 0 {
                     best[here] = 0.0;
                     if !fwd.is_empty() {
@@ -190,9 +231,11 @@ pub(crate) fn search(
                     if c == inf {
                         continue;
                     }
-                    let Some(prev) = band.at(i - di, j - dj) else {
+                    // A finite cost starts inside the band (`cost_rows`).
+                    let Some((lo, off)) = starts[di] else {
                         continue;
                     };
+                    let prev = off + (j - dj) - lo;
                     if best[prev] == inf {
                         continue;
                     }
@@ -210,6 +253,9 @@ pub(crate) fn search(
                     fwd[here] = f;
                 }
             }
+        }
+        if temperature.is_some() {
+            kept.extend(table);
         }
     }
     // Trace back.
@@ -236,45 +282,50 @@ pub(crate) fn search(
         if let Some(end) = band.at(n, m) {
             bwd[end] = 0.0;
         }
-        let reach = SHAPES.iter().map(|s| s.0).max().unwrap_or(1);
-        let mut r1 = n + 1;
-        while r1 > 0 {
-            let r0 = r1.saturating_sub(BLOCK);
-            let table = cost_rows(band, r0..(r1 + reach).min(n + 1), &costs);
-            for i in (r0..r1).rev() {
-                for j in band.cols(i).rev() {
-                    let Some(here) = band.at(i, j) else { continue };
-                    if fwd[here] == inf {
+        for i in (0..=n).rev() {
+            let Some((lo_i, _, base)) = band.row(i) else {
+                continue;
+            };
+            // First column and storage start of rows i..=i+3.
+            let mut next_rows = [None; 4];
+            for (d, r) in next_rows.iter_mut().enumerate() {
+                *r = band.row(i + d);
+            }
+            for j in band.cols(i).rev() {
+                let here = base + j - lo_i;
+                if fwd[here] == inf {
+                    continue;
+                }
+                let mut acc = bwd[here];
+                for (k, &(di, dj)) in SHAPES.iter().enumerate() {
+                    let Some((lo, hi, off)) = next_rows[di] else {
+                        continue;
+                    };
+                    if !(lo..=hi).contains(&(j + dj)) {
                         continue;
                     }
-                    let mut acc = bwd[here];
-                    for (k, &(di, dj)) in SHAPES.iter().enumerate() {
-                        let Some(next) = band.at(i + di, j + dj) else {
-                            continue;
-                        };
-                        if i + di > n || j + dj > m || bwd[next] == inf {
-                            continue;
-                        }
-                        let x = j + dj - band.cols(i + di).start();
-                        let c = table[i + di - r0][x * SHAPES.len() + k];
-                        acc = softmin(acc, bwd[next] + c, t);
+                    let next = off + j + dj - lo;
+                    if i + di > n || j + dj > m || bwd[next] == inf {
+                        continue;
                     }
-                    bwd[here] = acc;
+                    let c = kept[i + di][(j + dj - lo) * SHAPES.len() + k];
+                    acc = softmin(acc, bwd[next] + c, t);
                 }
+                bwd[here] = acc;
             }
-            r1 = r0;
         }
         let total = band.at(n, m).map_or(inf, |e| fwd[e]);
         for &(i0, i1, j0, j1) in &links {
             let p = match (band.at(i0, j0), band.at(i1, j1)) {
                 (Some(a), Some(b)) => {
-                    let mut node = [inf; SHAPES.len()];
-                    costs(i1, j1, &mut node);
+                    // The link starts inside the band, so its kept cost is
+                    // the one `costs` gives.
                     let shape = (i1 - i0, j1 - j0);
+                    let x = j1 - band.cols(i1).start();
                     let c = SHAPES
                         .iter()
                         .position(|&sh| sh == shape)
-                        .map_or(inf, |k| node[k]);
+                        .map_or(inf, |k| kept[i1][x * SHAPES.len() + k]);
                     (-(fwd[a] + c + bwd[b] - total) / t).exp()
                 }
                 _ => 0.0,
@@ -306,6 +357,35 @@ mod tests {
                 *c = f(di, dj);
             }
         }
+    }
+
+    #[test]
+    fn softmin_shortcut_is_exact() {
+        let full = |a: f64, b: f64, t: f64| {
+            let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+            lo - t * (-(hi - lo) / t).exp().ln_1p()
+        };
+        let mut n = 0;
+        for &lo in &[
+            -1e6f64, -713.25, -3.5, -1e-3, 1e-3, 0.1, 1.0, 2.0, 7.75, 88.0, 4096.0, 1e9,
+        ] {
+            for &gap in &[50.000001, 50.5, 64.0, 120.0, 700.0, 745.5, 1e4] {
+                for &t in &[0.5, 1.0, 1.5, 4.0] {
+                    let hi = lo + gap * t;
+                    if (hi - lo) / t > 50.0 && lo.abs() > 1e-4 * t {
+                        n += 1;
+                        assert_eq!(softmin(lo, hi, t).to_bits(), full(lo, hi, t).to_bits());
+                        assert_eq!(softmin(hi, lo, t).to_bits(), full(hi, lo, t).to_bits());
+                    }
+                }
+            }
+        }
+        assert!(n > 200, "{n}");
+        // Close values still take the full formula.
+        assert_eq!(
+            softmin(1.0, 2.0, 1.0).to_bits(),
+            full(1.0, 2.0, 1.0).to_bits()
+        );
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub mod html;
 
 pub use dict::Dict;
 
+/// The hash map of the aligner's own tables (words, stems, anchors): no
+/// iteration order of one decides anything, so a fast fixed-seed hasher.
+type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
 use std::sync::Arc;
 
 use anchors::{Anchor, Extract};
@@ -308,9 +312,6 @@ impl Side {
     fn span_len(&self, a: usize, b: usize) -> f64 {
         self.len[b] - self.len[a]
     }
-    fn span_weight(&self, a: usize, b: usize) -> f64 {
-        self.weight[b] - self.weight[a]
-    }
     /// True when segments `a..b` belong to more than one paragraph.
     fn crosses(&self, a: usize, b: usize) -> bool {
         b > a + 1 && self.para[a] != self.para[b - 1]
@@ -326,39 +327,35 @@ impl Side {
 /// divides the weight of the others by the square root of the number of
 /// their possible partners, so a name that occurs everywhere counts less.
 fn weigh(s: &mut [Vec<Anchor>], t: &[Vec<Anchor>]) {
-    use std::collections::HashMap;
+    use Map as HashMap;
     /// Distinct forms per key beyond which partners are counted by key only.
     const FORMS: usize = 16;
     // Other side: per key, its distinct anchors with their counts.
-    let mut other: HashMap<u64, Vec<(&Anchor, u32)>> = HashMap::new();
+    let mut other: HashMap<u64, Vec<(&Anchor, u32)>> = HashMap::default();
     for a in t.iter().flatten() {
         let forms = other.entry(a.key).or_default();
-        if let Some(k) = forms
-            .iter()
-            .position(|(b, _)| b.form == a.form && b.passive == a.passive)
-        {
+        if let Some(k) = forms.iter().position(|(b, _)| {
+            // Forms of one word share their text: equal pointers first.
+            (Arc::ptr_eq(&b.form, &a.form) || b.form == a.form) && b.passive == a.passive
+        }) {
             forms[k].1 += 1;
         } else {
             forms.push((a, 1));
         }
     }
     // Own side: the partner count of each distinct anchor, computed once.
-    let mut memo: HashMap<(u64, &str, bool), u32> = HashMap::new();
+    let mut memo: HashMap<(u64, &str, bool), u32> = HashMap::default();
     let mut factors = Vec::new();
     for a in s.iter().flatten() {
-        let partners = *memo
-            .entry((a.key, a.form.as_str(), a.passive))
-            .or_insert_with(|| {
-                let forms = other.get(&a.key).map_or(&[][..], Vec::as_slice);
-                let check = forms.len() <= FORMS;
-                forms
-                    .iter()
-                    .filter(|(b, _)| {
-                        !(a.passive && b.passive) && (!check || anchors::matches(a, b))
-                    })
-                    .map(|(_, c)| c)
-                    .sum()
-            });
+        let partners = *memo.entry((a.key, &*a.form, a.passive)).or_insert_with(|| {
+            let forms = other.get(&a.key).map_or(&[][..], Vec::as_slice);
+            let check = forms.len() <= FORMS;
+            forms
+                .iter()
+                .filter(|(b, _)| !(a.passive && b.passive) && (!check || anchors::matches(a, b)))
+                .map(|(_, c)| c)
+                .sum()
+        });
         factors.push(partners);
     }
     for (a, partners) in s.iter_mut().flatten().zip(factors) {
@@ -377,7 +374,16 @@ struct Pairs {
 }
 
 impl Pairs {
-    fn new(s: &Side, t: &Side, lattice: &dp::Band, n: usize, m: usize) -> Pairs {
+    /// `prev`: pairs of an earlier search over the same anchors, whose
+    /// values are taken instead of computed again where the bands overlap.
+    fn new(
+        s: &Side,
+        t: &Side,
+        lattice: &dp::Band,
+        n: usize,
+        m: usize,
+        prev: Option<&Pairs>,
+    ) -> Pairs {
         // A link ending at node (i, j) uses segments i-3..i and j-3..j.
         let reach = dp::SHAPES.iter().map(|s| s.0.max(s.1)).max().unwrap_or(1);
         let ranges: Vec<(usize, usize)> = (0..n)
@@ -395,13 +401,12 @@ impl Pairs {
             .into_par_iter()
             .with_min_len(16)
             .map(|r| {
+                let known = prev.and_then(|p| Some((p.band.row(r)?, &p.w)));
                 band.cols(r)
-                    .map(|c| {
-                        if c < m {
-                            anchors::shared(&s.anchors[r], &t.anchors[c])
-                        } else {
-                            0.0
-                        }
+                    .map(|c| match known {
+                        Some(((lo, hi, off), w)) if (lo..=hi).contains(&c) => w[off + c - lo],
+                        _ if c < m => anchors::shared(&s.anchors[r], &t.anchors[c]),
+                        _ => 0.0,
                     })
                     .collect()
             })
@@ -409,9 +414,6 @@ impl Pairs {
         let w = rows.concat();
         debug_assert_eq!(w.len(), band.len());
         Pairs { band, w }
-    }
-    fn get(&self, i: usize, j: usize) -> f64 {
-        self.band.at(i, j).map_or(0.0, |k| f64::from(self.w[k]))
     }
 }
 
@@ -433,6 +435,10 @@ struct Model<'a> {
     /// when one side capitalises common nouns, so that the counts differ
     /// by the number of nouns.
     count_cost: [f64; COUNTS],
+    /// [`Spans`] ending at each node row (source) and column (target),
+    /// computed once rather than at every node.
+    spans_s: Vec<Spans>,
+    spans_t: Vec<Spans>,
 }
 
 impl<'a> Model<'a> {
@@ -462,7 +468,14 @@ impl<'a> Model<'a> {
         if no_capitals {
             count_cost[1] = 0.0;
         }
+        let spans = |side: &Side| -> Vec<Spans> {
+            (0..side.len.len())
+                .map(|k| Spans::new(side, k, paragraphs))
+                .collect()
+        };
         Model {
+            spans_s: spans(s),
+            spans_t: spans(t),
             s,
             t,
             p,
@@ -492,7 +505,6 @@ impl<'a> Model<'a> {
     /// counts, glue at the node) is read once. This is the inner loop of
     /// every search: 18 million links on the 8k-segment scale pair.
     fn costs(&self, pairs: &Pairs, i: usize, j: usize, out: &mut [f64; dp::SHAPES.len()]) {
-        const R: usize = 3;
         let p = self.p;
         let (s, t) = (self.s, self.t);
         // w[x][y]: shared weight of segments i-R+x and j-R+y.
@@ -501,62 +513,135 @@ impl<'a> Model<'a> {
             if i + x < R {
                 continue;
             }
+            let Some((lo, hi, off)) = pairs.band.row(i + x - R) else {
+                continue;
+            };
             for (y, v) in row.iter_mut().enumerate() {
-                if j + y >= R {
-                    *v = pairs.get(i + x - R, j + y - R);
+                if j + y >= R && (lo..=hi).contains(&(j + y - R)) {
+                    *v = f64::from(pairs.w[off + j + y - R - lo]);
                 }
             }
         }
-        // A link that ends right before a false split cuts a sentence.
+        // A link that ends right before a false split cuts a sentence: the
+        // glue cost of links with segments on both sides, on the source
+        // side only and on the target side only.
         let (glue_s, semi_s) = (i > 0 && s.glue[i - 1], i > 0 && s.semi[i - 1]);
         let (glue_t, semi_t) = (j > 0 && t.glue[j - 1], j > 0 && t.semi[j - 1]);
-        for (k, &(di, dj)) in dp::SHAPES.iter().enumerate() {
-            if di > i || dj > j {
-                out[k] = f64::INFINITY;
-                continue;
-            }
-            let (i0, j0) = (i - di, j - dj);
+        let glue = |di: usize, dj: usize| {
             let cut = (di > 0 && glue_s) as u8 + (dj > 0 && glue_t) as u8;
             let semi = (di > 0 && semi_s) as u8 + (dj > 0 && semi_t) as u8;
-            let glue = p.glue * f64::from(cut) + p.semicolon * f64::from(semi);
-            let prior = self.prior_cost[di][dj];
-            if di == 0 || dj == 0 {
-                let w = if di == 0 {
-                    t.span_weight(j0, j)
-                } else {
-                    s.span_weight(i0, i)
-                };
-                out[k] = prior + self.skip_extra + p.skip_miss * w + glue;
-                continue;
-            }
-            let (ls, lt) = (s.span_len(i0, i), t.span_len(j0, j));
-            let mean = ((ls + lt / self.ratio) / 2.0).max(1.0);
-            let delta = (lt - ls * self.ratio) / (mean * self.var).sqrt();
-            let len_cost = len_cost(delta.abs());
-            let mut shared = 0.0;
-            for row in &w[R - di..] {
-                for v in &row[R - dj..] {
-                    shared += v;
+            p.glue * f64::from(cut) + p.semicolon * f64::from(semi)
+        };
+        let g = [glue(1, 1), glue(1, 0), glue(0, 1)];
+        let (ss, st) = (&self.spans_s[i], &self.spans_t[j]);
+        for (k, &(di, dj)) in dp::SHAPES.iter().enumerate() {
+            out[k] = if di > i || dj > j {
+                f64::INFINITY
+            } else {
+                match (di, dj) {
+                    (1, 0) => self.skip(g[1], 1, 0, ss.weight[1]),
+                    (0, 1) => self.skip(g[2], 0, 1, st.weight[1]),
+                    (1, 1) => self.link::<1, 1>(g[0], ss, st, &w),
+                    (2, 1) => self.link::<2, 1>(g[0], ss, st, &w),
+                    (1, 2) => self.link::<1, 2>(g[0], ss, st, &w),
+                    (2, 2) => self.link::<2, 2>(g[0], ss, st, &w),
+                    (3, 1) => self.link::<3, 1>(g[0], ss, st, &w),
+                    (1, 3) => self.link::<1, 3>(g[0], ss, st, &w),
+                    (3, 2) => self.link::<3, 2>(g[0], ss, st, &w),
+                    (2, 3) => self.link::<2, 3>(g[0], ss, st, &w),
+                    _ => f64::INFINITY,
                 }
-            }
-            let (ws, wt) = (s.span_weight(i0, i), t.span_weight(j0, j));
-            let missed = (ws - shared).max(0.0) + (wt - shared).max(0.0);
-            let mut c = prior + p.len_weight * len_cost - p.gain * shared + p.miss * missed + glue;
-            let (cs0, cs1, ct0, ct1) = (&s.counts[i0], &s.counts[i], &t.counts[j0], &t.counts[j]);
-            for k in 0..COUNTS {
-                let diff = ((ct1[k] - ct0[k]) - (cs1[k] - cs0[k])).abs();
-                c += self.count_cost[k] * (diff - p.count_base[k]);
-            }
-            if self.paragraphs {
-                c += p.para_cross
-                    * (f64::from(u8::from(s.crosses(i0, i)))
-                        + f64::from(u8::from(t.crosses(j0, j))));
-                if s.opens(i0) != t.opens(j0) {
-                    c += p.para_break;
-                }
-            }
-            out[k] = c;
+            };
         }
+    }
+
+    /// The cost of a 1:0 or 0:1 link leaving segments of weight `w` unlinked.
+    #[inline(always)]
+    fn skip(&self, glue: f64, di: usize, dj: usize, w: f64) -> f64 {
+        self.prior_cost[di][dj] + self.skip_extra + self.p.skip_miss * w + glue
+    }
+
+    /// The cost of a `DI:DJ` link (both at least 1) over the spans `ss` and
+    /// `st`, with `w` the window of shared weights.
+    #[inline(always)]
+    fn link<const DI: usize, const DJ: usize>(
+        &self,
+        glue: f64,
+        ss: &Spans,
+        st: &Spans,
+        w: &[[f64; R]; R],
+    ) -> f64 {
+        let p = self.p;
+        let prior = self.prior_cost[DI][DJ];
+        let (ls, lt) = (ss.len[DI], st.len[DJ]);
+        let mean = ((ls + lt / self.ratio) / 2.0).max(1.0);
+        let delta = (lt - ls * self.ratio) / (mean * self.var).sqrt();
+        let len_cost = len_cost(delta.abs());
+        let mut shared = 0.0;
+        for row in &w[R - DI..] {
+            for v in &row[R - DJ..] {
+                shared += v;
+            }
+        }
+        let (ws, wt) = (ss.weight[DI], st.weight[DJ]);
+        let missed = (ws - shared).max(0.0) + (wt - shared).max(0.0);
+        let mut c = prior + p.len_weight * len_cost - p.gain * shared + p.miss * missed + glue;
+        let (cs, ct) = (&ss.counts[DI], &st.counts[DJ]);
+        for k in 0..COUNTS {
+            let diff = (ct[k] - cs[k]).abs();
+            c += self.count_cost[k] * (diff - p.count_base[k]);
+        }
+        if self.paragraphs {
+            c += p.para_cross
+                * (f64::from(u8::from(ss.crosses[DI])) + f64::from(u8::from(st.crosses[DJ])));
+            if ss.opens[DI] != st.opens[DJ] {
+                c += p.para_break;
+            }
+        }
+        c
+    }
+}
+
+/// Rows and columns of the window of shared weights a link may use.
+const R: usize = 3;
+
+/// The spans of one side that end at a node: index `d` is the span of the
+/// `d` segments before it (0 to 3; zero where there are fewer).
+struct Spans {
+    len: [f64; 4],
+    weight: [f64; 4],
+    counts: [[f64; COUNTS]; 4],
+    /// [`Side::crosses`] of the span (with paragraphs only).
+    crosses: [bool; 4],
+    /// [`Side::opens`] at the span's first segment (with paragraphs only).
+    opens: [bool; 4],
+}
+
+impl Spans {
+    #[inline]
+    fn new(side: &Side, end: usize, paragraphs: bool) -> Spans {
+        let mut sp = Spans {
+            len: [0.0; 4],
+            weight: [0.0; 4],
+            counts: [[0.0; COUNTS]; 4],
+            crosses: [false; 4],
+            opens: [false; 4],
+        };
+        let (c1, l1, w1) = (&side.counts[end], side.len[end], side.weight[end]);
+        for d in 0..=end.min(3) {
+            let a = end - d;
+            sp.len[d] = l1 - side.len[a];
+            sp.weight[d] = w1 - side.weight[a];
+            let c0 = &side.counts[a];
+            for k in 0..COUNTS {
+                sp.counts[d][k] = c1[k] - c0[k];
+            }
+            if paragraphs {
+                sp.crosses[d] = side.crosses(a, end);
+                sp.opens[d] = side.opens(a);
+            }
+        }
+        sp
     }
 }
 
@@ -629,7 +714,7 @@ fn capital_rate(segs: &[Segment]) -> f64 {
     let (mut caps, mut words) = (0usize, 0usize);
     for s in segs {
         for w in s.text.split_whitespace().skip(1) {
-            if let Some(c) = w.chars().next().filter(|c| c.is_alphabetic()) {
+            if let Some(c) = w.chars().next().filter(|&c| anchors::is_alpha(c)) {
                 words += 1;
                 caps += usize::from(c.is_uppercase());
             }
@@ -732,7 +817,7 @@ fn first_pass(
     slope: usize,
     rounds: usize,
     prev: Option<&[(usize, usize, usize, usize)]>,
-) -> (dp::Path, f64, f64) {
+) -> (dp::Path, f64, f64, Pairs) {
     let (s, t) = (model.s, model.t);
     let (n, m) = (s.para.len(), t.para.len());
     if !model.ratio.is_finite() {
@@ -748,15 +833,18 @@ fn first_pass(
     // document; around a path, only what new statistics or a learnt
     // dictionary move (on the 8k-segment scale pair the path stays within
     // 7 columns of the diagonal and moves by a few links).
-    let search = |model: &Model, rows: &[(usize, usize)], mut w: usize| loop {
+    // Each search reuses the shared weights of the one before it (the
+    // anchors are the same) where their bands overlap.
+    let search = |model: &Model, rows: &[(usize, usize)], mut w: usize, mut last: Option<Pairs>| loop {
         let band = dp::Band::new(rows, w, m);
-        let pairs = Pairs::new(s, t, &band, n, m);
+        let pairs = Pairs::new(s, t, &band, n, m, last.as_ref());
         let path = dp::search(n, m, &band, None, |i, j, out| {
             model.costs(&pairs, i, j, out)
         });
         if !path.near_edge || w > m {
-            break path;
+            break (path, pairs);
         }
+        last = Some(pairs);
         w *= 2;
     };
     let follow = |links: &[(usize, usize, usize, usize)]| {
@@ -765,10 +853,10 @@ fn first_pass(
             if full { m + 1 } else { PASS2_WIDTH + slope },
         )
     };
-    let mut first = match prev {
+    let (mut first, mut pairs) = match prev {
         Some(links) => {
             let (rows, w) = follow(links);
-            search(&model, &rows, w)
+            search(&model, &rows, w, None)
         }
         None => {
             let w = if full {
@@ -776,7 +864,7 @@ fn first_pass(
             } else {
                 (PASS1_WIDTH + 2 * slope).min(m + 1)
             };
-            search(&model, &diag, w)
+            search(&model, &diag, w, None)
         }
     };
     // Re-estimate ratio and variance from the path, and once more from the
@@ -785,10 +873,10 @@ fn first_pass(
         (model.ratio, model.var) = estimate(s, t, &first.links, model.ratio, model.var);
         if round + 1 < rounds {
             let (rows, w) = follow(&first.links);
-            first = search(&model, &rows, w);
+            (first, pairs) = search(&model, &rows, w, Some(pairs));
         }
     }
-    (first, model.ratio, model.var)
+    (first, model.ratio, model.var, pairs)
 }
 
 /// Per row, the column range a path's links end in (rows no link ends in
@@ -894,14 +982,14 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
         paragraphs,
         no_capitals,
     );
-    let (first, ratio, var) = first_pass(model, full, slope, ESTIMATE_ROUNDS, None);
+    let (first, ratio, var, last) = first_pass(model, full, slope, ESTIMATE_ROUNDS, None);
     // Words that the first path's 1:1 links pair again and again are
     // translations (a dictionary learnt from the document itself, as
     // Moore's and hunalign's second passes do): search again with them.
     let lexicon = learn_lexicon(src, tgt, &first.links);
     let learnt = !lexicon.is_empty();
     let s2t2;
-    let (s, t, first, ratio, var) = if learnt {
+    let (s, t, first, ratio, var, last) = if learnt {
         s2t2 = with_lexicon(&s, &t, src, tgt, &lexicon);
         let model = Model::new(
             &s2t2.0,
@@ -911,16 +999,17 @@ pub fn align(src: &[Segment], tgt: &[Segment], opts: &Options) -> Vec<Link> {
             paragraphs,
             no_capitals,
         );
-        let (first, ratio, var) = first_pass(model, full, slope, 1, Some(&first.links));
-        (&s2t2.0, &s2t2.1, first, ratio, var)
+        let (first, ratio, var, last) = first_pass(model, full, slope, 1, Some(&first.links));
+        (&s2t2.0, &s2t2.1, first, ratio, var, last)
     } else {
-        (&s, &t, first, ratio, var)
+        (&s, &t, first, ratio, var, last)
     };
     let model = Model::new(s, t, tuned, (ratio, var), paragraphs, no_capitals);
     // Pass 2: around the first path, with posteriors.
     let rows = path_rows(&first.links, n);
     let band = dp::Band::new(&rows, if full { m + 1 } else { PASS2_WIDTH + slope }, m);
-    let pairs = Pairs::new(s, t, &band, n, m);
+    // The last pass-1 search had the same anchors.
+    let pairs = Pairs::new(s, t, &band, n, m, Some(&last));
     // A 1:0 or 0:1 link should be as surprising in a document whose true
     // links are poorly evidenced (literary de–fr text without a dictionary:
     // median 1:1 cost 0.5–1.3 nats) as in one where they are well evidenced
