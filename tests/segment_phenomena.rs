@@ -715,3 +715,174 @@ fn internal_punctuation_does_not_end_a_sentence() {
         ["Отличный матч! #новости"]
     );
 }
+
+/// Informal English (issue 26, five-genre comparison): lowercase sentence
+/// starts after "?", "!", a shouted word and informal words.
+#[test]
+fn informal_english_lowercase_starts() {
+    assert_eq!(
+        seg("did it work for you? mine still crashes.", "en"),
+        ["did it work for you?", "mine still crashes."]
+    );
+    assert_eq!(
+        seg("finally home!! what a day.", "en"),
+        ["finally home!!", "what a day."]
+    );
+    assert_eq!(
+        seg("go vote today! (polls close at eight)", "en"),
+        ["go vote today!", "(polls close at eight)"]
+    );
+    assert_eq!(
+        seg("the bus was late AGAIN. fourth time this month.", "en"),
+        ["the bus was late AGAIN.", "fourth time this month."]
+    );
+    assert_eq!(
+        seg("nice try lol. better luck next week", "en"),
+        ["nice try lol.", "better luck next week"]
+    );
+    // ... but not inside a sentence: a name with "!", a shouted
+    // quotation, a pronoun and a verb of speech, an abbreviation in capitals.
+    assert_eq!(
+        seg("She works at Yahoo! in London.", "en"),
+        ["She works at Yahoo! in London."]
+    );
+    assert_eq!(
+        seg("Get out! she shouted. Nobody moved.", "en"),
+        ["Get out! she shouted.", "Nobody moved."]
+    );
+    assert_eq!(
+        seg("GLOBEX CORP. said profits rose.", "en"),
+        ["GLOBEX CORP. said profits rose."]
+    );
+    assert_eq!(
+        seg("'Really?' said the girl.", "en"),
+        ["'Really?' said the girl."]
+    );
+}
+
+/// Dialogue and dates in English fiction, forums and e-mail.
+#[test]
+fn english_dialogue_and_weekdays() {
+    // A quoted question, a name and a verb of speech are one sentence.
+    assert_eq!(
+        seg("\"Who's there?\" Ellen whispered. The door creaked.", "en"),
+        ["\"Who's there?\" Ellen whispered.", "The door creaked."]
+    );
+    // ... any other capitalised word starts a new one.
+    assert_eq!(
+        seg("\"Who's there?\" Nobody answered.", "en"),
+        ["\"Who's there?\"", "Nobody answered."]
+    );
+    // A weekday abbreviation before a date.
+    assert_eq!(
+        seg("The meeting moved to Thu. 9 May at noon.", "en"),
+        ["The meeting moved to Thu. 9 May at noon."]
+    );
+}
+
+/// Emoji and smiles in social-media text stay with their sentence; the
+/// next sentence starts after them.
+#[test]
+fn emoji_and_smiles() {
+    assert_eq!(
+        seg("We won the cup! 🏆🎉 Party at ours tonight.", "en"),
+        ["We won the cup! 🏆🎉", "Party at ours tonight."]
+    );
+    assert_eq!(
+        seg("Who else saw the eclipse?? 🌒", "en"),
+        ["Who else saw the eclipse?? 🌒"]
+    );
+    assert_eq!(
+        seg("собака наконец уснула :) можно выдохнуть", "ru"),
+        ["собака наконец уснула :)", "можно выдохнуть"]
+    );
+    assert_eq!(
+        seg("сдал на права))) завтра катаемся", "ru"),
+        ["сдал на права)))", "завтра катаемся"]
+    );
+    // Nested brackets are no smile.
+    assert_eq!(
+        seg("Use the short form (see (b)) when unsure.", "en"),
+        ["Use the short form (see (b)) when unsure."]
+    );
+}
+
+/// Russian lowercase sentence starts (issue 26): a word ending in a vowel,
+/// "й" or a soft sign is never an abbreviation; other words end a sentence
+/// before a common opening word; "?" and "!" before a lowercase word.
+#[test]
+fn russian_lowercase_starts() {
+    assert_eq!(
+        seg("Перезагрузи роутер, обычно это помогает. если нет, звони.", "ru"),
+        ["Перезагрузи роутер, обычно это помогает.", "если нет, звони."]
+    );
+    assert_eq!(
+        seg("Вчера ходили в Третьяковку. людей почти не было.", "ru"),
+        ["Вчера ходили в Третьяковку.", "людей почти не было."]
+    );
+    assert_eq!(
+        seg("Он долго молчал. потом ушёл.", "ru"),
+        ["Он долго молчал.", "потом ушёл."]
+    );
+    assert_eq!(
+        seg("ты уже дома? мы тоже выезжаем", "ru"),
+        ["ты уже дома?", "мы тоже выезжаем"]
+    );
+    assert_eq!(
+        seg("Смотрели «Дюну» Вильнёва? стоит того", "ru"),
+        ["Смотрели «Дюну» Вильнёва?", "стоит того"]
+    );
+    assert_eq!(
+        seg("Опять ОТМЕНИЛИ. уже второй раз", "ru"),
+        ["Опять ОТМЕНИЛИ.", "уже второй раз"]
+    );
+    // Abbreviations end in a consonant and go on.
+    assert_eq!(
+        seg("Собрали 3 млн руб. в фонд и 2 тыс. книг.", "ru"),
+        ["Собрали 3 млн руб. в фонд и 2 тыс. книг."]
+    );
+    assert_eq!(
+        seg("Упоминается в лит. источниках и др. работах.", "ru"),
+        ["Упоминается в лит. источниках и др. работах."]
+    );
+    // Direct speech with a dash goes on.
+    assert_eq!(
+        seg("— Ура! — закричали дети.", "ru"),
+        ["— Ура! — закричали дети."]
+    );
+}
+
+/// Russian encyclopedic text: a year or century after a sentence-opening
+/// preposition, "дер.", "табл.", "м." (metro).
+#[test]
+fn russian_encyclopedia_abbreviations() {
+    assert_eq!(
+        seg("В 1812 г. Наполеон вошёл в Москву.", "ru"),
+        ["В 1812 г. Наполеон вошёл в Москву."]
+    );
+    assert_eq!(
+        seg("В V в. до н. э. Афины достигли расцвета.", "ru"),
+        ["В V в. до н. э. Афины достигли расцвета."]
+    );
+    // Not sentence-initial: "г." can still end a sentence.
+    assert_eq!(
+        seg("Он уехал в 1998 г. Потом вернулся.", "ru"),
+        ["Он уехал в 1998 г.", "Потом вернулся."]
+    );
+    assert_eq!(
+        seg("Родился у дер. Ивановка на Оке.", "ru"),
+        ["Родился у дер. Ивановка на Оке."]
+    );
+    assert_eq!(
+        seg("Данные приведены в табл. 3 и на рис. 4.", "ru"),
+        ["Данные приведены в табл. 3 и на рис. 4."]
+    );
+    assert_eq!(
+        seg("Офис у м. Сокол. Вход со двора.", "ru"),
+        ["Офис у м. Сокол.", "Вход со двора."]
+    );
+    assert_eq!(
+        seg("Глубина озера 40 м. Дно илистое.", "ru"),
+        ["Глубина озера 40 м.", "Дно илистое."]
+    );
+}
