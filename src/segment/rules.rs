@@ -788,7 +788,9 @@ pub(crate) fn english() -> Vec<RuleSource> {
             r#"\s+[(\[\p{Pi}"'‘“]?\p{Ll}"#,
         ),
         // Dialogue: a quoted question or exclamation followed by a name and
-        // a verb of speech goes on: '"Are you coming?" Jack called'.
+        // a verb of speech goes on: '"Are you coming?" Jack called'; a
+        // sentence starter is no name: '"Who's there?" Nobody answered'.
+        brk_t(r#"[?!]+["”]"#, en_starters_after()),
         keep(
             r#"[?!]+["”]"#,
             format!(
