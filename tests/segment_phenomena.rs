@@ -886,3 +886,42 @@ fn russian_encyclopedia_abbreviations() {
         ["Глубина озера 40 м.", "Дно илистое."]
     );
 }
+
+/// Informal English: a lowercase start after a long capitalised word, a
+/// month, a number that is no list marker, or a name before "!".
+#[test]
+fn informal_english_after_names_and_numbers() {
+    assert_eq!(
+        seg("we fly out in August. can't wait", "en"),
+        ["we fly out in August.", "can't wait"]
+    );
+    assert_eq!(
+        seg("Our flat overlooks Greenwich. best view ever", "en"),
+        ["Our flat overlooks Greenwich.", "best view ever"]
+    );
+    assert_eq!(
+        seg("did 10k steps. feeling great", "en"),
+        ["did 10k steps.", "feeling great"]
+    );
+    assert_eq!(
+        seg("the score was 3/10. not impressed", "en"),
+        ["the score was 3/10.", "not impressed"]
+    );
+    assert_eq!(
+        seg("we got tickets for Glastonbury! cannot wait", "en"),
+        ["we got tickets for Glastonbury!", "cannot wait"]
+    );
+    // Short capitalised abbreviations, list markers and "!"-names go on.
+    assert_eq!(
+        seg("He moved to Sacramento, Calif. in spring.", "en"),
+        ["He moved to Sacramento, Calif. in spring."]
+    );
+    assert_eq!(
+        seg("Steps: 1. open the lid 2. pour the water", "en"),
+        ["Steps: 1. open the lid 2. pour the water"]
+    );
+    assert_eq!(
+        seg("She won on Jeopardy! last spring.", "en"),
+        ["She won on Jeopardy! last spring."]
+    );
+}

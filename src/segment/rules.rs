@@ -787,6 +787,19 @@ pub(crate) fn english() -> Vec<RuleSource> {
             r"(?:^|[^\p{L}\p{N}_.'’-])\p{Lu}{3,}\.",
             r#"\s+[(\[\p{Pi}"'‘“]?\p{Ll}"#,
         ),
+        // So do a capitalised word of seven letters or more, a month or a
+        // weekday (abbreviations are short: "Calif.", "Thurs."), and a
+        // number that is no list marker (three digits or more, a fraction,
+        // or a number and a unit): "since September. still",
+        // "updated in March. cheers", "ran my first 5k. today",
+        // "sticks at 1/1000. is that normal".
+        brk_t(
+            format!(
+                r"(?:^|[^\p{{L}}\p{{N}}_.'’-])(?:\p{{Lu}}\p{{Ll}}{{6,}}|{})\.|(?:^|\s)(?:\d{{3,}}|\d+[/.,:]\d+|\d+\p{{Ll}}{{1,3}})\.",
+                EN_MONTHS_DAYS.join("|")
+            ),
+            r#"\s+[(\[\p{Pi}"'‘“]?\p{Ll}"#,
+        ),
         // Dialogue: a quoted question or exclamation followed by a name and
         // a verb of speech goes on: '"Are you coming?" Jack called'; a
         // sentence starter is no name: '"Who's there?" Nobody answered'.
@@ -807,7 +820,8 @@ pub(crate) fn english() -> Vec<RuleSource> {
                 EN_SPEECH_VERBS.join("|")
             ),
         ),
-        lower_after_question(r#"[^\s\p{Lu}\p{Pi}\p{Ps}"'«„“‘]"#),
+        keep(format!(r"{}!", words(BANG_NAMES)), r"\s+\p{Ll}"),
+        lower_after_question(),
     ]
 }
 
@@ -824,6 +838,13 @@ fn en_caps_abbrevs() -> Vec<String> {
         .collect()
 }
 
+/// Month and weekday names, which end sentences as any word does.
+const EN_MONTHS_DAYS: &[&str] = &[
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday", "Sunday",
+];
+
 /// Verbs of speech after a quotation and a name: '"Why?" Ann asked'.
 const EN_SPEECH_VERBS: &[&str] = &[
     "said", "says", "asked", "asks", "called", "cried", "shouted", "yelled", "whispered",
@@ -831,16 +852,15 @@ const EN_SPEECH_VERBS: &[&str] = &[
     "insisted", "snapped", "laughed", "sighed", "wondered",
 ];
 
-/// Informal writing: "?" or "!" right after a word that is not capitalised
-/// ends the sentence even before a lowercase word: "anyone else had this
-/// problem? after installing it", "ты где?? мы уже у входа". Not after a
-/// closing quote ('"Well?" thought Alice', the default's rule) nor after a
-/// capitalised name ("Yahoo! in"), nor before a dash ("— Да! — сказал он").
-/// `first` is the class of the word's first character (Russian takes
-/// capitals too: "фильм Балабанова-младшего? стоит идти").
-fn lower_after_question(first: &str) -> RuleSource {
+/// Informal writing: "?" or "!" right after a word ends the sentence even
+/// before a lowercase word: "anyone else had this problem? after installing
+/// it", "moving to Lisbon in May! still can't believe it", "ты где?? мы уже
+/// у входа". Not after a closing quote ('"Well?" thought Alice', the
+/// default's rule), nor before a dash ("— Да! — сказал он"); the names
+/// with "!" ("Yahoo! in") are kept before this rule.
+fn lower_after_question() -> RuleSource {
     brk_t(
-        format!(r"(?:^|\s){first}\S*[\p{{Ll}}\d_][?!]+"),
+        r#"(?:^|\s)[^\s\p{Pi}\p{Ps}"'«„“‘]\S*[\p{Ll}\d_][?!]+"#,
         r"\s+\(?\p{Ll}",
     )
 }
@@ -1052,7 +1072,7 @@ pub(crate) fn russian() -> Vec<RuleSource> {
                 RU_LOWER_OPENERS.join("|")
             ),
         ),
-        lower_after_question(r#"[^\s\p{Pi}\p{Ps}"'«„“‘]"#),
+        lower_after_question(),
     ]
 }
 
