@@ -908,8 +908,13 @@ fn informal_english_after_names_and_numbers() {
         ["the score was 3/10.", "not impressed"]
     );
     assert_eq!(
+        seg("we got tickets for June! cannot wait", "en"),
+        ["we got tickets for June!", "cannot wait"]
+    );
+    // Any other capitalised word before "!" may be a name.
+    assert_eq!(
         seg("we got tickets for Glastonbury! cannot wait", "en"),
-        ["we got tickets for Glastonbury!", "cannot wait"]
+        ["we got tickets for Glastonbury! cannot wait"]
     );
     // Short capitalised abbreviations, list markers and "!"-names go on.
     assert_eq!(

@@ -820,8 +820,7 @@ pub(crate) fn english() -> Vec<RuleSource> {
                 EN_SPEECH_VERBS.join("|")
             ),
         ),
-        keep(format!(r"{}!", words(BANG_NAMES)), r"\s+\p{Ll}"),
-        lower_after_question(),
+        lower_after_question(true),
     ]
 }
 
@@ -854,15 +853,22 @@ const EN_SPEECH_VERBS: &[&str] = &[
 
 /// Informal writing: "?" or "!" right after a word ends the sentence even
 /// before a lowercase word: "anyone else had this problem? after installing
-/// it", "moving to Lisbon in May! still can't believe it", "ты где?? мы уже
-/// у входа". Not after a closing quote ('"Well?" thought Alice', the
-/// default's rule), nor before a dash ("— Да! — сказал он"); the names
-/// with "!" ("Yahoo! in") are kept before this rule.
-fn lower_after_question() -> RuleSource {
-    brk_t(
-        r#"(?:^|\s)[^\s\p{Pi}\p{Ps}"'«„“‘]\S*[\p{Ll}\d_][?!]+"#,
-        r"\s+\(?\p{Ll}",
-    )
+/// it", "ты где?? мы уже у входа". Not after a closing quote ('"Well?"
+/// thought Alice', the default's rule), nor before a dash ("— Да! —
+/// сказал он"). In English a capitalised word before "!" may be a name
+/// ("plays Wordle! every morning", "Yahoo! in"): only a month or a weekday
+/// ends the sentence there ("moving in May! still can't believe it");
+/// Russian has no such names ("фильм Балабанова-младшего? стоит идти").
+fn lower_after_question(english: bool) -> RuleSource {
+    let before = if english {
+        format!(
+            r#"(?:^|\s)(?:[^\s\p{{Lu}}\p{{Pi}}\p{{Ps}}"'«„“‘]\S*[\p{{Ll}}\d_]|{})[?!]+"#,
+            EN_MONTHS_DAYS.join("|")
+        )
+    } else {
+        r#"(?:^|\s)[^\s\p{Pi}\p{Ps}"'«„“‘]\S*[\p{Ll}\d_][?!]+"#.to_string()
+    };
+    brk_t(before, r"\s+\(?\p{Ll}")
 }
 
 /// Lowercase English abbreviations that are usually followed by a lowercase
@@ -1072,7 +1078,7 @@ pub(crate) fn russian() -> Vec<RuleSource> {
                 RU_LOWER_OPENERS.join("|")
             ),
         ),
-        lower_after_question(),
+        lower_after_question(false),
     ]
 }
 
