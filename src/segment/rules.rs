@@ -58,6 +58,10 @@ const LIST_LETTERS: &str = "abcdef";
 /// A numeric citation marker: "[7]", "[2 - 4]", "[3, 5]".
 const CITE: &str = r"\[\d{1,3}(?:\s?[,–-]\s?\d{1,3})*\]";
 
+/// An emoji: a pictograph, with its variation selector, joiners and skin
+/// tones ("❤️", "👍🏽").
+const EMOJI: &str = r"[\p{Extended_Pictographic}\x{FE0F}\x{200D}\p{Emoji_Modifier}]";
+
 /// A list marker ending in a bracket: "1)" "a)" "iv)".
 const MARK_PAR: &str = r"(?:\d{1,3}|[a-z]|[ivx]{2,4})\)";
 
@@ -405,6 +409,7 @@ const EN_NUMBERED: &[&str] = &[
     "No", "no", "Nos", "nos", "Nr", "nr", "N°", "Nº", "№", "p", "pp", "Vol", "vol", "Vols", "Ch",
     "ch", "Art", "art", "Sec", "sec", "Sect", "Para", "para", "Op", "Jan", "Feb", "Mar", "Apr",
     "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Ed", "ed", "Pg", "pg", "Ex", "ex",
+    "Mon", "Tue", "Tues", "Wed", "Thu", "Thur", "Thurs", "Fri", "Sat", "Sun",
 ];
 
 /// English abbreviations that can end a sentence: after them a new sentence
@@ -483,6 +488,8 @@ const RU_PREFIX: &[&str] = &[
     "ч",
     "п",
     "пп",
+    "дер",
+    "табл",
     "напр",
     "ген",
     "полк",
@@ -521,6 +528,73 @@ const RU_PREFIX: &[&str] = &[
     "д-р",
     "мкр",
     "пр-т",
+];
+
+/// Russian units and amounts that end in a consonant and stand before
+/// lowercase words: "5 млрд руб. в год".
+const RU_UNITS: &[&str] = &[
+    "млн", "млрд", "трлн", "тыс", "руб", "коп", "долл", "экз", "шт", "мин", "сек", "час",
+];
+
+/// Lowercase words that open sentences in informal Russian ("салон.
+/// неужели так сложно"): pronouns, question words, discourse words. Not
+/// "и", "а", "но", which continue lists after abbreviations.
+const RU_LOWER_OPENERS: &[&str] = &[
+    "я",
+    "мы",
+    "ты",
+    "вы",
+    "он",
+    "она",
+    "оно",
+    "они",
+    "мне",
+    "нам",
+    "тебе",
+    "вам",
+    "это",
+    "эти",
+    "там",
+    "тут",
+    "здесь",
+    "теперь",
+    "потом",
+    "затем",
+    "сейчас",
+    "сегодня",
+    "завтра",
+    "вчера",
+    "неужели",
+    "если",
+    "когда",
+    "может",
+    "наверное",
+    "кстати",
+    "короче",
+    "ну",
+    "да",
+    "нет",
+    "спасибо",
+    "просто",
+    "зато",
+    "хотя",
+    "вообще",
+    "блин",
+    "кто",
+    "что",
+    "как",
+    "где",
+    "почему",
+    "зачем",
+    "всё",
+    "все",
+    "ладно",
+    "ок",
+    "ага",
+    "правда",
+    "конечно",
+    "жаль",
+    "главное",
 ];
 
 /// Russian month abbreviations.
@@ -563,8 +637,23 @@ fn ru_starters_after() -> String {
 fn en_ordinary_before_src() -> String {
     format!(
         r"(?:^|[^\p{{L}}\p{{N}}_.'’-])(?:{}|\p{{Ll}}{{7,}})\.",
-        super::learnt::EN_ORDINARY_LEARNT.join("|")
+        en_ordinary().collect::<Vec<_>>().join("|")
     )
+}
+
+/// Informal words that are never abbreviations, though too rare in edited
+/// text to be learnt: "not bad lol. legs are dead".
+const EN_INFORMAL_ORDINARY: &[&str] = &[
+    "lol", "lmao", "rofl", "tho", "tbh", "btw", "pls", "plz", "thx", "omg", "haha", "hahaha",
+    "imo", "imho", "idk", "rn", "smh", "ngl", "yay", "ugh", "meh", "yep", "nope", "ok", "okay",
+];
+
+/// The ordinary words: learnt, and the informal ones.
+fn en_ordinary() -> impl Iterator<Item = &'static str> {
+    super::learnt::EN_ORDINARY_LEARNT
+        .iter()
+        .copied()
+        .chain(EN_INFORMAL_ORDINARY.iter().copied())
 }
 
 /// [`en_ordinary_before_src`], built once (the rules and [`natives`] both use it).
@@ -608,8 +697,7 @@ static EN_STARTER_SET: LazyLock<WordSet> =
     LazyLock::new(|| WordSet::new(with_learnt(EN_STARTERS, &super::learnt::EN_STARTERS_LEARNT)));
 static RU_STARTER_SET: LazyLock<WordSet> =
     LazyLock::new(|| WordSet::new(with_learnt(RU_STARTERS, &super::learnt::RU_STARTERS_LEARNT)));
-static EN_ORDINARY_SET: LazyLock<WordSet> =
-    LazyLock::new(|| WordSet::new(super::learnt::EN_ORDINARY_LEARNT.iter().copied()));
+static EN_ORDINARY_SET: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(en_ordinary()));
 static EN_OPENER_SET: LazyLock<WordSet> = LazyLock::new(|| WordSet::new(en_lower_openers()));
 static RU_NAME_SET: LazyLock<WordSet> =
     LazyLock::new(|| WordSet::new(super::learnt::RU_NAMES_LEARNT.iter().copied()));
@@ -827,7 +915,133 @@ pub(crate) fn english() -> Vec<RuleSource> {
         // Abbreviations stay: "approx. five", "etc. and", "et al. found".
         keep(format!(r"{}\.", words(EN_LOWER_ABBREVS)), r"\s+\p{Ll}"),
         brk_t(r"(?:^|[^\p{L}\p{N}_.'’-])\p{Ll}{2,}\.", en_openers_after()),
+        // A shouted word and a full stop end a sentence before a lowercase
+        // word too: "cancelled AGAIN. third time" (abbreviations in
+        // capitals are short or dotted: "U.S.", "MR.", or the company
+        // suffixes and lowercase abbreviations written in capitals: "ACME
+        // INC. sold").
+        keep(format!(r"{}\.", words(&en_caps_abbrevs())), r"\s+\p{Ll}"),
+        brk_t(
+            r"(?:^|[^\p{L}\p{N}_.'’-])\p{Lu}{3,}\.",
+            r#"\s+[(\[\p{Pi}"'‘“]?\p{Ll}"#,
+        ),
+        // So do a capitalised word of seven letters or more, a month or a
+        // weekday (abbreviations are short: "Calif.", "Thurs."), and a
+        // number that is no list marker (three digits or more, a fraction,
+        // or a number and a unit): "since September. still",
+        // "updated in March. cheers", "ran my first 5k. today",
+        // "sticks at 1/1000. is that normal".
+        brk_t(
+            format!(
+                r"(?:^|[^\p{{L}}\p{{N}}_.'’-])(?:\p{{Lu}}\p{{Ll}}{{6,}}|{})\.|(?:^|\s)(?:\d{{3,}}|\d+[/.,:]\d+|\d+\p{{Ll}}{{1,3}})\.",
+                EN_MONTHS_DAYS.join("|")
+            ),
+            r#"\s+[(\[\p{Pi}"'‘“]?\p{Ll}"#,
+        ),
+        // Dialogue: a quoted question or exclamation followed by a name and
+        // a verb of speech goes on: '"Are you coming?" Jack called'; a
+        // sentence starter is no name: '"Who's there?" Nobody answered'.
+        brk_t(r#"[?!]+["”]"#, en_starters_after()),
+        keep(
+            r#"[?!]+["”]"#,
+            format!(
+                r"\s+\p{{Lu}}\p{{Ll}}+\s+(?:{})(?:[^\p{{L}}\p{{N}}_]|$)",
+                EN_SPEECH_VERBS.join("|")
+            ),
+        ),
+        // A pronoun and a verb of speech after "!" or "?" go on: "Leave me
+        // alone! he yelled."
+        keep(
+            r"[?!]+",
+            format!(
+                r"\s+(?:he|she|they|we|you|it|I)\s+(?:{})(?:[^\p{{L}}\p{{N}}_]|$)",
+                EN_SPEECH_VERBS.join("|")
+            ),
+        ),
+        lower_after_question(true),
     ]
+}
+
+/// The company suffixes and lowercase abbreviations of three letters or
+/// more, in capitals: "INC", "APPROX".
+fn en_caps_abbrevs() -> Vec<String> {
+    EN_CAN_END
+        .iter()
+        .chain(EN_LOWER_ABBREVS)
+        .map(|w| w.to_uppercase())
+        .filter(|w| w.chars().count() >= 3)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Month and weekday names, which end sentences as any word does.
+const EN_MONTHS_DAYS: &[&str] = &[
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// Verbs of speech after a quotation and a name: '"Why?" Ann asked'.
+const EN_SPEECH_VERBS: &[&str] = &[
+    "said",
+    "says",
+    "asked",
+    "asks",
+    "called",
+    "cried",
+    "shouted",
+    "yelled",
+    "whispered",
+    "replied",
+    "answered",
+    "added",
+    "muttered",
+    "exclaimed",
+    "screamed",
+    "begged",
+    "demanded",
+    "insisted",
+    "snapped",
+    "laughed",
+    "sighed",
+    "wondered",
+];
+
+/// Informal writing: "?" or "!" right after a word ends the sentence even
+/// before a lowercase word: "anyone else had this problem? after installing
+/// it", "ты где?? мы уже у входа". Not after a closing quote ('"Well?"
+/// thought Alice', the default's rule), nor before a dash ("— Да! —
+/// сказал он"). In English a capitalised word before "!" may be a name
+/// ("plays Wordle! every morning", "Yahoo! in"): only a month or a weekday
+/// ends the sentence there ("moving in May! still can't believe it");
+/// Russian has no such names ("фильм Балабанова-младшего? стоит идти").
+fn lower_after_question(english: bool) -> RuleSource {
+    let before = if english {
+        format!(
+            r#"(?:^|\s)(?:[^\s\p{{Lu}}\p{{Pi}}\p{{Ps}}"'«„“‘]\S*[\p{{Ll}}\d_]|{})[?!]+"#,
+            EN_MONTHS_DAYS.join("|")
+        )
+    } else {
+        r#"(?:^|\s)[^\s\p{Pi}\p{Ps}"'«„“‘]\S*[\p{Ll}\d_][?!]+"#.to_string()
+    };
+    brk_t(before, r"\s+\(?\p{Ll}")
 }
 
 /// Lowercase English abbreviations that are usually followed by a lowercase
@@ -952,6 +1166,13 @@ const RU_SURNAME: &str = r"\p{Lu}\p{Ll}+(?:ов|ев|ёв|ин|ын|ова|ев�
 pub(crate) fn russian() -> Vec<RuleSource> {
     let starters = ru_starters_after();
     vec![
+        // A year or a century after a sentence-opening preposition is no
+        // sentence of its own, whatever follows: "В 1721 г. Сенат принял",
+        // "В III в. до н. э. Карфаген воевал".
+        keep(
+            r"(?:^|[.?!…][»“”)]*\s+)(?:В|С|К|До|После|Около|На рубеже|В начале|В конце|В середине)\s+(?:\d{1,4}(?:-[хе])?(?:\s?[-–—]\s?\d{1,4})?|[IVXLC]{1,6}(?:\s?[-–—]\s?[IVXLC]{1,6})?)\s?(?:гг?|вв?)\.(?:\s?до\s+н\.\s?э\.)?",
+            r"\s+\p{Lu}",
+        ),
         // "и т. д. В общем": "т. д." and "т. п." end sentences.
         brk_t(r"(?:^|[^\p{L}\p{N}_])т\.\s?[дп]\.", r"\s+\p{Lu}"),
         // A lowercase abbreviation of several dots before initials and a
@@ -962,6 +1183,9 @@ pub(crate) fn russian() -> Vec<RuleSource> {
         ),
         // "г." after a year can end a sentence; "г." after a word is "город".
         keep(r"(?:^|[^\d\s])\s+г\.", ""),
+        // "м." after a word is "метро", after a number "метров": "от м.
+        // Академическая", "глубиной 40 м. Дно".
+        keep(r"\p{L}\s+м\.", r"\s+\p{Lu}"),
         // After a year "г."/"гг." a name continues the sentence ("В
         // 2010-2012 гг. Виктор посещал", "В 1991 г. Рид Ларсон провел");
         // any other capital opens a new one ("в 1995 г. Понадобилось").
@@ -1002,6 +1226,32 @@ pub(crate) fn russian() -> Vec<RuleSource> {
             starters,
         ),
         keep(r"(?:^|[^\p{L}\p{N}_])(?:\p{Lu}\.){2,}", r"\s+\p{Lu}"),
+        // Lowercase sentence starts. A Russian abbreviation never ends in a
+        // vowel, "й" or a soft or hard sign (words are cut before a vowel:
+        // "обл.", "тыс.", "напр."), so a word that does, and a full stop,
+        // end a sentence even before a lowercase word: "должно помочь.
+        // если нет", "были в Эрмитаже. народу тьма".
+        brk_t(
+            r"(?:^|[^\p{L}\p{N}_.'’-])\p{L}+[аеёиоуыэюяйьъ]\.",
+            r#"\s+[(\[\p{Pi}"'‘“«]?\p{Ll}"#,
+        ),
+        // A shouted word too: "опять ОТМЕНИЛИ. третий раз".
+        brk_t(
+            r"(?:^|[^\p{L}\p{N}_.'’-])\p{Lu}{3,}\.",
+            r#"\s+[(\[\p{Pi}"'‘“«]?\p{Ll}"#,
+        ),
+        // Any other word of four letters or more that is not a unit, and a
+        // full stop, end a sentence before a common opening word: "музыку на
+        // весь салон. неужели так сложно", "он сказал. потом ушёл".
+        keep(format!(r"{}\.", words(RU_UNITS)), r"\s+\p{Ll}"),
+        brk_t(
+            r"(?:^|[^\p{L}\p{N}_.'’-])\p{Ll}{4,}\.",
+            format!(
+                r"\s+(?:{})(?:[^\p{{L}}\p{{N}}_.]|$)",
+                RU_LOWER_OPENERS.join("|")
+            ),
+        ),
+        lower_after_question(false),
     ]
 }
 
@@ -1381,12 +1631,22 @@ pub(crate) fn default() -> Vec<RuleSource> {
         // it. :)", "Great game. #news #sports".
         keep(&tc, r"\s+[:;=]-?[()DPp]+(?:\s|$)"),
         keep(&tc, r"\s+#[\p{L}\p{N}_]+(?:\s+#[\p{L}\p{N}_]+)*\s*$"),
+        // ... and so do emoji: "Who else is watching?? 😱", "So proud! 🎉
+        // See you"; the next sentence starts after them.
+        keep(&tc, format!(r"\s+{EMOJI}+(?:\s|$)")),
+        brk(format!(r"{T}+{CL}*\s+{EMOJI}+"), r"\s+\S"),
         // A closing quote or bracket after a space still belongs here.
         keep(&tc, r"\s+[»”)\]}]"),
         // Footnote numbers after the full stop: "consultation.11 12 Take".
         brk(r"[\p{Ll})\]]\.\d{1,3}(?:\s\d{1,3})*", r"\s+\p{Lu}"),
-        // An emoticon ends a sentence before a capital: "тоже ;) Я".
-        brk(r"\s[:;]-?[)(]+", r"\s+\p{Lu}"),
+        // An emoticon ends a sentence before a capital: "тоже ;) Я", and
+        // before a lowercase word too, as does a run of brackets used as a
+        // smile: "вышел на балкон :) сначала боялся", "ура))) теперь спать"
+        // (not nested brackets: "(see (b)) then").
+        brk(
+            r"\s[:;=]-?[)(]+|(?:^|\s)[^\s()]*\p{L}\){2,}",
+            r"\s+[(\p{Lu}\p{Ll}]",
+        ),
         // A unit after a number is no initial: "нагрели до 100°C. Затем",
         // "set to 12V. Then".
         brk_t(
