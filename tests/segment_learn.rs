@@ -40,7 +40,7 @@ fn split(seg: &Segmenter, text: &str) -> Vec<String> {
 
 const LOWER_START: &str = "we can meet at the pier. zorbly good.";
 const ABBREV_NAME: &str = "The case went to Dtv. Kvarrik yesterday.";
-const RU_NAME: &str = "В начале 1990-х гг. Кваррик уехал в Москву.";
+const RU_NAME: &str = "Как известно, в начале 1990-х гг. Кваррик уехал в Москву.";
 
 #[test]
 fn a_lowercase_opener_the_memory_shows_starts_a_sentence() {
