@@ -50,7 +50,7 @@ pub struct Evidence {
     segments: usize,
 }
 
-/// The thresholds [`Evidence::learnt`] applies. Every decision needs
+/// The thresholds an [`Evidence`] applies when it turns counts into words. Every decision needs
 /// repeated evidence and no counter-evidence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Thresholds {
