@@ -441,6 +441,8 @@ struct Model<'a> {
     spans_t: Vec<Spans>,
     /// The length costs of this `ratio` and `var`, per pair of span lengths.
     memo: LenMemo,
+    /// Rows and columns of [`LenMemo`] for these spans.
+    memo_dims: (usize, usize),
 }
 
 impl<'a> Model<'a> {
@@ -475,9 +477,25 @@ impl<'a> Model<'a> {
                 .map(|k| Spans::new(side, k, paragraphs))
                 .collect()
         };
-        let (spans_s, spans_t) = (spans(s), spans(t));
-        let memo = LenMemo::new(ratio, var, &spans_s, &spans_t);
+        let (mut spans_s, mut spans_t) = (spans(s), spans(t));
+        let (rows, cols) = LenMemo::dims(&spans_s, &spans_t);
+        // Span lengths become the parts of a cell's index (see `Spans::ix`).
+        let none = (rows * cols) as u32;
+        for sp in &mut spans_s {
+            sp.ix = sp.ix.map(|k| {
+                if (k as usize) < rows {
+                    k * cols as u32
+                } else {
+                    none
+                }
+            });
+        }
+        for sp in &mut spans_t {
+            sp.ix = sp.ix.map(|k| if (k as usize) < cols { k } else { none });
+        }
+        let memo = LenMemo::new(ratio, var, (rows, cols));
         Model {
+            memo_dims: (rows, cols),
             spans_s,
             spans_t,
             memo,
@@ -500,7 +518,7 @@ impl<'a> Model<'a> {
         if self.memo.valid_for(ratio, var).is_some() {
             return;
         }
-        self.memo = LenMemo::new(ratio, var, &self.spans_s, &self.spans_t);
+        self.memo = LenMemo::new(ratio, var, self.memo_dims);
     }
 
     /// Sets the length ratio and variance without a memo (for a model no
@@ -647,8 +665,12 @@ const R: usize = 3;
 /// `d` segments before it (0 to 3; zero where there are fewer).
 struct Spans {
     len: [f64; 4],
-    /// `len` as an index of [`LenMemo`]: the length when it is a whole
-    /// number below `u32::MAX`, `u32::MAX` (no index) otherwise.
+    /// `len` as a part of an index of [`LenMemo`]: the length when it is a
+    /// whole number below `u32::MAX`, `u32::MAX` otherwise; then, in a
+    /// [`Model`], the length times the memo's columns (source) or the length
+    /// (target), or the memo's size where the memo has no row or column
+    /// for it, so that the sum of the two is a cell's index or past the
+    /// cells.
     ix: [u32; 4],
     weight: [f64; 4],
     counts: [[f64; COUNTS]; 4],
@@ -715,8 +737,7 @@ struct LenMemo {
     /// Ratio and variance the costs are for.
     ratio: f64,
     var: f64,
-    rows: usize,
-    cols: usize,
+    /// Cells by source length (row) and target length (column).
     cells: Vec<std::sync::atomic::AtomicU64>,
 }
 
@@ -726,18 +747,17 @@ impl LenMemo {
         LenMemo {
             ratio: f64::NAN,
             var: f64::NAN,
-            rows: 0,
-            cols: 0,
             cells: Vec::new(),
         }
     }
 
-    /// A memo for the span lengths of `ss` (source) and `st` (target) up to
-    /// their 99.9th percentile, cut to [`MEMO_CELLS`] cells. Longer spans
-    /// have their costs computed: on the 8k-segment scale pair 0.16% of the
-    /// costs asked, while the table is 43% of the one for every length
-    /// (each memo is zeroed, 60 M instructions for four at full size).
-    fn new(ratio: f64, var: f64, ss: &[Spans], st: &[Spans]) -> LenMemo {
+    /// Rows and columns of a memo for the span lengths of `ss` (source)
+    /// and `st` (target) up to their 99.9th percentile, cut to
+    /// [`MEMO_CELLS`] cells. Longer spans have their costs computed: on
+    /// the 8k-segment scale pair 0.16% of the costs asked, while the table
+    /// is 43% of the one for every length (each memo is zeroed, 60 M
+    /// instructions for four at full size).
+    fn dims(ss: &[Spans], st: &[Spans]) -> (usize, usize) {
         let dim = |spans: &[Spans]| {
             let mut v: Vec<u32> = spans
                 .iter()
@@ -765,15 +785,14 @@ impl LenMemo {
                 }
             }
         }
+        (rows, cols)
+    }
+
+    /// An empty memo of `rows` × `cols` cells for `ratio` and `var`.
+    fn new(ratio: f64, var: f64, (rows, cols): (usize, usize)) -> LenMemo {
         let mut cells = Vec::new();
         cells.resize_with(rows * cols, || std::sync::atomic::AtomicU64::new(0));
-        LenMemo {
-            ratio,
-            var,
-            rows,
-            cols,
-            cells,
-        }
+        LenMemo { ratio, var, cells }
     }
 
     /// The memo when it was made for `ratio` and `var` (bit for bit).
@@ -783,16 +802,14 @@ impl LenMemo {
             .then_some(self)
     }
 
-    /// The cost of source index `a` and target index `b` (see
+    /// The cost of source part `a` and target part `b` of an index (see
     /// [`Spans::ix`]): from the memo, or `cost()` (then remembered).
     #[inline(always)]
     fn get(&self, a: u32, b: u32, cost: impl FnOnce() -> f64) -> f64 {
         use std::sync::atomic::Ordering::Relaxed;
-        let (a, b) = (a as usize, b as usize);
-        if a >= self.rows || b >= self.cols {
+        let Some(cell) = self.cells.get(a as usize + b as usize) else {
             return cost();
-        }
-        let cell = &self.cells[a * self.cols + b];
+        };
         let v = cell.load(Relaxed);
         if v != 0 {
             return f64::from_bits(!v);
@@ -1386,7 +1403,9 @@ mod tests {
         }
         // No cell: computed.
         assert_eq!(memo.memo.get(u32::MAX, 0, || 1.5), 1.5);
-        assert_eq!(memo.memo.get(0, memo.memo.cols as u32, || 2.5), 2.5);
+        let past = memo.memo.cells.len() as u32;
+        assert_eq!(memo.memo.get(0, past, || 2.5), 2.5);
+        assert_eq!(LenMemo::none().get(0, 0, || 3.5), 3.5);
         assert_eq!(memo_index(3.0), 3);
         for x in [3.5, -1.0, f64::NAN, 1e20, f64::INFINITY] {
             assert_eq!(memo_index(x), u32::MAX, "{x}");
