@@ -438,6 +438,16 @@ impl Tm for Remote {
         Ok(out)
     }
 
+    fn newest_texts(&self, _lang: &str, _max: usize) -> Result<Vec<String>> {
+        // Nothing over the network yet: the server has no bounded route for
+        // a sample, only its whole unit list, and reading it would cost
+        // every `analyze`, `pretranslate` and `align --store` extra requests
+        // that grow with the team's memory (issue 24 holds them to one per
+        // 1,000 segments; .ci/eval-remote.sh). On a server the segmenter
+        // keeps its built-in lists (docs/segmentation.md).
+        Ok(Vec::new())
+    }
+
     fn units(&self, filter: &Filter, f: &mut dyn FnMut(Unit) -> Result<()>) -> Result<()> {
         let q = query(&wire::FilterQuery::from(filter).params());
         let url = format!("{}/api/v1/units/export{q}", self.base);
