@@ -204,6 +204,12 @@ pub fn primary(tag: &str) -> &str {
     tag.split('-').next().unwrap_or(tag)
 }
 
+/// The primary language subtag of a tag as a user writes it (any case,
+/// `_` or `-`, spaces around it): `en` for ` EN_gb`.
+pub fn primary_of(tag: &str) -> String {
+    primary(&tag.trim().to_ascii_lowercase().replace('_', "-")).to_string()
+}
+
 /// True when a stored variant in `stored` serves a request for `wanted`:
 /// a bare `en` takes any English; `en-US` takes `en-US` and a bare `en`.
 pub fn serves(wanted: &str, stored: &str) -> bool {

@@ -396,8 +396,7 @@ impl Evidence {
     /// What this evidence adds to `lang`'s built-in lists, counted: for
     /// reports and traces ("starters 12, openers 40, ...").
     pub fn summary(&self, lang: &str) -> String {
-        let primary =
-            crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
+        let primary = crate::lang::primary_of(lang);
         let abbrevs = super::rules::builtin_abbrevs(&primary);
         let l = self.learnt(&|w| abbrevs.contains(w));
         format!(

@@ -67,7 +67,7 @@ impl Segmenter {
     /// de, fr, es, it, pt, pl, uk); other languages get the
     /// language-neutral default rules.
     pub fn for_lang(lang: &str) -> Segmenter {
-        match crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")) {
+        match crate::lang::primary_of(lang).as_str() {
             "en" => EN.clone(),
             "ru" => RU.clone(),
             "de" => DE.clone(),
@@ -88,8 +88,7 @@ impl Segmenter {
     /// docs/segmentation.md, "Learning from the memory"). Evidence that
     /// adds nothing gives the plain built-in segmenter.
     pub fn for_lang_with_evidence(lang: &str, evidence: &Evidence) -> Segmenter {
-        let primary =
-            crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
+        let primary = crate::lang::primary_of(lang);
         if evidence.is_empty() {
             return Segmenter::for_lang(lang);
         }

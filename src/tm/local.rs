@@ -177,8 +177,7 @@ impl Tm for Local {
         // until it holds `max` of the language or reaches the first id.
         // Measured: the whole-memory stream this replaces took 458-577 ms
         // at 100k units and grew with the memory.
-        let primary =
-            crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
+        let primary = crate::lang::primary_of(lang);
         let upto = self.mem.stamp()?.variants;
         if max == 0 || upto <= 0 {
             return Ok(Vec::new());

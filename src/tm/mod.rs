@@ -590,8 +590,7 @@ pub fn newest_texts_streamed<T: Tm + ?Sized>(
     lang: &str,
     max: usize,
 ) -> Result<Vec<String>> {
-    let primary =
-        crate::lang::primary(&lang.trim().to_ascii_lowercase().replace('_', "-")).to_string();
+    let primary = crate::lang::primary_of(lang);
     let filter = Filter {
         langs: vec![primary.clone()],
         ..Filter::default()
