@@ -40,12 +40,26 @@ for _ in range(100):
     except Exception:
         time.sleep(0.2)
 PY
-rc=0
-SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=scripts \
-  "$VENV/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
-  -H "Authorization: Bearer $token" --max-time "$SECS" --workers 2 --exclude-operation-id revokeToken \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-  --seed 1 >"$work/st.log" 2>&1 || rc=$?
+run() {
+  rc=0
+  SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=scripts \
+    "$VENV/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+    -H "Authorization: Bearer $token" --max-time "$SECS" --workers 2 --exclude-operation-id revokeToken \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+    --seed "$1" >"$work/st.log" 2>&1 || rc=$?
+}
+run 1
+# Hypothesis itself sometimes crashes describing a strategy under CPython
+# 3.11 ("AST constructor recursion depth mismatch", a Python bug, seen once
+# in three CI runs, with every case passed and no 5xx). That is no finding
+# about the server: run once more with another seed, saying so. Any check
+# failure, any other error, or a 5xx still fails.
+if [ "$rc" != 0 ] && grep -q "AST constructor recursion depth mismatch" "$work/st.log" \
+  && ! grep -qE '^=+ FAILURES =+' "$work/st.log" \
+  && awk '/^_____+ /{n++; s=NR} /AST constructor recursion depth mismatch/ && s && NR-s<=4 {a++; s=0} END {exit !(n>0 && n==a)}' "$work/st.log"; then
+  echo "schemathesis: hypothesis crashed inside CPython's ast (not a server finding); running again with seed 2"
+  run 2
+fi
 sed -n '/SUMMARY/,$p' "$work/st.log"
 fives=$(grep -cE '^[^ ]+ [A-Z]+ [^ ]+ 5[0-9][0-9] ' "$work/serve.log" || true)
 echo "requests logged: $(wc -l <"$work/serve.log"), 5xx in the server's log: $fives"
