@@ -156,3 +156,57 @@ fn a_zeroed_block_in_the_index_is_found_and_rebuilt() {
     assert_eq!(found, 100);
     assert_eq!(std::fs::read(idx(&mem)).unwrap(), good, "rebuilt as it was");
 }
+
+/// Issue 27: a large first import builds the index while it stores (the
+/// keys are made on another thread as the rows go in), says so, and
+/// leaves exactly the file a build from the memory writes; a failed one
+/// leaves neither index nor temp file.
+#[test]
+fn a_large_first_import_builds_the_index_while_it_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = dir.path().join("m.sqlite");
+    // 12,000 lines, 1.4 MB: over the 5,000 units the import expects
+    // before it builds while it stores.
+    let big = tsv(dir.path(), "big", 12_000);
+    let out = run_ok(tm(&mem).args(["import", "--langs", "en,ru"]).arg(&big), 0);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("building the en match index")
+            && err.contains("(built while the units were stored)"),
+        "{err}"
+    );
+    assert!(err.contains("en match index ready: 12000 entries"), "{err}");
+    let (o, e) = lookup(&mem, "Sentence 11007 of batch big about the harbour.", 0);
+    assert!(o.contains("Предложение 11007 из пакета big"), "{o}");
+    assert!(e.is_empty(), "{e}");
+    let tapped = std::fs::read(idx(&mem)).unwrap();
+    std::fs::remove_file(idx(&mem)).unwrap();
+    let (_, e) = lookup(&mem, "Sentence 5 of batch big about the harbour.", 0);
+    assert!(e.contains("(no index yet)"), "{e}");
+    assert!(
+        std::fs::read(idx(&mem)).unwrap() == tapped,
+        "the index built while storing differs from the one built after"
+    );
+    // A failed large first import: nothing stored, no index, no temp file.
+    let mem2 = dir.path().join("m2.sqlite");
+    let bad = dir.path().join("bad.tmx");
+    std::fs::write(&bad, "<tmx version=\"1.4\"><body><tu>").unwrap();
+    let out = run_ok(
+        tm(&mem2)
+            .args(["import", "--langs", "en,ru"])
+            .arg(&big)
+            .arg(&bad),
+        2,
+    );
+    assert!(
+        text(&out.stderr).contains("bad.tmx"),
+        "{}",
+        text(&out.stderr)
+    );
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("m2.sqlite"))
+        .collect();
+    assert!(left.iter().all(|n| !n.contains(".match-")), "{left:?}");
+}

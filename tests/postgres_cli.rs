@@ -576,3 +576,59 @@ fn two_first_imports_into_a_new_schema_share_one_memory() {
         4
     );
 }
+
+/// Issue 27: a large first import into PostgreSQL builds the index while
+/// it stores, and the file is the one a build from the database writes.
+#[test]
+fn a_large_first_import_builds_the_index_while_it_stores() {
+    let Some(base) = test_database("postgres_cli tapped index") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let big = util::tsv(dir.path(), "big", 12_000);
+    let cmd = |args: &[&str]| {
+        let mut c = db(&schema.url, args);
+        c.env("TRANSMEM_CACHE_DIR", &cache);
+        c
+    };
+    let out = run_ok(
+        &mut cmd(&["import", "--langs", "en,ru", big.to_str().unwrap()]),
+        0,
+    );
+    let err = text(&out.stderr);
+    assert!(err.contains("(built while the units were stored)"), "{err}");
+    assert!(err.contains("en match index ready: 12000 entries"), "{err}");
+    let files = |suffix: &str| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(suffix))
+            .collect()
+    };
+    let idx = files(".match-en.idx");
+    assert_eq!(idx.len(), 1, "{idx:?}");
+    let tapped = std::fs::read(&idx[0]).unwrap();
+    let look = ["lookup", "--from", "en", "--to", "ru", "--format", "jsonl"];
+    let q = "Sentence 11007 of batch big about the harbour.";
+    let out = run_ok(&mut cmd(&[&look[..], &[q]].concat()), 0);
+    assert!(
+        text(&out.stdout).contains("Предложение 11007"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    std::fs::remove_file(&idx[0]).unwrap();
+    let out = run_ok(&mut cmd(&[&look[..], &[q]].concat()), 0);
+    assert!(
+        text(&out.stderr).contains("(no index yet)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        std::fs::read(&idx[0]).unwrap() == tapped,
+        "the index built while storing differs from the one built after"
+    );
+    assert!(files(".tmp").is_empty());
+}

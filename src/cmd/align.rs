@@ -267,6 +267,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<u8> {
             on_duplicate: args.on_duplicate.into(),
             groups: 1,
             defer_index: args.defer_index,
+            expected_units: 0,
             supersede: Some(transmem::tm::Supersede {
                 origin: origin.clone(),
                 from: sl.clone(),

@@ -426,6 +426,9 @@ pub enum Why {
     Rewritten,
     /// The file failed its checks (the reason says which).
     Damaged(String),
+    /// Built from a first write's units as they were stored (see
+    /// [`Tapped`]); only saving it is left.
+    Stored,
 }
 
 impl std::fmt::Display for Why {
@@ -435,6 +438,7 @@ impl std::fmt::Display for Why {
             Why::Appended => f.write_str("units were added"),
             Why::Rewritten => f.write_str("the memory was changed or replaced"),
             Why::Damaged(r) => write!(f, "the index file is damaged: {r}"),
+            Why::Stored => f.write_str("built while the units were stored"),
         }
     }
 }
@@ -717,6 +721,18 @@ impl Builder {
         stamp: Stamp,
         lang: &str,
     ) -> std::io::Result<()> {
+        let head = self.finish_body(out, dir, lang)?;
+        head.write(out, stamp)
+    }
+
+    /// [`Builder::finish`] but for the header, which is left zero: what
+    /// can be written before the memory's stamp is known (see [`Tapped`]).
+    fn finish_body<W: Write + Seek>(
+        self,
+        out: &mut W,
+        dir: Option<&Path>,
+        lang: &str,
+    ) -> std::io::Result<Head> {
         out.write_all(&[0u8; HEADER])?;
         out.write_all(lang.as_bytes())?;
         let mut crcs = [0u32; SECTIONS];
@@ -808,6 +824,35 @@ impl Builder {
         crcs[6] = copy(vocab, out)?;
         crcs[7] = copy(vstart, out)?;
         crcs[8] = copy(post, out)?;
+        Ok(Head {
+            max_id: self.max_id,
+            counts: [
+                lang.len() as u64,
+                self.n,
+                self.nk,
+                self.vocab.len() as u64,
+                self.vocab.bytes.len() as u64,
+                nv,
+                np,
+                base as u64,
+                width as u64,
+            ],
+            crcs,
+        })
+    }
+}
+
+/// The header of an index file but for the memory's stamp (see
+/// [`Builder::finish_body`]).
+struct Head {
+    max_id: i64,
+    counts: [u64; 9],
+    crcs: [u32; SECTIONS],
+}
+
+impl Head {
+    /// Writes the header, stamped with `stamp`, at the start of `out`.
+    fn write<W: Write + Seek>(&self, out: &mut W, stamp: Stamp) -> std::io::Result<()> {
         let mut head = Vec::with_capacity(HEADER);
         head.extend_from_slice(MAGIC);
         for v in [
@@ -819,20 +864,10 @@ impl Builder {
         ] {
             head.extend_from_slice(&v.to_le_bytes());
         }
-        for v in [
-            lang.len() as u64,
-            self.n,
-            self.nk,
-            self.vocab.len() as u64,
-            self.vocab.bytes.len() as u64,
-            nv,
-            np,
-            base as u64,
-            width as u64,
-        ] {
+        for v in self.counts {
             head.extend_from_slice(&v.to_le_bytes());
         }
-        for c in crcs {
+        for c in self.crcs {
             head.extend_from_slice(&c.to_le_bytes());
         }
         let hc = crc32fast::hash(&head);
@@ -1588,6 +1623,250 @@ fn build_file(
     }
 }
 
+/// Rows a [`Tapped`] build's tap hands its thread at a time.
+const TAP_CHUNK: usize = 4_096;
+
+/// What a tap sends its build thread.
+enum TapMsg {
+    /// The language indexed: the first variant's (as [`refresh`] after a
+    /// write into a memory without an index picks it).
+    Lang(String),
+    /// `(variant id, text)` rows of that language, ids ascending.
+    Rows(Vec<(i64, String)>),
+}
+
+/// The tap end of a [`Tapped`] build (a [`crate::memory::Tap`]).
+struct Feed {
+    tx: Option<std::sync::mpsc::SyncSender<TapMsg>>,
+    lang: Option<String>,
+    chunk: Vec<(i64, String)>,
+    spoiled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Feed {
+    fn send(&mut self, m: TapMsg) {
+        // A build thread that stopped (an I/O error, cancelled) has
+        // dropped its receiver: the write goes on without it.
+        if let Some(tx) = &self.tx
+            && tx.send(m).is_err()
+        {
+            self.tx = None;
+        }
+    }
+}
+
+impl crate::memory::Tap for Feed {
+    fn variant(&mut self, id: i64, primary: &str, text: &str) {
+        if self.tx.is_none() {
+            return;
+        }
+        match &self.lang {
+            Some(l) if l.eq_ignore_ascii_case(primary) => {}
+            Some(_) => return,
+            None => {
+                let l = primary.to_ascii_lowercase();
+                self.lang = Some(l.clone());
+                self.send(TapMsg::Lang(l));
+            }
+        }
+        self.chunk.push((id, text.to_string()));
+        if self.chunk.len() >= TAP_CHUNK {
+            let rows = std::mem::replace(&mut self.chunk, Vec::with_capacity(TAP_CHUNK));
+            self.send(TapMsg::Rows(rows));
+        }
+    }
+
+    fn spoil(&mut self) {
+        self.spoiled
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.tx = None;
+        self.chunk = Vec::new();
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        if !self.chunk.is_empty() {
+            let rows = std::mem::take(&mut self.chunk);
+            self.send(TapMsg::Rows(rows));
+        }
+    }
+}
+
+/// A finished build but for its header, in its temp file.
+struct Body {
+    lang: String,
+    path: PathBuf,
+    tmp: tempfile::NamedTempFile,
+    head: Head,
+    entries: usize,
+}
+
+/// A match index built on a thread of its own from the variants a first
+/// write stores, as it stores them ([`crate::memory::Writer::tap`]), so
+/// that a large first import does not read everything back and build
+/// the index after its commit: the keys are made and the postings
+/// bucketed while the store inserts, and the buckets are sorted and the
+/// file written while the commit builds the store's own indexes. Only
+/// the header, which carries the commit's stamp, is left for
+/// [`Tapped::save`]. Measured on the 1M-unit benchmark memory: the
+/// build after the commit took 5.5 s of a 17.3 s import.
+///
+/// Dropped without [`Tapped::save`] (the write failed), its thread stops
+/// and its temp files are removed.
+pub struct Tapped {
+    thread: Option<std::thread::JoinHandle<std::io::Result<Option<Body>>>>,
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    spoiled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for Tapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tapped").finish_non_exhaustive()
+    }
+}
+
+impl Tapped {
+    /// A build of the index of the memory at `base` (its file; the temp
+    /// files go beside it), expecting about `expected` entries, and the
+    /// tap to hand the write.
+    pub fn start(
+        base: &Path,
+        expected: u64,
+    ) -> std::io::Result<(Box<dyn crate::memory::Tap>, Tapped)> {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let (tx, rx) = std::sync::mpsc::sync_channel::<TapMsg>(8);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let spoiled = Arc::new(AtomicBool::new(false));
+        let (stop, base) = (cancel.clone(), base.to_path_buf());
+        let (dir, _) = dir_and_name(&base);
+        let mut b = Builder::new(Some(&dir), expected)?;
+        let thread = std::thread::Builder::new()
+            .name("transmem-index".into())
+            .spawn(move || -> std::io::Result<Option<Body>> {
+                let mut lang = None;
+                let mut key = String::new();
+                for m in rx {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(None);
+                    }
+                    match m {
+                        TapMsg::Lang(l) => lang = Some(l),
+                        TapMsg::Rows(rows) => {
+                            for (id, text) in rows {
+                                key.clear();
+                                key.push_str(&score::key_of_normalized(
+                                    &crate::normalize::normalize(&text),
+                                ));
+                                b.push(id, &key)?;
+                            }
+                        }
+                    }
+                }
+                // The tap was dropped: the commit began (or the write
+                // ended without one, and the build is cancelled).
+                let Some(lang) = lang.filter(|_| b.n > 0 && !stop.load(Ordering::Relaxed)) else {
+                    return Ok(None);
+                };
+                let path = path_for(&base, &lang);
+                let (dir, name) = dir_and_name(&path);
+                let stem = name.strip_suffix(".idx").unwrap_or(&name);
+                let tmp = tempfile::Builder::new()
+                    .prefix(&format!("{stem}."))
+                    .suffix(".tmp")
+                    .tempfile_in(&dir)?;
+                let entries = b.n as usize;
+                let head = {
+                    let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
+                    let head = b.finish_body(&mut w, Some(&dir), &lang)?;
+                    w.flush()?;
+                    head
+                };
+                Ok(Some(Body {
+                    lang,
+                    path,
+                    tmp,
+                    head,
+                    entries,
+                }))
+            })?;
+        let feed = Feed {
+            tx: Some(tx),
+            lang: None,
+            chunk: Vec::with_capacity(TAP_CHUNK),
+            spoiled: spoiled.clone(),
+        };
+        Ok((
+            Box::new(feed),
+            Tapped {
+                thread: Some(thread),
+                cancel,
+                spoiled,
+            },
+        ))
+    }
+
+    /// After the write committed with `stamp` (the tap is closed by
+    /// then): stamps and saves the index, reporting to `on`. Returns the
+    /// language saved, or `None` when the tap heard nothing it could use
+    /// (no variant, a spoiled tap, a build that failed: the write's usual
+    /// refresh then builds the index from the memory).
+    pub fn save(mut self, stamp: Stamp, on: &mut dyn FnMut(&Event)) -> Option<String> {
+        let body = match self.thread.take()?.join() {
+            Ok(Ok(Some(b))) => b,
+            _ => return None,
+        };
+        if self.spoiled.load(std::sync::atomic::Ordering::Relaxed)
+            || body.head.max_id > stamp.variants
+        {
+            return None;
+        }
+        on(&Event::Start {
+            lang: body.lang.clone(),
+            path: Some(body.path.clone()),
+            why: Why::Stored,
+            total: body.entries as u64,
+        });
+        let Body {
+            lang,
+            path,
+            tmp,
+            head,
+            entries,
+        } = body;
+        let saved = head
+            .write(&mut tmp.as_file(), stamp)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                tmp.persist(&path)
+                    .map(drop)
+                    .map_err(|e| e.error.to_string())
+            });
+        match saved {
+            Ok(()) => {
+                on(&Event::Done { entries });
+                Some(lang)
+            }
+            Err(e) => {
+                on(&Event::NotSaved(format!("{}: {e}", path.display())));
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Tapped {
+    fn drop(&mut self) {
+        self.cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            // The tap is gone with the write by now, so the thread ends.
+            let _ = t.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1788,6 +2067,122 @@ mod tests {
             .filter(|n| n.contains(".match-"))
             .collect();
         assert_eq!(names, ["m.sqlite.match-en.idx"]);
+    }
+
+    fn unit_of(en: &str, ru: &str) -> Unit {
+        let v = |l: &str, t: &str| Variant {
+            lang: l.into(),
+            text: t.into(),
+            ..Variant::default()
+        };
+        Unit {
+            variants: vec![v("en", en), v("ru", ru)],
+            ..Unit::default()
+        }
+    }
+
+    fn match_files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".match-"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// An index fed by a first write's tap, sorted while the commit runs
+    /// and stamped after it, is byte for byte the index a build from the
+    /// memory writes afterwards, and the next open uses it as it is.
+    #[test]
+    fn a_tapped_build_is_the_build_from_the_memory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        let mut mem = Memory::open(&path).expect("open");
+        let (tap, tapped) = Tapped::start(&path, 3000).expect("start");
+        let mut w = mem.writer().expect("writer");
+        assert!(w.tap(tap).is_ok(), "a first write takes the tap");
+        for (en, ru) in sentences(0, 3000) {
+            w.insert(&unit_of(&en, &ru), Some("en"), OnDuplicate::KeepBoth)
+                .expect("insert");
+        }
+        let stamp = w.commit().expect("commit");
+        let mut events = Vec::new();
+        assert_eq!(
+            tapped.save(stamp, &mut |e| events.push(e.clone())),
+            Some("en".to_string())
+        );
+        assert!(
+            matches!(&events[0], Event::Start { why: Why::Stored, lang, .. } if lang == "en"),
+            "{events:?}"
+        );
+        assert_eq!(events.last(), Some(&Event::Done { entries: 3000 }));
+        let idx = path_for(&path, "en");
+        let tapped_bytes = std::fs::read(&idx).expect("saved");
+        // Up to date: opened with no build.
+        let mut quiet = Vec::new();
+        let ix = open_with(&mem, "en", &mut |e| quiet.push(e.clone())).expect("open");
+        assert!(quiet.is_empty(), "{quiet:?}");
+        assert_eq!(ix.len(), 3000);
+        assert_eq!(ix.postings("word1234").len(), 1);
+        drop(ix);
+        std::fs::remove_file(&idx).expect("remove");
+        open_with(&mem, "en", &mut |_| {}).expect("rebuild");
+        assert!(
+            std::fs::read(&idx).expect("rebuilt") == tapped_bytes,
+            "the tapped index differs from the rebuilt one"
+        );
+        assert_eq!(match_files(dir.path()), ["m.sqlite.match-en.idx"]);
+        // A second write is no first write: it refuses a tap.
+        let (tap, tapped) = Tapped::start(&path, 10).expect("start");
+        let mut w = mem.writer().expect("writer");
+        assert!(w.tap(tap).is_err());
+        drop(w);
+        drop(tapped);
+        assert_eq!(match_files(dir.path()), ["m.sqlite.match-en.idx"]);
+    }
+
+    /// A tap that heard a variant change again (an overwrite) is spoiled:
+    /// nothing is saved from it. A write that is rolled back leaves no
+    /// index and no temp file.
+    #[test]
+    fn a_spoiled_or_rolled_back_tap_saves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        let mut mem = Memory::open(&path).expect("open");
+        let (tap, tapped) = Tapped::start(&path, 100).expect("start");
+        let mut w = mem.writer().expect("writer");
+        assert!(w.tap(tap).is_ok());
+        w.insert(
+            &unit_of("One cat.", "Один кот."),
+            Some("en"),
+            OnDuplicate::KeepBoth,
+        )
+        .expect("insert");
+        w.insert(
+            &unit_of("One cat.", "Одна кошка."),
+            Some("en"),
+            OnDuplicate::Overwrite,
+        )
+        .expect("overwrite");
+        let stamp = w.commit().expect("commit");
+        assert_eq!(tapped.save(stamp, &mut |_| {}), None);
+        assert!(match_files(dir.path()).is_empty());
+        // Rolled back: the tapped build is dropped, its thread ends.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("m.sqlite");
+        let mut mem = Memory::open(&path).expect("open");
+        let (tap, tapped) = Tapped::start(&path, 100).expect("start");
+        let mut w = mem.writer().expect("writer");
+        assert!(w.tap(tap).is_ok());
+        for (en, ru) in sentences(0, 50) {
+            w.insert(&unit_of(&en, &ru), Some("en"), OnDuplicate::KeepBoth)
+                .expect("insert");
+        }
+        drop(w);
+        drop(tapped);
+        assert!(match_files(dir.path()).is_empty());
+        assert_eq!(mem.stamp().expect("stamp").variants, 0);
     }
 
     /// Zeroed blocks that keep the file's size are found by the section

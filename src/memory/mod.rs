@@ -307,6 +307,26 @@ pub trait WriteTx {
             "this storage engine cannot write in parts".into(),
         ))
     }
+    /// Hands every variant this transaction inserts to `tap` (see
+    /// [`Writer::tap`]); gives `tap` back when the engine does not, or
+    /// when the transaction did not begin on an empty memory.
+    fn set_tap(&mut self, tap: Box<dyn Tap>) -> std::result::Result<(), Box<dyn Tap>> {
+        Err(tap)
+    }
+}
+
+/// Hears the variants a write transaction inserts, as it inserts them (see
+/// [`Writer::tap`]): what lets a cache such as the match index be built
+/// on another thread while a first import is still storing, instead of
+/// reading everything back after the commit.
+pub trait Tap: Send {
+    /// Variant `id` of primary language `primary` (lower case) with
+    /// `text` was inserted. Ids ascend.
+    fn variant(&mut self, id: i64, primary: &str, text: &str);
+    /// What was heard no longer describes the transaction: a variant heard
+    /// was changed or removed again (an overwrite, an edit, a part rolled
+    /// back). Nothing more is heard.
+    fn spoil(&mut self);
 }
 
 /// An open memory.
@@ -584,6 +604,16 @@ impl Writer<'_> {
         policy: OnDuplicate,
     ) -> Result<Inserted> {
         self.tx.insert(unit, source_lang, policy)
+    }
+
+    /// Hands every variant this transaction inserts from now on to `tap`,
+    /// as it is inserted, and closes it (drops it) when the commit starts.
+    /// Only a transaction that began on an empty memory takes a tap (what
+    /// it hears is then the whole memory); otherwise, and on an engine
+    /// that cannot, `tap` comes back. A tap that was spoiled (see
+    /// [`Tap::spoil`]) must not be trusted.
+    pub fn tap(&mut self, tap: Box<dyn Tap>) -> std::result::Result<(), Box<dyn Tap>> {
+        self.tx.set_tap(tap)
     }
 
     /// Makes every write of this transaction permanent; returns the stamp

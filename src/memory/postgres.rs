@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use super::sql::{self, Arg, Log, Sql, Steps, Units, map_params, numbered_dollars, to_json};
 use super::{
-    Backend, Pair, Stamp, Stats, Token, Unit, UnitFilter, WriteTx, content_hash, fnv1a,
+    Backend, Pair, Stamp, Stats, Tap, Token, Unit, UnitFilter, WriteTx, content_hash, fnv1a,
     fnv1a_extend, now_tmx,
 };
 use crate::error::{Error, Result};
@@ -849,6 +849,7 @@ impl Postgres {
             next_variant: at.variants,
             start: (at.units, at.variants),
             empty_at_start: at.empty,
+            tap: None,
             at_begin: at.stamp,
             token: at.token,
             hashes: HashSet::new(),
@@ -1357,6 +1358,8 @@ struct PgTx<'m> {
     part: Option<Part>,
     /// Messages sent with held-back statements in them so far.
     sends: Cell<u64>,
+    /// Hears the variants inserted (see [`Writer::tap`](super::Writer::tap)).
+    tap: Option<Box<dyn Tap>>,
 }
 
 /// Where a part began: what its rollback restores.
@@ -1685,6 +1688,17 @@ impl PgTx<'_> {
                 ],
             );
             self.texts.insert(text_key(&v.lang, &v.text));
+            if let Some(t) = self.tap.as_mut() {
+                t.variant(self.next_variant, crate::lang::primary(&v.lang), &v.text);
+            }
+        }
+    }
+
+    /// What the tap heard no longer holds (a variant was changed or
+    /// removed): it hears nothing more.
+    fn spoil_tap(&mut self) {
+        if let Some(mut t) = self.tap.take() {
+            t.spoil();
         }
     }
 }
@@ -1720,6 +1734,10 @@ impl WriteTx for PgTx<'_> {
         let Some(part) = self.part.take() else {
             return Err(Error::Invalid("no part of this write was begun".into()));
         };
+        if !keep {
+            // Its variants were heard, and their ids are handed out again.
+            self.spoil_tap();
+        }
         if keep {
             self.log.finish(&self.script)?;
             self.log = self.log.next_log();
@@ -1751,7 +1769,20 @@ impl WriteTx for PgTx<'_> {
         Ok(())
     }
 
-    fn commit(self: Box<Self>) -> Result<Stamp> {
+    fn set_tap(&mut self, tap: Box<dyn Tap>) -> std::result::Result<(), Box<dyn Tap>> {
+        // Only a first write into an empty memory: what the tap hears is
+        // then every variant the commit leaves.
+        let fresh = (self.next_unit, self.next_variant) == self.start && !self.wrote;
+        if !self.empty_at_start || !fresh || self.tap.is_some() {
+            return Err(tap);
+        }
+        self.tap = Some(tap);
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<Stamp> {
+        // Closed first: whoever listens finishes while the last rows go.
+        drop(self.tap.take());
         let wrote = self.wrote || self.rewrote || (self.next_unit, self.next_variant) != self.start;
         self.log.finish(&self.script)?;
         // The rows not sent yet, the batch's bookkeeping, and (when
@@ -1930,6 +1961,7 @@ impl Steps for PgTx<'_> {
         after: &Unit,
         changer: Option<&str>,
     ) -> Result<()> {
+        self.spoil_tap();
         let err = map_err(self.db.path);
         let hash = content_hash(after);
         // What was queued before (a part's SAVEPOINT) goes first.
@@ -1954,12 +1986,16 @@ impl Steps for PgTx<'_> {
     /// Its variants get new ids, above every committed one, so a cache
     /// sees a rewrite.
     fn put_back(&mut self, id: i64, unit: &Unit) -> Result<()> {
+        self.spoil_tap();
         self.buffer_unit(id, unit, unit.created.as_deref());
         self.rewrote = true;
         Ok(())
     }
 
     fn changed(&mut self, rewrote: bool) {
+        if rewrote {
+            self.spoil_tap();
+        }
         self.wrote = true;
         self.rewrote |= rewrote;
     }
@@ -1993,6 +2029,7 @@ impl Steps for PgTx<'_> {
     }
 
     fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()> {
+        self.spoil_tap();
         let err = map_err(self.db.path);
         self.send_all()?;
         let tx = &mut self.db.conn.get_mut().client;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::sql::{self, Arg, Log, Sql, Steps, to_json};
 use super::{
-    Backend, Pair, Stamp, Stats, Token, Unit, UnitFilter, WriteTx, content_hash, fnv1a,
+    Backend, Pair, Stamp, Stats, Tap, Token, Unit, UnitFilter, WriteTx, content_hash, fnv1a,
     fnv1a_extend, now_tmx, schema,
 };
 use crate::error::{Error, Result};
@@ -499,6 +499,7 @@ impl Backend for Sqlite {
             layout: self.layout,
             langs: HashMap::new(),
             now: now_tmx(),
+            tap: None,
         }))
     }
 
@@ -830,6 +831,18 @@ struct SqliteTx<'m> {
     /// stores without one (one moment per write, and formatting it once
     /// instead of per unit).
     now: String,
+    /// Hears the variants inserted (see [`Writer::tap`](super::Writer::tap)).
+    tap: Option<Box<dyn Tap>>,
+}
+
+impl SqliteTx<'_> {
+    /// What the tap heard no longer holds (a variant was changed or
+    /// removed): it hears nothing more.
+    fn spoil_tap(&mut self) {
+        if let Some(mut t) = self.tap.take() {
+            t.spoil();
+        }
+    }
 }
 
 /// Duplicate detection for a transaction that began on an empty memory
@@ -903,7 +916,20 @@ impl Bulk {
 }
 
 impl WriteTx for SqliteTx<'_> {
-    fn commit(self: Box<Self>) -> Result<Stamp> {
+    fn set_tap(&mut self, tap: Box<dyn Tap>) -> std::result::Result<(), Box<dyn Tap>> {
+        // Only a first write into an empty memory: what the tap hears is
+        // then every variant the commit leaves.
+        if self.bulk.is_none() || self.wrote || self.tap.is_some() {
+            return Err(tap);
+        }
+        self.tap = Some(tap);
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<Stamp> {
+        // Closed first: whoever listens finishes its work while the hash
+        // indexes are built and the WAL is checkpointed.
+        drop(self.tap.take());
         let err = map_err(self.db.path);
         if self.layout.lang_count && !self.langs.is_empty() {
             let mut stmt = self
@@ -981,6 +1007,7 @@ impl Steps for SqliteTx<'_> {
         after: &Unit,
         changer: Option<&str>,
     ) -> Result<()> {
+        self.spoil_tap();
         let err = map_err(self.db.path);
         self.db
             .tx
@@ -994,6 +1021,7 @@ impl Steps for SqliteTx<'_> {
     }
 
     fn put_back(&mut self, id: i64, unit: &Unit) -> Result<()> {
+        self.spoil_tap();
         self.insert_unit(Some(id), unit, unit.created.clone(), content_hash(unit))?;
         self.write_variants(id, unit)?;
         (self.wrote, self.rewrote) = (true, true);
@@ -1001,6 +1029,9 @@ impl Steps for SqliteTx<'_> {
     }
 
     fn changed(&mut self, rewrote: bool) {
+        if rewrote {
+            self.spoil_tap();
+        }
         self.wrote = true;
         self.rewrote |= rewrote;
     }
@@ -1048,6 +1079,7 @@ impl Steps for SqliteTx<'_> {
     }
 
     fn overwrite(&mut self, id: i64, unit: &Unit, hash: i64) -> Result<()> {
+        self.spoil_tap();
         self.db
             .tx
             .execute("DELETE FROM variant WHERE unit_id = ?1", params![id])
@@ -1192,6 +1224,9 @@ impl SqliteTx<'_> {
                 values.push(&primary);
             }
             stmt.execute(values.as_slice()).map_err(&err)?;
+            if let Some(t) = self.tap.as_mut() {
+                t.variant(self.db.tx.last_insert_rowid(), primary, &v.text);
+            }
             match self.langs.get_mut(v.lang.as_str()) {
                 Some(n) => *n += 1,
                 None => {

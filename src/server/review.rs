@@ -397,6 +397,7 @@ pub async fn save(
             on_duplicate: OnDuplicate::KeepBoth,
             groups: 1,
             defer_index: false,
+            expected_units: 0,
             supersede: Some(Supersede {
                 origin,
                 from: p.from.clone(),

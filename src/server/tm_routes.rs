@@ -242,6 +242,7 @@ pub async fn import_units(
                 groups,
                 // Lookups here bring their live matchers up to date.
                 defer_index: true,
+                expected_units: 0,
                 supersede,
             };
             let written = ops::write(mem, &req, &mut |sink| {

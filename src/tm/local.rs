@@ -110,7 +110,34 @@ impl Local {
     fn wrote(&mut self) {
         self.matchers = Mutex::new(HashMap::new());
     }
+
+    /// A build of the match index fed while `req` stores (see
+    /// [`index::Tapped`]), and its tap: for a large first write into an
+    /// empty memory file whose index is wanted when the write returns.
+    /// The transaction takes the tap only if the memory is still empty
+    /// when it begins.
+    fn tap_for(
+        &self,
+        req: &WriteRequest,
+        before: &Stamp,
+    ) -> Option<(Box<dyn crate::memory::Tap>, index::Tapped)> {
+        if req.defer_index
+            || req.supersede.is_some()
+            || req.expected_units < TAP_FROM
+            || before.variants != 0
+        {
+            return None;
+        }
+        let base = self.mem.cache_base()?;
+        index::Tapped::start(&base, req.expected_units).ok()
+    }
 }
+
+/// Units a first write must be expected to bring for its match index to
+/// be built while it stores ([`Local::tap_for`]): below, building it after
+/// the commit takes well under a second, and the write keeps its one
+/// thread.
+const TAP_FROM: u64 = 5_000;
 
 fn refresh(mem: &Memory, before: &Stamp, on: &mut Events) -> Result<()> {
     let Some(base) = mem.cache_base() else {
@@ -254,9 +281,14 @@ impl Tm for Local {
         fill: &mut dyn FnMut(&mut dyn Sink) -> Result<()>,
     ) -> Result<Written> {
         let before = self.mem.stamp()?;
-        let mut written = match ops::write(&mut self.mem, req, fill) {
+        let (tap, tapped) = match self.tap_for(req, &before) {
+            Some((tap, t)) => (Some(tap), Some(t)),
+            None => (None, None),
+        };
+        let (mut written, stamp) = match ops::write_tapped(&mut self.mem, req, fill, tap) {
             Ok(w) => w,
             Err(e) => {
+                drop(tapped);
                 // "Unchanged" includes not leaving a new, empty memory (or
                 // the folders made for it) behind; a memory another process
                 // has written to meanwhile is kept.
@@ -264,6 +296,12 @@ impl Tm for Local {
                 return Err(e);
             }
         };
+        if let (Some(t), Some(stamp)) = (tapped, stamp) {
+            let events = self.events.get_mut().unwrap_or_else(|p| p.into_inner());
+            // Saved: the refresh below finds it up to date. Not (nothing
+            // heard, a spoiled tap, a failed build): the refresh builds it.
+            let _ = t.save(stamp, &mut |e| events(e));
+        }
         if req.defer_index {
             self.wrote();
         } else if let Some(w) = self.refresh_indexes(&before)? {

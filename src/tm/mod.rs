@@ -59,6 +59,10 @@ pub struct WriteRequest {
     pub groups: usize,
     /// Leave the match index for the first lookup to bring up to date.
     pub defer_index: bool,
+    /// About how many units the write brings (0: unknown). A first write
+    /// into an empty memory expected to bring many builds the match index
+    /// while it stores ([`crate::matcher::index::Tapped`]).
+    pub expected_units: u64,
     /// The units are one document's current version (an alignment stored
     /// again): they replace what an earlier write of the same document left
     /// ([`crate::import::store_document`]).

@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::import::{Counts, tally};
-use crate::memory::{Edited, Memory, OnDuplicate, UnitFilter, Writer};
+use crate::memory::{Edited, Memory, OnDuplicate, Stamp, UnitFilter, Writer};
 use crate::model::Unit;
 
 use super::{
@@ -54,10 +54,26 @@ pub fn write(
     req: &WriteRequest,
     fill: &mut dyn FnMut(&mut dyn Sink) -> Result<()>,
 ) -> Result<Written> {
+    write_tapped(mem, req, fill, None).map(|(w, _)| w)
+}
+
+/// [`write`], handing the transaction `tap` first (see
+/// [`crate::memory::Writer::tap`]); also returns the commit's stamp (none
+/// when nothing was committed).
+pub fn write_tapped(
+    mem: &mut Memory,
+    req: &WriteRequest,
+    fill: &mut dyn FnMut(&mut dyn Sink) -> Result<()>,
+    tap: Option<Box<dyn crate::memory::Tap>>,
+) -> Result<(Written, Option<Stamp>)> {
     if let Some(sup) = &req.supersede {
-        return write_document(mem, req, sup, fill);
+        return write_document(mem, req, sup, fill).map(|w| (w, None));
     }
     let mut w = mem.writer()?;
+    if let Some(tap) = tap {
+        // Refused (not a first write): the index is refreshed as usual.
+        let _ = w.tap(tap);
+    }
     w.start_batch(&req.batch.command, req.batch.user.as_deref())?;
     let mut sink = WriterSink {
         w: &mut w,
@@ -78,19 +94,25 @@ pub fn write(
     // nothing).
     if groups.iter().all(|c| c.new + c.overwritten == 0) {
         drop(w);
-        return Ok(Written {
-            groups,
-            batch: None,
-            ..Written::default()
-        });
+        return Ok((
+            Written {
+                groups,
+                batch: None,
+                ..Written::default()
+            },
+            None,
+        ));
     }
     let batch = w.batch_id();
-    w.commit()?;
-    Ok(Written {
-        groups,
-        batch,
-        ..Written::default()
-    })
+    let stamp = w.commit()?;
+    Ok((
+        Written {
+            groups,
+            batch,
+            ..Written::default()
+        },
+        Some(stamp),
+    ))
 }
 
 /// A [`Sink`] that keeps the units, for a write that needs them all
