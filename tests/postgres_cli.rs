@@ -619,7 +619,10 @@ fn a_large_first_import_builds_the_index_while_it_stores() {
         text(&out.stdout)
     );
     assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    // Built here rather than fetched: the shared copy goes too.
     std::fs::remove_file(&idx[0]).unwrap();
+    let name = schema.url.rsplit("%3D").next().unwrap().to_string();
+    server_sql(&base, &format!("DELETE FROM \"{name}\".shared_file"));
     let out = run_ok(&mut cmd(&[&look[..], &[q]].concat()), 0);
     assert!(
         text(&out.stderr).contains("(no index yet)"),
@@ -631,4 +634,49 @@ fn a_large_first_import_builds_the_index_while_it_stores() {
         "the index built while storing differs from the one built after"
     );
     assert!(files(".tmp").is_empty());
+    // Another machine (a cache folder of its own) fetches the index the
+    // import shared through the database instead of building it, and
+    // answers the same.
+    let elsewhere = dir.path().join("elsewhere");
+    let mut c = db(&schema.url, &[&look[..], &[q]].concat());
+    c.env("TRANSMEM_CACHE_DIR", &elsewhere);
+    let out = run_ok(&mut c, 0);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("fetched the en match index from the database") && !err.contains("building"),
+        "{err}"
+    );
+    assert!(
+        text(&out.stdout).contains("Предложение 11007"),
+        "{}",
+        text(&out.stdout)
+    );
+    let fetched: Vec<_> = std::fs::read_dir(&elsewhere)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".match-en.idx"))
+        .collect();
+    assert_eq!(fetched.len(), 1);
+    assert!(std::fs::read(&fetched[0]).unwrap() == tapped);
+    // Units added since: the fetched copy is extended, not rebuilt.
+    let more = util::tsv(dir.path(), "more", 30);
+    run_ok(
+        &mut cmd(&["import", "--langs", "en,ru", more.to_str().unwrap()]),
+        0,
+    );
+    let third = dir.path().join("third");
+    let mut c = db(
+        &schema.url,
+        &[&look[..], &["Sentence 17 of batch more about the harbour."]].concat(),
+    );
+    c.env("TRANSMEM_CACHE_DIR", &third);
+    let out = run_ok(&mut c, 0);
+    let err = text(&out.stderr);
+    assert!(err.contains("fetched the en match index"), "{err}");
+    assert!(!err.contains("(no index yet)"), "{err}");
+    assert!(
+        text(&out.stdout).contains("пакета more"),
+        "{}",
+        text(&out.stdout)
+    );
 }

@@ -191,6 +191,7 @@ impl Place {
         s.lines()
             .filter(|l| {
                 !l.starts_with("transmem: building the ")
+                    && !l.starts_with("transmem: fetched the ")
                     && !l.contains(" match index ready: ")
                     && !l.starts_with("size    ")
             })

@@ -79,6 +79,16 @@ impl Report {
                 "transmem: warning: the match index could not be saved ({why}); \
                  it is kept in memory for this run only"
             ),
+            Event::Fetched { lang, bytes, took } => eprintln!(
+                "transmem: fetched the {lang} match index from the database \
+                 ({:.1} MB in {:.1} s)",
+                *bytes as f64 / 1e6,
+                took.as_secs_f64()
+            ),
+            Event::NotShared(why) => eprintln!(
+                "transmem: warning: the match index could not be shared through the \
+                 database ({why}); another machine will build its own"
+            ),
             _ => {}
         }
     }

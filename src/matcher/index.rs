@@ -469,6 +469,20 @@ pub enum Event {
     },
     /// The index could not be saved (it is used from RAM this time).
     NotSaved(String),
+    /// The index of `lang` was fetched from the copy the memory's store
+    /// shares (a PostgreSQL memory), `bytes` long, in `took`, instead of
+    /// being built here.
+    Fetched {
+        /// Primary language subtag of the indexed sources.
+        lang: String,
+        /// Size of the file fetched.
+        bytes: u64,
+        /// How long fetching took.
+        took: Duration,
+    },
+    /// The copy shared through the store could not be brought up to date
+    /// (the index here is fine; a process elsewhere builds its own).
+    NotShared(String),
 }
 
 /// Where one section goes while building: RAM, or an unnamed temporary
@@ -1470,7 +1484,14 @@ fn open_inner(
     };
     sweep_stale_temps(&base);
     let path = path_for(&base, lang);
-    let (prior, why) = match Index::map(&path, lang, want) {
+    let mut mapped = Index::map(&path, lang, want);
+    if matches!(mapped, Ok(None))
+        && memory.keeps_shared_files()
+        && fetch_shared(memory, lang, &path, on)
+    {
+        mapped = Index::map(&path, lang, want);
+    }
+    let (prior, why) = match mapped {
         Ok(Some(ix)) => match memory.since(&ix.stamp, &now)? {
             Since::Same => return Ok(want.then_some(ix)),
             Since::Appended => (Some(ix), Why::Appended),
@@ -1490,8 +1511,17 @@ fn open_inner(
         why,
         total,
     });
+    let appended = prior.as_ref().map(|p| (p.len() as u64, total));
     let built = match build_file(memory, lang, prior.as_ref(), now, &path, on, want) {
-        Ok(ix) => ix,
+        Ok(ix) => {
+            // Shared again after a build of its own, or when the copy
+            // shared lags by an eighth (a process that fetches it reads
+            // the rest from the store).
+            if appended.is_none_or(|(had, total)| total - had >= total / 8) {
+                share(memory, lang, on);
+            }
+            ix
+        }
         Err(Failed::Store(e)) => return Err(e),
         Err(Failed::Io(e)) => {
             // A read-only folder or a full disk only costs this process the
@@ -1517,6 +1547,72 @@ fn open_inner(
     };
     on(&Event::Done { entries: built.0 });
     Ok(built.1)
+}
+
+/// The name the index of `lang` is shared under through the store: its
+/// format version in it, so that builds of another version neither take
+/// nor replace it.
+fn shared_name(lang: &str) -> String {
+    format!("match-{lang}.v{}.idx", MAGIC[5])
+}
+
+/// Fetches the copy of the index of `lang` that the memory's store shares
+/// (a PostgreSQL memory keeps one, so that a process on another machine,
+/// a new `serve` behind a load balancer, need not build it) into `path`.
+/// Whether it got one; the caller checks it as any index file (stamp,
+/// checksums) and extends or rebuilds it as the memory requires.
+fn fetch_shared(memory: &Memory, lang: &str, path: &Path, on: &mut dyn FnMut(&Event)) -> bool {
+    let started = std::time::Instant::now();
+    let (dir, name) = dir_and_name(path);
+    let stem = name.strip_suffix(".idx").unwrap_or(&name).to_string();
+    let Ok(tmp) = tempfile::Builder::new()
+        .prefix(&format!("{stem}."))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+    else {
+        return false;
+    };
+    let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
+    let got = memory.shared_file(&shared_name(lang), &mut w);
+    if !matches!(got, Ok(true)) || w.flush().is_err() {
+        return false;
+    }
+    drop(w);
+    let bytes = tmp.as_file().metadata().map_or(0, |m| m.len());
+    if tmp.persist(path).is_err() {
+        return false;
+    }
+    on(&Event::Fetched {
+        lang: lang.into(),
+        bytes,
+        took: started.elapsed(),
+    });
+    true
+}
+
+/// Shares the saved index of `lang` through the memory's store (see
+/// [`fetch_shared`]); nothing for a memory that keeps no shared files.
+/// A failure is reported, not returned: the index here is fine.
+pub fn share(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) {
+    let Some(base) = memory.cache_base().filter(|_| memory.keeps_shared_files()) else {
+        return;
+    };
+    let path = path_for(&base, lang);
+    if !path.exists() {
+        // An empty index is not saved, so there is nothing to share.
+        return;
+    }
+    let out = File::open(&path)
+        .map_err(|e| crate::Error::io(&path, e))
+        .and_then(|f| {
+            memory.put_shared_file(
+                &shared_name(lang),
+                &mut BufReader::with_capacity(1 << 20, f),
+            )
+        });
+    if let Err(e) = out {
+        on(&Event::NotShared(e.to_string()));
+    }
 }
 
 /// Pushes the entries of `prior` (their keys as they are) and then the

@@ -216,6 +216,25 @@ pub trait Backend: Send {
     /// Removes the memory if this handle created it and no write was ever
     /// committed to it; returns whether it did.
     fn discard_if_unused(&mut self) -> Result<bool>;
+    /// Whether this engine keeps shared cache files
+    /// ([`Backend::shared_file`]).
+    fn keeps_shared_files(&self) -> bool {
+        false
+    }
+    /// Writes the file `name` that this memory's caches share through the
+    /// store (the match index, for a process on another machine) to
+    /// `out`; `false` when there is none, or the engine keeps none.
+    fn shared_file(&self, name: &str, out: &mut dyn std::io::Write) -> Result<bool> {
+        let _ = (name, out);
+        Ok(false)
+    }
+    /// Stores `data` as the shared file `name`, replacing it, in one
+    /// transaction of its own; `false` when the engine keeps none. Shared
+    /// files are not content: the [`Stamp`] does not change.
+    fn put_shared_file(&self, name: &str, data: &mut dyn std::io::Read) -> Result<bool> {
+        let _ = (name, data);
+        Ok(false)
+    }
     /// Stores a server API token (its hash, never the secret), in its own
     /// transaction; returns its id. Tokens are not content: the [`Stamp`]
     /// does not change.
@@ -534,6 +553,24 @@ impl Memory {
     /// How the content at `now` (from [`Memory::stamp`]) differs from `old`.
     pub fn since(&self, old: &Stamp, now: &Stamp) -> Result<Since> {
         self.backend.since(old, now)
+    }
+
+    /// Whether this memory keeps shared cache files (a PostgreSQL one does).
+    pub fn keeps_shared_files(&self) -> bool {
+        self.backend.keeps_shared_files()
+    }
+
+    /// Writes the shared cache file `name` to `out`; `false` when there is
+    /// none (see [`Backend::shared_file`]: a PostgreSQL memory keeps them,
+    /// so that a process on another machine need not rebuild its caches).
+    pub fn shared_file(&self, name: &str, out: &mut dyn std::io::Write) -> Result<bool> {
+        self.backend.shared_file(name, out)
+    }
+
+    /// Stores `data` as the shared cache file `name`; `false` when this
+    /// memory keeps none (a file memory: its caches sit beside it).
+    pub fn put_shared_file(&self, name: &str, data: &mut dyn std::io::Read) -> Result<bool> {
+        self.backend.put_shared_file(name, data)
     }
 
     /// Stores a server API token by its hash; returns its id.

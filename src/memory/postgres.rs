@@ -1235,6 +1235,74 @@ impl Backend for Postgres {
         stamp_of(row).map_err(map_err(&self.path))
     }
 
+    fn keeps_shared_files(&self) -> bool {
+        true
+    }
+
+    fn shared_file(&self, name: &str, out: &mut dyn std::io::Write) -> Result<bool> {
+        let err = map_err(&self.path);
+        let mut found = false;
+        let got = self.stream(
+            "SELECT data FROM shared_file WHERE name = $1 ORDER BY part",
+            &[&name],
+            &mut |r| {
+                let data: &[u8] = r.try_get(0).map_err(&err)?;
+                found = true;
+                out.write_all(data).map_err(|e| Error::Store {
+                    path: self.path.clone(),
+                    message: format!("copying the shared file {name}: {e}"),
+                })
+            },
+        );
+        match got {
+            Ok(()) => Ok(found),
+            // No file was ever shared: the table is made with the first.
+            Err(Error::Store { message, .. })
+                if !found && message.contains("relation \"shared_file\" does not exist") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn put_shared_file(&self, name: &str, data: &mut dyn std::io::Read) -> Result<bool> {
+        let err = map_err(&self.path);
+        self.write_one(|conn| {
+            let mut tx = conn.client.transaction().map_err(&err)?;
+            tx.batch_execute(SHARED_TABLE).map_err(&err)?;
+            tx.execute("DELETE FROM shared_file WHERE name = $1", &[&name])
+                .map_err(&err)?;
+            let insert = tx
+                .prepare("INSERT INTO shared_file (name, part, data) VALUES ($1, $2, $3)")
+                .map_err(&err)?;
+            let mut buf = vec![0u8; SHARED_PART];
+            for part in 0i32.. {
+                let mut n = 0;
+                while n < buf.len() {
+                    match data.read(&mut buf[n..]) {
+                        Ok(0) => break,
+                        Ok(k) => n += k,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            return Err(Error::Store {
+                                path: self.path.clone(),
+                                message: format!("reading the file to share as {name}: {e}"),
+                            });
+                        }
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+                tx.execute(&insert, &[&name, &part, &&buf[..n]])
+                    .map_err(&err)?;
+            }
+            tx.commit().map_err(&err)?;
+            Ok(true)
+        })
+    }
+
     fn discard_if_unused(&mut self) -> Result<bool> {
         let Some(schema) = self.created.take() else {
             return Ok(false);
@@ -1273,6 +1341,21 @@ impl Backend for Postgres {
         Ok(true)
     }
 }
+
+/// The table of shared cache files (see [`Backend::shared_file`]), made
+/// when the first is stored: parts of [`SHARED_PART`] bytes, stored
+/// without compression (an index file does not compress, and trying costs
+/// time on every part).
+const SHARED_TABLE: &str = "CREATE TABLE IF NOT EXISTS shared_file (
+    name text NOT NULL,
+    part integer NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (name, part)
+);
+ALTER TABLE shared_file ALTER COLUMN data SET STORAGE EXTERNAL;";
+
+/// Bytes per row of a shared file.
+const SHARED_PART: usize = 8 << 20;
 
 /// Units buffered before they are sent with `COPY`: 5,000 units is a few
 /// megabytes of rows, and few enough round trips not to matter.

@@ -298,9 +298,12 @@ impl Tm for Local {
         };
         if let (Some(t), Some(stamp)) = (tapped, stamp) {
             let events = self.events.get_mut().unwrap_or_else(|p| p.into_inner());
-            // Saved: the refresh below finds it up to date. Not (nothing
-            // heard, a spoiled tap, a failed build): the refresh builds it.
-            let _ = t.save(stamp, &mut |e| events(e));
+            // Saved: the refresh below finds it up to date (and it is
+            // shared, where the store shares caches). Not (nothing heard,
+            // a spoiled tap, a failed build): the refresh builds it.
+            if let Some(lang) = t.save(stamp, &mut |e| events(e)) {
+                index::share(&self.mem, &lang, &mut |e| events(e));
+            }
         }
         if req.defer_index {
             self.wrote();
