@@ -852,8 +852,8 @@ impl Postgres {
             tap: None,
             at_begin: at.stamp,
             token: at.token,
-            hashes: HashSet::new(),
-            texts: HashSet::new(),
+            hashes: HashSet::default(),
+            texts: HashSet::default(),
             buf: RefCell::new(Buffer::default()),
             wrote: false,
             rewrote: false,
@@ -1427,8 +1427,8 @@ struct PgTx<'m> {
     empty_at_start: bool,
     /// Content hashes and (language, text) keys of the units this
     /// transaction stored: a hit means "ask the server".
-    hashes: HashSet<i64>,
-    texts: HashSet<i64>,
+    hashes: HashSet<i64, KeyHash>,
+    texts: HashSet<i64, KeyHash>,
     /// Rows not sent yet. In a cell, like `tx`, because
     /// [`WriteTx::unit`] reads through `&self` and must send them first.
     buf: RefCell<Buffer>,
@@ -1614,18 +1614,34 @@ fn copy_field(out: &mut String, v: Option<&str>) {
     match v {
         None => out.push_str("\\N"),
         Some(s) => {
-            for c in s.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    c => out.push(c),
-                }
+            // Runs without a special character are copied whole.
+            let mut from = 0;
+            for (i, b) in s.bytes().enumerate() {
+                let escaped = match b {
+                    b'\\' => "\\\\",
+                    b'\n' => "\\n",
+                    b'\r' => "\\r",
+                    b'\t' => "\\t",
+                    _ => continue,
+                };
+                out.push_str(&s[from..i]);
+                out.push_str(escaped);
+                from = i + 1;
             }
+            out.push_str(&s[from..]);
         }
     }
 }
+
+/// An integer field of a COPY text-format row, followed by a tab.
+fn copy_int(out: &mut String, n: i64) {
+    out.push_str(itoa::Buffer::new().format(n));
+    out.push('\t');
+}
+
+/// The hasher of [`PgTx::hashes`] and [`PgTx::texts`]: foldhash, not
+/// SipHash, which was a tenth of a first import's client time.
+type KeyHash = foldhash::fast::FixedState;
 
 fn copy_row(out: &mut String, fields: &[Option<&str>]) {
     for (i, f) in fields.iter().enumerate() {
@@ -1637,10 +1653,12 @@ fn copy_row(out: &mut String, fields: &[Option<&str>]) {
     out.push('\n');
 }
 
-fn text_key(lang: &str, text: &str) -> i64 {
+/// The key of (`lang`, a text whose `text_hash` is `hash`) in
+/// [`PgTx::texts`] (the text is hashed once, for its row and its key).
+fn text_key(lang: &str, hash: i64) -> i64 {
     fnv1a_extend(
         fnv1a_extend(fnv1a(lang.as_bytes()) as u64, &[0]),
-        text.as_bytes(),
+        &hash.to_le_bytes(),
     ) as i64
 }
 
@@ -1778,68 +1796,74 @@ impl PgTx<'_> {
     }
 
     /// Buffers unit `id`'s row exactly as given (`created` already
-    /// filled in by the caller where a default is wanted).
-    fn buffer_unit(&mut self, id: i64, unit: &Unit, created: Option<&str>) {
-        let hash = content_hash(unit);
-        let (sid, shash, usage) = (
-            id.to_string(),
-            hash.to_string(),
-            unit.usage_count.map(|n| n.to_string()),
-        );
+    /// filled in by the caller where a default is wanted); `hash` is its
+    /// [`content_hash`].
+    fn buffer_unit(&mut self, id: i64, unit: &Unit, created: Option<&str>, hash: i64) {
         let (attrs, props, notes) = (
             to_json(&unit.attrs),
             to_json(&unit.props),
             to_json(&unit.notes),
         );
         let buf = self.buf.get_mut();
+        let out = &mut buf.unit_rows;
+        copy_int(out, id);
         copy_row(
-            &mut buf.unit_rows,
+            out,
             &[
-                Some(&sid),
                 unit.tuid.as_deref(),
                 unit.origin.as_deref(),
                 created,
                 unit.creator.as_deref(),
                 unit.changed.as_deref(),
                 unit.changer.as_deref(),
-                usage.as_deref(),
-                attrs.as_deref(),
-                props.as_deref(),
-                notes.as_deref(),
-                Some(&shash),
             ],
         );
+        out.pop();
+        out.push('\t');
+        match unit.usage_count {
+            Some(n) => copy_int(out, n as i64),
+            None => out.push_str("\\N\t"),
+        }
+        copy_row(out, &[attrs.as_deref(), props.as_deref(), notes.as_deref()]);
+        out.pop();
+        out.push('\t');
+        out.push_str(itoa::Buffer::new().format(hash));
+        out.push('\n');
         buf.units += 1;
         self.hashes.insert(hash);
         self.buffer_variants(id, unit);
     }
 
     fn buffer_variants(&mut self, id: i64, unit: &Unit) {
+        let out = &mut self.buf.get_mut().variant_rows;
         for v in &unit.variants {
             self.next_variant += 1;
-            let (vid, uid, hash) = (
-                self.next_variant.to_string(),
-                id.to_string(),
-                fnv1a(v.text.as_bytes()).to_string(),
-            );
+            let hash = fnv1a(v.text.as_bytes());
             let (props, notes) = (to_json(&v.props), to_json(&v.notes));
+            copy_int(out, self.next_variant);
+            copy_int(out, id);
             copy_row(
-                &mut self.buf.get_mut().variant_rows,
+                out,
                 &[
-                    Some(&vid),
-                    Some(&uid),
                     Some(&v.lang),
                     Some(crate::lang::primary(&v.lang)),
                     Some(&v.text),
                     v.markup.as_deref(),
-                    Some(&hash),
+                ],
+            );
+            out.pop();
+            out.push('\t');
+            copy_int(out, hash);
+            copy_row(
+                out,
+                &[
                     v.prev.as_deref(),
                     v.next.as_deref(),
                     props.as_deref(),
                     notes.as_deref(),
                 ],
             );
-            self.texts.insert(text_key(&v.lang, &v.text));
+            self.texts.insert(text_key(&v.lang, hash));
             if let Some(t) = self.tap.as_mut() {
                 t.variant(self.next_variant, crate::lang::primary(&v.lang), &v.text);
             }
@@ -2139,7 +2163,7 @@ impl Steps for PgTx<'_> {
         )
         .map_err(&err)?;
         self.hashes.insert(hash);
-        self.texts.insert(text_key(lang, text));
+        self.texts.insert(text_key(lang, fnv1a(text.as_bytes())));
         Ok(())
     }
 
@@ -2147,7 +2171,7 @@ impl Steps for PgTx<'_> {
     /// sees a rewrite.
     fn put_back(&mut self, id: i64, unit: &Unit) -> Result<()> {
         self.spoil_tap();
-        self.buffer_unit(id, unit, unit.created.as_deref());
+        self.buffer_unit(id, unit, unit.created.as_deref(), content_hash(unit));
         self.rewrote = true;
         Ok(())
     }
@@ -2171,7 +2195,7 @@ impl Steps for PgTx<'_> {
     }
 
     fn holding(&mut self, lang: &str, text: &str) -> Result<Option<i64>> {
-        if self.empty_at_start && !self.texts.contains(&text_key(lang, text)) {
+        if self.empty_at_start && !self.texts.contains(&text_key(lang, fnv1a(text.as_bytes()))) {
             return Ok(None);
         }
         Ok(self
@@ -2213,11 +2237,11 @@ impl Steps for PgTx<'_> {
         Ok(())
     }
 
-    fn add(&mut self, unit: &Unit, _hash: i64) -> Result<i64> {
+    fn add(&mut self, unit: &Unit, hash: i64) -> Result<i64> {
         self.next_unit += 1;
         let id = self.next_unit;
         let created = unit.created.clone().unwrap_or_else(now_tmx);
-        self.buffer_unit(id, unit, Some(&created));
+        self.buffer_unit(id, unit, Some(&created), hash);
         // A batch this starts is held back like one started by the caller.
         self.log.record_new(&self.script, id)?;
         if self.buf.get_mut().units >= FLUSH_EVERY {
