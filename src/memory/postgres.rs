@@ -1893,7 +1893,7 @@ impl PgTx<'_> {
         out.pop();
         out.push('\t');
         match unit.usage_count {
-            Some(n) => copy_int(out, n as i64),
+            Some(n) => copy_int(out, n),
             None => out.push_str("\\N\t"),
         }
         copy_row(out, &[attrs.as_deref(), props.as_deref(), notes.as_deref()]);
@@ -2589,6 +2589,87 @@ mod tests {
     /// batch. A part that fails, or is not kept (its request was
     /// cancelled), leaves nothing, also when it had sent statements (an
     /// overwrite) before; its neighbours commit, numbered without gaps.
+    /// The indexes on `unit` and `variant` as `sql` (inside a write, or
+    /// not) sees them.
+    fn unit_indexes(sql: &dyn Sql) -> Vec<String> {
+        sql::rows(
+            sql,
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema()
+             AND tablename IN ('unit', 'variant') ORDER BY 1",
+            &[],
+            |r| r.text(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_first_import_builds_the_indexes_once_and_a_rollback_keeps_them() {
+        use super::super::{Inserted, OnDuplicate};
+        let Some(db) = OwnDb::new("bulk") else {
+            return;
+        };
+        let m = Postgres::open(&db.url, true).expect("open");
+        let all = unit_indexes(&m);
+        assert_eq!(all.len(), 6, "{all:?}");
+        let many = |w: &mut PgTx<'_>, tag: &str, n: usize| {
+            for i in 0..n {
+                let got = w.insert(&pair(&format!("{tag} {i}.")), None, OnDuplicate::Skip);
+                assert!(matches!(got, Ok(Inserted::New(_))), "{got:?}");
+            }
+        };
+        // A small write into the empty memory leaves them alone.
+        let mut w = m.try_begin().unwrap();
+        many(&mut w, "Small", 10);
+        assert_eq!(w.bulk.get(), Bulk::Ready);
+        drop(w);
+        // A large one drops them before its first COPY; failing half way
+        // (dropped without a commit) restores them, with no unit.
+        let mut w = m.try_begin().unwrap();
+        many(&mut w, "Failed", FLUSH_EVERY + 10);
+        assert_eq!(w.bulk.get(), Bulk::Dropped);
+        let mut bad = pair("Bad.");
+        bad.variants[0].text = "nul\0".into();
+        let out = w.insert(&bad, None, OnDuplicate::Skip);
+        assert!(matches!(out, Err(Error::InvalidUnit(_))), "{out:?}");
+        assert!(unit_indexes(&w.db).is_empty());
+        drop(w);
+        assert_eq!(unit_indexes(&m), all);
+        assert_eq!(m.unit_count().unwrap(), 0);
+        // A part rolled back takes its drop with it.
+        let mut w = m.try_begin().unwrap();
+        w.begin_part().unwrap();
+        many(&mut w, "Part", FLUSH_EVERY + 10);
+        assert_eq!(w.bulk.get(), Bulk::Dropped);
+        w.end_part(false).unwrap();
+        assert_eq!(w.bulk.get(), Bulk::Ready);
+        w.send_all().unwrap();
+        assert_eq!(unit_indexes(&w.db), all);
+        // A possible duplicate builds them on the spot (the server is
+        // asked), and the rest of the write keeps them.
+        many(&mut w, "Big", 2 * FLUSH_EVERY + 10);
+        assert_eq!(w.bulk.get(), Bulk::Dropped);
+        let again = w.insert(&pair("Big 7."), None, OnDuplicate::Skip);
+        assert!(matches!(again, Ok(Inserted::Duplicate(8))), "{again:?}");
+        assert_eq!(w.bulk.get(), Bulk::Off);
+        assert_eq!(unit_indexes(&w.db), all);
+        many(&mut w, "More", FLUSH_EVERY + 10);
+        assert_eq!(w.bulk.get(), Bulk::Off);
+        w.commit().unwrap();
+        assert_eq!(unit_indexes(&m), all);
+        assert_eq!(m.unit_count().unwrap(), 3 * FLUSH_EVERY as u64 + 20);
+        // A first import that commits builds them at COMMIT.
+        let other = OwnDb::new("bulk2").unwrap();
+        let m = Postgres::open(&other.url, true).expect("open");
+        let mut w = m.try_begin().unwrap();
+        many(&mut w, "All", 2 * FLUSH_EVERY + 10);
+        assert_eq!(w.bulk.get(), Bulk::Dropped);
+        w.commit().unwrap();
+        assert_eq!(unit_indexes(&m), all);
+        assert_eq!(m.unit_count().unwrap(), 2 * FLUSH_EVERY as u64 + 10);
+        let u = m.unit(FLUSH_EVERY as i64 + 3).unwrap().expect("stored");
+        assert_eq!(u.variants[0].text, format!("All {}. (en)", FLUSH_EVERY + 2));
+    }
+
     #[test]
     fn parts_commit_together_and_roll_back_alone() {
         use super::super::{Inserted, OnDuplicate, Writer};
