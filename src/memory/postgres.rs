@@ -1541,19 +1541,31 @@ type Copying = std::thread::JoinHandle<(Pooled, Result<()>)>;
 
 /// Sends `rows` (the unit rows, then the variant rows) by `COPY` on
 /// `conn`.
-fn copy_in(conn: &mut PgConn, rows: [(&str, &str); 2], path: &Path) -> Result<()> {
-    for (table, rows) in rows {
+fn copy_in(conn: &mut PgConn, rows: &Rows, path: &Path) -> Result<()> {
+    let (units, variants, binary): (&[u8], &[u8], bool) = match rows {
+        Rows::Text(u, v) => (u.as_bytes(), v.as_bytes(), false),
+        Rows::Binary(u, v) => (u, v, true),
+    };
+    for (table, rows) in [(UNIT_COLUMNS, units), (VARIANT_COLUMNS, variants)] {
         if rows.is_empty() {
             continue;
         }
+        let format = if binary { " (FORMAT binary)" } else { "" };
         let mut w = conn
             .client
-            .copy_in(&format!("COPY {table} FROM STDIN"))
+            .copy_in(&format!("COPY {table} FROM STDIN{format}"))
             .map_err(map_err(path))?;
-        w.write_all(rows.as_bytes()).map_err(|e| Error::Store {
+        let io = |e: std::io::Error| Error::Store {
             path: path.to_path_buf(),
             message: format!("COPY: {e}"),
-        })?;
+        };
+        if binary {
+            w.write_all(BINARY_HEADER).map_err(io)?;
+        }
+        w.write_all(rows).map_err(io)?;
+        if binary {
+            w.write_all(&(-1i16).to_be_bytes()).map_err(io)?;
+        }
         w.finish().map_err(map_err(path))?;
     }
     Ok(())
@@ -1584,10 +1596,10 @@ impl TxDb<'_> {
         })
     }
 
-    /// Sends `unit_rows` and `variant_rows` by `COPY` on a thread of its
+    /// Sends `rows` by `COPY` on a thread of its
     /// own while the caller goes on (the next [`TxDb::borrow`] waits for
     /// it).
-    fn copy_behind(&self, unit_rows: String, variant_rows: String) -> Result<()> {
+    fn copy_behind(&self, rows: Rows) -> Result<()> {
         let path = self.path.to_path_buf();
         drop(self.borrow()?);
         // The connection goes to the thread once it runs, so that a
@@ -1597,11 +1609,7 @@ impl TxDb<'_> {
             .name("transmem-pg-copy".into())
             .spawn(move || {
                 let mut conn = take.recv().expect("the connection is sent");
-                let rows = [
-                    (UNIT_COLUMNS, unit_rows.as_str()),
-                    (VARIANT_COLUMNS, variant_rows.as_str()),
-                ];
-                let out = copy_in(&mut conn, rows, &path);
+                let out = copy_in(&mut conn, &rows, &path);
                 (conn, out)
             })
             .map_err(|e| Error::Store {
@@ -1681,12 +1689,89 @@ impl Sql for TxDb<'_> {
     }
 }
 
-/// `COPY ... FROM STDIN` text-format rows not sent yet.
+/// `COPY ... FROM STDIN` rows not sent yet: in text format, or, in a
+/// first import once the indexes are dropped (always sent by `COPY`),
+/// in binary format, which the server reads with less work (no escapes,
+/// no integers to parse: a fifth less server time for 1M units' variants).
 #[derive(Default)]
 struct Buffer {
     unit_rows: String,
     variant_rows: String,
+    /// The rows are binary, in these two.
+    binary: bool,
+    unit_bin: Vec<u8>,
+    variant_bin: Vec<u8>,
     units: usize,
+}
+
+impl Buffer {
+    /// The rows go by `COPY` (else as `INSERT`s).
+    fn copies(&self) -> bool {
+        self.binary || self.units > INSERT_UP_TO
+    }
+
+    fn clear(&mut self) {
+        self.unit_rows.clear();
+        self.variant_rows.clear();
+        self.unit_bin.clear();
+        self.variant_bin.clear();
+        self.units = 0;
+    }
+
+    /// The rows, taken: (table, rows, binary) per table.
+    fn take(&mut self) -> Rows {
+        self.units = 0;
+        if self.binary {
+            Rows::Binary(
+                std::mem::take(&mut self.unit_bin),
+                std::mem::take(&mut self.variant_bin),
+            )
+        } else {
+            Rows::Text(
+                std::mem::take(&mut self.unit_rows),
+                std::mem::take(&mut self.variant_rows),
+            )
+        }
+    }
+}
+
+/// Unit and variant rows for `COPY`.
+enum Rows {
+    Text(String, String),
+    Binary(Vec<u8>, Vec<u8>),
+}
+
+/// The start of a binary `COPY` stream.
+const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// The number of fields of a binary `COPY` row (starts the row).
+fn bin_row(out: &mut Vec<u8>, fields: i16) {
+    out.extend_from_slice(&fields.to_be_bytes());
+}
+
+/// A `bigint` field of a binary `COPY` row.
+fn bin_int(out: &mut Vec<u8>, v: Option<i64>) {
+    match v {
+        None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+        Some(n) => {
+            out.extend_from_slice(&8i32.to_be_bytes());
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+}
+
+/// `text` fields of a binary `COPY` row (UTF-8 as it is).
+fn bin_texts(out: &mut Vec<u8>, fields: &[Option<&str>]) {
+    for f in fields {
+        match f {
+            None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+            Some(s) => {
+                // A field is far below 2 GB (the server's limit is 1 GB).
+                out.extend_from_slice(&(s.len() as i32).to_be_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+    }
 }
 
 /// One field of a COPY text-format row.
@@ -1770,7 +1855,7 @@ impl PgTx<'_> {
         if buf.units == 0 {
             return Ok(());
         }
-        if buf.units > INSERT_UP_TO {
+        if buf.copies() {
             drop(buf);
             return self.send(None).map(|_| ());
         }
@@ -1804,12 +1889,12 @@ impl PgTx<'_> {
         if !message.is_empty() {
             self.sends.set(self.sends.get() + 1);
         }
-        if buf.units > INSERT_UP_TO && !message.is_empty() {
+        if buf.units > 0 && buf.copies() && !message.is_empty() {
             conn.client
                 .batch_execute(&std::mem::take(&mut message))
                 .map_err(map_err(path))?;
         }
-        if buf.units > 0 && buf.units <= INSERT_UP_TO {
+        if buf.units > 0 && !buf.copies() {
             for (table, rows) in [
                 (UNIT_COLUMNS, std::mem::take(&mut buf.unit_rows)),
                 (VARIANT_COLUMNS, std::mem::take(&mut buf.variant_rows)),
@@ -1822,16 +1907,8 @@ impl PgTx<'_> {
             }
             buf.units = 0;
         } else if buf.units > 0 {
-            let (units, variants) = (
-                std::mem::take(&mut buf.unit_rows),
-                std::mem::take(&mut buf.variant_rows),
-            );
-            buf.units = 0;
-            copy_in(
-                &mut conn,
-                [(UNIT_COLUMNS, &units), (VARIANT_COLUMNS, &variants)],
-                path,
-            )?;
+            let rows = buf.take();
+            copy_in(&mut conn, &rows, path)?;
         }
         if let Some(then) = then {
             message.push_str(then);
@@ -1876,7 +1953,31 @@ impl PgTx<'_> {
             to_json(&unit.props),
             to_json(&unit.notes),
         );
+        self.start_rows();
         let buf = self.buf.get_mut();
+        if buf.binary {
+            let out = &mut buf.unit_bin;
+            bin_row(out, 12);
+            bin_int(out, Some(id));
+            bin_texts(
+                out,
+                &[
+                    unit.tuid.as_deref(),
+                    unit.origin.as_deref(),
+                    created,
+                    unit.creator.as_deref(),
+                    unit.changed.as_deref(),
+                    unit.changer.as_deref(),
+                ],
+            );
+            bin_int(out, unit.usage_count);
+            bin_texts(out, &[attrs.as_deref(), props.as_deref(), notes.as_deref()]);
+            bin_int(out, Some(hash));
+            buf.units += 1;
+            self.hashes.insert(hash);
+            self.buffer_variants(id, unit);
+            return;
+        }
         let out = &mut buf.unit_rows;
         copy_int(out, id);
         copy_row(
@@ -1906,8 +2007,56 @@ impl PgTx<'_> {
         self.buffer_variants(id, unit);
     }
 
+    /// Chooses the format of the rows buffered next, when there are none:
+    /// binary in a first import once the indexes are dropped, outside a
+    /// part (see [`Buffer`]).
+    fn start_rows(&mut self) {
+        let binary = self.bulk.get() == Bulk::Dropped && self.part.is_none();
+        let buf = self.buf.get_mut();
+        if buf.units == 0 && buf.unit_rows.is_empty() && buf.variant_rows.is_empty() {
+            buf.binary = binary;
+        }
+    }
+
     fn buffer_variants(&mut self, id: i64, unit: &Unit) {
-        let out = &mut self.buf.get_mut().variant_rows;
+        self.start_rows();
+        let buf = self.buf.get_mut();
+        if buf.binary {
+            let out = &mut buf.variant_bin;
+            for v in &unit.variants {
+                self.next_variant += 1;
+                let hash = fnv1a(v.text.as_bytes());
+                let (props, notes) = (to_json(&v.props), to_json(&v.notes));
+                bin_row(out, 11);
+                bin_int(out, Some(self.next_variant));
+                bin_int(out, Some(id));
+                bin_texts(
+                    out,
+                    &[
+                        Some(&v.lang),
+                        Some(crate::lang::primary(&v.lang)),
+                        Some(&v.text),
+                        v.markup.as_deref(),
+                    ],
+                );
+                bin_int(out, Some(hash));
+                bin_texts(
+                    out,
+                    &[
+                        v.prev.as_deref(),
+                        v.next.as_deref(),
+                        props.as_deref(),
+                        notes.as_deref(),
+                    ],
+                );
+                self.texts.insert(text_key(&v.lang, hash));
+                if let Some(t) = self.tap.as_mut() {
+                    t.variant(self.next_variant, crate::lang::primary(&v.lang), &v.text);
+                }
+            }
+            return;
+        }
+        let out = &mut buf.variant_rows;
         for v in &unit.variants {
             self.next_variant += 1;
             let hash = fnv1a(v.text.as_bytes());
@@ -1999,10 +2148,7 @@ impl WriteTx for PgTx<'_> {
         // Its rows and statements not sent yet are dropped; what was sent
         // is rolled back to its savepoint (which also ends an error state
         // a failed statement of it left).
-        let buf = self.buf.get_mut();
-        buf.unit_rows.clear();
-        buf.variant_rows.clear();
-        buf.units = 0;
+        self.buf.get_mut().clear();
         let script = self.script.sql.get_mut();
         if self.sends.get() == part.sends {
             script.truncate(part.script);
@@ -2336,14 +2482,9 @@ impl Steps for PgTx<'_> {
                 // and this buffers the next ones (a first import of 1M
                 // units: the client's 4.8 s no longer add up with the
                 // server's). The held-back statements go first.
-                let buf = self.buf.get_mut();
-                let rows = (
-                    std::mem::take(&mut buf.unit_rows),
-                    std::mem::take(&mut buf.variant_rows),
-                );
-                buf.units = 0;
+                let rows = self.buf.get_mut().take();
                 self.send(None)?;
-                self.db.copy_behind(rows.0, rows.1)?;
+                self.db.copy_behind(rows)?;
             }
         }
         Ok(id)
@@ -2583,6 +2724,27 @@ mod tests {
         let mut w = m.begin().unwrap();
         let e = w.start_batch("bad\0command", None).unwrap_err();
         assert!(matches!(e, Error::InvalidUnit(_)), "{e:?}");
+        drop(w);
+        // A first import: rows in binary once the indexes are dropped.
+        let first = OwnDb::new("hostile_first").unwrap();
+        let m = Postgres::open(&first.url, true).expect("open");
+        let mut w = m.try_begin().unwrap();
+        let n = 2 * FLUSH_EVERY + 10;
+        for i in 0..n {
+            let mut u = unit(i);
+            u.usage_count = (i % 2 == 0).then_some(i as i64);
+            let got = w.insert(&u, None, super::super::OnDuplicate::KeepBoth);
+            assert!(matches!(got, Ok(super::super::Inserted::New(_))), "{got:?}");
+        }
+        assert_eq!(w.bulk.get(), Bulk::Dropped);
+        w.commit().unwrap();
+        for i in (0..n).step_by(89).chain([n - 1]) {
+            let got = m.unit(i as i64 + 1).unwrap().expect("stored");
+            let want = unit(i);
+            assert_eq!(got.variants, want.variants, "unit {i}");
+            assert_eq!((&got.tuid, &got.notes), (&want.tuid, &want.notes));
+            assert_eq!(got.usage_count, (i % 2 == 0).then_some(i as i64));
+        }
     }
 
     /// A server's group of writes: parts of one transaction, each its own
