@@ -680,3 +680,85 @@ fn a_large_first_import_builds_the_index_while_it_stores() {
         text(&out.stdout)
     );
 }
+
+/// The indexes of a memory's `unit` and `variant` tables in `schema`.
+fn unit_indexes(base: &str, schema: &PgSchema) -> Vec<String> {
+    let name = schema.url.rsplit("%3D").next().unwrap();
+    let mut c = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    c.query(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = $1
+         AND tablename IN ('unit', 'variant') ORDER BY 1",
+        &[&name],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+#[test]
+fn a_first_import_that_fails_half_way_leaves_the_indexes_and_no_units() {
+    let Some(base) = test_database("postgres_cli failed first import") else {
+        return;
+    };
+    let schema = PgSchema::new(&base);
+    // An empty memory: a first import into it drops the indexes before its
+    // first COPY (5,000 units) and builds them again at commit.
+    let tiny = fixture("tmx/good.tmx");
+    run_ok(&mut db(&schema.url, &["import", tiny.to_str().unwrap()]), 0);
+    run_ok(&mut db(&schema.url, &["undo", "1"]), 0);
+    assert_eq!(units_in(&base, &schema), 0);
+    let all = unit_indexes(&base, &schema);
+    assert_eq!(
+        all,
+        [
+            "unit_hash",
+            "unit_pkey",
+            "variant_pkey",
+            "variant_primary",
+            "variant_text",
+            "variant_unit_id_lang_key"
+        ]
+    );
+    // 12,000 good units, then one PostgreSQL cannot store.
+    let dir = tempfile::tempdir().unwrap();
+    let file = util::tsv(dir.path(), "first", 12_000);
+    let mut rows = std::fs::read_to_string(&file).unwrap();
+    rows.push_str("A NUL\0 here.\tНоль.\n");
+    let bad = dir.path().join("bad.tsv");
+    std::fs::write(&bad, rows).unwrap();
+    let out = run_ok(
+        &mut db(
+            &schema.url,
+            &["import", "--langs", "en,ru", bad.to_str().unwrap()],
+        ),
+        2,
+    );
+    assert!(text(&out.stderr).contains("NUL"), "{}", text(&out.stderr));
+    assert_eq!(unit_indexes(&base, &schema), all);
+    assert_eq!(units_in(&base, &schema), 0);
+    // Then the good rows alone: stored, and indexed.
+    let out = run_ok(
+        &mut db(
+            &schema.url,
+            &["import", "--langs", "en,ru", file.to_str().unwrap()],
+        ),
+        0,
+    );
+    assert!(
+        text(&out.stderr).contains("stored 12000 new units"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(unit_indexes(&base, &schema), all);
+    assert_eq!(units_in(&base, &schema), 12_000);
+}
+
+/// The units of the memory in `schema`, counted on the server.
+fn units_in(base: &str, schema: &PgSchema) -> i64 {
+    let name = schema.url.rsplit("%3D").next().unwrap();
+    let mut c = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    c.query_one(&format!("SELECT count(*) FROM {name}.unit"), &[])
+        .unwrap()
+        .get(0)
+}
