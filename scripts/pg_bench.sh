@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SQLite and PostgreSQL side by side at one memory size (docs/server.md,
 # "PostgreSQL"): generates the data with ../shared/eval/tm_bench_data.py,
-# empties the bench schema, and runs benches/backends.rs once.
+# empties the bench schema, and runs benches/backends.rs once; then the
+# command line's import, cached and fresh-process lookups (issue 27).
 # Usage: scripts/pg_bench.sh [SIZE] [DATABASE_URL]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ SIZE=${1:-1000000}
 BASE=${2:-postgresql://postgres@127.0.0.1:5432/test}
 SCHEMA=tm_bench
 DIR=${BENCH_DIR:-/tmp/tm-bench-$SIZE}
+cargo build --release --quiet
 if [ ! -f "$DIR/memory.tsv" ]; then
   python3 ../shared/eval/tm_bench_data.py --pairs ../shared/data/tm-enru/en_ru_pairs.tsv \
     --size "$SIZE" --queries 1000 --out "$DIR"
@@ -41,4 +43,34 @@ awk -v copy="$COPY_S" '
           printf "PostgreSQL import with index %.1f s / \\copy %.1f s: %.2fx (target <= 3x)\n",
                  imp["PostgreSQL"] + idx["PostgreSQL"], copy, (imp["PostgreSQL"] + idx["PostgreSQL"]) / copy }
 ' "$DIR/backends.out"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The command line, as a team uses it (issue 27): `transmem import` into a
+# schema of its own (index built while storing, then shared through the
+# database), against the same \copy figure; a lookup with the index
+# cached; and the first lookup of a fresh process with a cache folder of
+# its own (another machine, a new `serve`), which fetches the shared index.
+CLI=tm_bench_cli
+URL="$BASE?options=-csearch_path%3D$CLI"
+T=target/release/transmem
+psql "$BASE" -qc "DROP SCHEMA IF EXISTS $CLI CASCADE"
+rm -rf "$DIR/cli-cache" "$DIR/cli-cache2"
+/usr/bin/time -f '%e %M' -o "$DIR/cli-time.txt" env TRANSMEM_CACHE_DIR="$DIR/cli-cache" \
+  "$T" --database "$URL" import "$DIR/memory.tsv" 2>&1 | grep -v '^\s*$' | tail -n 3
+read -r CLI_S CLI_KB < "$DIR/cli-time.txt"
+echo "transmem import (CLI, index included) ${CLI_S} s, peak RSS $((CLI_KB / 1024)) MB"
+awk -v t="$CLI_S" -v c="$COPY_S" 'BEGIN { if (c > 0) printf "CLI import / \\copy: %.2fx (target <= 3x)\n", t / c }'
+Q=$(head -n 1 "$DIR/queries.txt")
+for i in 1 2 3; do
+  /usr/bin/time -f '%e %M' -o "$DIR/cli-time.txt" env TRANSMEM_CACHE_DIR="$DIR/cli-cache" \
+    "$T" --database "$URL" lookup --from en --to ru --format jsonl "$Q" >/dev/null 2>&1 || true
+  read -r S KB < "$DIR/cli-time.txt"
+  echo "lookup with the index cached: $S s, peak RSS $((KB / 1024)) MB (target <= 0.5 s)"
+done
+/usr/bin/time -f '%e %M' -o "$DIR/cli-time.txt" env TRANSMEM_CACHE_DIR="$DIR/cli-cache2" \
+  "$T" --database "$URL" lookup --from en --to ru --format jsonl "$Q" 2>&1 >/dev/null | grep -v '^\s*$' || true
+read -r S KB < "$DIR/cli-time.txt"
+echo "first lookup of a fresh process, empty cache folder: $S s, peak RSS $((KB / 1024)) MB (target <= 5 s)"
+psql "$BASE" -Atc "SELECT 'database size of the memory: ' || pg_size_pretty(sum(pg_total_relation_size(c.oid)))
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$CLI'"
+psql "$BASE" -qc "DROP SCHEMA $CLI CASCADE"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
