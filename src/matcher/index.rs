@@ -1591,7 +1591,7 @@ fn fetch_shared(memory: &Memory, lang: &str, path: &Path, on: &mut dyn FnMut(&Ev
 }
 
 /// Shares the saved index of `lang` through the memory's store (see
-/// [`fetch_shared`]); nothing for a memory that keeps no shared files.
+/// `fetch_shared`); nothing for a memory that keeps no shared files.
 /// A failure is reported, not returned: the index here is fine.
 pub fn share(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) {
     let Some(base) = memory.cache_base().filter(|_| memory.keeps_shared_files()) else {

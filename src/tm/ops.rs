@@ -57,7 +57,7 @@ pub fn write(
     write_tapped(mem, req, fill, None).map(|(w, _)| w)
 }
 
-/// [`write`], handing the transaction `tap` first (see
+/// [`write()`], handing the transaction `tap` first (see
 /// [`crate::memory::Writer::tap`]); also returns the commit's stamp (none
 /// when nothing was committed).
 pub fn write_tapped(
