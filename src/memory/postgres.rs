@@ -2177,7 +2177,8 @@ impl WriteTx for PgTx<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<Stamp> {
-        // Closed first: whoever listens finishes while the last rows go.
+        // Closed first: whoever listens has heard every variant before
+        // the last rows go.
         drop(self.tap.take());
         let wrote = self.wrote || self.rewrote || (self.next_unit, self.next_variant) != self.start;
         self.log.finish(&self.script)?;

@@ -927,8 +927,8 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<Stamp> {
-        // Closed first: whoever listens finishes its work while the hash
-        // indexes are built and the WAL is checkpointed.
+        // Closed first: whoever listens has heard every variant before
+        // the commit's own work (its indexes, the WAL checkpoint) begins.
         drop(self.tap.take());
         let err = map_err(self.db.path);
         if self.layout.lang_count && !self.langs.is_empty() {
