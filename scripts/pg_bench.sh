@@ -2,8 +2,13 @@
 # SQLite and PostgreSQL side by side at one memory size (docs/server.md,
 # "PostgreSQL"): generates the data with ../shared/eval/tm_bench_data.py,
 # empties the bench schema, and runs benches/backends.rs once; then the
-# command line's import, cached and fresh-process lookups (issue 27).
-# Usage: scripts/pg_bench.sh [SIZE] [DATABASE_URL]
+# command line's import, cached and fresh-process lookups, and the warm
+# figures (p50, p99, the 2-thread batch, agreement) on the memory that
+# import stored (issue 27).
+# Usage: scripts/pg_bench.sh [SIZE] [DATABASE_URL] [BENCH ARGS...]
+# PG_BENCH_SIDE_BY_SIDE=0 skips the library-API import of both backends
+# (at 10M it would import 20M units more); BENCH ARGS go to both runs of
+# benches/backends.rs (--exhaustive-queries N: 3-10 s each at 10M).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-1000000}
@@ -32,8 +37,12 @@ ROWS=$(psql "$BASE" -Atqc "SELECT count(*) FROM $BARE.pairs")
 psql "$BASE" -qc "DROP SCHEMA $BARE CASCADE"
 echo "psql \\copy of the same rows (bare table): $COPY_S s, $ROWS rows"
 rm -rf "$DIR/cache"
-TRANSMEM_CACHE_DIR="$DIR/cache" cargo bench --bench backends -- "$DIR" \
-  --database "$BASE?options=-csearch_path%3D$SCHEMA" "${@:3}" | tee "$DIR/backends.out"
+if [ "${PG_BENCH_SIDE_BY_SIDE:-1}" = 1 ]; then
+  TRANSMEM_CACHE_DIR="$DIR/cache" cargo bench --bench backends -- "$DIR" \
+    --database "$BASE?options=-csearch_path%3D$SCHEMA" "${@:3}" | tee "$DIR/backends.out"
+else
+  : > "$DIR/backends.out"
+fi
 # transmem's import with its index against the bulk load.
 awk -v copy="$COPY_S" '
   /^== / { name = $2 }
@@ -70,6 +79,9 @@ done
   "$T" --database "$URL" lookup --from en --to ru --format jsonl "$Q" 2>&1 >/dev/null | grep -v '^\s*$' || true
 read -r S KB < "$DIR/cli-time.txt"
 echo "first lookup of a fresh process, empty cache folder: $S s, peak RSS $((KB / 1024)) MB (target <= 5 s)"
+# The warm figures on what the command line stored, with its cached index.
+TRANSMEM_CACHE_DIR="$DIR/cli-cache" cargo bench --bench backends -- "$DIR" \
+  --database "$URL" --only postgres --reuse "${@:3}"
 psql "$BASE" -Atc "SELECT 'database size of the memory: ' || pg_size_pretty(sum(pg_total_relation_size(c.oid)))
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$CLI'"
 psql "$BASE" -qc "DROP SCHEMA $CLI CASCADE"
