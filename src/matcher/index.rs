@@ -1449,7 +1449,27 @@ pub fn open(memory: &Memory, lang: &str) -> crate::Result<Index> {
 /// returns its number of entries; what `import` and `align --store` call
 /// before they return, so that the next lookup finds it ready.
 pub fn refresh(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> crate::Result<()> {
-    open_inner(memory, lang, on, false).map(|_| ())
+    open_inner(memory, lang, on, false, 0).map(drop)
+}
+
+/// [`open_with`] for a reader that catches up by itself ([`super::live::Live`]
+/// reads appended variants into a small second index): a saved or fetched
+/// index that lacks at most `lag` variant ids appended since its stamp is
+/// returned as it is, with that stamp, instead of being extended. Extending
+/// re-sorts every entry (24 s at 10M units on PostgreSQL, measured by
+/// `benches/backends.rs`), which a new `serve` would otherwise pay before
+/// its first answer whenever anyone wrote after the shared copy was made.
+/// `None` as the stamp: the index covers the memory as it was on entry.
+pub(crate) fn open_lagging(
+    memory: &Memory,
+    lang: &str,
+    on: &mut dyn FnMut(&Event),
+    lag: i64,
+) -> crate::Result<(Index, Option<Stamp>)> {
+    let (ix, lagging) = open_inner(memory, lang, on, true, lag)?;
+    let ix = ix.unwrap_or_else(Index::empty);
+    let behind = lagging.then_some(ix.stamp);
+    Ok((ix, behind))
 }
 
 /// A build failure: the store's (reported) or the index file's (the index
@@ -1471,28 +1491,31 @@ impl From<std::io::Error> for Failed {
 /// ends, so that no command rebuilds without saying so. A memory in RAM
 /// gets a fresh index every time (and no reports).
 pub fn open_with(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> crate::Result<Index> {
-    Ok(open_inner(memory, lang, on, true)?.unwrap_or_else(Index::empty))
+    Ok(open_inner(memory, lang, on, true, 0)?
+        .0
+        .unwrap_or_else(Index::empty))
 }
 
 /// [`open_with`]; with `want` false, the index is brought up to date on
-/// disk without being mapped and checked afterwards (`None` then).
+/// disk without being mapped and checked afterwards (`None` then). A saved
+/// index behind by at most `lag` variant ids is returned as it is, with
+/// `true` beside it (see [`open_lagging`]).
 fn open_inner(
     memory: &Memory,
     lang: &str,
     on: &mut dyn FnMut(&Event),
     want: bool,
-) -> crate::Result<Option<Index>> {
+    lag: i64,
+) -> crate::Result<(Option<Index>, bool)> {
     // Every row read is bounded by `now.variants`, so what is saved under
     // the stamp `now` holds exactly what `now` committed, even while a
     // writer commits more.
     let now = memory.stamp()?;
     let Some(base) = memory.cache_base() else {
-        return Ok(Some(Index::build(read_rows(
-            memory,
-            lang,
-            0,
-            now.variants,
-        )?)));
+        return Ok((
+            Some(Index::build(read_rows(memory, lang, 0, now.variants)?)),
+            false,
+        ));
     };
     sweep_stale_temps(&base);
     let path = path_for(&base, lang);
@@ -1505,7 +1528,12 @@ fn open_inner(
     }
     let (prior, why) = match mapped {
         Ok(Some(ix)) => match memory.since(&ix.stamp, &now)? {
-            Since::Same => return Ok(want.then_some(ix)),
+            Since::Same => return Ok((want.then_some(ix), false)),
+            Since::Appended
+                if want && lag > 0 && now.variants - ix.max_id.max(ix.stamp.variants) <= lag =>
+            {
+                return Ok((Some(ix), true));
+            }
             Since::Appended => (Some(ix), Why::Appended),
             Since::Rewritten => (None, Why::Rewritten),
         },
@@ -1558,7 +1586,7 @@ fn open_inner(
         }
     };
     on(&Event::Done { entries: built.0 });
-    Ok(built.1)
+    Ok((built.1, false))
 }
 
 /// The name the index of `lang` is shared under through the store: its

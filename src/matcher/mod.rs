@@ -244,6 +244,30 @@ impl Matcher {
         })
     }
 
+    /// [`Matcher::load`] for [`live::Live`], which reads what was appended
+    /// since into a small index of its own: a saved (or fetched) index
+    /// behind by at most `lag` variant ids is used as it is, and the stamp
+    /// it covers is returned beside it (`None`: the memory as on entry).
+    pub(crate) fn load_lagging(
+        memory: &Memory,
+        from: &str,
+        to: &str,
+        lag: i64,
+    ) -> Result<(Matcher, Option<crate::memory::Stamp>)> {
+        let primary = crate::lang::primary(from).to_ascii_lowercase();
+        let Some(reader) = memory.reader()? else {
+            return Ok((Self::load(memory, from, to)?, None));
+        };
+        let (index, behind) = index::open_lagging(memory, &primary, &mut |_| {}, lag)?;
+        let m = Matcher {
+            from: from.into(),
+            to: to.into(),
+            index,
+            store: Store::File(Readers::new(reader)),
+        };
+        Ok((m, behind))
+    }
+
     /// A matcher over `rows` only (`(variant id, normalised text)` of
     /// `from`), reading pairs through `reader` (a read handle on the
     /// memory): the appended part of a memory that [`live::Live`] keeps
