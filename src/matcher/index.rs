@@ -12,7 +12,9 @@
 //! instance id, write generation, the random token of the last commit, and
 //! the highest variant id it covers). On open the store says how the memory
 //! changed since that stamp ([`Memory::since`]): not at all, use the index;
-//! only appended to, add the new variants (their ids are higher); anything
+//! only appended to, add the new variants (their ids are higher; or, for a
+//! reader that catches up by itself, leave a little behind: see
+//! [`refresh`] and `super::live::Live`); anything
 //! else (a rewrite, another memory, a restored copy), rebuild. Every section
 //! of the file carries a CRC-32, checked on open, so a damaged file that kept
 //! its size is rebuilt rather than believed.
@@ -1448,8 +1450,18 @@ pub fn open(memory: &Memory, lang: &str) -> crate::Result<Index> {
 /// Brings the saved index of `lang` up to date (see [`open_with`]) and
 /// returns its number of entries; what `import` and `align --store` call
 /// before they return, so that the next lookup finds it ready.
-pub fn refresh(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> crate::Result<()> {
-    open_inner(memory, lang, on, false, 0).map(drop)
+///
+/// A saved index that lacks at most `lag` variant ids (see
+/// [`open_lagging`]) is left as it is: the next lookup reads what it lacks
+/// beside it. Extending re-sorts every entry, which made a one-unit write
+/// into a 10M-unit memory take 31.5 s; `lag` 0 always extends.
+pub fn refresh(
+    memory: &Memory,
+    lang: &str,
+    lag: i64,
+    on: &mut dyn FnMut(&Event),
+) -> crate::Result<()> {
+    open_inner(memory, lang, on, false, lag).map(drop)
 }
 
 /// [`open_with`] for a reader that catches up by itself ([`super::live::Live`]
@@ -1498,8 +1510,9 @@ pub fn open_with(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> cra
 
 /// [`open_with`]; with `want` false, the index is brought up to date on
 /// disk without being mapped and checked afterwards (`None` then). A saved
-/// index behind by at most `lag` variant ids is returned as it is, with
-/// `true` beside it (see [`open_lagging`]).
+/// index behind by at most `lag` variant ids (and an eighth of its
+/// entries) is returned as it is, with `true` beside it (see
+/// [`open_lagging`]).
 fn open_inner(
     memory: &Memory,
     lang: &str,
@@ -1529,10 +1542,15 @@ fn open_inner(
     let (prior, why) = match mapped {
         Ok(Some(ix)) => match memory.since(&ix.stamp, &now)? {
             Since::Same => return Ok((want.then_some(ix), false)),
+            // Behind by little: taken as it is (`open_lagging`). Little is
+            // `lag` ids, and an eighth of the index's entries (at least
+            // 1,000) so that a small memory, cheap to extend, never keeps
+            // most of itself outside its index.
             Since::Appended
-                if want && lag > 0 && now.variants - ix.max_id.max(ix.stamp.variants) <= lag =>
+                if now.variants - ix.max_id.max(ix.stamp.variants)
+                    <= lag.min((ix.len() as i64 / 8).max(1_000)) =>
             {
-                return Ok((Some(ix), true));
+                return Ok((want.then_some(ix), true));
             }
             Since::Appended => (Some(ix), Why::Appended),
             Since::Rewritten => (None, Why::Rewritten),

@@ -24,7 +24,7 @@ pub const FOLD: usize = 50_000;
 /// to this many are read into the small index at the first lookup instead
 /// of extending the saved one. Ids count every language's variants, so
 /// this is `FOLD` units of a bilingual memory.
-const LAG: i64 = 2 * FOLD as i64;
+pub(crate) const LAG: i64 = 2 * FOLD as i64;
 
 struct State {
     main: Matcher,
@@ -58,14 +58,31 @@ impl Live {
     /// Loads the matcher of `memory` (a handle this value keeps for the
     /// stamp checks) for `from` → `to`.
     pub fn new(memory: Memory, from: &str, to: &str) -> Result<Live> {
-        Self::with_lag(memory, from, to, LAG)
+        Self::with_lag(memory, from, to, LAG, &mut |_| {})
     }
 
-    /// [`Live::new`], taking a saved index as it is when it lacks at most
-    /// `lag` variant ids (0: always extended first).
-    fn with_lag(memory: Memory, from: &str, to: &str, lag: i64) -> Result<Live> {
+    /// [`Live::new`], telling `on` when the index has to be built or
+    /// extended first (see [`Matcher::load_with`]).
+    pub fn with_events(
+        memory: Memory,
+        from: &str,
+        to: &str,
+        on: &mut dyn FnMut(&index::Event),
+    ) -> Result<Live> {
+        Self::with_lag(memory, from, to, LAG, on)
+    }
+
+    /// [`Live::with_events`], taking a saved index as it is when it lacks
+    /// at most `lag` variant ids (0: always extended first).
+    fn with_lag(
+        memory: Memory,
+        from: &str,
+        to: &str,
+        lag: i64,
+        on: &mut dyn FnMut(&index::Event),
+    ) -> Result<Live> {
         let primary = crate::lang::primary(from).to_ascii_lowercase();
-        let state = Self::load(&memory, from, to, lag)?;
+        let state = Self::load(&memory, from, to, lag, on)?;
         Ok(Live {
             memory: Mutex::new(memory),
             from: from.into(),
@@ -75,7 +92,13 @@ impl Live {
         })
     }
 
-    fn load(memory: &Memory, from: &str, to: &str, lag: i64) -> Result<State> {
+    fn load(
+        memory: &Memory,
+        from: &str,
+        to: &str,
+        lag: i64,
+        on: &mut dyn FnMut(&index::Event),
+    ) -> Result<State> {
         // The index covers at least `stamp`; rows it already holds that a
         // later refresh reads again are dropped when results are merged.
         let stamp = memory.stamp()?;
@@ -83,7 +106,7 @@ impl Live {
         // not extended here (that re-sorts every entry: 24 s at 10M on
         // PostgreSQL before a new server's first answer); the first refresh
         // reads what it lacks into the small index instead.
-        let (main, behind) = Matcher::load_lagging(memory, from, to, lag)?;
+        let (main, behind) = Matcher::load_lagging(memory, from, to, lag, on)?;
         Ok(State {
             main,
             delta_rows: Vec::new(),
@@ -127,11 +150,11 @@ impl Live {
                         state.stamp = now;
                     }
                     // A memory in RAM has no second handle: reload whole.
-                    None => *state = Self::load(&memory, &self.from, &self.to, 0)?,
+                    None => *state = Self::load(&memory, &self.from, &self.to, 0, &mut |_| {})?,
                 }
             }
             // Folded (or rewritten): the main index is extended and saved.
-            _ => *state = Self::load(&memory, &self.from, &self.to, 0)?,
+            _ => *state = Self::load(&memory, &self.from, &self.to, 0, &mut |_| {})?,
         }
         Ok(true)
     }
@@ -225,7 +248,14 @@ mod tests {
             ..Query::default()
         };
         let opts = Options::default();
-        let live = Live::with_lag(Memory::open_existing(&path).unwrap(), "en", "ru", 2).unwrap();
+        let live = Live::with_lag(
+            Memory::open_existing(&path).unwrap(),
+            "en",
+            "ru",
+            2,
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!(
             saved_index(dir.path()),
             saved,
@@ -240,7 +270,14 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(live.len(), 2);
         // Behind by more than the lag: extended (and saved) before use.
-        let live = Live::with_lag(Memory::open_existing(&path).unwrap(), "en", "ru", 1).unwrap();
+        let live = Live::with_lag(
+            Memory::open_existing(&path).unwrap(),
+            "en",
+            "ru",
+            1,
+            &mut |_| {},
+        )
+        .unwrap();
         assert_ne!(saved_index(dir.path()), saved, "extended");
         assert!(!live.refresh().unwrap(), "nothing left to read");
         let found = live.lookup(&q("The ferry leaves at noon."), &opts).unwrap();

@@ -253,12 +253,13 @@ impl Matcher {
         from: &str,
         to: &str,
         lag: i64,
+        on: &mut dyn FnMut(&index::Event),
     ) -> Result<(Matcher, Option<crate::memory::Stamp>)> {
         let primary = crate::lang::primary(from).to_ascii_lowercase();
         let Some(reader) = memory.reader()? else {
-            return Ok((Self::load(memory, from, to)?, None));
+            return Ok((Self::load_with(memory, from, to, on)?, None));
         };
-        let (index, behind) = index::open_lagging(memory, &primary, &mut |_| {}, lag)?;
+        let (index, behind) = index::open_lagging(memory, &primary, on, lag)?;
         let m = Matcher {
             from: from.into(),
             to: to.into(),
