@@ -1452,7 +1452,7 @@ pub fn open(memory: &Memory, lang: &str) -> crate::Result<Index> {
 /// before they return, so that the next lookup finds it ready.
 ///
 /// A saved index that lacks at most `lag` variant ids (see
-/// [`open_lagging`]) is left as it is: the next lookup reads what it lacks
+/// `open_lagging`) is left as it is: the next lookup reads what it lacks
 /// beside it. Extending re-sorts every entry, which made a one-unit write
 /// into a 10M-unit memory take 31.5 s; `lag` 0 always extends.
 pub fn refresh(
