@@ -1503,9 +1503,7 @@ impl From<std::io::Error> for Failed {
 /// ends, so that no command rebuilds without saying so. A memory in RAM
 /// gets a fresh index every time (and no reports).
 pub fn open_with(memory: &Memory, lang: &str, on: &mut dyn FnMut(&Event)) -> crate::Result<Index> {
-    Ok(open_inner(memory, lang, on, true, 0)?
-        .0
-        .unwrap_or_else(Index::empty))
+    Ok(open_lagging(memory, lang, on, 0)?.0)
 }
 
 /// [`open_with`]; with `want` false, the index is brought up to date on

@@ -219,35 +219,14 @@ impl Matcher {
         to: &str,
         on: &mut dyn FnMut(&index::Event),
     ) -> Result<Matcher> {
-        let primary = crate::lang::primary(from).to_ascii_lowercase();
-        let Some(reader) = memory.reader()? else {
-            // A memory in RAM: keep its pairs, by index id.
-            let pairs = memory.pairs(from, to)?;
-            let rows = pairs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (i as i64, normalize(&p.source)))
-                .collect();
-            return Ok(Matcher {
-                from: from.into(),
-                to: to.into(),
-                index: Index::build(rows),
-                store: Store::Ram(pairs),
-            });
-        };
-        let index = index::open_with(memory, &primary, on)?;
-        Ok(Matcher {
-            from: from.into(),
-            to: to.into(),
-            index,
-            store: Store::File(Readers::new(reader)),
-        })
+        Ok(Self::load_lagging(memory, from, to, 0, on)?.0)
     }
 
-    /// [`Matcher::load`] for [`live::Live`], which reads what was appended
-    /// since into a small index of its own: a saved (or fetched) index
-    /// behind by at most `lag` variant ids is used as it is, and the stamp
-    /// it covers is returned beside it (`None`: the memory as on entry).
+    /// [`Matcher::load_with`] for [`live::Live`], which reads what was
+    /// appended since into a small index of its own: a saved (or fetched)
+    /// index behind by at most `lag` variant ids is used as it is, and the
+    /// stamp it covers is returned beside it (`None`: the memory as on
+    /// entry; always with `lag` 0).
     pub(crate) fn load_lagging(
         memory: &Memory,
         from: &str,
@@ -257,7 +236,20 @@ impl Matcher {
     ) -> Result<(Matcher, Option<crate::memory::Stamp>)> {
         let primary = crate::lang::primary(from).to_ascii_lowercase();
         let Some(reader) = memory.reader()? else {
-            return Ok((Self::load_with(memory, from, to, on)?, None));
+            // A memory in RAM: keep its pairs, by index id.
+            let pairs = memory.pairs(from, to)?;
+            let rows = pairs
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (i as i64, normalize(&p.source)))
+                .collect();
+            let m = Matcher {
+                from: from.into(),
+                to: to.into(),
+                index: Index::build(rows),
+                store: Store::Ram(pairs),
+            };
+            return Ok((m, None));
         };
         let (index, behind) = index::open_lagging(memory, &primary, on, lag)?;
         let m = Matcher {
