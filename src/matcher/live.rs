@@ -210,6 +210,19 @@ mod tests {
         w.commit().unwrap();
     }
 
+    /// A memory file holding one unit, and a handle on it to write with.
+    fn harbour() -> (tempfile::TempDir, std::path::PathBuf, Memory) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.sqlite");
+        let mut writer = Memory::open(&path).unwrap();
+        add(
+            &mut writer,
+            "The harbour opens at dawn.",
+            "Гавань открывается на рассвете.",
+        );
+        (dir, path, writer)
+    }
+
     /// The bytes of the match index files saved beside the memory.
     fn saved_index(dir: &std::path::Path) -> Vec<u8> {
         let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -227,14 +240,7 @@ mod tests {
 
     #[test]
     fn a_new_live_reads_what_a_saved_index_lacks_instead_of_extending_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m.sqlite");
-        let mut writer = Memory::open(&path).unwrap();
-        add(
-            &mut writer,
-            "The harbour opens at dawn.",
-            "Гавань открывается на рассвете.",
-        );
+        let (dir, path, mut writer) = harbour();
         drop(Matcher::load(&writer, "en", "ru").unwrap()); // saves the index
         let saved = saved_index(dir.path());
         // Written after the index was saved: two variant ids behind.
@@ -286,14 +292,7 @@ mod tests {
 
     #[test]
     fn sees_appends_and_rewrites_from_another_handle() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("m.sqlite");
-        let mut writer = Memory::open(&path).unwrap();
-        add(
-            &mut writer,
-            "The harbour opens at dawn.",
-            "Гавань открывается на рассвете.",
-        );
+        let (_dir, path, mut writer) = harbour();
         let live = Live::new(Memory::open_existing(&path).unwrap(), "en", "ru").unwrap();
         let q = |t| Query {
             text: t,
