@@ -1793,6 +1793,17 @@ struct Feed {
 }
 
 impl Feed {
+    /// Sends the rows gathered so far as one chunk.
+    fn flush(&mut self) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(TAP_CHUNK));
+        let cap = self.texts.capacity();
+        let texts = std::mem::replace(&mut self.texts, String::with_capacity(cap));
+        self.send(TapMsg::Rows(rows, texts));
+    }
+
     fn send(&mut self, m: TapMsg) {
         // A build thread that stopped (an I/O error, cancelled) has
         // dropped its receiver: the write goes on without it.
@@ -1835,18 +1846,6 @@ impl crate::memory::Tap for Feed {
         self.tx = None;
         self.rows = Vec::new();
         self.texts = String::new();
-    }
-}
-
-impl Feed {
-    fn flush(&mut self) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(TAP_CHUNK));
-        let cap = self.texts.capacity();
-        let texts = std::mem::replace(&mut self.texts, String::with_capacity(cap));
-        self.send(TapMsg::Rows(rows, texts));
     }
 }
 
@@ -1921,7 +1920,6 @@ impl Tapped {
             .name("transmem-index".into())
             .spawn(move || -> std::io::Result<Option<Body>> {
                 let mut lang = None;
-                let mut key = String::new();
                 for m in rx {
                     if stop.load(Ordering::Relaxed) {
                         return Ok(None);
@@ -1933,11 +1931,7 @@ impl Tapped {
                             for (id, end) in rows {
                                 let text = texts.get(at..end).unwrap_or_default();
                                 at = end;
-                                key.clear();
-                                key.push_str(&score::key_of_normalized(
-                                    &crate::normalize::normalize(text),
-                                ));
-                                b.push(id, &key)?;
+                                b.push(id, &score::key(text))?;
                             }
                         }
                     }
@@ -2267,15 +2261,7 @@ mod tests {
     }
 
     fn unit_of(en: &str, ru: &str) -> Unit {
-        let v = |l: &str, t: &str| Variant {
-            lang: l.into(),
-            text: t.into(),
-            ..Variant::default()
-        };
-        Unit {
-            variants: vec![v("en", en), v("ru", ru)],
-            ..Unit::default()
-        }
+        Unit::new(vec![Variant::new("en", en), Variant::new("ru", ru)])
     }
 
     fn match_files(dir: &Path) -> Vec<String> {

@@ -118,8 +118,9 @@ impl Local {
     /// the language of the first variant the write stored), so that the
     /// next lookup finds them ready. A small write into a large memory
     /// leaves the saved index behind by up to [`live::LAG`] ids, which the
-    /// next lookup reads beside it (see [`index::refresh`]). A failure is returned as a warning:
-    /// the units are committed, and the next lookup builds the index.
+    /// next lookup reads beside it (see [`index::refresh`]). A failure is
+    /// returned as a warning: the units are committed, and the next lookup
+    /// builds the index.
     /// A warning when the index could not be brought up to date; an error
     /// when the update found the memory damaged: the write is committed,
     /// but a command must not end as a success on a memory that cannot be
@@ -316,10 +317,7 @@ impl Tm for Local {
         fill: &mut dyn FnMut(&mut dyn Sink) -> Result<()>,
     ) -> Result<Written> {
         let before = self.mem.stamp()?;
-        let (tap, tapped) = match self.tap_for(req, &before) {
-            Some((tap, t)) => (Some(tap), Some(t)),
-            None => (None, None),
-        };
+        let (tap, tapped) = self.tap_for(req, &before).unzip();
         let (mut written, stamp) = match ops::write_tapped(&mut self.mem, req, fill, tap) {
             Ok(w) => w,
             Err(e) => {
