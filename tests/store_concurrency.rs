@@ -224,6 +224,49 @@ fn kill_9_of_an_import_leaves_the_memory_as_before() {
     assert_eq!(unit_count(&mem), 320);
 }
 
+#[cfg(unix)]
+#[test]
+fn kill_9_of_a_first_import_leaves_an_empty_memory_that_takes_the_next() {
+    // A first import into an empty memory runs on a rollback journal, not
+    // the write-ahead log (src/memory/sqlite.rs, `rollback_journal`): the
+    // kill leaves a hot journal, which the next open rolls back.
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 100_000;
+    let mut killed = None;
+    for i in 0..4 {
+        let mem = dir.path().join(format!("m{i}.sqlite"));
+        let big = tsv(dir.path(), "big", n);
+        let mut import = spawn_import(&mem, &big);
+        std::thread::sleep(Duration::from_millis(400));
+        if import.try_wait().unwrap().is_none() {
+            Command::new("kill")
+                .args(["-9", &import.id().to_string()])
+                .status()
+                .unwrap();
+            let _ = import.wait();
+            killed = Some(mem);
+            break;
+        }
+        n *= 2;
+    }
+    let mem = killed.expect("every import finished before it could be killed");
+    let journal = format!("{}-journal", mem.display());
+    assert!(
+        Path::new(&journal).exists(),
+        "no hot journal after the kill"
+    );
+    assert_eq!(unit_count(&mem), 0);
+    assert!(!Path::new(&journal).exists());
+    let more = tsv(dir.path(), "more", 20);
+    run_ok(tm(&mem).args(["import", "--langs", "en,ru"]).arg(&more), 0);
+    assert_eq!(unit_count(&mem), 20);
+    let conn = rusqlite::Connection::open(&mem).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
 #[test]
 fn a_memory_restored_from_a_copy_is_not_served_from_a_stale_index() {
     let dir = tempfile::tempdir().unwrap();

@@ -245,7 +245,9 @@ fn import_file(
 /// 245 MB TSV made a 396 MB memory and a 55 MB match index (1.9 times the
 /// input), at 10M 4.9 GB from 2.5 GB (issue 27); and until the import
 /// commits, SQLite's write-ahead log holds a second copy of every new page
-/// beside the growing memory file.
+/// beside the growing memory file. (A first import into an empty memory
+/// that nothing else holds open writes no log, and needs about half; the
+/// estimate stays on the safe side, since another process can hold it.)
 const DISK_PER_INPUT_BYTE: u64 = 4;
 
 /// Says before an import starts, not after an hour, when the memory's disk
@@ -272,7 +274,7 @@ fn warn_if_disk_short(mem: &Path, files: &[PathBuf]) {
         eprintln!(
             "transmem: warning: {} has {} free; importing {} of files needs about {} \
              while it runs (the memory and its index take about twice the input, and the \
-             write-ahead log holds a second copy until the import commits). If the disk \
+             write-ahead log can hold a second copy until the import commits). If the disk \
              fills, nothing is stored.",
             dir.display(),
             human(free),

@@ -346,6 +346,10 @@ pub trait Tap: Send {
     /// was changed or removed again (an overwrite, an edit, a part rolled
     /// back). Nothing more is heard.
     fn spoil(&mut self);
+    /// The transaction is about to commit: what was heard is final, unless
+    /// the commit fails. Called just before the tap is dropped at commit
+    /// (a tap dropped without it: the write ended without a commit).
+    fn committing(&mut self) {}
 }
 
 /// An open memory.

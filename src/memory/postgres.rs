@@ -2178,8 +2178,10 @@ impl WriteTx for PgTx<'_> {
 
     fn commit(mut self: Box<Self>) -> Result<Stamp> {
         // Closed first: whoever listens has heard every variant before
-        // the last rows go.
-        drop(self.tap.take());
+        // the last rows go, and may do its own work beside the commit's.
+        if let Some(mut t) = self.tap.take() {
+            t.committing();
+        }
         let wrote = self.wrote || self.rewrote || (self.next_unit, self.next_variant) != self.start;
         self.log.finish(&self.script)?;
         // The rows not sent yet, the batch's bookkeeping, and (when

@@ -168,6 +168,10 @@ CREATE TABLE IF NOT EXISTS batch_new (  -- units a batch created, as id ranges
 CREATE INDEX IF NOT EXISTS batch_new_batch ON batch_new(batch);
 ";
 
+/// A writing connection's page cache: 64 MB (`cache_size` in KiB when
+/// negative).
+pub(super) const CACHE_SIZE: i64 = -65536;
+
 /// Checks (and, for a new file, creates; for a version-1 file, upgrades)
 /// the schema, and sets up the connection: busy timeout, WAL.
 pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<Layout> {
@@ -175,9 +179,9 @@ pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<Layout> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(&err)?;
     // `threads`: the sorter that builds an index at the end of a first
     // import (see `Bulk` in sqlite.rs) may sort on a second core.
-    conn.execute_batch(
-        "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA threads = 2;",
-    )
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = NORMAL; PRAGMA cache_size = {CACHE_SIZE}; PRAGMA threads = 2;"
+    ))
     .map_err(&err)?;
     let app: i64 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
@@ -257,11 +261,17 @@ pub fn prepare(conn: &Connection, path: &Path, create: bool) -> Result<Layout> {
 
 /// Puts a file memory in WAL mode (a no-op when it is; SQLite keeps the mode
 /// in the file). Readers then never wait for a writer.
-fn wal(conn: &Connection) {
+pub(super) fn wal(conn: &Connection) {
     // A memory in RAM answers "memory"; a file we may not write keeps its
     // mode, and reads still work: either way there is nothing to report.
     let mode = conn.query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0));
     if mode.is_ok_and(|m| !m.eq_ignore_ascii_case("wal")) {
+        // Not waiting for the lock the switch needs: a file a first import
+        // holds on its rollback journal (see `rollback_journal` in
+        // sqlite.rs) is switched back by that import when it ends, and
+        // this connection's reads wait for it anyway.
+        let _ = conn.busy_timeout(std::time::Duration::ZERO);
         let _ = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
+        let _ = conn.busy_timeout(BUSY_TIMEOUT);
     }
 }

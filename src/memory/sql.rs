@@ -621,6 +621,11 @@ pub(super) trait Steps {
     /// Notes that something was written, and with `rewrote` that variants
     /// were removed or replaced (for the [`Stamp`]).
     fn changed(&mut self, rewrote: bool);
+    /// The hash [`insert`] finds exact duplicates of `unit` by (and passes
+    /// to [`Steps::same_content`], [`Steps::overwrite`], [`Steps::add`]).
+    fn content_hash(&self, unit: &Unit) -> i64 {
+        content_hash(unit)
+    }
     /// The stored units that may hold exactly `unit`'s variants (its
     /// content hash is `hash`), for [`insert`] to compare.
     fn same_content(&mut self, unit: &Unit, hash: i64) -> Result<Vec<i64>>;
@@ -667,7 +672,7 @@ pub(super) fn insert<T: Steps + ?Sized>(
 ) -> Result<Inserted> {
     unit.validate()?;
     t.storable(unit)?;
-    let hash = content_hash(unit);
+    let hash = t.content_hash(unit);
     // Exact duplicate: same variants, whatever the metadata.
     for id in t.same_content(unit, hash)? {
         let (db, _) = t.parts()?;

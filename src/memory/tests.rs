@@ -479,3 +479,118 @@ fn a_version_4_file_gains_exact_language_counts() {
         .unwrap();
     assert_eq!(v, 5);
 }
+
+fn journal_mode(p: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(p).unwrap();
+    conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn beside(p: &std::path::Path, suffix: &str) -> bool {
+    std::path::PathBuf::from(format!("{}{suffix}", p.display())).exists()
+}
+
+fn insert_pairs(w: &mut Writer<'_>, n: usize, tag: &str) {
+    for i in 0..n {
+        let (en, ru) = (
+            format!("{tag} sentence {i}."),
+            format!("{tag} предложение {i}."),
+        );
+        w.insert(&pair(&en, &ru), None, OnDuplicate::KeepBoth)
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_first_write_into_an_empty_file_skips_the_write_ahead_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let mut m = Memory::open(&p).unwrap();
+    let mut w = m.writer().unwrap();
+    insert_pairs(&mut w, 2000, "First");
+    // On a rollback journal: the new pages go straight to the file, and
+    // no log holds a second copy of them.
+    assert!(beside(&p, "-journal"));
+    assert!(!beside(&p, "-wal"));
+    w.commit().unwrap();
+    assert!(!beside(&p, "-journal"));
+    assert_eq!(journal_mode(&p), "wal");
+    // A later write, into a memory no longer empty, runs in WAL mode.
+    let mut w = m.writer().unwrap();
+    insert_pairs(&mut w, 10, "Second");
+    assert!(beside(&p, "-wal"));
+    assert!(!beside(&p, "-journal"));
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 2010);
+    assert_eq!(journal_mode(&p), "wal");
+}
+
+#[test]
+fn a_first_write_beside_another_connection_stays_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let mut m = Memory::open(&p).unwrap();
+    // A reader holds the file open (as a running server would).
+    let other = Memory::open(&p).unwrap();
+    assert_eq!(other.unit_count().unwrap(), 0);
+    let mut w = m.writer().unwrap();
+    insert_pairs(&mut w, 500, "Shared");
+    assert!(!beside(&p, "-journal"));
+    // The reader reads the empty memory meanwhile, without waiting.
+    assert_eq!(other.unit_count().unwrap(), 0);
+    w.commit().unwrap();
+    assert_eq!(other.unit_count().unwrap(), 500);
+    assert_eq!(journal_mode(&p), "wal");
+}
+
+#[test]
+fn a_first_write_rolled_back_leaves_an_empty_memory_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let mut m = Memory::open(&p).unwrap();
+    {
+        let mut w = m.writer().unwrap();
+        insert_pairs(&mut w, 2000, "Lost");
+        assert!(beside(&p, "-journal"));
+    }
+    drop(m);
+    assert!(!beside(&p, "-journal"));
+    assert_eq!(journal_mode(&p), "wal");
+    let mut m = Memory::open(&p).unwrap();
+    assert_eq!(m.unit_count().unwrap(), 0);
+    let mut w = m.writer().unwrap();
+    insert_pairs(&mut w, 3, "Kept");
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 3);
+}
+
+#[test]
+fn a_first_import_finds_exact_duplicates_with_its_own_hash() {
+    // Version-4 files keep no content hash: a first write's map of what
+    // it stored uses a hash of its own, which must still equate units
+    // whose variants come in another order, and part those whose markup
+    // differs.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("m.sqlite");
+    let mut m = Memory::open(&p).unwrap();
+    let mut w = m.writer().unwrap();
+    let a = pair("Same.", "То же.");
+    let mut swapped = a.clone();
+    swapped.variants.reverse();
+    let mut marked = a.clone();
+    marked.variants[0].markup = Some("<bpt i=\"1\"/>Same.".into());
+    let first = w.insert(&a, None, OnDuplicate::KeepBoth).unwrap();
+    let Inserted::New(id) = first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(
+        w.insert(&swapped, None, OnDuplicate::KeepBoth).unwrap(),
+        Inserted::Duplicate(id)
+    );
+    assert!(matches!(
+        w.insert(&marked, None, OnDuplicate::KeepBoth).unwrap(),
+        Inserted::New(_)
+    ));
+    w.commit().unwrap();
+    assert_eq!(m.unit_count().unwrap(), 2);
+}
