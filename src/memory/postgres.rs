@@ -2182,6 +2182,11 @@ impl WriteTx for PgTx<'_> {
         if let Some(mut t) = self.tap.take() {
             t.committing();
         }
+        // The duplicate keys (at 10M units about 450 MB) are of no more
+        // use: freed before the match index is sorted beside the commit,
+        // which took the 10M import's peak RSS to 1,059 MB with them kept.
+        self.hashes = HashSet::default();
+        self.texts = HashSet::default();
         let wrote = self.wrote || self.rewrote || (self.next_unit, self.next_variant) != self.start;
         self.log.finish(&self.script)?;
         // The rows not sent yet, the batch's bookkeeping, and (when
