@@ -24,17 +24,7 @@ T=target/release/transmem
 python3 "$SHARED/eval/tm_bench_data.py" --pairs "$PAIRS" --size 1000000 --queries 10 --seed 11 --out "$WORK" >/dev/null
 ns() { date +%s%N; }
 bare() {
-  rm -f "$WORK/bare.sqlite"*
-  # ascii mode: tab and newline separate, quotes are text (as in
-  # transmem's TSV), header line skipped.
-  sqlite3 "$WORK/bare.sqlite" >/dev/null <<SQL
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=NORMAL;
-CREATE TABLE pairs(en TEXT, ru TEXT);
-.mode ascii
-.separator "\t" "\n"
-.import --skip 1 $WORK/memory.tsv pairs
-SQL
+  scripts/sqlite_bare_import.sh "$WORK/bare.sqlite" "$WORK/memory.tsv"
   rm -f "$WORK/bare.sqlite"*
 }
 ours() {

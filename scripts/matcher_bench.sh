@@ -39,16 +39,7 @@ for n in "${SIZES[@]}"; do
     bare="$out/bare.sqlite"
     rm -f "$bare" "$bare"-wal "$bare"-shm
     t0=$(date +%s%N)
-    # ascii mode: tab and newline separate, quotes are text (as in
-    # transmem's TSV); .mode tabs would treat '"' as CSV quoting.
-    sqlite3 "$bare" >/dev/null 2>"$out/bare.err" <<SQL
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=NORMAL;
-CREATE TABLE pairs(en TEXT, ru TEXT);
-.mode ascii
-.separator "\t" "\n"
-.import --skip 1 $out/memory.tsv pairs
-SQL
+    scripts/sqlite_bare_import.sh "$bare" "$out/memory.tsv" 2>"$out/bare.err"
     t1=$(date +%s%N)
     base_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
     rows=$(sqlite3 "$bare" 'select count(*) from pairs')

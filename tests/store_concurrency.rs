@@ -189,6 +189,23 @@ fn a_second_writer_waits_then_reports_the_memory_busy() {
     assert_eq!(unit_count(&mem), 1);
 }
 
+/// Imports `file` into `mem` and kills the import with SIGKILL 400 ms in;
+/// false when it finished before that.
+#[cfg(unix)]
+fn kill_9_during_import(mem: &Path, file: &Path) -> bool {
+    let mut import = spawn_import(mem, file);
+    std::thread::sleep(Duration::from_millis(400));
+    if import.try_wait().unwrap().is_some() {
+        return false;
+    }
+    Command::new("kill")
+        .args(["-9", &import.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = import.wait();
+    true
+}
+
 #[cfg(unix)]
 #[test]
 fn kill_9_of_an_import_leaves_the_memory_as_before() {
@@ -200,14 +217,7 @@ fn kill_9_of_an_import_leaves_the_memory_as_before() {
     let mut killed = false;
     for _ in 0..4 {
         let big = tsv(dir.path(), "big", n);
-        let mut import = spawn_import(&mem, &big);
-        std::thread::sleep(Duration::from_millis(400));
-        if import.try_wait().unwrap().is_none() {
-            Command::new("kill")
-                .args(["-9", &import.id().to_string()])
-                .status()
-                .unwrap();
-            let _ = import.wait();
+        if kill_9_during_import(&mem, &big) {
             killed = true;
             break;
         }
@@ -236,14 +246,7 @@ fn kill_9_of_a_first_import_leaves_an_empty_memory_that_takes_the_next() {
     for i in 0..4 {
         let mem = dir.path().join(format!("m{i}.sqlite"));
         let big = tsv(dir.path(), "big", n);
-        let mut import = spawn_import(&mem, &big);
-        std::thread::sleep(Duration::from_millis(400));
-        if import.try_wait().unwrap().is_none() {
-            Command::new("kill")
-                .args(["-9", &import.id().to_string()])
-                .status()
-                .unwrap();
-            let _ = import.wait();
+        if kill_9_during_import(&mem, &big) {
             killed = Some(mem);
             break;
         }
