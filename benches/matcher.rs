@@ -17,11 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The binary's allocator (src/main.rs), so that these figures are the
-/// tool's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use rayon::prelude::*;
 use transmem::matcher::{Matcher, Options, Query};
 use transmem::memory::{Memory, OnDuplicate, Unit, Variant};

@@ -4,11 +4,6 @@
 //! Exit codes follow ripgrep: 0 success, 1 nothing found, 2 error; a closed
 //! output pipe ends the program quietly with 0.
 
-/// See Cargo.toml: a 10M-unit first import took 81.9 s on glibc's malloc,
-/// 57.7 s on this.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod cmd;
 
 use std::process::ExitCode;
