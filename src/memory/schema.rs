@@ -266,12 +266,22 @@ pub(super) fn wal(conn: &Connection) {
     // mode, and reads still work: either way there is nothing to report.
     let mode = conn.query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0));
     if mode.is_ok_and(|m| !m.eq_ignore_ascii_case("wal")) {
-        // Not waiting for the lock the switch needs: a file a first import
-        // holds on its rollback journal (see `rollback_journal` in
-        // sqlite.rs) is switched back by that import when it ends, and
-        // this connection's reads wait for it anyway.
-        let _ = conn.busy_timeout(std::time::Duration::ZERO);
-        let _ = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0));
-        let _ = conn.busy_timeout(BUSY_TIMEOUT);
+        // Not waiting: a file a first import holds on its rollback journal
+        // (see `rollback_journal` in sqlite.rs) is switched back by that
+        // import when it ends, and this connection's reads wait for it
+        // anyway.
+        let _ = switch_journal(conn, "WAL");
     }
+}
+
+/// Sets the file's journal mode to `mode` without waiting for the lock the
+/// switch needs (another connection makes it fail at once); the mode the
+/// file is in afterwards.
+pub(super) fn switch_journal(conn: &Connection, mode: &str) -> rusqlite::Result<String> {
+    conn.busy_timeout(std::time::Duration::ZERO)?;
+    let now = conn.query_row(&format!("PRAGMA journal_mode = {mode}"), [], |r| {
+        r.get::<_, String>(0)
+    });
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    now
 }

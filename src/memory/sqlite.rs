@@ -86,14 +86,11 @@ pub struct Sqlite {
 impl Drop for Sqlite {
     fn drop(&mut self) {
         // A first write that ran on the rollback journal and did not
-        // commit (see `rollback_journal`) left the file off WAL mode.
-        if self.file
-            && self
-                .conn
-                .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
-                .is_ok_and(|m| m.eq_ignore_ascii_case("delete"))
-        {
-            wal_again(&self.conn);
+        // commit (see `rollback_journal`) left the file off WAL mode (a
+        // no-op otherwise; this connection's `synchronous` no longer
+        // matters).
+        if self.file {
+            schema::wal(&self.conn);
         }
     }
 }
@@ -874,13 +871,9 @@ fn rollback_journal(conn: &Connection) -> bool {
         return false;
     }
     // Leaving WAL mode needs the file to itself: another connection makes
-    // it fail at once (no waiting: the write then runs in WAL mode).
-    let _ = conn.busy_timeout(Duration::ZERO);
-    let mode = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| {
-        r.get::<_, String>(0)
-    });
-    let _ = conn.busy_timeout(BUSY_TIMEOUT);
-    let delete = mode.is_ok_and(|m| m.eq_ignore_ascii_case("delete"));
+    // it fail at once (the write then runs in WAL mode).
+    let delete =
+        schema::switch_journal(conn, "DELETE").is_ok_and(|m| m.eq_ignore_ascii_case("delete"));
     if delete && conn.execute_batch("PRAGMA synchronous = FULL").is_err() {
         wal_again(conn);
         return false;
